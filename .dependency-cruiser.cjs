@@ -1,0 +1,87 @@
+/**
+ * The layering of DESIGN.md, checked in `npm test` (npm run lint:deps):
+ *   shared ← main/agent ← main/electron, main/cli.ts;  shared ← orchestrator;  shared ← renderer.
+ * main/cli.ts is the one file of main/ that may import orchestrator/.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'shared-is-pure',
+      comment: 'shared/ runs in every layer: no node builtins, no electron, no other layer.',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { pathNot: ['^shared/', '^node_modules/(@sinclair/typebox|ajv|ajv-formats|fast-uri|fast-deep-equal|json-schema-traverse|require-from-string)/'] },
+    },
+    {
+      name: 'shared-no-builtins',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'electron-only-in-main-electron',
+      comment: 'main/electron/ is the only folder that imports electron.',
+      severity: 'error',
+      from: { pathNot: '^main/electron/' },
+      to: { path: '^node_modules/electron/|^electron$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'electron-module-only-in-main-electron',
+      severity: 'error',
+      from: { pathNot: '^main/electron/' },
+      to: { dependencyTypes: ['core'], path: '^electron$' },
+    },
+    {
+      name: 'agent-imports-shared-only',
+      comment: 'main/agent/ is pure Node: it may import shared/ and packages, never main/electron, orchestrator or renderer.',
+      severity: 'error',
+      from: { path: '^main/agent/' },
+      to: { path: '^(main/electron|main/cli|orchestrator|renderer)/?' },
+    },
+    {
+      name: 'orchestrator-imports-shared-only',
+      severity: 'error',
+      from: { path: '^orchestrator/' },
+      to: { path: '^(main|renderer)/' },
+    },
+    {
+      name: 'renderer-imports-shared-only',
+      severity: 'error',
+      from: { path: '^renderer/' },
+      to: { path: '^(main|orchestrator)/' },
+    },
+    {
+      name: 'renderer-no-node',
+      severity: 'error',
+      from: { path: '^renderer/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'only-cli-starts-orchestrator',
+      comment: 'main/cli.ts is the one file of main/ that may import orchestrator/.',
+      severity: 'error',
+      from: { path: '^main/', pathNot: '^main/cli\\.ts$' },
+      to: { path: '^orchestrator/' },
+    },
+    {
+      name: 'electron-layer-not-from-agent-or-cli',
+      severity: 'error',
+      from: { path: '^main/', pathNot: '^main/electron/' },
+      to: { path: '^main/electron/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)node_modules/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] },
+  },
+};

@@ -1,0 +1,27 @@
+import type { Logger } from 'winston';
+import type { Row, Store } from './store/store.js';
+
+/** What the queue offers the Web API (implemented in orchestrator/queue/). */
+export interface SessionQueue {
+  /** A flowsession row was just created Waiting: log `Queued`, set its queue reason, try to dispatch. */
+  enqueued(sessionId: string): void;
+  /**
+   * Cancel a session: a waiting one becomes Cancelled at once; an assigned/running one is cancelled on its
+   * agent (Cancelled when the agent reports it). Returns the session row after the change.
+   * Throws StoreError NotFound for an unknown id; a terminal session is returned unchanged.
+   */
+  cancel(sessionId: string): Row;
+  /** A machine or group was changed through the API (statecode, capacity …): re-evaluate the queue. */
+  machineChanged(machineId: string): void;
+  /** Re-send the completion callback of a finished session (TriggerDesktopFlowRunCallback). */
+  triggerCallback(sessionId: string): void;
+  /** Stop timers. */
+  close(): void;
+}
+
+/** Everything the orchestrator's parts share; built once in orchestrator/server.ts. */
+export interface OrchestratorContext {
+  readonly store: Store;
+  readonly now: () => Date;
+  readonly logger: Logger;
+}

@@ -1,0 +1,186 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
+import { StoreError, type Row, type RowQuery, type Store } from './store.js';
+
+const sqlType = (f: FieldDef): string => {
+  switch (f.edm) {
+    case 'Edm.Int32':
+    case 'Edm.Int64':
+    case 'Edm.Boolean':
+      return 'INTEGER';
+    case 'Edm.Double':
+      return 'REAL';
+    default:
+      return 'TEXT';
+  }
+};
+
+/** Extra indexes the queue and the API's common filters need. */
+const INDEXES: Record<string, string[]> = {
+  flowsessions: [
+    'statuscode, priority DESC, createdon',
+    '_machinegroupid_value, statuscode',
+    '_machineid_value, statuscode',
+    '_regardingobjectid_value',
+    'createdon',
+  ],
+  flowlogs: ['_flowsessionid_value, seq'],
+  flowmachines: ['_flowmachinegroupid_value'],
+};
+const UNIQUE: Record<string, string[]> = { flowmachinegroups: ['name'] };
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ':memory:'. */
+  readonly file: string;
+  readonly now?: () => Date;
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly now: () => Date;
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  constructor(options: SqliteStoreOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.db = new Database(options.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    for (const entity of Object.values(entities)) {
+      const cols = Object.entries(entity.fields).map(
+        ([name, f]) => `"${name}" ${sqlType(f)}${name === entity.key ? ' PRIMARY KEY' : ''}`,
+      );
+      this.db.exec(`CREATE TABLE IF NOT EXISTS "${entity.set}" (${cols.join(', ')})`);
+      // Columns added to a record after a database was created.
+      const have = new Set((this.db.prepare(`PRAGMA table_info("${entity.set}")`).all() as { name: string }[]).map((c) => c.name));
+      for (const [name, f] of Object.entries(entity.fields)) {
+        if (!have.has(name)) this.db.exec(`ALTER TABLE "${entity.set}" ADD COLUMN "${name}" ${sqlType(f)}`);
+      }
+      (INDEXES[entity.set] ?? []).forEach((cols, i) =>
+        this.db.exec(`CREATE INDEX IF NOT EXISTS "ix_${entity.set}_${i}" ON "${entity.set}" (${cols})`),
+      );
+      (UNIQUE[entity.set] ?? []).forEach((col) =>
+        this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS "ux_${entity.set}_${col}" ON "${entity.set}" ("${col}" COLLATE NOCASE)`),
+      );
+    }
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      // Filters make many distinct statements; keep the cache bounded.
+      if (this.stmts.size >= 500) this.stmts.clear();
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  private toRow(entity: EntityDef, raw: Record<string, unknown> | undefined): Row | undefined {
+    if (!raw) return undefined;
+    const row: Row = {};
+    for (const [name, f] of Object.entries(entity.fields)) {
+      const v = raw[name] ?? null;
+      row[name] = f.edm === 'Edm.Boolean' && v !== null ? v === 1 : v;
+    }
+    return row;
+  }
+
+  private toSql(entity: EntityDef, values: Row): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [name, v] of Object.entries(values)) {
+      const f = entity.fields[name];
+      if (!f) throw new StoreError('Conflict', `${entity.name} has no field '${name}'`);
+      out[name] = typeof v === 'boolean' ? (v ? 1 : 0) : v === undefined ? null : v;
+    }
+    return out;
+  }
+
+  insert(entity: EntityDef, values: Row): Row {
+    const now = this.now().toISOString();
+    const id = (values[entity.key] as string | undefined) ?? randomUUID();
+    const full = this.toSql(entity, { createdon: now, modifiedon: now, ...values, [entity.key]: id, versionnumber: 1 });
+    const names = Object.keys(full);
+    try {
+      this.stmt(`INSERT INTO "${entity.set}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`).run(full);
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
+        throw new StoreError('Conflict', `a ${entity.name} with the same key or name already exists`);
+      }
+      throw err;
+    }
+    return this.get(entity, id)!;
+  }
+
+  get(entity: EntityDef, id: string): Row | undefined {
+    return this.toRow(entity, this.stmt(`SELECT * FROM "${entity.set}" WHERE "${entity.key}" = ?`).get(id) as Record<string, unknown> | undefined);
+  }
+
+  private checkVersion(entity: EntityDef, id: string, ifVersion: number | undefined): Row {
+    const current = this.get(entity, id);
+    if (!current) throw new StoreError('NotFound', `${entity.name} ${id} does not exist`);
+    if (ifVersion !== undefined && current['versionnumber'] !== ifVersion) {
+      throw new StoreError('PreconditionFailed', `${entity.name} ${id} was changed by someone else (version ${String(current['versionnumber'])})`);
+    }
+    return current;
+  }
+
+  update(entity: EntityDef, id: string, patch: Row, ifVersion?: number): Row {
+    return this.transaction(() => {
+      const current = this.checkVersion(entity, id, ifVersion);
+      const { [entity.key]: _ignored, versionnumber: _v, createdon: _c, ...rest } = patch;
+      const values = this.toSql(entity, { ...rest, modifiedon: this.now().toISOString() });
+      const sets = Object.keys(values).map((n) => `"${n}" = @${n}`);
+      this.stmt(`UPDATE "${entity.set}" SET ${sets.join(', ')}, versionnumber = versionnumber + 1 WHERE "${entity.key}" = @__id`).run({
+        ...values,
+        __id: id,
+      });
+      return { ...current, ...this.get(entity, id)! };
+    });
+  }
+
+  delete(entity: EntityDef, id: string, ifVersion?: number): void {
+    this.transaction(() => {
+      this.checkVersion(entity, id, ifVersion);
+      this.stmt(`DELETE FROM "${entity.set}" WHERE "${entity.key}" = ?`).run(id);
+    });
+  }
+
+  query(entity: EntityDef, q: RowQuery = {}): Row[] {
+    let sql = `SELECT * FROM "${entity.set}"`;
+    if (q.where) sql += ` WHERE ${q.where}`;
+    sql += ` ORDER BY ${q.orderBy ? `${q.orderBy}, ` : ''}"${entity.key}"`;
+    if (q.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(q.limit))}`;
+    if (q.offset) sql += `${q.limit === undefined ? ' LIMIT -1' : ''} OFFSET ${Math.max(0, Math.floor(q.offset))}`;
+    return (this.stmt(sql).all(...(q.params ?? [])) as Record<string, unknown>[]).map((r) => this.toRow(entity, r)!);
+  }
+
+  count(entity: EntityDef, q: Pick<RowQuery, 'where' | 'params'> = {}): number {
+    const sql = `SELECT COUNT(*) AS n FROM "${entity.set}"${q.where ? ` WHERE ${q.where}` : ''}`;
+    return (this.stmt(sql).get(...(q.params ?? [])) as { n: number }).n;
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.db.transaction(fn).immediate();
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,47 @@
+import type { EntityDef } from '../../shared/records/index.js';
+
+/** A record as stored: every field of its entity, null when unset. */
+export type Row = Record<string, unknown>;
+
+/** A filter/order/page already translated to the store's dialect by `orchestrator/odata/`. */
+export interface RowQuery {
+  /** SQL boolean expression over the entity's columns (field names), with `?` placeholders. */
+  readonly where?: string;
+  readonly params?: readonly unknown[];
+  /** SQL ORDER BY list over field names, e.g. `priority DESC, createdon ASC`. */
+  readonly orderBy?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: 'NotFound' | 'PreconditionFailed' | 'Conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/**
+ * The orchestrator's persistence. SQLite (`sqlite-store.ts`) is the embedded default; a PostgreSQL store
+ * implementing the same interface serves several orchestrator instances.
+ * Writes are validated by the callers against the shared record schemas; the store only enforces keys,
+ * versions (ETags) and uniqueness.
+ */
+export interface Store {
+  insert(entity: EntityDef, values: Row): Row;
+  get(entity: EntityDef, id: string): Row | undefined;
+  /** Applies `patch`, bumps `versionnumber` and `modifiedon`. With `ifVersion`, fails PreconditionFailed on mismatch. */
+  update(entity: EntityDef, id: string, patch: Row, ifVersion?: number): Row;
+  delete(entity: EntityDef, id: string, ifVersion?: number): void;
+  query(entity: EntityDef, q?: RowQuery): Row[];
+  count(entity: EntityDef, q?: Pick<RowQuery, 'where' | 'params'>): number;
+  /** Runs `fn` atomically: all of its writes or none. Nested calls join the outer transaction. */
+  transaction<T>(fn: () => T): T;
+  /** Key/value settings that belong to the orchestrator itself (e.g. per-machine applied seq). */
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+  close(): void;
+}

@@ -1,0 +1,36 @@
+/** Error codes a session or a reject carries (`errorcode`). One list, used by both programs. */
+export const ErrorCode = {
+  NoCandidateMachine: 'NoCandidateMachine',
+  SessionUserUnavailable: 'SessionUserUnavailable',
+  AttendedUserNotSignedIn: 'AttendedUserNotSignedIn',
+  RunModeUnsupported: 'RunModeUnsupported',
+  NoFreeSlot: 'NoFreeSlot',
+  AgentPaused: 'AgentPaused',
+  AgentDraining: 'AgentDraining',
+  AgentRestarted: 'AgentRestarted',
+  FlowExitCode: 'FlowExitCode',
+  FlowStartFailed: 'FlowStartFailed',
+  FlowDefinitionInvalid: 'FlowDefinitionInvalid',
+  OutputsInvalid: 'OutputsInvalid',
+  RunTimeout: 'RunTimeout',
+  Cancelled: 'Cancelled',
+  CallbackUrlRefused: 'CallbackUrlRefused',
+  CallbackFailed: 'CallbackFailed',
+  StorageUnavailable: 'StorageUnavailable',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Why a waiting session is still waiting; shown as `queuereason` on the session. */
+export const QueueReason = {
+  Scheduled: 'Scheduled',
+  NoMachineConnected: 'NoMachineConnected',
+  GroupIsEmpty: 'GroupIsEmpty',
+  AllMachinesBusy: 'AllMachinesBusy',
+  MachinesPausedOrDraining: 'MachinesPausedOrDraining',
+  MachineInMaintenance: 'MachineInMaintenance',
+  AttendedUserNotSignedIn: 'AttendedUserNotSignedIn',
+  SessionUserUnavailable: 'SessionUserUnavailable',
+  WaitingForConfirmation: 'WaitingForConfirmation',
+  HigherPriorityFirst: 'HigherPriorityFirst',
+} as const;
+export type QueueReason = (typeof QueueReason)[keyof typeof QueueReason];

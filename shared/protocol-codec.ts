@@ -1,0 +1,45 @@
+import type { TSchema } from '@sinclair/typebox';
+import * as P from './protocol.js';
+import { validator, type Validator } from './validate.js';
+
+/**
+ * Decodes one WebSocket text frame by its `type`, so the error names the right schema's problem
+ * (a union of all frames would report every alternative's mismatch).
+ */
+function codec<F extends { type: string }>(schemas: readonly TSchema[]) {
+  const byType = new Map<string, Validator<F>>();
+  for (const schema of schemas) {
+    const type = (schema as unknown as { properties: { type: { const: string } } }).properties.type.const;
+    byType.set(type, validator(schema) as Validator<F>);
+  }
+  return (text: string): { ok: true; frame: F } | { ok: false; error: string } => {
+    if (text.length > P.MAX_FRAME_BYTES) return { ok: false, error: `frame larger than ${P.MAX_FRAME_BYTES} bytes` };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return { ok: false, error: 'frame is not valid JSON' };
+    }
+    const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+    const v = typeof type === 'string' ? byType.get(type) : undefined;
+    if (!v) return { ok: false, error: `unknown frame type ${JSON.stringify(type ?? null)}` };
+    if (!v.check(value)) return { ok: false, error: `invalid ${type} frame: ${v.errors('frame').join('; ')}` };
+    return { ok: true, frame: value };
+  };
+}
+
+export const decodeAgentFrame = codec<P.AgentFrame>([P.Hello, P.StateFrame, P.Accept, P.Reject, P.EventFrame, P.LocalSessionFrame]);
+export const decodeOrchestratorFrame = codec<P.OrchestratorFrame>([
+  P.Welcome,
+  P.Assign,
+  P.Confirm,
+  P.Revoke,
+  P.Ack,
+  P.Cancel,
+  P.Pause,
+  P.Resume,
+  P.Drain,
+  P.ErrorFrame,
+]);
+
+export const encodeFrame = (frame: P.AgentFrame | P.OrchestratorFrame): string => JSON.stringify(frame);

@@ -1,0 +1,227 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { FlowDefinition } from './flow-definition.js';
+
+/**
+ * Agent ⇄ orchestrator protocol, WebSocket `/agent/v1`. Documented in docs/protocol.md.
+ * Bump PROTOCOL_VERSION on any incompatible change; the orchestrator refuses versions it does not speak.
+ */
+export const PROTOCOL_VERSION = 1;
+export const AGENT_WS_PATH = '/agent/v1';
+export const AGENT_REGISTER_PATH = '/agent/v1/register';
+/** Largest frame either side accepts (a log batch stays well below it). */
+export const MAX_FRAME_BYTES = 1_048_576;
+
+/** WebSocket close codes (4000–4999 are ours). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  TooBig: 1009,
+  InvalidFrame: 4000,
+  Unauthorized: 4001,
+  UnsupportedVersion: 4002,
+  Replaced: 4003,
+  HelloTimeout: 4004,
+  Revoked: 4005,
+  PingTimeout: 4006,
+} as const;
+
+const Uuid = Type.String({ format: 'uuid' });
+const Iso = Type.String({ format: 'date-time' });
+const Seq = Type.Integer({ minimum: 1 });
+const Str = (maxLength = 1024) => Type.String({ maxLength });
+
+const frame = <T extends string, P extends Record<string, TSchema>>(type: T, props: P) =>
+  Type.Object({ type: Type.Literal(type), ...props }, { additionalProperties: false });
+
+// ───── registration (HTTP, once) ─────
+
+export const RegisterRequest = Type.Object(
+  {
+    group: Type.String({ minLength: 1, maxLength: 256 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    os: Type.Optional(Str(256)),
+    agentVersion: Type.Optional(Str(64)),
+    capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+  },
+  { additionalProperties: false },
+);
+export type RegisterRequest = Static<typeof RegisterRequest>;
+
+export const RegisterResponse = Type.Object(
+  {
+    flowmachineid: Uuid,
+    flowmachinegroupid: Uuid,
+    /** Secret the agent presents as `Authorization: Bearer <flowmachineid>.<credential>` on the upgrade. */
+    credential: Type.String({ minLength: 32, maxLength: 256 }),
+    /** Key of the HMAC the agent signs completion callbacks with. */
+    callbackSecret: Type.String({ minLength: 16, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+export type RegisterResponse = Static<typeof RegisterResponse>;
+
+// ───── agent → orchestrator ─────
+
+/** The agent's live scheduling state; sent in hello, on every change and as the heartbeat. */
+export const AgentState = Type.Object(
+  {
+    capacity: Type.Integer({ minimum: 1, maximum: 256 }),
+    freeSlots: Type.Integer({ minimum: 0, maximum: 256 }),
+    paused: Type.Boolean(),
+    pausedUntil: Type.Optional(Iso),
+    draining: Type.Boolean(),
+    attendedAvailable: Type.Boolean(),
+    signedInUser: Type.Optional(Str(256)),
+    sessionUsers: Type.Array(Str(256), { maxItems: 64 }),
+    /** False when the agent cannot store new work (disk full, read-only data dir). */
+    storageOk: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type AgentState = Static<typeof AgentState>;
+
+export const Hello = frame('hello', {
+  protocol: Type.Integer({ minimum: 1 }),
+  agentVersion: Str(64),
+  os: Str(256),
+  /** Highest seq the agent saw acked; the orchestrator answers with what it really applied. */
+  lastAckedSeq: Type.Integer({ minimum: 0 }),
+  state: AgentState,
+  /** Sessions the agent holds that are not terminal (running or accepted), so the orchestrator can reconcile. */
+  activeSessions: Type.Array(Uuid, { maxItems: 256 }),
+});
+
+export const StateFrame = frame('state', { state: AgentState });
+
+export const Accept = frame('accept', { sessionId: Uuid });
+export const Reject = frame('reject', { sessionId: Uuid, errorcode: Str(100), message: Str(2000) });
+
+export const LogLine = Type.Object(
+  {
+    /** Per-session order. */
+    seq: Type.Integer({ minimum: 0 }),
+    level: Type.Integer({ minimum: 100000000, maximum: 100000004 }),
+    stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('agent')]),
+    at: Iso,
+    message: Type.String({ maxLength: 100_000 }),
+  },
+  { additionalProperties: false },
+);
+export type LogLine = Static<typeof LogLine>;
+
+export const Sample = Type.Object(
+  {
+    at: Iso,
+    machineCpuPercent: Type.Number({ minimum: 0, maximum: 100 }),
+    machineRamUsedMb: Type.Number({ minimum: 0 }),
+    machineRamPercent: Type.Number({ minimum: 0, maximum: 100 }),
+    processCpuPercent: Type.Optional(Type.Number({ minimum: 0 })),
+    processRssMb: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type Sample = Static<typeof Sample>;
+
+const eventBase = { seq: Seq, sessionId: Uuid, at: Iso };
+export const StartedEvent = Type.Object(
+  { ...eventBase, kind: Type.Literal('started'), startedon: Iso, sessionusername: Type.Optional(Str(256)), processversion: Type.Optional(Str(100)) },
+  { additionalProperties: false },
+);
+export const LogEvent = Type.Object({ ...eventBase, kind: Type.Literal('log'), lines: Type.Array(LogLine, { minItems: 1, maxItems: 5000 }) }, { additionalProperties: false });
+export const SampleEvent = Type.Object({ ...eventBase, kind: Type.Literal('sample'), samples: Type.Array(Sample, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });
+export const OutputsEvent = Type.Object({ ...eventBase, kind: Type.Literal('outputs'), outputs: Type.String({ maxLength: 2_000_000 }) }, { additionalProperties: false });
+/** Running ⇄ Paused of a running session. */
+export const StatusEvent = Type.Object(
+  { ...eventBase, kind: Type.Literal('status'), statuscode: Type.Union([Type.Literal(1), Type.Literal(2)]) },
+  { additionalProperties: false },
+);
+export const CompletedEvent = Type.Object(
+  {
+    ...eventBase,
+    kind: Type.Literal('completed'),
+    statuscode: Type.Integer({ minimum: 4, maximum: 14 }),
+    startedon: Type.Optional(Iso),
+    completedon: Iso,
+    errorcode: Type.Optional(Str(100)),
+    errormessage: Type.Optional(Str(10_000)),
+    errordetails: Type.Optional(Str(100_000)),
+    machinepercentcpuusage: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    machinepercentramusage: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    machineramusage: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Durations measured on the agent's monotonic clock (ms), immune to clock skew. */
+    runexecutionduration: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export const SessionEvent = Type.Union([StartedEvent, LogEvent, SampleEvent, OutputsEvent, StatusEvent, CompletedEvent]);
+export type SessionEvent = Static<typeof SessionEvent>;
+
+export const EventFrame = frame('event', { event: SessionEvent });
+
+/** A Local run (`flowhost run`) that happened on the machine, reported later so the orchestrator creates its record. */
+export const LocalSessionFrame = frame('local-session', {
+  sessionId: Uuid,
+  name: Str(400),
+  createdon: Iso,
+  inputs: Type.Optional(Type.String({ maxLength: 2_000_000 })),
+  workflowid: Type.Optional(Uuid),
+});
+
+export const AgentFrame = Type.Union([Hello, StateFrame, Accept, Reject, EventFrame, LocalSessionFrame]);
+export type AgentFrame = Static<typeof AgentFrame>;
+
+// ───── orchestrator → agent ─────
+
+export const Welcome = frame('welcome', {
+  protocol: Type.Integer({ minimum: 1 }),
+  flowmachineid: Uuid,
+  /** Highest event seq the orchestrator applied for this machine; the agent replays what follows. */
+  appliedUpTo: Type.Integer({ minimum: 0 }),
+  serverTime: Iso,
+  heartbeatIntervalMs: Type.Integer({ minimum: 1000 }),
+  /** Sessions of `activeSessions` the orchestrator no longer wants (cancelled/revoked while away). */
+  cancelSessions: Type.Array(Uuid),
+});
+
+export const AssignedSession = Type.Object(
+  {
+    flowsessionid: Uuid,
+    name: Str(400),
+    workflowid: Uuid,
+    runmode: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)]),
+    priority: Type.Integer(),
+    timeout: Type.Integer({ minimum: 1, maximum: 86_400 }),
+    sessionusername: Type.Optional(Str(256)),
+    callbackurl: Type.Optional(Str(2048)),
+    correlationid: Type.Optional(Str(100)),
+    createdon: Iso,
+  },
+  { additionalProperties: false },
+);
+export type AssignedSession = Static<typeof AssignedSession>;
+
+export const Assign = frame('assign', {
+  session: AssignedSession,
+  flow: FlowDefinition,
+  /** The inputs as a JSON string (validated at enqueue). */
+  inputs: Type.String({ maxLength: 2_000_000 }),
+  /** Names of the inputs whose values are secret (masked in every log). */
+  secretInputs: Type.Array(Str(256)),
+  /** Output JSON Schema, as a string, or absent. */
+  outputschema: Type.Optional(Type.String({ maxLength: 100_000 })),
+});
+
+export const Confirm = frame('confirm', { sessionId: Uuid });
+/** An unconfirmed assignment taken back (the agent forgets it; it never started). */
+export const Revoke = frame('revoke', { sessionId: Uuid });
+export const Ack = frame('ack', { upTo: Type.Integer({ minimum: 0 }) });
+export const Cancel = frame('cancel', { sessionId: Uuid, reason: Type.Union([Type.Literal('cancelled'), Type.Literal('timeout')]) });
+/** Pause/resume one running session (sessionId) or the whole machine (no sessionId; `until` optional). */
+export const Pause = frame('pause', { sessionId: Type.Optional(Uuid), until: Type.Optional(Iso) });
+export const Resume = frame('resume', { sessionId: Type.Optional(Uuid) });
+export const Drain = frame('drain', {});
+export const ErrorFrame = frame('error', { code: Str(100), message: Str(2000) });
+
+export const OrchestratorFrame = Type.Union([Welcome, Assign, Confirm, Revoke, Ack, Cancel, Pause, Resume, Drain, ErrorFrame]);
+export type OrchestratorFrame = Static<typeof OrchestratorFrame>;

@@ -1,0 +1,86 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import type { Static, TSchema } from '@sinclair/typebox';
+
+// ajv-formats ships CommonJS; under ESM its default export is the plugin itself or a namespace holding it.
+const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (ajv: Ajv) => Ajv;
+
+/** One ajv instance for our own schemas (TypeBox). `x-secret` is a known keyword of user schemas. */
+const ajv = addFormats(new Ajv({ allErrors: false, strict: true, keywords: ['x-secret'] }));
+
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    message: string,
+    readonly details: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** `/a/b` + "must be integer" → `a.b must be integer`; additionalProperties names the unknown key. */
+export function describeErrors(errors: readonly ErrorObject[] | null | undefined, what = 'value'): string[] {
+  return (errors ?? []).map((e) => {
+    const path = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : what;
+    if (e.keyword === 'additionalProperties') return `${path === what ? what : path}: unknown property '${String(e.params['additionalProperty'])}'`;
+    if (e.keyword === 'required') return `${path === what ? what : path}: missing required property '${String(e.params['missingProperty'])}'`;
+    return `${path} ${e.message ?? 'is invalid'}`;
+  });
+}
+
+export interface Validator<T> {
+  readonly schema: TSchema;
+  /** Type guard; never throws. */
+  check(value: unknown): value is T;
+  /** Returns the value typed, or throws ValidationError with a message naming the bad key. */
+  parse(value: unknown, what?: string): T;
+  /** Human-readable errors of the last failed `check` on this validator. */
+  errors(what?: string): string[];
+}
+
+const cache = new WeakMap<TSchema, ValidateFunction>();
+
+export function validator<S extends TSchema>(schema: S): Validator<Static<S>> {
+  let fn = cache.get(schema);
+  if (!fn) {
+    fn = ajv.compile(schema);
+    cache.set(schema, fn);
+  }
+  const compiled = fn;
+  return {
+    schema,
+    check: (value): value is Static<S> => compiled(value) === true,
+    errors: (what) => describeErrors(compiled.errors, what),
+    parse(value, what = 'value') {
+      if (compiled(value)) return value as Static<S>;
+      const details = describeErrors(compiled.errors, what);
+      throw new ValidationError(`invalid ${what}: ${details.join('; ')}`, details);
+    },
+  };
+}
+
+/**
+ * Validator for a user-supplied JSON Schema (a workflow's inputschema/outputschema). Unknown keywords are
+ * allowed (non-strict) and every error is reported, since the schema author needs the full list.
+ */
+const userAjv = addFormats(new Ajv({ allErrors: true, strict: false }));
+export function userSchemaValidator(schema: unknown): (value: unknown, what?: string) => string[] {
+  if (typeof schema !== 'object' || schema === null) throw new ValidationError('schema must be a JSON object', []);
+  let fn: ValidateFunction;
+  try {
+    fn = userAjv.compile(schema);
+  } catch (err) {
+    throw new ValidationError(`schema is not a valid JSON Schema: ${(err as Error).message}`, []);
+  }
+  return (value, what = 'inputs') => (fn(value) ? [] : describeErrors(fn.errors, what));
+}
+
+/** Names of the top-level properties a user schema marks `"x-secret": true`. */
+export function secretPropertyNames(schema: unknown): string[] {
+  if (typeof schema !== 'object' || schema === null) return [];
+  const props = (schema as { properties?: Record<string, unknown> }).properties;
+  if (!props || typeof props !== 'object') return [];
+  return Object.entries(props)
+    .filter(([, p]) => typeof p === 'object' && p !== null && (p as Record<string, unknown>)['x-secret'] === true)
+    .map(([name]) => name);
+}
