@@ -11,7 +11,7 @@ module.exports = {
       comment: 'shared/ runs in every layer: no node builtins, no electron, no other layer.',
       severity: 'error',
       from: { path: '^shared/' },
-      to: { pathNot: ['^shared/', '^node_modules/(@sinclair/typebox|ajv|ajv-formats|fast-uri|fast-deep-equal|json-schema-traverse|require-from-string)/'] },
+      to: { pathNot: ['^shared/', '(^|/)node_modules/(@sinclair/typebox|ajv|ajv-formats|fast-uri|fast-deep-equal|json-schema-traverse|require-from-string)/'] },
     },
     {
       name: 'shared-no-builtins',
@@ -24,7 +24,7 @@ module.exports = {
       comment: 'main/electron/ is the only folder that imports electron.',
       severity: 'error',
       from: { pathNot: '^main/electron/' },
-      to: { path: '^node_modules/electron/|^electron$', dependencyTypesNot: ['type-only'] },
+      to: { path: '(^|/)node_modules/electron/|^electron$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'electron-module-only-in-main-electron',
@@ -79,7 +79,6 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)node_modules/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] },

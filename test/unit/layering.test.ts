@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, '../..');
+const cruiser = join(repo, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
+
+/** Runs the project's own dependency rules over a scratch tree laid out like the repository. */
+async function cruise(dir: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout } = await run(process.execPath, [cruiser, '--config', '.dependency-cruiser.cjs', '--output-type', 'err', 'shared', 'main', 'orchestrator', 'renderer'], { cwd: dir });
+    return { code: 0, output: stdout };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, output: e.stdout + e.stderr };
+  }
+}
+
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flowhost-layering-'));
+  cpSync(join(repo, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
+  cpSync(join(repo, 'tsconfig.json'), join(dir, 'tsconfig.json'));
+  cpSync(join(repo, 'tsconfig.base.json'), join(dir, 'tsconfig.base.json'));
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const base: Record<string, string> = {
+    'shared/types.ts': 'export const x = 1;\n',
+    'main/agent/core.ts': "import { x } from '../../shared/types.js';\nexport const y = x;\n",
+    'main/electron/main.ts': "import { app } from 'electron';\nimport { y } from '../agent/core.js';\nexport const z = [app, y];\n",
+    'main/cli.ts': "import { y } from './agent/core.js';\nimport { o } from '../orchestrator/server.js';\nexport const c = [y, o];\n",
+    'orchestrator/server.ts': "import { x } from '../shared/types.js';\nexport const o = x;\n",
+    'renderer/app.ts': "import { x } from '../shared/types.js';\nexport const r = x;\n",
+  };
+  for (const [path, text] of Object.entries({ ...base, ...files })) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+describe('layering rules (dependency-cruiser)', () => {
+  const dirs: string[] = [];
+  const scratch = (files: Record<string, string>) => {
+    const dir = tree(files);
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  let clean: { code: number; output: string };
+  beforeAll(async () => {
+    clean = await cruise(scratch({}));
+  });
+
+  it('accepts the layout of the design brief', () => {
+    expect(clean.output).not.toMatch(/error/i);
+    expect(clean.code).toBe(0);
+  });
+
+  it.each([
+    ['shared imports a node builtin', { 'shared/bad.ts': "import { readFileSync } from 'node:fs';\nexport const b = readFileSync;\n" }, 'shared-no-builtins'],
+    ['shared imports another layer', { 'shared/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'shared-is-pure'],
+    ['the agent core imports electron', { 'main/agent/bad.ts': "import { app } from 'electron';\nexport const b = app;\n" }, 'electron-only-in-main-electron'],
+    ['the orchestrator imports electron', { 'orchestrator/bad.ts': "import { app } from 'electron';\nexport const b = app;\n" }, 'electron-only-in-main-electron'],
+    ['the orchestrator imports main', { 'orchestrator/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'orchestrator-imports-shared-only'],
+    ['the agent core imports the orchestrator', { 'main/agent/bad.ts': "import { o } from '../../orchestrator/server.js';\nexport const b = o;\n" }, 'agent-imports-shared-only'],
+    ['main/electron imports the orchestrator', { 'main/electron/bad.ts': "import { o } from '../../orchestrator/server.js';\nexport const b = o;\n" }, 'only-cli-starts-orchestrator'],
+    ['the renderer imports node', { 'renderer/bad.ts': "import { join } from 'node:path';\nexport const b = join;\n" }, 'renderer-no-node'],
+    ['the renderer imports the agent', { 'renderer/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'renderer-imports-shared-only'],
+  ])('fails when %s', async (_what, files, rule) => {
+    const result = await cruise(scratch(files));
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain(rule);
+  });
+});
