@@ -179,7 +179,8 @@ export const Welcome = frame('welcome', {
   /** Highest event seq the orchestrator applied for this machine; the agent replays what follows. */
   appliedUpTo: Type.Integer({ minimum: 0 }),
   serverTime: Iso,
-  heartbeatIntervalMs: Type.Integer({ minimum: 1000 }),
+  /** Ping period of the orchestrator (ms); production default 30000, tests use less. */
+  heartbeatIntervalMs: Type.Integer({ minimum: 10 }),
   /** Sessions of `activeSessions` the orchestrator no longer wants (cancelled/revoked while away). */
   cancelSessions: Type.Array(Uuid),
 });

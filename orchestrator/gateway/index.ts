@@ -1,25 +1,119 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type {} from '@fastify/websocket';
+import { AGENT_WS_PATH, CloseCode } from '../../shared/protocol.js';
+import { flowmachineEntity } from '../../shared/records/index.js';
+import { CallbackDelivery } from '../callback/callback-delivery.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
+import { QueueTimers } from '../queue/queue-timers.js';
+import { Queue } from '../queue/session-queue.js';
+import type { Row } from '../store/store.js';
+import { AgentConnection } from './agent-connection.js';
+import { agentControl, type AgentControl } from './agent-control.js';
+import { AgentRegistry } from './agent-registry.js';
+import { FailureLimiter } from './failure-limiter.js';
+import { authenticateMachine } from './machine-auth.js';
+import { recordDisconnected, refreshMachineStatus } from './machine-status.js';
+import { registerRoute } from './register-route.js';
 
 export interface AgentGatewayOptions {
   /** Heartbeat (WebSocket ping) interval; a peer silent for 2 intervals is dropped. Default 30 s. */
   readonly heartbeatIntervalMs?: number;
   /** How often the queue re-checks timeouts and scheduled sessions. Default 1 s. */
   readonly queueTickMs?: number;
+  /** A new connection must send `hello` within this time (close 4004). Default 10 s. */
+  readonly helloTimeoutMs?: number;
+  /** An `assign` without accept/reject for this long is revoked and requeued. Default 30 s. */
+  readonly offerTimeoutMs?: number;
+  /** A machine that rejected a session is not offered it again for this long. Default 60 s. */
+  readonly rejectCooldownMs?: number;
+  /** After a run timeout, how long to wait for an offline agent before marking TimedOut here. Default 60 s. */
+  readonly runTimeoutGraceMs?: number;
+  /** Failed registrations/authentications per remote address (and per group) per minute. Default 10. */
+  readonly maxAuthFailuresPerMinute?: number;
+  /** Callback hosts allowed over http and on loopback/private addresses (e.g. `localhost:8080`). */
+  readonly callbackAllowHosts?: readonly string[];
+  /** First callback retry delay (doubles per attempt). Default 2 s. */
+  readonly callbackBaseDelayMs?: number;
 }
 
 export interface AgentGateway {
   readonly queue: SessionQueue;
+  /** Pause/resume/drain commands for connected agents. */
+  readonly control: AgentControl;
   close(): Promise<void>;
 }
 
-/**
- * Registers `POST /agent/v1/register` and the WebSocket `/agent/v1` on `app`, and creates the session queue.
- * STUB: the gateway/queue helper replaces this body.
- */
+/** Registers `POST /agent/v1/register` and the WebSocket `/agent/v1` on `app`, and creates the session queue. */
 export async function registerAgentGateway(app: FastifyInstance, ctx: OrchestratorContext, options: AgentGatewayOptions = {}): Promise<AgentGateway> {
-  void app;
-  void ctx;
-  void options;
-  throw new Error('agent gateway not implemented yet');
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
+  const registry = new AgentRegistry<AgentConnection>();
+  const callbacks = new CallbackDelivery({ ctx, allowHosts: options.callbackAllowHosts, baseDelayMs: options.callbackBaseDelayMs });
+  const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
+  const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs });
+  const authFailures = new FailureLimiter({ max: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, now: ctx.now });
+  const authed = new WeakMap<FastifyRequest, Row>();
+
+  registerRoute(app, ctx, { maxFailuresPerMinute: options.maxAuthFailuresPerMinute });
+
+  app.get(
+    AGENT_WS_PATH,
+    {
+      websocket: true,
+      // Authentication happens on the HTTP upgrade request: a bad credential never gets a socket.
+      preValidation: async (request, reply) => {
+        const wait = authFailures.retryAfter(request.ip);
+        if (wait > 0) return reply.code(429).header('retry-after', String(wait)).send({ error: { code: 'TooManyAttempts', message: `retry in ${wait} s` } });
+        const machine = authenticateMachine(ctx.store, request.headers.authorization);
+        if (!machine) {
+          authFailures.fail(request.ip);
+          return reply.code(401).send({ error: { code: 'Unauthorized', message: 'missing or invalid machine credential' } });
+        }
+        authed.set(request, machine);
+      },
+    },
+    (socket, request) => {
+      const machine = authed.get(request);
+      if (!machine) return socket.close(CloseCode.Unauthorized, 'not authenticated');
+      new AgentConnection({
+        socket,
+        machineId: String(machine['flowmachineid']),
+        ctx,
+        queue,
+        registry,
+        heartbeatIntervalMs,
+        helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+      }).start();
+    },
+  );
+
+  // Nobody is connected right after a start: show every machine offline until it reconnects.
+  for (const m of ctx.store.query(flowmachineEntity, { where: 'connected = 1' })) recordDisconnected(ctx.store, String(m['flowmachineid']));
+  queue.start();
+  timers.start();
+  callbacks.start();
+
+  const facade: SessionQueue = {
+    enqueued: (id) => queue.enqueued(id),
+    cancel: (id) => queue.cancel(id),
+    triggerCallback: (id) => queue.triggerCallback(id),
+    machineChanged: (id) => {
+      const row = ctx.store.get(flowmachineEntity, id);
+      const conn = registry.get(id);
+      if (conn && (!row || Number(row['statecode'] ?? 0) === 1)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
+      else refreshMachineStatus(ctx.store, id, conn?.live !== undefined);
+      queue.machineChanged(id);
+    },
+    close: () => {
+      timers.stop();
+      callbacks.close();
+    },
+  };
+  return {
+    queue: facade,
+    control: agentControl(ctx.store, queue.book, registry),
+    async close() {
+      facade.close();
+      for (const conn of registry.all()) conn.close(CloseCode.GoingAway, 'orchestrator shutting down');
+    },
+  };
 }

@@ -1,0 +1,99 @@
+import type { AgentState } from '../../shared/protocol.js';
+import type { ConnectionStatus } from './connection.js';
+import type { LocalSession } from './store/agent-store.js';
+
+/** A session the agent holds, as observers (tray, status window) see it. */
+export interface AgentSessionView {
+  readonly sessionId: string;
+  readonly name: string;
+  /** accepted | confirmed | running | paused | completed (the store's stage). */
+  readonly stage: LocalSession['stage'];
+  readonly statuscode: number;
+  readonly runmode: number;
+  readonly acceptedon: string;
+  readonly startedon?: string;
+  readonly runas?: string;
+}
+
+export function sessionView(s: LocalSession): AgentSessionView {
+  return {
+    sessionId: s.sessionId,
+    name: s.session.name,
+    stage: s.stage,
+    statuscode: s.statuscode,
+    runmode: s.session.runmode,
+    acceptedon: s.acceptedon,
+    ...(s.startedon ? { startedon: s.startedon } : {}),
+    ...(s.runas ? { runas: s.runas } : {}),
+  };
+}
+
+/** Everything the tray menu and the status window show about the agent; a plain, serialisable value. */
+export interface AgentSnapshot {
+  readonly connection: {
+    readonly status: ConnectionStatus;
+    /** Why the last connection ended or was refused. */
+    readonly error?: string;
+    readonly orchestratorUrl: string;
+  };
+  readonly machine: { readonly flowmachineid: string; readonly flowmachinegroupid?: string };
+  /** The scheduling state the orchestrator sees (capacity, free slots, paused/until, draining, attended …). */
+  readonly scheduling: AgentState;
+  readonly attendedMode: boolean;
+  readonly sessions: readonly AgentSessionView[];
+  readonly backlog: { readonly events: number; readonly callbacks: number };
+}
+
+export type SnapshotListener = (snapshot: AgentSnapshot) => void;
+
+/**
+ * Coalesces bursts of changes into one notification after `debounceMs`: listeners get the snapshot,
+ * and `onSchedulingChange` runs when the scheduling part differs from the last one sent upstream.
+ */
+export class AgentStateNotifier {
+  private readonly listeners = new Set<SnapshotListener>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastScheduling = '';
+
+  constructor(
+    private readonly options: {
+      readonly snapshot: () => AgentSnapshot;
+      readonly onSchedulingChange: (state: AgentState) => void;
+      readonly debounceMs?: number;
+    },
+  ) {}
+
+  subscribe(listener: SnapshotListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  changed(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.options.debounceMs ?? 50);
+  }
+
+  /** Notifies now (and cancels a pending notification). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const snapshot = this.options.snapshot();
+    const scheduling = JSON.stringify(snapshot.scheduling);
+    if (scheduling !== this.lastScheduling) {
+      this.lastScheduling = scheduling;
+      this.options.onSchedulingChange(snapshot.scheduling);
+    }
+    for (const listener of this.listeners) listener(snapshot);
+  }
+
+  /** The connection was (re)established: the next change is sent even if equal to the last one. */
+  resetSent(state: AgentState): void {
+    this.lastScheduling = JSON.stringify(state);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,318 @@
+import { release } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'winston';
+import { PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame } from '../../shared/protocol.js';
+import { AgentStateNotifier, sessionView, type AgentSnapshot, type SnapshotListener } from './agent-state.js';
+import { CallbackDelivery, type CallbackDeliveryOptions } from './callback-delivery.js';
+import { AgentConnection } from './connection.js';
+import type { BackoffOptions } from './connection-backoff.js';
+import { EventUploader } from './event-uploader.js';
+import { canRunAs as osCanRunAs, currentUser } from './process/session-user.js';
+import { Sampler } from './sampler.js';
+import { Scheduler } from './scheduler.js';
+import type { CanRunAs } from './scheduler-decision.js';
+import { SessionHost } from './session-host.js';
+import { AgentStore } from './store/agent-store.js';
+
+export interface AgentCredentials {
+  readonly flowmachineid: string;
+  readonly flowmachinegroupid?: string;
+  readonly credential: string;
+  readonly callbackSecret: string;
+}
+
+export interface AgentOptions {
+  readonly orchestratorUrl: string;
+  readonly credentials: AgentCredentials;
+  readonly dataDir: string;
+  /** Session slots (sessioncapacity). */
+  readonly capacity: number;
+  /** Users unattended sessions may run as; empty = the agent's own user. */
+  readonly sessionUsers: readonly string[];
+  readonly attendedMode: boolean;
+  /** The desktop user attended sessions run for; default the agent's own user when attended mode is on. */
+  readonly signedInUser?: string;
+  readonly logger: Logger;
+  readonly sampleIntervalMs?: number;
+  readonly agentVersion?: string;
+  /** Liveness interval assumed before welcome, and the silence factor (tests shorten them). */
+  readonly heartbeatIntervalMs?: number;
+  readonly heartbeatTimeoutFactor?: number;
+  readonly backoff?: BackoffOptions;
+  /** Hosts callbacks may reach over http or on loopback/private addresses. */
+  readonly callbackAllow?: readonly string[];
+  /** Callback retry tuning (tests shorten the delays). */
+  readonly callbackDelivery?: Pick<CallbackDeliveryOptions, 'baseDelayMs' | 'maxDelayMs' | 'pollIntervalMs' | 'requestTimeoutMs'>;
+  /** SIGTERM → SIGKILL grace of a cancelled session. */
+  readonly killGraceMs?: number;
+  readonly canRunAs?: CanRunAs;
+  readonly now?: () => Date;
+}
+
+/** Started parts; present between start() and stop(). */
+interface Parts {
+  readonly store: AgentStore;
+  readonly host: SessionHost;
+  readonly scheduler: Scheduler;
+  readonly uploader: EventUploader;
+  readonly callbacks: CallbackDelivery;
+  readonly connection: AgentConnection;
+  readonly notifier: AgentStateNotifier;
+  readonly unsubscribe: (() => void)[];
+}
+
+/**
+ * The agent: one local store, the session host, the scheduler, the event uploader, callback delivery and
+ * the connection, wired together. `state()`/`onStateChange()` are what the tray and status window observe.
+ */
+export class Agent {
+  private parts: Parts | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly listeners = new Set<SnapshotListener>();
+
+  constructor(private readonly options: AgentOptions) {}
+
+  /** Opens the store, recovers sessions a previous run left, starts callback delivery and connects. */
+  start(): void {
+    if (this.parts) throw new Error('agent already started');
+    const o = this.options;
+    const store = AgentStore.open(join(o.dataDir, 'agent.db'), o.now ? { now: o.now } : {});
+    try {
+      this.parts = this.compose(store);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+    const { host, callbacks, connection } = this.parts;
+    host.recover();
+    callbacks.start();
+    connection.start();
+    o.logger.info(`agent ${o.credentials.flowmachineid} started (capacity ${o.capacity}, data dir ${o.dataDir})`);
+  }
+
+  state(): AgentSnapshot {
+    const parts = this.requireParts();
+    return this.snapshot(parts);
+  }
+
+  /** Called with a fresh snapshot after every change (debounced); returns the unsubscribe function. */
+  onStateChange(listener: SnapshotListener): () => void {
+    this.listeners.add(listener);
+    const unsubscribe = this.parts?.notifier.subscribe(listener);
+    return () => {
+      this.listeners.delete(listener);
+      unsubscribe?.();
+    };
+  }
+
+  pause(until?: Date): void {
+    this.requireParts().scheduler.pauseMachine(until);
+  }
+
+  resume(): void {
+    this.requireParts().scheduler.resumeMachine();
+  }
+
+  setAttendedMode(on: boolean, signedInUser?: string): void {
+    this.requireParts().scheduler.setAttendedMode(on, signedInUser ?? this.options.signedInUser ?? currentUser());
+  }
+
+  /**
+   * Graceful stop: no new work, running sessions get `graceMs` (then are cancelled), the outbox is flushed
+   * upstream (acks awaited up to `flushTimeoutMs`), then stop().
+   */
+  async drain(graceMs: number, flushTimeoutMs = 10_000): Promise<void> {
+    const parts = this.parts;
+    if (!parts) return;
+    parts.scheduler.drain();
+    parts.notifier.flush();
+    await parts.host.drain(graceMs);
+    await this.flushOutbox(parts, flushTimeoutMs);
+    await this.stop();
+  }
+
+  /** Closes the connection, stops delivery and timers and closes the store. Running sessions are left as they are. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopParts();
+    return this.stopping;
+  }
+
+  private async stopParts(): Promise<void> {
+    const parts = this.parts;
+    if (!parts) return;
+    for (const u of parts.unsubscribe) u();
+    parts.notifier.close();
+    parts.scheduler.close();
+    parts.uploader.close();
+    await Promise.all([parts.connection.stop(), parts.callbacks.stop()]);
+    parts.store.close();
+    this.parts = undefined;
+    this.options.logger.info('agent stopped');
+  }
+
+  private compose(store: AgentStore): Parts {
+    const o = this.options;
+    const logger = o.logger;
+    const notify = () => this.parts?.notifier.changed();
+    const sampler = new Sampler({
+      ...(o.sampleIntervalMs === undefined ? {} : { intervalMs: o.sampleIntervalMs }),
+      ...(o.now ? { now: o.now } : {}),
+      onError: (err) => logger.warn(`sampling failed: ${err.message}`),
+    });
+    const host = new SessionHost({
+      store,
+      dataDir: o.dataDir,
+      logger,
+      sampler,
+      ...(o.now ? { now: o.now } : {}),
+      ...(o.killGraceMs === undefined ? {} : { killGraceMs: o.killGraceMs }),
+    });
+    let connection: AgentConnection | undefined;
+    const send = (frame: AgentFrame) => connection?.send(frame) ?? false;
+    const scheduler = new Scheduler({
+      store,
+      host,
+      send,
+      canRunAs: o.canRunAs ?? osCanRunAs,
+      logger,
+      capacity: o.capacity,
+      sessionUsers: o.sessionUsers,
+      attendedMode: o.attendedMode,
+      ...(o.signedInUser !== undefined || o.attendedMode ? { signedInUser: o.signedInUser ?? currentUser() } : {}),
+      ...(o.now ? { now: o.now } : {}),
+      onChange: notify,
+    });
+    const uploader = new EventUploader({ store, send, logger });
+    const callbacks = new CallbackDelivery({
+      store,
+      callbackSecret: o.credentials.callbackSecret,
+      policy: { allow: o.callbackAllow ?? [] },
+      logger,
+      ...(o.now ? { now: o.now } : {}),
+      ...o.callbackDelivery,
+    });
+    connection = new AgentConnection({
+      orchestratorUrl: o.orchestratorUrl,
+      flowmachineid: o.credentials.flowmachineid,
+      credential: o.credentials.credential,
+      logger,
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+      ...(o.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+      ...(o.heartbeatTimeoutFactor === undefined ? {} : { heartbeatTimeoutFactor: o.heartbeatTimeoutFactor }),
+      hello: () => this.hello(store, scheduler),
+      heartbeat: () => ({ type: 'state', state: scheduler.agentState() }),
+      onFrame: (frame) => this.route(frame),
+      onClose: () => uploader.stop(),
+      onStatus: notify,
+    });
+    const notifier = new AgentStateNotifier({
+      snapshot: () => (this.parts ? this.snapshot(this.parts) : emptySnapshot(o)),
+      onSchedulingChange: (state) => send({ type: 'state', state }),
+    });
+    for (const listener of this.listeners) notifier.subscribe(listener);
+    const unsubscribe = [
+      host.onChange(() => {
+        notify();
+        callbacks.wake();
+      }),
+      store.onEvent(notify),
+      uploader.onAck(notify),
+    ];
+    return { store, host, scheduler, uploader, callbacks, connection, notifier, unsubscribe };
+  }
+
+  private hello(store: AgentStore, scheduler: Scheduler): AgentFrame {
+    const state = scheduler.agentState();
+    this.parts?.notifier.resetSent(state);
+    return {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      agentVersion: this.options.agentVersion ?? '0.1.0',
+      os: `${process.platform} ${release()} ${process.arch}`.slice(0, 256),
+      lastAckedSeq: store.lastAckedSeq(),
+      state,
+      activeSessions: store
+        .activeSessions()
+        .map((s) => s.sessionId)
+        .slice(0, 256),
+    };
+  }
+
+  private route(frame: OrchestratorFrame): void {
+    const parts = this.parts;
+    if (!parts) return;
+    switch (frame.type) {
+      case 'welcome':
+        parts.uploader.start(frame.appliedUpTo);
+        for (const id of frame.cancelSessions) parts.scheduler.cancel(id);
+        parts.notifier.changed();
+        return;
+      case 'ack':
+        return parts.uploader.acked(frame.upTo);
+      case 'error':
+        return;
+      default:
+        return parts.scheduler.handle(frame);
+    }
+  }
+
+  private async flushOutbox(parts: Parts, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const flushed = () => parts.store.pendingEventCount() === 0;
+    while (!flushed() && Date.now() < deadline && parts.connection.status !== 'refused') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(250, Math.max(0, deadline - Date.now())));
+        const off = parts.uploader.onAck(done);
+        function done() {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
+      });
+    }
+    if (!flushed()) this.options.logger.warn(`agent stopping with ${parts.store.pendingEventCount()} event(s) not yet acked; they are sent after the next start`);
+    if (parts.store.pendingCallbackCount() > 0) await parts.callbacks.deliverDue();
+  }
+
+  private snapshot(parts: Parts): AgentSnapshot {
+    const o = this.options;
+    const scheduling = parts.scheduler.agentState();
+    const error = parts.connection.lastError;
+    return {
+      connection: { status: parts.connection.status, orchestratorUrl: o.orchestratorUrl, ...(error ? { error } : {}) },
+      machine: {
+        flowmachineid: o.credentials.flowmachineid,
+        ...(o.credentials.flowmachinegroupid ? { flowmachinegroupid: o.credentials.flowmachinegroupid } : {}),
+      },
+      scheduling,
+      attendedMode: parts.scheduler.attended,
+      sessions: parts.store.activeSessions().map(sessionView),
+      backlog: { events: parts.store.pendingEventCount(), callbacks: parts.store.pendingCallbackCount() },
+    };
+  }
+
+  private requireParts(): Parts {
+    if (!this.parts) throw new Error('agent not started');
+    return this.parts;
+  }
+}
+
+function emptySnapshot(o: AgentOptions): AgentSnapshot {
+  const state: AgentState = {
+    capacity: o.capacity,
+    freeSlots: o.capacity,
+    paused: false,
+    draining: false,
+    attendedAvailable: false,
+    sessionUsers: [...o.sessionUsers],
+    storageOk: true,
+  };
+  return {
+    connection: { status: 'idle', orchestratorUrl: o.orchestratorUrl },
+    machine: { flowmachineid: o.credentials.flowmachineid },
+    scheduling: state,
+    attendedMode: o.attendedMode,
+    sessions: [],
+    backlog: { events: 0, callbacks: 0 },
+  };
+}

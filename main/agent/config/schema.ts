@@ -1,0 +1,59 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Current version of the agent config file; bump it together with a step in migrate.ts. */
+export const CONFIG_SCHEMA_VERSION = 1;
+
+const HostName = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9._:\\-\\[\\]]+$' });
+const UserName = Type.String({ minLength: 1, maxLength: 256 });
+
+/** Every agent setting, as it may appear in a config file, an env variable or a flag (all optional there). */
+export const settingsProperties = {
+  orchestrator: Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://' }),
+  group: Type.String({ minLength: 1, maxLength: 256 }),
+  groupPassword: Type.String({ minLength: 1, maxLength: 256 }),
+  name: Type.String({ minLength: 1, maxLength: 256 }),
+  dataDir: Type.String({ minLength: 1, maxLength: 4096 }),
+  capacity: Type.Integer({ minimum: 1, maximum: 256 }),
+  sessionUsers: Type.Array(UserName, { maxItems: 64 }),
+  attended: Type.Boolean(),
+  sampleIntervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+  callbackAllow: Type.Array(HostName, { maxItems: 256 }),
+  logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')]),
+};
+export type SettingKey = keyof typeof settingsProperties;
+
+/** The config file (`--config FILE`): settings plus `schemaversion`, unknown keys refused. */
+export const ConfigFile = Type.Object(
+  {
+    schemaversion: Type.Literal(CONFIG_SCHEMA_VERSION),
+    ...Type.Partial(Type.Object(settingsProperties)).properties,
+  },
+  { additionalProperties: false },
+);
+export type ConfigFile = Static<typeof ConfigFile>;
+
+/** Settings given by one source (file, env, flags); the merge of all of them is checked with AgentConfig. */
+export const PartialSettings = Type.Partial(Type.Object(settingsProperties, { additionalProperties: false }));
+export type PartialSettings = Static<typeof PartialSettings>;
+
+/**
+ * The merged configuration the agent runs with. Orchestrator, group and password are needed only for the first
+ * start (registration); later starts take them from the stored credentials.
+ */
+export const AgentConfig = Type.Object(
+  {
+    orchestrator: Type.Optional(settingsProperties.orchestrator),
+    group: Type.Optional(settingsProperties.group),
+    groupPassword: Type.Optional(settingsProperties.groupPassword),
+    name: settingsProperties.name,
+    dataDir: settingsProperties.dataDir,
+    capacity: settingsProperties.capacity,
+    sessionUsers: settingsProperties.sessionUsers,
+    attended: settingsProperties.attended,
+    sampleIntervalMs: settingsProperties.sampleIntervalMs,
+    callbackAllow: settingsProperties.callbackAllow,
+    logLevel: settingsProperties.logLevel,
+  },
+  { additionalProperties: false },
+);
+export type AgentConfig = Static<typeof AgentConfig>;

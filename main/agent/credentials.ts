@@ -1,0 +1,65 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Type, type Static } from '@sinclair/typebox';
+import { validator } from '../../shared/validate.js';
+
+/** What registration leaves in `<dataDir>/credentials.json` (mode 0600). */
+export const Credentials = Type.Object(
+  {
+    flowmachineid: Type.String({ format: 'uuid' }),
+    flowmachinegroupid: Type.Optional(Type.String({ format: 'uuid' })),
+    credential: Type.String({ minLength: 32, maxLength: 256 }),
+    callbackSecret: Type.String({ minLength: 16, maxLength: 256 }),
+    orchestrator: Type.String({ minLength: 1, maxLength: 2048 }),
+    group: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+export type Credentials = Static<typeof Credentials>;
+
+const credentials = validator(Credentials);
+
+export class CredentialsError extends Error {
+  override readonly name = 'CredentialsError';
+}
+
+/** Reads the stored credentials, or undefined when the file does not exist. A corrupt file is an error, not a re-register. */
+export function readCredentials(file: string): Credentials | undefined {
+  if (!existsSync(file)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CredentialsError(`credentials file ${file} is unreadable (${(err as Error).message}); remove it to register this machine again`);
+  }
+  if (!credentials.check(raw)) {
+    throw new CredentialsError(`credentials file ${file} is invalid (${credentials.errors('credentials').join('; ')}); remove it to register again`);
+  }
+  return raw;
+}
+
+/** Writes the credentials atomically: a 0600 temp file in the same folder, fsync, rename over the target. */
+export function writeCredentials(file: string, value: Credentials): void {
+  const checked = credentials.parse(value, 'credentials');
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  // 'wx' + mode: the file is created 0600 before any byte of the secret is written (umask can only remove bits).
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(checked, null, 2)}\n`);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(temp, file);
+}
+
+/** POSIX permission bits of the file that are wider than 0600, or 0 (always 0 on Windows). */
+export function excessPermissions(file: string, platform: NodeJS.Platform = process.platform): number {
+  if (platform === 'win32') return 0;
+  return statSync(file).mode & 0o077;
+}

@@ -1,0 +1,117 @@
+import { arch, platform, release } from 'node:os';
+import { AGENT_REGISTER_PATH, RegisterResponse, type RegisterRequest } from '../../shared/protocol.js';
+import { validator } from '../../shared/validate.js';
+import { readCredentials, writeCredentials, excessPermissions, type Credentials } from './credentials.js';
+
+export class RegistrationError extends Error {
+  override readonly name = 'RegistrationError';
+}
+
+export interface RegistrationOptions {
+  /** `<dataDir>/credentials.json`. */
+  readonly credentialsFile: string;
+  readonly orchestrator?: string | undefined;
+  readonly group?: string | undefined;
+  readonly groupPassword?: string | undefined;
+  readonly name: string;
+  readonly capacity: number;
+  readonly agentVersion: string;
+  readonly fetch?: typeof fetch;
+  readonly timeoutMs?: number;
+  /** Called with a warning (e.g. too wide file permissions). */
+  readonly warn?: (message: string) => void;
+}
+
+const response = validator(RegisterResponse);
+
+/** Returns the stored credentials, registering the machine first when there are none. */
+export async function ensureRegistered(options: RegistrationOptions): Promise<{ credentials: Credentials; registered: boolean }> {
+  const stored = readCredentials(options.credentialsFile);
+  if (stored) {
+    if (options.orchestrator && normalizeBase(options.orchestrator) !== normalizeBase(stored.orchestrator)) {
+      throw new RegistrationError(
+        `this machine is registered with ${stored.orchestrator}, not ${options.orchestrator}; remove ${options.credentialsFile} to register it again`,
+      );
+    }
+    const wide = excessPermissions(options.credentialsFile);
+    if (wide) options.warn?.(`${options.credentialsFile} is readable by others (mode ${wide.toString(8)}); it should be 0600`);
+    return { credentials: stored, registered: false };
+  }
+  const credentials = await register(options);
+  writeCredentials(options.credentialsFile, credentials);
+  return { credentials, registered: true };
+}
+
+/** POSTs /agent/v1/register; every failure becomes a RegistrationError that says what to do. */
+export async function register(options: RegistrationOptions): Promise<Credentials> {
+  const { orchestrator, group, groupPassword } = options;
+  const missing = [!orchestrator && '--orchestrator', !group && '--group', !groupPassword && '--group-password'].filter(Boolean);
+  if (!orchestrator || !group || !groupPassword) {
+    throw new RegistrationError(`this machine is not registered yet: ${missing.join(', ')} required for the first start`);
+  }
+  const url = new URL(AGENT_REGISTER_PATH.slice(1), normalizeBase(orchestrator)).toString();
+  const body: RegisterRequest = {
+    group,
+    password: groupPassword,
+    name: options.name,
+    os: `${platform()} ${release()} ${arch()}`.slice(0, 256),
+    agentVersion: options.agentVersion,
+    capacity: options.capacity,
+  };
+  let res: Response;
+  try {
+    res = await (options.fetch ?? fetch)(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      redirect: 'error',
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+  }
+  const text = await res.text();
+  if (!res.ok) throw new RegistrationError(failureMessage(res, text, group));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new RegistrationError(`the orchestrator at ${url} answered ${res.status} with a body that is not JSON`);
+  }
+  if (!response.check(parsed)) throw new RegistrationError(`unexpected registration response: ${response.errors('response').join('; ')}`);
+  return {
+    flowmachineid: parsed.flowmachineid,
+    flowmachinegroupid: parsed.flowmachinegroupid,
+    credential: parsed.credential,
+    callbackSecret: parsed.callbackSecret,
+    orchestrator: normalizeBase(orchestrator),
+    group,
+  };
+}
+
+function failureMessage(res: Response, text: string, group: string): string {
+  const detail = errorDetail(text);
+  if (res.status === 401 || res.status === 403) return `registration refused: wrong group name or group password for group '${group}'${detail}`;
+  if (res.status === 404) return `registration failed: the orchestrator does not know group '${group}'${detail}`;
+  if (res.status === 429) {
+    const after = res.headers.get('retry-after');
+    return `registration refused: too many attempts; retry${after ? ` after ${after} s` : ' later'}${detail}`;
+  }
+  return `registration failed with HTTP ${res.status}${detail}`;
+}
+
+function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.message === 'string') return ` (${body.error.message})`;
+  } catch {
+    // not JSON: no detail to add
+  }
+  return '';
+}
+
+/** `http://h:1/x` → `http://h:1/x/` so URL resolution keeps a path prefix. */
+export function normalizeBase(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}

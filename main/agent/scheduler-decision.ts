@@ -1,0 +1,73 @@
+import type { Static } from '@sinclair/typebox';
+import { ErrorCode } from '../../shared/error-codes.js';
+import { RunMode } from '../../shared/option-sets.js';
+import type { Assign } from '../../shared/protocol.js';
+
+/** What the scheduler knows about this machine when an `assign` arrives. */
+export interface MachineSchedule {
+  readonly now: Date;
+  readonly capacity: number;
+  /** Slots taken by sessions that are accepted, confirmed, running or paused. */
+  readonly occupied: number;
+  readonly paused: boolean;
+  /** A pause with an end: past it the machine takes work again. */
+  readonly pausedUntil?: Date;
+  readonly draining: boolean;
+  /** False when the data dir cannot take new work (a store write failed). */
+  readonly storageOk: boolean;
+  readonly attendedMode: boolean;
+  /** The user signed in at the machine's desktop (tray app), if any. */
+  readonly signedInUser?: string;
+  /** Users the agent is configured to run unattended sessions as; empty means "the agent's own user". */
+  readonly sessionUsers: readonly string[];
+}
+
+export type CanRunAs = (user: string) => { ok: true } | { ok: false; reason: string };
+
+export type AssignmentDecision =
+  | { readonly accept: true }
+  | { readonly accept: false; readonly errorcode: ErrorCode; readonly message: string };
+
+const reject = (errorcode: ErrorCode, message: string): AssignmentDecision => ({ accept: false, errorcode, message });
+
+/** Whether a machine pause is in force at `now` (a pause with a past `until` is over). */
+export function isPaused(schedule: Pick<MachineSchedule, 'paused' | 'pausedUntil' | 'now'>): boolean {
+  if (!schedule.paused) return false;
+  return schedule.pausedUntil === undefined || schedule.pausedUntil.getTime() > schedule.now.getTime();
+}
+
+/** Accept or reject an assignment. Pure: the caller records the assignment and answers. */
+export function decideAssignment(schedule: MachineSchedule, assign: Static<typeof Assign>, canRunAs: CanRunAs): AssignmentDecision {
+  const session = assign.session;
+  if (schedule.draining) return reject(ErrorCode.AgentDraining, 'the agent is draining and takes no new work');
+  if (isPaused(schedule)) {
+    const until = schedule.pausedUntil ? ` until ${schedule.pausedUntil.toISOString()}` : '';
+    return reject(ErrorCode.AgentPaused, `the agent is paused${until}`);
+  }
+  if (!schedule.storageOk) return reject(ErrorCode.StorageUnavailable, 'the agent cannot write to its data dir');
+  if (session.runmode === RunMode.v.Local) return reject(ErrorCode.RunModeUnsupported, 'Local sessions are started on the machine, never assigned');
+  if (schedule.occupied >= schedule.capacity) {
+    return reject(ErrorCode.NoFreeSlot, `all ${schedule.capacity} slot(s) are taken`);
+  }
+  if (session.runmode === RunMode.v.Attended) return decideAttended(schedule, session.sessionusername);
+  return decideUnattended(schedule, session.sessionusername, canRunAs);
+}
+
+function decideAttended(schedule: MachineSchedule, user: string | undefined): AssignmentDecision {
+  if (!schedule.attendedMode) return reject(ErrorCode.AttendedUserNotSignedIn, 'attended mode is off on this machine');
+  if (schedule.signedInUser === undefined) return reject(ErrorCode.AttendedUserNotSignedIn, 'no user is signed in on this machine');
+  if (user !== undefined && user !== schedule.signedInUser) {
+    return reject(ErrorCode.AttendedUserNotSignedIn, `the session needs ${user} signed in, but ${schedule.signedInUser} is`);
+  }
+  return { accept: true };
+}
+
+function decideUnattended(schedule: MachineSchedule, user: string | undefined, canRunAs: CanRunAs): AssignmentDecision {
+  if (user === undefined) return { accept: true };
+  if (schedule.sessionUsers.length > 0 && !schedule.sessionUsers.includes(user)) {
+    return reject(ErrorCode.SessionUserUnavailable, `${user} is not a session user of this machine (${schedule.sessionUsers.join(', ')})`);
+  }
+  const can = canRunAs(user);
+  if (!can.ok) return reject(ErrorCode.SessionUserUnavailable, `cannot run as ${user}: ${can.reason}`);
+  return { accept: true };
+}

@@ -1,0 +1,230 @@
+import type { Static } from '@sinclair/typebox';
+import type { Logger } from 'winston';
+import { ErrorCode } from '../../shared/error-codes.js';
+import type { AgentFrame, AgentState, Assign, OrchestratorFrame } from '../../shared/protocol.js';
+import { decideAssignment, isPaused, type CanRunAs, type MachineSchedule } from './scheduler-decision.js';
+
+/** What the scheduler needs of the local store (the agent adapts AgentStore to it). */
+export interface SchedulerStore {
+  /** Persists the assignment (synchronously, durably) before `accept` is sent; throws when the store cannot write. */
+  recordAssignment(assign: Static<typeof Assign>): void;
+  forgetAssignment(sessionId: string): void;
+  markConfirmed(sessionId: string): void;
+  /** 'accepted' = held, not yet confirmed; 'confirmed' = confirmed, starting, running or paused; undefined = unknown or ended. */
+  stageOf(sessionId: string): 'accepted' | 'confirmed' | undefined;
+  /** Sessions taking a slot (accepted, confirmed, running, paused). */
+  activeCount(): number;
+}
+
+/** What the scheduler needs of the session host. */
+export interface SchedulerHost {
+  start(sessionId: string): void;
+  cancel(sessionId: string, reason: 'cancelled' | 'timeout'): void;
+  pause(sessionId: string): void;
+  resume(sessionId: string): void;
+}
+
+export interface SchedulerOptions {
+  readonly store: SchedulerStore;
+  readonly host: SchedulerHost;
+  readonly send: (frame: AgentFrame) => boolean;
+  readonly canRunAs: CanRunAs;
+  readonly logger: Logger;
+  readonly capacity: number;
+  readonly sessionUsers: readonly string[];
+  readonly attendedMode: boolean;
+  /** The user signed in at this machine's desktop (the tray app's user), if any. */
+  readonly signedInUser?: string;
+  readonly now?: () => Date;
+  /** After a failed store write, how long the agent reports storageOk=false before trying again. Default 30 s. */
+  readonly storageRetryMs?: number;
+  /** The machine's scheduling state changed (the agent sends a `state` frame and tells its observers). */
+  readonly onChange: () => void;
+}
+
+export type SchedulerFrame = Extract<OrchestratorFrame, { type: 'assign' | 'confirm' | 'revoke' | 'cancel' | 'pause' | 'resume' | 'drain' }>;
+
+/** Takes or refuses work, and applies the orchestrator's session and machine commands. */
+export class Scheduler {
+  private paused = false;
+  private pausedUntil: Date | undefined;
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private draining = false;
+  private storageOk = true;
+  private storageTimer: NodeJS.Timeout | undefined;
+  private attendedMode: boolean;
+  private signedInUser: string | undefined;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.attendedMode = options.attendedMode;
+    this.signedInUser = options.signedInUser;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  handle(frame: SchedulerFrame): void {
+    const { store, host } = this.options;
+    switch (frame.type) {
+      case 'assign':
+        return this.assign(frame);
+      case 'confirm':
+        return this.confirm(frame.sessionId);
+      case 'revoke':
+        store.forgetAssignment(frame.sessionId);
+        return this.options.onChange();
+      case 'cancel':
+        return this.cancel(frame.sessionId, frame.reason);
+      case 'pause':
+        if (frame.sessionId) return host.pause(frame.sessionId);
+        return this.pauseMachine(frame.until ? new Date(frame.until) : undefined);
+      case 'resume':
+        if (frame.sessionId) return host.resume(frame.sessionId);
+        return this.resumeMachine();
+      case 'drain':
+        return this.drain();
+    }
+  }
+
+  /** Sessions the orchestrator no longer wants (welcome.cancelSessions). */
+  cancel(sessionId: string, reason: 'cancelled' | 'timeout' = 'cancelled'): void {
+    const stage = this.options.store.stageOf(sessionId);
+    if (stage === 'accepted') {
+      this.options.store.forgetAssignment(sessionId);
+      this.options.onChange();
+    } else if (stage === 'confirmed') {
+      this.options.host.cancel(sessionId, reason);
+    } else {
+      this.options.logger.info(`cancel of session ${sessionId}: not active on this agent`);
+    }
+  }
+
+  pauseMachine(until?: Date): void {
+    clearTimeout(this.pauseTimer);
+    this.paused = true;
+    this.pausedUntil = until;
+    if (until) {
+      // setTimeout caps at ~24.8 days; a longer pause re-arms when it fires.
+      const ms = Math.min(Math.max(0, until.getTime() - this.now().getTime()), 2 ** 31 - 1);
+      this.pauseTimer = setTimeout(() => (isPaused(this.schedule()) ? this.pauseMachine(until) : this.resumeMachine()), ms);
+    }
+    this.options.logger.info(`agent paused${until ? ` until ${until.toISOString()}` : ''}`);
+    this.options.onChange();
+  }
+
+  resumeMachine(): void {
+    clearTimeout(this.pauseTimer);
+    if (!this.paused) return;
+    this.paused = false;
+    this.pausedUntil = undefined;
+    this.options.logger.info('agent resumed');
+    this.options.onChange();
+  }
+
+  /** No new work from now on. */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.options.logger.info('agent draining: no new work');
+    this.options.onChange();
+  }
+
+  setAttendedMode(on: boolean, signedInUser = this.signedInUser): void {
+    this.attendedMode = on;
+    this.signedInUser = signedInUser;
+    this.options.onChange();
+  }
+
+  get attended(): boolean {
+    return this.attendedMode;
+  }
+
+  /** The scheduling state as sent in `hello` and `state`. */
+  agentState(): AgentState {
+    const s = this.schedule();
+    const state: AgentState = {
+      capacity: s.capacity,
+      freeSlots: Math.max(0, s.capacity - s.occupied),
+      paused: isPaused(s),
+      draining: s.draining,
+      attendedAvailable: s.attendedMode && s.signedInUser !== undefined,
+      sessionUsers: [...s.sessionUsers],
+      storageOk: s.storageOk,
+    };
+    if (state.paused && s.pausedUntil) state.pausedUntil = s.pausedUntil.toISOString();
+    if (s.signedInUser !== undefined) state.signedInUser = s.signedInUser;
+    return state;
+  }
+
+  close(): void {
+    clearTimeout(this.pauseTimer);
+    clearTimeout(this.storageTimer);
+  }
+
+  private schedule(): MachineSchedule {
+    const base = {
+      now: this.now(),
+      capacity: this.options.capacity,
+      occupied: this.options.store.activeCount(),
+      paused: this.paused,
+      draining: this.draining,
+      storageOk: this.storageOk,
+      attendedMode: this.attendedMode,
+      sessionUsers: this.options.sessionUsers,
+    };
+    return {
+      ...base,
+      ...(this.pausedUntil ? { pausedUntil: this.pausedUntil } : {}),
+      ...(this.signedInUser !== undefined ? { signedInUser: this.signedInUser } : {}),
+    };
+  }
+
+  private assign(frame: Static<typeof Assign>): void {
+    const sessionId = frame.session.flowsessionid;
+    const { store, logger, send } = this.options;
+    if (store.stageOf(sessionId) !== undefined) {
+      // A repeated assign (e.g. after a reconnect) of a session we already hold: the accept stands.
+      send({ type: 'accept', sessionId });
+      return;
+    }
+    const decision = decideAssignment(this.schedule(), frame, this.options.canRunAs);
+    if (!decision.accept) {
+      logger.info(`rejected session ${sessionId}: ${decision.errorcode} (${decision.message})`);
+      send({ type: 'reject', sessionId, errorcode: decision.errorcode, message: decision.message });
+      return;
+    }
+    try {
+      store.recordAssignment(frame);
+    } catch (err) {
+      const message = `the agent could not store the assignment: ${err instanceof Error ? err.message : String(err)}`;
+      logger.error(message);
+      this.storageFailed();
+      send({ type: 'reject', sessionId, errorcode: ErrorCode.StorageUnavailable, message: message.slice(0, 2000) });
+      return;
+    }
+    send({ type: 'accept', sessionId });
+    this.options.onChange();
+  }
+
+  private confirm(sessionId: string): void {
+    const { store, host, logger } = this.options;
+    const stage = store.stageOf(sessionId);
+    if (stage === undefined) {
+      logger.warn(`confirm of session ${sessionId}, which this agent does not hold`);
+      return;
+    }
+    if (stage === 'confirmed') return; // a repeated confirm: the session already started once, never twice
+    store.markConfirmed(sessionId);
+    host.start(sessionId);
+    this.options.onChange();
+  }
+
+  private storageFailed(): void {
+    this.storageOk = false;
+    clearTimeout(this.storageTimer);
+    this.storageTimer = setTimeout(() => {
+      this.storageOk = true;
+      this.options.onChange();
+    }, this.options.storageRetryMs ?? 30_000);
+    this.options.onChange();
+  }
+}

@@ -1,0 +1,199 @@
+import type { Logger } from 'winston';
+import { ErrorCode } from '../../shared/error-codes.js';
+import { RunMode, SessionStatus } from '../../shared/option-sets.js';
+import { processTreeForPlatform, type ProcessTree } from './process/kill-tree.js';
+import { isSessionGroup } from './process/session-group.js';
+import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
+import { ActiveSession } from './runner/active-session.js';
+import type { CancelReason } from './runner/flow-run.js';
+import type { Sampler } from './sampler.js';
+import type { AgentStore, LocalSession } from './store/agent-store.js';
+
+export interface SessionHostOptions {
+  readonly store: AgentStore;
+  /** Session dirs live in `<dataDir>/sessions/<id>/`. */
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  /** Samples CPU/RAM while sessions run; none = no figures. */
+  readonly sampler?: Sampler;
+  /** SIGTERM → SIGKILL grace on cancel/timeout. Default 10 s. */
+  readonly killGraceMs?: number;
+  /** ttl of callback outbox rows. Default 24 h. */
+  readonly callbackTtlS?: number;
+  /** Samples per `sample` event (default 10) and the log batch delay (default 250 ms). */
+  readonly sampleBatch?: number;
+  readonly logFlushMs?: number;
+  /** Lines longer than this are split (default FLOWLOG_DATA_MAX); tests make it small. */
+  readonly maxLineChars?: number;
+  /** How long to wait for a flow's pipes after it exits (default 1000 ms). */
+  readonly stdioDrainMs?: number;
+  /** Process-tree signalling; default by platform. */
+  readonly processTree?: ProcessTree;
+  /** Path of util-linux setpriv for runs as another user; null = use Node's uid/gid only; default: find it. */
+  readonly setprivPath?: string | null;
+  /** Environment flows inherit (default process.env, minus the agent's FLOWHOST_* settings). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs confirmed sessions; every state change is committed (with its event) before it is acted on. */
+export class SessionHost {
+  private readonly runs = new Map<string, ActiveSession>();
+  private readonly listeners = new Set<() => void>();
+  private readonly now: () => Date;
+  private readonly tree: ProcessTree;
+
+  constructor(private readonly options: SessionHostOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.tree = options.processTree ?? processTreeForPlatform();
+  }
+
+  /** Starts a confirmed session: commits Running + `started`, then spawns it as the session's user. */
+  start(sessionId: string): void {
+    if (this.runs.has(sessionId)) return;
+    const { store } = this.options;
+    const session = store.getSession(sessionId);
+    if (!session || session.stage !== 'confirmed') {
+      this.options.logger.warn('start of a session that is not confirmed ignored', { sessionId, stage: session?.stage });
+      return;
+    }
+    const who = this.runAs(session);
+    store.markRunning(sessionId, { startedon: this.now().toISOString(), runas: who.name });
+    this.changed();
+    if ('error' in who) {
+      store.complete(sessionId, { statuscode: SessionStatus.v.Failed, completedon: this.now().toISOString(), errorcode: ErrorCode.SessionUserUnavailable, errormessage: who.error });
+      this.changed();
+      return;
+    }
+    const active = new ActiveSession(session, who.user, {
+      store,
+      logger: this.options.logger,
+      dataDir: this.options.dataDir,
+      now: this.now,
+      tree: this.tree,
+      killGraceMs: this.options.killGraceMs ?? 10_000,
+      ...pick(this.options, ['callbackTtlS', 'sampler', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env']),
+    });
+    this.runs.set(sessionId, active);
+    active.done
+      .then((done) => this.options.logger.info('session completed', { sessionId, statuscode: done.statuscode, errorcode: done.errorcode }))
+      .catch((err: Error) => this.options.logger.error('session could not be completed in the store', { sessionId, error: err.message }))
+      .finally(() => {
+        this.runs.delete(sessionId);
+        this.changed();
+      });
+  }
+
+  /**
+   * Unattended runs use the session's user; Attended and Local run as the agent's own user (the signed-in user).
+   * `user` is undefined when that is the agent's own user (no switching).
+   */
+  private runAs(session: LocalSession): { name: string; user: UserIdentity | undefined } | { name: string; error: string } {
+    const me = currentUser();
+    const wanted = session.session.runmode === RunMode.v.Unattended ? session.session.sessionusername : undefined;
+    if (!wanted || wanted === me) return { name: me, user: undefined };
+    const user = lookupUser(wanted);
+    if (!user) return { name: wanted, error: `session user '${wanted}' does not exist on this machine` };
+    if (process.getuid?.() !== 0) return { name: wanted, error: `the agent is not root, so it cannot run flows as '${wanted}'` };
+    return { name: wanted, user };
+  }
+
+  /** Idempotent. A running flow gets SIGTERM (its group), SIGKILL after the grace; a confirmed one ends at once. */
+  cancel(sessionId: string, reason: CancelReason): void {
+    const active = this.runs.get(sessionId);
+    if (active) return active.cancel(reason);
+    const session = this.options.store.getSession(sessionId);
+    if (!session || session.stage === 'completed' || session.stage === 'accepted') return;
+    const timeout = reason === 'timeout';
+    this.options.store.complete(sessionId, {
+      statuscode: timeout ? SessionStatus.v.TimedOut : SessionStatus.v.Cancelled,
+      completedon: this.now().toISOString(),
+      errorcode: timeout ? ErrorCode.RunTimeout : ErrorCode.Cancelled,
+      errormessage: timeout ? 'the run timeout passed before the flow started' : 'the session was cancelled before it started',
+    });
+    this.changed();
+  }
+
+  /** Running → Paused: the status is committed first, then the group gets SIGSTOP (undone if that fails). */
+  pause(sessionId: string): void {
+    const active = this.runs.get(sessionId);
+    if (!active || !this.options.store.setPaused(sessionId, true)) return;
+    if (!active.pause()) this.options.store.setPaused(sessionId, false);
+    this.changed();
+  }
+
+  resume(sessionId: string): void {
+    const active = this.runs.get(sessionId);
+    if (!active || !this.options.store.setPaused(sessionId, false)) return;
+    if (!active.resume()) this.options.logger.warn('resume signal failed; the flow may have ended', { sessionId });
+    this.changed();
+  }
+
+  runningCount(): number {
+    return this.runs.size;
+  }
+
+  /** Resolves when the session (started by this host) has completed; undefined when it is not running here. */
+  completion(sessionId: string): Promise<LocalSession> | undefined {
+    return this.runs.get(sessionId)?.done;
+  }
+
+  /**
+   * At agent start. A session the store says was running or paused lost its agent: a live process group from a
+   * previous agent cannot be re-attached to its pipes (its output would go nowhere), so it is aborted — its group
+   * killed if it still exists — and reported Aborted (AgentRestarted). Confirmed sessions that never started are
+   * started now (the orchestrator will not hand them to another machine).
+   */
+  recover(): void {
+    const { store, logger } = this.options;
+    for (const s of store.activeSessions()) {
+      if (s.stage !== 'running' && s.stage !== 'paused') continue;
+      if (this.runs.has(s.sessionId)) continue;
+      if (s.pid !== undefined && isSessionGroup(s.pid, s.sessionId)) {
+        logger.warn('killing the process group a previous agent left running', { sessionId: s.sessionId, pgid: s.pid });
+        this.tree.kill(s.pid);
+      }
+      store.complete(s.sessionId, {
+        statuscode: SessionStatus.v.Aborted,
+        completedon: this.now().toISOString(),
+        errorcode: ErrorCode.AgentRestarted,
+        errormessage: 'the agent stopped while the session ran; its run was aborted',
+      });
+    }
+    for (const s of store.activeSessions()) if (s.stage === 'confirmed') this.start(s.sessionId);
+    this.changed();
+  }
+
+  /** Waits for running sessions up to `graceMs`, then cancels the rest and waits for them to end. */
+  async drain(graceMs: number): Promise<void> {
+    const all = () => Promise.allSettled([...this.runs.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace'>((resolve) => (timer = setTimeout(() => resolve('grace'), graceMs)));
+    const outcome = await Promise.race([all(), graceOver]);
+    clearTimeout(timer);
+    if (outcome !== 'grace') return;
+    for (const id of [...this.runs.keys()]) this.cancel(id, 'cancelled');
+    await all();
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l();
+      } catch (err) {
+        this.options.logger.warn('a session host listener failed', { error: (err as Error).message });
+      }
+    }
+  }
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}

@@ -1,0 +1,326 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { buildCallbackBody, CALLBACK_TTL_S } from '../../../shared/callback.js';
+import { stateForStatus } from '../../../shared/option-sets.js';
+import type { SessionEvent } from '../../../shared/protocol.js';
+import { CallbackOutbox } from './callback-outbox.js';
+import { EventOutbox } from './event-outbox.js';
+import { migrate } from './migrations.js';
+import { pruneAcked } from './retention.js';
+import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
+import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample } from './store-types.js';
+
+export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, RetentionOptions, SessionStage } from './store-types.js';
+
+export interface AgentStoreOptions {
+  readonly now?: () => Date;
+}
+
+const ACTIVE_STAGES = `('accepted', 'confirmed', 'running', 'paused')`;
+const cap = (text: string | undefined, max: number): string | undefined => (text === undefined || text.length <= max ? text : text.slice(0, max));
+
+/**
+ * The agent's local SQLite store (WAL, synchronous=FULL): sessions, log lines, outputs, samples, the upstream
+ * event outbox (per-agent seq) and the callback outbox. Every state change commits together with its event,
+ * before the caller acts on it; listeners of onEvent hear about it only after the commit.
+ */
+export class AgentStore {
+  private readonly events: EventOutbox;
+  private readonly callbacks: CallbackOutbox;
+  private readonly listeners = new Set<() => void>();
+  private readonly now: () => Date;
+
+  private constructor(
+    private readonly db: Database.Database,
+    opts: AgentStoreOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date());
+    this.events = new EventOutbox(db);
+    this.callbacks = new CallbackOutbox(db);
+  }
+
+  static open(file: string, opts: AgentStoreOptions = {}): AgentStore {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new AgentStore(db, opts);
+  }
+
+  /** Runs `fn` in one transaction; tells onEvent listeners after the commit when it appended events. */
+  private commit<T>(fn: () => T): T {
+    const before = this.events.lastSeq();
+    const result = this.db.transaction(fn)();
+    if (this.events.lastSeq() !== before) this.notify();
+    return result;
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch {
+        // A failing observer must not undo or block a committed state change.
+      }
+    }
+  }
+
+  private iso(): string {
+    return this.now().toISOString();
+  }
+
+  // ───── sessions ─────
+
+  /** Persists an assignment before `accept` is sent; a repeated assign of a held session is a no-op. */
+  recordAssignment(assign: AssignFrame): void {
+    this.db
+      .prepare(`INSERT OR IGNORE INTO sessions (id, stage, statuscode, assign, acceptedon) VALUES (?, 'accepted', 3, ?, ?)`)
+      .run(assign.session.flowsessionid, JSON.stringify(assign), this.iso());
+  }
+
+  /** Forgets an unconfirmed assignment (revoke / reject); a confirmed session is never forgotten. */
+  forgetAssignment(sessionId: string): void {
+    this.db.prepare(`DELETE FROM sessions WHERE id = ? AND stage = 'accepted'`).run(sessionId);
+  }
+
+  markConfirmed(sessionId: string): void {
+    this.db.prepare(`UPDATE sessions SET stage = 'confirmed' WHERE id = ? AND stage = 'accepted'`).run(sessionId);
+  }
+
+  stageOf(sessionId: string): 'accepted' | 'confirmed' | undefined {
+    const row = this.db.prepare('SELECT stage FROM sessions WHERE id = ?').get(sessionId) as { stage: string } | undefined;
+    if (!row || row.stage === 'completed') return undefined;
+    return row.stage === 'accepted' ? 'accepted' : 'confirmed';
+  }
+
+  activeCount(): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM sessions WHERE stage IN ${ACTIVE_STAGES}`).get() as { n: number }).n;
+  }
+
+  getSession(id: string): LocalSession | undefined {
+    const row = this.db.prepare(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.id = ?`).get(id) as SessionRow | undefined;
+    return row ? toLocalSession(row) : undefined;
+  }
+
+  activeSessions(): LocalSession[] {
+    const rows = this.db.prepare(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.stage IN ${ACTIVE_STAGES} ORDER BY s.acceptedon`).all() as SessionRow[];
+    return rows.map(toLocalSession);
+  }
+
+  recentSessions(limit: number): LocalSession[] {
+    const rows = this.db.prepare(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} ORDER BY s.acceptedon DESC, s.rowid DESC LIMIT ?`).all(limit) as SessionRow[];
+    return rows.map(toLocalSession);
+  }
+
+  logTail(sessionId: string, limit: number): LogLine[] {
+    const rows = this.db
+      .prepare('SELECT seq, level, stream, at, message FROM log_lines WHERE session_id = ? ORDER BY seq DESC LIMIT ?')
+      .all(sessionId, limit) as LogLine[];
+    return rows.reverse();
+  }
+
+  // ───── the session host's state changes (each with its event) ─────
+
+  /** confirmed → running, with the `started` event. Throws when the session is not confirmed. */
+  markRunning(sessionId: string, info: { startedon: string; runas?: string }): void {
+    this.commit(() => {
+      const changed = this.db
+        .prepare(`UPDATE sessions SET stage = 'running', statuscode = 2, startedon = ?, runas = ? WHERE id = ? AND stage = 'confirmed'`)
+        .run(info.startedon, info.runas ?? null, sessionId).changes;
+      if (changed !== 1) throw new Error(`session ${sessionId} is not confirmed; it cannot start`);
+      this.events.append({
+        sessionId,
+        at: this.iso(),
+        kind: 'started',
+        startedon: info.startedon,
+        ...(info.runas !== undefined ? { sessionusername: info.runas } : {}),
+      });
+    });
+  }
+
+  recordPid(sessionId: string, pid: number): void {
+    this.db.prepare('UPDATE sessions SET pid = ? WHERE id = ?').run(pid, sessionId);
+  }
+
+  /** running ⇄ paused with a `status` event; no-op when already there. Returns whether it changed. */
+  setPaused(sessionId: string, paused: boolean): boolean {
+    return this.commit(() => {
+      const [from, to, code] = paused ? ['running', 'paused', 1 as const] : ['paused', 'running', 2 as const];
+      const changed = this.db.prepare('UPDATE sessions SET stage = ?, statuscode = ? WHERE id = ? AND stage = ?').run(to, code, sessionId, from).changes;
+      if (changed === 1) this.events.append({ sessionId, at: this.iso(), kind: 'status', statuscode: code });
+      return changed === 1;
+    });
+  }
+
+  /** Many lines → one transaction and as few `log` events as the size limits allow. Lines carry their per-session seq. */
+  appendLogLines(sessionId: string, lines: readonly LogLine[]): void {
+    if (lines.length === 0) return;
+    this.commit(() => {
+      const seqs = this.events.appendLog(sessionId, this.iso(), lines);
+      const insert = this.db.prepare('INSERT INTO log_lines (session_id, seq, level, stream, at, message, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      lines.forEach((l, i) => insert.run(sessionId, l.seq, l.level, l.stream, l.at, l.message, seqs[i]));
+    });
+  }
+
+  appendSamples(sessionId: string, samples: readonly Sample[]): void {
+    if (samples.length === 0) return;
+    this.commit(() => {
+      const seqs = this.events.appendSamples(sessionId, this.iso(), samples);
+      const insert = this.db.prepare('INSERT INTO samples (session_id, at, cpu, ram_mb, ram_pct, proc_cpu, proc_rss_mb, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      samples.forEach((s, i) =>
+        insert.run(sessionId, s.at, s.machineCpuPercent, s.machineRamUsedMb, s.machineRamPercent, s.processCpuPercent ?? null, s.processRssMb ?? null, seqs[i]),
+      );
+    });
+  }
+
+  /**
+   * Ends a session in one transaction: outputs (+ `outputs` event), the figures from its samples, the
+   * `completed` event and, when it has a callbackurl, the callback outbox row. Idempotent: a completed session
+   * is returned unchanged.
+   */
+  complete(sessionId: string, result: CompletionInput): LocalSession {
+    this.commit(() => {
+      const current = this.getSession(sessionId);
+      if (!current) throw new Error(`unknown session ${sessionId}`);
+      if (current.stage === 'completed') return;
+      const figures = this.sampleFigures(sessionId);
+      if (result.outputs !== undefined) {
+        this.db.prepare('INSERT OR REPLACE INTO outputs (session_id, outputs) VALUES (?, ?)').run(sessionId, result.outputs);
+        this.events.append({ sessionId, at: this.iso(), kind: 'outputs', outputs: result.outputs });
+      }
+      const errormessage = cap(result.errormessage, 10_000);
+      const errordetails = cap(result.errordetails, 100_000);
+      this.db
+        .prepare(
+          `UPDATE sessions SET stage = 'completed', statuscode = @statuscode, completedon = @completedon, errorcode = @errorcode,
+           errormessage = @errormessage, errordetails = @errordetails, cpu_avg = @cpu, ram_pct_avg = @ramPct, ram_mb_peak = @ramMb,
+           runexecutionduration = @duration WHERE id = @id`,
+        )
+        .run({
+          id: sessionId,
+          statuscode: result.statuscode,
+          completedon: result.completedon,
+          errorcode: result.errorcode ?? null,
+          errormessage: errormessage ?? null,
+          errordetails: errordetails ?? null,
+          cpu: figures.cpu ?? null,
+          ramPct: figures.ramPct ?? null,
+          ramMb: figures.ramMb ?? null,
+          duration: result.runexecutionduration ?? null,
+        });
+      this.events.append({
+        sessionId,
+        at: this.iso(),
+        kind: 'completed',
+        statuscode: result.statuscode,
+        completedon: result.completedon,
+        ...defined({
+          startedon: current.startedon,
+          errorcode: result.errorcode,
+          errormessage,
+          errordetails,
+          machinepercentcpuusage: figures.cpu,
+          machinepercentramusage: figures.ramPct,
+          machineramusage: figures.ramMb,
+          runexecutionduration: result.runexecutionduration,
+        }),
+      });
+      if (current.session.callbackurl) this.addCallback(current, result);
+    });
+    return this.getSession(sessionId) as LocalSession;
+  }
+
+  private addCallback(session: LocalSession, result: CompletionInput): void {
+    const body = buildCallbackBody({
+      flowsessionid: session.sessionId,
+      statuscode: result.statuscode,
+      statecode: stateForStatus(result.statuscode),
+      startedon: session.startedon ?? null,
+      completedon: result.completedon,
+      outputs: result.outputs ?? null,
+      errorcode: result.errorcode ?? null,
+    });
+    this.callbacks.add({
+      id: randomUUID(),
+      sessionId: session.sessionId,
+      url: session.session.callbackurl as string,
+      body: JSON.stringify(body),
+      createdon: this.iso(),
+      ttl: result.callbackTtlS ?? CALLBACK_TTL_S,
+    });
+  }
+
+  /** Averages of machine CPU % and RAM %, and the peak used RAM (MB), over the session's samples. */
+  private sampleFigures(sessionId: string): { cpu?: number; ramPct?: number; ramMb?: number } {
+    const row = this.db
+      .prepare('SELECT AVG(cpu) AS cpu, AVG(ram_pct) AS ramPct, MAX(ram_mb) AS ramMb FROM samples WHERE session_id = ?')
+      .get(sessionId) as { cpu: number | null; ramPct: number | null; ramMb: number | null };
+    const round = (v: number | null, max = Infinity) => (v === null ? undefined : Math.min(max, Math.max(0, Math.round(v * 100) / 100)));
+    return defined({ cpu: round(row.cpu, 100), ramPct: round(row.ramPct, 100), ramMb: round(row.ramMb) });
+  }
+
+  /** Prunes acked log lines and samples of completed sessions by age and size. */
+  prune(opts: RetentionOptions = {}): { logLines: number; samples: number } {
+    return this.db.transaction(() => pruneAcked(this.db, this.events.lastAckedSeq(), this.now(), opts))();
+  }
+
+  // ───── upstream outbox ─────
+
+  eventsAfter(seq: number, limit: number): SessionEvent[] {
+    return this.events.eventsAfter(seq, limit);
+  }
+
+  ackUpTo(seq: number): void {
+    this.db.transaction(() => this.events.ackUpTo(seq))();
+  }
+
+  lastAckedSeq(): number {
+    return this.events.lastAckedSeq();
+  }
+
+  lastSeq(): number {
+    return this.events.lastSeq();
+  }
+
+  pendingEventCount(): number {
+    return this.events.pendingCount();
+  }
+
+  onEvent(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ───── callback outbox ─────
+
+  dueCallbacks(now: Date, limit: number): CallbackRow[] {
+    return this.callbacks.dueAt(now, limit);
+  }
+
+  recordCallbackAttempt(id: string, outcome: CallbackAttemptOutcome): void {
+    this.callbacks.record(id, outcome, this.now());
+  }
+
+  pendingCallbackCount(): number {
+    return this.callbacks.pendingCount();
+  }
+
+  close(): void {
+    this.listeners.clear();
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Drops undefined values (the protocol schemas forbid explicit undefined under exactOptional semantics). */
+function defined<T extends Record<string, unknown>>(obj: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+import { BackgroundOperationState, BackgroundOperationStatus } from '../../../shared/option-sets.js';
+import type { CallbackAttemptOutcome, CallbackRow } from './store-types.js';
+
+const READY = BackgroundOperationState.v.Ready;
+const COMPLETED = BackgroundOperationState.v.Completed;
+
+/** Callback outbox rows (backgroundoperation shape): Ready until delivered or given up. */
+export class CallbackOutbox {
+  private readonly insert: Database.Statement;
+  private readonly due: Database.Statement;
+  private readonly retry: Database.Statement;
+  private readonly finish: Database.Statement;
+  private readonly pending: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT INTO callbacks (id, session_id, url, body, statecode, statuscode, retrycount, createdon, ttlinseconds, nextattempton)
+       VALUES (@id, @sessionId, @url, @body, ${READY}, ${BackgroundOperationStatus.v.WaitingForResources}, 0, @createdon, @ttl, @createdon)`,
+    );
+    this.due = db.prepare(
+      `SELECT id AS backgroundoperationid, session_id AS sessionId, url, body, retrycount, createdon, ttlinseconds, nextattempton
+       FROM callbacks WHERE statecode = ${READY} AND nextattempton <= ? ORDER BY nextattempton LIMIT ?`,
+    );
+    this.retry = db.prepare(
+      `UPDATE callbacks SET retrycount = retrycount + 1, nextattempton = @next, errormessage = @error, httpstatus = @http
+       WHERE id = @id AND statecode = ${READY}`,
+    );
+    this.finish = db.prepare(
+      `UPDATE callbacks SET statecode = ${COMPLETED}, statuscode = @status, endtime = @now, errormessage = @error, httpstatus = @http
+       WHERE id = @id AND statecode = ${READY}`,
+    );
+    this.pending = db.prepare(`SELECT COUNT(*) AS n FROM callbacks WHERE statecode = ${READY}`);
+  }
+
+  add(row: { id: string; sessionId: string; url: string; body: string; createdon: string; ttl: number }): void {
+    this.insert.run(row);
+  }
+
+  dueAt(now: Date, limit: number): CallbackRow[] {
+    return this.due.all(now.toISOString(), limit) as CallbackRow[];
+  }
+
+  record(id: string, outcome: CallbackAttemptOutcome, now: Date): void {
+    const common = { id, error: outcome.error ?? null, http: outcome.httpStatus ?? null };
+    if (outcome.status === 'retry') {
+      const next = outcome.nextAttemptAt ?? now;
+      this.retry.run({ ...common, next: next.toISOString() });
+      return;
+    }
+    const status = outcome.status === 'succeeded' ? BackgroundOperationStatus.v.Succeeded : BackgroundOperationStatus.v.Failed;
+    this.finish.run({ ...common, status, now: now.toISOString() });
+  }
+
+  pendingCount(): number {
+    return (this.pending.get() as { n: number }).n;
+  }
+}

@@ -1,0 +1,104 @@
+import type Database from 'better-sqlite3';
+import { MAX_FRAME_BYTES, type LogLine, type Sample, type SessionEvent } from '../../../shared/protocol.js';
+
+/** Distributive Omit: an event before the outbox gives it its seq. */
+export type NewEvent = SessionEvent extends infer E ? (E extends SessionEvent ? Omit<E, 'seq'> : never) : never;
+
+/** Most lines per `log` event (protocol limit) and the byte budget that keeps a frame well under MAX_FRAME_BYTES. */
+export const MAX_LINES_PER_EVENT = 5000;
+export const MAX_EVENT_BYTES = Math.floor(MAX_FRAME_BYTES / 2);
+export const MAX_SAMPLES_PER_EVENT = 1000;
+
+/**
+ * The upstream outbox. seq comes from a counter row, so it strictly increases and is never reused even after
+ * acks delete rows. Callers run these inside their own transaction (state change + event commit together).
+ */
+export class EventOutbox {
+  private readonly nextSeq: Database.Statement;
+  private readonly insert: Database.Statement;
+  private readonly after: Database.Statement;
+  private readonly del: Database.Statement;
+  private readonly getMeta: Database.Statement;
+  private readonly setAcked: Database.Statement;
+  private readonly count: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.nextSeq = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'last_seq' RETURNING value`);
+    this.insert = db.prepare('INSERT INTO events (seq, session_id, kind, body) VALUES (?, ?, ?, ?)');
+    this.after = db.prepare('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.del = db.prepare('DELETE FROM events WHERE seq <= ?');
+    this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
+    this.setAcked = db.prepare(`UPDATE meta SET value = MAX(value, ?) WHERE key = 'last_acked_seq'`);
+    this.count = db.prepare('SELECT COUNT(*) AS n FROM events');
+  }
+
+  /** Appends one event; returns its seq. Must run inside a transaction. */
+  append(event: NewEvent): number {
+    const { value: seq } = this.nextSeq.get() as { value: number };
+    const full = { ...event, seq } as SessionEvent;
+    this.insert.run(seq, full.sessionId, full.kind, JSON.stringify(full));
+    return seq;
+  }
+
+  /** Appends `log` events for the lines, split by count and bytes; returns the seq of each line's event. */
+  appendLog(sessionId: string, at: string, lines: readonly LogLine[]): number[] {
+    const seqs: number[] = [];
+    for (const chunk of chunkBySize(lines, MAX_LINES_PER_EVENT)) {
+      const seq = this.append({ sessionId, at, kind: 'log', lines: chunk });
+      for (let i = 0; i < chunk.length; i++) seqs.push(seq);
+    }
+    return seqs;
+  }
+
+  appendSamples(sessionId: string, at: string, samples: readonly Sample[]): number[] {
+    const seqs: number[] = [];
+    for (const chunk of chunkBySize(samples, MAX_SAMPLES_PER_EVENT)) {
+      const seq = this.append({ sessionId, at, kind: 'sample', samples: chunk });
+      for (let i = 0; i < chunk.length; i++) seqs.push(seq);
+    }
+    return seqs;
+  }
+
+  eventsAfter(seq: number, limit: number): SessionEvent[] {
+    // Our own rows, written from typed events above.
+    return (this.after.all(seq, limit) as { body: string }[]).map((r) => JSON.parse(r.body) as SessionEvent);
+  }
+
+  /** Deletes events up to `seq` (capped at the last seq handed out); the counter is untouched. */
+  ackUpTo(seq: number): void {
+    const upTo = Math.min(seq, this.lastSeq());
+    this.del.run(upTo);
+    this.setAcked.run(upTo);
+  }
+
+  lastSeq(): number {
+    return (this.getMeta.get('last_seq') as { value: number }).value;
+  }
+
+  lastAckedSeq(): number {
+    return (this.getMeta.get('last_acked_seq') as { value: number }).value;
+  }
+
+  pendingCount(): number {
+    return (this.count.get() as { n: number }).n;
+  }
+}
+
+/** Splits items into chunks of at most `maxItems` and about MAX_EVENT_BYTES of JSON each (at least one item per chunk). */
+export function chunkBySize<T>(items: readonly T[], maxItems: number, maxBytes = MAX_EVENT_BYTES): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (current.length > 0 && (current.length >= maxItems || bytes + size > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

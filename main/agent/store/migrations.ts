@@ -1,0 +1,46 @@
+import type Database from 'better-sqlite3';
+
+/** One step per schema version (PRAGMA user_version); steps are append-only, never edited once shipped. */
+const steps: readonly string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+   INSERT INTO meta (key, value) VALUES ('last_seq', 0), ('last_acked_seq', 0);
+   CREATE TABLE sessions (
+     id TEXT PRIMARY KEY, stage TEXT NOT NULL, statuscode INTEGER NOT NULL, assign TEXT NOT NULL,
+     acceptedon TEXT NOT NULL, startedon TEXT, completedon TEXT, pid INTEGER, runas TEXT,
+     errorcode TEXT, errormessage TEXT, errordetails TEXT,
+     cpu_avg REAL, ram_pct_avg REAL, ram_mb_peak REAL, runexecutionduration INTEGER,
+     next_log_seq INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX sessions_stage ON sessions (stage, completedon);
+   CREATE TABLE log_lines (
+     session_id TEXT NOT NULL, seq INTEGER NOT NULL, level INTEGER NOT NULL, stream TEXT NOT NULL,
+     at TEXT NOT NULL, message TEXT NOT NULL, event_seq INTEGER NOT NULL,
+     PRIMARY KEY (session_id, seq)) WITHOUT ROWID;
+   CREATE TABLE outputs (session_id TEXT PRIMARY KEY, outputs TEXT NOT NULL);
+   CREATE TABLE samples (
+     session_id TEXT NOT NULL, at TEXT NOT NULL, cpu REAL NOT NULL, ram_mb REAL NOT NULL, ram_pct REAL NOT NULL,
+     proc_cpu REAL, proc_rss_mb REAL, event_seq INTEGER NOT NULL);
+   CREATE INDEX samples_session ON samples (session_id);
+   CREATE TABLE events (seq INTEGER PRIMARY KEY, session_id TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
+   CREATE TABLE callbacks (
+     id TEXT PRIMARY KEY, session_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,
+     statecode INTEGER NOT NULL, statuscode INTEGER NOT NULL, retrycount INTEGER NOT NULL DEFAULT 0,
+     createdon TEXT NOT NULL, ttlinseconds INTEGER NOT NULL, nextattempton TEXT NOT NULL,
+     endtime TEXT, errormessage TEXT, httpstatus INTEGER);
+   CREATE INDEX callbacks_due ON callbacks (statecode, nextattempton);`,
+];
+
+export const SCHEMA_VERSION = steps.length;
+
+/** Brings the file to SCHEMA_VERSION; refuses a file written by a newer agent. */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > steps.length) {
+    throw new Error(`agent store schema version ${current} is newer than this agent understands (${steps.length}); upgrade the agent`);
+  }
+  for (let v = current; v < steps.length; v++) {
+    db.transaction(() => {
+      db.exec(steps[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,32 @@
+import type Database from 'better-sqlite3';
+import type { RetentionOptions } from './store-types.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes log lines and samples of completed sessions whose events were acked (event_seq <= ackedSeq):
+ * first everything older than maxAgeMs, then the oldest sessions' lines while more than maxLogLines remain.
+ * Runs inside the caller's transaction.
+ */
+export function pruneAcked(db: Database.Database, ackedSeq: number, now: Date, opts: RetentionOptions): { logLines: number; samples: number } {
+  const cutoff = new Date(now.getTime() - (opts.maxAgeMs ?? 7 * DAY_MS)).toISOString();
+  const old = `SELECT id FROM sessions WHERE stage = 'completed' AND completedon < ?`;
+  let logLines = db.prepare(`DELETE FROM log_lines WHERE event_seq <= ? AND session_id IN (${old})`).run(ackedSeq, cutoff).changes;
+  let samples = db.prepare(`DELETE FROM samples WHERE event_seq <= ? AND session_id IN (${old})`).run(ackedSeq, cutoff).changes;
+  db.prepare(`DELETE FROM callbacks WHERE statecode = 3 AND endtime < ?`).run(cutoff);
+
+  const maxLines = opts.maxLogLines ?? 1_000_000;
+  let total = (db.prepare('SELECT COUNT(*) AS n FROM log_lines').get() as { n: number }).n;
+  if (total <= maxLines) return { logLines, samples };
+  const sessions = db.prepare(`SELECT id FROM sessions WHERE stage = 'completed' ORDER BY completedon`).all() as { id: string }[];
+  const delLines = db.prepare('DELETE FROM log_lines WHERE session_id = ? AND event_seq <= ?');
+  const delSamples = db.prepare('DELETE FROM samples WHERE session_id = ? AND event_seq <= ?');
+  for (const { id } of sessions) {
+    if (total <= maxLines) break;
+    const n = delLines.run(id, ackedSeq).changes;
+    total -= n;
+    logLines += n;
+    samples += delSamples.run(id, ackedSeq).changes;
+  }
+  return { logLines, samples };
+}

@@ -1,0 +1,79 @@
+import type { Static } from '@sinclair/typebox';
+import type { FlowDefinition } from '../../../shared/flow-definition.js';
+import type { AssignedSession, LogLine, Sample } from '../../../shared/protocol.js';
+
+/** Where a session stands on this agent. accepted → confirmed → running ⇄ paused → completed. */
+export type SessionStage = 'accepted' | 'confirmed' | 'running' | 'paused' | 'completed';
+
+/** A session as the agent's store keeps it. */
+export interface LocalSession {
+  readonly sessionId: string;
+  readonly stage: SessionStage;
+  readonly session: AssignedSession;
+  readonly flow: FlowDefinition;
+  /** The inputs as a JSON string. */
+  readonly inputs: string;
+  readonly secretInputs: readonly string[];
+  readonly outputschema?: string;
+  /** 3 Waiting (accepted/confirmed), 2 Running, 1 Paused, then a terminal status. */
+  readonly statuscode: number;
+  readonly acceptedon: string;
+  readonly startedon?: string;
+  readonly completedon?: string;
+  /** Process group id of the running flow (POSIX: the leader's pid). */
+  readonly pid?: number;
+  /** User the flow runs (ran) as. */
+  readonly runas?: string;
+  readonly errorcode?: string;
+  readonly errormessage?: string;
+  readonly errordetails?: string;
+  readonly outputs?: string;
+  readonly machinepercentcpuusage?: number;
+  readonly machinepercentramusage?: number;
+  readonly machineramusage?: number;
+  readonly runexecutionduration?: number;
+}
+
+/** A callback outbox row (backgroundoperation shape). */
+export interface CallbackRow {
+  backgroundoperationid: string;
+  sessionId: string;
+  url: string;
+  body: string;
+  retrycount: number;
+  createdon: string;
+  ttlinseconds: number;
+  nextattempton: string;
+}
+
+export interface CallbackAttemptOutcome {
+  status: 'succeeded' | 'retry' | 'failed';
+  nextAttemptAt?: Date;
+  error?: string;
+  httpStatus?: number;
+}
+
+/** How a run ended, as the session host hands it to the store. */
+export interface CompletionInput {
+  readonly statuscode: number;
+  readonly completedon: string;
+  readonly errorcode?: string;
+  readonly errormessage?: string;
+  readonly errordetails?: string;
+  /** Validated outputs JSON (only for a run that produced valid outputs). */
+  readonly outputs?: string;
+  readonly runexecutionduration?: number;
+  /** Callback ttl for the outbox row; default 24 h. */
+  readonly callbackTtlS?: number;
+}
+
+/** Retention of acked log lines and samples of completed sessions. */
+export interface RetentionOptions {
+  /** Prune data of sessions completed longer ago than this. Default 7 days. */
+  readonly maxAgeMs?: number;
+  /** Keep at most this many log lines in total (oldest completed sessions go first). Default 1,000,000. */
+  readonly maxLogLines?: number;
+}
+
+export type { LogLine, Sample };
+export type AssignFrame = Static<typeof import('../../../shared/protocol.js').Assign>;

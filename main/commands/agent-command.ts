@@ -1,0 +1,104 @@
+import { mkdirSync } from 'node:fs';
+import { Command } from 'commander';
+import type { Agent } from '../agent/agent.js';
+import type { AgentConfig } from '../agent/config/schema.js';
+import { CredentialsError } from '../agent/credentials.js';
+import { dataDirFiles } from '../agent/data-dir.js';
+import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
+import { ensureRegistered, RegistrationError } from '../agent/registration.js';
+import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';
+import { CommandError, ExitCode } from './exit-codes.js';
+
+export const AGENT_VERSION = '0.1.0';
+/** Running sessions get this long to finish on SIGTERM/SIGINT before they are cancelled. */
+const DRAIN_GRACE_MS = 60_000;
+
+export function agentCommand(): Command {
+  const command = new Command('agent')
+    .description('Run the agent in the foreground: register on first start, then take and run sessions. SIGTERM/SIGINT drain and exit 0.')
+    .addHelpText('after', '\nPrecedence: flags > FLOWHOST_* env > --config file > defaults. First start needs --orchestrator, --group, --group-password.');
+  addSettingOptions(command);
+  return command.action(async (opts: Record<string, unknown>) => {
+    const config = configOrUsageError(opts);
+    await runAgent(config);
+  });
+}
+
+export function configOrUsageError(opts: Record<string, unknown>): AgentConfig {
+  try {
+    return resolveAgentConfig(opts);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CommandError(err.message, ExitCode.Usage);
+    throw err;
+  }
+}
+
+/** Opens the data dir and the logger, registers (or loads the credential) and runs the agent until a signal. */
+export async function runAgent(config: AgentConfig): Promise<void> {
+  const files = dataDirFiles(config.dataDir);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });
+  log.secrets.add(config.groupPassword);
+  const { logger } = log;
+  let agent: Agent;
+  try {
+    const { credentials, registered } = await ensureRegistered({
+      credentialsFile: files.credentials,
+      orchestrator: config.orchestrator,
+      group: config.group,
+      groupPassword: config.groupPassword,
+      name: config.name,
+      capacity: config.capacity,
+      agentVersion: AGENT_VERSION,
+      warn: (m) => logger.warn(m),
+    });
+    log.secrets.add(credentials.credential);
+    log.secrets.add(credentials.callbackSecret);
+    logger.info(registered ? `registered as machine ${credentials.flowmachineid} in group '${credentials.group}'` : `using the credential of machine ${credentials.flowmachineid}`);
+    // Loaded here, not at import: `flowhost --help` stays fast and works without the native SQLite module.
+    const { Agent } = await import('../agent/agent.js');
+    agent = new Agent({
+      orchestratorUrl: credentials.orchestrator,
+      credentials,
+      dataDir: config.dataDir,
+      capacity: config.capacity,
+      sessionUsers: config.sessionUsers,
+      attendedMode: config.attended,
+      sampleIntervalMs: config.sampleIntervalMs,
+      callbackAllow: config.callbackAllow,
+      agentVersion: AGENT_VERSION,
+      logger,
+    });
+    agent.start();
+  } catch (err) {
+    await log.close();
+    if (err instanceof RegistrationError || err instanceof CredentialsError) throw new CommandError(err.message, ExitCode.Failure);
+    throw err;
+  }
+  await untilStopped(agent, log);
+}
+
+/** First SIGTERM/SIGINT: drain (no new work, grace for running sessions, outbox flushed). Second: stop now. */
+function untilStopped(agent: Agent, log: AgentLogger): Promise<void> {
+  const { logger } = log;
+  return new Promise((resolve, reject) => {
+    let signals = 0;
+    const finish = (how: Promise<void>) =>
+      how.then(
+        () => log.close().then(resolve),
+        (err: unknown) => log.close().then(() => reject(err instanceof Error ? err : new Error(String(err)))),
+      );
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals === 1) {
+        logger.info(`${signal}: draining (running sessions get ${DRAIN_GRACE_MS / 1000} s; send it again to stop now)`);
+        void finish(agent.drain(DRAIN_GRACE_MS));
+      } else if (signals === 2) {
+        logger.warn(`${signal} again: stopping now`);
+        void finish(agent.stop());
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

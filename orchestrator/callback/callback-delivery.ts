@@ -1,0 +1,127 @@
+import { createHmac } from 'node:crypto';
+import { buildCallbackBody, CALLBACK_TTL_S, IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../../shared/callback.js';
+import { isTerminalStatus } from '../../shared/option-sets.js';
+import { backgroundoperationEntity, flowmachinegroupEntity, flowsessionEntity } from '../../shared/records/index.js';
+import type { OrchestratorContext } from '../context.js';
+import { StoreError, type Row } from '../store/store.js';
+import { checkCallbackUrl } from './address-guard.js';
+
+export interface CallbackDeliveryOptions {
+  readonly ctx: OrchestratorContext;
+  /** Hosts (name or name:port) that may be reached over http and on loopback/private addresses. */
+  readonly allowHosts?: readonly string[];
+  /** First retry delay; doubles per attempt (with jitter) up to `maxDelayMs`. Defaults 2 s / 5 min. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+const NAME_PREFIX = 'callback ';
+
+/**
+ * Orchestrator-side completion callbacks (TriggerDesktopFlowRunCallback and sessions the orchestrator
+ * ended itself). Each delivery is a backgroundoperation row, so pending retries survive a restart.
+ */
+export class CallbackDelivery {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly allowHosts: ReadonlySet<string>;
+  private closed = false;
+
+  constructor(private readonly o: CallbackDeliveryOptions) {
+    this.allowHosts = new Set((o.allowHosts ?? []).map((h) => h.toLowerCase()));
+  }
+
+  /** Resumes deliveries that were pending when the orchestrator stopped. */
+  start(): void {
+    const pending = this.o.ctx.store.query(backgroundoperationEntity, { where: 'statecode = 0 AND name LIKE ?', params: [`${NAME_PREFIX}%`] });
+    for (const op of pending) this.schedule(String(op['backgroundoperationid']), 0);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Queues a delivery of a finished session's callback; returns the backgroundoperation id. */
+  trigger(sessionId: string): string {
+    const { store, now } = this.o.ctx;
+    const session = store.get(flowsessionEntity, sessionId);
+    if (!session) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
+    if (!isTerminalStatus(Number(session['statuscode']))) throw new StoreError('Conflict', `flowsession ${sessionId} has not finished yet`);
+    if (!session['callbackurl']) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
+    const op = store.insert(backgroundoperationEntity, {
+      name: `${NAME_PREFIX}${sessionId}`,
+      statecode: 0,
+      statuscode: 0,
+      inputparameters: JSON.stringify({ sessionId, url: session['callbackurl'] }),
+      retrycount: 0,
+      priority: 0,
+      starttime: now().toISOString(),
+      ttlinseconds: CALLBACK_TTL_S,
+    });
+    const id = String(op['backgroundoperationid']);
+    this.schedule(id, 0);
+    return id;
+  }
+
+  /** Sends the callback of a session the orchestrator itself ended, when it has a callbackurl. */
+  finished(sessionId: string): void {
+    const session = this.o.ctx.store.get(flowsessionEntity, sessionId);
+    if (session?.['callbackurl']) this.trigger(sessionId);
+  }
+
+  private schedule(id: string, delayMs: number): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.attempt(id).catch((err: unknown) => this.o.ctx.logger.error(`callback ${id}: ${(err as Error).stack ?? String(err)}`));
+    }, delayMs);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private end(id: string, ok: boolean, message: string | null, extra: Row = {}): void {
+    this.o.ctx.store.update(backgroundoperationEntity, id, {
+      ...extra,
+      statecode: 3,
+      statuscode: ok ? 30 : 31,
+      errormessage: message,
+      endtime: this.o.ctx.now().toISOString(),
+    });
+  }
+
+  private async attempt(id: string): Promise<void> {
+    const { store, now } = this.o.ctx;
+    const op = store.get(backgroundoperationEntity, id);
+    if (!op || op['statecode'] !== 0 || this.closed) return;
+    const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
+    const deadline = Date.parse(String(op['createdon'])) + Number(op['ttlinseconds'] ?? CALLBACK_TTL_S) * 1000;
+    const check = await checkCallbackUrl(url, this.allowHosts);
+    if (!check.ok) return this.end(id, false, check.reason);
+    const session = store.get(flowsessionEntity, sessionId);
+    const group = session?.['_machinegroupid_value'] ? store.get(flowmachinegroupEntity, String(session['_machinegroupid_value'])) : undefined;
+    if (!session) return this.end(id, false, `flowsession ${sessionId} no longer exists`);
+    const body = JSON.stringify(buildCallbackBody(session as Parameters<typeof buildCallbackBody>[0]));
+    const headers: Record<string, string> = { 'content-type': 'application/json', [IDEMPOTENCY_KEY_HEADER]: sessionId };
+    const secret = group?.['callbacksecret'];
+    if (typeof secret === 'string' && secret) headers[SIGNATURE_HEADER] = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    let status: number | undefined;
+    let failure: string;
+    try {
+      const res = await fetch(check.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 30_000) });
+      await res.arrayBuffer().catch(() => undefined);
+      status = res.status;
+      if (status >= 200 && status < 300) return this.end(id, true, null, { outputparameters: JSON.stringify({ status }) });
+      failure = `callback answered HTTP ${status}`;
+      if (!isRetryableCallbackStatus(status)) return this.end(id, false, failure);
+    } catch (err) {
+      failure = `callback request failed: ${(err as Error).message}`;
+    }
+    const retries = Number(op['retrycount'] ?? 0) + 1;
+    const delay = Math.min(this.o.maxDelayMs ?? 300_000, (this.o.baseDelayMs ?? 2000) * 2 ** (retries - 1)) * (0.5 + Math.random() / 2);
+    if (now().getTime() + delay > deadline) return this.end(id, false, `${failure}; gave up after ${retries} attempts (ttl reached)`);
+    store.update(backgroundoperationEntity, id, { retrycount: retries, statuscode: 20, errormessage: failure });
+    this.schedule(id, delay);
+  }
+}

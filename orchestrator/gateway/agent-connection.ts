@@ -1,0 +1,207 @@
+import type { WebSocket, RawData } from 'ws';
+import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
+import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame } from '../../shared/protocol.js';
+import type { OrchestratorContext } from '../context.js';
+import type { Queue } from '../queue/session-queue.js';
+import type { AgentRegistry } from './agent-registry.js';
+import { applyEvent, appliedSeq } from './event-applier.js';
+import { recordLocalSession } from './local-session.js';
+import { recordDisconnected, recordHeartbeat, recordMachineState } from './machine-status.js';
+
+export interface AgentConnectionOptions {
+  readonly socket: WebSocket;
+  readonly machineId: string;
+  readonly ctx: OrchestratorContext;
+  readonly queue: Queue;
+  readonly registry: AgentRegistry<AgentConnection>;
+  readonly heartbeatIntervalMs: number;
+  readonly helloTimeoutMs: number;
+}
+
+type Frame<T extends AgentFrame['type']> = Extract<AgentFrame, { type: T }>;
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8. */
+export function closeReason(text: string): string {
+  let out = text;
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
+}
+
+/** One authenticated agent socket: hello, then frames until it closes. */
+export class AgentConnection {
+  live: AgentState | undefined;
+  private closed = false;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private missedPongs = 0;
+  private ackUpTo = -1;
+  private ackScheduled = false;
+
+  constructor(private readonly o: AgentConnectionOptions) {}
+
+  private get store() {
+    return this.o.ctx.store;
+  }
+
+  start(): void {
+    const { socket } = this.o;
+    const replaced = this.o.registry.set(this.o.machineId, this);
+    if (replaced) replaced.replace();
+    this.helloTimer = setTimeout(() => this.close(CloseCode.HelloTimeout, `no hello within ${this.o.helloTimeoutMs} ms`), this.o.helloTimeoutMs);
+    this.pingTimer = setInterval(() => this.heartbeat(), this.o.heartbeatIntervalMs);
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('pong', () => {
+      this.missedPongs = 0;
+      if (this.live) this.guard(() => recordHeartbeat(this.store, this.o.machineId, this.o.ctx.now()));
+    });
+    socket.on('close', () => this.onClose());
+  }
+
+  send(frame: OrchestratorFrame): boolean {
+    if (this.closed || this.o.socket.readyState !== this.o.socket.OPEN) return false;
+    this.o.socket.send(encodeFrame(frame));
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    this.o.socket.close(code, closeReason(reason));
+  }
+
+  /** Another connection of the same machine took over: this one's offers go back, then it closes. */
+  private replace(): void {
+    this.close(CloseCode.Replaced, 'replaced by a newer connection of this machine');
+    this.live = undefined;
+    this.o.queue.disconnected(this.o.machineId);
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.helloTimer);
+    clearInterval(this.pingTimer);
+  }
+
+  private heartbeat(): void {
+    if (this.missedPongs >= 2) {
+      this.closed = true;
+      this.stopTimers();
+      this.o.socket.terminate();
+      return;
+    }
+    this.missedPongs++;
+    this.o.socket.ping();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.stopTimers();
+    if (!this.o.registry.remove(this.o.machineId, this)) return;
+    this.live = undefined;
+    this.guard(() => {
+      recordDisconnected(this.store, this.o.machineId);
+      this.o.queue.disconnected(this.o.machineId);
+    });
+  }
+
+  /** Store failures must not kill the process; they close this connection and the agent retries. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.ctx.logger.error(`agent ${this.o.machineId}: ${(err as Error).stack ?? String(err)}`);
+      this.close(CloseCode.GoingAway, 'orchestrator error; reconnect');
+    }
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    if (isBinary) return this.close(CloseCode.InvalidFrame, 'binary frames are not supported');
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const decoded = decodeAgentFrame(text);
+    if (!decoded.ok) return this.close(CloseCode.InvalidFrame, decoded.error);
+    const frame = decoded.frame;
+    if (!this.live && frame.type !== 'hello') return this.close(CloseCode.InvalidFrame, `expected hello first, got ${frame.type}`);
+    this.guard(() => this.handle(frame));
+  }
+
+  private handle(frame: AgentFrame): void {
+    switch (frame.type) {
+      case 'hello':
+        return this.onHello(frame);
+      case 'state':
+        this.live = frame.state;
+        recordMachineState(this.store, this.o.machineId, frame.state, this.o.ctx.now());
+        return this.o.queue.dispatch();
+      case 'accept':
+        this.send(this.o.queue.accept(this.o.machineId, frame.sessionId));
+        return;
+      case 'reject': {
+        const answer = this.o.queue.reject(this.o.machineId, frame.sessionId, frame.errorcode, frame.message);
+        if (answer) this.send(answer);
+        return;
+      }
+      case 'event':
+        return this.onEvent(frame);
+      case 'local-session': {
+        const answer = recordLocalSession(this.store, this.o.queue, this.o.machineId, frame);
+        this.send(answer);
+        return;
+      }
+    }
+  }
+
+  private onHello(frame: Frame<'hello'>): void {
+    if (this.live) return this.close(CloseCode.InvalidFrame, 'hello sent twice');
+    if (frame.protocol !== PROTOCOL_VERSION) {
+      return this.close(CloseCode.UnsupportedVersion, `protocol ${frame.protocol} is not supported; this orchestrator speaks ${PROTOCOL_VERSION}`);
+    }
+    clearTimeout(this.helloTimer);
+    const now = this.o.ctx.now();
+    recordMachineState(this.store, this.o.machineId, frame.state, now, { agentversion: frame.agentVersion, os: frame.os });
+    const reconcile = this.o.queue.hello(this.o.machineId, frame.activeSessions);
+    this.send({
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      flowmachineid: this.o.machineId,
+      appliedUpTo: appliedSeq(this.store, this.o.machineId),
+      serverTime: now.toISOString(),
+      heartbeatIntervalMs: this.o.heartbeatIntervalMs,
+      cancelSessions: reconcile.cancelSessions,
+    });
+    for (const f of reconcile.followUps) this.send(f);
+    this.live = frame.state;
+    this.o.queue.dispatch();
+  }
+
+  private onEvent(frame: Frame<'event'>): void {
+    const { event } = frame;
+    const owns = (sessionId: string) => {
+      const a = this.o.queue.book.get(sessionId);
+      return a?.machineId === this.o.machineId && a.state === 'confirmed';
+    };
+    const result = applyEvent(this.store, this.o.machineId, event, owns);
+    switch (result.kind) {
+      case 'gap':
+        return this.close(CloseCode.InvalidFrame, `event seq ${event.seq} skips ahead; expected ${result.expected}`);
+      case 'foreign':
+        return this.close(CloseCode.InvalidFrame, `session ${event.sessionId} is not assigned to this machine`);
+      case 'duplicate':
+        return this.scheduleAck(appliedSeq(this.store, this.o.machineId));
+      case 'applied':
+        this.scheduleAck(event.seq);
+        if (result.ended) this.o.queue.ended(event.sessionId);
+    }
+  }
+
+  /** Acks are batched: one `ack` per burst of frames handled in the same turn of the event loop. */
+  private scheduleAck(upTo: number): void {
+    this.ackUpTo = Math.max(this.ackUpTo, upTo);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      this.send({ type: 'ack', upTo: this.ackUpTo });
+    });
+  }
+}

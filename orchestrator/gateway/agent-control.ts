@@ -1,0 +1,34 @@
+import { isTerminalStatus } from '../../shared/option-sets.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
+import type { Store } from '../store/store.js';
+import type { AgentLinks } from '../queue/session-queue.js';
+import type { AssignmentBook } from '../queue/assignment-book.js';
+
+/** Operator commands sent to agents (pause/resume a session or a machine, drain). Each returns false when the agent is not connected. */
+export interface AgentControl {
+  pauseSession(sessionId: string): boolean;
+  resumeSession(sessionId: string): boolean;
+  pauseMachine(machineId: string, until?: Date): boolean;
+  resumeMachine(machineId: string): boolean;
+  drainMachine(machineId: string): boolean;
+}
+
+export function agentControl(store: Store, book: AssignmentBook, links: AgentLinks): AgentControl {
+  /** The machine that owns a running session, or undefined. */
+  const owner = (sessionId: string): string | undefined => {
+    const row = store.get(flowsessionEntity, sessionId);
+    const a = book.get(sessionId);
+    return row && !isTerminalStatus(Number(row['statuscode'])) && a?.state === 'confirmed' ? a.machineId : undefined;
+  };
+  const toOwner = (sessionId: string, type: 'pause' | 'resume') => {
+    const machineId = owner(sessionId);
+    return machineId !== undefined && links.send(machineId, { type, sessionId });
+  };
+  return {
+    pauseSession: (id) => toOwner(id, 'pause'),
+    resumeSession: (id) => toOwner(id, 'resume'),
+    pauseMachine: (id, until) => links.send(id, until ? { type: 'pause', until: until.toISOString() } : { type: 'pause' }),
+    resumeMachine: (id) => links.send(id, { type: 'resume' }),
+    drainMachine: (id) => links.send(id, { type: 'drain' }),
+  };
+}

@@ -1,0 +1,115 @@
+import type { EntityDef } from '../../shared/records/index.js';
+import { column, requireField } from './entity-fields.js';
+import { parseFilter } from './filter-parser.js';
+import { filterToSql } from './filter-sql.js';
+import { ODataError, ODataErrorCode } from './odata-error.js';
+import { MAX_PAGE_SIZE } from './prefer.js';
+import { decodeSkipToken } from './skip-token.js';
+
+export interface CompiledQuery {
+  /** Validated field names of `$select`, in request order; undefined = all non-hidden fields. */
+  select?: string[];
+  /** SQL for the store's RowQuery; column names are the field names, double-quoted. */
+  where?: string;
+  params: unknown[];
+  /** e.g. `"priority" DESC, "createdon" ASC` */
+  orderBy?: string;
+  top?: number;
+  /** From `$skip` or `$skiptoken` (the API's own nextLink). */
+  skip?: number;
+  count: boolean;
+}
+
+const KNOWN_OPTIONS = ['$select', '$filter', '$orderby', '$top', '$skip', '$skiptoken', '$count'] as const;
+type KnownOption = (typeof KNOWN_OPTIONS)[number];
+const UNSUPPORTED = new Set(['$expand', '$apply', '$search', '$format', '$compute', '$levels', '$index', '$schemaversion']);
+
+const invalid = (message: string): ODataError => new ODataError(ODataErrorCode.InvalidQueryOption, message);
+
+/** The `$` options of `query` by (lower-cased) name; rejects unknown and repeated ones. Non-`$` parameters are ignored. */
+function systemOptions(query: URLSearchParams): Map<KnownOption, string> {
+  const options = new Map<KnownOption, string>();
+  for (const [rawName, value] of query) {
+    if (!rawName.startsWith('$')) continue;
+    const name = rawName.toLowerCase();
+    if (UNSUPPORTED.has(name)) throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query option '${rawName}' is not supported.`);
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(name)) {
+      throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query parameter '${rawName.slice(0, 64)}' is not supported (supported: ${KNOWN_OPTIONS.join(', ')}).`);
+    }
+    if (options.has(name as KnownOption)) throw invalid(`The query option '${name}' was specified more than once.`);
+    options.set(name as KnownOption, value);
+  }
+  return options;
+}
+
+function integer(option: string, raw: string, min: number, max: number): number {
+  const value = /^\d{1,16}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(`The value '${raw.slice(0, 40)}' of ${option} is not valid: it must be an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+function selectList(entity: EntityDef, raw: string): string[] {
+  const names = raw.split(',').map((s) => s.trim());
+  if (names.some((n) => n === '')) throw invalid(`$select '${raw.slice(0, 80)}' has an empty property name.`);
+  if (names.includes('*')) return [];
+  for (const name of names) requireField(entity, name);
+  return [...new Set(names)];
+}
+
+function orderByList(entity: EntityDef, raw: string): string {
+  const seen = new Set<string>();
+  return raw
+    .split(',')
+    .map((item) => {
+      const parts = item.trim().split(/\s+/);
+      const [name = '', dir = 'asc', extra] = parts;
+      if (name === '') throw invalid(`$orderby '${raw.slice(0, 80)}' has an empty item.`);
+      const field = requireField(entity, name);
+      const direction = dir.toLowerCase();
+      if (extra !== undefined || (direction !== 'asc' && direction !== 'desc')) {
+        throw invalid(`$orderby item '${item.trim().slice(0, 80)}' must be 'property', 'property asc' or 'property desc'.`);
+      }
+      if (seen.has(name)) throw invalid(`$orderby names '${name}' more than once.`);
+      seen.add(name);
+      const collate = field.edm === 'Edm.String' ? ' COLLATE NOCASE' : '';
+      return `${column(name)}${collate} ${direction.toUpperCase()}`;
+    })
+    .join(', ');
+}
+
+function countFlag(raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (v !== 'true' && v !== 'false') throw invalid(`$count must be true or false, got '${raw.slice(0, 40)}'.`);
+  return v === 'true';
+}
+
+/** Validates the OData query options of a collection GET and compiles them for the store. Throws ODataError. */
+export function compileQuery(entity: EntityDef, query: URLSearchParams): CompiledQuery {
+  const options = systemOptions(query);
+  const compiled: CompiledQuery = { params: [], count: false };
+  const select = options.get('$select');
+  if (select !== undefined) {
+    const list = selectList(entity, select);
+    if (list.length > 0) compiled.select = list;
+  }
+  const filter = options.get('$filter');
+  if (filter !== undefined) {
+    const { sql, params } = filterToSql(entity, parseFilter(filter));
+    compiled.where = sql;
+    compiled.params = params;
+  }
+  const orderBy = options.get('$orderby');
+  if (orderBy !== undefined) compiled.orderBy = orderByList(entity, orderBy);
+  const top = options.get('$top');
+  if (top !== undefined) compiled.top = integer('$top', top, 1, MAX_PAGE_SIZE);
+  const skip = options.get('$skip');
+  const skipToken = options.get('$skiptoken');
+  if (skip !== undefined && skipToken !== undefined) throw invalid('Use either $skip or $skiptoken, not both.');
+  if (skip !== undefined) compiled.skip = integer('$skip', skip, 0, Number.MAX_SAFE_INTEGER);
+  if (skipToken !== undefined) compiled.skip = decodeSkipToken(skipToken);
+  const count = options.get('$count');
+  if (count !== undefined) compiled.count = countFlag(count);
+  return compiled;
+}

@@ -1,0 +1,53 @@
+import type { Static } from '@sinclair/typebox';
+import { FlowDefinition } from '../../shared/flow-definition.js';
+import { Assign, type AssignedSession } from '../../shared/protocol.js';
+import { DEFAULT_RUN_TIMEOUT_S } from '../../shared/records/index.js';
+import { secretPropertyNames, validator } from '../../shared/validate.js';
+import type { Row } from '../store/store.js';
+
+export type AssignFrame = Static<typeof Assign>;
+
+const checkFlow = validator(FlowDefinition);
+const checkAssign = validator(Assign);
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string' || text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `assign` frame for a session and its workflow, or why the session cannot be run at all. */
+export function buildAssignFrame(session: Row, workflow: Row | undefined): { ok: true; frame: AssignFrame } | { ok: false; error: string } {
+  if (!workflow) return { ok: false, error: `workflow ${String(session['_regardingobjectid_value'])} does not exist` };
+  const flow = parseJson(workflow['clientdata']);
+  if (!checkFlow.check(flow)) return { ok: false, error: `workflow clientdata is not a valid flow definition: ${checkFlow.errors('clientdata').join('; ')}` };
+  const s: AssignedSession = {
+    flowsessionid: String(session['flowsessionid']),
+    name: str(session['name']) ?? str(workflow['name']) ?? 'session',
+    workflowid: String(workflow['workflowid']),
+    runmode: (session['runmode'] ?? 2) as 0 | 1 | 2,
+    priority: Number(session['priority'] ?? 0),
+    timeout: Number(session['timeout'] ?? DEFAULT_RUN_TIMEOUT_S),
+    createdon: String(session['createdon']),
+  };
+  for (const key of ['sessionusername', 'callbackurl', 'correlationid'] as const) {
+    const v = str(session[key]);
+    if (v !== undefined) s[key] = v;
+  }
+  const frame: AssignFrame = {
+    type: 'assign',
+    session: s,
+    flow,
+    inputs: str(session['inputs']) ?? '{}',
+    secretInputs: secretPropertyNames(parseJson(workflow['inputschema'])),
+  };
+  const outputschema = str(workflow['outputschema']);
+  if (outputschema !== undefined) frame.outputschema = outputschema;
+  if (!checkAssign.check(frame)) return { ok: false, error: `session cannot be assigned: ${checkAssign.errors('assign').join('; ')}` };
+  return { ok: true, frame };
+}

@@ -1,0 +1,89 @@
+import { flowsessionEntity } from '../../shared/records/index.js';
+import type { Store } from '../store/store.js';
+
+/** Where a session stands between the queue and a machine. */
+export interface Assignment {
+  readonly machineId: string;
+  /** `offered`: assign sent, no accept yet (revocable). `confirmed`: the machine owns it for good. */
+  readonly state: 'offered' | 'confirmed';
+  /** ISO time of the offer or of the confirmation. */
+  readonly at: string;
+}
+
+export type PendingCancel = 'cancelled' | 'timeout';
+
+const assignmentKey = (id: string) => `queue.assignment.${id}`;
+const targetKey = (id: string) => `queue.target.${id}`;
+const cancelKey = (id: string) => `queue.cancel.${id}`;
+
+/**
+ * The queue's durable bookkeeping, kept in the store's meta table (so it joins the store's transactions)
+ * with an in-memory index for the hot paths. `_machineid_value` on a session is both the target the API
+ * set and the machine it was assigned to; the original target is remembered here so a requeue restores it.
+ */
+export class AssignmentBook {
+  private readonly assignments = new Map<string, Assignment>();
+
+  constructor(private readonly store: Store) {}
+
+  /** Rebuilds the index from the sessions that are not terminal. */
+  load(): void {
+    this.assignments.clear();
+    const rows = this.store.query(flowsessionEntity, { where: 'statuscode IN (1, 2, 3) AND _machineid_value IS NOT NULL' });
+    for (const row of rows) {
+      const id = String(row['flowsessionid']);
+      const raw = this.store.getMeta(assignmentKey(id));
+      if (raw) this.assignments.set(id, JSON.parse(raw) as Assignment);
+    }
+  }
+
+  get(sessionId: string): Assignment | undefined {
+    const cached = this.assignments.get(sessionId);
+    if (cached) return cached;
+    // Terminal sessions are not indexed; their confirmation still proves ownership of late events.
+    const raw = this.store.getMeta(assignmentKey(sessionId));
+    return raw ? (JSON.parse(raw) as Assignment) : undefined;
+  }
+
+  set(sessionId: string, assignment: Assignment): void {
+    this.store.setMeta(assignmentKey(sessionId), JSON.stringify(assignment));
+    this.assignments.set(sessionId, assignment);
+  }
+
+  /** Forgets an unconfirmed offer (revoke/reject/requeue). */
+  clear(sessionId: string): void {
+    this.store.setMeta(assignmentKey(sessionId), '');
+    this.assignments.delete(sessionId);
+  }
+
+  /** Drops a finished session from the in-memory index (the durable record stays for ownership checks). */
+  finished(sessionId: string): void {
+    this.assignments.delete(sessionId);
+  }
+
+  /** Live (non-terminal) assignments of one machine. */
+  ofMachine(machineId: string): [string, Assignment][] {
+    return [...this.assignments].filter(([, a]) => a.machineId === machineId);
+  }
+
+  all(): [string, Assignment][] {
+    return [...this.assignments];
+  }
+
+  setTarget(sessionId: string, machineId: string | null): void {
+    this.store.setMeta(targetKey(sessionId), machineId ?? '');
+  }
+
+  target(sessionId: string): string | null {
+    return this.store.getMeta(targetKey(sessionId)) || null;
+  }
+
+  setPendingCancel(sessionId: string, reason: PendingCancel | null): void {
+    this.store.setMeta(cancelKey(sessionId), reason ?? '');
+  }
+
+  pendingCancel(sessionId: string): PendingCancel | null {
+    const v = this.store.getMeta(cancelKey(sessionId));
+    return v === 'cancelled' || v === 'timeout' ? v : null;
+  }
+}

@@ -1,0 +1,37 @@
+import { flowlogEntity, FLOWLOG_DATA_MAX } from '../../shared/records/index.js';
+import { LogLevel, LogType } from '../../shared/option-sets.js';
+import type { Store } from '../store/store.js';
+
+export type LogTypeName = keyof typeof LogType.v;
+export type LogLevelName = keyof typeof LogLevel.v;
+
+export interface FlowLogEntry {
+  readonly type: LogTypeName;
+  readonly level: LogLevelName | number;
+  /** Serialised as JSON into `data` (cut to the column's limit). */
+  readonly data: unknown;
+  readonly name?: string;
+  readonly createdon?: string;
+}
+
+/** Appends flowlog rows of one session with consecutive per-session `seq`. Call inside a store transaction. */
+export function appendFlowLogs(store: Store, sessionId: string, entries: readonly FlowLogEntry[]): void {
+  if (entries.length === 0) return;
+  const last = store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq DESC', limit: 1 })[0];
+  let seq = last ? Number(last['seq']) + 1 : 0;
+  for (const e of entries) {
+    const level = typeof e.level === 'number' ? e.level : LogLevel.v[e.level];
+    const data = JSON.stringify(e.data);
+    store.insert(flowlogEntity, {
+      _flowsessionid_value: sessionId,
+      name: e.name ?? e.type,
+      type: LogType.v[e.type],
+      level,
+      data: data.length > FLOWLOG_DATA_MAX ? data.slice(0, FLOWLOG_DATA_MAX) : data,
+      seq: seq++,
+      ...(e.createdon ? { createdon: e.createdon } : {}),
+    });
+  }
+}
+
+export const appendFlowLog = (store: Store, sessionId: string, entry: FlowLogEntry): void => appendFlowLogs(store, sessionId, [entry]);

@@ -1,0 +1,55 @@
+import { flowsessionEntity } from '../../shared/records/index.js';
+import { isTerminalStatus, stateForStatus } from '../../shared/option-sets.js';
+import type { Row, Store } from '../store/store.js';
+import { appendFlowLog } from './flowlog-writer.js';
+
+export interface Finish {
+  readonly statuscode: number;
+  readonly completedon: string;
+  readonly startedon?: string | null;
+  readonly errorcode?: string | null;
+  readonly errormessage?: string | null;
+  readonly errordetails?: string | null;
+  readonly runexecutionduration?: number | null;
+  readonly extra?: Row;
+}
+
+const ms = (iso: unknown): number | undefined => (typeof iso === 'string' ? Date.parse(iso) : undefined);
+const span = (from: number | undefined, to: number | undefined): number | null =>
+  from === undefined || to === undefined || Number.isNaN(from) || Number.isNaN(to) ? null : Math.max(0, Math.round(to - from));
+
+/**
+ * Moves a session to a terminal status with its durations and a RunCompleted flowlog row.
+ * Returns undefined (and changes nothing) when the session is already terminal: terminal is final.
+ * Call inside a store transaction.
+ */
+export function finishSession(store: Store, sessionId: string, f: Finish): Row | undefined {
+  const current = store.get(flowsessionEntity, sessionId);
+  if (!current || isTerminalStatus(Number(current['statuscode']))) return undefined;
+  const created = ms(current['createdon']);
+  const startedon = (current['startedon'] as string | null) ?? f.startedon ?? null;
+  const started = ms(startedon);
+  const completed = ms(f.completedon);
+  const patch: Row = {
+    ...f.extra,
+    statuscode: f.statuscode,
+    statecode: stateForStatus(f.statuscode),
+    completedon: f.completedon,
+    startedon,
+    queuereason: null,
+    errorcode: f.errorcode ?? null,
+    errormessage: f.errormessage ?? null,
+    errordetails: f.errordetails ?? null,
+    runduration: span(created, completed),
+    runexecutionduration: f.runexecutionduration ?? span(started, completed),
+    runwaitduration: (current['runwaitduration'] as number | null) ?? span(created, started),
+  };
+  const row = store.update(flowsessionEntity, sessionId, patch);
+  appendFlowLog(store, sessionId, {
+    type: 'RunCompleted',
+    level: f.statuscode === 4 ? 'Information' : 'Error',
+    data: { statuscode: f.statuscode, errorcode: f.errorcode ?? null, errormessage: f.errormessage ?? null },
+    createdon: f.completedon,
+  });
+  return row;
+}

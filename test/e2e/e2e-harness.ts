@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import winston from 'winston';
+import { isTerminalStatus } from '../../shared/option-sets.js';
+import { flowlogEntity } from '../../shared/records/index.js';
+import type { Row } from '../../orchestrator/store/store.js';
+import { Agent, type AgentOptions } from '../../main/agent/agent.js';
+import { ensureRegistered } from '../../main/agent/registration.js';
+import { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import { waitFor } from '../support/wait-for.js';
+
+/**
+ * End-to-end parts: a real orchestrator (gateway + queue + SQLite store on port 0), real agents in this process
+ * (their own data dirs, registered over HTTP), real flows (Node fixture scripts run as child processes).
+ * TODO: switch to test/support/orchestrator-harness.ts (startTestOrchestrator, with the Web API) once it lands,
+ * and queue/read sessions through the API instead of the store.
+ */
+export const GROUP_PASSWORD = 'group-password';
+
+export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+export const e2eLogger = (name: string) =>
+  winston.createLogger({
+    silent: !process.env['FLOWHOST_E2E_LOG'],
+    defaultMeta: { agent: name },
+    transports: [new winston.transports.Console({ format: winston.format.simple() })],
+  });
+
+export async function startOrchestrator(): Promise<TestOrchestrator> {
+  return TestOrchestrator.start({ heartbeatIntervalMs: 200, queueTickMs: 20, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 });
+}
+
+export interface E2EAgent {
+  readonly agent: Agent;
+  readonly machineId: string;
+  readonly dataDir: string;
+  /** Stops the agent (if running) and removes its data dir. */
+  dispose(): Promise<void>;
+}
+
+/** Registers a machine into `group` over HTTP (the agent's registration module) and starts a real Agent. */
+export async function startAgent(
+  orch: TestOrchestrator,
+  opts: { group: string; name: string; capacity?: number; dataDir?: string } & Partial<AgentOptions>,
+): Promise<E2EAgent> {
+  const { group, name, capacity = 1, dataDir: givenDir, ...agentOptions } = opts;
+  const dataDir = givenDir ?? mkdtempSync(join(tmpdir(), `flowhost-e2e-${name}-`));
+  const { credentials } = await ensureRegistered({
+    credentialsFile: join(dataDir, 'credentials.json'),
+    orchestrator: orch.url,
+    group,
+    groupPassword: GROUP_PASSWORD,
+    name,
+    capacity,
+    agentVersion: 'e2e',
+  });
+  const agent = new Agent({
+    orchestratorUrl: orch.url,
+    credentials,
+    dataDir,
+    capacity,
+    sessionUsers: [],
+    attendedMode: false,
+    logger: e2eLogger(name),
+    sampleIntervalMs: 100,
+    backoff: { initialMs: 50, maxMs: 500 },
+    callbackAllow: ['127.0.0.1'],
+    callbackDelivery: { baseDelayMs: 50, maxDelayMs: 200, pollIntervalMs: 100 },
+    killGraceMs: 1000,
+    ...agentOptions,
+  });
+  agent.start();
+  await waitFor(() => agent.state().connection.status === 'connected', { what: `agent ${name} to connect` });
+  return {
+    agent,
+    machineId: credentials.flowmachineid,
+    dataDir,
+    async dispose() {
+      await agent.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A `command` workflow running a fixture script with this Node. */
+export function fixtureWorkflow(orch: TestOrchestrator, script: string, extra: Row = {}): string {
+  const row = orch.workflow({
+    name: script,
+    clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: [process.execPath, fixture(script)] }),
+    ...extra,
+  });
+  return String(row['workflowid']);
+}
+
+/** Queues an Unattended session for a group, like RunDesktopFlow. */
+export function queue(orch: TestOrchestrator, workflowId: string, groupId: string, values: Row = {}): string {
+  const { inputs, ...rest } = values;
+  return orch.session(workflowId, {
+    _machinegroupid_value: groupId,
+    name: 'e2e',
+    ...(inputs === undefined ? {} : { inputs: typeof inputs === 'string' ? inputs : JSON.stringify(inputs) }),
+    ...rest,
+  });
+}
+
+export async function waitForStatus(orch: TestOrchestrator, id: string, statuscode: number, timeoutMs = 15_000): Promise<Row> {
+  return waitFor(() => (Number(orch.get(id)['statuscode']) === statuscode ? orch.get(id) : undefined), {
+    what: `session ${id} to reach status ${statuscode} (now ${String(orch.get(id)['statuscode'])}, ${String(orch.get(id)['errorcode'] ?? '')})`,
+    timeoutMs,
+  });
+}
+
+export async function waitForEnd(orch: TestOrchestrator, id: string, timeoutMs = 15_000): Promise<Row> {
+  return waitFor(() => (isTerminalStatus(Number(orch.get(id)['statuscode'])) ? orch.get(id) : undefined), { what: `session ${id} to end`, timeoutMs });
+}
+
+/** The flow's own output lines as the orchestrator stored them (flowlog rows of the stdout stream), in seq order. */
+export function stdoutLogs(orch: TestOrchestrator, sessionId: string): string[] {
+  return orch.store
+    .query(flowlogEntity, { where: `_flowsessionid_value = ? AND name = 'stdout'`, params: [sessionId], orderBy: 'seq' })
+    .map((r) => (JSON.parse(String(r['data'])) as { message: string }).message);
+}
+
+/** Whether a process exists (signal 0). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

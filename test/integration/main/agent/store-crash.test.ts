@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, expect, it } from 'vitest';
+import { AgentStore } from '../../../../main/agent/store/agent-store.js';
+
+const fixture = fileURLToPath(new URL('../../../fixtures/store-writer.ts', import.meta.url));
+let dir: string;
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+it('loses nothing committed when the writing process gets SIGKILL', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'agent-crash-'));
+  const file = join(dir, 'agent.db');
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let last = { seq: 0, lines: 0, id: '' };
+  for await (const text of createInterface({ input: child.stdout })) {
+    const [, seq, lines, id] = text.split(' ');
+    last = { seq: Number(seq), lines: Number(lines), id: id as string };
+    if (last.seq >= 40) break;
+  }
+  child.kill('SIGKILL');
+  const [, signal] = (await new Promise((resolve) => child.once('exit', (...a) => resolve(a)))) as [number | null, string | null];
+  expect(signal).toBe('SIGKILL');
+
+  const store = AgentStore.open(file);
+  try {
+    // Everything the child reported committed is there (and possibly a bit more it had no time to report).
+    expect(store.lastSeq()).toBeGreaterThanOrEqual(last.seq);
+    const events = store.eventsAfter(0, 10_000);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+    const logLines = events.flatMap((e) => (e.kind === 'log' ? e.lines : []));
+    expect(logLines.length).toBeGreaterThanOrEqual(last.lines);
+    expect(logLines.slice(0, last.lines).map((l) => l.seq)).toEqual(Array.from({ length: last.lines }, (_, i) => i));
+    expect(store.logTail(last.id, 1_000_000).length).toBe(logLines.length);
+    expect(store.getSession(last.id)?.stage).toBe('running');
+  } finally {
+    store.close();
+  }
+});

@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AGENT_REGISTER_PATH, CloseCode, MAX_FRAME_BYTES } from '../../../../shared/protocol.js';
+import { flowmachineEntity } from '../../../../shared/records/index.js';
+import { FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
+import { TestOrchestrator } from './test-orchestrator.js';
+
+let o: TestOrchestrator;
+afterEach(async () => {
+  await o?.close();
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  fetch(`${o.url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('POST /agent/v1/register', () => {
+  it('creates an offline machine and answers its credential and the group callback secret', async () => {
+    o = await TestOrchestrator.start();
+    const group = o.group('g1');
+    const reg = await registerMachine(o.url, { group: 'G1', password: 'group-password', name: 'box', capacity: 3, os: 'linux', agentVersion: '1.2.3' });
+    expect(reg.flowmachinegroupid).toBe(group['flowmachinegroupid']);
+    expect(reg.callbackSecret).toBe('callback-secret-0123456789');
+    const m = o.store.get(flowmachineEntity, reg.flowmachineid)!;
+    expect(m).toMatchObject({ name: 'box', sessioncapacity: 3, statecode: 0, statuscode: 2, connected: false, os: 'linux', agentversion: '1.2.3' });
+    expect(m['credentialhash']).not.toContain(reg.credential);
+  });
+
+  it('answers one generic 401 for an unknown group and a wrong password, then 429 with Retry-After', async () => {
+    o = await TestOrchestrator.start({ maxAuthFailuresPerMinute: 3 });
+    o.group('g1');
+    const wrong = await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'nope', name: 'x' });
+    const unknown = await post(AGENT_REGISTER_PATH, { group: 'nope', password: 'nope', name: 'x' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(await wrong.json()).toEqual(await unknown.json());
+    await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'nope', name: 'x' });
+    const limited = await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'group-password', name: 'x' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    o.clock.advance(61_000);
+    expect((await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'group-password', name: 'x' })).status).toBe(200);
+  });
+
+  it('refuses invalid and oversize bodies', async () => {
+    o = await TestOrchestrator.start();
+    o.group('g1');
+    const invalid = await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'group-password', name: 'x', extra: 1 });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { message: string } }).error.message).toContain("unknown property 'extra'");
+    expect((await post(AGENT_REGISTER_PATH, '{"group":')).status).toBe(400);
+    expect((await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'x'.repeat(100_000), name: 'x' })).status).toBe(413);
+  });
+});
+
+describe('WebSocket /agent/v1 authentication', () => {
+  it('gives no socket without a valid credential of an existing, active machine', async () => {
+    o = await TestOrchestrator.start({ maxAuthFailuresPerMinute: 100 });
+    o.group('g1');
+    const a = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'a' });
+    const b = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'b' });
+    expect(await refusedUpgradeStatus(o.url)).toBe(401);
+    expect(await refusedUpgradeStatus(o.url, `Bearer ${a.flowmachineid}.${'x'.repeat(43)}`)).toBe(401);
+    expect(await refusedUpgradeStatus(o.url, `Bearer ${b.flowmachineid}.${a.credential}`)).toBe(401);
+    expect(await refusedUpgradeStatus(o.url, `Basic ${a.credential}`)).toBe(401);
+    o.store.update(flowmachineEntity, a.flowmachineid, { statecode: 1 });
+    expect(await refusedUpgradeStatus(o.url, `Bearer ${a.flowmachineid}.${a.credential}`)).toBe(401);
+    o.store.delete(flowmachineEntity, b.flowmachineid);
+    expect(await refusedUpgradeStatus(o.url, `Bearer ${b.flowmachineid}.${b.credential}`)).toBe(401);
+  });
+
+  it('closes a machine that is deleted while connected (4005)', async () => {
+    o = await TestOrchestrator.start();
+    o.group('g1');
+    const { agent, machineId } = await o.machine();
+    await agent.hello();
+    o.store.delete(flowmachineEntity, machineId);
+    o.gateway.queue.machineChanged(machineId);
+    expect((await agent.closed).code).toBe(CloseCode.Revoked);
+  });
+});
+
+describe('WebSocket /agent/v1 framing', () => {
+  it('answers hello with welcome and marks the machine Active', async () => {
+    o = await TestOrchestrator.start({ heartbeatIntervalMs: 5000 });
+    o.group('g1');
+    const { agent, machineId } = await o.machine();
+    const welcome = await agent.hello({ state: { draining: false } });
+    expect(welcome).toMatchObject({ protocol: 1, flowmachineid: machineId, appliedUpTo: 0, heartbeatIntervalMs: 5000, cancelSessions: [] });
+    expect(o.store.get(flowmachineEntity, machineId)).toMatchObject({ connected: true, statuscode: 1, lastheartbeatdate: o.clock.now().toISOString() });
+    agent.state({ draining: true });
+    await waitMachine(machineId, (m) => m['statuscode'] === 5);
+    await agent.close();
+    await waitMachine(machineId, (m) => m['statuscode'] === 2 && m['connected'] === false);
+  });
+
+  it('closes 4004 when no hello comes in time', async () => {
+    o = await TestOrchestrator.start({ helloTimeoutMs: 150 });
+    o.group('g1');
+    const { agent } = await o.machine();
+    expect(await agent.closed).toMatchObject({ code: CloseCode.HelloTimeout });
+  });
+
+  it.each([
+    ['not JSON', '{nope', /not valid JSON/],
+    ['an unknown type', JSON.stringify({ type: 'launch' }), /unknown frame type "launch"/],
+    ['a hello with an unknown field', JSON.stringify({ type: 'hello', extra: 1 }), /invalid hello frame/],
+    ['another frame before hello', JSON.stringify({ type: 'state', state: { capacity: 1, freeSlots: 1, paused: false, draining: false, attendedAvailable: false, sessionUsers: [], storageOk: true } }), /expected hello first/],
+  ])('closes 4000 on %s', async (_what, text, reason) => {
+    o = await TestOrchestrator.start();
+    o.group('g1');
+    const { agent } = await o.machine();
+    agent.sendRaw(text);
+    const closed = await agent.closed;
+    expect(closed.code).toBe(CloseCode.InvalidFrame);
+    expect(closed.reason).toMatch(reason);
+  });
+
+  it('closes 4000 on a binary frame, 1009 on an oversize frame, 4002 on another protocol version', async () => {
+    o = await TestOrchestrator.start();
+    o.group('g1');
+    const one = (await o.machine()).agent;
+    one.sendRaw(Buffer.from([1, 2, 3]));
+    expect((await one.closed).code).toBe(CloseCode.InvalidFrame);
+    const two = (await o.machine()).agent;
+    two.sendRaw('x'.repeat(MAX_FRAME_BYTES + 1));
+    expect((await two.closed).code).toBe(CloseCode.TooBig);
+    const three = (await o.machine()).agent;
+    three.send({ type: 'hello', protocol: 99, agentVersion: 'x', os: 'x', lastAckedSeq: 0, state: { capacity: 1, freeSlots: 1, paused: false, draining: false, attendedAvailable: false, sessionUsers: [], storageOk: true }, activeSessions: [] });
+    const closed = await three.closed;
+    expect(closed.code).toBe(CloseCode.UnsupportedVersion);
+    expect(closed.reason).toContain('protocol 99');
+  });
+
+  it('replaces an older connection of the same machine (4003) and stays online', async () => {
+    o = await TestOrchestrator.start();
+    o.group('g1');
+    const { agent, machineId, credential } = await o.machine();
+    await agent.hello();
+    const second = await FakeAgent.connect({ baseUrl: o.url, machineId, credential });
+    expect((await agent.closed).code).toBe(CloseCode.Replaced);
+    await second.hello();
+    expect(o.store.get(flowmachineEntity, machineId)).toMatchObject({ connected: true, statuscode: 1 });
+    await second.close();
+  });
+
+  it('drops a peer that does not answer pings', async () => {
+    o = await TestOrchestrator.start({ heartbeatIntervalMs: 50 });
+    o.group('g1');
+    const { agent, machineId } = await o.machine('g1', { autoPong: false });
+    await agent.hello();
+    expect((await agent.closed).code).toBe(1006);
+    await waitMachine(machineId, (m) => m['connected'] === false);
+  });
+});
+
+async function waitMachine(id: string, ok: (m: Record<string, unknown>) => boolean): Promise<void> {
+  const { waitFor } = await import('../../../support/wait-for.js');
+  await waitFor(() => ok(o.store.get(flowmachineEntity, id)!), { what: `machine ${id} state` });
+}

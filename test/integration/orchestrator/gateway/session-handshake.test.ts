@@ -1,0 +1,191 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CloseCode } from '../../../../shared/protocol.js';
+import { flowlogEntity } from '../../../../shared/records/index.js';
+import { LogType } from '../../../../shared/option-sets.js';
+import { waitFor } from '../../../support/wait-for.js';
+import { TestOrchestrator } from './test-orchestrator.js';
+
+let o: TestOrchestrator;
+afterEach(async () => {
+  await o?.close();
+});
+
+const logTypes = (sessionId: string) =>
+  o.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq' }).map((r) => LogType.labels.get(Number(r['type'])));
+
+async function setup() {
+  o = await TestOrchestrator.start();
+  const group = o.group('g1');
+  const wf = o.workflow({ inputschema: JSON.stringify({ type: 'object', properties: { pw: { type: 'string', 'x-secret': true }, n: { type: 'number' } } }), outputschema: '{"type":"object"}' });
+  return { groupId: String(group['flowmachinegroupid']), wfId: String(wf['workflowid']) };
+}
+
+describe('assign → accept → confirm', () => {
+  it('offers a waiting session with its flow, inputs and secret names, confirms the accept and logs each step', async () => {
+    const { groupId, wfId } = await setup();
+    const id = o.session(wfId, { _machinegroupid_value: groupId, inputs: '{"pw":"s3cret","n":1}', callbackurl: 'https://example.com/cb', timeout: 60 });
+    expect(o.get(id)['queuereason']).toBe('GroupIsEmpty');
+    const { agent, machineId } = await o.machine();
+    await agent.hello();
+    const assign = await agent.next('assign');
+    expect(assign).toMatchObject({
+      session: { flowsessionid: id, workflowid: wfId, runmode: 2, priority: 0, timeout: 60, callbackurl: 'https://example.com/cb' },
+      flow: { kind: 'command', argv: ['true'] },
+      inputs: '{"pw":"s3cret","n":1}',
+      secretInputs: ['pw'],
+      outputschema: '{"type":"object"}',
+    });
+    expect(o.get(id)).toMatchObject({ _machineid_value: machineId, queuereason: 'WaitingForConfirmation', statuscode: 3 });
+    agent.send({ type: 'accept', sessionId: id });
+    expect(await agent.next('confirm')).toEqual({ type: 'confirm', sessionId: id });
+    expect(logTypes(id)).toEqual(['Queued', 'QueueAssigned', 'RunConfirmed']);
+
+    const started = new Date(o.clock.t + 500).toISOString();
+    agent.event({ sessionId: id, kind: 'started', startedon: started });
+    agent.event({ sessionId: id, kind: 'log', lines: [{ seq: 0, level: 100000001, stream: 'stdout', at: started, message: 'hello' }] });
+    agent.event({ sessionId: id, kind: 'outputs', outputs: '{"ok":true}' });
+    const last = agent.event({ sessionId: id, kind: 'completed', statuscode: 4, completedon: new Date(o.clock.t + 1500).toISOString(), machinepercentcpuusage: 12.5, machinepercentramusage: 40, machineramusage: 900, runexecutionduration: 1000 });
+    await agent.acked(last);
+    expect(o.get(id)).toMatchObject({ statuscode: 4, statecode: 0, startedon: started, runwaitduration: 500, runexecutionduration: 1000, runduration: 1500, outputs: '{"ok":true}', machinepercentcpuusage: 12.5, machineramusage: 900 });
+    expect(logTypes(id)).toEqual(['Queued', 'QueueAssigned', 'RunConfirmed', 'CustomLog', 'RunCompleted']);
+    const custom = o.store.query(flowlogEntity, { where: '_flowsessionid_value = ? AND type = ?', params: [id, LogType.v.CustomLog] })[0]!;
+    expect(JSON.parse(String(custom['data']))).toEqual({ stream: 'stdout', message: 'hello' });
+  });
+
+  it('requeues a rejected session, logs AssignFailed and offers it to another machine', async () => {
+    const { groupId, wfId } = await setup();
+    const one = await o.machine('g1', { name: 'one' });
+    await one.agent.hello();
+    const id = o.session(wfId, { _machinegroupid_value: groupId });
+    await one.agent.next('assign');
+    const two = await o.machine('g1', { name: 'two' });
+    await two.agent.hello();
+    one.agent.send({ type: 'reject', sessionId: id, errorcode: 'NoFreeSlot', message: 'busy' });
+    const again = await two.agent.next('assign');
+    expect(again.session.flowsessionid).toBe(id);
+    expect(o.get(id)['_machineid_value']).toBe(two.machineId);
+    expect(logTypes(id)).toEqual(['Queued', 'QueueAssigned', 'AssignFailed', 'QueueAssigned']);
+  });
+
+  it('revokes an offer that gets no answer and one whose machine disconnects; a late accept is answered with revoke', async () => {
+    o = await TestOrchestrator.start({ offerTimeoutMs: 5_000 });
+    const groupId = String(o.group('g1')['flowmachinegroupid']);
+    const wfId = String(o.workflow()['workflowid']);
+    const { agent } = await o.machine();
+    await agent.hello();
+    const id = o.session(wfId, { _machinegroupid_value: groupId });
+    await agent.next('assign');
+    o.clock.advance(6_000);
+    expect(await agent.next('revoke')).toEqual({ type: 'revoke', sessionId: id });
+    agent.send({ type: 'accept', sessionId: id });
+    expect(await agent.next('revoke')).toEqual({ type: 'revoke', sessionId: id });
+    expect(o.get(id)).toMatchObject({ statuscode: 3, _machineid_value: null, queuereason: 'AllMachinesBusy' });
+  });
+
+  it('never applies frames for sessions of another machine', async () => {
+    const { groupId, wfId } = await setup();
+    const one = await o.machine('g1', { name: 'one' });
+    await one.agent.hello();
+    const id = o.session(wfId, { _machinegroupid_value: groupId });
+    await one.agent.next('assign');
+    const two = await o.machine('g1', { name: 'two' });
+    await two.agent.hello();
+    two.agent.send({ type: 'accept', sessionId: id });
+    expect(await two.agent.next('revoke')).toEqual({ type: 'revoke', sessionId: id });
+    two.agent.send({ type: 'accept', sessionId: '00000000-0000-4000-8000-000000000000' });
+    expect((await two.agent.next('error')).code).toBe('UnknownSession');
+    one.agent.send({ type: 'accept', sessionId: id });
+    await one.agent.next('confirm');
+    two.agent.event({ sessionId: id, kind: 'started', startedon: o.clock.now().toISOString() });
+    const closed = await two.agent.closed;
+    expect(closed).toMatchObject({ code: CloseCode.InvalidFrame });
+    expect(closed.reason).toContain('not assigned to this machine');
+    expect(o.get(id)).toMatchObject({ statuscode: 3, startedon: null });
+  });
+});
+
+describe('events: seq, ack, replay', () => {
+  it('applies each seq once, acks duplicates, replays after a reconnect and refuses a gap', async () => {
+    const { groupId, wfId } = await setup();
+    const { agent, machineId, credential } = await o.machine();
+    await agent.hello();
+    const id = o.session(wfId, { _machinegroupid_value: groupId });
+    await agent.next('assign');
+    agent.send({ type: 'accept', sessionId: id });
+    await agent.next('confirm');
+    const line = (seq: number) => ({ seq, level: 100000001, stream: 'stdout' as const, at: o.clock.now().toISOString(), message: `line ${seq}` });
+    agent.event({ seq: 1, sessionId: id, kind: 'started', startedon: o.clock.now().toISOString() });
+    agent.event({ seq: 2, sessionId: id, kind: 'log', lines: [line(0)] });
+    await agent.acked(2);
+    await agent.close();
+
+    // The agent did not see the ack for 2 and replays 1..3 after reconnecting.
+    const again = await o.connect(machineId, credential);
+    const welcome = await again.hello({ lastAckedSeq: 1, activeSessions: [id] });
+    expect(welcome.appliedUpTo).toBe(2);
+    expect(welcome.cancelSessions).toEqual([]);
+    again.event({ seq: 1, sessionId: id, kind: 'started', startedon: o.clock.now().toISOString() });
+    again.event({ seq: 2, sessionId: id, kind: 'log', lines: [line(0)] });
+    again.event({ seq: 3, sessionId: id, kind: 'log', lines: [line(1)] });
+    await again.acked(3);
+    expect(o.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND type = ?', params: [id, LogType.v.CustomLog] })).toBe(2);
+    again.event({ seq: 5, sessionId: id, kind: 'log', lines: [line(3)] });
+    const closed = await again.closed;
+    expect(closed.code).toBe(CloseCode.InvalidFrame);
+    expect(closed.reason).toContain('expected 4');
+    expect(o.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND type = ?', params: [id, LogType.v.CustomLog] })).toBe(2);
+  });
+
+  it('keeps everything across an orchestrator restart: applied seq, confirmed sessions; unconfirmed offers are requeued', async () => {
+    const { groupId, wfId } = await setup();
+    const { agent, machineId, credential } = await o.machine('g1', { capacity: 2 });
+    await agent.hello({ state: { capacity: 2, freeSlots: 2 } });
+    const confirmed = o.session(wfId, { _machinegroupid_value: groupId });
+    await agent.next('assign');
+    agent.send({ type: 'accept', sessionId: confirmed });
+    await agent.next('confirm');
+    const offered = o.session(wfId, { _machinegroupid_value: groupId });
+    await agent.next('assign');
+    agent.event({ sessionId: confirmed, kind: 'started', startedon: o.clock.now().toISOString() });
+    await agent.acked(1);
+
+    await o.restart();
+    await agent.closed;
+    expect(o.get(offered)).toMatchObject({ statuscode: 3, _machineid_value: null });
+    const again = await o.connect(machineId, credential);
+    const welcome = await again.hello({ lastAckedSeq: 1, activeSessions: [confirmed, offered], state: { capacity: 2, freeSlots: 1 } });
+    expect(welcome.appliedUpTo).toBe(1);
+    expect(welcome.cancelSessions).toEqual([offered]);
+    const reoffer = await again.next('assign');
+    expect(reoffer.session.flowsessionid).toBe(offered);
+    again.event({ seq: 2, sessionId: confirmed, kind: 'completed', statuscode: 4, completedon: o.clock.now().toISOString() });
+    await again.acked(2);
+    expect(o.get(confirmed)['statuscode']).toBe(4);
+    await waitFor(() => o.get(offered)['queuereason'] === 'WaitingForConfirmation');
+  });
+});
+
+describe('operator commands', () => {
+  it('sends pause/resume of a running session to its owner, and machine pause/drain', async () => {
+    const { groupId, wfId } = await setup();
+    const { agent, machineId } = await o.machine();
+    await agent.hello();
+    const id = o.session(wfId, { _machinegroupid_value: groupId });
+    expect(o.gateway.control.pauseSession(id)).toBe(false);
+    await agent.next('assign');
+    agent.send({ type: 'accept', sessionId: id });
+    await agent.next('confirm');
+    expect(o.gateway.control.pauseSession(id)).toBe(true);
+    expect(await agent.next('pause')).toEqual({ type: 'pause', sessionId: id });
+    agent.event({ sessionId: id, kind: 'started', startedon: o.clock.now().toISOString() });
+    const seq = agent.event({ sessionId: id, kind: 'status', statuscode: 1 });
+    await agent.acked(seq);
+    expect(o.get(id)['statuscode']).toBe(1);
+    o.gateway.control.resumeSession(id);
+    expect(await agent.next('resume')).toEqual({ type: 'resume', sessionId: id });
+    o.gateway.control.pauseMachine(machineId, new Date(o.clock.t + 1000));
+    expect(await agent.next('pause')).toEqual({ type: 'pause', until: new Date(o.clock.t + 1000).toISOString() });
+    o.gateway.control.drainMachine(machineId);
+    expect(await agent.next('drain')).toEqual({ type: 'drain' });
+  });
+});

@@ -1,0 +1,77 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared/records/index.js';
+import { waitFor } from '../../../support/wait-for.js';
+import { TestOrchestrator } from '../gateway/test-orchestrator.js';
+
+let o: TestOrchestrator;
+let server: Server | undefined;
+afterEach(async () => {
+  await o?.close();
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  server = undefined;
+});
+
+/** A receiver that answers the given statuses in turn (the last one forever). */
+async function receiver(statuses: number[]): Promise<{ url: string; requests: { headers: IncomingHttpHeaders; body: string }[] }> {
+  const requests: { headers: IncomingHttpHeaders; body: string }[] = [];
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      requests.push({ headers: req.headers, body });
+      res.statusCode = statuses[Math.min(requests.length - 1, statuses.length - 1)]!;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  if (typeof addr !== 'object' || !addr) throw new Error('no address');
+  return { url: `http://127.0.0.1:${addr.port}/cb`, requests };
+}
+
+const ops = () => o.store.query(backgroundoperationEntity);
+
+async function finishedSession(callbackurl: string): Promise<string> {
+  const groupId = String(o.group('g1')['flowmachinegroupid']);
+  const wfId = String(o.workflow()['workflowid']);
+  const id = o.session(wfId, { _machinegroupid_value: groupId, callbackurl });
+  return id;
+}
+
+describe('TriggerDesktopFlowRunCallback', () => {
+  it('re-delivers the signed callback with retries on 503 until it succeeds', async () => {
+    o = await TestOrchestrator.start({ callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 10 });
+    const rx = await receiver([503, 503, 200]);
+    const id = await finishedSession(rx.url);
+    expect(() => o.gateway.queue.triggerCallback(id)).toThrow(/has not finished/);
+    // Cancelling a waiting session ends it on the orchestrator, which sends its callback itself.
+    o.gateway.queue.cancel(id);
+    await waitFor(() => ops()[0]?.['statuscode'] === 30, { what: 'first delivery succeeded' });
+    o.gateway.queue.triggerCallback(id);
+    await waitFor(() => ops().filter((op) => op['statuscode'] === 30).length === 2, { what: 'second delivery succeeded' });
+    expect(rx.requests).toHaveLength(4);
+    const session = o.store.get(flowsessionEntity, id)!;
+    for (const r of rx.requests) {
+      expect(r.headers['idempotency-key']).toBe(id);
+      expect(r.headers['x-flowhost-signature']).toBe(`sha256=${createHmac('sha256', 'callback-secret-0123456789').update(r.body).digest('hex')}`);
+      expect(JSON.parse(r.body)).toEqual({ flowsessionid: id, statuscode: 7, statecode: 0, startedon: null, completedon: session['completedon'], errorcode: 'Cancelled' });
+    }
+    expect(ops().map((op) => op['retrycount']).sort()).toEqual([0, 2]);
+  });
+
+  it('refuses metadata and non-allow-listed addresses without sending anything', async () => {
+    o = await TestOrchestrator.start({ callbackBaseDelayMs: 10 });
+    const rx = await receiver([200]);
+    const id = await finishedSession('http://169.254.169.254/latest');
+    o.gateway.queue.cancel(id);
+    await waitFor(() => ops()[0]?.['statuscode'] === 31);
+    expect(ops()[0]!['errormessage']).toMatch(/https/);
+    o.store.update(flowsessionEntity, id, { callbackurl: rx.url.replace('http:', 'https:').replace('127.0.0.1', '169.254.169.254') });
+    o.gateway.queue.triggerCallback(id);
+    await waitFor(() => ops().filter((op) => op['statuscode'] === 31).length === 2);
+    expect(ops().map((op) => String(op['errormessage'])).join('\n')).toContain('metadata');
+    expect(rx.requests).toHaveLength(0);
+  });
+});

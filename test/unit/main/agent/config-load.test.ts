@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadAgentConfig } from '../../../../main/agent/config/load.js';
+import { migrateConfig } from '../../../../main/agent/config/migrate.js';
+
+const defaults = { name: 'host-1', dataDir: '/default/data' };
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function configFile(content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flowhost-config-'));
+  dirs.push(dir);
+  const file = join(dir, 'agent.json');
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+describe('agent config precedence: flags > env > file > defaults', () => {
+  it('uses the defaults when nothing is given', () => {
+    const c = loadAgentConfig({ flags: {}, env: {}, defaults, cwd: '/' });
+    expect(c).toEqual({ name: 'host-1', dataDir: '/default/data', capacity: 1, sessionUsers: [], attended: false, sampleIntervalMs: 1000, callbackAllow: [], logLevel: 'info' });
+  });
+
+  it('layers file, env and flags key by key', () => {
+    const file = configFile({ schemaversion: 1, orchestrator: 'http://file:1', group: 'g-file', capacity: 2, name: 'from-file', attended: true, callbackAllow: ['a.example'] });
+    const c = loadAgentConfig({
+      flags: { capacity: 4 },
+      env: { FLOWHOST_CONFIG: file, FLOWHOST_CAPACITY: '3', FLOWHOST_GROUP: 'g-env', FLOWHOST_SESSION_USER: 'alice, bob', FLOWHOST_ATTENDED: 'false' },
+      defaults,
+      cwd: '/',
+    });
+    expect(c.capacity).toBe(4);
+    expect(c.group).toBe('g-env');
+    expect(c.orchestrator).toBe('http://file:1');
+    expect(c.name).toBe('from-file');
+    expect(c.sessionUsers).toEqual(['alice', 'bob']);
+    expect(c.attended).toBe(false);
+    expect(c.callbackAllow).toEqual(['a.example']);
+  });
+
+  it('--config wins over FLOWHOST_CONFIG and a relative dataDir in the file is taken from its folder', () => {
+    const fileA = configFile({ schemaversion: 1, dataDir: 'data' });
+    const fileB = configFile({ schemaversion: 1, capacity: 9 });
+    const c = loadAgentConfig({ flags: {}, configPath: fileA, env: { FLOWHOST_CONFIG: fileB }, defaults, cwd: '/' });
+    expect(c.capacity).toBe(1);
+    expect(c.dataDir).toBe(join(fileA, '..', 'data'));
+  });
+});
+
+describe('agent config errors name the bad key', () => {
+  const load = (env: Record<string, string>, flags = {}) => () => loadAgentConfig({ flags, env, defaults, cwd: '/' });
+
+  it('refuses an unknown key in the file', () => {
+    const file = configFile({ schemaversion: 1, capacity: 1, capacityy: 2 });
+    expect(load({ FLOWHOST_CONFIG: file })).toThrow(ConfigError);
+    expect(load({ FLOWHOST_CONFIG: file })).toThrow(/unknown property 'capacityy'/);
+  });
+
+  it('names a key of the wrong type in the file', () => {
+    const file = configFile({ schemaversion: 1, capacity: 'two' });
+    expect(load({ FLOWHOST_CONFIG: file })).toThrow(/capacity must be integer/);
+  });
+
+  it('names a value out of range after the merge', () => {
+    expect(load({}, { capacity: 0 })).toThrow(/capacity must be >= 1/);
+  });
+
+  it('names the env variable with a bad value', () => {
+    expect(load({ FLOWHOST_CAPACITY: 'abc' })).toThrow(/FLOWHOST_CAPACITY must be an integer, got 'abc'/);
+    expect(load({ FLOWHOST_ATTENDED: 'maybe' })).toThrow(/FLOWHOST_ATTENDED must be true or false/);
+    expect(load({ FLOWHOST_LOG_LEVEL: 'loud' })).toThrow(/FLOWHOST_LOG_LEVEL/);
+  });
+
+  it('says which file is not JSON, not readable, or lacks schemaversion', () => {
+    expect(load({ FLOWHOST_CONFIG: configFile('{ nope') })).toThrow(/is not valid JSON/);
+    expect(load({ FLOWHOST_CONFIG: '/does/not/exist.json' })).toThrow(/cannot read config file \/does\/not\/exist\.json/);
+    expect(load({ FLOWHOST_CONFIG: configFile({ capacity: 1 }) })).toThrow(/schemaversion/);
+    expect(load({ FLOWHOST_CONFIG: configFile({ schemaversion: 7 }) })).toThrow(/newer than this agent understands/);
+  });
+});
+
+describe('config migration', () => {
+  it('runs the pure steps in order up to the target version', () => {
+    const steps = { 1: (c: Record<string, unknown>) => ({ ...c, schemaversion: 2, b: c['a'] }), 2: (c: Record<string, unknown>) => ({ ...c, schemaversion: 3 }) };
+    const input = { schemaversion: 1, a: 5 };
+    expect(migrateConfig(input, 3, steps)).toEqual({ schemaversion: 3, a: 5, b: 5 });
+    expect(input).toEqual({ schemaversion: 1, a: 5 });
+  });
+
+  it('refuses a step that does not bump the version, and a missing step', () => {
+    expect(() => migrateConfig({ schemaversion: 1 }, 2, { 1: (c) => c })).toThrow(/did not produce 2/);
+    expect(() => migrateConfig({ schemaversion: 1 }, 2, {})).toThrow(/no migration from schemaversion 1/);
+  });
+
+  it('leaves a current file as it is', () => {
+    expect(migrateConfig({ schemaversion: 1, capacity: 2 })).toEqual({ schemaversion: 1, capacity: 2 });
+  });
+});

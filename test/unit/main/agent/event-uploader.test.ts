@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import winston from 'winston';
+import type { AgentFrame, SessionEvent } from '../../../../shared/protocol.js';
+import { AgentStore } from '../../../../main/agent/store/agent-store.js';
+import { EventUploader, type EventUploaderOptions } from '../../../../main/agent/event-uploader.js';
+
+const logger = winston.createLogger({ silent: true });
+let dir: string;
+let store: AgentStore;
+let sessionId: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'flowhost-uploader-'));
+  store = AgentStore.open(join(dir, 'agent.db'));
+  sessionId = randomUUID();
+  lineSeq = 0;
+  store.recordAssignment({
+    type: 'assign',
+    session: { flowsessionid: sessionId, name: 's', workflowid: randomUUID(), runmode: 2, priority: 0, timeout: 60, createdon: new Date().toISOString() },
+    flow: { schemaversion: 1, kind: 'command', argv: ['true'] },
+    inputs: '{}',
+    secretInputs: [],
+  });
+  store.markConfirmed(sessionId);
+  store.markRunning(sessionId, { startedon: new Date().toISOString() });
+});
+
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let lineSeq = 0;
+/** Appends `n` log events (one transaction each, so one event each). */
+function logEvents(n: number, size = 10): void {
+  for (let i = 0; i < n; i++) {
+    store.appendLogLines(sessionId, [{ seq: lineSeq++, level: 100000002, stream: 'stdout', at: new Date().toISOString(), message: 'x'.repeat(size) }]);
+  }
+}
+
+function uploader(extra: Partial<EventUploaderOptions> = {}) {
+  const sent: SessionEvent[] = [];
+  let open = true;
+  const u = new EventUploader({
+    store,
+    logger,
+    send: (frame: AgentFrame) => {
+      if (!open) return false;
+      if (frame.type === 'event') sent.push(frame.event);
+      return true;
+    },
+    ...extra,
+  });
+  return { u, sent, setOpen: (v: boolean) => (open = v) };
+}
+
+const seqs = (events: SessionEvent[]) => events.map((e) => e.seq);
+const microtasks = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('EventUploader', () => {
+  it('sends the outbox in seq order within the window and deletes events only on ack', async () => {
+    logEvents(5); // seq 2..6 after the `started` event (seq 1)
+    const { u, sent } = uploader({ maxInFlightEvents: 3 });
+    u.start(0);
+    expect(seqs(sent)).toEqual([1, 2, 3]);
+    expect(store.pendingEventCount()).toBe(6);
+    u.acked(2);
+    expect(store.pendingEventCount()).toBe(4);
+    expect(seqs(sent)).toEqual([1, 2, 3, 4, 5]);
+    u.acked(5);
+    expect(seqs(sent)).toEqual([1, 2, 3, 4, 5, 6]);
+    u.acked(6);
+    expect(store.pendingEventCount()).toBe(0);
+    expect(u.unacked).toEqual({ events: 0, bytes: 0 });
+    u.close();
+  });
+
+  it('sends events committed later without being asked', async () => {
+    const { u, sent } = uploader();
+    u.start(0);
+    expect(seqs(sent)).toEqual([1]);
+    logEvents(2);
+    await microtasks();
+    expect(seqs(sent)).toEqual([1, 2, 3]);
+    u.close();
+  });
+
+  it('bounds the unacked bytes', () => {
+    logEvents(4, 1000);
+    const { u, sent } = uploader({ maxInFlightBytes: 2500 });
+    u.start(0);
+    // started (small) + two 1000-char lines reach 2500 bytes; the third waits for an ack.
+    expect(seqs(sent)).toEqual([1, 2, 3]);
+    expect(u.unacked.bytes).toBeGreaterThanOrEqual(2500);
+    u.acked(3);
+    expect(seqs(sent)).toEqual([1, 2, 3, 4, 5]);
+    u.close();
+  });
+
+  it('after a reconnect replays from what the orchestrator applied, and acks the store up to it', async () => {
+    logEvents(4);
+    const { u, sent, setOpen } = uploader();
+    u.start(0);
+    expect(seqs(sent)).toEqual([1, 2, 3, 4, 5]);
+    // The link drops before any ack; the orchestrator had applied 1..3.
+    setOpen(false);
+    u.stop();
+    logEvents(1);
+    await microtasks();
+    expect(sent).toHaveLength(5);
+    setOpen(true);
+    sent.length = 0;
+    u.start(3);
+    expect(store.lastAckedSeq()).toBe(3);
+    expect(seqs(sent)).toEqual([4, 5, 6]);
+    u.close();
+  });
+
+  it('stops sending when the connection refuses a frame, and resumes on the next start', () => {
+    logEvents(3);
+    const { u, sent, setOpen } = uploader();
+    setOpen(false);
+    u.start(0);
+    expect(sent).toEqual([]);
+    setOpen(true);
+    u.start(0);
+    expect(seqs(sent)).toEqual([1, 2, 3, 4]);
+    u.close();
+  });
+
+  it('never acks beyond what the store holds', () => {
+    logEvents(1);
+    const { u } = uploader();
+    u.start(10);
+    expect(store.lastAckedSeq()).toBe(2);
+    u.close();
+  });
+});

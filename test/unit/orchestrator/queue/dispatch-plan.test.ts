@@ -1,0 +1,72 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { freeSlots, machineBlocker, planDispatch, type MachineView, type SessionView } from '../../../../orchestrator/queue/dispatch-plan.js';
+
+const now = new Date('2030-01-01T00:00:00Z');
+const state = { capacity: 4, freeSlots: 4, paused: false, draining: false, attendedAvailable: false, sessionUsers: [], storageOk: true };
+const machine = (id: string, over: Partial<MachineView> = {}): MachineView => ({
+  id,
+  groupId: 'g',
+  statecode: 0,
+  groupStatecode: 0,
+  groupQueuingType: 1,
+  sessioncapacity: 1,
+  assigned: 0,
+  live: state,
+  ...over,
+});
+const session = (id: string, over: Partial<SessionView> = {}): SessionView => ({
+  id,
+  priority: 0,
+  createdon: `2030-01-01T00:00:0${id.length % 10}Z`,
+  scheduledfor: null,
+  groupId: 'g',
+  targetMachineId: null,
+  runmode: 2,
+  sessionusername: null,
+  ...over,
+});
+const plan = (sessions: SessionView[], machines: MachineView[]) => planDispatch({ sessions, machines, now, cooldown: () => undefined });
+
+describe('planDispatch', () => {
+  it('says HigherPriorityFirst when an earlier session took the last slot, AllMachinesBusy when it was full already', () => {
+    const p = plan([session('a', { priority: 5 }), session('bb')], [machine('m')]);
+    expect(p.assign).toEqual([{ sessionId: 'a', machineId: 'm' }]);
+    expect(p.reasons.get('bb')).toBe('HigherPriorityFirst');
+    expect(plan([session('a')], [machine('m', { assigned: 1 })]).reasons.get('a')).toBe('AllMachinesBusy');
+  });
+
+  it('reports the reason of the machine that came closest', () => {
+    const p = plan([session('a', { runmode: 1, sessionusername: 'x' })], [machine('off', { live: undefined }), machine('paused', { live: { ...state, paused: true } }), machine('on')]);
+    expect(p.reasons.get('a')).toBe('AttendedUserNotSignedIn');
+    expect(plan([session('a')], []).reasons.get('a')).toBe('GroupIsEmpty');
+    expect(plan([session('a', { groupId: 'other' })], [machine('m')]).reasons.get('a')).toBe('GroupIsEmpty');
+  });
+
+  it('uses the smaller of the admin capacity and the agent capacity', () => {
+    expect(freeSlots(machine('m', { sessioncapacity: 3, live: { ...state, capacity: 2 }, assigned: 1 }))).toBe(1);
+    expect(freeSlots(machine('m', { live: undefined }))).toBe(0);
+  });
+
+  it('matches session users case-insensitively and honours storageOk', () => {
+    expect(machineBlocker(session('a', { sessionusername: 'Bob' }), machine('m', { live: { ...state, sessionUsers: ['bob'] } }), now)).toBeUndefined();
+    expect(machineBlocker(session('a'), machine('m', { live: { ...state, storageOk: false } }), now)).toBe('MachinesPausedOrDraining');
+  });
+
+  it('never assigns more sessions to a machine than it has free slots, nor a session twice', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ priority: fc.integer({ min: -5, max: 5 }), runmode: fc.constantFrom(0, 1, 2) }), { maxLength: 20 }),
+        fc.array(fc.record({ cap: fc.integer({ min: 1, max: 3 }), assigned: fc.integer({ min: 0, max: 3 }), online: fc.boolean() }), { maxLength: 5 }),
+        (ss, ms) => {
+          const machines = ms.map((m, i) => machine(`m${i}`, { sessioncapacity: m.cap, assigned: m.assigned, live: m.online ? state : undefined }));
+          const p = plan(ss.map((s, i) => session(`s${i}`, s)), machines);
+          const ids = p.assign.map((a) => a.sessionId);
+          expect(new Set(ids).size).toBe(ids.length);
+          for (const m of machines) expect(p.assign.filter((a) => a.machineId === m.id).length).toBeLessThanOrEqual(freeSlots(m));
+          for (const a of p.assign) expect(p.reasons.has(a.sessionId)).toBe(false);
+        },
+      ),
+    );
+  });
+});
