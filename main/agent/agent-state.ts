@@ -34,6 +34,8 @@ export interface AgentSnapshot {
     readonly status: ConnectionStatus;
     /** Why the last connection ended or was refused. */
     readonly error?: string;
+    /** When the current connection was welcomed (ISO). */
+    readonly since?: string;
     readonly orchestratorUrl: string;
   };
   readonly machine: { readonly flowmachineid: string; readonly flowmachinegroupid?: string };

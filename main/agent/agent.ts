@@ -98,11 +98,7 @@ export class Agent {
   /** Called with a fresh snapshot after every change (debounced); returns the unsubscribe function. */
   onStateChange(listener: SnapshotListener): () => void {
     this.listeners.add(listener);
-    const unsubscribe = this.parts?.notifier.subscribe(listener);
-    return () => {
-      this.listeners.delete(listener);
-      unsubscribe?.();
-    };
+    return () => this.listeners.delete(listener);
   }
 
   pause(until?: Date): void {
@@ -133,7 +129,7 @@ export class Agent {
 
   /** Closes the connection, stops delivery and timers and closes the store. Running sessions are left as they are. */
   stop(): Promise<void> {
-    this.stopping ??= this.stopParts();
+    this.stopping ??= this.stopParts().finally(() => (this.stopping = undefined));
     return this.stopping;
   }
 
@@ -209,7 +205,15 @@ export class Agent {
       snapshot: () => (this.parts ? this.snapshot(this.parts) : emptySnapshot(o)),
       onSchedulingChange: (state) => send({ type: 'state', state }),
     });
-    for (const listener of this.listeners) notifier.subscribe(listener);
+    notifier.subscribe((snapshot) => {
+      for (const listener of this.listeners) {
+        try {
+          listener(snapshot);
+        } catch (err) {
+          logger.warn(`an agent state listener failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    });
     const unsubscribe = [
       host.onChange(() => {
         notify();
@@ -278,8 +282,9 @@ export class Agent {
     const o = this.options;
     const scheduling = parts.scheduler.agentState();
     const error = parts.connection.lastError;
+    const since = parts.connection.connectedSince?.toISOString();
     return {
-      connection: { status: parts.connection.status, orchestratorUrl: o.orchestratorUrl, ...(error ? { error } : {}) },
+      connection: { status: parts.connection.status, orchestratorUrl: o.orchestratorUrl, ...(error ? { error } : {}), ...(since ? { since } : {}) },
       machine: {
         flowmachineid: o.credentials.flowmachineid,
         ...(o.credentials.flowmachinegroupid ? { flowmachinegroupid: o.credentials.flowmachinegroupid } : {}),

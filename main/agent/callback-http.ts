@@ -18,7 +18,7 @@ function pinnedLookup(target: CallbackTarget): LookupFunction {
   };
 }
 
-/** One POST, redirects not followed, body read and dropped; never throws. */
+/** One POST, redirects not followed, response body dropped; never throws. */
 export function postOnce(target: CallbackTarget, body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<SendResult> {
   const { url } = target;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -43,12 +43,10 @@ export function postOnce(target: CallbackTarget, body: Buffer, headers: Record<s
         agent: false,
       },
       (res: IncomingMessage) => {
+        // The status decides; the body is drained and dropped (a receiver that streams forever cannot hold us).
         res.resume();
-        const status = res.statusCode ?? 0;
-        const retryAfter = header(res, 'retry-after');
-        const location = header(res, 'location');
-        res.on('end', () => done({ kind: 'response', status, retryAfter, location }));
-        res.on('error', () => done({ kind: 'response', status, retryAfter, location }));
+        res.on('error', () => undefined);
+        done({ kind: 'response', status: res.statusCode ?? 0, retryAfter: header(res, 'retry-after'), location: header(res, 'location') });
       },
     );
     req.on('error', (err: NodeJS.ErrnoException) => {

@@ -97,6 +97,11 @@ export class AgentConnection {
     return true;
   }
 
+  /** When the current connection was welcomed; undefined while not connected. */
+  get connectedSince(): Date | undefined {
+    return this.welcomedAt === undefined ? undefined : new Date(this.welcomedAt);
+  }
+
   /** Bytes queued in the socket but not yet written. */
   get bufferedAmount(): number {
     return this.socket?.bufferedAmount ?? 0;

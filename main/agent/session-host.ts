@@ -7,7 +7,7 @@ import { currentUser, lookupUser, type UserIdentity } from './process/session-us
 import { ActiveSession } from './runner/active-session.js';
 import type { CancelReason } from './runner/flow-run.js';
 import type { Sampler } from './sampler.js';
-import type { AgentStore, LocalSession } from './store/agent-store.js';
+import type { AgentStore, LocalSession, RetentionOptions } from './store/agent-store.js';
 
 export interface SessionHostOptions {
   readonly store: AgentStore;
@@ -34,11 +34,13 @@ export interface SessionHostOptions {
   readonly setprivPath?: string | null;
   /** Environment flows inherit (default process.env, minus the agent's FLOWHOST_* settings). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Retention applied after each completion (acked log lines/samples of completed sessions); false = never. */
+  readonly retention?: RetentionOptions | false;
 }
 
 /** Runs confirmed sessions; every state change is committed (with its event) before it is acted on. */
 export class SessionHost {
-  private readonly runs = new Map<string, ActiveSession>();
+  private readonly runs = new Map<string, { active: ActiveSession; done: Promise<LocalSession> }>();
   private readonly listeners = new Set<() => void>();
   private readonly now: () => Date;
   private readonly tree: ProcessTree;
@@ -74,14 +76,37 @@ export class SessionHost {
       killGraceMs: this.options.killGraceMs ?? 10_000,
       ...pick(this.options, ['callbackTtlS', 'sampler', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env']),
     });
-    this.runs.set(sessionId, active);
-    active.done
-      .then((done) => this.options.logger.info('session completed', { sessionId, statuscode: done.statuscode, errorcode: done.errorcode }))
-      .catch((err: Error) => this.options.logger.error('session could not be completed in the store', { sessionId, error: err.message }))
-      .finally(() => {
-        this.runs.delete(sessionId);
-        this.changed();
-      });
+    const done = active.done.then(
+      (s) => {
+        this.options.logger.info('session completed', { sessionId, statuscode: s.statuscode, errorcode: s.errorcode });
+        this.ended(sessionId);
+        return s;
+      },
+      (err: Error) => {
+        this.options.logger.error('session could not be completed in the store', { sessionId, error: err.message });
+        this.ended(sessionId);
+        throw err;
+      },
+    );
+    // Observed here so a store failure is logged, not an unhandled rejection; completion() callers still see it.
+    done.catch(() => undefined);
+    this.runs.set(sessionId, { active, done });
+  }
+
+  private ended(sessionId: string): void {
+    this.runs.delete(sessionId);
+    this.prune();
+    this.changed();
+  }
+
+  private prune(): void {
+    if (this.options.retention === false) return;
+    try {
+      const pruned = this.options.store.prune(this.options.retention ?? {});
+      if (pruned.logLines + pruned.samples > 0) this.options.logger.debug('pruned acked session data', pruned);
+    } catch (err) {
+      this.options.logger.warn('retention pruning failed', { error: (err as Error).message });
+    }
   }
 
   /**
@@ -100,8 +125,8 @@ export class SessionHost {
 
   /** Idempotent. A running flow gets SIGTERM (its group), SIGKILL after the grace; a confirmed one ends at once. */
   cancel(sessionId: string, reason: CancelReason): void {
-    const active = this.runs.get(sessionId);
-    if (active) return active.cancel(reason);
+    const run = this.runs.get(sessionId);
+    if (run) return run.active.cancel(reason);
     const session = this.options.store.getSession(sessionId);
     if (!session || session.stage === 'completed' || session.stage === 'accepted') return;
     const timeout = reason === 'timeout';
@@ -116,14 +141,14 @@ export class SessionHost {
 
   /** Running → Paused: the status is committed first, then the group gets SIGSTOP (undone if that fails). */
   pause(sessionId: string): void {
-    const active = this.runs.get(sessionId);
+    const active = this.runs.get(sessionId)?.active;
     if (!active || !this.options.store.setPaused(sessionId, true)) return;
     if (!active.pause()) this.options.store.setPaused(sessionId, false);
     this.changed();
   }
 
   resume(sessionId: string): void {
-    const active = this.runs.get(sessionId);
+    const active = this.runs.get(sessionId)?.active;
     if (!active || !this.options.store.setPaused(sessionId, false)) return;
     if (!active.resume()) this.options.logger.warn('resume signal failed; the flow may have ended', { sessionId });
     this.changed();

@@ -40,6 +40,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });
   log.secrets.add(config.groupPassword);
   const { logger } = log;
+  const stopper = signalStopper(log);
   let agent: Agent;
   try {
     const { credentials, registered } = await ensureRegistered({
@@ -71,34 +72,59 @@ export async function runAgent(config: AgentConfig): Promise<void> {
     });
     agent.start();
   } catch (err) {
+    stopper.dispose();
     await log.close();
     if (err instanceof RegistrationError || err instanceof CredentialsError) throw new CommandError(err.message, ExitCode.Failure);
     throw err;
   }
-  await untilStopped(agent, log);
+  await stopper.untilStopped(agent);
 }
 
-/** First SIGTERM/SIGINT: drain (no new work, grace for running sessions, outbox flushed). Second: stop now. */
-function untilStopped(agent: Agent, log: AgentLogger): Promise<void> {
+/**
+ * First SIGTERM/SIGINT: drain (no new work, grace for running sessions, outbox flushed). Second: stop now.
+ * Installed before anything starts, so a signal during registration or start-up is not lost.
+ */
+function signalStopper(log: AgentLogger): { untilStopped(agent: Agent): Promise<void>; dispose(): void } {
   const { logger } = log;
-  return new Promise((resolve, reject) => {
-    let signals = 0;
-    const finish = (how: Promise<void>) =>
-      how.then(
-        () => log.close().then(resolve),
-        (err: unknown) => log.close().then(() => reject(err instanceof Error ? err : new Error(String(err)))),
-      );
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals += 1;
-      if (signals === 1) {
-        logger.info(`${signal}: draining (running sessions get ${DRAIN_GRACE_MS / 1000} s; send it again to stop now)`);
-        void finish(agent.drain(DRAIN_GRACE_MS));
-      } else if (signals === 2) {
-        logger.warn(`${signal} again: stopping now`);
-        void finish(agent.stop());
-      }
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  let signals: NodeJS.Signals[] = [];
+  let onChange: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals = [...signals, signal];
+    onChange?.();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const dispose = () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  const untilStopped = (agent: Agent) =>
+    new Promise<void>((resolve, reject) => {
+      let handled = 0;
+      const finish = (how: Promise<void>) =>
+        how.then(
+          () => {
+            dispose();
+            void log.close().then(resolve);
+          },
+          (err: unknown) => {
+            dispose();
+            void log.close().then(() => reject(err instanceof Error ? err : new Error(String(err))));
+          },
+        );
+      onChange = () => {
+        if (handled === 0 && signals.length >= 1) {
+          handled = 1;
+          logger.info(`${signals[0]}: draining (running sessions get ${DRAIN_GRACE_MS / 1000} s; send it again to stop now)`);
+          void finish(agent.drain(DRAIN_GRACE_MS));
+        }
+        if (handled === 1 && signals.length >= 2) {
+          handled = 2;
+          logger.warn(`${signals[1]} again: stopping now`);
+          void finish(agent.stop());
+        }
+      };
+      onChange();
+    });
+  return { untilStopped, dispose };
 }

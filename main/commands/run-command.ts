@@ -27,7 +27,7 @@ export function runCommand(): Command {
         return n;
       }),
     );
-  addSettingOptions(command, ['dataDir', 'logLevel']);
+  addSettingOptions(command, ['dataDir', 'sampleIntervalMs', 'logLevel']);
   return command.action(async (workflow: string, opts: Record<string, unknown>) => {
     process.exitCode = await runLocal(workflow, opts);
   });
@@ -45,16 +45,22 @@ async function runLocal(target: string, opts: Record<string, unknown>): Promise<
   const files = dataDirFiles(config.dataDir);
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel, console: config.logLevel === 'debug' });
   for (const name of secretInputs) if (typeof inputs[name] === 'string') log.secrets.add(inputs[name]);
-  const [{ AgentStore }, { SessionHost }] = await Promise.all([import('../agent/store/agent-store.js'), import('../agent/session-host.js')]);
+  const [{ AgentStore }, { SessionHost }, { Sampler }] = await Promise.all([
+    import('../agent/store/agent-store.js'),
+    import('../agent/session-host.js'),
+    import('../agent/sampler.js'),
+  ]);
   const store = AgentStore.open(files.store);
+  const sampler = new Sampler({ intervalMs: config.sampleIntervalMs });
   try {
     const sessionId = randomUUID();
     store.recordAssignment(assignFrame(sessionId, workflow, inputs, secretInputs, opts['timeout'] as number));
     store.markConfirmed(sessionId);
-    const host = new SessionHost({ store, dataDir: config.dataDir, logger: log.logger });
+    const host = new SessionHost({ store, dataDir: config.dataDir, logger: log.logger, sampler });
     process.stdout.write(`session ${sessionId} (${workflow.name}) running locally; data dir ${config.dataDir}\n`);
     return await followToEnd(store, host, sessionId, log.secrets.mask.bind(log.secrets));
   } finally {
+    sampler.stop();
     store.close();
     await log.close();
   }

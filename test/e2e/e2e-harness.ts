@@ -29,7 +29,12 @@ export const e2eLogger = (name: string) =>
   });
 
 export async function startOrchestrator(): Promise<TestOrchestrator> {
-  return TestOrchestrator.start({ heartbeatIntervalMs: 200, queueTickMs: 20, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 });
+  const orch = await TestOrchestrator.start({ heartbeatIntervalMs: 200, queueTickMs: 20, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 });
+  // The gateway harness starts on a hand-moved clock; agents run on real time, so the orchestrator must too
+  // (its run-timeout check compares its clock with the agent's startedon). The clock is read at open.
+  orch.clock.now = () => new Date();
+  await orch.restart();
+  return orch;
 }
 
 export interface E2EAgent {

@@ -29,7 +29,7 @@ describe('e2e: the main job', () => {
     const wf = fixtureWorkflow(orch, 'lines.mjs', {
       outputschema: JSON.stringify({ type: 'object', properties: { greeting: { type: 'string' }, lines: { type: 'integer' } }, required: ['greeting'] }),
     });
-    const id = queue(orch, wf, group, { inputs: { lines: 5, name: 'e2e', busyMs: 400 }, callbackurl: receiver.url('/done') });
+    const id = queue(orch, wf, group, { inputs: { lines: 5, name: 'e2e', busyMs: 1500 }, callbackurl: receiver.url('/done') });
     const seen = new Set<number>();
     const end = await waitFor(
       () => {

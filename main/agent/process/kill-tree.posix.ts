@@ -1,4 +1,4 @@
-import type { ProcessTree } from './kill-tree.js';
+import type { ProcessTree } from './process-tree.js';
 
 /** kill(-pgid, sig); a group that is already gone (ESRCH) is not an error. */
 function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {

@@ -1,18 +1,8 @@
 import { posixProcessTree } from './kill-tree.posix.js';
 import { win32ProcessTree } from './kill-tree.win32.js';
+import type { ProcessTree } from './process-tree.js';
 
-/** Signals a flow's whole process tree (POSIX: its process group, the flow spawned detached as leader). */
-export interface ProcessTree {
-  /** Polite stop (SIGTERM to the group). */
-  terminate(pid: number): void;
-  /** Hard stop (SIGKILL to the group). */
-  kill(pid: number): void;
-  /** SIGSTOP / SIGCONT to the group; false where the OS has no equivalent. */
-  pause(pid: number): boolean;
-  resume(pid: number): boolean;
-  /** Whether any process of the tree still exists. */
-  alive(pid: number): boolean;
-}
+export type { ProcessTree } from './process-tree.js';
 
 export function processTreeForPlatform(platform: NodeJS.Platform = process.platform): ProcessTree {
   return platform === 'win32' ? win32ProcessTree : posixProcessTree;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { ProcessTree } from './kill-tree.js';
+import type { ProcessTree } from './process-tree.js';
 
 /**
  * Windows has no process groups to signal: `taskkill /T /F` ends the tree (no polite stop for console-less

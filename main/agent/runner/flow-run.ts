@@ -125,8 +125,9 @@ export class FlowRun {
     const stderr = new LineSplitter(this.options.maxLineChars, (l) => this.options.onLine('stderr', l), this.options.mask);
     child.stdout?.on('data', (c: Buffer) => stdout.push(c));
     child.stderr?.on('data', (c: Buffer) => stderr.push(c));
-    const closed = Promise.all([child.stdout ? once(child.stdout, 'close') : undefined, child.stderr ? once(child.stderr, 'close') : undefined]);
-    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    // events.once() rejects on 'error'; a pipe error must not keep the run from completing.
+    const closed = Promise.all([child.stdout, child.stderr].map((s) => (s ? once(s, 'close').catch(() => undefined) : undefined)));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, sig) => resolve([c, sig])));
     this.exited = true;
     this.deadline.stop();
     await Promise.race([closed, new Promise((r) => setTimeout(r, this.options.stdioDrainMs ?? 1000).unref())]);

@@ -82,7 +82,12 @@ const tree: fc.Arbitrary<FilterNode> = fc.letrec<{ node: FilterNode }>((tie) => 
 
 describe('fuzz: printed trees parse back to the same tree', () => {
   it('parseFilter(printFilter(t)) equals t', () => {
-    fc.assert(fc.property(tree, (t) => expect(parseFilter(printFilter(t))).toEqual(t)), { numRuns: 500 });
+    fc.assert(
+      fc.property(tree, (t) => {
+        expect(parseFilter(printFilter(t))).toEqual(t);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('filterToSql on any tree: ODataError, or as many ? as params and no value spliced', () => {

@@ -1,0 +1,36 @@
+/** What every service definition (systemd, launchd, WinSW) is generated from. A plain value. */
+export interface ServiceSpec {
+  /** The program and its leading arguments, e.g. [node, /opt/flowhost/bin/flowhost.js]; `agent` is appended. */
+  readonly command: readonly string[];
+  /** Absolute path of the agent's config file (`--config`), if any. */
+  readonly configFile?: string;
+  /** Absolute data dir; passed as FLOWHOST_DATA_DIR so a non-root account still uses the machine-wide folder. */
+  readonly dataDir: string;
+  /** Account the agent runs as; absent = root / LocalSystem (needed to run sessions as other users). */
+  readonly user?: string;
+  /** Seconds the agent gets after SIGTERM (drain grace + outbox flush + margin) before it is killed. */
+  readonly stopTimeoutS: number;
+  /** Extra folders the agent (and its flows) may write under ProtectSystem=strict. */
+  readonly readWritePaths?: readonly string[];
+}
+
+export const SERVICE_NAME = 'flowhost';
+export const LAUNCHD_LABEL = 'com.flowhost.agent';
+export const SERVICE_DESCRIPTION = 'flowhost agent: runs desktop-flow sessions for the orchestrator';
+
+/**
+ * The agent's drain grace on SIGTERM (main/commands/agent-command.ts DRAIN_GRACE_MS) and its outbox flush
+ * timeout (Agent.drain's default); the stop timeout must exceed both or the service manager kills a drain.
+ */
+export const AGENT_DRAIN_GRACE_S = 60;
+export const AGENT_FLUSH_TIMEOUT_S = 10;
+export const DEFAULT_STOP_TIMEOUT_S = AGENT_DRAIN_GRACE_S + AGENT_FLUSH_TIMEOUT_S + 20;
+
+/** The full argv the service runs. */
+export const serviceArgv = (spec: ServiceSpec): string[] => [...spec.command, 'agent', ...(spec.configFile ? ['--config', spec.configFile] : [])];
+
+/** Why the service account matters; `how` names the setting (`--user`, `User=`, `<serviceaccount>`). */
+export const rootTradeOff = (how = '--user'): string =>
+  `Without ${how} the agent runs as root (LocalSystem on Windows): it can run unattended sessions as any of its ` +
+  `configured session users, and so every flow it is sent runs with the power to become them. With ${how} it runs ` +
+  'as that account only: flows run as that user and nothing else, which is safer when one account is enough.';

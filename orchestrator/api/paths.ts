@@ -1,0 +1,63 @@
+import { entities, type EntityDef } from '../../shared/records/index.js';
+import { badRequest, notFound } from './api-error.js';
+
+/** What a path under `/api/data/v9.2/` addresses. */
+export type ApiTarget =
+  | { readonly kind: 'service' }
+  | { readonly kind: 'metadata' }
+  | { readonly kind: 'collection'; readonly entity: EntityDef }
+  | { readonly kind: 'count'; readonly entity: EntityDef }
+  | { readonly kind: 'record'; readonly entity: EntityDef; readonly id: string }
+  | { readonly kind: 'record-action'; readonly entity: EntityDef; readonly id: string; readonly action: string }
+  | { readonly kind: 'collection-action'; readonly entity: EntityDef; readonly action: string };
+
+export const ACTION_NAMESPACE = 'Microsoft.Dynamics.CRM.';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*)\))?$/;
+
+export const isGuid = (text: string): boolean => GUID.test(text);
+
+export function entityOf(set: string): EntityDef {
+  if (!Object.hasOwn(entities, set)) throw notFound(`there is no entity set '${set.slice(0, 100)}' (sets: ${Object.keys(entities).join(', ')})`, 'UnknownEntitySet');
+  return entities[set]!;
+}
+
+/** `(<guid>)` or `(<key>=<guid>)` → the lower-cased guid. */
+function keyOf(entity: EntityDef, raw: string): string {
+  const value = raw.includes('=') ? raw.slice(raw.indexOf('=') + 1) : raw;
+  const name = raw.includes('=') ? raw.slice(0, raw.indexOf('=')) : entity.key;
+  if (name !== entity.key || !isGuid(value)) throw badRequest(`'${raw.slice(0, 100)}' is not a valid key of ${entity.set}: expected a GUID`, 'InvalidKey');
+  return value.toLowerCase();
+}
+
+function actionName(segment: string): string {
+  if (!segment.startsWith(ACTION_NAMESPACE)) throw notFound(`unknown path segment '${segment.slice(0, 100)}' (actions are named '${ACTION_NAMESPACE}<Action>')`);
+  return segment.slice(ACTION_NAMESPACE.length);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`the path segment '${segment.slice(0, 100)}' is not valid percent-encoding`);
+  }
+}
+
+/** Parses the path after `/api/data/v9.2/` (already without query string). */
+export function parseApiPath(rest: string): ApiTarget {
+  const segments = rest.split('/').filter((s, i, all) => s !== '' || i < all.length - 1).map(decodeSegment);
+  if (segments.length === 0 || (segments.length === 1 && segments[0] === '')) return { kind: 'service' };
+  const [first = '', second, ...more] = segments;
+  if (first === '$metadata' && second === undefined) return { kind: 'metadata' };
+  const m = SEGMENT.exec(first);
+  if (!m || more.length > 0) throw notFound(`no resource at '${rest.slice(0, 200)}'`);
+  const entity = entityOf(m[1]!);
+  if (m[2] === undefined) {
+    if (second === undefined) return { kind: 'collection', entity };
+    if (second === '$count') return { kind: 'count', entity };
+    return { kind: 'collection-action', entity, action: actionName(second) };
+  }
+  const id = keyOf(entity, m[2]);
+  if (second === undefined) return { kind: 'record', entity, id };
+  return { kind: 'record-action', entity, id, action: actionName(second) };
+}

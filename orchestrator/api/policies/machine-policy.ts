@@ -1,0 +1,33 @@
+import { FlowMachineUpdate, flowmachineEntity, flowsessionEntity } from '../../../shared/records/index.js';
+import type { Row } from '../../store/store.js';
+import { badRequest, conflict } from '../api-error.js';
+import type { EntityPolicy } from './entity-policy.js';
+
+/** statecode → the statuscode it implies when a PATCH sets only the state (Active, Inactive, ManualMaintenance). */
+const STATUS_FOR_STATE: Record<number, number> = { 0: 1, 1: 2, 2: 4 };
+/** statuscodes that fit each statecode. */
+const STATUSES_OF_STATE: Record<number, readonly number[]> = { 0: [1, 2, 3, 5], 1: [2], 2: [4] };
+
+function machineStatus(current: Row, patch: Row, what: string): Row {
+  if (patch['statecode'] === undefined && patch['statuscode'] === undefined) return patch;
+  const state = Number(patch['statecode'] ?? current['statecode'] ?? 0);
+  const status = patch['statuscode'] ?? (patch['statecode'] !== undefined ? STATUS_FOR_STATE[state] : current['statuscode']);
+  if (patch['statecode'] === null || patch['statuscode'] === null) throw badRequest(`${what}: statecode and statuscode cannot be null`);
+  if (!STATUSES_OF_STATE[state]?.includes(Number(status))) throw badRequest(`${what}: statuscode ${String(status)} does not fit statecode ${state}`);
+  return { ...patch, statecode: state, statuscode: status };
+}
+
+/** Machines register through the agent gateway; the API changes and removes them. */
+export const machinePolicy: EntityPolicy = {
+  entity: flowmachineEntity,
+  updateSchema: FlowMachineUpdate,
+  deletable: true,
+  prepareUpdate: (_deps, current, patch, what) => machineStatus(current, patch, what),
+  checkDelete(deps, current) {
+    const id = String(current['flowmachineid']);
+    const running = deps.store.count(flowsessionEntity, { where: '_machineid_value = ? AND statuscode IN (1, 2, 6)', params: [id] });
+    if (running > 0) throw conflict(`flowmachine ${id} has ${running} running session(s); cancel them or wait`, 'MachineBusy');
+  },
+  afterUpdate: (deps, row) => deps.queue.machineChanged(String(row['flowmachineid'])),
+  afterDelete: (deps, row) => deps.queue.machineChanged(String(row['flowmachineid'])),
+};

@@ -1,0 +1,49 @@
+import { userSchemaValidator, ValidationError } from '../../../shared/validate.js';
+import type { Row } from '../../store/store.js';
+import { ApiError, badRequest } from '../api-error.js';
+
+/** Largest serialized `inputs` of a session (Power Automate's limit). */
+export const MAX_INPUTS_BYTES = 2_000_000;
+
+export function checkInputsSize(serialized: string): void {
+  const bytes = Buffer.byteLength(serialized, 'utf8');
+  if (bytes > MAX_INPUTS_BYTES) throw new ApiError(413, 'InputsTooLarge', `inputs are ${bytes} bytes serialized; the limit is ${MAX_INPUTS_BYTES}`);
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw badRequest(`${what} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Parses a session's `inputs` text and validates it against the workflow's `inputschema` (when it has one). */
+export function validateInputs(workflow: Row, inputsText: string | null | undefined, what: string): void {
+  const inputs = inputsText === null || inputsText === undefined ? {} : parseJson(inputsText, `${what}: inputs`);
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw badRequest(`${what}: inputs must be a JSON object`, 'InvalidInputs');
+  const schemaText = workflow['inputschema'];
+  if (typeof schemaText !== 'string' || schemaText === '') return;
+  let check: (value: unknown, what?: string) => string[];
+  try {
+    check = userSchemaValidator(parseJson(schemaText, `the inputschema of workflow ${String(workflow['workflowid'])}`));
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ApiError(409, 'InvalidInputSchema', `the workflow's inputschema cannot be used: ${err.message}`);
+    throw err;
+  }
+  const errors = check(inputs, 'inputs');
+  if (errors.length > 0) throw badRequest(`${what}: inputs do not match the workflow's inputschema: ${errors.join('; ')}`, 'InvalidInputs');
+}
+
+/** A callback URL must parse, be http(s) and carry no credentials (where it may be reached is the sender's policy). */
+export function checkCallbackUrl(value: unknown, what: string): void {
+  if (value === null || value === undefined) return;
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw badRequest(`${what}: callback URL '${String(value).slice(0, 200)}' is not a valid URL`, 'InvalidCallbackUrl');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badRequest(`${what}: callback URL must be https (or an allow-listed http), got ${url.protocol}`, 'InvalidCallbackUrl');
+  if (url.username !== '' || url.password !== '') throw badRequest(`${what}: callback URL must not carry credentials`, 'InvalidCallbackUrl');
+}

@@ -1,0 +1,69 @@
+import { isTerminalStatus, TERMINAL_STATUSES } from '../../../shared/option-sets.js';
+import {
+  DEFAULT_RUN_TIMEOUT_S,
+  FlowSessionCreate,
+  FlowSessionUpdate,
+  flowlogEntity,
+  flowmachineEntity,
+  flowsessionEntity,
+  workflowEntity,
+} from '../../../shared/records/index.js';
+import type { Row } from '../../store/store.js';
+import { badRequest, conflict } from '../api-error.js';
+import type { EntityPolicy, WriteDeps } from './entity-policy.js';
+import { checkCallbackUrl, checkInputsSize, validateInputs } from './session-inputs.js';
+
+/** Status Waiting (queued) of an active session. */
+const WAITING = { statecode: 0, statuscode: 3 } as const;
+
+/**
+ * The values of a new Waiting session: target checked (exactly one of group or machine; a machine brings its
+ * group), inputs checked against the workflow's inputschema, defaults filled in.
+ */
+export function prepareSession(deps: WriteDeps, values: Row, what: string): Row {
+  const machineId = values['_machineid_value'] as string | null | undefined;
+  const groupId = values['_machinegroupid_value'] as string | null | undefined;
+  if (!machineId === !groupId) throw badRequest(`${what}: a session targets exactly one of _machinegroupid_value (a group) or _machineid_value (a machine)`);
+  const workflow = deps.store.get(workflowEntity, String(values['_regardingobjectid_value']));
+  if (!workflow) throw badRequest(`${what}: workflow ${String(values['_regardingobjectid_value'])} does not exist`, 'LookupNotFound');
+  validateInputs(workflow, values['inputs'] as string | null | undefined, what);
+  checkCallbackUrl(values['callbackurl'], what);
+  const machine = machineId ? deps.store.get(flowmachineEntity, machineId) : undefined;
+  return {
+    name: workflow['name'],
+    runmode: 2,
+    triggertype: 0,
+    priority: 0,
+    timeout: DEFAULT_RUN_TIMEOUT_S,
+    inputs: '{}',
+    ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined)),
+    ...(machine ? { _machinegroupid_value: machine['_flowmachinegroupid_value'] } : {}),
+    ...WAITING,
+  };
+}
+
+export const TERMINAL_SQL = `statuscode IN (${[...TERMINAL_STATUSES].join(', ')})`;
+
+export const sessionPolicy: EntityPolicy = {
+  entity: flowsessionEntity,
+  createSchema: FlowSessionCreate,
+  updateSchema: FlowSessionUpdate,
+  deletable: true,
+  precheck(body) {
+    if (typeof body['inputs'] === 'string') checkInputsSize(body['inputs']);
+  },
+  prepareCreate: prepareSession,
+  checkDelete(_deps, current) {
+    if (!isTerminalStatus(Number(current['statuscode']))) {
+      throw conflict(`flowsession ${String(current['flowsessionid'])} has not finished (statuscode ${String(current['statuscode'])}); cancel it first`, 'SessionNotFinished');
+    }
+  },
+  deleteDependents(deps, current) {
+    for (const log of deps.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [current['flowsessionid']] })) {
+      deps.store.delete(flowlogEntity, String(log['flowlogid']));
+    }
+  },
+  afterCreate(deps, row) {
+    deps.queue.enqueued(String(row['flowsessionid']));
+  },
+};

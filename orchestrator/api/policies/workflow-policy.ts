@@ -1,0 +1,49 @@
+import { FlowDefinition } from '../../../shared/flow-definition.js';
+import { WorkflowCreate, WorkflowUpdate, flowsessionEntity, workflowEntity } from '../../../shared/records/index.js';
+import { userSchemaValidator, validator, ValidationError } from '../../../shared/validate.js';
+import type { Row } from '../../store/store.js';
+import { badRequest, conflict } from '../api-error.js';
+import type { EntityPolicy } from './entity-policy.js';
+import { TERMINAL_SQL } from './session-policy.js';
+
+const flowDefinition = validator(FlowDefinition);
+
+function parseJsonField(values: Row, name: string, what: string): unknown {
+  try {
+    return JSON.parse(String(values[name])) as unknown;
+  } catch (err) {
+    throw badRequest(`${what}: ${name} is not valid JSON: ${(err as Error).message}`, 'InvalidRequest');
+  }
+}
+
+/** clientdata must be a FlowDefinition; inputschema/outputschema must compile as JSON Schemas. */
+function checkWorkflowFields(values: Row, what: string): Row {
+  if (typeof values['clientdata'] === 'string') {
+    const definition = parseJsonField(values, 'clientdata', what);
+    if (!flowDefinition.check(definition)) throw badRequest(`${what}: clientdata is not a valid flow definition: ${flowDefinition.errors('clientdata').join('; ')}`);
+  }
+  for (const name of ['inputschema', 'outputschema']) {
+    if (typeof values[name] !== 'string') continue;
+    try {
+      userSchemaValidator(parseJsonField(values, name, what));
+    } catch (err) {
+      if (err instanceof ValidationError) throw badRequest(`${what}: ${name}: ${err.message}`);
+      throw err;
+    }
+  }
+  return values;
+}
+
+export const workflowPolicy: EntityPolicy = {
+  entity: workflowEntity,
+  createSchema: WorkflowCreate,
+  updateSchema: WorkflowUpdate,
+  deletable: true,
+  prepareCreate: (_deps, values, what) => ({ category: 6, statecode: 0, ...checkWorkflowFields(values, what) }),
+  prepareUpdate: (_deps, _current, patch, what) => checkWorkflowFields(patch, what),
+  checkDelete(deps, current) {
+    const id = String(current['workflowid']);
+    const open = deps.store.count(flowsessionEntity, { where: `_regardingobjectid_value = ? AND NOT (${TERMINAL_SQL})`, params: [id] });
+    if (open > 0) throw conflict(`workflow ${id} has ${open} unfinished session(s)`, 'WorkflowInUse');
+  },
+};

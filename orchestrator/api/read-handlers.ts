@@ -1,0 +1,83 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { entities, type EntityDef } from '../../shared/records/index.js';
+import { compileQuery, encodeSkipToken, metadataDocument, MAX_PAGE_SIZE, parsePrefer, toApiRecord } from '../odata/index.js';
+import type { Store } from '../store/store.js';
+import { notFound } from './api-error.js';
+import { sendJson, serviceRoot } from './reply.js';
+
+const queryOf = (request: FastifyRequest): URLSearchParams => new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
+
+const contextUrl = (request: FastifyRequest, entity: EntityDef, select: string[] | undefined, entry = false): string =>
+  `${serviceRoot(request)}/$metadata#${entity.set}${select ? `(${select.join(',')})` : ''}${entry ? '/$entity' : ''}`;
+
+function preferenceApplied(reply: FastifyReply, applied: string[]): void {
+  if (applied.length > 0) reply.header('preference-applied', applied.join(','));
+}
+
+/** The `@odata.nextLink` of the page after `offset + returned`: same query, `$skiptoken` instead of `$skip`, `$top` reduced. */
+function nextLink(request: FastifyRequest, entity: EntityDef, query: URLSearchParams, nextOffset: number, topLeft: number | undefined): string {
+  const next = new URLSearchParams();
+  for (const [name, value] of query) {
+    const lower = name.toLowerCase();
+    if (lower === '$skip' || lower === '$skiptoken' || lower === '$top') continue;
+    next.append(name, value);
+  }
+  if (topLeft !== undefined) next.set('$top', String(topLeft));
+  next.set('$skiptoken', encodeSkipToken(nextOffset));
+  return `${serviceRoot(request)}/${entity.set}?${next.toString().replaceAll('+', '%20')}`;
+}
+
+export function getCollection(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const query = queryOf(request);
+  const q = compileQuery(entity, query);
+  const prefer = parsePrefer(request.headers.prefer);
+  const pageSize = prefer.maxPageSize ?? MAX_PAGE_SIZE;
+  const offset = q.skip ?? 0;
+  const limit = Math.min(pageSize, q.top ?? Number.MAX_SAFE_INTEGER);
+  const rows = store.query(entity, { where: q.where, params: q.params, orderBy: q.orderBy, limit: limit + 1, offset });
+  const page = rows.slice(0, limit);
+  const topLeft = q.top === undefined ? undefined : q.top - page.length;
+  const more = rows.length > limit && (topLeft === undefined || topLeft > 0);
+  const body: Record<string, unknown> = { '@odata.context': contextUrl(request, entity, q.select) };
+  if (q.count) body['@odata.count'] = store.count(entity, { where: q.where, params: q.params });
+  body['value'] = page.map((row) => toApiRecord(entity, row, { select: q.select, annotations: prefer.includeAnnotations }));
+  if (more) body['@odata.nextLink'] = nextLink(request, entity, query, offset + page.length, topLeft);
+  const applied: string[] = [];
+  if (prefer.maxPageSize !== undefined) applied.push(`odata.maxpagesize=${prefer.maxPageSize}`);
+  if (prefer.includeAnnotations !== undefined) applied.push(`odata.include-annotations="${prefer.includeAnnotations}"`);
+  preferenceApplied(reply, applied);
+  return sendJson(reply, 200, body);
+}
+
+/** `<set>/$count`: a bare number (text/plain), honouring `$filter`. */
+export function getCount(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const q = compileQuery(entity, queryOf(request));
+  return reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(String(store.count(entity, { where: q.where, params: q.params })));
+}
+
+export function getRecord(store: Store, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const q = compileQuery(entity, queryOf(request));
+  const row = store.get(entity, id);
+  if (!row) throw notFound(`${entity.name} with id ${id} does not exist`);
+  const prefer = parsePrefer(request.headers.prefer);
+  const record = toApiRecord(entity, row, { select: q.select, annotations: prefer.includeAnnotations });
+  reply.header('etag', String(record['@odata.etag']));
+  return sendJson(reply, 200, { '@odata.context': contextUrl(request, entity, q.select, true), ...record });
+}
+
+/** A record as answered by POST/PATCH with `Prefer: return=representation`. */
+export function representation(request: FastifyRequest, entity: EntityDef, row: Record<string, unknown>): Record<string, unknown> {
+  const prefer = parsePrefer(request.headers.prefer);
+  return { '@odata.context': contextUrl(request, entity, undefined, true), ...toApiRecord(entity, row, { annotations: prefer.includeAnnotations }) };
+}
+
+export function serviceDocument(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendJson(reply, 200, {
+    '@odata.context': `${serviceRoot(request)}/$metadata`,
+    value: Object.values(entities).map((e) => ({ name: e.set, kind: 'EntitySet', url: e.set })),
+  });
+}
+
+export function metadata(reply: FastifyReply): FastifyReply {
+  return reply.code(200).header('content-type', 'application/xml; charset=utf-8').send(metadataDocument());
+}

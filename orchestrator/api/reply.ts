@@ -1,0 +1,22 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiError } from './api-error.js';
+
+export const API_PATH = '/api/data/v9.2';
+export const JSON_CONTENT_TYPE = 'application/json; odata.metadata=minimal';
+
+/** The absolute base of this request (scheme + host as the client addressed us), e.g. `http://127.0.0.1:7780`. */
+export const baseUrl = (request: FastifyRequest): string => `${request.protocol}://${request.host}`;
+
+/** `http://host/api/data/v9.2` */
+export const serviceRoot = (request: FastifyRequest): string => `${baseUrl(request)}${API_PATH}`;
+
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', JSON_CONTENT_TYPE).send(JSON.stringify(body));
+}
+
+export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
+  for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
+  return sendJson(reply, err.status, { error: { code: err.code, message: err.message } });
+}
+
+export const noContent = (reply: FastifyReply): FastifyReply => reply.code(204).send();

@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EntityDef } from '../../shared/records/index.js';
+import { parsePrefer } from '../odata/index.js';
+import type { Store } from '../store/store.js';
+import { ApiError, badRequest } from './api-error.js';
+import { representation } from './read-handlers.js';
+import type { RecordWriter, Written } from './record-writer.js';
+import { noContent, sendJson, serviceRoot } from './reply.js';
+
+export interface WriteContext {
+  readonly store: Store;
+  readonly writer: RecordWriter;
+}
+
+/**
+ * `If-Match`: absent → no check; `*` → the record must exist (no version check); `W/"n"` or `"n"` → version n.
+ * Returns the version to check, or undefined.
+ */
+export function ifMatchVersion(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === '*') return undefined;
+  const m = /^(?:W\/)?"(\d{1,15})"$/.exec(value);
+  if (!m) throw badRequest(`If-Match '${value.slice(0, 80)}' is not an ETag like W/"3" (or *)`, 'InvalidIfMatch');
+  return Number(m[1]);
+}
+
+/** Refuses a request body that is not JSON (415); a missing body is left to the caller. */
+export function requireJsonBody(request: FastifyRequest): void {
+  const type = request.headers['content-type'];
+  if (request.body !== undefined && (typeof type !== 'string' || !/^application\/json\s*(;|$)/i.test(type))) {
+    throw new ApiError(415, 'UnsupportedMediaType', "request body must be JSON ('Content-Type: application/json')");
+  }
+}
+
+const entityUrl = (request: FastifyRequest, entity: EntityDef, id: string): string => `${serviceRoot(request)}/${entity.set}(${id})`;
+
+/** Runs `write` in one transaction, then its after-effects. */
+export function committed(store: Store, write: () => Written): Written {
+  const written = store.transaction(write);
+  written.after();
+  return written;
+}
+
+export function postRecord(c: WriteContext, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  requireJsonBody(request);
+  if (request.body === undefined) throw badRequest('a JSON body with the new record is required');
+  const { row } = committed(c.store, () => c.writer.create(entity, request.body));
+  const id = String(row[entity.key]);
+  reply.header('odata-entityid', entityUrl(request, entity, id)).header('location', entityUrl(request, entity, id));
+  if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
+  reply.header('preference-applied', 'return=representation');
+  return sendJson(reply, 201, representation(request, entity, row));
+}
+
+export function patchRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  requireJsonBody(request);
+  if (request.body === undefined) throw badRequest('a JSON body with the fields to change is required');
+  const ifVersion = ifMatchVersion(request);
+  const { row } = committed(c.store, () => c.writer.update(entity, id, request.body, ifVersion));
+  reply.header('odata-entityid', entityUrl(request, entity, id));
+  if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
+  reply.header('preference-applied', 'return=representation');
+  return sendJson(reply, 200, representation(request, entity, row));
+}
+
+export function deleteRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const ifVersion = ifMatchVersion(request);
+  committed(c.store, () => c.writer.remove(entity, id, ifVersion));
+  return noContent(reply);
+}

@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
+import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, type E2EAgent } from './e2e-harness.js';
+import type { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import { waitFor } from '../support/wait-for.js';
+
+let orch: TestOrchestrator | undefined;
+let agents: E2EAgent[] = [];
+let receiver: CallbackReceiver | undefined;
+afterEach(async () => {
+  for (const a of agents) await a.dispose();
+  agents = [];
+  await receiver?.close();
+  await orch?.close();
+  orch = undefined;
+  receiver = undefined;
+});
+
+describe('e2e: delivery across failures', () => {
+  it('after the orchestrator restarts mid-run, the agent reconnects and every event is applied exactly once', async () => {
+    orch = await startOrchestrator();
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    const a = await startAgent(orch, { group: 'g1', name: 'replay' });
+    agents.push(a);
+    const firstSince = a.agent.state().connection.since;
+    expect(firstSince).toBeDefined();
+    const lines = 300;
+    const id = queue(orch, fixtureWorkflow(orch, 'lines.mjs'), g, { inputs: { lines, everyMs: 10 } });
+    await waitFor(() => stdoutLogs(orch!, id).length >= 20, { what: 'first lines upstream' });
+    await orch.restart();
+    const end = await waitForEnd(orch, id, 30_000);
+    expect(end['statuscode']).toBe(4);
+    // A new connection (welcomed after the restart) carried the rest.
+    expect(a.agent.state().connection).toMatchObject({ status: 'connected' });
+    expect(a.agent.state().connection.since! > firstSince!).toBe(true);
+    // Exactly the lines the flow wrote: none lost, none applied twice, in order.
+    expect(stdoutLogs(orch, id)).toEqual(Array.from({ length: lines }, (_, i) => `line ${i + 1} of ${lines}`));
+    await waitFor(() => a.agent.state().backlog.events === 0, { what: 'every event acked' });
+  });
+
+  it('retries a callback on 503 until it succeeds: exactly one success, the same Idempotency-Key every time', async () => {
+    orch = await startOrchestrator();
+    receiver = await startCallbackReceiver((n) => (n < 2 ? 503 : 200));
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    const a = await startAgent(orch, { group: 'g1', name: 'callbacks' });
+    agents.push(a);
+    const id = queue(orch, fixtureWorkflow(orch, 'lines.mjs'), g, { inputs: { lines: 1 }, callbackurl: receiver.url('/retry') });
+    expect((await waitForEnd(orch, id))['statuscode']).toBe(4);
+    await waitFor(() => receiver!.to('/retry').some((r) => r.status === 200), { what: 'a successful delivery', timeoutMs: 10_000 });
+    await waitFor(() => a.agent.state().backlog.callbacks === 0, { what: 'the callback outbox to empty' });
+    const requests = receiver.to('/retry');
+    expect(requests.map((r) => r.status)).toEqual([503, 503, 200]);
+    expect(new Set(requests.map((r) => r.headers['idempotency-key']))).toEqual(new Set([id]));
+    expect(new Set(requests.map((r) => r.body)).size).toBe(1);
+  });
+});

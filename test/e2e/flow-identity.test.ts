@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { flowlogEntity } from '../../shared/records/index.js';
+import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, type E2EAgent } from './e2e-harness.js';
+import type { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import { waitFor } from '../support/wait-for.js';
+import { lookupUser } from '../../main/agent/process/session-user.js';
+
+let orch: TestOrchestrator | undefined;
+let agents: E2EAgent[] = [];
+afterEach(async () => {
+  for (const a of agents) await a.dispose();
+  agents = [];
+  await orch?.close();
+  orch = undefined;
+});
+
+const isRoot = process.getuid?.() === 0;
+const nobody = lookupUser('nobody');
+
+describe('e2e: who runs the flow, and what it may show', () => {
+  it.skipIf(!isRoot || !nobody)('runs an Unattended session as its session user (needs root and a `nobody` user)', async () => {
+    orch = await startOrchestrator();
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    const a = await startAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] });
+    agents.push(a);
+    const wf = String(
+      orch.workflow({ clientdata: JSON.stringify({ schemaversion: 1, kind: 'node', script: 'console.log(`uid ${process.getuid()} home ${process.env.HOME}`)' }) })[
+        'workflowid'
+      ],
+    );
+    const id = queue(orch, wf, g, { sessionusername: 'nobody' });
+    const end = await waitForEnd(orch, id);
+    expect(end).toMatchObject({ statuscode: 4, sessionusername: 'nobody' });
+    expect(stdoutLogs(orch, id)).toEqual([`uid ${nobody!.uid} home ${nobody!.home}`]);
+  });
+
+  it('rejects a session user it cannot act as (SessionUserUnavailable) and never runs it', async () => {
+    orch = await startOrchestrator();
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    const a = await startAgent(orch, { group: 'g1', name: 'no-ghosts', sessionUsers: ['ghost-user-that-does-not-exist'] });
+    agents.push(a);
+    const id = queue(orch, fixtureWorkflow(orch, 'lines.mjs'), g, { sessionusername: 'ghost-user-that-does-not-exist' });
+    const failed = await waitFor(
+      () => orch!.store.query(flowlogEntity, { where: `_flowsessionid_value = ? AND type = 100000005`, params: [id] })[0],
+      { what: 'an AssignFailed flowlog' },
+    );
+    expect(String(failed['data'])).toContain('SessionUserUnavailable');
+    expect(Number(orch.get(id)['statuscode'])).toBe(3);
+    expect(orch.get(id)['startedon'] ?? null).toBeNull();
+    expect(a.agent.state().sessions).toEqual([]);
+  });
+
+  it('masks secret inputs in every flowlog line', async () => {
+    orch = await startOrchestrator();
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    agents.push(await startAgent(orch, { group: 'g1', name: 'masker' }));
+    const wf = String(
+      orch.workflow({
+        clientdata: JSON.stringify({ schemaversion: 1, kind: 'node', script: 'console.log(`token=${process.env.FLOWHOST_INPUT_TOKEN} plain=${process.env.FLOWHOST_INPUT_USER}`)' }),
+        inputschema: JSON.stringify({ type: 'object', properties: { token: { type: 'string', 'x-secret': true }, user: { type: 'string' } } }),
+      })['workflowid'],
+    );
+    const id = queue(orch, wf, g, { inputs: { token: 's3cr3t-value-42', user: 'alice' } });
+    expect((await waitForEnd(orch, id))['statuscode']).toBe(4);
+    expect(stdoutLogs(orch, id)).toEqual(['token=*** plain=alice']);
+    const all = orch.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [id] }).map((r) => String(r['data']));
+    expect(all.join('\n')).not.toContain('s3cr3t-value-42');
+  });
+
+  it('fails a run whose outputs do not match the output schema (OutputsInvalid)', async () => {
+    orch = await startOrchestrator();
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    agents.push(await startAgent(orch, { group: 'g1', name: 'strict' }));
+    const wf = fixtureWorkflow(orch, 'lines.mjs', { outputschema: JSON.stringify({ type: 'object', properties: { lines: { type: 'string' } }, required: ['lines'] }) });
+    const id = queue(orch, wf, g, { inputs: { lines: 1 } });
+    const end = await waitForEnd(orch, id);
+    expect(end).toMatchObject({ statuscode: 8, errorcode: 'OutputsInvalid' });
+    expect(String(end['errormessage'])).toMatch(/lines/);
+  });
+});

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import winston from 'winston';
+import { CallbackDelivery } from '../../../../main/agent/callback-delivery.js';
+import { AgentStore } from '../../../../main/agent/store/agent-store.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('callback delivery against the real AgentStore', () => {
+  it('a completed session with a callbackurl is delivered once, retries surviving a store reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowhost-cbstore-'));
+    dirs.push(dir);
+    const keys: string[] = [];
+    const answers = [503, 200];
+    const server = createServer((req, res: ServerResponse) => {
+      req.resume();
+      req.on('end', () => {
+        keys.push(String(req.headers['idempotency-key']));
+        res.writeHead(answers.shift() ?? 200).end();
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/cb`;
+
+    let clock = new Date('2026-03-01T10:00:00Z');
+    const now = () => clock;
+    const file = join(dir, 'agent.db');
+    let store = AgentStore.open(file, { now });
+    const sessionId = randomUUID();
+    store.recordAssignment({
+      type: 'assign',
+      session: { flowsessionid: sessionId, name: 's', workflowid: randomUUID(), runmode: 2, priority: 0, timeout: 60, callbackurl: url, createdon: clock.toISOString() },
+      flow: { schemaversion: 1, kind: 'command', argv: ['true'] },
+      inputs: '{}',
+      secretInputs: [],
+    });
+    store.markConfirmed(sessionId);
+    store.markRunning(sessionId, { startedon: clock.toISOString() });
+    store.complete(sessionId, { statuscode: 4, completedon: clock.toISOString() });
+    expect(store.pendingCallbackCount()).toBe(1);
+
+    const logger = winston.createLogger({ silent: true });
+    const worker = (s: AgentStore) => new CallbackDelivery({ store: s, callbackSecret: 's'.repeat(20), policy: { allow: ['127.0.0.1'] }, logger, now, random: () => 0.5 });
+    await worker(store).deliverDue();
+    expect(store.pendingCallbackCount()).toBe(1);
+    store.close();
+
+    store = AgentStore.open(file, { now });
+    clock = new Date(clock.getTime() + 60_000);
+    await worker(store).deliverDue();
+    expect(store.pendingCallbackCount()).toBe(0);
+    expect(keys).toEqual([sessionId, sessionId]);
+    store.close();
+    server.close();
+    await once(server, 'close');
+  });
+});

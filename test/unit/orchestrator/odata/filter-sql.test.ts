@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flowmachineEntity, flowsessionEntity, type EntityDef } from '../../../../shared/records/index.js';
+import { filterToSql, ODataError, parseFilter } from '../../../../orchestrator/odata/index.js';
+import type { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
+import { openTempStore } from './store-fixture.js';
+
+const sql = (text: string, entity: EntityDef = flowsessionEntity): { sql: string; params: unknown[] } => filterToSql(entity, parseFilter(text));
+
+function sqlError(text: string, entity: EntityDef = flowsessionEntity): ODataError {
+  try {
+    sql(text, entity);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ODataError);
+    return err as ODataError;
+  }
+  throw new Error(`${text} compiled`);
+}
+
+const G1 = '1b2c3d4e-0000-1111-2222-333344445555';
+const G2 = 'abcdef01-0000-1111-2222-333344445555';
+
+describe('filterToSql: the SQL it writes', () => {
+  it('compares with parameters, IS / IS NOT for eq / ne, NOCASE for strings and GUIDs', () => {
+    expect(sql('priority eq 5')).toEqual({ sql: '"priority" IS ?', params: [5] });
+    expect(sql("name ne 'a'")).toEqual({ sql: '"name" IS NOT ? COLLATE NOCASE', params: ['a'] });
+    expect(sql(`_machineid_value eq ${G1.toUpperCase()}`)).toEqual({ sql: '"_machineid_value" IS ? COLLATE NOCASE', params: [G1] });
+    expect(sql('priority gt 5')).toEqual({ sql: '("priority" > ? AND "priority" IS NOT NULL)', params: [5] });
+    expect(sql('createdon le 2026-01-01T00:00:00Z')).toEqual({ sql: '("createdon" <= ? AND "createdon" IS NOT NULL)', params: ['2026-01-01T00:00:00.000Z'] });
+  });
+
+  it('turns eq null / ne null into IS NULL / IS NOT NULL', () => {
+    expect(sql('statuscode eq null')).toEqual({ sql: '"statuscode" IS NULL', params: [] });
+    expect(sql('_machineid_value ne null')).toEqual({ sql: '"_machineid_value" IS NOT NULL', params: [] });
+  });
+
+  it('stores booleans as 0 / 1', () => {
+    expect(sql('connected eq true', flowmachineEntity)).toEqual({ sql: '"connected" IS ?', params: [1] });
+    expect(sql('paused ne false', flowmachineEntity)).toEqual({ sql: '"paused" IS NOT ?', params: [0] });
+  });
+
+  it('accepts a quoted GUID too (lower-cased)', () => {
+    expect(sql(`_machineid_value eq '${G2.toUpperCase()}'`).params).toEqual([G2]);
+  });
+
+  it('escapes LIKE wildcards in contains / startswith / endswith', () => {
+    expect(sql("contains(name,'50%_a\\b')")).toEqual({ sql: `("name" LIKE ? ESCAPE '\\' AND "name" IS NOT NULL)`, params: ['%50\\%\\_a\\\\b%'] });
+    expect(sql("startswith(name,'x')").params).toEqual(['x%']);
+    expect(sql("endswith(name,'x')").params).toEqual(['%x']);
+  });
+
+  it('combines with AND / OR / NOT in parentheses', () => {
+    expect(sql("not (priority eq 1 or name eq 'a') and statuscode eq 3")).toEqual({
+      sql: '((NOT ("priority" IS ? OR "name" IS ? COLLATE NOCASE)) AND "statuscode" IS ?)',
+      params: [1, 'a', 3],
+    });
+  });
+});
+
+describe('filterToSql: errors', () => {
+  it.each([
+    ['nope eq 1', "Could not find a property named 'nope' on type 'Microsoft.Dynamics.CRM.flowsession'."],
+    ["contains(nope,'x')", "Could not find a property named 'nope'"],
+    ['__proto__ eq 1', "Could not find a property named '__proto__'"],
+    ['constructor eq 1', "Could not find a property named 'constructor'"],
+    ['Name eq 1', "Could not find a property named 'Name'"],
+  ])('unknown property %j', (text, message) => {
+    const err = sqlError(text);
+    expect(err.code).toBe('UnknownProperty');
+    expect(err.message).toContain(message);
+  });
+
+  it('treats hidden fields as unknown', () => {
+    expect(sqlError("credentialhash eq 'x'", flowmachineEntity).message).toBe(
+      "Could not find a property named 'credentialhash' on type 'Microsoft.Dynamics.CRM.flowmachine'.",
+    );
+  });
+
+  it.each([
+    ["priority eq '5'", "Found operand types 'Edm.Int32' (property 'priority') and 'Edm.String' for operator kind 'Equal'"],
+    ['name eq 5', "'Edm.String' (property 'name') and 'Edm.Decimal'"],
+    ['name gt true', "'Edm.String' (property 'name') and 'Edm.Boolean' for operator kind 'GreaterThan'"],
+    ["createdon gt '2026-01-01T00:00:00Z'", "'Edm.DateTimeOffset' (property 'createdon') and 'Edm.String'"],
+    ["_machineid_value eq 'not-a-guid'", "'Edm.Guid' (property '_machineid_value') and 'Edm.String'"],
+    ['_machineid_value eq 5', "'Edm.Guid' (property '_machineid_value') and 'Edm.Decimal'"],
+    [`name eq ${G1}`, "'Edm.String' (property 'name') and 'Edm.Guid'"],
+    ['priority gt null', "and 'null' for operator kind 'GreaterThan'"],
+    ['priority eq 2026-01-01', "'Edm.Int32' (property 'priority') and 'Edm.DateTimeOffset'"],
+    ['contains(priority,\'1\')', "contains() needs a string property, but 'priority' is 'Edm.Int32'"],
+    [`startswith(_machineid_value,'1b')`, "startswith() needs a string property, but '_machineid_value' is 'Edm.Guid'"],
+  ])('type mismatch %j', (text, message) => {
+    const err = sqlError(text);
+    expect(err.code).toBe('TypeMismatch');
+    expect(err.message).toContain(message);
+  });
+
+  it('refuses ordering comparisons and numbers on booleans', () => {
+    expect(sqlError('connected gt false', flowmachineEntity).message).toContain("'Edm.Boolean' (property 'connected') and 'Edm.Boolean' for operator kind 'GreaterThan'");
+    expect(sqlError('connected eq 1', flowmachineEntity).code).toBe('TypeMismatch');
+  });
+});
+
+describe('filterToSql: runs on the real SQLite store', () => {
+  let store: SqliteStore;
+  let close: () => void;
+  beforeAll(() => {
+    ({ store, close } = openTempStore());
+    const rows = [
+      { name: 'Alpha', priority: 100, _machineid_value: G1, machinepercentcpuusage: 12.5, createdon: '2026-01-01T00:00:00.000Z' },
+      { name: 'beta 50%', priority: 0, _machineid_value: G2, machinepercentcpuusage: null, createdon: '2026-02-01T00:00:00.000Z' },
+      { name: 'gamma_x', priority: null, _machineid_value: null, machinepercentcpuusage: 99, createdon: '2026-03-01T00:00:00.000Z' },
+      { name: null, priority: -5, _machineid_value: G1.toUpperCase(), machinepercentcpuusage: 0, createdon: '2025-12-31T23:59:59.999Z' },
+    ];
+    for (const row of rows) store.insert(flowsessionEntity, row);
+  });
+  afterAll(() => close());
+
+  const names = (text: string): unknown[] => {
+    const { sql: where, params } = sql(text);
+    return store.query(flowsessionEntity, { where, params, orderBy: '"createdon"' }).map((r) => r['name']);
+  };
+
+  it('compares strings case-insensitively', () => {
+    expect(names("name eq 'ALPHA'")).toEqual(['Alpha']);
+    expect(names("name gt 'B'")).toEqual(['beta 50%', 'gamma_x']);
+  });
+
+  it('matches LIKE wildcards literally', () => {
+    expect(names("contains(name,'%')")).toEqual(['beta 50%']);
+    expect(names("contains(name,'_')")).toEqual(['gamma_x']);
+    expect(names("startswith(name,'AL')")).toEqual(['Alpha']);
+    expect(names("endswith(name,'0%')")).toEqual(['beta 50%']);
+  });
+
+  it('finds lookups by GUID whatever their case', () => {
+    expect(names(`_machineid_value eq ${G1}`)).toEqual([null, 'Alpha']);
+    expect(names(`_machineid_value eq null`)).toEqual(['gamma_x']);
+  });
+
+  it('gives null rows OData semantics: ne includes them, not(gt) includes them', () => {
+    expect(names('priority ne 0')).toEqual([null, 'Alpha', 'gamma_x']);
+    expect(names('priority gt 0')).toEqual(['Alpha']);
+    expect(names('not (priority gt 0)')).toEqual([null, 'beta 50%', 'gamma_x']);
+    expect(names("not contains(name,'a')")).toEqual([null]);
+  });
+
+  it('compares numbers and date-times by value', () => {
+    expect(names('machinepercentcpuusage ge 12.5')).toEqual(['Alpha', 'gamma_x']);
+    expect(names('createdon ge 2026-01-01T01:00:00+01:00')).toEqual(['Alpha', 'beta 50%', 'gamma_x']);
+    expect(names('createdon lt 2026-01-01')).toEqual([null]);
+  });
+
+  it('runs the largest filter the parser allows within SQLite limits', () => {
+    const big = Array.from({ length: 400 }, (_, i) => `priority eq ${i}`).join(' or ');
+    expect(names(big)).toEqual(['Alpha', 'beta 50%']);
+  });
+});
