@@ -1,8 +1,12 @@
-import { Command } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { agentCommand } from './commands/agent-command.js';
 import { demoCommand, type StartDemoOrchestrator } from './commands/demo-command.js';
 import { runCommand } from './commands/run-command.js';
 import { runProgram } from './commands/run-program.js';
+import { serviceCommand } from './commands/service-command.js';
+import { CommandError, ExitCode } from './commands/exit-codes.js';
 
 const program = new Command('flowhost')
   .description('Runs desktop-flow sessions on worker machines: the agent, the orchestrator, and local runs.')
@@ -11,6 +15,8 @@ const program = new Command('flowhost')
 program.addCommand(agentCommand());
 program.addCommand(runCommand());
 program.addCommand(demoCommand(startDemoOrchestrator));
+program.addCommand(serviceCommand());
+program.addCommand(orchestratorCommand());
 
 process.exitCode = await runProgram(program, process.argv);
 
@@ -19,4 +25,41 @@ async function startDemoOrchestrator(options: Parameters<StartDemoOrchestrator>[
   const { startOrchestrator, ADMIN_TOKEN_FILE } = await import('../orchestrator/index.js');
   const running = await startOrchestrator({ ...options, env: {}, gateway: { callbackAllowHosts: ['127.0.0.1'] } });
   return { url: running.url, adminToken: running.adminToken, adminTokenFile: running.adminTokenFile ?? `${options.dataDir}/${ADMIN_TOKEN_FILE}`, close: () => running.close() };
+}
+
+/** `flowhost orchestrator`: the Web API and the agent gateway on one port, until SIGINT/SIGTERM. */
+function orchestratorCommand(): Command {
+  return new Command('orchestrator')
+    .description('Run the orchestrator: Web API (/api/data/v9.2/) and agent gateway (/agent/v1) on one port')
+    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').default(7780).argParser(portNumber))
+    .addOption(new Option('--data-dir <dir>', 'database and admin token').default(defaultOrchestratorDir(process.platform, process.env, homedir())))
+    .addOption(new Option('--admin-token <token>', 'admin bearer token (else $FLOWHOST_ADMIN_TOKEN, else <data-dir>/admin-token, created 0600)'))
+    .action(async (opts: { host: string; port: number; dataDir: string; adminToken?: string }) => {
+      const { startOrchestrator, AdminTokenError } = await import('../orchestrator/index.js');
+      const running = await startOrchestrator({ host: opts.host, port: opts.port, dataDir: opts.dataDir, adminToken: opts.adminToken }).catch((err: unknown) => {
+        throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, err instanceof AdminTokenError ? ExitCode.Usage : ExitCode.Failure);
+      });
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      out(`flowhost orchestrator: Web API ${running.url}/api/data/v9.2/  agents ${running.url.replace(/^http/, 'ws')}/agent/v1`);
+      if (running.adminTokenGenerated) out(`new admin token (shown once, kept in ${running.adminTokenFile}): ${running.adminToken}`);
+      else out(`admin token: ${running.adminTokenFile ? `in ${running.adminTokenFile}` : opts.adminToken ? 'from --admin-token' : 'from $FLOWHOST_ADMIN_TOKEN'}`);
+      const signal = await new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
+      out(`${signal}: stopping`);
+      await running.close();
+    });
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n > 65_535) throw new InvalidArgumentError(`port must be an integer 0..65535, got '${value}'.`);
+  return n;
+}
+
+/** `<user data dir>/flowhost/orchestrator`: XDG_DATA_HOME or ~/.local/share, %LOCALAPPDATA%, ~/Library/Application Support. */
+function defaultOrchestratorDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
+  if (platform === 'win32') return join(env['LOCALAPPDATA'] ?? join(home, 'AppData', 'Local'), 'flowhost', 'orchestrator');
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'flowhost', 'orchestrator');
+  const xdg = env['XDG_DATA_HOME'];
+  return join(xdg && xdg.startsWith('/') ? xdg : join(home, '.local', 'share'), 'flowhost', 'orchestrator');
 }

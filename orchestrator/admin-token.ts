@@ -20,9 +20,14 @@ export interface AdminTokenOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** A configured admin token that cannot be used (a usage error, not a crash). */
+export class AdminTokenError extends Error {
+  override readonly name = 'AdminTokenError';
+}
+
 function checked(token: string, from: string): string {
   const t = token.trim();
-  if (t.length < MIN_TOKEN_LENGTH || /\s/.test(t)) throw new Error(`the admin token from ${from} must be at least ${MIN_TOKEN_LENGTH} characters without spaces`);
+  if (t.length < MIN_TOKEN_LENGTH || /\s/.test(t)) throw new AdminTokenError(`the admin token from ${from} must be at least ${MIN_TOKEN_LENGTH} characters without spaces`);
   return t;
 }
 

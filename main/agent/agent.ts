@@ -247,8 +247,8 @@ export class Agent {
     if (!parts) return;
     switch (frame.type) {
       case 'welcome':
-        parts.uploader.start(frame.appliedUpTo);
         for (const id of frame.cancelSessions) parts.scheduler.cancel(id);
+        parts.uploader.start(frame.appliedUpTo);
         parts.notifier.changed();
         return;
       case 'ack':

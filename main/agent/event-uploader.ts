@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
 import { encodeFrame } from '../../shared/protocol-codec.js';
-import type { AgentFrame, SessionEvent } from '../../shared/protocol.js';
+import { MAX_FRAME_BYTES, type AgentFrame, type SessionEvent } from '../../shared/protocol.js';
 
 /** The part of the agent store the uploader reads: the upstream outbox (AgentStore implements it). */
 export interface OutboxStore {
@@ -121,11 +121,17 @@ export class EventUploader {
 
   private sendOne(event: SessionEvent): boolean {
     const frame: AgentFrame = { type: 'event', event };
+    const bytes = Buffer.byteLength(encodeFrame(frame));
+    if (bytes > MAX_FRAME_BYTES) {
+      // Skipping it would leave a gap the orchestrator refuses; the outbox waits here and says why.
+      this.options.logger.error(`event seq ${event.seq} (${event.kind}, session ${event.sessionId}) is ${bytes} bytes, over the ${MAX_FRAME_BYTES}-byte frame limit; upload is blocked at it`);
+      this.running = false;
+      return false;
+    }
     if (!this.options.send(frame)) {
       this.running = false;
       return false;
     }
-    const bytes = Buffer.byteLength(encodeFrame(frame));
     this.inFlight.push({ seq: event.seq, bytes });
     this.inFlightBytes += bytes;
     this.lastSent = event.seq;

@@ -6,6 +6,7 @@ import { isSessionGroup } from './process/session-group.js';
 import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
 import { ActiveSession } from './runner/active-session.js';
 import type { CancelReason } from './runner/flow-run.js';
+import type { Sample } from '../../shared/protocol.js';
 import type { Sampler } from './sampler.js';
 import type { AgentStore, LocalSession, RetentionOptions } from './store/agent-store.js';
 
@@ -152,6 +153,11 @@ export class SessionHost {
     if (!active || !this.options.store.setPaused(sessionId, false)) return;
     if (!active.resume()) this.options.logger.warn('resume signal failed; the flow may have ended', { sessionId });
     this.changed();
+  }
+
+  /** The latest CPU/RAM sample of a running session (live figures), if the sampler produced one yet. */
+  liveSample(sessionId: string): Sample | undefined {
+    return this.runs.get(sessionId)?.active.lastSample;
   }
 
   runningCount(): number {

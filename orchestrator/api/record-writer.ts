@@ -32,7 +32,8 @@ export class RecordWriter {
     return v.parse(value, what) as Row;
   }
 
-  private allowed(entity: EntityDef, method: 'POST' | 'PATCH' | 'DELETE'): EntityPolicy {
+  /** The entity's policy when it allows `method`; 405 with Allow otherwise. */
+  allowed(entity: EntityDef, method: 'POST' | 'PATCH' | 'DELETE'): EntityPolicy {
     const policy = policyOf(entity);
     const ok = method === 'POST' ? policy.createSchema : method === 'PATCH' ? policy.updateSchema : policy.deletable;
     if (!ok) {

@@ -11,7 +11,8 @@ export const baseUrl = (request: FastifyRequest): string => `${request.protocol}
 export const serviceRoot = (request: FastifyRequest): string => `${baseUrl(request)}${API_PATH}`;
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', JSON_CONTENT_TYPE).send(JSON.stringify(body));
+  // A Buffer keeps fastify from rewriting the content type (it would quote the parameter and add a charset).
+  return reply.code(status).header('content-type', JSON_CONTENT_TYPE).send(Buffer.from(JSON.stringify(body), 'utf8'));
 }
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {

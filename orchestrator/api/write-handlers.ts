@@ -37,7 +37,7 @@ export function requireJsonBody(request: FastifyRequest): void {
 const entityUrl = (request: FastifyRequest, entity: EntityDef, id: string): string => `${serviceRoot(request)}/${entity.set}(${id})`;
 
 /** Runs `write` in one transaction, then its after-effects. */
-export function committed(store: Store, write: () => Written): Written {
+export function committed<T extends Written>(store: Store, write: () => T): T {
   const written = store.transaction(write);
   written.after();
   return written;

@@ -53,4 +53,21 @@ describe('e2e: delivery across failures', () => {
     expect(new Set(requests.map((r) => r.headers['idempotency-key']))).toEqual(new Set([id]));
     expect(new Set(requests.map((r) => r.body)).size).toBe(1);
   });
+
+  it('a session cancelled while its agent was away is cancelled on reconnect (welcome.cancelSessions)', async () => {
+    orch = await startOrchestrator();
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    // A slow first retry (1.5 s) keeps the agent away while the orchestrator takes the cancel.
+    const a = await startAgent(orch, { group: 'g1', name: 'away', backoff: { initialMs: 1500, maxMs: 1500, random: () => 1 } });
+    agents.push(a);
+    const id = queue(orch, fixtureWorkflow(orch, 'ticker.mjs'), g, { inputs: { everyMs: 50 } });
+    await waitFor(() => stdoutLogs(orch!, id).length > 0, { what: 'the run to start' });
+    await orch.restart();
+    await waitFor(() => a.agent.state().connection.status === 'disconnected', { what: 'the agent to notice' });
+    orch.gateway.queue.cancel(id);
+    expect(Number(orch.get(id)['statuscode'])).toBe(2);
+    const end = await waitForEnd(orch, id, 15_000);
+    expect(end).toMatchObject({ statuscode: 7, errorcode: 'Cancelled' });
+    expect(a.agent.state().connection.status).toBe('connected');
+  });
 });

@@ -38,6 +38,7 @@ export class ActiveSession {
   private run: FlowRun | undefined;
   private readonly log: SessionLog;
   private samples: Sample[] = [];
+  private latest: Sample | undefined;
   private untrack: (() => void) | undefined;
   private plan: LaunchPlan | undefined;
   private readonly startedMono = monotonicMs();
@@ -116,8 +117,14 @@ export class ActiveSession {
     return this.finish(await this.run.done);
   }
 
+  /** The latest sample (live CPU/RAM for the status window). */
+  get lastSample(): Sample | undefined {
+    return this.latest;
+  }
+
   private addSample(sample: Sample): void {
     if (this.finished) return;
+    this.latest = sample;
     this.samples.push(sample);
     if (this.samples.length >= (this.options.sampleBatch ?? 10)) this.flushSamples();
   }

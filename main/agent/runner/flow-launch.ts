@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowDefinition } from '../../../shared/flow-definition.js';
@@ -58,6 +58,7 @@ export function prepareLaunch(req: LaunchRequest): LaunchPlan {
   if (req.user) chownSync(workDir, req.user.uid, req.user.gid);
   const inputsFile = write('inputs.json', req.inputs);
   const outputsFile = join(workDir, 'outputs.json');
+  rmSync(outputsFile, { force: true });
   const env: Record<string, string> = {
     ...baseEnv(req.env ?? process.env, req.user),
     ...(req.flow.env ?? {}),

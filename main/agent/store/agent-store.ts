@@ -128,6 +128,14 @@ export class AgentStore {
     return rows.reverse();
   }
 
+  /** The last `limit` resource samples of a session, oldest first (the status window's sparklines). */
+  recentSamples(sessionId: string, limit: number): Sample[] {
+    const rows = this.db
+      .prepare('SELECT at, cpu, ram_mb, ram_pct FROM samples WHERE session_id = ? ORDER BY rowid DESC LIMIT ?')
+      .all(sessionId, limit) as { at: string; cpu: number; ram_mb: number; ram_pct: number }[];
+    return rows.reverse().map((r) => ({ at: r.at, machineCpuPercent: r.cpu, machineRamUsedMb: r.ram_mb, machineRamPercent: r.ram_pct }));
+  }
+
   // ───── the session host's state changes (each with its event) ─────
 
   /** confirmed → running, with the `started` event. Throws when the session is not confirmed. */

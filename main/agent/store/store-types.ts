@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { FlowDefinition } from '../../../shared/flow-definition.js';
-import type { AssignedSession, LogLine, Sample } from '../../../shared/protocol.js';
+import type { Assign, AssignedSession, LogLine, Sample } from '../../../shared/protocol.js';
 
 /** Where a session stands on this agent. accepted → confirmed → running ⇄ paused → completed. */
 export type SessionStage = 'accepted' | 'confirmed' | 'running' | 'paused' | 'completed';
@@ -76,4 +76,5 @@ export interface RetentionOptions {
 }
 
 export type { LogLine, Sample };
-export type AssignFrame = Static<typeof import('../../../shared/protocol.js').Assign>;
+/** The assign frame as stored (validated by the codec on arrival). */
+export type AssignFrame = Static<typeof Assign>;

@@ -127,6 +127,7 @@ describe('SessionHost: control', () => {
       const { id, done } = sampled.start({ flow: { schemaversion: 1, kind: 'command', argv: [process.execPath, fixture('flow-ticker.mjs'), counter] } });
       expect(sampler.active).toBe(true);
       await waitFor(() => sampled.store.eventsAfter(0, 100).some((e) => e.kind === 'sample' && e.samples.some((x) => (x.processRssMb ?? 0) > 0)), { what: 'a sample with the process RSS' });
+      expect(sampled.host.liveSample(id)?.machineRamPercent).toBe(50);
       sampled.host.cancel(id, 'cancelled');
       const s = await done;
       expect(sampler.active).toBe(false);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import type { AgentFrame, SessionEvent } from '../../../../shared/protocol.js';
@@ -137,6 +138,27 @@ describe('EventUploader', () => {
     const { u } = uploader();
     u.start(10);
     expect(store.lastAckedSeq()).toBe(2);
+    u.close();
+  });
+});
+
+describe('EventUploader and the frame limit', () => {
+  it('stops at an event too large for one frame instead of leaving a gap, and says so', () => {
+    const errors: string[] = [];
+    const capture = winston.createLogger({
+      transports: [new winston.transports.Stream({ stream: new (class extends Writable {
+        override _write(chunk: Buffer, _enc: string, cb: () => void) {
+          errors.push(String(chunk));
+          cb();
+        }
+      })() })],
+    });
+    store.complete(sessionId, { statuscode: 4, completedon: new Date().toISOString(), outputs: JSON.stringify({ big: 'x'.repeat(1_100_000) }) });
+    const sent: number[] = [];
+    const u = new EventUploader({ store, logger: capture, send: (f) => (f.type === 'event' && sent.push(f.event.seq), true) });
+    u.start(0);
+    expect(sent).toEqual([1]);
+    expect(errors.join('')).toMatch(/event seq 2 \(outputs.*over the 1048576-byte frame limit/);
     u.close();
   });
 });

@@ -1,0 +1,64 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isTerminalStatus } from '../../shared/option-sets.js';
+import { flowsessionEntity, type EntityDef } from '../../shared/records/index.js';
+import { parsePrefer } from '../odata/index.js';
+import { ApiError, conflict, notFound } from './api-error.js';
+import type { BackgroundBulk } from './background-operations.js';
+import { bulkWrites, isBulkAction, type BulkAction } from './bulk-actions.js';
+import type { WriteDeps } from './policies/index.js';
+import type { RecordWriter } from './record-writer.js';
+import { baseUrl, noContent, sendJson } from './reply.js';
+import { runDesktopFlow } from './run-desktop-flow.js';
+import { committed, requireJsonBody } from './write-handlers.js';
+
+export interface ActionContext {
+  readonly deps: WriteDeps;
+  readonly writer: RecordWriter;
+  readonly background: BackgroundBulk;
+}
+
+const BULK_METHOD: Record<BulkAction, 'POST' | 'PATCH' | 'DELETE'> = { CreateMultiple: 'POST', UpdateMultiple: 'PATCH', DeleteMultiple: 'DELETE' };
+
+const unknownAction = (entity: EntityDef, action: string, bound: string): ApiError =>
+  notFound(`there is no action '${action.slice(0, 100)}' bound to ${bound} of ${entity.set}`, 'UnknownAction');
+
+function sessionRow(c: ActionContext, id: string) {
+  const row = c.deps.store.get(flowsessionEntity, id);
+  if (!row) throw notFound(`flowsession with id ${id} does not exist`);
+  return row;
+}
+
+/** `POST <set>(<id>)/Microsoft.Dynamics.CRM.<action>` */
+export function recordAction(c: ActionContext, entity: EntityDef, id: string, action: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  requireJsonBody(request);
+  if (entity.set === 'workflows' && action === 'RunDesktopFlow') {
+    const { response } = committed(c.deps.store, () => runDesktopFlow(c.deps, id, request.body));
+    return sendJson(reply, 200, response);
+  }
+  if (entity.set === 'flowsessions' && action === 'CancelDesktopFlowRun') {
+    sessionRow(c, id);
+    c.deps.queue.cancel(id);
+    return noContent(reply);
+  }
+  if (entity.set === 'flowsessions' && action === 'TriggerDesktopFlowRunCallback') {
+    const row = sessionRow(c, id);
+    if (!isTerminalStatus(Number(row['statuscode']))) throw conflict(`flowsession ${id} has not finished yet`, 'SessionNotFinished');
+    if (!row['callbackurl']) throw conflict(`flowsession ${id} has no callbackurl`, 'NoCallbackUrl');
+    c.deps.queue.triggerCallback(id);
+    return noContent(reply);
+  }
+  throw unknownAction(entity, action, 'a record');
+}
+
+/** `POST <set>/Microsoft.Dynamics.CRM.CreateMultiple|UpdateMultiple|DeleteMultiple`, optionally `Prefer: respond-async`. */
+export function collectionAction(c: ActionContext, entity: EntityDef, action: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!isBulkAction(action)) throw unknownAction(entity, action, 'the collection');
+  requireJsonBody(request);
+  c.writer.allowed(entity, BULK_METHOD[action]);
+  if (parsePrefer(request.headers.prefer).respondAsync) {
+    const id = c.background.start(entity.set, action, request.body);
+    return reply.code(202).header('location', `${baseUrl(request)}/api/backgroundoperation/${id}`).header('preference-applied', 'respond-async').send();
+  }
+  const { response } = committed(c.deps.store, () => bulkWrites(c.writer, entity, action, request.body));
+  return sendJson(reply, 200, response);
+}

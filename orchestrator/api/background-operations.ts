@@ -1,0 +1,109 @@
+import { Type } from '@sinclair/typebox';
+import type { Logger } from 'winston';
+import { BackgroundOperationState, BackgroundOperationStatus } from '../../shared/option-sets.js';
+import { backgroundoperationEntity, entities } from '../../shared/records/index.js';
+import { validator } from '../../shared/validate.js';
+import type { Row, Store } from '../store/store.js';
+import { toApiError } from './api-error.js';
+import { BULK_ACTIONS, bulkWrites, type BulkAction } from './bulk-actions.js';
+import type { RecordWriter } from './record-writer.js';
+
+/** Name prefix of the backgroundoperation rows this module runs (callback deliveries use their own). */
+const NAME_PREFIX = 'bulk:';
+const TTL_S = 7 * 24 * 3600;
+
+const BulkInput = Type.Object(
+  { set: Type.String(), action: Type.Union(BULK_ACTIONS.map((a) => Type.Literal(a))), body: Type.Unknown() },
+  { additionalProperties: false },
+);
+const bulkInput = validator(BulkInput);
+
+export interface BackgroundBulkOptions {
+  readonly store: Store;
+  readonly writer: RecordWriter;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+const S = BackgroundOperationStatus.v;
+const St = BackgroundOperationState.v;
+
+/**
+ * Bulk actions asked for with `Prefer: respond-async`: each is a backgroundoperation row (Ready → InProgress →
+ * Completed Succeeded/Failed). The writes and the Succeeded update commit in one transaction, so an operation cut
+ * short by a restart is simply run again at the next start.
+ */
+export class BackgroundBulk {
+  private readonly pending = new Set<NodeJS.Immediate>();
+  private closed = false;
+
+  constructor(private readonly o: BackgroundBulkOptions) {}
+
+  /** Records the operation and schedules it; returns its id. */
+  start(set: string, action: BulkAction, body: unknown): string {
+    const row = this.o.store.insert(backgroundoperationEntity, {
+      name: `${NAME_PREFIX}${action}:${set}`,
+      statecode: St.Ready,
+      statuscode: S.WaitingForResources,
+      inputparameters: JSON.stringify({ set, action, body: body ?? {} }),
+      retrycount: 0,
+      priority: 0,
+      ttlinseconds: TTL_S,
+    });
+    const id = String(row['backgroundoperationid']);
+    this.schedule(id);
+    return id;
+  }
+
+  /** Runs again every bulk operation that had not completed when the orchestrator stopped. */
+  resume(): void {
+    const open = this.o.store.query(backgroundoperationEntity, { where: 'name LIKE ? AND statecode <> ?', params: [`${NAME_PREFIX}%`, St.Completed] });
+    for (const op of open) {
+      const id = String(op['backgroundoperationid']);
+      this.o.logger.info(`resuming background operation ${id} (${String(op['name'])})`);
+      if (op['statecode'] === St.Locked) this.o.store.update(backgroundoperationEntity, id, { retrycount: Number(op['retrycount'] ?? 0) + 1 });
+      this.schedule(id);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.pending) clearImmediate(t);
+    this.pending.clear();
+  }
+
+  private schedule(id: string): void {
+    if (this.closed) return;
+    const t = setImmediate(() => {
+      this.pending.delete(t);
+      if (!this.closed) this.run(id);
+    });
+    this.pending.add(t);
+  }
+
+  private run(id: string): void {
+    const { store, now } = this.o;
+    const op = store.get(backgroundoperationEntity, id);
+    if (!op || op['statecode'] === St.Completed) return;
+    store.update(backgroundoperationEntity, id, { statecode: St.Locked, statuscode: S.InProgress, starttime: now().toISOString() });
+    try {
+      const input = bulkInput.parse(JSON.parse(String(op['inputparameters'])), 'inputparameters');
+      const entity = entities[input.set];
+      if (!entity) throw new Error(`unknown entity set ${input.set}`);
+      const done = store.transaction(() => {
+        const written = bulkWrites(this.o.writer, entity, input.action, input.body);
+        this.finish(id, { statuscode: S.Succeeded, outputparameters: JSON.stringify(written.response) });
+        return written;
+      });
+      done.after();
+    } catch (err) {
+      const e = toApiError(err);
+      if (e.status >= 500) this.o.logger.error(`background operation ${id} failed: ${(err as Error).stack ?? String(err)}`);
+      this.finish(id, { statuscode: S.Failed, errorcode: e.status, errormessage: `${e.code}: ${e.message}`.slice(0, 10_000) });
+    }
+  }
+
+  private finish(id: string, values: Row): void {
+    this.o.store.update(backgroundoperationEntity, id, { ...values, statecode: St.Completed, endtime: this.o.now().toISOString() });
+  }
+}

@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { backgroundoperationEntity } from '../../shared/records/index.js';
+import type { OrchestratorContext, SessionQueue } from '../context.js';
+import { collectionAction, recordAction, type ActionContext } from './actions.js';
+import { methodNotAllowed, notFound, toApiError } from './api-error.js';
+import { requireAdmin } from './auth.js';
+import { BackgroundBulk } from './background-operations.js';
+import { parseJsonBody } from './json-body.js';
+import { isGuid, parseApiPath, type ApiTarget } from './paths.js';
+import { allowedMethods, policyOf } from './policies/index.js';
+import { getCollection, getCount, getRecord, metadata, representation, serviceDocument } from './read-handlers.js';
+import { RecordWriter } from './record-writer.js';
+import { API_PATH, sendError, sendJson } from './reply.js';
+import { deleteRecord, patchRecord, postRecord } from './write-handlers.js';
+
+export interface WebApiOptions {
+  readonly ctx: OrchestratorContext;
+  readonly queue: SessionQueue;
+  readonly adminToken: string;
+}
+
+export interface WebApi {
+  /** Runs again the respond-async operations a previous run left unfinished (call once listening). */
+  resumeBackgroundOperations(): void;
+  close(): Promise<void>;
+}
+
+const METHODS = ['GET', 'POST', 'PATCH', 'DELETE', 'PUT'] as const;
+
+function allowedFor(target: ApiTarget): string[] {
+  switch (target.kind) {
+    case 'service':
+    case 'metadata':
+    case 'count':
+      return ['GET'];
+    case 'collection':
+      return allowedMethods(policyOf(target.entity)).collection;
+    case 'record':
+      return allowedMethods(policyOf(target.entity)).record;
+    default:
+      return ['POST'];
+  }
+}
+
+function dispatch(c: ActionContext, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?')[0]!;
+  const target = parseApiPath(path.length > API_PATH.length ? path.slice(API_PATH.length + 1) : '');
+  const allow = allowedFor(target);
+  if (!allow.includes(request.method)) throw methodNotAllowed(request.method, path.slice(0, 200), allow);
+  const store = c.deps.store;
+  const w = { store, writer: c.writer };
+  switch (target.kind) {
+    case 'service':
+      return serviceDocument(request, reply);
+    case 'metadata':
+      return metadata(reply);
+    case 'count':
+      return getCount(store, target.entity, request, reply);
+    case 'collection':
+      return request.method === 'GET' ? getCollection(store, target.entity, request, reply) : postRecord(w, target.entity, request, reply);
+    case 'record':
+      if (request.method === 'GET') return getRecord(store, target.entity, target.id, request, reply);
+      return request.method === 'PATCH' ? patchRecord(w, target.entity, target.id, request, reply) : deleteRecord(w, target.entity, target.id, request, reply);
+    case 'record-action':
+      return recordAction(c, target.entity, target.id, target.action, request, reply);
+    case 'collection-action':
+      return collectionAction(c, target.entity, target.action, request, reply);
+  }
+}
+
+/** `GET /api/backgroundoperation/<id>`: the status of a respond-async operation (the 202's Location). */
+function backgroundOperation(c: ActionContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): FastifyReply {
+  const id = request.params.id.toLowerCase();
+  const row = isGuid(id) ? c.deps.store.get(backgroundoperationEntity, id) : undefined;
+  if (!row) throw notFound(`background operation ${request.params.id.slice(0, 100)} does not exist`);
+  return sendJson(reply, 200, representation(request, backgroundoperationEntity, row));
+}
+
+/** Registers the Dataverse-shaped Web API under /api: admin bearer auth, JSON bodies only, OData errors. */
+export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Promise<WebApi> {
+  const deps = { store: o.ctx.store, queue: o.queue, now: o.ctx.now };
+  const writer = new RecordWriter(deps);
+  const background = new BackgroundBulk({ store: o.ctx.store, writer, logger: o.ctx.logger, now: o.ctx.now });
+  const c: ActionContext = { deps, writer, background };
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('odata-version', '4.0');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    o.ctx.logger.info('request', { method: request.method, path: request.url.split('?')[0]!.slice(0, 300), status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    try {
+      if (!request.url.startsWith('/agent/')) requireAdmin(request, o.adminToken);
+      return sendError(reply, notFound(`no resource at ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+    } catch (err) {
+      return sendError(reply, toApiError(err));
+    }
+  });
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', async (request) => requireAdmin(request, o.adminToken));
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+    api.setErrorHandler((err, request, reply) => {
+      const e = toApiError(err);
+      if (e.status >= 500) o.ctx.logger.error(`${request.method} ${request.url.split('?')[0]}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return sendError(reply, e);
+    });
+    api.route({ method: [...METHODS], url: API_PATH, handler: (request, reply) => dispatch(c, request, reply) });
+    api.route({ method: [...METHODS], url: `${API_PATH}/*`, handler: (request, reply) => dispatch(c, request, reply) });
+    api.get<{ Params: { id: string } }>('/api/backgroundoperation/:id', (request, reply) => backgroundOperation(c, request, reply));
+  });
+
+  return {
+    resumeBackgroundOperations: () => background.resume(),
+    close: async () => background.close(),
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The status window's contract, shared by both transports (the loopback HTTP + Server-Sent Events endpoint of
+ * main/agent/status-server.ts and Electron IPC through the preload bridge): the snapshot it shows, the commands
+ * it may send with their replies, and the events pushed to it. Every entry is a schema; the agent validates each
+ * command with it, and the window checks what it receives with it.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { AgentState, LogLine } from './protocol.js';
+
+/** File in the agent's data dir holding the status endpoint's token (mode 0600). */
+export const STATUS_TOKEN_FILE = 'status-token';
+/** File in the agent's data dir naming the running status endpoint (written while it runs). */
+export const STATUS_ENDPOINT_FILE = 'status-endpoint.json';
+
+/** HTTP paths of the loopback status endpoint. */
+export const STATUS_PATHS = {
+  /** POST a command's request body (JSON) → CommandResult. */
+  command: '/api/commands/',
+  /** POST → a one-time ticket for the event stream (EventSource cannot send an Authorization header). */
+  streamTicket: '/api/stream-ticket',
+  /** GET ?ticket=… → text/event-stream of StatusEvents. */
+  events: '/api/events',
+} as const;
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const IsoTime = Type.String({ maxLength: 64 });
+const Empty = Type.Object({}, { additionalProperties: false });
+
+export const StatusConnection = Type.Object(
+  {
+    status: Type.Union([
+      Type.Literal('idle'),
+      Type.Literal('connecting'),
+      Type.Literal('connected'),
+      Type.Literal('disconnected'),
+      Type.Literal('refused'),
+      Type.Literal('stopped'),
+    ]),
+    error: Type.Optional(Type.String({ maxLength: 4096 })),
+    since: Type.Optional(IsoTime),
+    orchestratorUrl: Type.String({ maxLength: 2048 }),
+  },
+  { additionalProperties: false },
+);
+
+/** One resource sample of a running session, trimmed for a sparkline. */
+export const SamplePoint = Type.Object(
+  { at: IsoTime, cpu: Type.Number({ minimum: 0, maximum: 100 }), ramPct: Type.Number({ minimum: 0, maximum: 100 }), ramMb: Type.Number({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type SamplePoint = Static<typeof SamplePoint>;
+
+/** A session the agent holds and has not finished (Waiting, Running or Paused). */
+export const ActiveSessionStatus = Type.Object(
+  {
+    sessionId: Id,
+    name: Type.String({ maxLength: 1024 }),
+    statuscode: Type.Integer(),
+    acceptedon: IsoTime,
+    startedon: Type.Optional(IsoTime),
+    runas: Type.Optional(Type.String({ maxLength: 256 })),
+    /** Oldest first. */
+    samples: Type.Array(SamplePoint, { maxItems: 600 }),
+  },
+  { additionalProperties: false },
+);
+export type ActiveSessionStatus = Static<typeof ActiveSessionStatus>;
+
+/** A session as the recent list shows it (any stage, newest first). */
+export const RecentSessionStatus = Type.Object(
+  {
+    sessionId: Id,
+    name: Type.String({ maxLength: 1024 }),
+    statuscode: Type.Integer(),
+    acceptedon: IsoTime,
+    startedon: Type.Optional(IsoTime),
+    completedon: Type.Optional(IsoTime),
+    durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    errorcode: Type.Optional(Type.String({ maxLength: 100 })),
+    errormessage: Type.Optional(Type.String({ maxLength: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+export type RecentSessionStatus = Static<typeof RecentSessionStatus>;
+
+export const StatusSnapshot = Type.Object(
+  {
+    /** When the agent took it (ISO); the window computes elapsed times against it. */
+    at: IsoTime,
+    connection: StatusConnection,
+    machine: Type.Object({ flowmachineid: Id, flowmachinegroupid: Type.Optional(Id) }, { additionalProperties: false }),
+    scheduling: AgentState,
+    attendedMode: Type.Boolean(),
+    active: Type.Array(ActiveSessionStatus, { maxItems: 256 }),
+    recent: Type.Array(RecentSessionStatus, { maxItems: 100 }),
+    /** Upstream reports (events) and callbacks waiting in the outbox. */
+    backlog: Type.Object({ events: Type.Integer({ minimum: 0 }), callbacks: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type StatusSnapshot = Static<typeof StatusSnapshot>;
+
+export const LogTail = Type.Object({ sessionId: Id, lines: Type.Array(LogLine, { maxItems: 1000 }) }, { additionalProperties: false });
+export type LogTail = Static<typeof LogTail>;
+
+interface CommandEntry {
+  readonly request: TSchema;
+  readonly reply: TSchema;
+}
+
+/** Window → agent, each with a reply. Names are `noun:verb`. */
+export const statusCommands = {
+  'status:get': { request: Empty, reply: StatusSnapshot },
+  'session:log-tail': {
+    request: Type.Object({ sessionId: Id, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false }),
+    reply: LogTail,
+  },
+  /** Stop taking new work, for `minutes` or until resumed. Running sessions go on. */
+  'agent:pause': {
+    request: Type.Object({ minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })) }, { additionalProperties: false }),
+    reply: StatusSnapshot,
+  },
+  'agent:resume': { request: Empty, reply: StatusSnapshot },
+  'attended:set': { request: Type.Object({ on: Type.Boolean() }, { additionalProperties: false }), reply: StatusSnapshot },
+} as const satisfies Record<string, CommandEntry>;
+
+/** Agent → window, pushed. */
+export const statusEvents = {
+  /** After every (debounced) change of the agent's state, and once when a stream opens. */
+  'status:changed': StatusSnapshot,
+} as const satisfies Record<string, TSchema>;
+
+export type StatusCommand = keyof typeof statusCommands;
+export type StatusRequest<C extends StatusCommand> = Static<(typeof statusCommands)[C]['request']>;
+export type StatusReply<C extends StatusCommand> = Static<(typeof statusCommands)[C]['reply']>;
+export type StatusEvent = keyof typeof statusEvents;
+export type StatusEventPayload<E extends StatusEvent> = Static<(typeof statusEvents)[E]>;
+
+/** A command's outcome; errors travel as values so both transports carry the agent's message unchanged. */
+export type StatusResult<C extends StatusCommand> = { readonly ok: true; readonly value: StatusReply<C> } | { readonly ok: false; readonly error: string };
+
+export const isStatusCommand = (name: unknown): name is StatusCommand => typeof name === 'string' && Object.hasOwn(statusCommands, name);
+export const isStatusEvent = (name: unknown): name is StatusEvent => typeof name === 'string' && Object.hasOwn(statusEvents, name);
+
+/** The shape the preload bridge offers for these channels (`window.flowhost`, see shared/ipc.ts IPC_BRIDGE_KEY). */
+export interface StatusBridge {
+  invoke<C extends StatusCommand>(channel: C, payload: StatusRequest<C>): Promise<StatusResult<C>>;
+  /** Returns the unsubscribe function. */
+  subscribe<E extends StatusEvent>(event: E, listener: (payload: StatusEventPayload<E>) => void): () => void;
+}

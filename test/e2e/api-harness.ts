@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isTerminalStatus } from '../../shared/option-sets.js';
+import { Agent, type AgentOptions } from '../../main/agent/agent.js';
+import { ensureRegistered } from '../../main/agent/registration.js';
+import { startTestOrchestrator, type TestOrchestrator } from '../support/orchestrator-harness.js';
+import { waitFor } from '../support/wait-for.js';
+import { e2eLogger, fixture } from './e2e-harness.js';
+
+/**
+ * End-to-end through the public surfaces only: the real orchestrator (startTestOrchestrator: Web API + gateway),
+ * driven over its Web API with the admin token, and real agents registered over HTTP.
+ */
+export const API_GROUP_PASSWORD = 'group-password-e2e';
+
+export type Row = Record<string, unknown>;
+
+export async function startApiOrchestrator(): Promise<TestOrchestrator> {
+  return startTestOrchestrator({ gateway: { queueTickMs: 20, heartbeatIntervalMs: 200, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 } });
+}
+
+async function ok(orch: TestOrchestrator, method: string, path: string, body?: unknown): Promise<Row> {
+  const res = await orch.api(method, path, body, { prefer: 'return=representation' });
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}: ${res.text}`);
+  return (res.json ?? {}) as Row;
+}
+
+export async function createGroup(orch: TestOrchestrator, name: string): Promise<string> {
+  const row = await ok(orch, 'POST', 'flowmachinegroups', { name, password: API_GROUP_PASSWORD, preferredqueuingtype: 1 });
+  return String(row['flowmachinegroupid']);
+}
+
+/** A `command` workflow that runs a fixture script with this Node. */
+export async function createFixtureWorkflow(orch: TestOrchestrator, script: string, extra: Row = {}): Promise<string> {
+  const row = await ok(orch, 'POST', 'workflows', {
+    name: script,
+    category: 6,
+    clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: [process.execPath, fixture(script)] }),
+    ...extra,
+  });
+  return String(row['workflowid']);
+}
+
+export async function runFlow(orch: TestOrchestrator, workflowId: string, body: Row): Promise<string> {
+  const res = await orch.api('POST', `workflows(${workflowId})/Microsoft.Dynamics.CRM.RunDesktopFlow`, { runMode: 'unattended', ...body });
+  if (res.status !== 200) throw new Error(`RunDesktopFlow → ${res.status}: ${res.text}`);
+  return String((res.json as Row)['flowsessionId']);
+}
+
+export async function getSession(orch: TestOrchestrator, id: string): Promise<Row> {
+  return ok(orch, 'GET', `flowsessions(${id})`);
+}
+
+export async function waitForSessionEnd(orch: TestOrchestrator, id: string, timeoutMs = 20_000, seen?: Set<number>): Promise<Row> {
+  return waitFor(
+    async () => {
+      const row = await getSession(orch, id);
+      seen?.add(Number(row['statuscode']));
+      return isTerminalStatus(Number(row['statuscode'])) ? row : undefined;
+    },
+    { what: `session ${id} to end`, timeoutMs, intervalMs: 20 },
+  );
+}
+
+/** The flow's stdout lines as flowlog rows, in order, read through the API (following nextLink pages). */
+export async function apiStdout(orch: TestOrchestrator, id: string): Promise<string[]> {
+  const out: string[] = [];
+  let path = `flowlogs?$filter=_flowsessionid_value eq ${id} and name eq 'stdout'&$orderby=seq&$select=data,seq`;
+  for (;;) {
+    const page = await ok(orch, 'GET', path);
+    for (const r of page['value'] as Row[]) out.push((JSON.parse(String(r['data'])) as { message: string }).message);
+    const next = page['@odata.nextLink'];
+    if (typeof next !== 'string') return out;
+    path = new URL(next).pathname.replace('/api/data/v9.2/', '') + new URL(next).search;
+  }
+}
+
+export interface ApiAgent {
+  readonly agent: Agent;
+  readonly machineId: string;
+  readonly dataDir: string;
+  dispose(): Promise<void>;
+}
+
+export async function startApiAgent(orch: TestOrchestrator, opts: { group: string; name: string; capacity?: number } & Partial<AgentOptions>): Promise<ApiAgent> {
+  const { group, name, capacity = 1, dataDir: givenDir, ...agentOptions } = opts;
+  const dataDir = givenDir ?? mkdtempSync(join(tmpdir(), `flowhost-e2e-${name}-`));
+  const { credentials } = await ensureRegistered({
+    credentialsFile: join(dataDir, 'credentials.json'),
+    orchestrator: orch.url,
+    group,
+    groupPassword: API_GROUP_PASSWORD,
+    name,
+    capacity,
+    agentVersion: 'e2e',
+  });
+  const agent = new Agent({
+    orchestratorUrl: orch.url,
+    credentials,
+    dataDir,
+    capacity,
+    sessionUsers: [],
+    attendedMode: false,
+    logger: e2eLogger(name),
+    sampleIntervalMs: 100,
+    backoff: { initialMs: 50, maxMs: 500 },
+    callbackAllow: ['127.0.0.1'],
+    callbackDelivery: { baseDelayMs: 50, maxDelayMs: 200, pollIntervalMs: 100 },
+    killGraceMs: 1000,
+    ...agentOptions,
+  });
+  agent.start();
+  await waitFor(() => agent.state().connection.status === 'connected', { what: `agent ${name} to connect` });
+  return {
+    agent,
+    machineId: credentials.flowmachineid,
+    dataDir,
+    async dispose() {
+      await agent.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
