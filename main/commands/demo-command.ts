@@ -35,7 +35,12 @@ export function demoCommand(start: StartDemoOrchestrator | undefined): Command {
     .addOption(new Option('--keep-running', 'leave the orchestrator and the agent up after the demo (Ctrl-C stops them)'))
     .action(async (opts: { dataDir: string; port: number; keepRunning?: boolean }) => {
       if (!start) throw new CommandError('this build has no orchestrator to start', ExitCode.Failure);
-      process.exitCode = await runDemo(start, opts);
+      try {
+        process.exitCode = await runDemo(start, opts);
+      } catch (err) {
+        if (err instanceof CommandError) throw err;
+        throw new CommandError(`demo failed: ${err instanceof Error ? err.message : String(err)}`, ExitCode.Failure);
+      }
     });
 }
 
@@ -142,7 +147,7 @@ async function queueAndShow(api: DemoApi, receiver: CallbackReceiver, out: (line
     runMode: 'unattended',
     runPriority: 'normal',
     machineGroupId: groupId,
-    inputs: JSON.stringify(demoInputs),
+    inputs: demoInputs,
     callbackUrl: receiver.url,
   });
   out();

@@ -17,7 +17,7 @@ export const demoFlow: FlowDefinition = {
     '  let prime = true;',
     '  for (let d = 2; d * d <= n; d += 1) if (n % d === 0) { prime = false; break; }',
     '  if (prime) count += 1;',
-    '  if (n % 500000 === 0) console.log(`  ... ${n} checked, ${count} primes so far`);',
+    '  if (n % 1000000 === 0) console.log(`  ... ${n} checked, ${count} primes so far`);',
     '}',
     "console.error('done (this line went to stderr)');",
     'writeFileSync(process.env.FLOWHOST_OUTPUTS, JSON.stringify({ primes: count, limit: inputs.limit }));',
@@ -41,4 +41,4 @@ export const demoOutputSchema = {
   required: ['primes'],
 };
 
-export const demoInputs = { greeting: 'newcomer', limit: 2_000_000, token: 'demo-secret-token-123' };
+export const demoInputs = { greeting: 'newcomer', limit: 5_000_000, token: 'demo-secret-token-123' };

@@ -12,10 +12,11 @@ import { TestOrchestrator } from '../integration/orchestrator/gateway/test-orche
 import { waitFor } from '../support/wait-for.js';
 
 /**
- * End-to-end parts: a real orchestrator (gateway + queue + SQLite store on port 0), real agents in this process
- * (their own data dirs, registered over HTTP), real flows (Node fixture scripts run as child processes).
- * TODO: switch to test/support/orchestrator-harness.ts (startTestOrchestrator, with the Web API) once it lands,
- * and queue/read sessions through the API instead of the store.
+ * End-to-end parts at the gateway level: the real orchestrator's gateway + queue + SQLite store on port 0
+ * (test/integration/orchestrator/gateway/test-orchestrator.ts), real agents in this process (own data dirs,
+ * registered over HTTP), real flows (Node fixture scripts run as child processes). Used where the Web API has
+ * no verb yet (session/machine pause, drain via gateway.control) and to read rows directly; the headline
+ * proofs also run through the Web API in web-api.test.ts (api-harness.ts).
  */
 export const GROUP_PASSWORD = 'group-password';
 

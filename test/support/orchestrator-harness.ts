@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
@@ -74,6 +75,27 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
   return harness;
 }
 
+/** One request on a fresh connection (node:http, no keep-alive pool), so a restarted server never meets a stale socket. */
+function request(target: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; headers: Headers; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(target, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (Array.isArray(value)) value.forEach((v) => h.append(name, v));
+          else if (value !== undefined) h.set(name, value);
+        }
+        resolve({ status: res.statusCode ?? 0, headers: h, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function callApi(url: string, token: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
   const target = path.startsWith('/') ? `${url}${path}` : `${url}/api/data/v9.2/${path}`;
   const h: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
@@ -82,13 +104,13 @@ async function callApi(url: string, token: string, method: string, path: string,
     if (v === '') delete h[k.toLowerCase()];
     else h[k.toLowerCase()] = v;
   }
-  const res = await fetch(target, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json: unknown = text === '' ? undefined : text;
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await request(encodeURI(decodeURI(target)), method, h, payload);
+  let json: unknown = res.text === '' ? undefined : res.text;
   try {
-    json = text === '' ? undefined : JSON.parse(text);
+    json = res.text === '' ? undefined : JSON.parse(res.text);
   } catch {
     // not JSON ($count, $metadata): keep the text
   }
-  return { status: res.status, headers: res.headers, json, text };
+  return { status: res.status, headers: res.headers, json, text: res.text };
 }

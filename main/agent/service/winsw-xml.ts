@@ -1,10 +1,10 @@
 import { win32 } from 'node:path';
-import { assertPrintable, windowsArg, xmlEscape } from './service-text.js';
+import { assertPrintable, windowsArg, xmlEscape, xmlText } from './service-text.js';
 import { rootTradeOff, SERVICE_DESCRIPTION, SERVICE_NAME, serviceArgv, type ServiceSpec } from './service-spec.js';
 
 const el = (name: string, text: string) => {
   assertPrintable(name, text);
-  return `<${name}>${xmlEscape(text)}</${name}>`;
+  return `<${name}>${xmlText(text)}</${name}>`;
 };
 
 /**

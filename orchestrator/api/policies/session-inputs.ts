@@ -31,7 +31,7 @@ export function validateInputs(workflow: Row, inputsText: string | null | undefi
     if (err instanceof ValidationError) throw new ApiError(409, 'InvalidInputSchema', `the workflow's inputschema cannot be used: ${err.message}`);
     throw err;
   }
-  const errors = check(inputs, 'inputs');
+  const errors = check(inputs, 'inputs').map((e) => (e.startsWith('inputs') ? e : `inputs.${e}`));
   if (errors.length > 0) throw badRequest(`${what}: inputs do not match the workflow's inputschema: ${errors.join('; ')}`, 'InvalidInputs');
 }
 

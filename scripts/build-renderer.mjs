@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Builds the status window (renderer/) into renderer/dist/: app.js (one bundle, no eval, so the page's strict
+// CSP holds), app.css and index.html, plus build-meta.json listing every input so a later start can tell whether the
+// build is stale. The agent's status server runs this on demand; run it by hand only to look at the output.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'renderer');
+const out = join(src, 'dist');
+
+mkdirSync(out, { recursive: true });
+const result = await build({
+  entryPoints: [join(src, 'main.ts')],
+  outfile: join(out, 'app.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome120', 'firefox120', 'safari17'],
+  tsconfig: join(src, 'tsconfig.json'),
+  minify: false,
+  sourcemap: false,
+  legalComments: 'none',
+  metafile: true,
+  write: false,
+  logLevel: 'warning',
+  absWorkingDir: root,
+});
+// Each file is replaced atomically: a server of another process may be reading the previous build meanwhile.
+const writeAtomic = (file, contents) => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents);
+  renameSync(tmp, file);
+};
+for (const file of result.outputFiles) writeAtomic(file.path, file.contents);
+const statics = ['index.html', 'styles.css'];
+for (const name of statics) writeAtomic(join(out, name), readFileSync(join(src, name)));
+const inputs = [...Object.keys(result.metafile.inputs), ...statics.map((name) => relative(root, join(src, name)))];
+writeAtomic(join(out, 'build-meta.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 2)}\n`);
+console.log(`renderer built into ${relative(process.cwd(), out) || '.'} (${inputs.length} inputs)`);

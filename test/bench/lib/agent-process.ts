@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { AgentCredentials } from '../../../main/agent/agent.js';
+import { within } from './stats.js';
+
+const AGENT_MAIN = fileURLToPath(new URL('../agent-main.ts', import.meta.url));
+
+export interface AgentProcess {
+  readonly pid: number;
+  readonly dataDir: string;
+  /** SIGTERM, wait for the exit, remove the data dir (unless kept). */
+  stop(opts?: { keepDataDir?: boolean }): Promise<void>;
+}
+
+export interface AgentProcessOptions {
+  readonly orchestratorUrl: string;
+  readonly credentials: AgentCredentials;
+  readonly capacity?: number;
+  /** Default 1000 ms; a huge value turns sampling off in practice. */
+  readonly sampleIntervalMs?: number;
+  readonly dataDir?: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  readonly nodeArgs?: readonly string[];
+}
+
+/** Starts the real headless Agent (tsx, like bin/flowhost.js) in a child process; resolves once it is connected. */
+export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentProcess> {
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'flowhost-bench-agent-'));
+  const args = JSON.stringify({ orchestratorUrl: o.orchestratorUrl, credentials: o.credentials, dataDir, capacity: o.capacity ?? 1, sampleIntervalMs: o.sampleIntervalMs ?? 1000 });
+  const child: ChildProcess = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', AGENT_MAIN, args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const exited = once(child, 'exit');
+  await within(
+    Promise.race([
+      new Promise<void>((resolve) => lines.on('line', (l) => l.includes('"connected"') && resolve())),
+      exited.then(([code]) => Promise.reject(new Error(`agent process exited with ${String(code)} before connecting`))),
+    ]),
+    30_000,
+    'agent process start',
+  );
+  return {
+    pid: child.pid!,
+    dataDir,
+    async stop(opts = {}) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await within(exited, 15_000, 'agent process stop').catch(() => child.kill('SIGKILL'));
+      }
+      if (!opts.keepDataDir && !o.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

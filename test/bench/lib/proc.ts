@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+
+/** Linux /proc readings of another process: CPU time and resident memory. */
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+/** utime + stime of a process, in ms. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
+}
+
+/** Resident set size in MiB. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Samples a process's RSS every `intervalMs` until stopped; returns the peak (MiB). */
+export function watchRss(pid: number, intervalMs = 100): { stop(): number } {
+  let peak = 0;
+  const read = () => {
+    try {
+      peak = Math.max(peak, rssMiB(pid));
+    } catch {
+      // the process ended
+    }
+  };
+  read();
+  const timer = setInterval(read, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      read();
+      return peak;
+    },
+  };
+}
+
+/** CPU used by a process over a window, as a percentage of one core. */
+export function cpuWindow(pid: number): { stop(): number } {
+  const c0 = cpuMs(pid);
+  const t0 = performance.now();
+  return { stop: () => ((cpuMs(pid) - c0) / (performance.now() - t0)) * 100 };
+}

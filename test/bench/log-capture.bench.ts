@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { AckingOrchestrator } from './lib/acking-orchestrator.js';
+import { startAgentProcess } from './lib/agent-process.js';
+import { setting, type Bench } from './lib/bench.js';
+import { watchRss } from './lib/proc.js';
+import { sqliteLineCeiling } from './lib/sqlite-ceiling.js';
+import { alternate, nowMs } from './lib/stats.js';
+import { fmt, pct } from './lib/table.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const RSS_BOUND_MIB = 150;
+
+/** Raw: a bare Node parent (pipe-reader.mjs) spawning the same writer and counting lines. Returns lines/s. */
+async function rawPipe(lines: number): Promise<number> {
+  const child = spawn(process.execPath, [fixture('pipe-reader.mjs'), String(lines)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await once(child, 'close');
+  const r = JSON.parse(out) as { lines: number; ms: number };
+  if (r.lines !== lines) throw new Error(`raw reader counted ${r.lines} of ${lines} lines`);
+  return r.lines / (r.ms / 1000);
+}
+
+/**
+ * Log capture: a flow writes N MiB of 60-byte lines; the real Agent (own process) splits, masks, numbers and
+ * commits them to its SQLite store and uploads them; a lean acking gateway counts them. Timed from assign to
+ * the `completed` event (all lines stored and sent, acked in the same turn).
+ */
+export const logCapture: Bench = {
+  name: 'log-capture',
+  budgetMs: (ctx) => 60_000 + setting('BENCH_LOG_MIB', ctx, 32, 512) * 1000,
+  async run(ctx) {
+    const mib = setting('BENCH_LOG_MIB', ctx, 32, 512);
+    const lines = Math.round((mib * 1_048_576) / 60);
+    const orch = await AckingOrchestrator.start();
+    const agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials: orch.credentials });
+    let lost = 0;
+    let peakRss = 0;
+    try {
+      const flowhost = async () => {
+        ctx.note(`log-capture: flowhost, ${mib} MiB (${lines} lines)`);
+        const rss = watchRss(agent.pid);
+        const t0 = nowMs();
+        const r = await orch.run({ schemaversion: 1, kind: 'command', argv: [process.execPath, fixture('line-writer.mjs'), String(lines)] });
+        const ms = nowMs() - t0;
+        peakRss = Math.max(peakRss, rss.stop());
+        if (r.statuscode !== 4) throw new Error(`the flow ended with status ${r.statuscode}`);
+        lost = Math.max(lost, lines - r.lines + r.gaps);
+        return lines / (ms / 1000);
+      };
+      const m = await alternate(setting('BENCH_LOG_ROUNDS', ctx, 2, 1), flowhost, () => rawPipe(lines));
+      ctx.note('log-capture: bare SQLite ceiling');
+      const ceiling = sqliteLineCeiling(Math.min(lines, 2_000_000));
+      return [
+        { what: `log capture ${mib} MiB (lines/s) vs bare pipe`, flowhost: fmt(m.flowhost), raw: fmt(m.raw), ratio: pct(m.flowhost / m.raw), target: '≥ 70 %', met: m.flowhost / m.raw >= 0.7 },
+        { what: 'log capture vs bare SQLite insert ceiling', flowhost: fmt(m.flowhost), raw: fmt(ceiling), ratio: pct(m.flowhost / ceiling), target: '(ceiling)', met: undefined },
+        { what: 'log capture: lines lost', flowhost: String(lost), raw: '0', ratio: '—', target: '0', met: lost === 0 },
+        { what: 'log capture: agent peak RSS (MiB)', flowhost: fmt(peakRss), raw: '—', ratio: '—', target: `< ${RSS_BOUND_MIB} (bounded)`, met: peakRss < RSS_BOUND_MIB },
+      ];
+    } finally {
+      await agent.stop();
+      await orch.close();
+    }
+  },
+};
