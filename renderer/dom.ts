@@ -5,7 +5,7 @@ export interface Props {
   readonly class?: string;
   readonly text?: string;
   readonly attrs?: Readonly<Record<string, string>>;
-  readonly onClick?: (event: MouseEvent) => void;
+  readonly onClick?: (event: Event) => void;
 }
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {

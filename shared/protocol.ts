@@ -8,8 +8,12 @@ import { FlowDefinition } from './flow-definition.js';
 export const PROTOCOL_VERSION = 1;
 export const AGENT_WS_PATH = '/agent/v1';
 export const AGENT_REGISTER_PATH = '/agent/v1/register';
-/** Largest frame either side accepts (a log batch stays well below it). */
-export const MAX_FRAME_BYTES = 1_048_576;
+/**
+ * Largest frame either side accepts. It must hold the largest legal `assign` (inputs ≤ 2,000,000 chars plus a flow
+ * definition, JSON-escaped inside the frame: up to 3 bytes a char) and `outputs` event; log and sample batches are
+ * kept far smaller by the agent (see main/agent/store/event-outbox.ts).
+ */
+export const MAX_FRAME_BYTES = 16 * 1_048_576;
 
 /** WebSocket close codes (4000–4999 are ours). */
 export const CloseCode = {

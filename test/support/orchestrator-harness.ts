@@ -105,7 +105,8 @@ async function callApi(url: string, token: string, method: string, path: string,
     else h[k.toLowerCase()] = v;
   }
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await request(encodeURI(decodeURI(target)), method, h, payload);
+  // Percent-encode only what may not appear raw in a URL (spaces, quotes …); existing escapes stay as they are.
+  const res = await request(target.replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g, encodeURIComponent), method, h, payload);
   let json: unknown = res.text === '' ? undefined : res.text;
   try {
     json = res.text === '' ? undefined : JSON.parse(res.text);

@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
-import { MAX_FRAME_BYTES, type LogLine, type Sample, type SessionEvent } from '../../../shared/protocol.js';
+import { type LogLine, type Sample, type SessionEvent } from '../../../shared/protocol.js';
 
 /** Distributive Omit: an event before the outbox gives it its seq. */
 export type NewEvent = SessionEvent extends infer E ? (E extends SessionEvent ? Omit<E, 'seq'> : never) : never;
 
 /** Most lines per `log` event (protocol limit) and the byte budget that keeps a frame well under MAX_FRAME_BYTES. */
 export const MAX_LINES_PER_EVENT = 5000;
-export const MAX_EVENT_BYTES = Math.floor(MAX_FRAME_BYTES / 2);
+export const MAX_EVENT_BYTES = 512 * 1024;
 export const MAX_SAMPLES_PER_EVENT = 1000;
 
 /**

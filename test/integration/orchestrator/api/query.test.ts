@@ -44,7 +44,8 @@ describe('collection queries', () => {
       url = res.json['@odata.nextLink'];
       if (url) {
         expect(url.startsWith(`${o.url}/api/data/v9.2/flowsessions?`)).toBe(true);
-        expect(url).toContain('%24skiptoken=');
+        expect(url).toContain('$skiptoken=');
+        expect(url).toContain('$select=name');
       }
       pages += 1;
     }

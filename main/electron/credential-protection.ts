@@ -1,0 +1,62 @@
+// The machine credential at rest for the tray app: the registration writes credentials.json (0600, plain); when
+// the protector can encrypt, it is replaced by credentials.protected and the plain file removed. No electron
+// import here: safe-storage-protector.ts supplies the Electron implementation.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { Credentials, CredentialsError, readCredentials } from '../agent/credentials.js';
+import type { SecretProtector } from '../agent/secret-protector.js';
+import { validator } from '../../shared/validate.js';
+
+const credentialsSchema = validator(Credentials);
+
+export interface CredentialFiles {
+  /** `<dataDir>/credentials.json`, as the agent core writes it. */
+  readonly plain: string;
+  /** `<dataDir>/credentials.protected`. */
+  readonly protected: string;
+}
+
+export const protectedFileOf = (plainFile: string) => plainFile.replace(/\.json$/, '') + '.protected';
+
+/** The stored credentials: the protected file first, then the plain one; undefined when neither exists. */
+export function loadCredentials(files: CredentialFiles, protector: SecretProtector): Credentials | undefined {
+  if (existsSync(files.protected)) {
+    let text: string;
+    try {
+      text = protector.unprotect(readFileSync(files.protected));
+    } catch (err) {
+      throw new CredentialsError(`cannot decrypt ${files.protected} with ${protector.kind} (${(err as Error).message}); another user's or machine's file? Remove it to register again`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new CredentialsError(`${files.protected} holds no JSON after decryption (${(err as Error).message}); remove it to register again`);
+    }
+    return credentialsSchema.parse(value, 'protected credentials');
+  }
+  return readCredentials(files.plain);
+}
+
+/**
+ * Moves the plain credentials into the protected file when the protector can encrypt: written 0600 to a temp
+ * file, synced, renamed, and only then the plain file removed. Returns whether the credential is now protected.
+ */
+export function protectCredentials(files: CredentialFiles, credentials: Credentials, protector: SecretProtector): boolean {
+  if (!protector.isAvailable()) return false;
+  const data = protector.protect(JSON.stringify(credentialsSchema.parse(credentials, 'credentials')));
+  const temp = `${files.protected}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(temp, files.protected);
+  rmSync(files.plain, { force: true });
+  return true;
+}
