@@ -6,6 +6,7 @@ import { demoCommand, type StartDemoOrchestrator } from './commands/demo-command
 import { runCommand } from './commands/run-command.js';
 import { runProgram } from './commands/run-program.js';
 import { serviceCommand } from './commands/service-command.js';
+import { statusCommand } from './commands/status-command.js';
 import { CommandError, ExitCode } from './commands/exit-codes.js';
 
 const program = new Command('flowhost')
@@ -14,6 +15,7 @@ const program = new Command('flowhost')
 
 program.addCommand(agentCommand());
 program.addCommand(runCommand());
+program.addCommand(statusCommand());
 program.addCommand(demoCommand(startDemoOrchestrator));
 program.addCommand(serviceCommand());
 program.addCommand(orchestratorCommand());

@@ -36,6 +36,8 @@ export class EventUploader {
   private inFlight: { seq: number; bytes: number }[] = [];
   private inFlightBytes = 0;
   private pumpQueued = false;
+  /** Size of the last event sent: how many the next read may fetch. */
+  private lastEventBytes = 1;
   private readonly unsubscribe: () => void;
   private readonly ackListeners = new Set<() => void>();
 
@@ -110,7 +112,9 @@ export class EventUploader {
     const maxBytes = this.options.maxInFlightBytes ?? 4 * 1024 * 1024;
     const readBatch = this.options.readBatch ?? 200;
     while (this.running && this.inFlight.length < maxEvents && this.inFlightBytes < maxBytes) {
-      const events = this.options.store.eventsAfter(this.lastSent, Math.min(readBatch, maxEvents - this.inFlight.length));
+      // Read only about as many events as the byte window takes: big log events would otherwise be parsed and dropped again on every ack.
+      const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.lastEventBytes));
+      const events = this.options.store.eventsAfter(this.lastSent, Math.min(readBatch, maxEvents - this.inFlight.length, fit));
       if (events.length === 0) return;
       for (const event of events) {
         if (!this.sendOne(event)) return;
@@ -135,6 +139,7 @@ export class EventUploader {
     this.inFlight.push({ seq: event.seq, bytes });
     this.inFlightBytes += bytes;
     this.lastSent = event.seq;
+    this.lastEventBytes = bytes;
     return true;
   }
 }

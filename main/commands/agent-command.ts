@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { Agent } from '../agent/agent.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import { CredentialsError } from '../agent/credentials.js';
-import { dataDirFiles } from '../agent/data-dir.js';
+import { dataDirFiles, retireLocalStore } from '../agent/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
 import { ensureRegistered, RegistrationError } from '../agent/registration.js';
 import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';
@@ -55,6 +55,8 @@ export async function runAgent(config: AgentConfig): Promise<void> {
     });
     log.secrets.add(credentials.credential);
     log.secrets.add(credentials.callbackSecret);
+    const retired = registered ? retireLocalStore(config.dataDir) : undefined;
+    if (retired) logger.warn(`the local store of the previous registration was moved to ${retired}`);
     logger.info(registered ? `registered as machine ${credentials.flowmachineid} in group '${credentials.group}'` : `using the credential of machine ${credentials.flowmachineid}`);
     // Loaded here, not at import: `flowhost --help` stays fast and works without the native SQLite module.
     const { Agent } = await import('../agent/agent.js');

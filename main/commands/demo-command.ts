@@ -96,8 +96,8 @@ async function machineCredentials(api: DemoApi, url: string, agentDir: string): 
   const groupId = await api.findByName('flowmachinegroups', 'flowmachinegroupid', DEMO_GROUP_NAME);
   const stored = existsSync(file) ? readCredentials(file) : undefined;
   if (groupId && stored?.flowmachinegroupid === groupId) return stored;
-  // A fresh orchestrator data dir (or another group): the old credential means nothing there.
-  rmSync(file, { force: true });
+  // A fresh orchestrator data dir (or another group): the old credential and local store mean nothing there.
+  rmSync(agentDir, { recursive: true, force: true });
   const password = randomBytes(18).toString('base64url');
   if (groupId) await api.update('flowmachinegroups', groupId, { password });
   else await api.create('flowmachinegroups', 'flowmachinegroupid', { name: DEMO_GROUP_NAME, password, description: 'created by flowhost demo' });

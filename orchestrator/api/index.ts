@@ -46,7 +46,9 @@ function dispatch(c: ActionContext, request: FastifyRequest, reply: FastifyReply
   const path = request.url.split('?')[0]!;
   const target = parseApiPath(path.length > API_PATH.length ? path.slice(API_PATH.length + 1) : '');
   const allow = allowedFor(target);
-  if (!allow.includes(request.method)) throw methodNotAllowed(request.method, path.slice(0, 200), allow);
+  // HEAD is answered like GET (fastify drops the body).
+  const method = request.method === 'HEAD' ? 'GET' : request.method;
+  if (!allow.includes(method)) throw methodNotAllowed(request.method, path.slice(0, 200), allow);
   const store = c.deps.store;
   const w = { store, writer: c.writer };
   switch (target.kind) {
@@ -57,9 +59,9 @@ function dispatch(c: ActionContext, request: FastifyRequest, reply: FastifyReply
     case 'count':
       return getCount(store, target.entity, request, reply);
     case 'collection':
-      return request.method === 'GET' ? getCollection(store, target.entity, request, reply) : postRecord(w, target.entity, request, reply);
+      return method === 'GET' ? getCollection(store, target.entity, request, reply) : postRecord(w, target.entity, request, reply);
     case 'record':
-      if (request.method === 'GET') return getRecord(store, target.entity, target.id, request, reply);
+      if (method === 'GET') return getRecord(store, target.entity, target.id, request, reply);
       return request.method === 'PATCH' ? patchRecord(w, target.entity, target.id, request, reply) : deleteRecord(w, target.entity, target.id, request, reply);
     case 'record-action':
       return recordAction(c, target.entity, target.id, target.action, request, reply);

@@ -8,9 +8,17 @@ import { ApiError } from './api-error.js';
 export function parseJsonBody(_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void): void {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   if (text.trim() === '') return done(null, undefined);
+  let value: unknown;
   try {
-    done(null, JSON.parse(text) as unknown);
+    value = JSON.parse(text, refuseProtoKeys);
   } catch (err) {
-    done(new ApiError(400, 'MalformedJson', `the request body is not valid JSON: ${(err as Error).message}`));
+    return done(err instanceof ApiError ? err : new ApiError(400, 'MalformedJson', `the request body is not valid JSON: ${(err as Error).message}`));
   }
+  done(null, value);
+}
+
+/** A `__proto__` key would become an object's prototype when copied by assignment: refuse it outright. */
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new ApiError(400, 'InvalidRequest', "the property name '__proto__' is not allowed");
+  return value;
 }

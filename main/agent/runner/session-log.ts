@@ -7,7 +7,7 @@ export interface SessionLogOptions {
   readonly commit: (lines: LogLine[]) => void;
   readonly mask: Masker;
   readonly now: () => Date;
-  /** Flush after this many lines or this long after the first buffered one. Defaults 1000 lines, 250 ms. */
+  /** Flush after this many lines or this long after the first buffered one. Defaults 5000 lines (one full `log` event, so one commit per event), 250 ms. */
   readonly maxBatch?: number;
   readonly flushMs?: number;
   /** First per-session seq (0 for a new session). */
@@ -28,7 +28,7 @@ export class SessionLog {
 
   add(stream: LogLine['stream'], message: string, level: number = LEVEL[stream]): void {
     this.buffer.push({ seq: this.seq++, level, stream, at: this.options.now().toISOString(), message: this.options.mask(message) });
-    if (this.buffer.length >= (this.options.maxBatch ?? 1000)) this.flush();
+    if (this.buffer.length >= (this.options.maxBatch ?? 5000)) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.options.flushMs ?? 250);
   }
 

@@ -32,7 +32,9 @@ export interface AgentProcessOptions {
 export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentProcess> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'flowhost-bench-agent-'));
   const args = JSON.stringify({ orchestratorUrl: o.orchestratorUrl, credentials: o.credentials, dataDir, capacity: o.capacity ?? 1, sampleIntervalMs: o.sampleIntervalMs ?? 1000 });
-  const child: ChildProcess = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', AGENT_MAIN, args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_PROFILE_DIR=dir: every agent process writes a V8 CPU profile there (see lib/profile-top.ts).
+  const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), '--import', 'tsx', AGENT_MAIN, args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const exited = once(child, 'exit');
   await within(

@@ -47,6 +47,7 @@ describe('bodies', () => {
     expectError(await o.api('POST', 'workflows', { name: 'x', clientdata: commandFlow(), colour: 'red' }), 400, 'InvalidRequest', "unknown property 'colour'");
     expectError(await o.api('POST', 'workflows', { name: 'x', clientdata: commandFlow(), workflowid: '00000000-0000-4000-8000-000000000000' }), 400, 'InvalidRequest', "unknown property 'workflowid'");
     expectError(await o.api('POST', 'workflows', [1, 2]), 400, 'InvalidRequest', 'must be a JSON object');
+    expectError(await o.api('POST', 'workflows', '{"name":"x","__proto__":{"statecode":1}}'), 400, 'InvalidRequest', '__proto__');
     expectError(await o.api('PATCH', `workflows(${await createWorkflow(o)})`, { category: 7 }), 400, 'InvalidRequest', 'category');
   });
 

@@ -1,0 +1,107 @@
+// Starts the agent core for the tray app: config (FLOWHOST_* env, FLOWHOST_CONFIG file, per-user data dir),
+// the credential (protected when the protector can), the Agent and the status producer the window reads.
+// No electron import: the protector is handed in.
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from '../agent/agent.js';
+import { loadAgentConfig } from '../agent/config/load.js';
+import type { AgentConfig } from '../agent/config/schema.js';
+import type { Credentials } from '../agent/credentials.js';
+import { dataDirFiles, defaultDataDir } from '../agent/data-dir.js';
+import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
+import { ensureRegistered } from '../agent/registration.js';
+import type { SecretProtector } from '../agent/secret-protector.js';
+import { StatusProducer } from '../agent/status.js';
+import { AgentStore } from '../agent/store/agent-store.js';
+import { loadCredentials, protectCredentials, protectedFileOf } from './credential-protection.js';
+
+export const TRAY_AGENT_VERSION = '0.1.0';
+
+export interface BootOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly homedir: string;
+  readonly cwd: string;
+  readonly protector: SecretProtector;
+}
+
+export interface BootedAgent {
+  readonly agent: Agent;
+  readonly producer: StatusProducer;
+  readonly config: AgentConfig;
+  readonly log: AgentLogger;
+  /** Stops the producer, the agent (drained first when `drainGraceMs` is given), the store reader and the log. */
+  shutdown(drainGraceMs?: number): Promise<void>;
+}
+
+export async function bootAgent(o: BootOptions): Promise<BootedAgent> {
+  const config = loadAgentConfig({
+    flags: {},
+    configPath: undefined,
+    env: o.env,
+    defaults: { name: hostname(), dataDir: defaultDataDir({ platform: process.platform, env: o.env, homedir: o.homedir, isService: false }) },
+    cwd: o.cwd,
+  });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const files = dataDirFiles(config.dataDir);
+  const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });
+  if (config.groupPassword) log.secrets.add(config.groupPassword);
+  try {
+    const credentials = await credentialsFor(config, o.protector, log);
+    const agent = new Agent({
+      orchestratorUrl: credentials.orchestrator,
+      credentials,
+      dataDir: config.dataDir,
+      capacity: config.capacity,
+      sessionUsers: config.sessionUsers,
+      attendedMode: config.attended,
+      sampleIntervalMs: config.sampleIntervalMs,
+      callbackAllow: config.callbackAllow,
+      agentVersion: TRAY_AGENT_VERSION,
+      logger: log.logger,
+    });
+    agent.start();
+    // A second connection to the agent's WAL database, read-only use: recent sessions, log tails, samples.
+    const reader = AgentStore.open(join(config.dataDir, 'agent.db'));
+    const producer = new StatusProducer({ agent, store: reader });
+    return {
+      agent,
+      producer,
+      config,
+      log,
+      async shutdown(drainGraceMs) {
+        producer.close();
+        await (drainGraceMs === undefined ? agent.stop() : agent.drain(drainGraceMs));
+        reader.close();
+        await log.close();
+      },
+    };
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
+}
+
+async function credentialsFor(config: AgentConfig, protector: SecretProtector, log: AgentLogger): Promise<Credentials> {
+  const files = dataDirFiles(config.dataDir);
+  const credentialFiles = { plain: files.credentials, protected: protectedFileOf(files.credentials) };
+  let credentials = loadCredentials(credentialFiles, protector);
+  if (!credentials) {
+    const result = await ensureRegistered({
+      credentialsFile: files.credentials,
+      orchestrator: config.orchestrator,
+      group: config.group,
+      groupPassword: config.groupPassword,
+      name: config.name,
+      capacity: config.capacity,
+      agentVersion: TRAY_AGENT_VERSION,
+      warn: (m) => log.logger.warn(m),
+    });
+    credentials = result.credentials;
+  }
+  log.secrets.add(credentials.credential);
+  log.secrets.add(credentials.callbackSecret);
+  if (protectCredentials(credentialFiles, credentials, protector)) log.logger.info(`machine credential kept with ${protector.kind}`);
+  else log.logger.warn(`${protector.kind} cannot encrypt here; the machine credential stays in ${files.credentials} (mode 0600)`);
+  return credentials;
+}

@@ -1,0 +1,132 @@
+// The tray app's entry: wires the parts, does no work itself.
+//
+// The agent core runs here, in the main process, not in a utility process: it is already plain Node, the tray
+// reads its state synchronously (state()/onStateChange) without a second IPC contract, and the risky work
+// (flows) already runs in separate process groups, so a flow cannot crash this process. A utility process would
+// only isolate the core from the tray icon, which has nothing to show without the core.
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { app, dialog, session } from 'electron';
+import { commands, type CommandChannel, type CommandReply } from '../../shared/ipc.js';
+import type { StatusProducer } from '../agent/status.js';
+import { StatusAssets } from '../agent/status-assets.js';
+import { bootAgent, type BootedAgent } from './agent-boot.js';
+import { registerAppScheme, serveStatusPage } from './app-protocol.js';
+import { hardenAllContents, hardenSession } from './hardening.js';
+import { IpcRouter } from './ipc.js';
+import { FailureNotifier } from './notifications.js';
+import { safeStorageProtector } from './safe-storage-protector.js';
+import { TrayController } from './tray.js';
+import { quitPrompt, type TrayAction } from './tray-menu.js';
+import { trayStateFrom, type TrayState } from './tray-state.js';
+import { WINDOW_CSP } from './window-policy.js';
+import { StatusWindow } from './window.js';
+
+/** Running sessions get this long on "Drain and quit" (as on SIGTERM in `flowhost agent`). */
+const DRAIN_GRACE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+/** Set by the launcher (dev-launch.ts) or the packaged build: the bundled CommonJS preload. */
+const preload = process.env['FLOWHOST_PRELOAD'] ?? fileURLToPath(new URL('./preload.cjs', import.meta.url));
+
+registerAppScheme();
+hardenAllContents(app);
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.dock?.hide(); // macOS: a tray app has no dock icon (the packaged app also sets LSUIElement).
+  app.on('window-all-closed', () => undefined); // closing the window leaves the tray running
+  void app.whenReady().then(start, fail);
+}
+
+function fail(err: unknown): void {
+  dialog.showErrorBox('flowhost could not start', err instanceof Error ? err.message : String(err));
+  app.exit(1);
+}
+
+async function start(): Promise<void> {
+  const booted = await bootAgent({ env: process.env, homedir: homedir(), cwd: process.cwd(), protector: safeStorageProtector });
+  const ses = session.fromPartition('status-window');
+  hardenSession(ses, WINDOW_CSP);
+  const assets = new StatusAssets({ root });
+  await assets.ensureBuilt();
+  serveStatusPage(ses, assets);
+
+  const statusWindow = new StatusWindow({ preload, session: ses, devTools: !app.isPackaged });
+  const router = new IpcRouter({ trustedId: () => statusWindow.trustedId(), log: booted.log.logger });
+  handleCommands(router, booted.producer);
+  const notifier = new FailureNotifier(() => statusWindow.show());
+  booted.producer.subscribe((snapshot) => {
+    notifier.update(snapshot);
+    const contents = statusWindow.contents();
+    if (contents && statusWindow.trustedId() !== undefined) router.emit(contents, 'status:changed', snapshot);
+  });
+
+  const trayState = (): TrayState => trayStateFrom(booted.agent.state(), { openAtLogin: app.getLoginItemSettings().openAtLogin });
+  const tray = new TrayController({ assetsDir: `${root}assets`, onAction: (action) => void onTrayAction(action) }, trayState());
+  booted.agent.onStateChange(() => tray.update(trayState()));
+  app.on('second-instance', () => statusWindow.show());
+
+  let quitting = false;
+  async function quit(drain: boolean): Promise<void> {
+    if (quitting) return;
+    quitting = true;
+    tray.update(trayState());
+    await shutdown(booted, drain ? DRAIN_GRACE_MS : undefined);
+    router.dispose();
+    tray.destroy();
+    app.exit(0);
+  }
+
+  async function onTrayAction(action: TrayAction): Promise<void> {
+    const { agent } = booted;
+    switch (action) {
+      case 'pause':
+        return agent.pause();
+      case 'pause-1h':
+        return agent.pause(new Date(Date.now() + HOUR_MS));
+      case 'resume':
+        return agent.resume();
+      case 'toggle-attended':
+        return agent.setAttendedMode(!agent.state().attendedMode);
+      case 'toggle-open-at-login':
+        app.setLoginItemSettings({ openAtLogin: !app.getLoginItemSettings().openAtLogin });
+        return tray.update(trayState());
+      case 'open-status-window':
+        return statusWindow.show();
+      case 'drain-and-quit':
+        return quit(true);
+      case 'quit': {
+        const prompt = quitPrompt(trayState());
+        if (!prompt) return quit(false);
+        const { response } = await dialog.showMessageBox({ type: 'question', message: prompt.message, detail: prompt.detail, buttons: [...prompt.buttons], defaultId: 0, cancelId: 2 });
+        if (response === 0) return quit(true);
+        if (response === 1) return quit(false);
+        return;
+      }
+    }
+  }
+}
+
+/** Each command of shared/ipc.ts answered by the status producer (the same one the loopback endpoint serves). */
+function handleCommands(router: IpcRouter, producer: StatusProducer): void {
+  for (const channel of Object.keys(commands) as CommandChannel[]) {
+    router.handle(channel, (request) => {
+      const result = producer.run(channel, request);
+      if (!result.ok) throw new Error(result.error);
+      // dispatchCommand validates this reply against the channel's schema before it leaves.
+      return result.value as CommandReply<typeof channel>;
+    });
+  }
+}
+
+async function shutdown(booted: BootedAgent, drainGraceMs: number | undefined): Promise<void> {
+  try {
+    await booted.shutdown(drainGraceMs);
+  } catch (err) {
+    dialog.showErrorBox('flowhost did not stop cleanly', err instanceof Error ? err.message : String(err));
+  }
+}

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's chromium package (`apt-get install -y chromium`; .ci/run installs it). */
+export const CHROMIUM = process.env['FLOWHOST_CHROMIUM'] ?? '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Chromium {
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Real headless Chromium on a fresh profile (--user-data-dir in a temp dir, removed on close). */
+export async function launchChromium(): Promise<Chromium> {
+  const profile = mkdtempSync(join(tmpdir(), 'flowhost-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What went wrong on a page: console errors and warnings, uncaught exceptions and CSP violations (reported by a
+ * `securitypolicyviolation` listener installed before the page's own scripts run).
+ */
+export interface PageProblems {
+  readonly console: string[];
+  readonly cspViolations: string[];
+}
+
+export async function watchPage(page: Page, options: { ignoreConsole?: RegExp } = {}): Promise<PageProblems> {
+  const problems: PageProblems = { console: [], cspViolations: [] };
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error' && msg.type() !== 'warning') return;
+    if (options.ignoreConsole?.test(msg.text())) return;
+    problems.console.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.console.push(`uncaught: ${err.message}`));
+  await page.exposeFunction('__flowhostCsp', (text: string) => problems.cspViolations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { __flowhostCsp: (t: string) => void }).__flowhostCsp(`${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  return problems;
+}

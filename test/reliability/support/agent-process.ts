@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { AgentCredentials } from '../../../main/agent/agent.js';
+
+const AGENT_CHILD = fileURLToPath(new URL('../fixtures/agent-child.ts', import.meta.url));
+
+export interface AgentProcessOptions {
+  readonly orchestratorUrl: string;
+  readonly credentials: AgentCredentials;
+  readonly dataDir: string;
+  readonly capacity?: number;
+  readonly clockOffsetMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly logFile?: string;
+}
+
+/**
+ * The real agent as a child process (fixtures/agent-child.ts) that survives restarts on one data dir: kill9()
+ * SIGKILLs it, start() starts the next one. Counts every `event` frame any incarnation put on its socket.
+ */
+export class AgentProcess {
+  /** Seqs of every event frame sent, in send order, over all incarnations (replays repeat a seq). */
+  readonly sent: number[] = [];
+  kills = 0;
+  starts = 0;
+  private child: ChildProcess | undefined;
+  private exited: Promise<unknown> = Promise.resolve();
+  private connectedWaiters: (() => void)[] = [];
+  connected = false;
+  readonly stderr: string[] = [];
+
+  constructor(private readonly options: AgentProcessOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    if (this.child) throw new Error('agent process already running');
+    const o = this.options;
+    const args = JSON.stringify({ capacity: 2, ...o });
+    const child = spawn(process.execPath, ['--import', 'tsx', AGENT_CHILD, args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.starts += 1;
+    this.exited = once(child, 'exit');
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('sent ')) this.sent.push(Number(line.slice(5)));
+      else if (line === 'connected') {
+        this.connected = true;
+        for (const w of this.connectedWaiters.splice(0)) w();
+      } else if (line.startsWith('disconnected')) this.connected = false;
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
+    void this.exited.then(() => {
+      if (this.child === child) {
+        this.child = undefined;
+        this.connected = false;
+      }
+    });
+  }
+
+  /** Resolves at the next `connected` line (at once when connected). */
+  whenConnected(timeoutMs = 30_000): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`agent did not connect within ${timeoutMs} ms; stderr: ${this.stderr.slice(-5).join(' | ')}`)), timeoutMs);
+      this.connectedWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** SIGKILL and wait for the exit. */
+  async kill9(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill('SIGKILL');
+    await this.exited;
+    this.child = undefined;
+    this.connected = false;
+    this.kills += 1;
+  }
+
+  /** SIGTERM (the agent stops cleanly) and wait for the exit; SIGKILL after 15 s. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(timer);
+    this.child = undefined;
+  }
+
+  /** Sent frames: total, distinct seqs, and how many were re-sends of a seq already sent. */
+  sentFigures(): { frames: number; distinct: number; resent: number } {
+    const distinct = new Set(this.sent).size;
+    return { frames: this.sent.length, distinct, resent: this.sent.length - distinct };
+  }
+}

@@ -1,0 +1,71 @@
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { flowlogEntity, flowsessionEntity } from '../../../shared/records/index.js';
+import type { Store } from '../../../orchestrator/store/store.js';
+
+/** What one session left behind, on the flow's side, the agent's side and the orchestrator's side. */
+export interface SessionAudit {
+  readonly id: string;
+  readonly statuscode: number;
+  readonly errorcode: string | null;
+  /** Times the flow process started (marker file lines). */
+  readonly runs: number;
+  /** Lines the flow wrote (its own file). */
+  readonly written: number;
+  /** stdout lines the agent committed to agent.db. */
+  readonly committed: number;
+  /** stdout flowlog rows the orchestrator holds. */
+  readonly upstream: number;
+  /** Upstream rows whose line appears more than once. */
+  readonly duplicates: number;
+  /** Committed lines missing upstream. */
+  readonly lost: number;
+  /** Upstream differs from the committed lines in content or order, or is not `line 1..k`. */
+  readonly misordered: boolean;
+}
+
+const fileLines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : []);
+
+/** Compares, per session, the flow's files, the agent's committed log lines and the orchestrator's flowlogs. */
+export function auditSessions(store: Store, agentDb: string, markerDir: string, ids: readonly string[]): SessionAudit[] {
+  const db = new Database(agentDb, { readonly: true });
+  try {
+    const local = db.prepare(`SELECT message FROM log_lines WHERE session_id = ? AND stream = 'stdout' ORDER BY seq`);
+    return ids.map((id) => {
+      const row = store.get(flowsessionEntity, id)!;
+      const committed = (local.all(id) as { message: string }[]).map((r) => r.message);
+      const upstream = store
+        .query(flowlogEntity, { where: `_flowsessionid_value = ? AND name = 'stdout'`, params: [id], orderBy: 'seq' })
+        .map((r) => (JSON.parse(String(r['data'])) as { message: string }).message);
+      const seen = new Set(upstream);
+      const inOrder = upstream.every((l, i) => l === `line ${i + 1}`) && upstream.join('\n') === committed.join('\n');
+      return {
+        id,
+        statuscode: Number(row['statuscode']),
+        errorcode: (row['errorcode'] as string | null) ?? null,
+        runs: fileLines(join(markerDir, `${id}.runs`)).length,
+        written: fileLines(join(markerDir, `${id}.written`)).length,
+        committed: committed.length,
+        upstream: upstream.length,
+        duplicates: upstream.length - seen.size,
+        lost: committed.filter((l) => !seen.has(l)).length,
+        misordered: !inOrder,
+      };
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** The agent's outbox counter (every event ever committed) and what is still unacked. */
+export function agentOutbox(agentDb: string): { lastSeq: number; pending: number } {
+  const db = new Database(agentDb, { readonly: true });
+  try {
+    const meta = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number }).value;
+    const pending = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+    return { lastSeq: meta('last_seq'), pending };
+  } finally {
+    db.close();
+  }
+}
