@@ -38,6 +38,8 @@ function orchestratorCommand(): Command {
     .addOption(new Option('--data-dir <dir>', 'database and admin token').default(defaultOrchestratorDir(process.platform, process.env, homedir())))
     .addOption(new Option('--admin-token <token>', 'admin bearer token (else $FLOWHOST_ADMIN_TOKEN, else <data-dir>/admin-token, created 0600)'))
     .action(async (opts: { host: string; port: number; dataDir: string; adminToken?: string }) => {
+      // Listen before anything is printed: a signal sent as soon as the ready line appears must not kill us.
+      const stopSignal = new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
       const { startOrchestrator, AdminTokenError } = await import('../orchestrator/index.js');
       const running = await startOrchestrator({ host: opts.host, port: opts.port, dataDir: opts.dataDir, adminToken: opts.adminToken }).catch((err: unknown) => {
         throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, err instanceof AdminTokenError ? ExitCode.Usage : ExitCode.Failure);
@@ -46,7 +48,7 @@ function orchestratorCommand(): Command {
       out(`flowhost orchestrator: Web API ${running.url}/api/data/v9.2/  agents ${running.url.replace(/^http/, 'ws')}/agent/v1`);
       if (running.adminTokenGenerated) out(`new admin token (shown once, kept in ${running.adminTokenFile}): ${running.adminToken}`);
       else out(`admin token: ${running.adminTokenFile ? `in ${running.adminTokenFile}` : opts.adminToken ? 'from --admin-token' : 'from $FLOWHOST_ADMIN_TOKEN'}`);
-      const signal = await new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
+      const signal = await stopSignal;
       out(`${signal}: stopping`);
       await running.close();
     });

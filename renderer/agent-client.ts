@@ -16,6 +16,9 @@ import {
   type StatusRequest,
   type StatusResult,
 } from '../shared/status.js';
+import { registerSchemaFormats } from './schema-formats.js';
+
+registerSchemaFormats();
 
 /** How the page's link to the agent stands. */
 export type LinkState = 'connecting' | 'live' | 'retrying' | 'unauthorized';

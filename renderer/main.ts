@@ -40,6 +40,7 @@ function sessionsView(): SessionsView {
 }
 
 function render(s: StatusSnapshot): void {
+  const wasActive = snapshot?.active.some((a) => a.sessionId === selected?.id) ?? false;
   snapshot = s;
   clockSkewMs = Date.parse(s.at) - Date.now();
   byId('content').hidden = false;
@@ -47,7 +48,8 @@ function render(s: StatusSnapshot): void {
   renderAgent(s);
   renderActive(byId('active'), s, sessionsView());
   renderRecent(byId('recent'), s, sessionsView());
-  if (selected && s.active.some((a) => a.sessionId === selected?.id)) void refreshLog();
+  // While the chosen session runs its log grows; once more when it ends, for the last lines.
+  if (selected && (wasActive || s.active.some((a) => a.sessionId === selected?.id))) void refreshLog();
 }
 
 function select(id: string, name: string): void {

@@ -35,7 +35,7 @@ const writeAtomic = (file, contents) => {
   renameSync(tmp, file);
 };
 for (const file of result.outputFiles) writeAtomic(file.path, file.contents);
-const statics = ['index.html', 'styles.css'];
+const statics = ['index.html', 'styles.css', 'icon.svg'];
 for (const name of statics) writeAtomic(join(out, name), readFileSync(join(src, name)));
 const inputs = [...Object.keys(result.metafile.inputs), ...statics.map((name) => relative(root, join(src, name)))];
 writeAtomic(join(out, 'build-meta.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 2)}\n`);

@@ -9,6 +9,8 @@ const ASSETS = {
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/styles.css': { file: 'styles.css', type: 'text/css; charset=utf-8' },
+  '/icon.svg': { file: 'icon.svg', type: 'image/svg+xml' },
+  '/favicon.ico': { file: 'icon.svg', type: 'image/svg+xml' },
 } as const satisfies Record<string, { file: string; type: string }>;
 
 export interface StatusAsset {

@@ -8,7 +8,7 @@ import { locateElectron, missingElectronMessage } from './electron-binary.js';
 import { bundleTrayApp } from './electron-bundle.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const out = join(root, '.build', 'electron');
+const out = join(root, 'dist', 'electron');
 const require = createRequire(import.meta.url);
 
 const lookup = locateElectron(dirname(require.resolve('electron/package.json')), process.env['ELECTRON_OVERRIDE_DIST_PATH']);

@@ -16,7 +16,7 @@ export interface TrayBundles {
 export async function bundleTrayApp(outDir: string): Promise<TrayBundles> {
   const { build } = await import('esbuild');
   const bundles = { main: join(outDir, 'main.mjs'), preload: join(outDir, 'preload.cjs') };
-  const common = { bundle: true, platform: 'node', external: ['electron'], logLevel: 'warning', legalComments: 'none' } as const;
+  const common = { bundle: true, platform: 'node', external: ['electron'], logLevel: 'warning', legalComments: 'none' } satisfies import('esbuild').BuildOptions;
   await build({ ...common, entryPoints: [join(here, 'main.ts')], outfile: bundles.main, format: 'esm', packages: 'external' });
   await build({ ...common, entryPoints: [join(here, 'preload.ts')], outfile: bundles.preload, format: 'cjs' });
   return bundles;

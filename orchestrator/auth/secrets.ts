@@ -1,4 +1,4 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const N = 16_384;
 const R = 8;
@@ -23,6 +23,21 @@ export function verifySecret(secret: string, stored: string | null | undefined):
   const salt = Buffer.from(parts[4]!, 'base64url');
   const expected = Buffer.from(parts[5]!, 'base64url');
   const actual = scryptSync(secret, salt, expected.length, { N: n, r, p });
+  return timingSafeEqual(actual, expected);
+}
+
+/**
+ * verifySecret on the libuv thread pool: a burst of agent reconnects (each one scrypt, ~40 ms of CPU) must not
+ * block the event loop, or the pings of the agents already connected stall and they drop too.
+ */
+export async function verifySecretAsync(secret: string, stored: string | null | undefined): Promise<boolean> {
+  if (!stored) return false;
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  const salt = Buffer.from(parts[4]!, 'base64url');
+  const expected = Buffer.from(parts[5]!, 'base64url');
+  const actual = await new Promise<Buffer>((resolve, reject) => scrypt(secret, salt, expected.length, { N: n, r, p }, (err, key) => (err ? reject(err) : resolve(key))));
   return timingSafeEqual(actual, expected);
 }
 

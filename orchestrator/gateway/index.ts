@@ -63,7 +63,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
       preValidation: async (request, reply) => {
         const wait = authFailures.retryAfter(request.ip);
         if (wait > 0) return reply.code(429).header('retry-after', String(wait)).send({ error: { code: 'TooManyAttempts', message: `retry in ${wait} s` } });
-        const machine = authenticateMachine(ctx.store, request.headers.authorization);
+        const machine = await authenticateMachine(ctx.store, request.headers.authorization);
         if (!machine) {
           authFailures.fail(request.ip);
           return reply.code(401).send({ error: { code: 'Unauthorized', message: 'missing or invalid machine credential' } });

@@ -7,8 +7,9 @@ import type { Bench, BenchContext } from './lib/bench.js';
 import { within } from './lib/stats.js';
 import { printTable, type BenchRow } from './lib/table.js';
 import { logCapture } from './log-capture.bench.js';
+import { upstreamReplay } from './upstream-replay.bench.js';
 
-const benches: readonly Bench[] = [logCapture];
+const benches: readonly Bench[] = [logCapture, upstreamReplay];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -37,7 +37,8 @@ export function loadAgentConfig(sources: ConfigSources): AgentConfig {
   const configPath = sources.configPath ?? nonEmpty(sources.env[configFileOption.env]);
   const file = configPath ? readConfigFile(resolve(sources.cwd, configPath), sources.readFile) : {};
   const env = settingsFromEnv(sources.env);
-  const flags = check(partial.check(sources.flags), () => `invalid flags: ${partial.errors('flags').join('; ')}`, sources.flags);
+  if (!partial.check(sources.flags)) throw new ConfigError(`invalid flags: ${partial.errors('flags').join('; ')}`);
+  const flags: PartialSettings = { ...sources.flags };
   if (env.dataDir) env.dataDir = resolve(sources.cwd, env.dataDir);
   if (flags.dataDir) flags.dataDir = resolve(sources.cwd, flags.dataDir);
   const result = {
@@ -99,11 +100,6 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     throw new ConfigError(`invalid environment: ${details.join('; ')}`);
   }
   return out;
-}
-
-function check<T>(ok: boolean, message: () => string, value: T): T {
-  if (!ok) throw new ConfigError(message());
-  return { ...value };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -1,0 +1,94 @@
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LogLevel } from '../../shared/option-sets.js';
+import type { SessionEvent } from '../../shared/protocol.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
+import { waitFor } from '../support/wait-for.js';
+import { startAgentProcess } from './lib/agent-process.js';
+import { setting, type Bench } from './lib/bench.js';
+import { rawReplay } from './lib/raw-replay.js';
+import { createGroup, createWorkflow, registerBenchAgent, runFlow, startBenchOrchestrator } from './lib/real-orchestrator.js';
+import { alternate, nowMs } from './lib/stats.js';
+import { fmt, pct } from './lib/table.js';
+
+const TARGET = 100_000;
+
+function logEvent(seq: number, sessionId: string, lineSeq: number, at: string): SessionEvent {
+  return { seq, sessionId, at, kind: 'log', lines: [{ seq: lineSeq, level: LogLevel.v.Information, stream: 'stdout', at, message: 'x'.repeat(59) }] };
+}
+
+/**
+ * Fills a stopped agent's outbox with `count` one-line `log` events after its last seq, as its store would
+ * have buffered them while offline (written with SQL in big transactions: a million separate fsync'd commits
+ * would take minutes). Returns the seq before the first.
+ */
+function bufferEvents(dataDir: string, sessionId: string, count: number): number {
+  const db = new Database(join(dataDir, 'agent.db'));
+  try {
+    const last = (db.prepare(`SELECT value FROM meta WHERE key = 'last_seq'`).get() as { value: number }).value;
+    const insert = db.prepare('INSERT INTO events (seq, session_id, kind, body) VALUES (?, ?, ?, ?)');
+    const at = new Date().toISOString();
+    db.transaction(() => {
+      for (let i = 1; i <= count; i++) insert.run(last + i, sessionId, 'log', JSON.stringify(logEvent(last + i, sessionId, 1_000_000 + i, at)));
+      db.prepare(`UPDATE meta SET value = ? WHERE key = 'last_seq'`).run(last + count);
+    })();
+    return last;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Upstream replay: a real agent goes offline with a running session, its outbox holds N buffered events; it
+ * reconnects to the real orchestrator, which applies each seq exactly once. events/s = applied ÷ time from
+ * the welcome, bounded by a deadline (the rate so far is reported when it passes).
+ */
+export const upstreamReplay: Bench = {
+  name: 'upstream-replay',
+  budgetMs: (ctx) => 120_000 + setting('BENCH_REPLAY_DEADLINE_S', ctx, 30, 150) * 1000,
+  async run(ctx) {
+    const count = setting('BENCH_REPLAY_EVENTS', ctx, 100_000, 1_000_000);
+    const deadlineMs = setting('BENCH_REPLAY_DEADLINE_S', ctx, 30, 150) * 1000;
+    const orch = await startBenchOrchestrator();
+    const group = 'bench-replay';
+    await createGroup(orch, group);
+    const groupId = String((await orch.api('GET', `flowmachinegroups?$filter=name eq '${group}'`)).json.value[0].flowmachinegroupid);
+    const workflow = await createWorkflow(orch, 'sleeper', [process.execPath, '-e', 'setTimeout(() => {}, 600000)']);
+    const { dataDir, credentials } = await registerBenchAgent(orch, group, 'replay-agent');
+    const applied = () => Number(orch.running.store.getMeta(`gateway.appliedseq.${credentials.flowmachineid}`) ?? 0);
+    try {
+      let agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
+      const sessionId = await runFlow(orch, workflow, { machineGroupId: groupId });
+      await waitFor(() => Number(orch.running.store.get(flowsessionEntity, sessionId)?.['statuscode']) === 2, { what: 'the session to run' });
+      await waitFor(() => applied() >= 1, { what: 'the started event to be applied' });
+      await agent.stop({ keepDataDir: true });
+      ctx.note(`upstream-replay: buffering ${count} events in the agent store`);
+      const first = bufferEvents(dataDir, sessionId, count);
+      const frames = Array.from({ length: count }, (_, i) => JSON.stringify({ type: 'event', event: logEvent(i + 1, sessionId, i, new Date().toISOString()) }));
+      const flowhost = async () => {
+        ctx.note(`upstream-replay: flowhost, ${count} events (deadline ${deadlineMs / 1000} s)`);
+        agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
+        const a0 = applied();
+        const t0 = nowMs();
+        await waitFor(() => applied() >= first + count || nowMs() - t0 > deadlineMs, { timeoutMs: deadlineMs + 10_000, intervalMs: 50 });
+        return (applied() - a0) / ((nowMs() - t0) / 1000);
+      };
+      const m = await alternate(1, flowhost, () => rawReplay(frames));
+      const done = applied() - first;
+      return [
+        {
+          what: `upstream replay (events/s), ${fmt(done)} of ${fmt(count)} applied`,
+          flowhost: fmt(m.flowhost),
+          raw: fmt(m.raw),
+          ratio: pct(m.flowhost / m.raw),
+          target: `≥ ${fmt(TARGET)}/s`,
+          met: m.flowhost >= TARGET && done === count,
+        },
+      ];
+    } finally {
+      await orch.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};

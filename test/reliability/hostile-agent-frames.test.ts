@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { decodeAgentFrame } from '../../shared/protocol-codec.js';
+import { CloseCode, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
+import { entities } from '../../shared/records/index.js';
+import { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import { agentState, registerMachine, wsUrl } from '../support/fake-agent.js';
+
+/**
+ * Every agent → orchestrator frame type, mutated or replaced by garbage (fast-check, fixed seed): the
+ * orchestrator closes the connection with 4000 (1009 when oversize), the store keeps the same rows, and a
+ * good client is still served afterwards.
+ */
+let orch: TestOrchestrator;
+let auth = '';
+const SESSION = '6f1c1a52-7d7e-4c55-9d7a-2d0f0e3b9a11';
+
+beforeAll(async () => {
+  orch = await TestOrchestrator.start({ helloTimeoutMs: 2000 });
+  orch.group('g1');
+  const reg = await registerMachine(orch.url, { group: 'g1', password: 'group-password', name: 'hostile' });
+  auth = `Bearer ${reg.flowmachineid}.${reg.credential}`;
+});
+afterAll(async () => orch.close());
+
+const hello = () => ({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: '1', os: 'linux', lastAckedSeq: 0, state: agentState(), activeSessions: [] });
+const now = new Date().toISOString();
+const validFrames: Record<string, Record<string, unknown>> = {
+  hello: hello(),
+  state: { type: 'state', state: agentState() },
+  accept: { type: 'accept', sessionId: SESSION },
+  reject: { type: 'reject', sessionId: SESSION, errorcode: 'NoFreeSlot', message: 'busy' },
+  event: { type: 'event', event: { seq: 1, sessionId: SESSION, at: now, kind: 'log', lines: [{ seq: 0, level: 100000002, stream: 'stdout', at: now, message: 'x' }] } },
+  'local-session': { type: 'local-session', sessionId: SESSION, name: 'local', createdon: now },
+};
+
+function rowCounts(): Record<string, number> {
+  return Object.fromEntries(Object.values(entities).map((e) => [e.set, orch.store.query(e, {}).length]));
+}
+
+/** Opens an authenticated socket, optionally says hello, sends `payload`, resolves with the close code. */
+function sendAndClose(payload: string | Buffer, afterHello: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl(orch.url), { headers: { authorization: auth } });
+    ws.on('error', () => undefined);
+    ws.on('close', (code) => resolve(code));
+    ws.on('open', () => {
+      if (!afterHello) return ws.send(payload);
+      ws.send(JSON.stringify(hello()));
+      ws.once('message', () => ws.send(payload));
+    });
+    setTimeout(() => reject(new Error('the orchestrator kept a connection open after an invalid frame')), 5000).unref();
+  });
+}
+
+/** A mutation of a valid frame: a field replaced by any JSON value, removed, or an unknown field added. */
+const mutatedFrame = fc
+  .tuple(fc.constantFrom(...Object.keys(validFrames)), fc.nat(), fc.oneof(fc.constant('replace'), fc.constant('delete'), fc.constant('add'), fc.constant('deep')), fc.jsonValue())
+  .map(([type, pick, how, value]) => {
+    const frame = structuredClone(validFrames[type]!);
+    const keys = Object.keys(frame);
+    const key = keys[pick % keys.length]!;
+    if (how === 'replace') frame[key] = value;
+    else if (how === 'delete') delete frame[key];
+    else if (how === 'add') frame[`x${pick}`] = value;
+    else {
+      const inner = frame['event'] ?? frame['state'];
+      if (inner && typeof inner === 'object') (inner as Record<string, unknown>)[Object.keys(inner)[pick % Object.keys(inner).length]!] = value;
+      else frame[key] = value;
+    }
+    return JSON.stringify(frame);
+  });
+
+const garbage = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.constant('{"type":"hello"'), fc.constant(''));
+
+describe('hostile input: agent → orchestrator frames', () => {
+  it('every mutated or garbage frame closes the connection with 4000 and leaves the store unchanged; a good client is still served', async () => {
+    const before = rowCounts();
+    let tried = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(mutatedFrame, garbage), fc.boolean(), async (text, afterHello) => {
+        fc.pre(!decodeAgentFrame(text).ok);
+        tried += 1;
+        expect(await sendAndClose(text, afterHello)).toBe(CloseCode.InvalidFrame);
+      }),
+      { seed: 42, numRuns: 100 },
+    );
+    expect(tried).toBeGreaterThan(60);
+    expect(rowCounts()).toEqual(before);
+    const good = await orch.connect(auth.slice(7).split('.')[0]!, auth.slice(7).split('.').slice(1).join('.'));
+    expect((await good.hello()).type).toBe('welcome');
+    await good.close();
+    console.log(`hostile agent frames: ${tried} invalid frames tried, all closed 4000, store row counts unchanged`);
+  }, 60_000);
+
+  it('a valid frame type sent before hello closes 4000; an oversize frame closes 1009; binary closes 4000', async () => {
+    expect(await sendAndClose(JSON.stringify(validFrames['state']), false)).toBe(CloseCode.InvalidFrame);
+    expect(await sendAndClose(Buffer.from([1, 2, 3]), true)).toBe(CloseCode.InvalidFrame);
+    expect(await sendAndClose('x'.repeat(MAX_FRAME_BYTES + 1), true)).toBe(CloseCode.TooBig);
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { formatFigures, runOrchestratorFaults } from './support/orchestrator-fault-run.js';
+
+describe('reliability: orchestrator kill -9, orchestrator down, network partition', () => {
+  it('seed 11: kill -9 + 3 s down, then a black-holed link: the agent buffers, detects the dead link by ping timeout, reconnects; nothing lost or doubled', async () => {
+    const f = await runOrchestratorFaults({
+      seed: 11,
+      faults: [
+        { kind: 'kill', downMs: 3000 },
+        { kind: 'partition', holdMs: 1500 },
+      ],
+      minUpMs: 300,
+      maxUpMs: 800,
+      lines: 2000,
+      heartbeatIntervalMs: 300,
+    });
+    console.log(`orchestrator faults (short form)\n${formatFigures(f)}`);
+    expect(f.orchestratorKills).toBe(1);
+    expect(f.partitions).toBe(1);
+    // 2.5 × the 300 ms heartbeat, plus a timer tick of slack.
+    expect(f.partitionDetectMsMax).toBeLessThan(300 * 2.5 + 600);
+    expect(f.losses).toBe(0);
+    expect(f.duplicates).toBe(0);
+    expect(f.misordered).toBe(0);
+    expect(f.eventsUnapplied).toBe(0);
+    expect(f.ranTwice).toBe(0);
+    expect(f.otherEnd).toBe(0);
+    expect(f.maxBacklogWhileDown).toBeGreaterThan(0);
+    expect(f.adminTokenInLogs).toBe(0);
+    for (const a of f.audits) expect(a.upstream).toBe(2000);
+  }, 120_000);
+});
