@@ -25,21 +25,6 @@ export interface CallbackUrlPolicyOptions {
   readonly lookupAll?: (hostname: string) => Promise<readonly LookupAddress[]>;
 }
 
-/**
- * classifyAddress, plus the IPv4 inside IPv4-mapped, -compatible and NAT64 IPv6 addresses in the hex form that
- * WHATWG URL and DNS produce (`[::ffff:169.254.169.254]` becomes `[::ffff:a9fe:a9fe]`).
- */
-export function classifyHostAddress(address: string): AddressClass {
-  const lower = address.toLowerCase();
-  const m = /^(?:(?:0{1,4}:){5}ffff:|::ffff:|::|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (m?.[1] && m[2]) {
-    const hi = Number.parseInt(m[1], 16);
-    const lo = Number.parseInt(m[2], 16);
-    return classifyAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
-  }
-  return classifyAddress(lower);
-}
-
 const ALWAYS_REFUSED = new Set(['link-local', 'metadata', 'unspecified', 'multicast', 'invalid']);
 
 const normalizeHost = (host: string): string => host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
@@ -61,7 +46,7 @@ export async function checkCallbackUrl(raw: string, options: CallbackUrlPolicyOp
   if (url.protocol === 'http:' && !allowed) return refuse(`http is allowed only for allow-listed hosts (${hostname} is not); use https`);
 
   let addresses: readonly LookupAddress[];
-  if (classifyHostAddress(hostname) !== 'invalid') {
+  if (classifyAddress(hostname) !== 'invalid') {
     addresses = [{ address: hostname, family: hostname.includes(':') ? 6 : 4 }];
   } else {
     try {
@@ -72,7 +57,7 @@ export async function checkCallbackUrl(raw: string, options: CallbackUrlPolicyOp
     if (addresses.length === 0) return { ok: false, refused: false, reason: `${hostname} resolved to no address` };
   }
   for (const { address } of addresses) {
-    const kind = classifyHostAddress(address);
+    const kind = classifyAddress(address);
     if (ALWAYS_REFUSED.has(kind)) return refuse(`${hostname} resolves to ${address}, a ${kind} address`);
     if ((kind === 'loopback' || kind === 'private') && !allowed) {
       return refuse(`${hostname} resolves to ${address}, a ${kind} address; allow-list the host (--callback-allow) to permit it`);

@@ -168,7 +168,7 @@ export function toStatusSnapshot(
         samples: extra.samplesOf(s.sessionId).map((p) => ({ at: p.at, cpu: p.machineCpuPercent, ramPct: p.machineRamPercent, ramMb: p.machineRamUsedMb })),
       }),
     ),
-    recent: extra.recent.map(recentView),
+    recent: extra.recent.filter((s) => s.stage === 'completed').map(recentView),
     backlog: { ...agent.backlog },
   };
 }

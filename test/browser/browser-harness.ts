@@ -1,7 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** Scripts that run inside pages (plain JS in test/browser/pages, outside the Node typecheck). */
+export const pageScript = (name: string): string => fileURLToPath(new URL(`./pages/${name}`, import.meta.url));
 
 /** Debian's chromium package (`apt-get install -y chromium`; .ci/run installs it). */
 export const CHROMIUM = process.env['FLOWHOST_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -53,10 +57,6 @@ export async function watchPage(page: Page, options: { ignoreConsole?: RegExp } 
   });
   page.on('pageerror', (err) => problems.console.push(`uncaught: ${err.message}`));
   await page.exposeFunction('__flowhostCsp', (text: string) => problems.cspViolations.push(text));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      (window as unknown as { __flowhostCsp: (t: string) => void }).__flowhostCsp(`${e.violatedDirective} blocked ${e.blockedURI}`);
-    });
-  });
+  await page.addInitScript({ path: pageScript('csp-listener.js') });
   return problems;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QueueReason } from '../../shared/error-codes.js';
@@ -5,7 +6,7 @@ import { startStatusServer, type RunningStatusServer } from '../../main/agent/st
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from '../e2e/api-harness.js';
-import { launchChromium, watchPage, type Chromium, type PageProblems } from './browser-harness.js';
+import { launchChromium, pageScript, watchPage, type Chromium, type PageProblems } from './browser-harness.js';
 
 /**
  * The status window in real headless Chromium, served by the agent's loopback status endpoint, against a real
@@ -49,24 +50,9 @@ afterEach(async () => {
   if (machine.agent.state().scheduling.paused) machine.agent.resume();
 });
 
-/** Every status the page rendered for each session row, in order (a MutationObserver, so short states count too). */
-async function recordStatuses(p: Page): Promise<void> {
-  await p.evaluate(() => {
-    const seen: Record<string, string[]> = {};
-    (window as unknown as { __seen: typeof seen }).__seen = seen;
-    const scan = () => {
-      for (const cell of document.querySelectorAll<HTMLElement>('tr[data-session-id] [data-status]')) {
-        const id = cell.closest('tr')?.dataset['sessionId'] ?? '';
-        const list = (seen[id] ??= []);
-        if (list.at(-1) !== cell.dataset['status']) list.push(cell.dataset['status'] ?? '');
-      }
-    };
-    new MutationObserver(scan).observe(document.body, { childList: true, subtree: true });
-    scan();
-  });
-}
-
-const seenStatuses = (p: Page, id: string) => p.evaluate((sid) => (window as unknown as { __seen: Record<string, string[]> }).__seen[sid] ?? [], id);
+/** Every status the page rendered for each session row, in order (see pages/record-statuses.js). */
+const recordStatuses = async (p: Page) => p.evaluate(readFileSync(pageScript('record-statuses.js'), 'utf8'));
+const seenStatuses = (p: Page, id: string) => p.evaluate<string[]>(`window.__seen[${JSON.stringify(id)}] ?? []`);
 const row = (p: Page, list: 'active' | 'recent', id: string) => p.locator(`#${list} tr[data-session-id="${id}"]`);
 
 function expectNoProblems(): void {

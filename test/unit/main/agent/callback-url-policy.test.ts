@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { checkCallbackUrl, classifyHostAddress } from '../../../../main/agent/callback-url-policy.js';
+import { classifyAddress } from '../../../../shared/callback.js';
+import { checkCallbackUrl } from '../../../../main/agent/callback-url-policy.js';
 
 const lookupAll = (table: Record<string, string[]>) => async (host: string) => (table[host] ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 
 describe('callback URL policy', () => {
   it('classifies IPv4 hidden in IPv6 hex forms', () => {
-    expect(classifyHostAddress('::ffff:a9fe:a9fe')).toBe('metadata');
-    expect(classifyHostAddress('::ffff:7f00:1')).toBe('loopback');
-    expect(classifyHostAddress('0:0:0:0:0:ffff:0a00:0001')).toBe('private');
-    expect(classifyHostAddress('64:ff9b::a9fe:0101')).toBe('link-local');
-    expect(classifyHostAddress('::1')).toBe('loopback');
-    expect(classifyHostAddress('2606:4700::1111')).toBe('public');
+    expect(classifyAddress('::ffff:a9fe:a9fe')).toBe('metadata');
+    expect(classifyAddress('::ffff:7f00:1')).toBe('loopback');
+    expect(classifyAddress('0:0:0:0:0:ffff:0a00:0001')).toBe('private');
+    expect(classifyAddress('64:ff9b::a9fe:0101')).toBe('link-local');
+    expect(classifyAddress('::1')).toBe('loopback');
+    expect(classifyAddress('2606:4700::1111')).toBe('public');
   });
 
   it('accepts https to a public address and pins the checked address', async () => {
