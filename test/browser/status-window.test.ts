@@ -165,4 +165,12 @@ describe('status window (headless Chromium, real agent and orchestrator)', () =>
     await expect.poll(() => p.locator('#machine').textContent()).toContain(machine.machineId);
     expectNoProblems();
   });
+
+  it('enforces its CSP (and the violation listener of these tests does see a violation)', async () => {
+    const p = await open(status.pageUrl);
+    await p.locator('#link[data-state="live"]').waitFor();
+    await p.evaluate(`(() => { const img = document.createElement('img'); img.src = 'http://example.invalid/x.png'; document.body.append(img); })()`);
+    await expect.poll(() => problems.cspViolations).toEqual(['img-src blocked http://example.invalid/x.png']);
+    await expect.poll(() => p.evaluate<boolean>(`(() => { try { return eval('true'); } catch { return false; } })()`)).toBe(false);
+  });
 });
