@@ -8,6 +8,8 @@ export const ErrorCode = {
   AgentPaused: 'AgentPaused',
   AgentDraining: 'AgentDraining',
   AgentRestarted: 'AgentRestarted',
+  /** A session confirmed to a machine whose agent reconnected without it (data dir wiped, store lost). */
+  AgentLostSession: 'AgentLostSession',
   FlowExitCode: 'FlowExitCode',
   FlowStartFailed: 'FlowStartFailed',
   FlowDefinitionInvalid: 'FlowDefinitionInvalid',

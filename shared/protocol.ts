@@ -8,6 +8,8 @@ import { FlowDefinition } from './flow-definition.js';
 export const PROTOCOL_VERSION = 1;
 export const AGENT_WS_PATH = '/agent/v1';
 export const AGENT_REGISTER_PATH = '/agent/v1/register';
+/** `GET <AGENT_WORKFLOWS_PATH>/<workflowid>` with the machine credential → AgentWorkflow (for `flowhost run <id>`). */
+export const AGENT_WORKFLOWS_PATH = '/agent/v1/workflows';
 /**
  * Largest frame either side accepts. It must hold the largest legal `assign` (inputs ≤ 2,000,000 chars plus a flow
  * definition, JSON-escaped inside the frame: up to 3 bytes a char) and `outputs` event; log and sample batches are
@@ -65,6 +67,19 @@ export const RegisterResponse = Type.Object(
 );
 export type RegisterResponse = Static<typeof RegisterResponse>;
 
+/** A workflow as a machine reads it to run it locally: the definition (`clientdata`) and its schemas, JSON strings. */
+export const AgentWorkflow = Type.Object(
+  {
+    workflowid: Uuid,
+    name: Str(400),
+    clientdata: Type.String({ maxLength: 1_000_000 }),
+    inputschema: Type.Optional(Type.String({ maxLength: 100_000 })),
+    outputschema: Type.Optional(Type.String({ maxLength: 100_000 })),
+  },
+  { additionalProperties: false },
+);
+export type AgentWorkflow = Static<typeof AgentWorkflow>;
+
 // ───── agent → orchestrator ─────
 
 /** The agent's live scheduling state; sent in hello, on every change and as the heartbeat. */
@@ -94,6 +109,11 @@ export const Hello = frame('hello', {
   state: AgentState,
   /** Sessions the agent holds that are not terminal (running or accepted), so the orchestrator can reconcile. */
   activeSessions: Type.Array(Uuid, { maxItems: 256 }),
+  /**
+   * Highest seq in the agent's outbox when it said hello. Once the orchestrator applied up to it, every event the
+   * agent had is in, and a session confirmed to this machine that is neither in `activeSessions` nor ended was lost.
+   */
+  lastSeq: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 export const StateFrame = frame('state', { state: AgentState });
@@ -158,12 +178,32 @@ export const CompletedEvent = Type.Object(
   },
   { additionalProperties: false },
 );
-export const SessionEvent = Type.Union([StartedEvent, LogEvent, SampleEvent, OutputsEvent, StatusEvent, CompletedEvent]);
+/**
+ * A Local run (`flowhost run`) the agent started by itself: the session's first event, in the same seq order as the
+ * rest, so the orchestrator creates the session (runmode 0 Local, triggertype 2 Local, confirmed to this machine)
+ * exactly once, in the transaction that applies this seq.
+ */
+export const LocalSessionEvent = Type.Object(
+  {
+    ...eventBase,
+    kind: Type.Literal('local-session'),
+    name: Str(400),
+    createdon: Iso,
+    inputs: Type.Optional(Type.String({ maxLength: 2_000_000 })),
+    workflowid: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+export const SessionEvent = Type.Union([StartedEvent, LogEvent, SampleEvent, OutputsEvent, StatusEvent, CompletedEvent, LocalSessionEvent]);
 export type SessionEvent = Static<typeof SessionEvent>;
 
 export const EventFrame = frame('event', { event: SessionEvent });
 
-/** A Local run (`flowhost run`) that happened on the machine, reported later so the orchestrator creates its record. */
+/**
+ * A Local run (`flowhost run`) that happened on the machine, reported later so the orchestrator creates its record.
+ * The agent itself reports local runs with the seq'd `local-session` event (LocalSessionEvent); this frame stays for
+ * peers that announce a session out of band and wait for its `confirm`.
+ */
 export const LocalSessionFrame = frame('local-session', {
   sessionId: Uuid,
   name: Str(400),

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { Command } from 'commander';
+import type { Logger } from 'winston';
 import type { Agent } from '../agent/agent.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import { CredentialsError } from '../agent/credentials.js';
 import { dataDirFiles, retireLocalStore } from '../agent/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
 import { ensureRegistered, RegistrationError } from '../agent/registration.js';
+import type { RunningStatusServer } from '../agent/status-server.js';
 import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 
@@ -42,6 +44,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   const { logger } = log;
   const stopper = signalStopper(log);
   let agent: Agent;
+  let status: RunningStatusServer | undefined;
   try {
     const { credentials, registered } = await ensureRegistered({
       credentialsFile: files.credentials,
@@ -73,13 +76,31 @@ export async function runAgent(config: AgentConfig): Promise<void> {
       logger,
     });
     agent.start();
+    status = await startLocalStatusPage(agent, config.dataDir, logger);
   } catch (err) {
     stopper.dispose();
     await log.close();
     if (err instanceof RegistrationError || err instanceof CredentialsError) throw new CommandError(err.message, ExitCode.Failure);
     throw err;
   }
-  await stopper.untilStopped(agent);
+  try {
+    await stopper.untilStopped(agent);
+  } finally {
+    await status?.close();
+  }
+}
+
+/** The loopback status page (`flowhost status` prints its URL); the agent runs on without it if it cannot start. */
+async function startLocalStatusPage(agent: Agent, dataDir: string, logger: Logger): Promise<RunningStatusServer | undefined> {
+  const { startStatusServer } = await import('../agent/status-server.js');
+  try {
+    const status = await startStatusServer({ agent, dataDir, logger });
+    logger.info(`status page on ${status.url} (run \`flowhost status\` for the link with its token)`);
+    return status;
+  } catch (err) {
+    logger.warn(`status page not started: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 /**

@@ -75,6 +75,28 @@ export class EventOutbox {
     return (this.getMeta.get('last_seq') as { value: number }).value;
   }
 
+  /**
+   * Renumbers the unacked events so the first follows `appliedUpTo` (and everything that points at them: log lines,
+   * samples, local sessions), and makes `appliedUpTo` the acked seq. For an orchestrator whose count is not within
+   * [lastAckedSeq, lastSeq]: an outbox that was lost (a fresh store under a known credential) numbers after what the
+   * orchestrator applied, never below it (those seqs would be taken for duplicates). Must run inside a transaction.
+   */
+  rebase(db: Database.Database, appliedUpTo: number): { shift: number; pending: number } {
+    const acked = this.lastAckedSeq();
+    const shift = appliedUpTo - acked;
+    const pending = this.pendingCount();
+    if (shift === 0) return { shift, pending };
+    // Two passes through negative keys: a shift down may land on seqs still held by later rows.
+    db.prepare(`UPDATE events SET seq = -(seq + @shift), body = json_set(body, '$.seq', seq + @shift)`).run({ shift });
+    db.prepare('UPDATE events SET seq = -seq').run();
+    for (const [table, column] of [['log_lines', 'event_seq'], ['samples', 'event_seq'], ['sessions', 'local_seq']] as const) {
+      db.prepare(`UPDATE ${table} SET ${column} = ${column} + ? WHERE ${column} > ?`).run(shift, acked);
+    }
+    db.prepare(`UPDATE meta SET value = value + ? WHERE key = 'last_seq'`).run(shift);
+    db.prepare(`UPDATE meta SET value = ? WHERE key = 'last_acked_seq'`).run(appliedUpTo);
+    return { shift, pending };
+  }
+
   lastAckedSeq(): number {
     return (this.getMeta.get('last_acked_seq') as { value: number }).value;
   }

@@ -27,6 +27,10 @@ const steps: readonly string[] = [
      createdon TEXT NOT NULL, ttlinseconds INTEGER NOT NULL, nextattempton TEXT NOT NULL,
      endtime TEXT, errormessage TEXT, httpstatus INTEGER);
    CREATE INDEX callbacks_due ON callbacks (statecode, nextattempton);`,
+  // local_seq: seq of a Local run's `local-session` event (NULL for sessions the orchestrator assigned).
+  // identity: which machine this file belongs to (key 'flowmachineid'), recorded at first use.
+  `ALTER TABLE sessions ADD COLUMN local_seq INTEGER;
+   CREATE TABLE identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 export const SCHEMA_VERSION = steps.length;

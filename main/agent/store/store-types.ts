@@ -32,6 +32,8 @@ export interface LocalSession {
   readonly machinepercentramusage?: number;
   readonly machineramusage?: number;
   readonly runexecutionduration?: number;
+  /** A Local run started on this machine (`flowhost run`), reported upstream by its `local-session` event. */
+  readonly local?: true;
 }
 
 /** A callback outbox row (backgroundoperation shape). */

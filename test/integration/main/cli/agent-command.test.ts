@@ -41,19 +41,20 @@ afterAll(async () => {
 });
 
 /** Starts `flowhost agent`, waits until it says it started, sends SIGTERM and returns its exit code and output. */
-async function runUntilStarted(args: string[]): Promise<{ code: number | null; output: string }> {
+async function runUntilStarted(args: string[], whileRunning?: () => Promise<void>): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [bin, 'agent', ...args], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const started = new Promise<void>((ok, fail) => {
     const onData = (c: Buffer) => {
       output += c.toString();
-      if (/agent \S+ started/.test(output)) ok();
+      if (/agent \S+ started/.test(output) && /status page (on|not started)/.test(output)) ok();
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('exit', (code) => fail(new Error(`agent exited (${code}) before it started:\n${output}`)));
   });
   await started;
+  await whileRunning?.();
   const exited = once(child, 'exit') as Promise<[number | null]>;
   child.kill('SIGTERM');
   const [code] = await exited;
@@ -61,7 +62,7 @@ async function runUntilStarted(args: string[]): Promise<{ code: number | null; o
 }
 
 describe('flowhost agent (real child process)', () => {
-  it('registers on first start, drains and exits 0 on SIGTERM; the second start reuses the credential', async () => {
+  it('registers on first start, drains and exits 0 on SIGTERM; the second start reuses the credential and serves its status page', async () => {
     const data = join(dir, 'data');
     const first = await runUntilStarted(['--orchestrator', base, '--group', 'g1', '--group-password', password, '--data-dir', data]);
     expect(first.code, first.output).toBe(0);
@@ -70,7 +71,22 @@ describe('flowhost agent (real child process)', () => {
     const creds = join(data, 'credentials.json');
     if (process.platform !== 'win32') expect(statSync(creds).mode & 0o777).toBe(0o600);
 
-    const second = await runUntilStarted(['--data-dir', data]);
+    const second = await runUntilStarted(['--data-dir', data], async () => {
+      const printed = await new Promise<string>((ok, fail) => {
+        const status = spawn(process.execPath, [bin, 'status', '--data-dir', data], { env: { PATH: process.env['PATH'] ?? '' } });
+        let out = '';
+        status.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        status.on('exit', (code) => (code === 0 ? ok(out.trim()) : fail(new Error(`flowhost status exited ${code}: ${out}`))));
+      });
+      const page = new URL(printed);
+      expect(page.hostname).toBe('127.0.0.1');
+      const token = new URLSearchParams(page.hash.slice(1)).get('token');
+      expect(token).toMatch(/^\S{20,}$/);
+      const ticket = (auth?: string) => fetch(new URL('/api/stream-ticket', page), { method: 'POST', headers: auth ? { authorization: `Bearer ${auth}` } : {} });
+      expect((await ticket(token!)).status).toBe(200);
+      expect((await ticket()).status).toBe(401);
+      expect((await ticket('wrong-token-of-the-same-shape')).status).toBe(401);
+    });
     expect(second.code, second.output).toBe(0);
     expect(second.output).toContain('using the credential of machine');
     expect(registrations).toBe(1);
