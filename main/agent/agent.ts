@@ -12,7 +12,8 @@ import { Sampler } from './sampler.js';
 import { Scheduler } from './scheduler.js';
 import type { CanRunAs } from './scheduler-decision.js';
 import { SessionHost } from './session-host.js';
-import { AgentStore } from './store/agent-store.js';
+import type { AgentStore } from './store/agent-store.js';
+import { openStoreForMachine } from './store/store-identity.js';
 
 export interface AgentCredentials {
   readonly flowmachineid: string;
@@ -76,7 +77,10 @@ export class Agent {
   start(): void {
     if (this.parts) throw new Error('agent already started');
     const o = this.options;
-    const store = AgentStore.open(join(o.dataDir, 'agent.db'), o.now ? { now: o.now } : {});
+    const store = openStoreForMachine(join(o.dataDir, 'agent.db'), o.credentials.flowmachineid, {
+      warn: (m) => o.logger.warn(m),
+      ...(o.now ? { now: o.now } : {}),
+    });
     try {
       this.parts = this.compose(store);
     } catch (err) {
@@ -234,6 +238,7 @@ export class Agent {
       agentVersion: this.options.agentVersion ?? '0.1.0',
       os: `${process.platform} ${release()} ${process.arch}`.slice(0, 256),
       lastAckedSeq: store.lastAckedSeq(),
+      lastSeq: store.lastSeq(),
       state,
       activeSessions: store
         .activeSessions()
@@ -247,8 +252,12 @@ export class Agent {
     if (!parts) return;
     switch (frame.type) {
       case 'welcome':
-        for (const id of frame.cancelSessions) parts.scheduler.cancel(id);
+        // The outbox first: it may renumber, and what it acks tells which local sessions the orchestrator knows.
         parts.uploader.start(frame.appliedUpTo);
+        for (const id of frame.cancelSessions) {
+          // A Local run not yet reported is unknown upstream, so listed here; its replayed events will introduce it.
+          if (!parts.store.isUnreportedLocal(id)) parts.scheduler.cancel(id);
+        }
         parts.notifier.changed();
         return;
       case 'ack':

@@ -8,6 +8,8 @@ export interface OutboxStore {
   ackUpTo(seq: number): void;
   lastAckedSeq(): number;
   lastSeq(): number;
+  /** Renumbers the unacked events to follow `appliedUpTo`, which becomes the acked seq. */
+  rebaseOutbox(appliedUpTo: number): { shift: number; pending: number };
   onEvent(listener: () => void): () => void;
 }
 
@@ -22,6 +24,11 @@ export interface EventUploaderOptions {
   readonly maxInFlightBytes?: number;
   /** Events read from the store per query. Default 200. */
   readonly readBatch?: number;
+  /**
+   * How often to look for events another process committed (`flowhost run` on the same data dir), which onEvent
+   * does not hear of. Default 1000 ms; 0 turns it off.
+   */
+  readonly pollIntervalMs?: number;
 }
 
 /**
@@ -40,31 +47,44 @@ export class EventUploader {
   private lastEventBytes = 1;
   private readonly unsubscribe: () => void;
   private readonly ackListeners = new Set<() => void>();
+  private pollTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EventUploaderOptions) {
     this.unsubscribe = options.store.onEvent(() => this.schedulePump());
   }
 
-  /** The orchestrator welcomed us having applied everything up to `appliedUpTo`: ack that and send what follows. */
+  /**
+   * The orchestrator welcomed us having applied everything up to `appliedUpTo`: ack that and send what follows.
+   * When `appliedUpTo` is outside [lastAckedSeq, lastSeq] the two sides count differently — this store lost its
+   * outbox (a fresh agent.db under a known credential) or the orchestrator lost its count — and the unacked events
+   * are renumbered to follow `appliedUpTo`: numbered below it they would be dropped as duplicates, above it refused
+   * as a gap.
+   */
   start(appliedUpTo: number): void {
     const { store, logger } = this.options;
     const lastSeq = store.lastSeq();
-    if (appliedUpTo > lastSeq) {
-      logger.error(`the orchestrator applied events up to seq ${appliedUpTo} but this agent's outbox only reached ${lastSeq}; was the data dir reset?`);
-    } else if (appliedUpTo < store.lastAckedSeq()) {
-      logger.warn(`the orchestrator applied events only up to seq ${appliedUpTo}, below the acked ${store.lastAckedSeq()}; acked events are gone`);
+    const acked = store.lastAckedSeq();
+    if (appliedUpTo > lastSeq || appliedUpTo < acked) {
+      const { pending } = store.rebaseOutbox(appliedUpTo);
+      logger.warn(
+        `the orchestrator applied events up to seq ${appliedUpTo}, this agent's outbox holds ${acked + 1}..${lastSeq} (acked ${acked}); ` +
+          `numbering continues after ${appliedUpTo}${pending > 0 ? ` and the ${pending} unsent event(s) were renumbered from ${appliedUpTo + 1}` : ''}`,
+      );
+    } else {
+      this.acknowledge(appliedUpTo);
     }
-    this.acknowledge(appliedUpTo);
     this.lastSent = appliedUpTo;
     this.inFlight = [];
     this.inFlightBytes = 0;
     this.running = true;
+    this.startPolling();
     this.pump();
   }
 
   /** The connection closed: stop sending until the next welcome. */
   stop(): void {
     this.running = false;
+    clearInterval(this.pollTimer);
   }
 
   /** The orchestrator applied every event up to `upTo`. */
@@ -88,8 +108,19 @@ export class EventUploader {
 
   close(): void {
     this.running = false;
+    clearInterval(this.pollTimer);
     this.unsubscribe();
     this.ackListeners.clear();
+  }
+
+  private startPolling(): void {
+    clearInterval(this.pollTimer);
+    const every = this.options.pollIntervalMs ?? 1000;
+    if (every <= 0) return;
+    this.pollTimer = setInterval(() => {
+      if (this.options.store.lastSeq() > this.lastSent) this.pump();
+    }, every);
+    this.pollTimer.unref();
   }
 
   private acknowledge(upTo: number): void {

@@ -178,8 +178,10 @@ export class SessionHost {
   recover(): void {
     const { store, logger } = this.options;
     for (const s of store.activeSessions()) {
-      if (s.stage !== 'running' && s.stage !== 'paused') continue;
-      if (this.runs.has(s.sessionId)) continue;
+      if (this.runs.has(s.sessionId) || ownedByLiveRunProcess(s)) continue;
+      // A Local run whose `flowhost run` process ended before starting it is not started behind the user's back.
+      const localNeverStarted = s.local === true && s.stage === 'confirmed';
+      if (s.stage !== 'running' && s.stage !== 'paused' && !localNeverStarted) continue;
       if (s.pid !== undefined && isSessionGroup(s.pid, s.sessionId)) {
         logger.warn('killing the process group a previous agent left running', { sessionId: s.sessionId, pgid: s.pid });
         this.tree.kill(s.pid);
@@ -188,10 +190,10 @@ export class SessionHost {
         statuscode: SessionStatus.v.Aborted,
         completedon: this.now().toISOString(),
         errorcode: ErrorCode.AgentRestarted,
-        errormessage: 'the agent stopped while the session ran; its run was aborted',
+        errormessage: s.local ? 'the flowhost run process ended while the session was open; its run was aborted' : 'the agent stopped while the session ran; its run was aborted',
       });
     }
-    for (const s of store.activeSessions()) if (s.stage === 'confirmed') this.start(s.sessionId);
+    for (const s of store.activeSessions()) if (s.stage === 'confirmed' && !s.local) this.start(s.sessionId);
     this.changed();
   }
 
@@ -227,4 +229,15 @@ function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): 
   const out: Partial<Pick<T, K>> = {};
   for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
   return out;
+}
+
+/** A Local run belongs to the `flowhost run` process that started it while that process lives. */
+function ownedByLiveRunProcess(s: LocalSession): boolean {
+  if (!s.local || s.ownerPid === undefined || s.ownerPid === process.pid) return false;
+  try {
+    process.kill(s.ownerPid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -23,14 +23,18 @@ export function loadWorkflowFile(path: string): LocalWorkflow {
     throw usage(`cannot read workflow file ${path}: ${(err as Error).message}`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw usage(`workflow file ${path} must hold a JSON object`);
-  const record = raw as Record<string, unknown>;
+  return workflowFromRecord(raw as Record<string, unknown>, `file ${path}`, path);
+}
+
+/** A workflow record (`clientdata`, `inputschema`, `outputschema` as JSON strings or values) or a bare flow definition. */
+export function workflowFromRecord(record: Record<string, unknown>, label: string, fallbackName = label): LocalWorkflow {
   const isRecord = 'clientdata' in record;
-  const definition = isRecord ? parseMaybeJson(record['clientdata'], 'clientdata', path) : record;
-  if (!flowDefinition.check(definition)) throw usage(`workflow file ${path}: invalid flow definition: ${flowDefinition.errors(isRecord ? 'clientdata' : 'flow').join('; ')}`);
-  const inputschema = isRecord && record['inputschema'] != null ? parseMaybeJson(record['inputschema'], 'inputschema', path) : undefined;
-  const outputschema = isRecord && record['outputschema'] != null ? parseMaybeJson(record['outputschema'], 'outputschema', path) : undefined;
+  const definition = isRecord ? parseMaybeJson(record['clientdata'], 'clientdata', label) : record;
+  if (!flowDefinition.check(definition)) throw usage(`workflow ${label}: invalid flow definition: ${flowDefinition.errors(isRecord ? 'clientdata' : 'flow').join('; ')}`);
+  const inputschema = isRecord && record['inputschema'] != null ? parseMaybeJson(record['inputschema'], 'inputschema', label) : undefined;
+  const outputschema = isRecord && record['outputschema'] != null ? parseMaybeJson(record['outputschema'], 'outputschema', label) : undefined;
   return {
-    name: typeof record['name'] === 'string' && record['name'] ? record['name'] : path,
+    name: typeof record['name'] === 'string' && record['name'] ? record['name'] : fallbackName,
     ...(typeof record['workflowid'] === 'string' ? { workflowid: record['workflowid'] } : {}),
     flow: definition,
     ...(inputschema === undefined ? {} : { inputschema }),
@@ -38,12 +42,12 @@ export function loadWorkflowFile(path: string): LocalWorkflow {
   };
 }
 
-function parseMaybeJson(value: unknown, key: string, path: string): unknown {
+function parseMaybeJson(value: unknown, key: string, label: string): unknown {
   if (typeof value !== 'string') return value;
   try {
     return JSON.parse(value);
   } catch (err) {
-    throw usage(`workflow file ${path}: ${key} is not valid JSON: ${(err as Error).message}`);
+    throw usage(`workflow ${label}: ${key} is not valid JSON: ${(err as Error).message}`);
   }
 }
 

@@ -92,6 +92,37 @@ export class AgentStore {
     this.db.prepare(`DELETE FROM sessions WHERE id = ? AND stage = 'accepted'`).run(sessionId);
   }
 
+  /**
+   * A Local run started on this machine: the session is confirmed at once (nobody else can run it) and its first
+   * event, `local-session`, goes into the outbox in the same transaction, so the orchestrator learns of the session
+   * in seq order before any of its other events, exactly once. `workflowid` only when the workflow is the
+   * orchestrator's (fetched by id, or a record export that names it).
+   */
+  recordLocalSession(assign: AssignFrame, report: { workflowid?: string; ownerPid?: number } = {}): void {
+    const { session } = assign;
+    if (session.runmode !== 0) throw new Error(`a local session has runmode 0 (Local), not ${session.runmode}`);
+    this.commit(() => {
+      const seq = this.events.append({
+        sessionId: session.flowsessionid,
+        at: this.iso(),
+        kind: 'local-session',
+        name: session.name,
+        createdon: session.createdon,
+        inputs: assign.inputs,
+        ...(report.workflowid !== undefined ? { workflowid: report.workflowid } : {}),
+      });
+      this.db
+        .prepare(`INSERT INTO sessions (id, stage, statuscode, assign, acceptedon, local_seq, owner_pid) VALUES (?, 'confirmed', 3, ?, ?, ?, ?)`)
+        .run(session.flowsessionid, JSON.stringify(assign), this.iso(), seq, report.ownerPid ?? process.pid);
+    });
+  }
+
+  /** A local session whose `local-session` event the orchestrator has not acked: it does not know the session yet. */
+  isUnreportedLocal(sessionId: string): boolean {
+    const row = this.db.prepare('SELECT local_seq FROM sessions WHERE id = ?').get(sessionId) as { local_seq: number | null } | undefined;
+    return row?.local_seq != null && row.local_seq > this.events.lastAckedSeq();
+  }
+
   markConfirmed(sessionId: string): void {
     this.db.prepare(`UPDATE sessions SET stage = 'confirmed' WHERE id = ? AND stage = 'accepted'`).run(sessionId);
   }
@@ -289,6 +320,32 @@ export class AgentStore {
 
   ackUpTo(seq: number): void {
     this.db.transaction(() => this.events.ackUpTo(seq))();
+  }
+
+  /** See EventOutbox.rebase: the unacked events follow `appliedUpTo`, which becomes the acked seq. */
+  rebaseOutbox(appliedUpTo: number): { shift: number; pending: number } {
+    return this.db.transaction(() => this.events.rebase(this.db, appliedUpTo))();
+  }
+
+  // ───── identity ─────
+
+  /** The machine this store belongs to (recorded at first use), if any. */
+  machineId(): string | undefined {
+    const row = this.db.prepare(`SELECT value FROM identity WHERE key = 'flowmachineid'`).get() as { value: string } | undefined;
+    return row?.value;
+  }
+
+  /** Records the machine at first use; a store never changes hands (see store-identity.ts). */
+  adoptMachineId(flowmachineid: string): void {
+    const current = this.machineId();
+    if (current !== undefined && current !== flowmachineid) throw new Error(`agent store belongs to machine ${current}, not ${flowmachineid}`);
+    this.db.prepare(`INSERT OR IGNORE INTO identity (key, value) VALUES ('flowmachineid', ?)`).run(flowmachineid);
+  }
+
+  /** Whether an orchestrator ever took events or sessions from this store (an owner without a recorded identity). */
+  usedUpstream(): boolean {
+    const assigned = this.db.prepare('SELECT 1 FROM sessions WHERE local_seq IS NULL LIMIT 1').get();
+    return assigned !== undefined || this.events.lastAckedSeq() > 0;
   }
 
   lastAckedSeq(): number {

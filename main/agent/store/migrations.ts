@@ -27,9 +27,10 @@ const steps: readonly string[] = [
      createdon TEXT NOT NULL, ttlinseconds INTEGER NOT NULL, nextattempton TEXT NOT NULL,
      endtime TEXT, errormessage TEXT, httpstatus INTEGER);
    CREATE INDEX callbacks_due ON callbacks (statecode, nextattempton);`,
-  // local_seq: seq of a Local run's `local-session` event (NULL for sessions the orchestrator assigned).
-  // identity: which machine this file belongs to (key 'flowmachineid'), recorded at first use.
+  // local_seq: seq of a Local run's `local-session` event (NULL for sessions the orchestrator assigned);
+  // owner_pid: the `flowhost run` process that runs it. identity: the machine this file belongs to, at first use.
   `ALTER TABLE sessions ADD COLUMN local_seq INTEGER;
+   ALTER TABLE sessions ADD COLUMN owner_pid INTEGER;
    CREATE TABLE identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 

@@ -19,12 +19,13 @@ export interface SessionRow {
   ram_mb_peak: number | null;
   runexecutionduration: number | null;
   local_seq: number | null;
+  owner_pid: number | null;
   outputs: string | null;
 }
 
 /** Columns to select for toLocalSession (outputs joined from their table). */
 export const SESSION_COLUMNS = `s.id, s.stage, s.statuscode, s.assign, s.acceptedon, s.startedon, s.completedon, s.pid, s.runas,
-  s.errorcode, s.errormessage, s.errordetails, s.cpu_avg, s.ram_pct_avg, s.ram_mb_peak, s.runexecutionduration, s.local_seq, o.outputs`;
+  s.errorcode, s.errormessage, s.errordetails, s.cpu_avg, s.ram_pct_avg, s.ram_mb_peak, s.runexecutionduration, s.local_seq, s.owner_pid, o.outputs`;
 export const SESSION_FROM = 'sessions s LEFT JOIN outputs o ON o.session_id = s.id';
 
 export function toLocalSession(row: SessionRow): LocalSession {
@@ -54,5 +55,6 @@ export function toLocalSession(row: SessionRow): LocalSession {
     ...opt('machineramusage', row.ram_mb_peak),
     ...opt('runexecutionduration', row.runexecutionduration),
     ...(row.local_seq === null ? {} : { local: true as const }),
+    ...opt('ownerPid', row.owner_pid),
   };
 }

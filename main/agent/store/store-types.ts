@@ -34,6 +34,8 @@ export interface LocalSession {
   readonly runexecutionduration?: number;
   /** A Local run started on this machine (`flowhost run`), reported upstream by its `local-session` event. */
   readonly local?: true;
+  /** The process that runs a local session (`flowhost run`), not the agent. */
+  readonly ownerPid?: number;
 }
 
 /** A callback outbox row (backgroundoperation shape). */
