@@ -5,19 +5,23 @@ import type { Static } from '@sinclair/typebox';
 import { SessionStatus } from '../../shared/option-sets.js';
 import type { Assign, LogLine } from '../../shared/protocol.js';
 import type { AgentStore } from '../agent/store/agent-store.js';
+import { CredentialsError, readCredentials, type Credentials } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
+import { fetchWorkflow, WorkflowFetchError } from '../agent/workflow-fetch.js';
 import { createAgentLogger } from '../agent/logger.js';
 import { addSettingOptions } from './agent-options.js';
 import { configOrUsageError } from './agent-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';
-import { buildInputs, loadWorkflowFile, secretInputNames, type LocalWorkflow } from './workflow-file.js';
+import { buildInputs, loadWorkflowFile, secretInputNames, workflowFromRecord, type LocalWorkflow } from './workflow-file.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function runCommand(): Command {
   const command = new Command('run')
-    .description('Run a flow on this machine now (run mode Local), without an orchestrator; prints its logs live and the result.')
-    .argument('<workflow>', 'workflow file (.json: a workflow record with clientdata, or a bare flow definition)')
+    .description(
+      'Run a flow on this machine now (run mode Local); prints its logs live and the result. Works offline: the agent on this data dir reports the run to the orchestrator when it is connected.',
+    )
+    .argument('<workflow>', "workflow file (.json: a workflow record with clientdata, or a bare flow definition), or a workflow id to read from the machine's orchestrator")
     .addOption(new Option('--input <name=value>', 'an input (repeatable)').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]))
     .addOption(new Option('--inputs-file <file>', 'inputs as a JSON object (--input values override it)'))
     .addOption(
@@ -35,27 +39,29 @@ export function runCommand(): Command {
 
 async function runLocal(target: string, opts: Record<string, unknown>): Promise<number> {
   const config = configOrUsageError(opts);
-  if (!existsSync(target) && UUID.test(target)) {
-    throw new CommandError(`running a workflow by id (${target}) needs its definition from the orchestrator, which 'flowhost run' cannot fetch yet; save the workflow record as JSON and run the file`, ExitCode.Usage);
-  }
-  const workflow = loadWorkflowFile(target);
+  const files = dataDirFiles(config.dataDir);
+  const credentials = readMachineCredentials(files.credentials);
+  const workflow = !existsSync(target) && UUID.test(target) ? await workflowById(target, credentials, files.credentials) : loadWorkflowFile(target);
   const inputs = buildInputs((opts['input'] as string[] | undefined) ?? [], opts['inputsFile'] as string | undefined, workflow.inputschema);
   const secretInputs = secretInputNames(workflow.inputschema);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const files = dataDirFiles(config.dataDir);
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel, console: config.logLevel === 'debug' });
   for (const name of secretInputs) if (typeof inputs[name] === 'string') log.secrets.add(inputs[name]);
-  const [{ AgentStore }, { SessionHost }, { Sampler }] = await Promise.all([
+  const [{ AgentStore }, { openStoreForMachine }, { SessionHost }, { Sampler }] = await Promise.all([
     import('../agent/store/agent-store.js'),
+    import('../agent/store/store-identity.js'),
     import('../agent/session-host.js'),
     import('../agent/sampler.js'),
   ]);
-  const store = AgentStore.open(files.store);
+  // The agent (now or later, on this data dir) reports the run upstream from the outbox.
+  const store = credentials
+    ? openStoreForMachine(files.store, credentials.flowmachineid, { warn: (m) => log.logger.warn(m) })
+    : AgentStore.open(files.store);
   const sampler = new Sampler({ intervalMs: config.sampleIntervalMs });
   try {
     const sessionId = randomUUID();
-    store.recordAssignment(assignFrame(sessionId, workflow, inputs, secretInputs, opts['timeout'] as number));
-    store.markConfirmed(sessionId);
+    const workflowid = workflow.workflowid !== undefined && UUID.test(workflow.workflowid) ? workflow.workflowid : undefined;
+    store.recordLocalSession(assignFrame(sessionId, workflow, inputs, secretInputs, opts['timeout'] as number, workflowid), workflowid ? { workflowid } : {});
     const host = new SessionHost({ store, dataDir: config.dataDir, logger: log.logger, sampler });
     process.stdout.write(`session ${sessionId} (${workflow.name}) running locally; data dir ${config.dataDir}\n`);
     return await followToEnd(store, host, sessionId, log.secrets.mask.bind(log.secrets));
@@ -66,10 +72,43 @@ async function runLocal(target: string, opts: Record<string, unknown>): Promise<
   }
 }
 
-function assignFrame(sessionId: string, workflow: LocalWorkflow, inputs: Record<string, unknown>, secretInputs: string[], timeout: number): Static<typeof Assign> {
+function readMachineCredentials(file: string): Credentials | undefined {
+  try {
+    return readCredentials(file);
+  } catch (err) {
+    if (err instanceof CredentialsError) throw new CommandError(err.message, ExitCode.Failure);
+    throw err;
+  }
+}
+
+/** `flowhost run <workflow id>`: the workflow comes from the orchestrator this machine is registered with. */
+async function workflowById(id: string, credentials: Credentials | undefined, credentialsFile: string): Promise<LocalWorkflow> {
+  if (!credentials) {
+    throw new CommandError(
+      `running workflow ${id} by id needs this machine's registration (${credentialsFile} is missing): start 'flowhost agent' once to register it, or run a workflow file`,
+      ExitCode.Usage,
+    );
+  }
+  try {
+    const wf = await fetchWorkflow({ orchestrator: credentials.orchestrator, flowmachineid: credentials.flowmachineid, credential: credentials.credential, workflowId: id });
+    return workflowFromRecord(wf, `${id} from ${credentials.orchestrator}`);
+  } catch (err) {
+    if (err instanceof WorkflowFetchError) throw new CommandError(err.message, ExitCode.Failure);
+    throw err;
+  }
+}
+
+function assignFrame(
+  sessionId: string,
+  workflow: LocalWorkflow,
+  inputs: Record<string, unknown>,
+  secretInputs: string[],
+  timeout: number,
+  workflowid: string | undefined,
+): Static<typeof Assign> {
   return {
     type: 'assign',
-    session: { flowsessionid: sessionId, name: workflow.name, workflowid: workflow.workflowid ?? randomUUID(), runmode: 0, priority: 0, timeout, createdon: new Date().toISOString() },
+    session: { flowsessionid: sessionId, name: workflow.name.slice(0, 400), workflowid: workflowid ?? randomUUID(), runmode: 0, priority: 0, timeout, createdon: new Date().toISOString() },
     flow: workflow.flow,
     inputs: JSON.stringify(inputs),
     secretInputs,
