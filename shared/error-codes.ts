@@ -19,6 +19,8 @@ export const ErrorCode = {
   CallbackUrlRefused: 'CallbackUrlRefused',
   CallbackFailed: 'CallbackFailed',
   StorageUnavailable: 'StorageUnavailable',
+  /** The agent's upstream outbox holds more unacked events than its cap: it takes no new work until it drains. */
+  OutboxFull: 'OutboxFull',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

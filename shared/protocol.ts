@@ -114,6 +114,11 @@ export const Hello = frame('hello', {
    * agent had is in, and a session confirmed to this machine that is neither in `activeSessions` nor ended was lost.
    */
   lastSeq: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * The agent's wall clock when it built this hello. The orchestrator keeps `its clock − agentTime` for the
+   * connection and maps the agent's timestamps (startedon, completedon, log line times) onto its own clock.
+   */
+  agentTime: Type.Optional(Iso),
 });
 
 export const StateFrame = frame('state', { state: AgentState });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
@@ -9,6 +10,7 @@ import type { BackoffOptions } from './connection-backoff.js';
 import { EventUploader } from './event-uploader.js';
 import { canRunAs as osCanRunAs, currentUser } from './process/session-user.js';
 import { Sampler } from './sampler.js';
+import { DEFAULT_MIN_FREE_BYTES, probeStorage } from './storage-probe.js';
 import { Scheduler } from './scheduler.js';
 import type { CanRunAs } from './scheduler-decision.js';
 import { SessionHost } from './session-host.js';
@@ -48,7 +50,19 @@ export interface AgentOptions {
   readonly killGraceMs?: number;
   readonly canRunAs?: CanRunAs;
   readonly now?: () => Date;
+  /**
+   * Most unacked upstream events the outbox may hold before the agent refuses new sessions (OutboxFull) and reports
+   * storageOk=false; running sessions keep logging past it, nothing committed is dropped. Default DEFAULT_OUTBOX_CAP.
+   */
+  readonly outboxCap?: number;
+  /** Free space the data dir must have for the agent to take a new session (default DEFAULT_MIN_FREE_BYTES; 0 = not checked). */
+  readonly minFreeBytes?: number;
+  /** After a failed store write, how long the agent refuses work before it tries again (default 30 s). */
+  readonly storageRetryMs?: number;
 }
+
+/** Default outbox cap: a million events (log events hold up to 5,000 lines / 512 KiB each). */
+export const DEFAULT_OUTBOX_CAP = 1_000_000;
 
 /** Started parts; present between start() and stop(). */
 interface Parts {
@@ -77,10 +91,7 @@ export class Agent {
   start(): void {
     if (this.parts) throw new Error('agent already started');
     const o = this.options;
-    const store = openStoreForMachine(join(o.dataDir, 'agent.db'), o.credentials.flowmachineid, {
-      warn: (m) => o.logger.warn(m),
-      ...(o.now ? { now: o.now } : {}),
-    });
+    const store = this.openStore();
     try {
       this.parts = this.compose(store);
     } catch (err) {
@@ -92,6 +103,19 @@ export class Agent {
     callbacks.start();
     connection.start();
     o.logger.info(`agent ${o.credentials.flowmachineid} started (capacity ${o.capacity}, data dir ${o.dataDir})`);
+  }
+
+  /** The local store; when it cannot be opened the error says why (a read-only or missing data dir, …). */
+  private openStore(): AgentStore {
+    const o = this.options;
+    const file = join(o.dataDir, 'agent.db');
+    try {
+      return openStoreForMachine(file, o.credentials.flowmachineid, { warn: (m) => o.logger.warn(m), ...(o.now ? { now: o.now } : {}) });
+    } catch (err) {
+      const health = existsSync(o.dataDir) ? probeStorage(o.dataDir, 0) : { ok: true as const };
+      const why = health.ok ? '' : ` (${health.reason})`;
+      throw new Error(`cannot open the local store ${file}: ${(err as Error).message}${why}; the agent keeps its sessions and events there and takes no work without it`);
+    }
   }
 
   state(): AgentSnapshot {
@@ -180,6 +204,10 @@ export class Agent {
       attendedMode: o.attendedMode,
       ...(o.signedInUser !== undefined || o.attendedMode ? { signedInUser: o.signedInUser ?? currentUser() } : {}),
       ...(o.now ? { now: o.now } : {}),
+      // Seqs are dense and acked events are deleted, so the backlog is a difference of two counters (no COUNT(*)).
+      outbox: { pending: () => store.lastSeq() - store.lastAckedSeq(), cap: o.outboxCap ?? DEFAULT_OUTBOX_CAP },
+      storage: () => probeStorage(o.dataDir, o.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
+      ...(o.storageRetryMs === undefined ? {} : { storageRetryMs: o.storageRetryMs }),
       onChange: notify,
     });
     const uploader = new EventUploader({ store, send, logger });
@@ -239,6 +267,7 @@ export class Agent {
       os: `${process.platform} ${release()} ${process.arch}`.slice(0, 256),
       lastAckedSeq: store.lastAckedSeq(),
       lastSeq: store.lastSeq(),
+      agentTime: (this.options.now?.() ?? new Date()).toISOString(),
       state,
       activeSessions: store
         .activeSessions()

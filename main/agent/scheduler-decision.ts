@@ -15,6 +15,10 @@ export interface MachineSchedule {
   readonly draining: boolean;
   /** False when the data dir cannot take new work (a store write failed). */
   readonly storageOk: boolean;
+  /** Why storage is not ok (disk full, read-only data dir, the last failed write), for the reject message. */
+  readonly storageProblem?: string;
+  /** Unacked upstream events above the outbox cap: no new work until the orchestrator has taken them. */
+  readonly outbox?: { readonly pending: number; readonly cap: number };
   readonly attendedMode: boolean;
   /** The user signed in at the machine's desktop (tray app), if any. */
   readonly signedInUser?: string;
@@ -36,6 +40,11 @@ export function isPaused(schedule: Pick<MachineSchedule, 'paused' | 'pausedUntil
   return schedule.pausedUntil === undefined || schedule.pausedUntil.getTime() > schedule.now.getTime();
 }
 
+/** Whether the unacked upstream events reached the cap (running sessions keep logging; new work is refused). */
+export function isOutboxFull(schedule: Pick<MachineSchedule, 'outbox'>): boolean {
+  return schedule.outbox !== undefined && schedule.outbox.pending >= schedule.outbox.cap;
+}
+
 /** Accept or reject an assignment. Pure: the caller records the assignment and answers. */
 export function decideAssignment(schedule: MachineSchedule, assign: Static<typeof Assign>, canRunAs: CanRunAs): AssignmentDecision {
   const session = assign.session;
@@ -44,7 +53,11 @@ export function decideAssignment(schedule: MachineSchedule, assign: Static<typeo
     const until = schedule.pausedUntil ? ` until ${schedule.pausedUntil.toISOString()}` : '';
     return reject(ErrorCode.AgentPaused, `the agent is paused${until}`);
   }
-  if (!schedule.storageOk) return reject(ErrorCode.StorageUnavailable, 'the agent cannot write to its data dir');
+  if (!schedule.storageOk) return reject(ErrorCode.StorageUnavailable, schedule.storageProblem ?? 'the agent cannot write to its data dir');
+  if (isOutboxFull(schedule)) {
+    const { pending, cap } = schedule.outbox!;
+    return reject(ErrorCode.OutboxFull, `${pending} event(s) wait to be sent to the orchestrator (cap ${cap}); no new work until they are`);
+  }
   if (session.runmode === RunMode.v.Local) return reject(ErrorCode.RunModeUnsupported, 'Local sessions are started on the machine, never assigned');
   if (schedule.occupied >= schedule.capacity) {
     return reject(ErrorCode.NoFreeSlot, `all ${schedule.capacity} slot(s) are taken`);

@@ -2,7 +2,8 @@ import type { Static } from '@sinclair/typebox';
 import type { Logger } from 'winston';
 import { ErrorCode } from '../../shared/error-codes.js';
 import type { AgentFrame, AgentState, Assign, OrchestratorFrame } from '../../shared/protocol.js';
-import { decideAssignment, isPaused, type CanRunAs, type MachineSchedule } from './scheduler-decision.js';
+import type { StorageHealth } from './storage-probe.js';
+import { decideAssignment, isOutboxFull, isPaused, type CanRunAs, type MachineSchedule } from './scheduler-decision.js';
 
 /** What the scheduler needs of the local store (the agent adapts AgentStore to it). */
 export interface SchedulerStore {
@@ -38,6 +39,10 @@ export interface SchedulerOptions {
   readonly now?: () => Date;
   /** After a failed store write, how long the agent reports storageOk=false before trying again. Default 30 s. */
   readonly storageRetryMs?: number;
+  /** Unacked upstream events (the outbox backlog) and the cap above which the agent takes no new work. */
+  readonly outbox?: { readonly pending: () => number; readonly cap: number };
+  /** Checks the data dir (writable, enough free space) on every decision and state (see storage-probe.ts). */
+  readonly storage?: () => StorageHealth;
   /** The machine's scheduling state changed (the agent sends a `state` frame and tells its observers). */
   readonly onChange: () => void;
 }
@@ -52,6 +57,7 @@ export class Scheduler {
   private draining = false;
   private storageOk = true;
   private storageTimer: NodeJS.Timeout | undefined;
+  private storageError: string | undefined;
   private attendedMode: boolean;
   private signedInUser: string | undefined;
   private readonly now: () => Date;
@@ -148,7 +154,7 @@ export class Scheduler {
       draining: s.draining,
       attendedAvailable: s.attendedMode && s.signedInUser !== undefined,
       sessionUsers: [...s.sessionUsers],
-      storageOk: s.storageOk,
+      storageOk: s.storageOk && !isOutboxFull(s),
     };
     if (state.paused && s.pausedUntil) state.pausedUntil = s.pausedUntil.toISOString();
     if (s.signedInUser !== undefined) state.signedInUser = s.signedInUser;
@@ -161,18 +167,23 @@ export class Scheduler {
   }
 
   private schedule(): MachineSchedule {
+    const health = this.options.storage?.() ?? { ok: true };
+    const storageProblem = !health.ok ? health.reason : this.storageOk ? undefined : this.storageError;
     const base = {
       now: this.now(),
       capacity: this.options.capacity,
       occupied: this.options.store.activeCount(),
       paused: this.paused,
       draining: this.draining,
-      storageOk: this.storageOk,
+      storageOk: this.storageOk && health.ok,
       attendedMode: this.attendedMode,
       sessionUsers: this.options.sessionUsers,
     };
+    const outbox = this.options.outbox;
     return {
       ...base,
+      ...(outbox ? { outbox: { pending: outbox.pending(), cap: outbox.cap } } : {}),
+      ...(storageProblem !== undefined ? { storageProblem } : {}),
       ...(this.pausedUntil ? { pausedUntil: this.pausedUntil } : {}),
       ...(this.signedInUser !== undefined ? { signedInUser: this.signedInUser } : {}),
     };
@@ -197,7 +208,7 @@ export class Scheduler {
     } catch (err) {
       const message = `the agent could not store the assignment: ${err instanceof Error ? err.message : String(err)}`;
       logger.error(message);
-      this.storageFailed();
+      this.storageFailed(message);
       send({ type: 'reject', sessionId, errorcode: ErrorCode.StorageUnavailable, message: message.slice(0, 2000) });
       return;
     }
@@ -218,8 +229,9 @@ export class Scheduler {
     this.options.onChange();
   }
 
-  private storageFailed(): void {
+  private storageFailed(message: string): void {
     this.storageOk = false;
+    this.storageError = message;
     clearTimeout(this.storageTimer);
     this.storageTimer = setTimeout(() => {
       this.storageOk = true;

@@ -4,7 +4,7 @@ import type { Logger } from 'winston';
 import type { Agent } from '../agent/agent.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import { CredentialsError } from '../agent/credentials.js';
-import { dataDirFiles, retireLocalStore } from '../agent/data-dir.js';
+import { dataDirFiles } from '../agent/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
 import { ensureRegistered, RegistrationError } from '../agent/registration.js';
 import type { RunningStatusServer } from '../agent/status-server.js';
@@ -58,8 +58,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
     });
     log.secrets.add(credentials.credential);
     log.secrets.add(credentials.callbackSecret);
-    const retired = registered ? retireLocalStore(config.dataDir) : undefined;
-    if (retired) logger.warn(`the local store of the previous registration was moved to ${retired}`);
+    // A store of an earlier registration is kept aside by the Agent (it records its machine): see store-identity.ts.
     logger.info(registered ? `registered as machine ${credentials.flowmachineid} in group '${credentials.group}'` : `using the credential of machine ${credentials.flowmachineid}`);
     // Loaded here, not at import: `flowhost --help` stays fast and works without the native SQLite module.
     const { Agent } = await import('../agent/agent.js');
@@ -72,6 +71,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
       attendedMode: config.attended,
       sampleIntervalMs: config.sampleIntervalMs,
       callbackAllow: config.callbackAllow,
+      ...(config.maxPendingEvents === undefined ? {} : { outboxCap: config.maxPendingEvents }),
       agentVersion: AGENT_VERSION,
       logger,
     });

@@ -4,8 +4,10 @@ import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type Orc
 import type { OrchestratorContext } from '../context.js';
 import type { Queue } from '../queue/session-queue.js';
 import type { AgentRegistry } from './agent-registry.js';
+import { AgentClock } from './agent-clock.js';
 import { applyEvent, appliedSeq } from './event-applier.js';
-import { recordLocalSession } from './local-session.js';
+import { ensureLocalSession, recordLocalSession } from './local-session.js';
+import { LostSessions } from './lost-sessions.js';
 import { recordDisconnected, recordHeartbeat, recordMachineState } from './machine-status.js';
 
 export interface AgentConnectionOptions {
@@ -30,14 +32,19 @@ export function closeReason(text: string): string {
 /** One authenticated agent socket: hello, then frames until it closes. */
 export class AgentConnection {
   live: AgentState | undefined;
+  /** The agent's clock relative to ours, from its hello (timestamps in its events are mapped with it). */
+  private clock = AgentClock.identity;
   private closed = false;
   private helloTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private missedPongs = 0;
   private ackUpTo = -1;
   private ackScheduled = false;
+  private readonly lost: LostSessions;
 
-  constructor(private readonly o: AgentConnectionOptions) {}
+  constructor(private readonly o: AgentConnectionOptions) {
+    this.lost = new LostSessions({ ctx: o.ctx, queue: o.queue, machineId: o.machineId });
+  }
 
   private get store() {
     return this.o.ctx.store;
@@ -144,7 +151,7 @@ export class AgentConnection {
       case 'event':
         return this.onEvent(frame);
       case 'local-session': {
-        const answer = recordLocalSession(this.store, this.o.queue, this.o.machineId, frame);
+        const answer = recordLocalSession(this.store, this.o.queue, this.o.machineId, { ...frame, createdon: this.clock.map(frame.createdon) });
         this.send(answer);
         return;
       }
@@ -158,6 +165,7 @@ export class AgentConnection {
     }
     clearTimeout(this.helloTimer);
     const now = this.o.ctx.now();
+    this.clock = AgentClock.fromHello(frame.agentTime, now);
     recordMachineState(this.store, this.o.machineId, frame.state, now, { agentversion: frame.agentVersion, os: frame.os });
     const reconcile = this.o.queue.hello(this.o.machineId, frame.activeSessions);
     this.send({
@@ -171,26 +179,32 @@ export class AgentConnection {
     });
     for (const f of reconcile.followUps) this.send(f);
     this.live = frame.state;
+    this.lost.hello(frame.activeSessions, frame.lastSeq);
+    this.lost.applied(appliedSeq(this.store, this.o.machineId));
     this.o.queue.dispatch();
   }
 
   private onEvent(frame: Frame<'event'>): void {
-    const { event } = frame;
+    const event = this.clock.mapEvent(frame.event);
     const owns = (sessionId: string) => {
       const a = this.o.queue.book.get(sessionId);
       return a?.machineId === this.o.machineId && a.state === 'confirmed';
     };
-    const result = applyEvent(this.store, this.o.machineId, event, owns);
+    const result = applyEvent(this.store, this.o.machineId, event, owns, (e) => ensureLocalSession(this.store, this.o.queue, this.o.machineId, e));
     switch (result.kind) {
       case 'gap':
         return this.close(CloseCode.InvalidFrame, `event seq ${event.seq} skips ahead; expected ${result.expected}`);
       case 'foreign':
         return this.close(CloseCode.InvalidFrame, `session ${event.sessionId} is not assigned to this machine`);
-      case 'duplicate':
-        return this.scheduleAck(appliedSeq(this.store, this.o.machineId));
+      case 'duplicate': {
+        const applied = appliedSeq(this.store, this.o.machineId);
+        this.scheduleAck(applied);
+        return this.lost.applied(applied);
+      }
       case 'applied':
         this.scheduleAck(event.seq);
         if (result.ended) this.o.queue.ended(event.sessionId);
+        this.lost.applied(event.seq);
     }
   }
 

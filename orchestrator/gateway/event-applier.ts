@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import type { EventFrame, SessionEvent } from '../../shared/protocol.js';
+import type { EventFrame, LocalSessionEvent, SessionEvent } from '../../shared/protocol.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 import { appendFlowLogs } from '../queue/flowlog-writer.js';
@@ -20,14 +20,21 @@ export type ApplyResult =
 
 /**
  * Applies one agent event exactly once: the event's effect and the machine's applied seq commit in one
- * transaction. `owns` says whether the machine owns the session (confirmed to it).
+ * transaction. `owns` says whether the machine owns the session (confirmed to it); `local` creates the session of
+ * a `local-session` event (false: the id is another machine's).
  */
-export function applyEvent(store: Store, machineId: string, event: SessionEvent, owns: (sessionId: string) => boolean): ApplyResult {
+export function applyEvent(
+  store: Store,
+  machineId: string,
+  event: SessionEvent,
+  owns: (sessionId: string) => boolean,
+  local: (event: Static<typeof LocalSessionEvent>) => boolean = () => false,
+): ApplyResult {
   return store.transaction((): ApplyResult => {
     const applied = appliedSeq(store, machineId);
     if (event.seq <= applied) return { kind: 'duplicate' };
     if (event.seq !== applied + 1) return { kind: 'gap', expected: applied + 1 };
-    if (!owns(event.sessionId)) return { kind: 'foreign' };
+    if (event.kind === 'local-session' ? !local(event) : !owns(event.sessionId)) return { kind: 'foreign' };
     const ended = applyKind(store, event);
     store.setMeta(appliedKey(machineId), String(event.seq));
     return { kind: 'applied', ended };
@@ -74,6 +81,8 @@ function applyKind(store: Store, e: SessionEvent): boolean {
       return false;
     case 'status':
       if (row['statuscode'] === 1 || row['statuscode'] === 2) update({ statuscode: e.statuscode });
+      return false;
+    case 'local-session':
       return false;
     case 'completed':
       finishSession(store, e.sessionId, {

@@ -14,6 +14,7 @@ import { FailureLimiter } from './failure-limiter.js';
 import { authenticateMachine } from './machine-auth.js';
 import { recordDisconnected, refreshMachineStatus } from './machine-status.js';
 import { registerRoute } from './register-route.js';
+import { workflowRoute } from './workflow-route.js';
 
 export interface AgentGatewayOptions {
   /** Heartbeat (WebSocket ping) interval; a peer silent for 2 intervals is dropped. Default 30 s. */
@@ -54,6 +55,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   const authed = new WeakMap<FastifyRequest, Row>();
 
   registerRoute(app, ctx, { maxFailuresPerMinute: options.maxAuthFailuresPerMinute });
+  workflowRoute(app, ctx, authFailures);
 
   app.get(
     AGENT_WS_PATH,

@@ -1,28 +1,31 @@
 import type { Static } from '@sinclair/typebox';
-import type { LocalSessionFrame, OrchestratorFrame } from '../../shared/protocol.js';
-import { flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
+import type { LocalSessionEvent, LocalSessionFrame, OrchestratorFrame } from '../../shared/protocol.js';
+import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { Queue } from '../queue/session-queue.js';
 import { appendFlowLog } from '../queue/flowlog-writer.js';
 import type { Store } from '../store/store.js';
 
+/** What a Local run reports about itself: the `local-session` event (the agent's way) or frame. */
+export type LocalSessionInfo = Pick<Static<typeof LocalSessionEvent>, 'sessionId' | 'name' | 'createdon' | 'inputs' | 'workflowid'>;
+
 /**
- * A Local run the agent started by itself (`flowhost run`): create its flowsession owned by this machine
- * (idempotent) and answer `confirm`, after which the agent may send the session's events.
+ * A Local run the agent started by itself (`flowhost run`): creates its flowsession (runmode 0 Local, triggertype 2
+ * Local) confirmed to this machine, with a RunConfirmed flowlog. Idempotent. Returns false when the id belongs to a
+ * session that is not this machine's (nothing changes). Joins the caller's store transaction.
  */
-export function recordLocalSession(store: Store, queue: Queue, machineId: string, frame: Static<typeof LocalSessionFrame>): OrchestratorFrame {
-  const existing = store.get(flowsessionEntity, frame.sessionId);
-  if (existing) {
-    const a = queue.book.get(frame.sessionId);
-    return a?.machineId === machineId && a.state === 'confirmed'
-      ? { type: 'confirm', sessionId: frame.sessionId }
-      : { type: 'error', code: 'SessionExists', message: `session ${frame.sessionId} already exists and is not this machine's` };
+export function ensureLocalSession(store: Store, queue: Queue, machineId: string, info: LocalSessionInfo): boolean {
+  if (store.get(flowsessionEntity, info.sessionId)) {
+    const a = queue.book.get(info.sessionId);
+    return a?.machineId === machineId && a.state === 'confirmed';
   }
   store.transaction(() => {
     const machine = store.get(flowmachineEntity, machineId);
+    // A workflow file may name a workflow this orchestrator does not have: the session then points at none.
+    const workflowid = info.workflowid && store.get(workflowEntity, info.workflowid) ? info.workflowid : null;
     store.insert(flowsessionEntity, {
-      flowsessionid: frame.sessionId,
-      name: frame.name,
-      _regardingobjectid_value: frame.workflowid ?? null,
+      flowsessionid: info.sessionId,
+      name: info.name,
+      _regardingobjectid_value: workflowid,
       _machineid_value: machineId,
       _machinegroupid_value: (machine?.['_flowmachinegroupid_value'] as string | null) ?? null,
       runmode: 0,
@@ -30,12 +33,19 @@ export function recordLocalSession(store: Store, queue: Queue, machineId: string
       statecode: 0,
       statuscode: 3,
       priority: 0,
-      inputs: frame.inputs ?? null,
-      createdon: frame.createdon,
+      inputs: info.inputs ?? null,
+      createdon: info.createdon,
     });
-    queue.book.setTarget(frame.sessionId, machineId);
-    queue.book.set(frame.sessionId, { machineId, state: 'confirmed', at: frame.createdon });
-    appendFlowLog(store, frame.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
+    queue.book.setTarget(info.sessionId, machineId);
+    queue.book.set(info.sessionId, { machineId, state: 'confirmed', at: info.createdon });
+    appendFlowLog(store, info.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
   });
-  return { type: 'confirm', sessionId: frame.sessionId };
+  return true;
+}
+
+/** The out-of-band `local-session` frame: create the session and answer `confirm` (or `error`). */
+export function recordLocalSession(store: Store, queue: Queue, machineId: string, frame: Static<typeof LocalSessionFrame>): OrchestratorFrame {
+  return ensureLocalSession(store, queue, machineId, frame)
+    ? { type: 'confirm', sessionId: frame.sessionId }
+    : { type: 'error', code: 'SessionExists', message: `session ${frame.sessionId} already exists and is not this machine's` };
 }

@@ -5,7 +5,7 @@ import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
  * frame makes it ineligible by itself, and a resume must make it eligible at once, so these cool down only long
  * enough to stop an offer/reject ping-pong before that frame arrives.
  */
-const TRANSIENT: ReadonlySet<string> = new Set([ErrorCode.AgentPaused, ErrorCode.AgentDraining, ErrorCode.NoFreeSlot, ErrorCode.StorageUnavailable]);
+const TRANSIENT: ReadonlySet<string> = new Set([ErrorCode.AgentPaused, ErrorCode.AgentDraining, ErrorCode.NoFreeSlot, ErrorCode.StorageUnavailable, ErrorCode.OutboxFull]);
 const TRANSIENT_COOLDOWN_MS = 2_000;
 
 /** Remembers which machine refused (or ignored) which session, so it is not offered there again for a while. */

@@ -30,6 +30,8 @@ export function finishSession(store: Store, sessionId: string, f: Finish): Row |
   const startedon = (current['startedon'] as string | null) ?? f.startedon ?? null;
   const started = ms(startedon);
   const completed = ms(f.completedon);
+  const wait = (current['runwaitduration'] as number | null) ?? span(created, started);
+  const execution = f.runexecutionduration ?? span(started, completed);
   const patch: Row = {
     ...f.extra,
     statuscode: f.statuscode,
@@ -40,9 +42,10 @@ export function finishSession(store: Store, sessionId: string, f: Finish): Row |
     errorcode: f.errorcode ?? null,
     errormessage: f.errormessage ?? null,
     errordetails: f.errordetails ?? null,
-    runduration: span(created, completed),
-    runexecutionduration: f.runexecutionduration ?? span(started, completed),
-    runwaitduration: (current['runwaitduration'] as number | null) ?? span(created, started),
+    // An agent's run time is measured on its monotonic clock, so wait + execution holds whatever its wall clock says.
+    runduration: f.runexecutionduration != null && wait !== null ? wait + f.runexecutionduration : span(created, completed),
+    runexecutionduration: execution,
+    runwaitduration: wait,
   };
   const row = store.update(flowsessionEntity, sessionId, patch);
   appendFlowLog(store, sessionId, {

@@ -5,7 +5,7 @@ import { LogLevel } from '../../shared/option-sets.js';
 import type { SessionEvent } from '../../shared/protocol.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import { waitFor } from '../support/wait-for.js';
-import { startAgentProcess } from './lib/agent-process.js';
+import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
 import { setting, type Bench } from './lib/bench.js';
 import { rawReplay } from './lib/raw-replay.js';
 import { createGroup, createWorkflow, registerBenchAgent, runFlow, startBenchOrchestrator } from './lib/real-orchestrator.js';
@@ -57,8 +57,9 @@ export const upstreamReplay: Bench = {
     const workflow = await createWorkflow(orch, 'sleeper', [process.execPath, '-e', 'setTimeout(() => {}, 600000)']);
     const { dataDir, credentials } = await registerBenchAgent(orch, group, 'replay-agent');
     const applied = () => Number(orch.running.store.getMeta(`gateway.appliedseq.${credentials.flowmachineid}`) ?? 0);
+    let agent: AgentProcess | undefined;
     try {
-      let agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
+      agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
       const sessionId = await runFlow(orch, workflow, { machineGroupId: groupId });
       await waitFor(() => Number(orch.running.store.get(flowsessionEntity, sessionId)?.['statuscode']) === 2, { what: 'the session to run' });
       await waitFor(() => applied() >= 1, { what: 'the started event to be applied' });
@@ -68,6 +69,7 @@ export const upstreamReplay: Bench = {
       const frames = Array.from({ length: count }, (_, i) => JSON.stringify({ type: 'event', event: logEvent(i + 1, sessionId, i, new Date().toISOString()) }));
       const flowhost = async () => {
         ctx.note(`upstream-replay: flowhost, ${count} events (deadline ${deadlineMs / 1000} s)`);
+        await agent?.stop({ keepDataDir: true });
         agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
         const a0 = applied();
         const t0 = nowMs();
@@ -75,6 +77,7 @@ export const upstreamReplay: Bench = {
         return (applied() - a0) / ((nowMs() - t0) / 1000);
       };
       const m = await alternate(1, flowhost, () => rawReplay(frames));
+      ctx.note(`upstream-replay: flowhost ${m.flowhostRuns.map((x) => fmt(x)).join(', ')}; raw ${m.rawRuns.map((x) => fmt(x)).join(', ')}`);
       const done = applied() - first;
       return [
         {
@@ -87,6 +90,7 @@ export const upstreamReplay: Bench = {
         },
       ];
     } finally {
+      await agent?.stop({ keepDataDir: true });
       await orch.close();
       rmSync(dataDir, { recursive: true, force: true });
     }

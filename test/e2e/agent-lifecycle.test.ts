@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { flowmachineEntity } from '../../shared/records/index.js';
 import { alive, fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, waitForStatus, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { waitFor } from '../support/wait-for.js';
 
 let orch: TestOrchestrator | undefined;

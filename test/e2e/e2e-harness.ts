@@ -8,12 +8,12 @@ import { flowlogEntity } from '../../shared/records/index.js';
 import type { Row } from '../../orchestrator/store/store.js';
 import { Agent, type AgentOptions } from '../../main/agent/agent.js';
 import { ensureRegistered } from '../../main/agent/registration.js';
-import { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
  * End-to-end parts at the gateway level: the real orchestrator's gateway + queue + SQLite store on port 0
- * (test/integration/orchestrator/gateway/test-orchestrator.ts), real agents in this process (own data dirs,
+ * (test/support/gateway-test-orchestrator.ts), real agents in this process (own data dirs,
  * registered over HTTP), real flows (Node fixture scripts run as child processes). Used where the Web API has
  * no verb yet (session/machine pause, drain via gateway.control) and to read rows directly; the headline
  * proofs also run through the Web API in web-api.test.ts (api-harness.ts).

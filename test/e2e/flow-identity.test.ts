@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { flowlogEntity } from '../../shared/records/index.js';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { waitFor } from '../support/wait-for.js';
 import { lookupUser } from '../../main/agent/process/session-user.js';
 

@@ -4,7 +4,7 @@ import { readCredentials } from '../../main/agent/credentials.js';
 import { join } from 'node:path';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { waitFor } from '../support/wait-for.js';
 
 let orch: TestOrchestrator | undefined;

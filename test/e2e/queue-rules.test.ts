@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, waitForEnd, waitForStatus, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { waitFor } from '../support/wait-for.js';
 
 let orch: TestOrchestrator | undefined;

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { decodeAgentFrame } from '../../shared/protocol-codec.js';
 import { CloseCode, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { entities } from '../../shared/records/index.js';
-import { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { agentState, registerMachine, wsUrl } from '../support/fake-agent.js';
 
 /**

@@ -6,7 +6,7 @@ import winston from 'winston';
 import { WebSocket } from 'ws';
 import { CloseCode } from '../../shared/protocol.js';
 import { fixtureWorkflow, queue, startAgent, waitForEnd, type E2EAgent } from '../e2e/e2e-harness.js';
-import { TestOrchestrator } from '../integration/orchestrator/gateway/test-orchestrator.js';
+import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { registerMachine, wsUrl } from '../support/fake-agent.js';
 import { startTestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';

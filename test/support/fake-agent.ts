@@ -96,13 +96,14 @@ export class FakeAgent {
   }
 
   /** Sends hello and waits for welcome. */
-  async hello(opts: { state?: Partial<AgentState>; activeSessions?: string[]; lastAckedSeq?: number; protocol?: number } = {}): Promise<FrameOf<'welcome'>> {
+  async hello(opts: { state?: Partial<AgentState>; activeSessions?: string[]; lastAckedSeq?: number; lastSeq?: number; protocol?: number } = {}): Promise<FrameOf<'welcome'>> {
     this.send({
       type: 'hello',
       protocol: opts.protocol ?? PROTOCOL_VERSION,
       agentVersion: '0.0.0-fake',
       os: 'linux',
       lastAckedSeq: opts.lastAckedSeq ?? 0,
+      ...(opts.lastSeq === undefined ? {} : { lastSeq: opts.lastSeq }),
       state: agentState(opts.state),
       activeSessions: opts.activeSessions ?? [],
     });

@@ -29,6 +29,7 @@ export const agentOptions: readonly OptionSpec[] = [
   { key: 'attended', flag: 'attended', env: 'FLOWHOST_ATTENDED', kind: 'boolean', description: 'accept attended sessions for the signed-in user' },
   { key: 'sampleIntervalMs', flag: 'sample-interval-ms', value: '<ms>', env: 'FLOWHOST_SAMPLE_INTERVAL_MS', kind: 'integer', description: 'CPU/RAM sample interval while sessions run', defaultText: '1000' },
   { key: 'callbackAllow', flag: 'callback-allow', value: '<host>', env: 'FLOWHOST_CALLBACK_ALLOW', kind: 'list', description: 'callback host allowed over http and on loopback/private addresses (repeatable)' },
+  { key: 'maxPendingEvents', flag: 'max-pending-events', value: '<n>', env: 'FLOWHOST_MAX_PENDING_EVENTS', kind: 'integer', description: 'unsent events above which no new session is taken', defaultText: '1000000' },
   { key: 'logLevel', flag: 'log-level', value: '<level>', env: 'FLOWHOST_LOG_LEVEL', kind: 'string', description: 'error | warn | info | debug', defaultText: 'info' },
 ];
 

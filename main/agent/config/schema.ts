@@ -18,6 +18,8 @@ export const settingsProperties = {
   attended: Type.Boolean(),
   sampleIntervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
   callbackAllow: Type.Array(HostName, { maxItems: 256 }),
+  /** Unacked upstream events above which the agent refuses new sessions (OutboxFull). */
+  maxPendingEvents: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
   logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')]),
 };
 export type SettingKey = keyof typeof settingsProperties;
@@ -52,6 +54,7 @@ export const AgentConfig = Type.Object(
     attended: settingsProperties.attended,
     sampleIntervalMs: settingsProperties.sampleIntervalMs,
     callbackAllow: settingsProperties.callbackAllow,
+    maxPendingEvents: Type.Optional(settingsProperties.maxPendingEvents),
     logLevel: settingsProperties.logLevel,
   },
   { additionalProperties: false },

@@ -10,6 +10,12 @@ import { within } from './stats.js';
 
 const AGENT_MAIN = fileURLToPath(new URL('../agent-main.ts', import.meta.url));
 
+/** Agent processes still running: killed when the bench process exits, whatever way it ends. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export interface AgentProcess {
   readonly pid: number;
   readonly dataDir: string;
@@ -35,8 +41,10 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   // BENCH_PROFILE_DIR=dir: every agent process writes a V8 CPU profile there (see lib/profile-top.ts).
   const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), '--import', 'tsx', AGENT_MAIN, args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  live.add(child);
   const lines = createInterface({ input: child.stdout! });
   const exited = once(child, 'exit');
+  void exited.then(() => live.delete(child));
   await within(
     Promise.race([
       new Promise<void>((resolve) => lines.on('line', (l) => l.includes('"connected"') && resolve())),

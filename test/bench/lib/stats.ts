@@ -1,6 +1,10 @@
 /** Small statistics and timing helpers for the benchmarks. */
 
-export const median = (xs: readonly number[]): number => percentile(xs, 50);
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
 
 /** Nearest-rank percentile (p in 0..100). */
 export function percentile(xs: readonly number[], p: number): number {

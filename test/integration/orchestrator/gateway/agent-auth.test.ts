@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_REGISTER_PATH, CloseCode, MAX_FRAME_BYTES } from '../../../../shared/protocol.js';
 import { flowmachineEntity } from '../../../../shared/records/index.js';
 import { FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
-import { TestOrchestrator } from './test-orchestrator.js';
+import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 
 let o: TestOrchestrator;
 afterEach(async () => {

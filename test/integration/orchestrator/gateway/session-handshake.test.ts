@@ -3,7 +3,7 @@ import { CloseCode } from '../../../../shared/protocol.js';
 import { flowlogEntity } from '../../../../shared/records/index.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import { waitFor } from '../../../support/wait-for.js';
-import { TestOrchestrator } from './test-orchestrator.js';
+import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 
 let o: TestOrchestrator;
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { flowmachineEntity, flowmachinegroupEntity } from '../../../../shared/records/index.js';
 import type { FakeAgent } from '../../../support/fake-agent.js';
 import { waitFor } from '../../../support/wait-for.js';
-import { TestOrchestrator } from '../gateway/test-orchestrator.js';
+import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 
 let o: TestOrchestrator;
 afterEach(async () => {

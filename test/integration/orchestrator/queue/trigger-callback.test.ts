@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared/records/index.js';
 import { waitFor } from '../../../support/wait-for.js';
-import { TestOrchestrator } from '../gateway/test-orchestrator.js';
+import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 
 let o: TestOrchestrator;
 let server: Server | undefined;

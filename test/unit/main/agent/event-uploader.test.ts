@@ -133,11 +133,49 @@ describe('EventUploader', () => {
     u.close();
   });
 
-  it('never acks beyond what the store holds', () => {
+  it('an outbox that lost its count (orchestrator applied more than it holds) numbers after appliedUpTo, unsent events included', async () => {
     logEvents(1);
-    const { u } = uploader();
+    const { u, sent } = uploader();
     u.start(10);
+    // Seqs 1..2 would be taken for duplicates of what the orchestrator applied: they become 11..12.
+    expect(seqs(sent)).toEqual([11, 12]);
+    expect(sent.map((e) => e.kind)).toEqual(['started', 'log']);
+    expect(store.lastAckedSeq()).toBe(10);
+    logEvents(1);
+    await microtasks();
+    expect(seqs(sent)).toEqual([11, 12, 13]);
+    u.acked(13);
+    expect(store.pendingEventCount()).toBe(0);
+    expect(store.lastSeq()).toBe(13);
+    u.close();
+  });
+
+  it('an empty outbox behind the orchestrator continues after appliedUpTo', () => {
+    const { u, sent } = uploader();
+    u.start(0);
+    u.acked(1);
+    expect(store.pendingEventCount()).toBe(0);
+    u.start(40);
+    expect(sent).toHaveLength(1);
+    expect(store.lastSeq()).toBe(40);
+    expect(store.lastAckedSeq()).toBe(40);
+    logEvents(1);
+    u.start(40);
+    expect(seqs(sent)).toEqual([1, 41]);
+    u.close();
+  });
+
+  it('an orchestrator that lost its count (applied below our acks) gets the unsent events renumbered from appliedUpTo + 1, no gap', () => {
+    logEvents(5); // seqs 1..6
+    const { u, sent } = uploader();
+    u.start(0);
+    u.acked(4);
+    sent.length = 0;
+    u.start(2);
+    expect(seqs(sent)).toEqual([3, 4]);
     expect(store.lastAckedSeq()).toBe(2);
+    expect(store.lastSeq()).toBe(4);
+    expect(store.eventsAfter(0, 10).map((e) => (e.kind === 'log' ? e.lines[0]!.seq : -1))).toEqual([3, 4]);
     u.close();
   });
 });

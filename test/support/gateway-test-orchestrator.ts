@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
-import { MAX_FRAME_BYTES } from '../../../../shared/protocol.js';
-import { flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../../../shared/records/index.js';
-import type { Row } from '../../../../orchestrator/store/store.js';
-import { hashSecret } from '../../../../orchestrator/auth/secrets.js';
-import type { OrchestratorContext } from '../../../../orchestrator/context.js';
-import { registerAgentGateway, type AgentGateway, type AgentGatewayOptions } from '../../../../orchestrator/gateway/index.js';
-import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
-import { FakeAgent, registerMachine } from '../../../support/fake-agent.js';
+import { MAX_FRAME_BYTES } from '../../shared/protocol.js';
+import { flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import type { Row } from '../../orchestrator/store/store.js';
+import { hashSecret } from '../../orchestrator/auth/secrets.js';
+import type { OrchestratorContext } from '../../orchestrator/context.js';
+import { registerAgentGateway, type AgentGateway, type AgentGatewayOptions } from '../../orchestrator/gateway/index.js';
+import { SqliteStore } from '../../orchestrator/store/sqlite-store.js';
+import { FakeAgent, registerMachine } from './fake-agent.js';
 
 /** A clock tests move by hand. */
 export class TestClock {

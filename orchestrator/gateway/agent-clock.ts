@@ -1,0 +1,44 @@
+import type { SessionEvent } from '../../shared/protocol.js';
+
+/**
+ * Maps an agent's wall-clock timestamps onto the orchestrator's clock. The offset (orchestrator − agent) is taken
+ * once per connection from the `agentTime` of its hello; it is off by the hello's one-way network delay at most,
+ * which is far below the skew it corrects (minutes). An agent that sends no `agentTime` is taken at its word.
+ */
+export class AgentClock {
+  static readonly identity = new AgentClock(0);
+
+  private constructor(readonly offsetMs: number) {}
+
+  static fromHello(agentTime: string | undefined, now: Date): AgentClock {
+    const at = agentTime === undefined ? NaN : Date.parse(agentTime);
+    return Number.isNaN(at) ? AgentClock.identity : new AgentClock(now.getTime() - at);
+  }
+
+  /** One agent timestamp on the orchestrator's clock (unparseable values are kept as they are). */
+  map(iso: string): string {
+    if (this.offsetMs === 0) return iso;
+    const at = Date.parse(iso);
+    return Number.isNaN(at) ? iso : new Date(at + this.offsetMs).toISOString();
+  }
+
+  /** The event with every wall-clock timestamp it carries mapped; durations (monotonic) are left alone. */
+  mapEvent(e: SessionEvent): SessionEvent {
+    if (this.offsetMs === 0) return e;
+    const at = this.map(e.at);
+    switch (e.kind) {
+      case 'started':
+        return { ...e, at, startedon: this.map(e.startedon) };
+      case 'log':
+        return { ...e, at, lines: e.lines.map((l) => ({ ...l, at: this.map(l.at) })) };
+      case 'sample':
+        return { ...e, at, samples: e.samples.map((s) => ({ ...s, at: this.map(s.at) })) };
+      case 'completed':
+        return { ...e, at, completedon: this.map(e.completedon), ...(e.startedon === undefined ? {} : { startedon: this.map(e.startedon) }) };
+      case 'local-session':
+        return { ...e, at, createdon: this.map(e.createdon) };
+      default:
+        return { ...e, at };
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flowlogEntity, flowsessionEntity } from '../../shared/records/index.js';
+import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
+import { fixtureWorkflow, queue, startAgent, startOrchestrator, waitForEnd, type E2EAgent } from '../e2e/e2e-harness.js';
+
+/**
+ * Two real agents whose wall clocks are 7 minutes ahead of and behind the orchestrator's (the Agent's injected
+ * `now`: every timestamp it writes — startedon, completedon, log line and sample times — is skewed; its run time is
+ * measured on the monotonic clock). The orchestrator maps their timestamps onto its own clock with the offset taken
+ * from `hello.agentTime`, so durations and the order of sessions are those of the real world.
+ */
+const SKEW_MS = 7 * 60_000;
+/** Loopback delay of the hello (the offset's error) plus timer slack. */
+const TOLERANCE_MS = 1000;
+
+const ms = (v: unknown) => Date.parse(String(v));
+
+describe('reliability: clock skew between agents and the orchestrator', () => {
+  let orch: TestOrchestrator;
+  let ahead: E2EAgent;
+  let behind: E2EAgent;
+  let workflowId: string;
+  const groups = new Map<string, string>();
+
+  beforeAll(async () => {
+    orch = await startOrchestrator();
+    for (const g of ['ahead', 'behind']) groups.set(g, String(orch.group(g)['flowmachinegroupid']));
+    workflowId = fixtureWorkflow(orch, 'lines.mjs');
+    ahead = await startAgent(orch, { group: 'ahead', name: 'ahead', now: () => new Date(Date.now() + SKEW_MS) });
+    behind = await startAgent(orch, { group: 'behind', name: 'behind', now: () => new Date(Date.now() - SKEW_MS) });
+  });
+
+  afterAll(async () => {
+    await ahead?.dispose();
+    await behind?.dispose();
+    await orch?.close();
+  });
+
+  /** Queues one session in `group`, waits for its end; returns the row and the real window it ran in. */
+  async function runOne(group: string) {
+    const groupId = groups.get(group)!;
+    const before = Date.now();
+    const id = queue(orch, workflowId, groupId, { inputs: { lines: 20, everyMs: 20 } });
+    await waitForEnd(orch, id, 20_000);
+    return { id, before, after: Date.now(), row: orch.store.get(flowsessionEntity, id)! };
+  }
+
+  it('agents 7 min ahead and 7 min behind: startedon/completedon/log times on the orchestrator clock, durations right, order right', async () => {
+    const runs = [await runOne('ahead'), await runOne('behind'), await runOne('ahead')];
+    const figures = runs.map(({ id, before, after, row }) => {
+      const created = ms(row['createdon']);
+      const started = ms(row['startedon']);
+      const completed = ms(row['completedon']);
+      const wait = Number(row['runwaitduration']);
+      const exec = Number(row['runexecutionduration']);
+      const total = Number(row['runduration']);
+      expect(Number(row['statuscode']), `session ${id}`).toBe(4);
+      // Every timestamp inside the real window the session lived in (orchestrator clock = real clock here).
+      expect(created).toBeGreaterThanOrEqual(before - TOLERANCE_MS);
+      expect(started).toBeGreaterThanOrEqual(created - TOLERANCE_MS);
+      expect(started).toBeLessThanOrEqual(after + TOLERANCE_MS);
+      expect(completed).toBeGreaterThanOrEqual(started);
+      expect(completed).toBeLessThanOrEqual(after + TOLERANCE_MS);
+      // wait = mapped startedon − createdon; total = wait + execution; both bounded by the real lifetime.
+      expect(wait).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(wait - (started - created))).toBeLessThanOrEqual(1);
+      expect(total).toBe(wait + exec);
+      expect(exec).toBeGreaterThanOrEqual(20 * 20 - 50);
+      expect(total).toBeLessThanOrEqual(after - before + TOLERANCE_MS);
+      expect(Math.abs(completed - created - total)).toBeLessThanOrEqual(TOLERANCE_MS);
+      const logTimes = orch.store
+        .query(flowlogEntity, { where: `_flowsessionid_value = ? AND name = 'stdout'`, params: [id], orderBy: 'seq' })
+        .map((r) => ms(r['createdon']));
+      expect(logTimes).toHaveLength(20);
+      for (const t of logTimes) {
+        expect(t).toBeGreaterThanOrEqual(started - TOLERANCE_MS);
+        expect(t).toBeLessThanOrEqual(completed + TOLERANCE_MS);
+      }
+      return { id, wait, exec, total };
+    });
+    // Sessions ran one after the other in real time; ordered by startedon they come out in that order.
+    const ids = runs.map((r) => r.id);
+    const byStart = orch.store
+      .query(flowsessionEntity, { where: `flowsessionid IN (?, ?, ?)`, params: ids, orderBy: 'startedon' })
+      .map((r) => String(r['flowsessionid']));
+    expect(byStart).toEqual(ids);
+    console.log(
+      `clock skew ±${SKEW_MS / 60_000} min: ${figures.map((f, i) => `#${i + 1} ${i === 1 ? 'behind' : 'ahead'} wait ${f.wait} ms exec ${f.exec} ms total ${f.total} ms`).join('; ')}`,
+    );
+  }, 90_000);
+});

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Agent, type AgentOptions } from '../../main/agent/agent.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
+import { makeAssign } from '../support/agent-assign.js';
+import { fixture, fixtureWorkflow, e2eLogger, queue, startAgent, startOrchestrator, waitForEnd } from '../e2e/e2e-harness.js';
+import { waitFor } from '../support/wait-for.js';
+import { agentOutbox } from './support/session-audit.js';
+import { isFrame, ScriptedOrchestrator } from './support/scripted-orchestrator.js';
+import { mountSupport, SmallDisk } from './support/small-disk.js';
+
+/**
+ * Disk full and read-only data dir, on a real tmpfs (kernel ENOSPC) and a real read-only bind mount. The agent must
+ * refuse new sessions with StorageUnavailable and a clear reason, lose nothing it committed, and take work again
+ * once space returns.
+ */
+const support = mountSupport();
+const MiB = 1_048_576;
+const lines = { schemaversion: 1 as const, kind: 'command' as const, argv: [process.execPath, fixture('lines.mjs')] };
+
+describe.skipIf(!support.ok)(`reliability: disk full and read-only data dir${support.ok ? '' : ` — skipped: ${support.reason}`}`, () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  function disk(sizeMiB: number): SmallDisk {
+    const d = SmallDisk.mount(sizeMiB);
+    cleanups.push(() => d.dispose());
+    return d;
+  }
+
+  async function agentWithPeer(dataDir: string, extra: Partial<AgentOptions> = {}) {
+    const machineId = randomUUID();
+    const peer = new ScriptedOrchestrator(machineId, 100);
+    await peer.start();
+    cleanups.push(() => peer.close());
+    const agent = new Agent({
+      orchestratorUrl: peer.url,
+      credentials: { flowmachineid: machineId, credential: 'c'.repeat(40), callbackSecret: 's'.repeat(32) },
+      dataDir,
+      capacity: 2,
+      sessionUsers: [],
+      attendedMode: false,
+      logger: e2eLogger('disk'),
+      sampleIntervalMs: 100,
+      ...extra,
+    });
+    agent.start();
+    cleanups.push(() => agent.stop());
+    await peer.waitFrame(isFrame('hello'), { what: 'hello' });
+    /** Assign → accept → confirm → completed; returns the session id. */
+    const run = async (assign = makeAssign({ flow: lines, inputs: { lines: 50 } })) => {
+      const id = assign.session.flowsessionid;
+      const from = peer.frames.length;
+      peer.send(assign);
+      await peer.waitFrame(isFrame('accept', (f) => f.sessionId === id), { from, what: `accept of ${id}` });
+      peer.send({ type: 'confirm', sessionId: id });
+      await peer.waitFrame(isFrame('event', (f) => f.event.kind === 'completed' && f.event.sessionId === id), { from, what: `completed of ${id}` });
+      return id;
+    };
+    const rejectOf = async (assign: ReturnType<typeof makeAssign>) => {
+      const from = peer.frames.length;
+      peer.send(assign);
+      return peer.waitFrame(isFrame('reject', (f) => f.sessionId === assign.session.flowsessionid), { from, what: 'a reject' });
+    };
+    return { peer, agent, run, rejectOf };
+  }
+
+  it('free space below the reserve: state storageOk=false, assign rejected StorageUnavailable (with the free space), outbox intact, work again once space returns', async () => {
+    const d = disk(48);
+    const dataDir = d.dir('agent');
+    const { peer, agent, run, rejectOf } = await agentWithPeer(dataDir, { minFreeBytes: 16 * MiB });
+    await run(); // committed events, never acked by this peer: they must survive the full disk
+    const before = agentOutbox(join(dataDir, 'agent.db'));
+    d.fill(8 * MiB);
+    const from = peer.frames.length;
+    await peer.waitFrame(isFrame('state', (f) => !f.state.storageOk), { from, what: 'a state frame with storageOk=false' });
+    expect(agent.state().scheduling.storageOk).toBe(false);
+    const reject = await rejectOf(makeAssign());
+    expect(reject.errorcode).toBe('StorageUnavailable');
+    expect(reject.message).toMatch(/has \d+ MiB free, below the 16 MiB/);
+    expect(agentOutbox(join(dataDir, 'agent.db'))).toEqual(before);
+
+    d.unfill();
+    const back = peer.frames.length;
+    await peer.waitFrame(isFrame('state', (f) => f.state.storageOk), { from: back, what: 'a state frame with storageOk=true' });
+    await run();
+    const after = agentOutbox(join(dataDir, 'agent.db'));
+    expect(after.lastSeq).toBeGreaterThan(before.lastSeq);
+    expect(peer.eventSeqs()).toEqual(Array.from({ length: after.lastSeq }, (_, i) => i + 1));
+    console.log(`disk below reserve: rejected "${reject.message}"; ${before.lastSeq} events committed before the fill all kept and sent; work taken again after the space came back`);
+  }, 60_000);
+
+  it('disk really full (no reserve): SQLite fails the write (SQLITE_FULL), the assign is rejected StorageUnavailable, storageOk=false until the retry; nothing committed is lost', async () => {
+    const d = disk(24);
+    const dataDir = d.dir('agent');
+    const { peer, agent, run, rejectOf } = await agentWithPeer(dataDir, { minFreeBytes: 0, storageRetryMs: 500 });
+    await run();
+    const before = agentOutbox(join(dataDir, 'agent.db'));
+    d.fill(0);
+    // 1.5 MB of inputs: more WAL than the store ever wrote, so the write needs new pages on a full disk.
+    const big = makeAssign({ inputs: { blob: 'x'.repeat(1_500_000) } });
+    const reject = await rejectOf(big);
+    expect(reject.errorcode).toBe('StorageUnavailable');
+    expect(reject.message).toMatch(/could not store the assignment: .*(full|SQLITE_FULL)/i);
+    await waitFor(() => agent.state().scheduling.storageOk === false || undefined, { what: 'storageOk=false' });
+    d.unfill();
+    expect(agentOutbox(join(dataDir, 'agent.db'))).toEqual(before);
+    await waitFor(() => agent.state().scheduling.storageOk || undefined, { what: 'storageOk=true after the retry time', timeoutMs: 5000 });
+    await run(makeAssign({ flow: lines, inputs: { lines: 5, blob: 'x'.repeat(1_500_000) } }));
+    expect(peer.eventSeqs()).toEqual(Array.from({ length: agentOutbox(join(dataDir, 'agent.db')).lastSeq }, (_, i) => i + 1));
+    console.log(`disk full: rejected "${reject.message.slice(0, 120)}"; ${before.lastSeq} committed events kept; the same 1.5 MB assign accepted after the space came back`);
+  }, 60_000);
+
+  it('read-only data dir: the agent refuses to start with a clear error (no store, no work); writable again → it starts and takes work', async () => {
+    const d = disk(32);
+    const real = d.dir('agent');
+    const machineId = randomUUID();
+    const options = (dataDir: string): AgentOptions => ({
+      orchestratorUrl: 'http://127.0.0.1:9',
+      credentials: { flowmachineid: machineId, credential: 'c'.repeat(40), callbackSecret: 's'.repeat(32) },
+      dataDir,
+      capacity: 1,
+      sessionUsers: [],
+      attendedMode: false,
+      logger: e2eLogger('ro'),
+      minFreeBytes: MiB,
+    });
+    const first = new Agent(options(real));
+    first.start();
+    await first.stop();
+    const view = d.bindReadOnly(real);
+    cleanups.push(() => view.dispose());
+    const ro = new Agent(options(view.path));
+    let refusal = '';
+    try {
+      ro.start();
+    } catch (err) {
+      refusal = (err as Error).message;
+    }
+    expect(refusal).toMatch(/cannot open the local store .*not writable \(EROFS\)/);
+    console.log(`read-only data dir: Agent.start() refused: "${refusal}"`);
+    view.setWritable(true);
+    const rw = new Agent(options(view.path));
+    rw.start();
+    cleanups.push(() => rw.stop());
+    expect(rw.state().scheduling.storageOk).toBe(true);
+  }, 30_000);
+
+  it('with the real orchestrator: a full agent is skipped (session Waiting with a queue reason), another machine takes it; space back → the first takes work again', async () => {
+    const orch = await startOrchestrator();
+    cleanups.push(() => orch.close());
+    const groupId = String(orch.group('disk')['flowmachinegroupid']);
+    const workflowId = fixtureWorkflow(orch, 'lines.mjs');
+    const d = disk(48);
+    const full = await startAgent(orch, { group: 'disk', name: 'full', dataDir: d.dir('agent'), minFreeBytes: 16 * MiB });
+    cleanups.push(() => full.agent.stop());
+    d.fill(8 * MiB);
+    await waitFor(() => full.agent.state().scheduling.storageOk === false || undefined, { what: 'storageOk=false' });
+    const waiting = queue(orch, workflowId, groupId, { inputs: { lines: 3 } });
+    // An offer may cross the agent's next `state` frame: then the agent rejects it (StorageUnavailable) and the
+    // queue cools it down; once the state arrives the machine is skipped with the reason below.
+    const row = await waitFor(() => {
+      const r = orch.get(waiting);
+      return r['queuereason'] === 'MachinesPausedOrDraining' ? r : undefined;
+    }, { what: 'the queue reason MachinesPausedOrDraining' });
+    expect(Number(row['statuscode'])).toBe(3);
+    expect(row['_machineid_value'] ?? null).toBeNull();
+
+    const other = await startAgent(orch, { group: 'disk', name: 'other' });
+    cleanups.push(() => other.dispose());
+    const ran = await waitForEnd(orch, waiting, 20_000);
+    expect(Number(ran['statuscode'])).toBe(4);
+    expect(ran['_machineid_value']).toBe(other.machineId);
+    await other.agent.stop();
+
+    d.unfill();
+    const next = queue(orch, workflowId, groupId, { inputs: { lines: 3 } });
+    const done = await waitForEnd(orch, next, 20_000);
+    expect(Number(done['statuscode'])).toBe(4);
+    expect(done['_machineid_value']).toBe(full.machineId);
+    expect(orch.store.get(flowsessionEntity, next)?.['errorcode'] ?? null).toBeNull();
+  }, 60_000);
+});

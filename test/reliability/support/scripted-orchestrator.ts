@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeAgentFrame, encodeFrame } from '../../../shared/protocol-codec.js';
+import { AGENT_WS_PATH, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFrame } from '../../../shared/protocol.js';
+
+/**
+ * The orchestrator's end of one agent socket, played by the test: a real WebSocket server on port 0 that answers
+ * hello with welcome and otherwise does only what the test tells it (assign, confirm, ack — or withhold acks).
+ * Every frame the agent sends is decoded with the protocol codec and kept, in order.
+ */
+export class ScriptedOrchestrator {
+  readonly frames: AgentFrame[] = [];
+  url = '';
+  private server: Server | undefined;
+  private wss: WebSocketServer | undefined;
+  private socket: WebSocket | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly machineId: string,
+    /** Named in welcome: the agent sends its `state` this often (and drops a link silent for 2.5×). */
+    private readonly heartbeatIntervalMs = 60_000,
+  ) {}
+
+  async start(): Promise<void> {
+    const server = createServer();
+    const wss = new WebSocketServer({ server, path: AGENT_WS_PATH });
+    wss.on('connection', (socket) => {
+      this.socket = socket;
+      const pinger = setInterval(() => socket.ping(), this.heartbeatIntervalMs);
+      socket.on('close', () => clearInterval(pinger));
+      socket.on('message', (data) => this.receive(String(data)));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    this.server = server;
+    this.wss = wss;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  private receive(text: string): void {
+    const decoded = decodeAgentFrame(text);
+    if (!decoded.ok) throw new Error(`the agent sent an invalid frame: ${decoded.error}`);
+    const frame = decoded.frame;
+    this.frames.push(frame);
+    if (frame.type === 'hello') {
+      this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, flowmachineid: this.machineId, appliedUpTo: 0, serverTime: new Date().toISOString(), heartbeatIntervalMs: this.heartbeatIntervalMs, cancelSessions: [] });
+    }
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  send(frame: OrchestratorFrame): void {
+    if (!this.socket) throw new Error('no agent connected');
+    this.socket.send(encodeFrame(frame));
+  }
+
+  /** Resolves with the first frame (from `from` on) that matches; rejects after `timeoutMs`. */
+  async waitFrame<T extends AgentFrame>(match: (f: AgentFrame) => f is T, opts: { from?: number; timeoutMs?: number; what: string }): Promise<T> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+    for (;;) {
+      const found = this.frames.slice(opts.from ?? 0).find(match);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${opts.what}; last frames: ${this.frames.slice(-3).map((f) => f.type).join(', ')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Seqs of every `event` frame received, in arrival order. */
+  eventSeqs(): number[] {
+    return this.frames.flatMap((f) => (f.type === 'event' ? [f.event.seq] : []));
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.wss?.clients ?? []) client.terminate();
+    this.wss?.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+export const isFrame =
+  <K extends AgentFrame['type']>(type: K, pred: (f: Extract<AgentFrame, { type: K }>) => boolean = () => true) =>
+  (f: AgentFrame): f is Extract<AgentFrame, { type: K }> =>
+    f.type === type && pred(f as Extract<AgentFrame, { type: K }>);
