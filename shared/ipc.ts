@@ -8,8 +8,19 @@
  *
  * To add a channel: add its schema to shared/status.ts (statusCommands / statusEvents); it appears here.
  */
-import type { Static } from '@sinclair/typebox';
-import { statusCommands, statusEvents, type StatusBridge } from './status.js';
+import {
+  isStatusCommand,
+  isStatusEvent,
+  statusCommands,
+  statusEvents,
+  type StatusBridge,
+  type StatusCommand,
+  type StatusEvent,
+  type StatusEventPayload,
+  type StatusReply,
+  type StatusRequest,
+  type StatusResult,
+} from './status.js';
 
 /** Key under which the preload bridge is exposed on `window`. */
 export const IPC_BRIDGE_KEY = 'flowhost';
@@ -17,20 +28,20 @@ export const IPC_BRIDGE_KEY = 'flowhost';
 export const commands = statusCommands;
 export const events = statusEvents;
 
-export type CommandChannel = keyof typeof commands;
-export type CommandRequest<C extends CommandChannel> = Static<(typeof commands)[C]['request']>;
-export type CommandReply<C extends CommandChannel> = Static<(typeof commands)[C]['reply']>;
-export type EventChannel = keyof typeof events;
-export type EventPayload<E extends EventChannel> = Static<(typeof events)[E]>;
+export type CommandChannel = StatusCommand;
+export type CommandRequest<C extends CommandChannel> = StatusRequest<C>;
+export type CommandReply<C extends CommandChannel> = StatusReply<C>;
+export type EventChannel = StatusEvent;
+export type EventPayload<E extends EventChannel> = StatusEventPayload<E>;
 
 /**
  * What `invoke` resolves to. Errors travel as values: Electron rewrites a rejected handler's error into an
  * "Error invoking remote method" string, which loses the message the window should show.
  */
-export type CommandResult<C extends CommandChannel> = { readonly ok: true; readonly value: CommandReply<C> } | { readonly ok: false; readonly error: string };
+export type CommandResult<C extends CommandChannel> = StatusResult<C>;
 
-export const isCommandChannel = (name: unknown): name is CommandChannel => typeof name === 'string' && Object.hasOwn(commands, name);
-export const isEventChannel = (name: unknown): name is EventChannel => typeof name === 'string' && Object.hasOwn(events, name);
+export const isCommandChannel = isStatusCommand;
+export const isEventChannel = isStatusEvent;
 
 /** The bridge the preload script exposes as `window[IPC_BRIDGE_KEY]`. */
 export type IpcBridge = StatusBridge;

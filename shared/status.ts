@@ -50,14 +50,19 @@ export const SamplePoint = Type.Object(
 );
 export type SamplePoint = Static<typeof SamplePoint>;
 
+/** What both session lists show of a session. */
+const sessionFields = {
+  sessionId: Id,
+  name: Type.String({ maxLength: 1024 }),
+  statuscode: Type.Integer(),
+  acceptedon: IsoTime,
+  startedon: Type.Optional(IsoTime),
+};
+
 /** A session the agent holds and has not finished (Waiting, Running or Paused). */
 export const ActiveSessionStatus = Type.Object(
   {
-    sessionId: Id,
-    name: Type.String({ maxLength: 1024 }),
-    statuscode: Type.Integer(),
-    acceptedon: IsoTime,
-    startedon: Type.Optional(IsoTime),
+    ...sessionFields,
     runas: Type.Optional(Type.String({ maxLength: 256 })),
     /** Oldest first. */
     samples: Type.Array(SamplePoint, { maxItems: 600 }),
@@ -69,11 +74,7 @@ export type ActiveSessionStatus = Static<typeof ActiveSessionStatus>;
 /** A session as the recent list shows it (any stage, newest first). */
 export const RecentSessionStatus = Type.Object(
   {
-    sessionId: Id,
-    name: Type.String({ maxLength: 1024 }),
-    statuscode: Type.Integer(),
-    acceptedon: IsoTime,
-    startedon: Type.Optional(IsoTime),
+    ...sessionFields,
     completedon: Type.Optional(IsoTime),
     durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
     errorcode: Type.Optional(Type.String({ maxLength: 100 })),

@@ -1,4 +1,4 @@
-import type { AgentState } from '../../shared/protocol.js';
+import type { AgentState, Sample } from '../../shared/protocol.js';
 import type { ConnectionStatus } from './connection.js';
 import type { LocalSession } from './store/agent-store.js';
 
@@ -13,9 +13,11 @@ export interface AgentSessionView {
   readonly acceptedon: string;
   readonly startedon?: string;
   readonly runas?: string;
+  /** CPU/RAM samples of a running session not yet in the store (stored in batches), oldest first; absent = none. */
+  readonly live?: readonly Sample[];
 }
 
-export function sessionView(s: LocalSession): AgentSessionView {
+export function sessionView(s: LocalSession, live: readonly Sample[] = []): AgentSessionView {
   return {
     sessionId: s.sessionId,
     name: s.session.name,
@@ -25,6 +27,7 @@ export function sessionView(s: LocalSession): AgentSessionView {
     acceptedon: s.acceptedon,
     ...(s.startedon ? { startedon: s.startedon } : {}),
     ...(s.runas ? { runas: s.runas } : {}),
+    ...(live.length > 0 ? { live } : {}),
   };
 }
 

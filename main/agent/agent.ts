@@ -3,6 +3,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame } from '../../shared/protocol.js';
+import { DRAIN_FLUSH_TIMEOUT_MS } from './drain-grace.js';
 import { AgentStateNotifier, sessionView, type AgentSnapshot, type SnapshotListener } from './agent-state.js';
 import { CallbackDelivery, type CallbackDeliveryOptions } from './callback-delivery.js';
 import { AgentConnection } from './connection.js';
@@ -145,7 +146,7 @@ export class Agent {
    * Graceful stop: no new work, running sessions get `graceMs` (then are cancelled), the outbox is flushed
    * upstream (acks awaited up to `flushTimeoutMs`), then stop().
    */
-  async drain(graceMs: number, flushTimeoutMs = 10_000): Promise<void> {
+  async drain(graceMs: number, flushTimeoutMs = DRAIN_FLUSH_TIMEOUT_MS): Promise<void> {
     const parts = this.parts;
     if (!parts) return;
     parts.scheduler.drain();
@@ -251,6 +252,7 @@ export class Agent {
         notify();
         callbacks.wake();
       }),
+      host.onSample(notify),
       store.onEvent(notify),
       uploader.onAck(notify),
     ];
@@ -329,7 +331,7 @@ export class Agent {
       },
       scheduling,
       attendedMode: parts.scheduler.attended,
-      sessions: parts.store.activeSessions().map(sessionView),
+      sessions: parts.store.activeSessions().map((s) => sessionView(s, parts.host.liveSamples(s.sessionId))),
       backlog: { events: parts.store.pendingEventCount(), callbacks: parts.store.pendingCallbackCount() },
     };
   }

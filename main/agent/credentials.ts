@@ -1,8 +1,8 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { validator } from '../../shared/validate.js';
+import { writePrivateFileAtomic } from './private-file.js';
 
 /** What registration leaves in `<dataDir>/credentials.json` (mode 0600). */
 export const Credentials = Type.Object(
@@ -39,23 +39,11 @@ export function readCredentials(file: string): Credentials | undefined {
   return raw;
 }
 
-/** Writes the credentials atomically: a 0600 temp file in the same folder, fsync, rename over the target. */
+/** Writes the credentials atomically to a 0600 file (see writePrivateFileAtomic). */
 export function writeCredentials(file: string, value: Credentials): void {
   const checked = credentials.parse(value, 'credentials');
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  // 'wx' + mode: the file is created 0600 before any byte of the secret is written (umask can only remove bits).
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(checked, null, 2)}\n`);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(temp, file);
+  writePrivateFileAtomic(file, `${JSON.stringify(checked, null, 2)}\n`);
 }
 
 /** POSIX permission bits of the file that are wider than 0600, or 0 (always 0 on Windows). */

@@ -1,4 +1,3 @@
-import { existsSync, renameSync } from 'node:fs';
 import { join, win32, posix } from 'node:path';
 
 /** What decides the default data dir; injected so every OS is testable on any OS. */
@@ -39,17 +38,3 @@ export const dataDirFiles = (dataDir: string) => ({
   logs: join(dataDir, 'logs'),
   agentLog: join(dataDir, 'logs', 'agent.log'),
 });
-
-/**
- * Moves the local store aside (with its -wal/-shm files) when the machine registers anew: its event seqs and
- * sessions belong to the old machine identity, and the orchestrator expects a new machine's seqs to start at 1.
- * Returns the new name, or undefined when there was no store.
- */
-export function retireLocalStore(dataDir: string, now: Date = new Date()): string | undefined {
-  const store = dataDirFiles(dataDir).store;
-  if (!existsSync(store)) return undefined;
-  const retired = `${store}.retired-${now.toISOString().replace(/[:.]/g, '-')}`;
-  for (const suffix of ['-wal', '-shm']) if (existsSync(store + suffix)) renameSync(store + suffix, retired + suffix);
-  renameSync(store, retired);
-  return retired;
-}

@@ -43,6 +43,7 @@ export interface SessionHostOptions {
 export class SessionHost {
   private readonly runs = new Map<string, { active: ActiveSession; done: Promise<LocalSession> }>();
   private readonly listeners = new Set<() => void>();
+  private readonly sampleListeners = new Set<() => void>();
   private readonly now: () => Date;
   private readonly tree: ProcessTree;
 
@@ -76,6 +77,7 @@ export class SessionHost {
       tree: this.tree,
       killGraceMs: this.options.killGraceMs ?? 10_000,
       ...pick(this.options, ['callbackTtlS', 'sampler', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env']),
+      onSample: () => this.notify(this.sampleListeners),
     });
     const done = active.done.then(
       (s) => {
@@ -160,6 +162,11 @@ export class SessionHost {
     return this.runs.get(sessionId)?.active.lastSample;
   }
 
+  /** The samples of a running session not yet in the store (they are stored in batches), oldest first. */
+  liveSamples(sessionId: string): readonly Sample[] {
+    return this.runs.get(sessionId)?.active.unstoredSamples ?? [];
+  }
+
   runningCount(): number {
     return this.runs.size;
   }
@@ -214,8 +221,18 @@ export class SessionHost {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called when a running session has a new live sample (see liveSample); not a state change. */
+  onSample(listener: () => void): () => void {
+    this.sampleListeners.add(listener);
+    return () => this.sampleListeners.delete(listener);
+  }
+
   private changed(): void {
-    for (const l of [...this.listeners]) {
+    this.notify(this.listeners);
+  }
+
+  private notify(listeners: ReadonlySet<() => void>): void {
+    for (const l of [...listeners]) {
       try {
         l();
       } catch (err) {

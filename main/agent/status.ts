@@ -165,12 +165,20 @@ export function toStatusSnapshot(
         acceptedon: s.acceptedon,
         ...(s.startedon === undefined ? {} : { startedon: s.startedon }),
         ...(s.runas === undefined ? {} : { runas: s.runas }),
-        samples: extra.samplesOf(s.sessionId).map((p) => ({ at: p.at, cpu: p.machineCpuPercent, ramPct: p.machineRamPercent, ramMb: p.machineRamUsedMb })),
+        samples: withLive(extra.samplesOf(s.sessionId), s.live).map((p) => ({ at: p.at, cpu: p.machineCpuPercent, ramPct: p.machineRamPercent, ramMb: p.machineRamUsedMb })),
       }),
     ),
     recent: extra.recent.filter((s) => s.stage === 'completed').map(recentView),
     backlog: { ...agent.backlog },
   };
+}
+
+/** Stored samples come in batches; the live ones (newer than the last stored) are the sparkline's newest points. */
+function withLive(stored: readonly Sample[], live: readonly Sample[] = []): readonly Sample[] {
+  const last = stored.at(-1);
+  const after = last ? Date.parse(last.at) : -Infinity;
+  const fresh = live.filter((s) => Date.parse(s.at) > after);
+  return fresh.length === 0 ? stored : [...stored, ...fresh];
 }
 
 function recentView(s: LocalSession): RecentSessionStatus {

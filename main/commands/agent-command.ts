@@ -2,18 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Logger } from 'winston';
 import type { Agent } from '../agent/agent.js';
+import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-from-config.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import { CredentialsError } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
+import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
 import { ensureRegistered, RegistrationError } from '../agent/registration.js';
 import type { RunningStatusServer } from '../agent/status-server.js';
 import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';
 import { CommandError, ExitCode } from './exit-codes.js';
-
-export const AGENT_VERSION = '0.1.0';
-/** Running sessions get this long to finish on SIGTERM/SIGINT before they are cancelled. */
-const DRAIN_GRACE_MS = 60_000;
 
 export function agentCommand(): Command {
   const command = new Command('agent')
@@ -46,35 +44,14 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   let agent: Agent;
   let status: RunningStatusServer | undefined;
   try {
-    const { credentials, registered } = await ensureRegistered({
-      credentialsFile: files.credentials,
-      orchestrator: config.orchestrator,
-      group: config.group,
-      groupPassword: config.groupPassword,
-      name: config.name,
-      capacity: config.capacity,
-      agentVersion: AGENT_VERSION,
-      warn: (m) => logger.warn(m),
-    });
+    const { credentials, registered } = await ensureRegistered(registrationFromConfig(config, { credentialsFile: files.credentials, warn: (m) => logger.warn(m) }));
     log.secrets.add(credentials.credential);
     log.secrets.add(credentials.callbackSecret);
     // A store of an earlier registration is kept aside by the Agent (it records its machine): see store-identity.ts.
     logger.info(registered ? `registered as machine ${credentials.flowmachineid} in group '${credentials.group}'` : `using the credential of machine ${credentials.flowmachineid}`);
     // Loaded here, not at import: `flowhost --help` stays fast and works without the native SQLite module.
     const { Agent } = await import('../agent/agent.js');
-    agent = new Agent({
-      orchestratorUrl: credentials.orchestrator,
-      credentials,
-      dataDir: config.dataDir,
-      capacity: config.capacity,
-      sessionUsers: config.sessionUsers,
-      attendedMode: config.attended,
-      sampleIntervalMs: config.sampleIntervalMs,
-      callbackAllow: config.callbackAllow,
-      ...(config.maxPendingEvents === undefined ? {} : { outboxCap: config.maxPendingEvents }),
-      agentVersion: AGENT_VERSION,
-      logger,
-    });
+    agent = new Agent(agentOptionsFromConfig(config, credentials, logger));
     agent.start();
     status = await startLocalStatusPage(agent, config.dataDir, logger);
   } catch (err) {

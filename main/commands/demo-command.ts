@@ -9,7 +9,7 @@ import { readCredentials, type Credentials } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
 import { createAgentLogger } from '../agent/logger.js';
 import { ensureRegistered } from '../agent/registration.js';
-import { AGENT_VERSION } from './agent-command.js';
+import { AGENT_VERSION } from '../agent/agent-from-config.js';
 import { DemoApi } from './demo-api.js';
 import { CallbackReceiver } from './demo-callback-receiver.js';
 import { DEMO_GROUP_NAME, DEMO_WORKFLOW_NAME, demoFlow, demoInputs, demoInputSchema, demoOutputSchema } from './demo-flow.js';

@@ -16,15 +16,20 @@ interface ServiceFlags {
   readonly readWrite?: string[];
 }
 
+export interface ServiceCommandOptions {
+  /** How the service starts flowhost (absolute paths, then flags); default this Node with bin/flowhost.js. The packaged app passes itself. */
+  readonly flowhost?: readonly string[];
+}
+
 /** `flowhost service install|uninstall|status`: a systemd unit, a launchd daemon or a WinSW service running `flowhost agent`. */
-export function serviceCommand(): Command {
+export function serviceCommand(options: ServiceCommandOptions = {}): Command {
   const service = new Command('service').description('Install, remove or show the agent as a system service (systemd, launchd, WinSW) running `flowhost agent`.');
   service.addHelpText('after', `\n${rootTradeOff()}\nInstall and uninstall need root (Administrator on Windows); --dry-run prints what would be written and run.`);
-  for (const action of ['install', 'uninstall', 'status'] as const) service.addCommand(actionCommand(action));
+  for (const action of ['install', 'uninstall', 'status'] as const) service.addCommand(actionCommand(action, options.flowhost ?? [process.execPath, flowhostBin()]));
   return service;
 }
 
-function actionCommand(action: ServiceAction): Command {
+function actionCommand(action: ServiceAction, flowhost: readonly string[]): Command {
   const summary = {
     install: 'write the service definition and load it (enabled, started, restarted on failure)',
     uninstall: 'stop and unload the service and remove its definition (the data dir is kept)',
@@ -35,27 +40,27 @@ function actionCommand(action: ServiceAction): Command {
     command
       .option('--user <user>', 'run the agent as this account instead of root (see the trade-off in `flowhost service --help`)')
       .option('--config <file>', 'agent config file the service starts with (checked now; its dataDir is used)')
-      .option('--read-write <dir>', 'Linux: a folder flows may write besides the data dir and a private /tmp (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-      .option('--winsw <exe>', 'Windows: the WinSW v3 executable (default: flowhost-service.exe beside the XML)');
+      .option('--read-write <dir>', 'Linux: a folder flows may write besides the data dir and a private /tmp (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
   }
+  command.option('--winsw <exe>', 'Windows: the WinSW v3 executable (default: flowhost-service.exe beside the XML)');
   if (action !== 'status') command.option('--dry-run', 'print the files and commands, change nothing');
   command.addOption(new Option('--platform <os>', 'with --dry-run: show the plan for another OS').choices(['linux', 'darwin', 'win32']));
   return command.action(async (flags: ServiceFlags) => {
-    process.exitCode = await runService(action, flags);
+    process.exitCode = await runService(action, flags, flowhost);
   });
 }
 
 /** The absolute path of bin/flowhost.js in this checkout; the service runs it with this Node. */
 const flowhostBin = () => fileURLToPath(new URL('../../bin/flowhost.js', import.meta.url));
 
-async function runService(action: ServiceAction, flags: ServiceFlags): Promise<number> {
+async function runService(action: ServiceAction, flags: ServiceFlags, flowhost: readonly string[]): Promise<number> {
   if (flags.platform !== undefined && !flags.dryRun) throw new CommandError('--platform only goes with --dry-run', ExitCode.Usage);
   const platform = inputs(() => servicePlatform((flags.platform as NodeJS.Platform | undefined) ?? process.platform));
   const foreign = platform !== process.platform;
   const spec = inputs(() =>
     serviceSpecFrom({
       platform,
-      command: [process.execPath, flowhostBin()],
+      command: flowhost,
       ...(flags.config !== undefined ? { configFile: flags.config } : {}),
       ...(flags.user !== undefined ? { user: flags.user } : {}),
       ...(flags.readWrite ? { readWritePaths: flags.readWrite } : {}),

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
+import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-from-config.js';
 import { loadAgentConfig } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import type { Credentials } from '../agent/credentials.js';
@@ -15,8 +16,6 @@ import type { SecretProtector } from '../agent/secret-protector.js';
 import { StatusProducer } from '../agent/status.js';
 import { AgentStore } from '../agent/store/agent-store.js';
 import { loadCredentials, protectCredentials, protectedFileOf } from './credential-protection.js';
-
-export const TRAY_AGENT_VERSION = '0.1.0';
 
 export interface BootOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -48,18 +47,7 @@ export async function bootAgent(o: BootOptions): Promise<BootedAgent> {
   if (config.groupPassword) log.secrets.add(config.groupPassword);
   try {
     const credentials = await credentialsFor(config, o.protector, log);
-    const agent = new Agent({
-      orchestratorUrl: credentials.orchestrator,
-      credentials,
-      dataDir: config.dataDir,
-      capacity: config.capacity,
-      sessionUsers: config.sessionUsers,
-      attendedMode: config.attended,
-      sampleIntervalMs: config.sampleIntervalMs,
-      callbackAllow: config.callbackAllow,
-      agentVersion: TRAY_AGENT_VERSION,
-      logger: log.logger,
-    });
+    const agent = new Agent(agentOptionsFromConfig(config, credentials, log.logger));
     agent.start();
     // A second connection to the agent's WAL database, read-only use: recent sessions, log tails, samples.
     const reader = AgentStore.open(join(config.dataDir, 'agent.db'));
@@ -87,16 +75,7 @@ async function credentialsFor(config: AgentConfig, protector: SecretProtector, l
   const credentialFiles = { plain: files.credentials, protected: protectedFileOf(files.credentials) };
   let credentials = loadCredentials(credentialFiles, protector);
   if (!credentials) {
-    const result = await ensureRegistered({
-      credentialsFile: files.credentials,
-      orchestrator: config.orchestrator,
-      group: config.group,
-      groupPassword: config.groupPassword,
-      name: config.name,
-      capacity: config.capacity,
-      agentVersion: TRAY_AGENT_VERSION,
-      warn: (m) => log.logger.warn(m),
-    });
+    const result = await ensureRegistered(registrationFromConfig(config, { credentialsFile: files.credentials, warn: (m) => log.logger.warn(m) }));
     credentials = result.credentials;
   }
   log.secrets.add(credentials.credential);

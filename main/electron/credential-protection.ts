@@ -1,10 +1,10 @@
 // The machine credential at rest for the tray app: the registration writes credentials.json (0600, plain); when
 // the protector can encrypt, it is replaced by credentials.protected and the plain file removed. No electron
 // import here: safe-storage-protector.ts supplies the Electron implementation.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Credentials, CredentialsError, readCredentials } from '../agent/credentials.js';
 import type { SecretProtector } from '../agent/secret-protector.js';
+import { writePrivateFileAtomic } from '../agent/private-file.js';
 import { validator } from '../../shared/validate.js';
 
 const credentialsSchema = validator(Credentials);
@@ -44,19 +44,7 @@ export function loadCredentials(files: CredentialFiles, protector: SecretProtect
  */
 export function protectCredentials(files: CredentialFiles, credentials: Credentials, protector: SecretProtector): boolean {
   if (!protector.isAvailable()) return false;
-  const data = protector.protect(JSON.stringify(credentialsSchema.parse(credentials, 'credentials')));
-  const temp = `${files.protected}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(temp, files.protected);
+  writePrivateFileAtomic(files.protected, protector.protect(JSON.stringify(credentialsSchema.parse(credentials, 'credentials'))));
   rmSync(files.plain, { force: true });
   return true;
 }

@@ -2,10 +2,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
 
 export interface TrayBundles {
   readonly main: string;
   readonly preload: string;
+  /** The source files (repository-relative) bundled into main and preload: what the app ships of the repository. */
+  readonly inputs: readonly string[];
 }
 
 /**
@@ -15,9 +18,18 @@ export interface TrayBundles {
  */
 export async function bundleTrayApp(outDir: string): Promise<TrayBundles> {
   const { build } = await import('esbuild');
-  const bundles = { main: join(outDir, 'main.mjs'), preload: join(outDir, 'preload.cjs') };
-  const common = { bundle: true, platform: 'node', external: ['electron'], logLevel: 'warning', legalComments: 'none' } satisfies import('esbuild').BuildOptions;
-  await build({ ...common, entryPoints: [join(here, 'main.ts')], outfile: bundles.main, format: 'esm', packages: 'external' });
-  await build({ ...common, entryPoints: [join(here, 'preload.ts')], outfile: bundles.preload, format: 'cjs' });
-  return bundles;
+  const files = { main: join(outDir, 'main.mjs'), preload: join(outDir, 'preload.cjs') };
+  const common = {
+    bundle: true,
+    platform: 'node',
+    external: ['electron'],
+    logLevel: 'warning',
+    legalComments: 'none',
+    metafile: true,
+    absWorkingDir: root,
+  } satisfies import('esbuild').BuildOptions;
+  const main = await build({ ...common, entryPoints: [join(here, 'main.ts')], outfile: files.main, format: 'esm', packages: 'external' });
+  const preload = await build({ ...common, entryPoints: [join(here, 'preload.ts')], outfile: files.preload, format: 'cjs' });
+  const inputs = [...new Set([...Object.keys(main.metafile.inputs), ...Object.keys(preload.metafile.inputs)])].sort();
+  return { ...files, inputs };
 }

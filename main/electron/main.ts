@@ -6,11 +6,16 @@
 // only isolate the core from the tray icon, which has nothing to show without the core.
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { app, dialog, session } from 'electron';
+import { app, dialog, Notification, session } from 'electron';
 import { commands, type CommandChannel, type CommandReply } from '../../shared/ipc.js';
+import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
 import type { StatusProducer } from '../agent/status.js';
 import { StatusAssets } from '../agent/status-assets.js';
+import { AGENT_VERSION } from '../agent/agent-from-config.js';
 import { bootAgent, type BootedAgent } from './agent-boot.js';
+import { runAppCli } from './app-cli.js';
+import { appMode, selfCliCommand } from './app-mode.js';
+import { localRunNotice, runLocalFlow } from './local-run.js';
 import { registerAppScheme, serveStatusPage } from './app-protocol.js';
 import { hardenAllContents, hardenSession } from './hardening.js';
 import { IpcRouter } from './ipc.js';
@@ -22,24 +27,38 @@ import { trayStateFrom, type TrayState } from './tray-state.js';
 import { WINDOW_CSP } from './window-policy.js';
 import { StatusWindow } from './window.js';
 
-/** Running sessions get this long on "Drain and quit" (as on SIGTERM in `flowhost agent`). */
-const DRAIN_GRACE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** Set by the launcher (dev-launch.ts) or the packaged build: the bundled CommonJS preload. */
 const preload = process.env['FLOWHOST_PRELOAD'] ?? fileURLToPath(new URL('./preload.cjs', import.meta.url));
 
-registerAppScheme();
-hardenAllContents(app);
-app.enableSandbox();
+const mode = appMode(process.argv, app.isPackaged);
+/** This app as the `flowhost` CLI (what the installer's service option and the tray's Run… start). */
+const selfCli = () => selfCliCommand({ execPath: process.execPath, argv: process.argv, isPackaged: app.isPackaged });
 
-if (!app.requestSingleInstanceLock()) {
-  app.quit();
+if (mode.kind === 'cli') {
+  // No tray, no window, no single-instance lock: a service or a Local run next to the running tray.
+  app.dock?.hide();
+  app.disableHardwareAcceleration();
+  void runAppCli({ args: mode.args, self: selfCli(), version: AGENT_VERSION }).then(
+    (code) => app.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`flowhost: ${err instanceof Error ? err.message : String(err)}\n`);
+      app.exit(1);
+    },
+  );
 } else {
-  app.dock?.hide(); // macOS: a tray app has no dock icon (the packaged app also sets LSUIElement).
-  app.on('window-all-closed', () => undefined); // closing the window leaves the tray running
-  void app.whenReady().then(start, fail);
+  registerAppScheme();
+  hardenAllContents(app);
+  app.enableSandbox();
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+  } else {
+    app.dock?.hide(); // macOS: a tray app has no dock icon (the packaged app also sets LSUIElement).
+    app.on('window-all-closed', () => undefined); // closing the window leaves the tray running
+    void app.whenReady().then(start, fail);
+  }
 }
 
 function fail(err: unknown): void {
@@ -67,7 +86,14 @@ async function start(): Promise<void> {
 
   const trayState = (): TrayState => trayStateFrom(booted.agent.state(), { openAtLogin: app.getLoginItemSettings().openAtLogin });
   const tray = new TrayController({ assetsDir: `${root}assets`, onAction: (action) => void onTrayAction(action) }, trayState());
-  booted.agent.onStateChange(() => tray.update(trayState()));
+  // Live samples change the agent's state every second; the menu is redrawn only when what it shows changed.
+  let shown = JSON.stringify(trayState());
+  booted.agent.onStateChange(() => {
+    const next = trayState();
+    if (JSON.stringify(next) === shown) return;
+    shown = JSON.stringify(next);
+    tray.update(next);
+  });
   app.on('second-instance', () => statusWindow.show());
 
   let quitting = false;
@@ -97,6 +123,8 @@ async function start(): Promise<void> {
         return tray.update(trayState());
       case 'open-status-window':
         return statusWindow.show();
+      case 'run-local':
+        return runFromTray(booted, () => statusWindow.show());
       case 'drain-and-quit':
         return quit(true);
       case 'quit': {
@@ -108,6 +136,26 @@ async function start(): Promise<void> {
         return;
       }
     }
+  }
+}
+
+/** Tray "Run…": a workflow file run Local by this app as `flowhost run` (local-run.ts); the outcome as a notification. */
+async function runFromTray(booted: BootedAgent, showWindow: () => void): Promise<void> {
+  const { canceled, filePaths } = await dialog.showOpenDialog({
+    title: 'Run a workflow on this machine',
+    properties: ['openFile'],
+    filters: [{ name: 'Workflow (JSON)', extensions: ['json'] }],
+  });
+  const file = filePaths[0];
+  if (canceled || file === undefined) return;
+  showWindow(); // the run appears among the running sessions
+  try {
+    const result = await runLocalFlow({ self: selfCli(), file, dataDir: booted.config.dataDir, env: process.env });
+    const notice = localRunNotice(file, result);
+    if (Notification.isSupported()) new Notification(notice).show();
+    else if (result.code !== 0) dialog.showErrorBox(notice.title, notice.body);
+  } catch (err) {
+    dialog.showErrorBox('flowhost could not start the run', err instanceof Error ? err.message : String(err));
   }
 }
 

@@ -8,6 +8,7 @@ export type TrayAction =
   | 'toggle-attended'
   | 'toggle-open-at-login'
   | 'open-status-window'
+  | 'run-local'
   | 'drain-and-quit'
   | 'quit';
 
@@ -55,6 +56,8 @@ export function trayMenu(state: TrayState, options: TrayMenuOptions = {}): TrayI
     { kind: 'checkbox', id: 'attended', label: 'Attended mode', action: 'toggle-attended', checked: state.attendedMode, enabled: schedulable },
     { kind: 'separator', id: 'sep-window' },
     { kind: 'action', id: 'open-status-window', label: 'Open status window', action: 'open-status-window', enabled: true },
+    // A Local run (DESIGN.md "Run modes"): this machine, now, even offline; not queued, so pause does not hold it.
+    { kind: 'action', id: 'run-local', label: 'Run…', action: 'run-local', enabled: !state.draining },
     { kind: 'checkbox', id: 'open-at-login', label: 'Start at login', action: 'toggle-open-at-login', checked: state.openAtLogin, enabled: true },
     { kind: 'separator', id: 'sep-quit' },
     {

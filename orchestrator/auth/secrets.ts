@@ -15,15 +15,25 @@ export function hashSecret(secret: string): string {
   return ['scrypt', N, R, P, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
-export function verifySecret(secret: string, stored: string | null | undefined): boolean {
-  if (!stored) return false;
+interface StoredHash {
+  readonly params: { N: number; r: number; p: number };
+  readonly salt: Buffer;
+  readonly expected: Buffer;
+}
+
+/** The parts of a `scrypt$N$r$p$salt$hash` string, or undefined when it is missing or not of that form. */
+function parseStored(stored: string | null | undefined): StoredHash | undefined {
+  if (!stored) return undefined;
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
   const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  const salt = Buffer.from(parts[4]!, 'base64url');
-  const expected = Buffer.from(parts[5]!, 'base64url');
-  const actual = scryptSync(secret, salt, expected.length, { N: n, r, p });
-  return timingSafeEqual(actual, expected);
+  return { params: { N: n, r, p }, salt: Buffer.from(parts[4]!, 'base64url'), expected: Buffer.from(parts[5]!, 'base64url') };
+}
+
+export function verifySecret(secret: string, stored: string | null | undefined): boolean {
+  const h = parseStored(stored);
+  if (!h) return false;
+  return timingSafeEqual(scryptSync(secret, h.salt, h.expected.length, h.params), h.expected);
 }
 
 /**
@@ -31,14 +41,10 @@ export function verifySecret(secret: string, stored: string | null | undefined):
  * block the event loop, or the pings of the agents already connected stall and they drop too.
  */
 export async function verifySecretAsync(secret: string, stored: string | null | undefined): Promise<boolean> {
-  if (!stored) return false;
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
-  const salt = Buffer.from(parts[4]!, 'base64url');
-  const expected = Buffer.from(parts[5]!, 'base64url');
-  const actual = await new Promise<Buffer>((resolve, reject) => scrypt(secret, salt, expected.length, { N: n, r, p }, (err, key) => (err ? reject(err) : resolve(key))));
-  return timingSafeEqual(actual, expected);
+  const h = parseStored(stored);
+  if (!h) return false;
+  const actual = await new Promise<Buffer>((resolve, reject) => scrypt(secret, h.salt, h.expected.length, h.params, (err, key) => (err ? reject(err) : resolve(key))));
+  return timingSafeEqual(actual, h.expected);
 }
 
 /** Constant-time comparison of two tokens of any length. */

@@ -1,5 +1,7 @@
 import type { SessionEvent } from '../../shared/protocol.js';
 
+const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 /**
  * Maps an agent's wall-clock timestamps onto the orchestrator's clock. The offset (orchestrator − agent) is taken
  * once per connection from the `agentTime` of its hello; it is off by the hello's one-way network delay at most,
@@ -18,8 +20,9 @@ export class AgentClock {
   /** One agent timestamp on the orchestrator's clock (unparseable values are kept as they are). */
   map(iso: string): string {
     if (this.offsetMs === 0) return iso;
-    const at = Date.parse(iso);
-    return Number.isNaN(at) ? iso : new Date(at + this.offsetMs).toISOString();
+    const at = Date.parse(iso) + this.offsetMs;
+    // A hostile or broken agent clock must not produce dates outside 1970..9999 (not valid ISO date-times).
+    return Number.isNaN(at) || at < 0 || at > MAX_ISO_MS ? iso : new Date(at).toISOString();
   }
 
   /** The event with every wall-clock timestamp it carries mapped; durations (monotonic) are left alone. */

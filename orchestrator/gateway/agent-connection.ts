@@ -40,6 +40,8 @@ export class AgentConnection {
   private missedPongs = 0;
   private ackUpTo = -1;
   private ackScheduled = false;
+  /** Event frames received and not yet applied (see queueEvent). */
+  private pendingEvents: Frame<'event'>[] = [];
   private readonly lost: LostSessions;
 
   constructor(private readonly o: AgentConnectionOptions) {
@@ -129,6 +131,9 @@ export class AgentConnection {
     if (!decoded.ok) return this.close(CloseCode.InvalidFrame, decoded.error);
     const frame = decoded.frame;
     if (!this.live && frame.type !== 'hello') return this.close(CloseCode.InvalidFrame, `expected hello first, got ${frame.type}`);
+    if (frame.type === 'event') return this.queueEvent(frame);
+    // Frames keep their order: events that arrived before this one are applied first.
+    if (this.pendingEvents.length > 0) this.guard(() => this.applyPendingEvents());
     this.guard(() => this.handle(frame));
   }
 
@@ -149,7 +154,7 @@ export class AgentConnection {
         return;
       }
       case 'event':
-        return this.onEvent(frame);
+        return this.queueEvent(frame);
       case 'local-session': {
         const answer = recordLocalSession(this.store, this.o.queue, this.o.machineId, { ...frame, createdon: this.clock.map(frame.createdon) });
         this.send(answer);
@@ -184,7 +189,29 @@ export class AgentConnection {
     this.o.queue.dispatch();
   }
 
-  private onEvent(frame: Frame<'event'>): void {
+  /**
+   * Events of one burst (the frames that arrived in the same turn of the event loop) are applied in ONE store
+   * transaction: one fsync per burst instead of one per event. Exactly-once holds because every event's
+   * applied seq commits with its effect; acks and follow-ups (queue.ended) run only after the commit, and if
+   * the commit fails nothing of the burst is applied or acked (the agent replays it).
+   */
+  private queueEvent(frame: Frame<'event'>): void {
+    this.pendingEvents.push(frame);
+    if (this.pendingEvents.length === 1) setImmediate(() => this.guard(() => this.applyPendingEvents()));
+  }
+
+  private applyPendingEvents(): void {
+    const frames = this.pendingEvents;
+    this.pendingEvents = [];
+    if (this.closed || frames.length === 0) return;
+    const afterCommit: (() => void)[] = [];
+    this.store.transaction(() => {
+      for (const frame of frames) if (!this.closed) this.onEvent(frame, afterCommit);
+    });
+    for (const fn of afterCommit) fn();
+  }
+
+  private onEvent(frame: Frame<'event'>, afterCommit: (() => void)[]): void {
     const event = this.clock.mapEvent(frame.event);
     const owns = (sessionId: string) => {
       const a = this.o.queue.book.get(sessionId);
@@ -198,13 +225,18 @@ export class AgentConnection {
         return this.close(CloseCode.InvalidFrame, `session ${event.sessionId} is not assigned to this machine`);
       case 'duplicate': {
         const applied = appliedSeq(this.store, this.o.machineId);
-        this.scheduleAck(applied);
-        return this.lost.applied(applied);
+        afterCommit.push(() => {
+          this.scheduleAck(applied);
+          this.lost.applied(applied);
+        });
+        return;
       }
       case 'applied':
-        this.scheduleAck(event.seq);
-        if (result.ended) this.o.queue.ended(event.sessionId);
-        this.lost.applied(event.seq);
+        afterCommit.push(() => {
+          this.scheduleAck(event.seq);
+          if (result.ended) this.o.queue.ended(event.sessionId);
+          this.lost.applied(event.seq);
+        });
     }
   }
 

@@ -24,8 +24,14 @@ const INDEXES: Record<string, string[]> = {
     '_machineid_value, statuscode',
     '_regardingobjectid_value',
     'createdon',
+    // The Web API compares GUIDs case-insensitively (`IS ? COLLATE NOCASE`), which only a NOCASE index serves; the
+    // key as the last column serves the default order (by key) of a `$top` page without sorting every match.
+    'statuscode, flowsessionid',
+    '_machinegroupid_value COLLATE NOCASE, statuscode, flowsessionid',
+    '_machineid_value COLLATE NOCASE, statuscode, flowsessionid',
+    '_regardingobjectid_value COLLATE NOCASE, createdon',
   ],
-  flowlogs: ['_flowsessionid_value, seq'],
+  flowlogs: ['_flowsessionid_value, seq', '_flowsessionid_value COLLATE NOCASE, seq'],
   flowmachines: ['_flowmachinegroupid_value'],
 };
 const UNIQUE: Record<string, string[]> = { flowmachinegroups: ['name'] };

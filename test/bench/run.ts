@@ -8,8 +8,12 @@ import { within } from './lib/stats.js';
 import { printTable, type BenchRow } from './lib/table.js';
 import { logCapture } from './log-capture.bench.js';
 import { upstreamReplay } from './upstream-replay.bench.js';
+import { idleFootprint } from './idle-footprint.bench.js';
+import { samplingCost } from './sampling-cost.bench.js';
+import { apiQuery } from './api-query.bench.js';
+import { dispatch } from './dispatch.bench.js';
 
-const benches: readonly Bench[] = [logCapture, upstreamReplay];
+const benches: readonly Bench[] = [logCapture, upstreamReplay, samplingCost, idleFootprint, apiQuery, dispatch];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -1,23 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { flowmachineEntity } from '../../shared/records/index.js';
-import { alive, fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, waitForStatus, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
+import { alive, fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, waitForStatus } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
-
-let orch: TestOrchestrator | undefined;
-let agents: E2EAgent[] = [];
-afterEach(async () => {
-  for (const a of agents) await a.dispose();
-  agents = [];
-  await orch?.close();
-  orch = undefined;
-});
+import { disposeAfterTest } from '../support/dispose-after-test.js';
 
 async function setup(name: string) {
-  orch = await startOrchestrator();
+  const orch = disposeAfterTest(await startOrchestrator());
   const g = String(orch.group('g1')['flowmachinegroupid']);
-  const a = await startAgent(orch, { group: 'g1', name, capacity: 2 });
-  agents.push(a);
+  const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name, capacity: 2 }));
   return { o: orch, g, a };
 }
 
@@ -66,8 +56,7 @@ describe('e2e: agent lifecycle', () => {
     const id = queue(o, fixtureWorkflow(o, 'tree.mjs'), g);
     const line = await waitFor(() => stdoutLogs(o, id).find((l) => l.startsWith('pids ')), { what: 'the pids line' });
     await a.agent.stop();
-    const again = await startAgent(o, { group: 'g1', name: 'phoenix', capacity: 2, dataDir: a.dataDir });
-    agents.push(again);
+    const again = disposeAfterTest(await startAgent(o, { group: 'g1', name: 'phoenix', capacity: 2, dataDir: a.dataDir }));
     expect(again.machineId).toBe(a.machineId);
     const end = await waitForEnd(o, id);
     expect(end).toMatchObject({ statuscode: 11, errorcode: 'AgentRestarted' });

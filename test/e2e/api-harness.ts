@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { Agent, type AgentOptions } from '../../main/agent/agent.js';
-import { ensureRegistered } from '../../main/agent/registration.js';
+import type { AgentOptions } from '../../main/agent/agent.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../support/orchestrator-harness.js';
+import { startRealAgent, type RealAgent } from '../support/real-agent.js';
 import { waitFor } from '../support/wait-for.js';
-import { e2eLogger, fixture } from './e2e-harness.js';
+import { fixture } from './e2e-harness.js';
 
 /**
  * End-to-end through the public surfaces only: the real orchestrator (startTestOrchestrator: Web API + gateway),
@@ -76,49 +73,8 @@ export async function apiStdout(orch: TestOrchestrator, id: string): Promise<str
   }
 }
 
-export interface ApiAgent {
-  readonly agent: Agent;
-  readonly machineId: string;
-  readonly dataDir: string;
-  dispose(): Promise<void>;
-}
+export type ApiAgent = RealAgent;
 
-export async function startApiAgent(orch: TestOrchestrator, opts: { group: string; name: string; capacity?: number } & Partial<AgentOptions>): Promise<ApiAgent> {
-  const { group, name, capacity = 1, dataDir: givenDir, ...agentOptions } = opts;
-  const dataDir = givenDir ?? mkdtempSync(join(tmpdir(), `flowhost-e2e-${name}-`));
-  const { credentials } = await ensureRegistered({
-    credentialsFile: join(dataDir, 'credentials.json'),
-    orchestrator: orch.url,
-    group,
-    groupPassword: API_GROUP_PASSWORD,
-    name,
-    capacity,
-    agentVersion: 'e2e',
-  });
-  const agent = new Agent({
-    orchestratorUrl: orch.url,
-    credentials,
-    dataDir,
-    capacity,
-    sessionUsers: [],
-    attendedMode: false,
-    logger: e2eLogger(name),
-    sampleIntervalMs: 100,
-    backoff: { initialMs: 50, maxMs: 500 },
-    callbackAllow: ['127.0.0.1'],
-    callbackDelivery: { baseDelayMs: 50, maxDelayMs: 200, pollIntervalMs: 100 },
-    killGraceMs: 1000,
-    ...agentOptions,
-  });
-  agent.start();
-  await waitFor(() => agent.state().connection.status === 'connected', { what: `agent ${name} to connect` });
-  return {
-    agent,
-    machineId: credentials.flowmachineid,
-    dataDir,
-    async dispose() {
-      await agent.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+export function startApiAgent(orch: TestOrchestrator, opts: { group: string; name: string; capacity?: number } & Partial<AgentOptions>): Promise<ApiAgent> {
+  return startRealAgent(orch.url, { groupPassword: API_GROUP_PASSWORD, ...opts });
 }

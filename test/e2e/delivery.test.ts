@@ -1,32 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
-import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
+import { describe, expect, it } from 'vitest';
+import { startCallbackReceiver } from './callback-receiver.js';
+import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
-
-let orch: TestOrchestrator | undefined;
-let agents: E2EAgent[] = [];
-let receiver: CallbackReceiver | undefined;
-afterEach(async () => {
-  for (const a of agents) await a.dispose();
-  agents = [];
-  await receiver?.close();
-  await orch?.close();
-  orch = undefined;
-  receiver = undefined;
-});
+import { disposeAfterTest } from '../support/dispose-after-test.js';
 
 describe('e2e: delivery across failures', () => {
   it('after the orchestrator restarts mid-run, the agent reconnects and every event is applied exactly once', async () => {
-    orch = await startOrchestrator();
+    const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
-    const a = await startAgent(orch, { group: 'g1', name: 'replay' });
-    agents.push(a);
+    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'replay' }));
     const firstSince = a.agent.state().connection.since;
     expect(firstSince).toBeDefined();
     const lines = 300;
     const id = queue(orch, fixtureWorkflow(orch, 'lines.mjs'), g, { inputs: { lines, everyMs: 10 } });
-    await waitFor(() => stdoutLogs(orch!, id).length >= 20, { what: 'first lines upstream' });
+    await waitFor(() => stdoutLogs(orch, id).length >= 20, { what: 'first lines upstream' });
     await orch.restart();
     const end = await waitForEnd(orch, id, 30_000);
     expect(end['statuscode']).toBe(4);
@@ -39,14 +26,13 @@ describe('e2e: delivery across failures', () => {
   });
 
   it('retries a callback on 503 until it succeeds: exactly one success, the same Idempotency-Key every time', async () => {
-    orch = await startOrchestrator();
-    receiver = await startCallbackReceiver((n) => (n < 2 ? 503 : 200));
+    const orch = disposeAfterTest(await startOrchestrator());
+    const receiver = disposeAfterTest(await startCallbackReceiver((n) => (n < 2 ? 503 : 200)));
     const g = String(orch.group('g1')['flowmachinegroupid']);
-    const a = await startAgent(orch, { group: 'g1', name: 'callbacks' });
-    agents.push(a);
+    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'callbacks' }));
     const id = queue(orch, fixtureWorkflow(orch, 'lines.mjs'), g, { inputs: { lines: 1 }, callbackurl: receiver.url('/retry') });
     expect((await waitForEnd(orch, id))['statuscode']).toBe(4);
-    await waitFor(() => receiver!.to('/retry').some((r) => r.status === 200), { what: 'a successful delivery', timeoutMs: 10_000 });
+    await waitFor(() => receiver.to('/retry').some((r) => r.status === 200), { what: 'a successful delivery', timeoutMs: 10_000 });
     await waitFor(() => a.agent.state().backlog.callbacks === 0, { what: 'the callback outbox to empty' });
     const requests = receiver.to('/retry');
     expect(requests.map((r) => r.status)).toEqual([503, 503, 200]);
@@ -55,13 +41,12 @@ describe('e2e: delivery across failures', () => {
   });
 
   it('a session cancelled while its agent was away is cancelled on reconnect (welcome.cancelSessions)', async () => {
-    orch = await startOrchestrator();
+    const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
     // A slow first retry (1.5 s) keeps the agent away while the orchestrator takes the cancel.
-    const a = await startAgent(orch, { group: 'g1', name: 'away', backoff: { initialMs: 1500, maxMs: 1500, random: () => 1 } });
-    agents.push(a);
+    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'away', backoff: { initialMs: 1500, maxMs: 1500, random: () => 1 } }));
     const id = queue(orch, fixtureWorkflow(orch, 'ticker.mjs'), g, { inputs: { everyMs: 50 } });
-    await waitFor(() => stdoutLogs(orch!, id).length > 0, { what: 'the run to start' });
+    await waitFor(() => stdoutLogs(orch, id).length > 0, { what: 'the run to start' });
     await orch.restart();
     await waitFor(() => a.agent.state().connection.status === 'disconnected', { what: 'the agent to notice' });
     orch.gateway.queue.cancel(id);

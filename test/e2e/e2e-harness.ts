@@ -1,14 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import winston from 'winston';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { flowlogEntity } from '../../shared/records/index.js';
 import type { Row } from '../../orchestrator/store/store.js';
-import { Agent, type AgentOptions } from '../../main/agent/agent.js';
-import { ensureRegistered } from '../../main/agent/registration.js';
+import type { AgentOptions } from '../../main/agent/agent.js';
 import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
+import { startRealAgent, type RealAgent } from '../support/real-agent.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -22,12 +18,8 @@ export const GROUP_PASSWORD = 'group-password';
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-export const e2eLogger = (name: string) =>
-  winston.createLogger({
-    silent: !process.env['FLOWHOST_E2E_LOG'],
-    defaultMeta: { agent: name },
-    transports: [new winston.transports.Console({ format: winston.format.simple() })],
-  });
+/** The agents' logger (silent unless FLOWHOST_E2E_LOG); the reliability suite uses it too. */
+export { testAgentLogger as e2eLogger } from '../support/real-agent.js';
 
 export async function startOrchestrator(): Promise<TestOrchestrator> {
   const orch = await TestOrchestrator.start({ heartbeatIntervalMs: 200, queueTickMs: 20, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 });
@@ -38,56 +30,14 @@ export async function startOrchestrator(): Promise<TestOrchestrator> {
   return orch;
 }
 
-export interface E2EAgent {
-  readonly agent: Agent;
-  readonly machineId: string;
-  readonly dataDir: string;
-  /** Stops the agent (if running) and removes its data dir. */
-  dispose(): Promise<void>;
-}
+export type E2EAgent = RealAgent;
 
 /** Registers a machine into `group` over HTTP (the agent's registration module) and starts a real Agent. */
-export async function startAgent(
+export function startAgent(
   orch: TestOrchestrator,
   opts: { group: string; name: string; capacity?: number; dataDir?: string } & Partial<AgentOptions>,
 ): Promise<E2EAgent> {
-  const { group, name, capacity = 1, dataDir: givenDir, ...agentOptions } = opts;
-  const dataDir = givenDir ?? mkdtempSync(join(tmpdir(), `flowhost-e2e-${name}-`));
-  const { credentials } = await ensureRegistered({
-    credentialsFile: join(dataDir, 'credentials.json'),
-    orchestrator: orch.url,
-    group,
-    groupPassword: GROUP_PASSWORD,
-    name,
-    capacity,
-    agentVersion: 'e2e',
-  });
-  const agent = new Agent({
-    orchestratorUrl: orch.url,
-    credentials,
-    dataDir,
-    capacity,
-    sessionUsers: [],
-    attendedMode: false,
-    logger: e2eLogger(name),
-    sampleIntervalMs: 100,
-    backoff: { initialMs: 50, maxMs: 500 },
-    callbackAllow: ['127.0.0.1'],
-    callbackDelivery: { baseDelayMs: 50, maxDelayMs: 200, pollIntervalMs: 100 },
-    killGraceMs: 1000,
-    ...agentOptions,
-  });
-  agent.start();
-  await waitFor(() => agent.state().connection.status === 'connected', { what: `agent ${name} to connect` });
-  return {
-    agent,
-    machineId: credentials.flowmachineid,
-    dataDir,
-    async dispose() {
-      await agent.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return startRealAgent(orch.url, { groupPassword: GROUP_PASSWORD, ...opts });
 }
 
 /** A `command` workflow running a fixture script with this Node. */

@@ -1,28 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { flowlogEntity } from '../../shared/records/index.js';
-import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
+import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { lookupUser } from '../../main/agent/process/session-user.js';
-
-let orch: TestOrchestrator | undefined;
-let agents: E2EAgent[] = [];
-afterEach(async () => {
-  for (const a of agents) await a.dispose();
-  agents = [];
-  await orch?.close();
-  orch = undefined;
-});
+import { disposeAfterTest } from '../support/dispose-after-test.js';
 
 const isRoot = process.getuid?.() === 0;
 const nobody = lookupUser('nobody');
 
 describe('e2e: who runs the flow, and what it may show', () => {
   it.skipIf(!isRoot || !nobody)('runs an Unattended session as its session user (needs root and a `nobody` user)', async () => {
-    orch = await startOrchestrator();
+    const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
-    const a = await startAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] });
-    agents.push(a);
+    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] }));
     const wf = String(
       orch.workflow({ clientdata: JSON.stringify({ schemaversion: 1, kind: 'node', script: 'console.log(`uid ${process.getuid()} home ${process.env.HOME}`)' }) })[
         'workflowid'
@@ -35,13 +25,12 @@ describe('e2e: who runs the flow, and what it may show', () => {
   });
 
   it('rejects a session user it cannot act as (SessionUserUnavailable) and never runs it', async () => {
-    orch = await startOrchestrator();
+    const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
-    const a = await startAgent(orch, { group: 'g1', name: 'no-ghosts', sessionUsers: ['ghost-user-that-does-not-exist'] });
-    agents.push(a);
+    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'no-ghosts', sessionUsers: ['ghost-user-that-does-not-exist'] }));
     const id = queue(orch, fixtureWorkflow(orch, 'lines.mjs'), g, { sessionusername: 'ghost-user-that-does-not-exist' });
     const failed = await waitFor(
-      () => orch!.store.query(flowlogEntity, { where: `_flowsessionid_value = ? AND type = 100000005`, params: [id] })[0],
+      () => orch.store.query(flowlogEntity, { where: `_flowsessionid_value = ? AND type = 100000005`, params: [id] })[0],
       { what: 'an AssignFailed flowlog' },
     );
     expect(String(failed['data'])).toContain('SessionUserUnavailable');
@@ -51,9 +40,9 @@ describe('e2e: who runs the flow, and what it may show', () => {
   });
 
   it('masks secret inputs in every flowlog line', async () => {
-    orch = await startOrchestrator();
+    const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
-    agents.push(await startAgent(orch, { group: 'g1', name: 'masker' }));
+    disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'masker' }));
     const wf = String(
       orch.workflow({
         clientdata: JSON.stringify({ schemaversion: 1, kind: 'node', script: 'console.log(`token=${process.env.FLOWHOST_INPUT_TOKEN} plain=${process.env.FLOWHOST_INPUT_USER}`)' }),
@@ -68,9 +57,9 @@ describe('e2e: who runs the flow, and what it may show', () => {
   });
 
   it('fails a run whose outputs do not match the output schema (OutputsInvalid)', async () => {
-    orch = await startOrchestrator();
+    const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
-    agents.push(await startAgent(orch, { group: 'g1', name: 'strict' }));
+    disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'strict' }));
     const wf = fixtureWorkflow(orch, 'lines.mjs', { outputschema: JSON.stringify({ type: 'object', properties: { lines: { type: 'string' } }, required: ['lines'] }) });
     const id = queue(orch, wf, g, { inputs: { lines: 1 } });
     const end = await waitForEnd(orch, id);

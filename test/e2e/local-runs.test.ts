@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { alive, fixture } from './e2e-harness.js';
 import {
   apiStdout,
@@ -16,27 +15,12 @@ import {
   type ApiAgent,
 } from './api-harness.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
+import { pathOnlyEnv, runFlowhost } from '../support/flowhost-cli.js';
 import { waitFor } from '../support/wait-for.js';
-
-const bin = resolve(import.meta.dirname, '../../bin/flowhost.js');
-
-let orch: TestOrchestrator | undefined;
-let agents: ApiAgent[] = [];
-afterEach(async () => {
-  for (const a of agents) await a.dispose();
-  agents = [];
-  await orch?.close();
-  orch = undefined;
-});
+import { disposeAfterTest } from '../support/dispose-after-test.js';
 
 /** `flowhost run …` as a child process (the real CLI), with a bare environment. */
-function flowhostRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, 'run', ...args], { env: { PATH: process.env['PATH'] ?? '' }, timeout: 60_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const flowhostRun = (args: string[]) => runFlowhost(['run', ...args], { env: pathOnlyEnv(), timeoutMs: 60_000 });
 
 const sessionIdOf = (stdout: string): string => {
   const m = /^session ([0-9a-f-]{36}) /m.exec(stdout);
@@ -46,15 +30,14 @@ const sessionIdOf = (stdout: string): string => {
 
 async function stoppedAgent(o: TestOrchestrator, name: string): Promise<ApiAgent> {
   await createGroup(o, `${name}-g`);
-  const a = await startApiAgent(o, { group: `${name}-g`, name });
-  agents.push(a);
+  const a = disposeAfterTest(await startApiAgent(o, { group: `${name}-g`, name }));
   await a.agent.stop();
   return a;
 }
 
 describe('Local runs (flowhost run) reported upstream', () => {
   it('a run made while the agent is stopped appears in the Web API once the agent connects: runmode 0, triggertype 2, Succeeded, with its logs', async () => {
-    orch = await startApiOrchestrator();
+    const orch = disposeAfterTest(await startApiOrchestrator());
     const a = await stoppedAgent(orch, 'local-off');
     const file = join(a.dataDir, 'lines-flow.json');
     writeFileSync(file, JSON.stringify({ name: 'offline lines', clientdata: { schemaversion: 1, kind: 'command', argv: [process.execPath, fixture('lines.mjs')] } }));
@@ -63,8 +46,7 @@ describe('Local runs (flowhost run) reported upstream', () => {
     const id = sessionIdOf(run.stdout);
     expect((await orch.api('GET', `flowsessions(${id})`)).status).toBe(404);
 
-    const back = await startApiAgent(orch, { group: 'local-off-g', name: 'local-off', dataDir: a.dataDir });
-    agents.push(back);
+    const back = disposeAfterTest(await startApiAgent(orch, { group: 'local-off-g', name: 'local-off', dataDir: a.dataDir }));
     const end = await waitForSessionEnd(orch, id);
     expect(end).toMatchObject({ name: 'offline lines', runmode: 0, triggertype: 2, statuscode: 4, statecode: 0, _machineid_value: a.machineId });
     expect(JSON.parse(String(end['outputs']))).toEqual({ greeting: 'hello offline', lines: 3 });
@@ -78,7 +60,7 @@ describe('Local runs (flowhost run) reported upstream', () => {
   });
 
   it('a run by workflow id reads the workflow with the machine credential; an unreachable orchestrator is a clear error', async () => {
-    orch = await startApiOrchestrator();
+    const orch = disposeAfterTest(await startApiOrchestrator());
     const wf = await createFixtureWorkflow(orch, 'lines.mjs', {
       inputschema: JSON.stringify({ type: 'object', properties: { lines: { type: 'integer' } } }),
     });
@@ -87,24 +69,21 @@ describe('Local runs (flowhost run) reported upstream', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('line 2 of 2');
     const id = sessionIdOf(run.stdout);
-    const back = await startApiAgent(orch, { group: 'local-id-g', name: 'local-id', dataDir: a.dataDir });
-    agents.push(back);
+    const back = disposeAfterTest(await startApiAgent(orch, { group: 'local-id-g', name: 'local-id', dataDir: a.dataDir }));
     const end = await waitForSessionEnd(orch, id);
     expect(end).toMatchObject({ runmode: 0, triggertype: 2, statuscode: 4, _regardingobjectid_value: wf, name: 'lines.mjs' });
 
     await back.agent.stop();
     await orch.close();
-    orch = undefined;
     const offline = await flowhostRun([wf, '--data-dir', a.dataDir]);
     expect(offline.code).toBe(1);
     expect(offline.stderr).toMatch(/cannot reach the orchestrator at http:\/\/127\.0\.0\.1:\d+\/? to read workflow .*run a workflow file instead/);
   });
 
   it('a run made while the agent is connected on the same data dir is reported without waiting for a reconnect', async () => {
-    orch = await startApiOrchestrator();
+    const orch = disposeAfterTest(await startApiOrchestrator());
     await createGroup(orch, 'local-on-g');
-    const a = await startApiAgent(orch, { group: 'local-on-g', name: 'local-on' });
-    agents.push(a);
+    const a = disposeAfterTest(await startApiAgent(orch, { group: 'local-on-g', name: 'local-on' }));
     const file = join(a.dataDir, 'flow.json');
     writeFileSync(file, JSON.stringify({ schemaversion: 1, kind: 'command', argv: [process.execPath, fixture('lines.mjs')] }));
     const run = await flowhostRun([file, '--data-dir', a.dataDir]);
@@ -115,7 +94,7 @@ describe('Local runs (flowhost run) reported upstream', () => {
   });
 
   it('a run by id on an unregistered data dir says how to register', async () => {
-    orch = await startApiOrchestrator();
+    const orch = disposeAfterTest(await startApiOrchestrator());
     const wf = await createFixtureWorkflow(orch, 'lines.mjs');
     const dir = mkdtempSync(join(tmpdir(), 'flowhost-unregistered-'));
     try {
@@ -130,13 +109,12 @@ describe('Local runs (flowhost run) reported upstream', () => {
 
 describe('an agent that lost its store', () => {
   it('comes back with a wiped agent.db: its confirmed running session is Aborted (AgentLostSession) and new work runs with seqs after appliedUpTo', async () => {
-    orch = await startApiOrchestrator();
+    const orch = disposeAfterTest(await startApiOrchestrator());
     const group = await createGroup(orch, 'wipe-g');
-    const a = await startApiAgent(orch, { group: 'wipe-g', name: 'wipe' });
-    agents.push(a);
+    const a = disposeAfterTest(await startApiAgent(orch, { group: 'wipe-g', name: 'wipe' }));
     const ticker = await createFixtureWorkflow(orch, 'ticker.mjs');
     const id = await runFlow(orch, ticker, { machineGroupId: group, inputs: { printPid: true, everyMs: 50 } });
-    const pidLine = await waitFor(async () => (await apiStdout(orch!, id)).find((l) => l.startsWith('pid ')), { what: 'the flow to print its pid' });
+    const pidLine = await waitFor(async () => (await apiStdout(orch, id)).find((l) => l.startsWith('pid ')), { what: 'the flow to print its pid' });
     const pid = Number(pidLine.split(' ')[1]);
     await a.agent.stop();
     process.kill(-pid, 'SIGKILL'); // the flow's process group: nothing is left to re-attach to
@@ -144,8 +122,7 @@ describe('an agent that lost its store', () => {
     for (const f of readdirSync(a.dataDir)) if (f.startsWith('agent.db')) rmSync(join(a.dataDir, f));
     expect(existsSync(join(a.dataDir, 'credentials.json'))).toBe(true);
 
-    const back = await startApiAgent(orch, { group: 'wipe-g', name: 'wipe', dataDir: a.dataDir });
-    agents.push(back);
+    const back = disposeAfterTest(await startApiAgent(orch, { group: 'wipe-g', name: 'wipe', dataDir: a.dataDir }));
     expect(back.machineId).toBe(a.machineId);
     const lost = await waitForSessionEnd(orch, id);
     expect(lost).toMatchObject({ statuscode: 11, errorcode: 'AgentLostSession' });
@@ -160,16 +137,14 @@ describe('an agent that lost its store', () => {
   });
 
   it('registered anew on the same data dir: the old store is kept as agent.db.<old machine id>.bak and the new machine numbers from 1', async () => {
-    orch = await startApiOrchestrator();
+    const orch = disposeAfterTest(await startApiOrchestrator());
     const group = await createGroup(orch, 'rereg-g');
-    const a = await startApiAgent(orch, { group: 'rereg-g', name: 'rereg' });
-    agents.push(a);
+    const a = disposeAfterTest(await startApiAgent(orch, { group: 'rereg-g', name: 'rereg' }));
     const wf = await createFixtureWorkflow(orch, 'lines.mjs');
     expect(await waitForSessionEnd(orch, await runFlow(orch, wf, { machineGroupId: group, inputs: { lines: 1 } }))).toMatchObject({ statuscode: 4 });
     await a.agent.stop();
     rmSync(join(a.dataDir, 'credentials.json'));
-    const b = await startApiAgent(orch, { group: 'rereg-g', name: 'rereg', dataDir: a.dataDir });
-    agents.push(b);
+    const b = disposeAfterTest(await startApiAgent(orch, { group: 'rereg-g', name: 'rereg', dataDir: a.dataDir }));
     expect(b.machineId).not.toBe(a.machineId);
     expect(existsSync(join(a.dataDir, `agent.db.${a.machineId}.bak`))).toBe(true);
     const id = await runFlow(orch, wf, { machineGroupId: group, inputs: { lines: 2 } });

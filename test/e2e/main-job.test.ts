@@ -1,31 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signBody } from '../../main/agent/callback-delivery.js';
 import { readCredentials } from '../../main/agent/credentials.js';
 import { join } from 'node:path';
-import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
-import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
+import { startCallbackReceiver } from './callback-receiver.js';
+import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
-
-let orch: TestOrchestrator | undefined;
-let agents: E2EAgent[] = [];
-let receiver: CallbackReceiver | undefined;
-afterEach(async () => {
-  for (const a of agents) await a.dispose();
-  agents = [];
-  await receiver?.close();
-  await orch?.close();
-  orch = undefined;
-  receiver = undefined;
-});
+import { disposeAfterTest } from '../support/dispose-after-test.js';
 
 describe('e2e: the main job', () => {
   it('queues a session and sees it go Waiting → Running → Succeeded with outputs, logs, CPU/RAM and a callback', async () => {
-    orch = await startOrchestrator();
-    receiver = await startCallbackReceiver();
+    const orch = disposeAfterTest(await startOrchestrator());
+    const receiver = disposeAfterTest(await startCallbackReceiver());
     const group = String(orch.group('g1')['flowmachinegroupid']);
-    const a = await startAgent(orch, { group: 'g1', name: 'a1' });
-    agents.push(a);
+    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'a1' }));
     const wf = fixtureWorkflow(orch, 'lines.mjs', {
       outputschema: JSON.stringify({ type: 'object', properties: { greeting: { type: 'string' }, lines: { type: 'integer' } }, required: ['greeting'] }),
     });
@@ -33,7 +20,7 @@ describe('e2e: the main job', () => {
     const seen = new Set<number>();
     const end = await waitFor(
       () => {
-        const row = orch!.get(id);
+        const row = orch.get(id);
         seen.add(Number(row['statuscode']));
         return [4, 5, 7, 8, 9, 10, 11].includes(Number(row['statuscode'])) ? row : undefined;
       },
@@ -50,7 +37,7 @@ describe('e2e: the main job', () => {
     expect(Number(end['machineramusage'])).toBeGreaterThan(0);
     expect(stdoutLogs(orch, id)).toEqual([1, 2, 3, 4, 5].map((i) => `line ${i} of 5`));
 
-    const [callback] = await waitFor(() => receiver!.to('/done').length > 0 && receiver!.to('/done'), { what: 'the callback' });
+    const [callback] = await waitFor(() => receiver.to('/done').length > 0 && receiver.to('/done'), { what: 'the callback' });
     const body = JSON.parse(callback!.body) as Record<string, unknown>;
     expect(body).toMatchObject({ flowsessionid: id, statuscode: 4, statecode: 0, outputs: { greeting: 'hello e2e', lines: 5 } });
     expect(callback!.headers['idempotency-key']).toBe(id);

@@ -1,24 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { flowmachineEntity } from '../../shared/records/index.js';
-import { alive, fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, waitForStatus, type E2EAgent } from './e2e-harness.js';
-import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
+import { alive, fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, waitForStatus } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
-
-let orch: TestOrchestrator | undefined;
-let agents: E2EAgent[] = [];
-afterEach(async () => {
-  for (const a of agents) await a.dispose();
-  agents = [];
-  await orch?.close();
-  orch = undefined;
-});
+import { disposeAfterTest } from '../support/dispose-after-test.js';
 
 async function setup() {
-  orch = await startOrchestrator();
+  const orch = disposeAfterTest(await startOrchestrator());
   const g = String(orch.group('g1')['flowmachinegroupid']);
-  const a = await startAgent(orch, { group: 'g1', name: 'ctl', capacity: 2 });
-  agents.push(a);
+  const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'ctl', capacity: 2 }));
   return { o: orch, g, a };
 }
 

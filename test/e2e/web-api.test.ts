@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { signBody } from '../../main/agent/callback-delivery.js';
 import { readCredentials } from '../../main/agent/credentials.js';
-import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
+import { startCallbackReceiver } from './callback-receiver.js';
 import { alive } from './e2e-harness.js';
 import {
   apiStdout,
@@ -15,28 +15,15 @@ import {
   waitForSessionEnd,
   type ApiAgent,
 } from './api-harness.js';
-import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
-
-let orch: TestOrchestrator | undefined;
-let agents: ApiAgent[] = [];
-let receiver: CallbackReceiver | undefined;
-afterEach(async () => {
-  for (const a of agents) await a.dispose();
-  agents = [];
-  await receiver?.close();
-  await orch?.close();
-  orch = undefined;
-  receiver = undefined;
-});
+import { disposeAfterTest } from '../support/dispose-after-test.js';
 
 describe('e2e through the Web API', () => {
   it('the main job: RunDesktopFlow → Waiting → Running → Succeeded with outputs, logs, CPU/RAM and a signed callback', async () => {
-    orch = await startApiOrchestrator();
-    receiver = await startCallbackReceiver();
+    const orch = disposeAfterTest(await startApiOrchestrator());
+    const receiver = disposeAfterTest(await startCallbackReceiver());
     const group = await createGroup(orch, 'api-g1');
-    const a = await startApiAgent(orch, { group: 'api-g1', name: 'api-a1' });
-    agents.push(a);
+    const a = disposeAfterTest(await startApiAgent(orch, { group: 'api-g1', name: 'api-a1' }));
     const wf = await createFixtureWorkflow(orch, 'lines.mjs', {
       outputschema: JSON.stringify({ type: 'object', properties: { greeting: { type: 'string' } }, required: ['greeting'] }),
     });
@@ -50,21 +37,20 @@ describe('e2e through the Web API', () => {
     expect(Number(end['machineramusage'])).toBeGreaterThan(0);
     expect(end['machinepercentcpuusage']).not.toBeNull();
     expect(await apiStdout(orch, id)).toEqual([1, 2, 3, 4].map((i) => `line ${i} of 4`));
-    const [cb] = await waitFor(() => receiver!.to('/main').length > 0 && receiver!.to('/main'), { what: 'the callback' });
+    const [cb] = await waitFor(() => receiver.to('/main').length > 0 && receiver.to('/main'), { what: 'the callback' });
     expect(JSON.parse(cb!.body)).toMatchObject({ flowsessionid: id, statuscode: 4, outputs: { greeting: 'hello api', lines: 4 } });
     expect(cb!.headers['idempotency-key']).toBe(id);
     expect(cb!.headers['x-flowhost-signature']).toBe(signBody(agentSecret(a), cb!.body));
   });
 
   it('reconnects after an orchestrator restart with every event applied exactly once', async () => {
-    orch = await startApiOrchestrator();
+    const orch = disposeAfterTest(await startApiOrchestrator());
     const group = await createGroup(orch, 'api-g2');
-    const a = await startApiAgent(orch, { group: 'api-g2', name: 'api-replay' });
-    agents.push(a);
+    const a = disposeAfterTest(await startApiAgent(orch, { group: 'api-g2', name: 'api-replay' }));
     const wf = await createFixtureWorkflow(orch, 'lines.mjs');
     const lines = 250;
     const id = await runFlow(orch, wf, { machineGroupId: group, inputs: { lines, everyMs: 10 } });
-    await waitFor(async () => (await apiStdout(orch!, id)).length >= 10, { what: 'first lines' });
+    await waitFor(async () => (await apiStdout(orch, id)).length >= 10, { what: 'first lines' });
     await orch.restart();
     const end = await waitForSessionEnd(orch, id, 30_000);
     expect(end['statuscode']).toBe(4);
@@ -72,12 +58,12 @@ describe('e2e through the Web API', () => {
   });
 
   it('CancelDesktopFlowRun of a running session: Cancelled, process tree gone', async () => {
-    orch = await startApiOrchestrator();
+    const orch = disposeAfterTest(await startApiOrchestrator());
     const group = await createGroup(orch, 'api-g3');
-    agents.push(await startApiAgent(orch, { group: 'api-g3', name: 'api-cancel' }));
+    disposeAfterTest(await startApiAgent(orch, { group: 'api-g3', name: 'api-cancel' }));
     const wf = await createFixtureWorkflow(orch, 'tree.mjs');
     const id = await runFlow(orch, wf, { machineGroupId: group });
-    const line = await waitFor(async () => (await apiStdout(orch!, id)).find((l) => l.startsWith('pids ')), { what: 'pids' });
+    const line = await waitFor(async () => (await apiStdout(orch, id)).find((l) => l.startsWith('pids ')), { what: 'pids' });
     const pids = line.split(' ').slice(1).map(Number);
     const res = await orch.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`);
     expect(res.status).toBe(204);
@@ -87,15 +73,14 @@ describe('e2e through the Web API', () => {
   });
 
   it('callback retries: 503, 503, 200 → exactly one success, the same Idempotency-Key each time', async () => {
-    orch = await startApiOrchestrator();
-    receiver = await startCallbackReceiver((n) => (n < 2 ? 503 : 200));
+    const orch = disposeAfterTest(await startApiOrchestrator());
+    const receiver = disposeAfterTest(await startCallbackReceiver((n) => (n < 2 ? 503 : 200)));
     const group = await createGroup(orch, 'api-g4');
-    const a = await startApiAgent(orch, { group: 'api-g4', name: 'api-cb' });
-    agents.push(a);
+    const a = disposeAfterTest(await startApiAgent(orch, { group: 'api-g4', name: 'api-cb' }));
     const wf = await createFixtureWorkflow(orch, 'lines.mjs');
     const id = await runFlow(orch, wf, { machineGroupId: group, inputs: { lines: 1 }, callbackUrl: receiver.url('/retry') });
     expect((await waitForSessionEnd(orch, id))['statuscode']).toBe(4);
-    await waitFor(() => receiver!.to('/retry').some((r) => r.status === 200), { what: 'a successful delivery' });
+    await waitFor(() => receiver.to('/retry').some((r) => r.status === 200), { what: 'a successful delivery' });
     await waitFor(() => a.agent.state().backlog.callbacks === 0, { what: 'callback outbox empty' });
     const requests = receiver.to('/retry');
     expect(requests.map((r) => r.status)).toEqual([503, 503, 200]);

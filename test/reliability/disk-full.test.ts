@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, type AgentOptions } from '../../main/agent/agent.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import { makeAssign } from '../support/agent-assign.js';
-import { fixture, fixtureWorkflow, e2eLogger, queue, startAgent, startOrchestrator, waitForEnd } from '../e2e/e2e-harness.js';
+import { alive, fixture, fixtureWorkflow, e2eLogger, queue, startAgent, startOrchestrator, waitForEnd } from '../e2e/e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { agentOutbox } from './support/session-audit.js';
 import { isFrame, ScriptedOrchestrator } from './support/scripted-orchestrator.js';
@@ -112,6 +114,38 @@ describe.skipIf(!support.ok)(`reliability: disk full and read-only data dir${sup
     await run(makeAssign({ flow: lines, inputs: { lines: 5, blob: 'x'.repeat(1_500_000) } }));
     expect(peer.eventSeqs()).toEqual(Array.from({ length: agentOutbox(join(dataDir, 'agent.db')).lastSeq }, (_, i) => i + 1));
     console.log(`disk full: rejected "${reject.message.slice(0, 120)}"; ${before.lastSeq} committed events kept; the same 1.5 MB assign accepted after the space came back`);
+  }, 60_000);
+
+  it('the disk fills up completely while a session logs: its lines are held in memory, its end is retried, and all of it is stored once space returns', async () => {
+    const d = disk(24);
+    const dataDir = d.dir('agent');
+    const markers = mkdtempSync(join(tmpdir(), 'flowhost-disk-markers-'));
+    cleanups.push(() => rmSync(markers, { recursive: true, force: true }));
+    const { peer } = await agentWithPeer(dataDir, { minFreeBytes: 0 });
+    // A flow that needs no disk of its own: 300 numbered lines, progress and pid in a marker dir on another disk.
+    const script = [
+      `const fs = require('fs'), m = process.argv[1];`,
+      `fs.writeFileSync(m + '.pid', String(process.pid));`,
+      `let i = 0; const t = setInterval(() => { for (let j = 0; j < 10; j++) console.log('line ' + ++i);`,
+      `fs.writeFileSync(m + '.count', String(i)); if (i >= 300) clearInterval(t); }, 10);`,
+    ].join(' ');
+    const assign = makeAssign({ flow: { schemaversion: 1, kind: 'command', argv: [process.execPath, '-e', script, join(markers, 'flow')] } });
+    const id = assign.session.flowsessionid;
+    peer.send(assign);
+    await peer.waitFrame(isFrame('accept', (f) => f.sessionId === id), { what: 'accept' });
+    peer.send({ type: 'confirm', sessionId: id });
+    const count = () => (existsSync(join(markers, 'flow.count')) ? Number(readFileSync(join(markers, 'flow.count'), 'utf8')) : 0);
+    await waitFor(() => count() >= 50, { what: 'the flow to write 50 lines' });
+    d.fill(0);
+    const pid = Number(readFileSync(join(markers, 'flow.pid'), 'utf8'));
+    await waitFor(() => count() === 300 && !alive(pid), { what: 'the flow to finish while the disk is full', timeoutMs: 15_000 });
+    const completedWhileFull = peer.frames.some((f) => f.type === 'event' && f.event.kind === 'completed');
+    d.unfill();
+    await peer.waitFrame(isFrame('event', (f) => f.event.kind === 'completed' && f.event.sessionId === id), { what: 'completed after space returned', timeoutMs: 40_000 });
+    const upstream = peer.frames.flatMap((f) => (f.type === 'event' && f.event.kind === 'log' ? f.event.lines.filter((l) => l.stream === 'stdout').map((l) => l.message) : []));
+    expect(completedWhileFull).toBe(false);
+    expect(upstream).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i + 1}`));
+    expect(peer.eventSeqs()).toEqual(Array.from({ length: agentOutbox(join(dataDir, 'agent.db')).lastSeq }, (_, i) => i + 1));
   }, 60_000);
 
   it('read-only data dir: the agent refuses to start with a clear error (no store, no work); writable again → it starts and takes work', async () => {

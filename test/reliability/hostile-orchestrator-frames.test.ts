@@ -36,6 +36,8 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'flowhost-hostile-orch-'));
   // Two committed events the fake orchestrator never acks: they must survive every bad connection.
   const store = AgentStore.open(join(dataDir, 'agent.db'));
+  // The store belongs to this machine (an unowned store that served an orchestrator would be kept aside).
+  store.adoptMachineId(MACHINE);
   const assign = makeAssign();
   store.recordAssignment(assign);
   store.markConfirmed(assign.session.flowsessionid);

@@ -32,7 +32,7 @@ export interface TestOrchestrator {
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   /** Stops and starts again on the same data dir and port. */
   restart(): Promise<void>;
-  /** Stops and removes the data dir (unless it was given). */
+  /** Stops and removes the data dir (unless it was given); a second call waits for the first. */
   close(): Promise<void>;
 }
 
@@ -50,6 +50,7 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
   };
   let running = await startOrchestrator(options);
   let port = running.port;
+  let closed: Promise<void> | undefined;
   const harness: TestOrchestrator = {
     get url() {
       return running.url;
@@ -67,9 +68,12 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
       running = await startOrchestrator({ ...options, port });
       port = running.port;
     },
-    async close() {
-      await running.close();
-      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    close() {
+      closed ??= (async () => {
+        await running.close();
+        if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      })();
+      return closed;
     },
   };
   return harness;

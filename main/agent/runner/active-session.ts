@@ -31,6 +31,8 @@ export interface ActiveSessionOptions {
   readonly stdioDrainMs?: number;
   readonly setprivPath?: string | null;
   readonly env?: NodeJS.ProcessEnv;
+  /** Each new sample as it arrives (live figures), before it waits for its batch to be stored. */
+  readonly onSample?: () => void;
 }
 
 /** One running session: its flow process, log, samples, and the single commit that completes it. */
@@ -43,6 +45,8 @@ export class ActiveSession {
   private plan: LaunchPlan | undefined;
   private readonly startedMono = monotonicMs();
   private finished = false;
+  private giveUp = false;
+  private wake: (() => void) | undefined;
   readonly done: Promise<LocalSession>;
 
   constructor(
@@ -52,13 +56,14 @@ export class ActiveSession {
   ) {
     const mask = createMasker(secretValues(session.inputs, session.secretInputs));
     this.log = new SessionLog({
-      commit: (lines) => {
-        try {
-          options.store.appendLogLines(session.sessionId, lines);
-        } catch (err) {
-          options.logger.error('could not store session log lines', { sessionId: session.sessionId, lines: lines.length, error: (err as Error).message });
-        }
-      },
+      commit: (lines) => options.store.appendLogLines(session.sessionId, lines),
+      onCommitError: (err, held, dropped) =>
+        options.logger.error('could not store session log lines; they are held in memory and retried', {
+          sessionId: session.sessionId,
+          held,
+          dropped,
+          error: (err as Error).message,
+        }),
       mask,
       now: options.now,
       ...(options.logFlushMs !== undefined ? { flushMs: options.logFlushMs } : {}),
@@ -71,6 +76,12 @@ export class ActiveSession {
   }
 
   cancel(reason: CancelReason): void {
+    if (this.finished) {
+      // The flow ended but its end cannot be stored (disk full): stop waiting for space; the next start aborts it.
+      this.giveUp = true;
+      this.wake?.();
+      return;
+    }
     if (this.run) this.run.cancel(reason);
   }
 
@@ -117,37 +128,81 @@ export class ActiveSession {
     return this.finish(await this.run.done);
   }
 
+  /**
+   * Commits the session's last lines, samples and its completion. While the disk is full (or the store has an I/O
+   * error) it tries again, up to every 30 s, so the result is kept once space returns instead of being lost.
+   */
+  private async commitEnd(completion: Parameters<ActiveSessionOptions['store']['complete']>[1]): Promise<LocalSession> {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
+      let failure: Error;
+      try {
+        this.log.flush();
+        if (this.log.held === 0) {
+          this.flushSamples();
+          return this.options.store.complete(this.session.sessionId, completion);
+        }
+        failure = new Error(`${this.log.held} log line(s) are not stored yet`);
+      } catch (err) {
+        if (!isStorageFailure(err)) throw err;
+        failure = err as Error;
+      }
+      if (this.giveUp) throw failure;
+      this.options.logger.error('could not store the session end; retrying', { sessionId: this.session.sessionId, inMs: delay, error: failure.message });
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, delay).unref();
+      });
+    }
+  }
+
   /** The latest sample (live CPU/RAM for the status window). */
   get lastSample(): Sample | undefined {
     return this.latest;
+  }
+
+  /** Samples taken since the last stored batch, oldest first (the live end of the sparklines). */
+  get unstoredSamples(): readonly Sample[] {
+    return [...this.samples];
   }
 
   private addSample(sample: Sample): void {
     if (this.finished) return;
     this.latest = sample;
     this.samples.push(sample);
-    if (this.samples.length >= (this.options.sampleBatch ?? 10)) this.flushSamples();
+    if (this.samples.length >= (this.options.sampleBatch ?? 10)) {
+      try {
+        this.flushSamples();
+      } catch (err) {
+        // Held (see flushSamples) and stored with the next batch.
+        this.options.logger.warn('could not store resource samples; retrying with the next batch', { sessionId: this.session.sessionId, error: (err as Error).message });
+      }
+    }
+    this.options.onSample?.();
   }
 
   private flushSamples(): void {
     const batch = this.samples;
     this.samples = [];
-    this.options.store.appendSamples(this.session.sessionId, batch);
+    try {
+      this.options.store.appendSamples(this.session.sessionId, batch);
+    } catch (err) {
+      this.samples = batch.concat(this.samples).slice(-10_000);
+      throw err;
+    }
   }
 
-  private finish(result: FlowResult): LocalSession {
+  private async finish(result: FlowResult): Promise<LocalSession> {
     this.finished = true;
     this.untrack?.();
     const { store, logger, now } = this.options;
     if (result.errormessage) this.log.add('agent', result.errormessage, result.statuscode === SessionStatus.v.Succeeded ? LogLevel.v.Information : LogLevel.v.Error);
-    this.log.flush();
-    this.flushSamples();
-    const done = store.complete(this.session.sessionId, {
+    const completion = {
       ...result,
       completedon: now().toISOString(),
       runexecutionduration: Math.round(monotonicMs() - this.startedMono),
       ...(this.options.callbackTtlS !== undefined ? { callbackTtlS: this.options.callbackTtlS } : {}),
-    });
+    };
+    const done = await this.commitEnd(completion);
     if (this.plan) {
       try {
         rmSync(this.plan.workDir, { recursive: true, force: true });
@@ -157,4 +212,10 @@ export class ActiveSession {
     }
     return done;
   }
+}
+
+/** SQLite errors a full disk, a failing device or a read-only file raise (better-sqlite3 SqliteError codes). */
+function isStorageFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|BUSY|CANTOPEN)/.test(code);
 }

@@ -12,6 +12,13 @@ export interface SessionLogOptions {
   readonly flushMs?: number;
   /** First per-session seq (0 for a new session). */
   readonly firstSeq?: number;
+  /**
+   * A commit failed (disk full, I/O error): the lines stay buffered and are committed with the next flush, in order.
+   * Beyond `maxHeldLines` the oldest held lines are dropped (`dropped` counts them) so memory stays bounded.
+   */
+  readonly onCommitError?: (err: unknown, held: number, dropped: number) => void;
+  /** Most lines held in memory while commits fail. Default 100,000. */
+  readonly maxHeldLines?: number;
 }
 
 const LEVEL = { stdout: LogLevel.v.Information, stderr: LogLevel.v.Warning, agent: LogLevel.v.Information } as const;
@@ -21,6 +28,8 @@ export class SessionLog {
   private buffer: LogLine[] = [];
   private timer: NodeJS.Timeout | undefined;
   private seq: number;
+  /** The last commit failed: wait for the retry timer instead of trying again on every line. */
+  private failing = false;
 
   constructor(private readonly options: SessionLogOptions) {
     this.seq = options.firstSeq ?? 0;
@@ -28,8 +37,13 @@ export class SessionLog {
 
   add(stream: LogLine['stream'], message: string, level: number = LEVEL[stream]): void {
     this.buffer.push({ seq: this.seq++, level, stream, at: this.options.now().toISOString(), message: this.options.mask(message) });
-    if (this.buffer.length >= (this.options.maxBatch ?? 5000)) this.flush();
+    if (this.buffer.length >= (this.options.maxBatch ?? 5000) && !this.failing) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.options.flushMs ?? 250);
+  }
+
+  /** Lines buffered and not yet committed (after a failed commit: held for the retry). */
+  get held(): number {
+    return this.buffer.length;
   }
 
   flush(): void {
@@ -38,6 +52,18 @@ export class SessionLog {
     if (this.buffer.length === 0) return;
     const lines = this.buffer;
     this.buffer = [];
-    this.options.commit(lines);
+    try {
+      this.options.commit(lines);
+      this.failing = false;
+    } catch (err) {
+      this.failing = true;
+      // Nothing of a failed commit is in the store: keep the lines, in order, for the next try.
+      this.buffer = lines.concat(this.buffer);
+      const excess = Math.max(0, this.buffer.length - (this.options.maxHeldLines ?? 100_000));
+      if (excess > 0) this.buffer.splice(0, excess);
+      this.options.onCommitError?.(err, this.buffer.length, excess);
+      this.timer ??= setTimeout(() => this.flush(), Math.max(1000, this.options.flushMs ?? 250));
+      this.timer.unref();
+    }
   }
 }

@@ -11,7 +11,7 @@ export class ServiceInputError extends Error {
 
 export interface ServiceRequest {
   readonly platform: NodeJS.Platform;
-  /** How to start flowhost: [node, /abs/bin/flowhost.js] (or a packaged executable). */
+  /** How to start flowhost: [node, /abs/bin/flowhost.js] (or the packaged app and its --flowhost-cli flag). */
   readonly command: readonly string[];
   readonly configFile?: string;
   readonly user?: string;
@@ -35,7 +35,9 @@ export function servicePlatform(platform: NodeJS.Platform): ServicePlatform {
  */
 export function serviceSpecFrom(req: ServiceRequest): ServiceSpec {
   const platform = servicePlatform(req.platform);
-  for (const word of req.command) if (!isAbsolute(word)) throw new ServiceInputError(`service command must use absolute paths: ${word}`);
+  // Paths must be absolute (the service starts elsewhere); a flag (the packaged app's --flowhost-cli) is not a path.
+  for (const word of req.command) if (!isAbsolute(word) && !word.startsWith('-')) throw new ServiceInputError(`service command must use absolute paths: ${word}`);
+  if (req.command[0] === undefined || !isAbsolute(req.command[0])) throw new ServiceInputError('service command must start with an absolute executable path');
   let configFile: string | undefined;
   let configDataDir: string | undefined;
   if (req.configFile !== undefined) {

@@ -1,3 +1,5 @@
+import { DRAIN_FLUSH_TIMEOUT_MS, DRAIN_GRACE_MS } from '../drain-grace.js';
+
 /** What every service definition (systemd, launchd, WinSW) is generated from. A plain value. */
 export interface ServiceSpec {
   /** The program and its leading arguments, e.g. [node, /opt/flowhost/bin/flowhost.js]; `agent` is appended. */
@@ -18,12 +20,9 @@ export const SERVICE_NAME = 'flowhost';
 export const LAUNCHD_LABEL = 'com.flowhost.agent';
 export const SERVICE_DESCRIPTION = 'flowhost agent: runs desktop-flow sessions for the orchestrator';
 
-/**
- * The agent's drain grace on SIGTERM (main/commands/agent-command.ts DRAIN_GRACE_MS) and its outbox flush
- * timeout (Agent.drain's default); the stop timeout must exceed both or the service manager kills a drain.
- */
-export const AGENT_DRAIN_GRACE_S = 60;
-export const AGENT_FLUSH_TIMEOUT_S = 10;
+/** The agent's drain grace and outbox flush timeout (drain-grace.ts); the stop timeout must exceed both. */
+export const AGENT_DRAIN_GRACE_S = DRAIN_GRACE_MS / 1000;
+export const AGENT_FLUSH_TIMEOUT_S = DRAIN_FLUSH_TIMEOUT_MS / 1000;
 export const DEFAULT_STOP_TIMEOUT_S = AGENT_DRAIN_GRACE_S + AGENT_FLUSH_TIMEOUT_S + 20;
 
 /** The full argv the service runs. */

@@ -30,6 +30,8 @@ export interface AgentProcessOptions {
   /** Default 1000 ms; a huge value turns sampling off in practice. */
   readonly sampleIntervalMs?: number;
   readonly dataDir?: string;
+  /** A bundled agent-main (lib/bundle.ts) run by plain node instead of the sources through tsx. */
+  readonly bundle?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
 }
@@ -40,7 +42,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const args = JSON.stringify({ orchestratorUrl: o.orchestratorUrl, credentials: o.credentials, dataDir, capacity: o.capacity ?? 1, sampleIntervalMs: o.sampleIntervalMs ?? 1000 });
   // BENCH_PROFILE_DIR=dir: every agent process writes a V8 CPU profile there (see lib/profile-top.ts).
   const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), '--import', 'tsx', AGENT_MAIN, args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), ...(o.bundle ? [o.bundle] : ['--import', 'tsx', AGENT_MAIN]), args], { stdio: ['ignore', 'pipe', 'inherit'] });
   live.add(child);
   const lines = createInterface({ input: child.stdout! });
   const exited = once(child, 'exit');
@@ -61,7 +63,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
         child.kill('SIGTERM');
         await within(exited, 15_000, 'agent process stop').catch(() => child.kill('SIGKILL'));
       }
-      if (!opts.keepDataDir && !o.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ensureRegistered } from '../../../main/agent/registration.js';
 import type { AgentCredentials } from '../../../main/agent/agent.js';
 import { API_GROUP_PASSWORD, createGroup, runFlow, startApiOrchestrator } from '../../e2e/api-harness.js';
 import type { TestOrchestrator } from '../../support/orchestrator-harness.js';
 import { startTestOrchestrator } from '../../support/orchestrator-harness.js';
+import { registerTestMachine } from '../../support/real-agent.js';
 
 export { createGroup, runFlow };
 
@@ -22,16 +19,6 @@ export async function createWorkflow(orch: TestOrchestrator, name: string, argv:
 }
 
 /** Registers a machine into `group` over HTTP (the agent's own registration module); returns its data dir and credentials. */
-export async function registerBenchAgent(orch: TestOrchestrator, group: string, name: string, capacity = 1): Promise<{ dataDir: string; credentials: AgentCredentials }> {
-  const dataDir = mkdtempSync(join(tmpdir(), `flowhost-bench-${name}-`));
-  const { credentials } = await ensureRegistered({
-    credentialsFile: join(dataDir, 'credentials.json'),
-    orchestrator: orch.url,
-    group,
-    groupPassword: API_GROUP_PASSWORD,
-    name,
-    capacity,
-    agentVersion: 'bench',
-  });
-  return { dataDir, credentials };
+export function registerBenchAgent(orch: TestOrchestrator, group: string, name: string, capacity = 1): Promise<{ dataDir: string; credentials: AgentCredentials }> {
+  return registerTestMachine(orch.url, { group, groupPassword: API_GROUP_PASSWORD, name, capacity, dirTag: 'bench' });
 }

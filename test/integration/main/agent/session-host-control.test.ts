@@ -118,6 +118,31 @@ describe('SessionHost: control', () => {
     expect(h.host.runningCount()).toBe(0);
   });
 
+  it('announces each sample at once and keeps the ones not yet stored as live samples', async () => {
+    let reads = 0;
+    const sampler = new Sampler({ intervalMs: 20, machine: async () => ({ cpuPercent: ++reads, ramUsedMb: 1000, ramPercent: 50 }) });
+    const sampled = createHarness({ sampler, sampleBatch: 3 });
+    try {
+      const seen: number[][] = [];
+      const announced = new Promise<void>((resolve) =>
+        sampled.host.onSample(() => {
+          seen.push(sampled.host.liveSamples(id).map((x) => x.machineCpuPercent));
+          if (seen.length === 4) resolve();
+        }),
+      );
+      const { id, done } = sampled.start({ flow: { schemaversion: 1, kind: 'command', argv: [process.execPath, fixture('flow-ticker.mjs'), join(sampled.dir, 'counter')] } });
+      await announced;
+      // Batches of 3: the third sample goes to the store and leaves no live ones; the fourth starts the next batch.
+      expect(seen.slice(0, 4)).toEqual([[1], [1, 2], [], [4]]);
+      expect(sampled.store.eventsAfter(0, 100).filter((e) => e.kind === 'sample').map((e) => e.kind === 'sample' && e.samples.length)).toEqual([3]);
+      sampled.host.cancel(id, 'cancelled');
+      await done;
+      expect(sampled.host.liveSamples(id)).toEqual([]);
+    } finally {
+      sampled.close();
+    }
+  });
+
   it('samples while a session runs and sets the machine figures at completion', async () => {
     let reads = 0;
     const sampler = new Sampler({ intervalMs: 20, machine: async () => ({ cpuPercent: 10 + (reads++ % 2) * 20, ramUsedMb: 1000 + reads, ramPercent: 50 }) });

@@ -1,23 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { envWithoutFlowhost, runFlowhost } from '../../../support/flowhost-cli.js';
 
-const repo = resolve(import.meta.dirname, '../../../..');
-const bin = join(repo, 'bin/flowhost.js');
 const scratch = mkdtempSync(join(tmpdir(), 'flowhost-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Runs `node bin/flowhost.js …` as a real child process; never rejects. */
-function flowhost(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOWHOST_')));
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd: scratch, env: { ...clean, ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const flowhost = (args: string[], env: Record<string, string> = {}) => runFlowhost(args, { cwd: scratch, env: { ...envWithoutFlowhost(), ...env }, timeoutMs: 20_000 });
 
 describe('flowhost command line (real child processes)', () => {
   it('--help lists every command and exits 0', async () => {

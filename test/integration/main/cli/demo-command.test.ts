@@ -1,21 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pathOnlyEnv, runFlowhost } from '../../../support/flowhost-cli.js';
 
-const repo = resolve(import.meta.dirname, '../../../..');
-const bin = join(repo, 'bin/flowhost.js');
 const dir = mkdtempSync(join(tmpdir(), 'flowhost-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function demo(): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, 'demo', '--data-dir', join(dir, '.flowhost')], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' }, timeout: 90_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const demo = () => runFlowhost(['demo', '--data-dir', join(dir, '.flowhost')], { cwd: dir, env: pathOnlyEnv(), timeoutMs: 90_000 });
 
 describe('flowhost demo (npm start), as a newcomer runs it', () => {
   it('runs the sample flow to Succeeded with figures, outputs, logs and a signed callback; again on the same data dir', { timeout: 200_000 }, async () => {

@@ -1,21 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pathOnlyEnv, runFlowhost } from '../../../support/flowhost-cli.js';
 
-const repo = resolve(import.meta.dirname, '../../../..');
-const bin = join(repo, 'bin/flowhost.js');
 const dir = mkdtempSync(join(tmpdir(), 'flowhost-runcli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function flowhost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' }, timeout: 30_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const flowhost = (args: string[]) => runFlowhost(args, { cwd: dir, env: pathOnlyEnv(), timeoutMs: 30_000 });
 
 function workflow(name: string, script: string): string {
   const file = join(dir, `${name}.json`);

@@ -1,21 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { envWithoutFlowhost, FLOWHOST_BIN } from '../../../support/flowhost-cli.js';
+import { tempDir as newTempDir } from '../../../support/temp-dir.js';
 
 /** `flowhost orchestrator` as a real child process (main/cli.ts → orchestrator/). */
-const bin = join(resolve(import.meta.dirname, '../../../..'), 'bin/flowhost.js');
 const children: ChildProcess[] = [];
-const dirs: string[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 function start(args: string[], env: Record<string, string> = {}) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOWHOST_')));
-  const child = spawn(process.execPath, [bin, 'orchestrator', ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [FLOWHOST_BIN, 'orchestrator', ...args], { env: { ...envWithoutFlowhost(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -35,11 +32,7 @@ function start(args: string[], env: Record<string, string> = {}) {
   return { child, exited, line, out: () => ({ stdout, stderr }) };
 }
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'flowhost-cli-orch-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = () => newTempDir('flowhost-cli-orch-');
 
 describe('flowhost orchestrator', () => {
   it('prints the URL and a new token once, serves the API, and exits 0 on SIGTERM', async () => {

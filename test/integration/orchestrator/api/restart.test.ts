@@ -1,26 +1,20 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backgroundoperationEntity } from '../../../../shared/records/index.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
+import { tempDir as newTempDir } from '../../../support/temp-dir.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { commandFlow, createGroup, createWorkflow, runFlow } from './api-fixtures.js';
 
 let o: TestOrchestrator | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await o?.close();
   o = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'flowhost-restart-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = () => newTempDir('flowhost-restart-');
 
 describe('restart', () => {
   it('keeps every record, ETag and the generated admin token (0600)', async () => {

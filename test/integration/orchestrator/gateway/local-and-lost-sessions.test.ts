@@ -99,14 +99,20 @@ describe('local-session events (Local runs reported in seq order)', () => {
   });
 });
 
+/** A machine whose session was confirmed and reported started (seq 1, acked), then disconnected. */
+async function startedThenGone() {
+  const { wfId, groupId } = await setup();
+  const m = await o.machine();
+  await m.agent.hello({ lastSeq: 0 });
+  const id = await confirmed(m.agent, wfId, groupId);
+  await m.agent.acked(m.agent.event({ sessionId: id, kind: 'started', startedon: new Date(o.clock.t).toISOString() }));
+  await m.agent.close();
+  return { wfId, groupId, m, id };
+}
+
 describe('sessions an agent lost', () => {
   it('a confirmed session the reconnected agent no longer holds is Aborted (AgentLostSession) once its outbox is applied', async () => {
-    const { wfId, groupId } = await setup();
-    const m = await o.machine();
-    await m.agent.hello({ lastSeq: 0 });
-    const id = await confirmed(m.agent, wfId, groupId);
-    await m.agent.acked(m.agent.event({ sessionId: id, kind: 'started', startedon: new Date(o.clock.t).toISOString() }));
-    await m.agent.close();
+    const { wfId, groupId, m, id } = await startedThenGone();
     // The agent comes back with an empty store (fresh agent.db under the same credential).
     const agent = await o.connect(m.machineId, m.credential);
     const welcome = await agent.hello({ lastSeq: 0, activeSessions: [] });
@@ -122,12 +128,7 @@ describe('sessions an agent lost', () => {
   });
 
   it('no false abort while the replay runs: a completed event still in the outbox ends the session normally', async () => {
-    const { wfId, groupId } = await setup();
-    const m = await o.machine();
-    await m.agent.hello({ lastSeq: 0 });
-    const id = await confirmed(m.agent, wfId, groupId);
-    await m.agent.acked(m.agent.event({ sessionId: id, kind: 'started', startedon: new Date(o.clock.t).toISOString() }));
-    await m.agent.close();
+    const { wfId, groupId, m, id } = await startedThenGone();
     // Offline, the session ended: its log and completed events (seq 2, 3) wait in the outbox; the agent no longer holds it.
     const agent = await o.connect(m.machineId, m.credential);
     await agent.hello({ lastSeq: 3, lastAckedSeq: 1, activeSessions: [] });

@@ -20,6 +20,18 @@ async function setup() {
   return { groupId: String(group['flowmachinegroupid']), wfId: String(wf['workflowid']) };
 }
 
+/** Machine `one` holds the offer of a new session; machine `two`, same group, is connected with a free slot. */
+async function offeredToOne() {
+  const { groupId, wfId } = await setup();
+  const one = await o.machine('g1', { name: 'one' });
+  await one.agent.hello();
+  const id = o.session(wfId, { _machinegroupid_value: groupId });
+  await one.agent.next('assign');
+  const two = await o.machine('g1', { name: 'two' });
+  await two.agent.hello();
+  return { one, two, id };
+}
+
 describe('assign → accept → confirm', () => {
   it('offers a waiting session with its flow, inputs and secret names, confirms the accept and logs each step', async () => {
     const { groupId, wfId } = await setup();
@@ -53,13 +65,7 @@ describe('assign → accept → confirm', () => {
   });
 
   it('requeues a rejected session, logs AssignFailed and offers it to another machine', async () => {
-    const { groupId, wfId } = await setup();
-    const one = await o.machine('g1', { name: 'one' });
-    await one.agent.hello();
-    const id = o.session(wfId, { _machinegroupid_value: groupId });
-    await one.agent.next('assign');
-    const two = await o.machine('g1', { name: 'two' });
-    await two.agent.hello();
+    const { one, two, id } = await offeredToOne();
     one.agent.send({ type: 'reject', sessionId: id, errorcode: 'NoFreeSlot', message: 'busy' });
     const again = await two.agent.next('assign');
     expect(again.session.flowsessionid).toBe(id);
@@ -83,13 +89,7 @@ describe('assign → accept → confirm', () => {
   });
 
   it('never applies frames for sessions of another machine', async () => {
-    const { groupId, wfId } = await setup();
-    const one = await o.machine('g1', { name: 'one' });
-    await one.agent.hello();
-    const id = o.session(wfId, { _machinegroupid_value: groupId });
-    await one.agent.next('assign');
-    const two = await o.machine('g1', { name: 'two' });
-    await two.agent.hello();
+    const { one, two, id } = await offeredToOne();
     two.agent.send({ type: 'accept', sessionId: id });
     expect(await two.agent.next('revoke')).toEqual({ type: 'revoke', sessionId: id });
     two.agent.send({ type: 'accept', sessionId: '00000000-0000-4000-8000-000000000000' });

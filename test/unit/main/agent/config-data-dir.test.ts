@@ -1,8 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultDataDir, retireLocalStore, runningAsService } from '../../../../main/agent/data-dir.js';
+import { defaultDataDir, runningAsService } from '../../../../main/agent/data-dir.js';
 
 describe('default data dir per OS', () => {
   const cases: [string, Parameters<typeof defaultDataDir>[0], string][] = [
@@ -26,22 +23,5 @@ describe('default data dir per OS', () => {
     expect(runningAsService('win32', { USERNAME: 'SYSTEM' }, undefined)).toBe(true);
     expect(runningAsService('win32', { USERNAME: 'HOST$' }, undefined)).toBe(true);
     expect(runningAsService('win32', { USERNAME: 'alice' }, undefined)).toBe(false);
-  });
-});
-
-describe('retireLocalStore', () => {
-  it('moves agent.db with its -wal and -shm aside together, and does nothing without a store', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowhost-retire-'));
-    try {
-      expect(retireLocalStore(dir)).toBeUndefined();
-      for (const f of ['agent.db', 'agent.db-wal', 'agent.db-shm']) writeFileSync(join(dir, f), f);
-      const retired = retireLocalStore(dir, new Date('2026-01-02T03:04:05.678Z'));
-      expect(retired).toBe(join(dir, 'agent.db.retired-2026-01-02T03-04-05-678Z'));
-      expect(existsSync(join(dir, 'agent.db'))).toBe(false);
-      expect(readFileSync(`${retired}-wal`, 'utf8')).toBe('agent.db-wal');
-      expect(readFileSync(`${retired}-shm`, 'utf8')).toBe('agent.db-shm');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -1,16 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAgentLogger, SecretRegistry } from '../../../../main/agent/logger.js';
+import { tempDir as newTempDir } from '../../../support/temp-dir.js';
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'flowhost-log-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = () => newTempDir('flowhost-log-');
 
 describe('agent logger', () => {
   it('writes JSON lines to the file and every line reaches it once close() resolves', async () => {

@@ -72,6 +72,28 @@ describe('StatusProducer', () => {
     }
   });
 
+  it("appends a running session's live samples (not yet stored in a batch) after the stored ones, without repeats", () => {
+    const sample = (second: number, cpu: number) => ({ at: `2030-01-01T00:00:0${second}.000Z`, machineCpuPercent: cpu, machineRamUsedMb: 500, machineRamPercent: 20 });
+    const id = '44444444-4444-4444-8444-444444444444';
+    const view = { sessionId: id, name: 'busy', stage: 'running' as const, statuscode: 2, runmode: 2, acceptedon: '2030-01-01T00:00:00.000Z' };
+    const agent = new FakeStatusAgent();
+    let stored = [sample(1, 10), sample(2, 20)];
+    const producer = new StatusProducer({ agent, store: { recentSessions: () => [], logTail: () => [], recentSamples: () => stored } });
+    const cpus = () => producer.snapshot().active[0]?.samples.map((p) => p.cpu);
+
+    agent.snap = { ...agent.snap, sessions: [{ ...view, live: [sample(3, 30)] }] };
+    expect(cpus()).toEqual([10, 20, 30]);
+    // Nothing stored yet: the live samples alone draw the sparkline.
+    stored = [];
+    agent.snap = { ...agent.snap, sessions: [{ ...view, live: [sample(1, 10)] }] };
+    expect(cpus()).toEqual([10]);
+    // The batch was stored between the agent's snapshot and the store read: each sample once.
+    stored = [sample(1, 10), sample(2, 20), sample(3, 30)];
+    agent.snap = { ...agent.snap, sessions: [{ ...view, live: [sample(2, 20), sample(3, 30)] }] };
+    expect(cpus()).toEqual([10, 20, 30]);
+    expect(validator(StatusSnapshot).check(producer.snapshot())).toBe(true);
+  });
+
   it('turns a failing agent call into an error value', () => {
     const agent = new FakeStatusAgent();
     agent.resume = () => {

@@ -33,7 +33,7 @@ describe('statusLine', () => {
 describe('trayMenu', () => {
   it('has a stable layout with ids and named actions when not paused', () => {
     const items = trayMenu(state({}), { formatTime: hhmm });
-    expect(ids(items)).toEqual(['status', 'sep-status', 'pause', 'pause-1h', 'attended', 'sep-window', 'open-status-window', 'open-at-login', 'sep-quit', 'drain-and-quit', 'quit']);
+    expect(ids(items)).toEqual(['status', 'sep-status', 'pause', 'pause-1h', 'attended', 'sep-window', 'open-status-window', 'run-local', 'open-at-login', 'sep-quit', 'drain-and-quit', 'quit']);
     expect(item(items, 'status')).toEqual({ kind: 'status', id: 'status', label: 'Connected · idle' });
     expect(item(items, 'pause')).toMatchObject({ kind: 'action', action: 'pause', enabled: true });
     expect(item(items, 'pause-1h')).toMatchObject({ kind: 'action', label: 'Pause for 1 hour', action: 'pause-1h', enabled: true });
@@ -58,10 +58,16 @@ describe('trayMenu', () => {
 
   it('disables scheduling items while draining but keeps the window and Quit', () => {
     const items = trayMenu(state({ draining: true, running: 1 }));
-    for (const id of ['pause', 'pause-1h', 'attended', 'drain-and-quit']) expect(item(items, id)).toMatchObject({ enabled: false });
+    for (const id of ['pause', 'pause-1h', 'attended', 'drain-and-quit', 'run-local']) expect(item(items, id)).toMatchObject({ enabled: false });
     expect(item(items, 'drain-and-quit')).toMatchObject({ label: 'Draining…' });
     expect(item(items, 'open-status-window')).toMatchObject({ enabled: true });
     expect(item(items, 'quit')).toMatchObject({ enabled: true });
+  });
+
+  it('offers Run… (a Local run) when offline and when paused, not while draining', () => {
+    expect(item(trayMenu(state({})), 'run-local')).toEqual({ kind: 'action', id: 'run-local', label: 'Run…', action: 'run-local', enabled: true });
+    expect(item(trayMenu(state({ connection: 'offline' })), 'run-local')).toMatchObject({ enabled: true });
+    expect(item(trayMenu(state({ paused: true })), 'run-local')).toMatchObject({ enabled: true });
   });
 
   it('keeps every id unique and every item free of functions, in every state', () => {

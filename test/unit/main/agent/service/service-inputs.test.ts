@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ServiceInputError, serviceSpecFrom, type ServiceRequest } from '../../../../../main/agent/service/service-inputs.js';
+import { serviceArgv } from '../../../../../main/agent/service/service-spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flowhost-service-inputs-'));
 const request = (over: Partial<ServiceRequest> = {}): ServiceRequest => ({
@@ -45,6 +46,12 @@ describe('serviceSpecFrom', () => {
   it('refuses an unsupported OS and a relative command', () => {
     expect(() => serviceSpecFrom(request({ platform: 'freebsd' }))).toThrow(/not freebsd/);
     expect(() => serviceSpecFrom(request({ command: ['node', 'bin/flowhost.js'] }))).toThrow(/absolute/);
+    expect(() => serviceSpecFrom(request({ command: ['--flowhost-cli'] }))).toThrow(/absolute executable/);
+  });
+
+  it('takes the packaged app with its --flowhost-cli flag as the command', () => {
+    const spec = serviceSpecFrom(request({ command: ['/opt/flowhost/flowhost', '--flowhost-cli'] }));
+    expect(serviceArgv(spec)).toEqual(['/opt/flowhost/flowhost', '--flowhost-cli', 'agent']);
   });
 
   it('makes extra read-write folders absolute', () => {

@@ -1,0 +1,42 @@
+// One way from a resolved AgentConfig to what the agent core needs, for every front end (CLI, service, tray):
+// the registration request and the Agent's options. Types only from agent.ts: callers that load the Agent late
+// (so `flowhost --help` works without the native SQLite module) still can.
+import type { Logger } from 'winston';
+import type { AgentOptions } from './agent.js';
+import type { AgentConfig } from './config/schema.js';
+import type { Credentials } from './credentials.js';
+import type { RegistrationOptions } from './registration.js';
+
+/** The version this agent reports when it registers and in hello. */
+export const AGENT_VERSION = '0.1.0';
+
+/** What ensureRegistered needs, from the config: the machine's name, capacity and (first start) group. */
+export function registrationFromConfig(config: AgentConfig, o: { credentialsFile: string; warn: (message: string) => void }): RegistrationOptions {
+  return {
+    credentialsFile: o.credentialsFile,
+    orchestrator: config.orchestrator,
+    group: config.group,
+    groupPassword: config.groupPassword,
+    name: config.name,
+    capacity: config.capacity,
+    agentVersion: AGENT_VERSION,
+    warn: o.warn,
+  };
+}
+
+/** The Agent's options for this config and credential (the orchestrator is the one the credential belongs to). */
+export function agentOptionsFromConfig(config: AgentConfig, credentials: Credentials, logger: Logger): AgentOptions {
+  return {
+    orchestratorUrl: credentials.orchestrator,
+    credentials,
+    dataDir: config.dataDir,
+    capacity: config.capacity,
+    sessionUsers: config.sessionUsers,
+    attendedMode: config.attended,
+    sampleIntervalMs: config.sampleIntervalMs,
+    callbackAllow: config.callbackAllow,
+    ...(config.maxPendingEvents === undefined ? {} : { outboxCap: config.maxPendingEvents }),
+    agentVersion: AGENT_VERSION,
+    logger,
+  };
+}

@@ -1,0 +1,110 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { waitFor } from '../support/wait-for.js';
+import type { TestOrchestrator } from '../support/orchestrator-harness.js';
+import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
+import { setting, type Bench } from './lib/bench.js';
+import { createGroup, createWorkflow, registerBenchAgent, runFlow, startBenchOrchestrator } from './lib/real-orchestrator.js';
+import { median, nowMs, percentile } from './lib/stats.js';
+import { fmt, pct, type BenchRow } from './lib/table.js';
+
+const CAPACITY = 8;
+
+/** A FIFO the started processes write one line into; `next()` resolves at the arrival of the next line. */
+function lineFifo(dir: string): { path: string; next(): Promise<number>; close(): void } {
+  const path = join(dir, 'started.fifo');
+  execFileSync('mkfifo', [path]);
+  // r+ keeps a writer open ourselves, so the reader never sees EOF between two flows.
+  const stream = createReadStream(path, { flags: 'r+' });
+  const waiters: ((t: number) => void)[] = [];
+  createInterface({ input: stream }).on('line', () => waiters.shift()?.(nowMs()));
+  return { path, next: () => new Promise((resolve) => waiters.push(resolve)), close: () => stream.destroy() };
+}
+
+async function countDone(orch: TestOrchestrator, groupId: string): Promise<number> {
+  const res = await orch.api('GET', `flowsessions/$count?$filter=_machinegroupid_value eq ${groupId} and statecode eq 1`);
+  return Number(res.text);
+}
+
+/** Raw throughput: /bin/true spawned `n` times by a bare parent, 8 at a time. Returns completions/s. */
+async function rawSpawnRate(n: number): Promise<number> {
+  const t0 = nowMs();
+  let started = 0;
+  const worker = async () => {
+    while (started < n) {
+      started++;
+      await once(spawn('/bin/true', [], { stdio: 'ignore' }), 'exit');
+    }
+  };
+  await Promise.all(Array.from({ length: CAPACITY }, worker));
+  return n / ((nowMs() - t0) / 1000);
+}
+
+/**
+ * Dispatch: latency from the Web API's RunDesktopFlow to the flow's process running (it writes a line into a
+ * FIFO) on an idle real agent, vs a bare `spawn` of the same command; throughput of /bin/true sessions on one
+ * agent with capacity 8 (queued first, timed from the agent's connect to the last completion) vs bare spawns at
+ * concurrency 8.
+ */
+export const dispatch: Bench = {
+  name: 'dispatch',
+  budgetMs: () => 240_000,
+  async run(ctx) {
+    const iterations = setting('BENCH_DISPATCH_ITERATIONS', ctx, 30, 100);
+    const sessions = setting('BENCH_DISPATCH_SESSIONS', ctx, 100, 400);
+    const dir = mkdtempSync(join(tmpdir(), 'flowhost-bench-dispatch-'));
+    const fifo = lineFifo(dir);
+    const orch = await startBenchOrchestrator();
+    let agent: AgentProcess | undefined;
+    try {
+      await createGroup(orch, 'bench-dispatch');
+      const groupId = String((await orch.api('GET', `flowmachinegroups?$filter=name eq 'bench-dispatch'`)).json.value[0].flowmachinegroupid);
+      const argv = ['/bin/sh', '-c', `echo started > ${fifo.path}`];
+      const touch = await createWorkflow(orch, 'touch-fifo', argv);
+      const trueFlow = await createWorkflow(orch, 'true', ['/bin/true']);
+      const registered = await registerBenchAgent(orch, 'bench-dispatch', 'dispatch-agent', CAPACITY);
+      agent = await startAgentProcess({ orchestratorUrl: orch.url, ...registered, capacity: CAPACITY });
+
+      ctx.note(`dispatch: latency, ${iterations} sessions one at a time`);
+      const flowhost: number[] = [];
+      const raw: number[] = [];
+      for (let i = 0; i < iterations; i++) {
+        const arrived = fifo.next();
+        const t0 = nowMs();
+        const id = await runFlow(orch, touch, { machineGroupId: groupId });
+        flowhost.push((await arrived) - t0);
+        await waitFor(async () => (await orch.api('GET', `flowsessions(${id})?$select=statecode`)).json?.statecode === 1, { what: 'the session to end', intervalMs: 5 });
+        const rawArrived = fifo.next();
+        const r0 = nowMs();
+        await once(spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' }), 'exit');
+        raw.push((await rawArrived) - r0);
+      }
+      const rows: BenchRow[] = [
+        { what: 'dispatch latency p50 ms (API → process started)', flowhost: median(flowhost).toFixed(1), raw: median(raw).toFixed(1), ratio: `${(median(flowhost) / median(raw)).toFixed(1)}×`, target: '< 10 ms', met: median(flowhost) < 10 },
+        { what: 'dispatch latency p99 ms', flowhost: percentile(flowhost, 99).toFixed(1), raw: percentile(raw, 99).toFixed(1), ratio: `${(percentile(flowhost, 99) / percentile(raw, 99)).toFixed(1)}×`, target: '< 25 ms', met: percentile(flowhost, 99) < 25 },
+      ];
+
+      ctx.note(`dispatch: throughput, ${sessions} sessions of /bin/true, capacity ${CAPACITY}`);
+      await agent.stop({ keepDataDir: true });
+      const before = await countDone(orch, groupId);
+      for (let i = 0; i < sessions; i++) await runFlow(orch, trueFlow, { machineGroupId: groupId });
+      const rawBefore = await rawSpawnRate(sessions);
+      agent = await startAgentProcess({ orchestratorUrl: orch.url, ...registered, capacity: CAPACITY });
+      const t0 = nowMs();
+      await waitFor(async () => (await countDone(orch, groupId)) >= before + sessions, { what: 'all sessions to end', timeoutMs: 120_000, intervalMs: 20 });
+      const rate = sessions / ((nowMs() - t0) / 1000);
+      const rawRate = (rawBefore + (await rawSpawnRate(sessions))) / 2;
+      rows.push({ what: `dispatch throughput (/bin/true sessions/s, capacity ${CAPACITY})`, flowhost: fmt(rate), raw: fmt(rawRate), ratio: pct(rate / rawRate), target: '≥ 80 %', met: rate / rawRate >= 0.8 });
+      return rows;
+    } finally {
+      await agent?.stop();
+      await orch.close();
+      fifo.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { startAgentProcess } from './lib/agent-process.js';
+import { bundleAgentMain } from './lib/bundle.js';
+import { setting, type Bench } from './lib/bench.js';
+import { cpuWindow, rssMiB } from './lib/proc.js';
+import { createGroup, registerBenchAgent, startBenchOrchestrator } from './lib/real-orchestrator.js';
+import { within } from './lib/stats.js';
+import { fmt } from './lib/table.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** A bare Node + ws client connected to a bare ws server (the raw idle process), started alongside the agent. */
+async function startRawIdle(): Promise<{ pid: number; stop(): Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(wss, 'listening');
+  const child = spawn(process.execPath, [fixture('idle-ws-client.mjs'), `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await within(once(child.stdout, 'data'), 10_000, 'raw idle client');
+  return {
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      await new Promise((resolve) => wss.close(resolve));
+    },
+  };
+}
+
+/**
+ * Idle footprint: the real headless agent, registered and connected to the real orchestrator (production
+ * 30 s heartbeat), no session; RSS and CPU over the window — measured in the SAME window as a bare Node process
+ * holding one WebSocket (the raw floor), so both see the same machine noise.
+ */
+export const idleFootprint: Bench = {
+  name: 'idle-footprint',
+  budgetMs: (ctx) => 60_000 + setting('BENCH_IDLE_S', ctx, 10, 60) * 1000,
+  async run(ctx) {
+    const windowS = setting('BENCH_IDLE_S', ctx, 10, 60);
+    const orch = await startBenchOrchestrator();
+    await createGroup(orch, 'bench-idle');
+    const { dataDir, credentials } = await registerBenchAgent(orch, 'bench-idle', 'idle-agent');
+    const agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
+    // The same agent bundled into one file and run by plain node: what a build step would ship.
+    const second = await registerBenchAgent(orch, 'bench-idle', 'idle-agent-bundled');
+    const bundled = await startAgentProcess({ orchestratorUrl: orch.url, ...second, bundle: await bundleAgentMain() });
+    const raw = await startRawIdle();
+    try {
+      // Let start-up work (module compilation, first GC) settle before the window.
+      await new Promise((r) => setTimeout(r, 3000));
+      ctx.note(`idle-footprint: ${windowS} s window`);
+      const cpuAgent = cpuWindow(agent.pid);
+      const cpuRaw = cpuWindow(raw.pid);
+      const cpuBundled = cpuWindow(bundled.pid);
+      await new Promise((r) => setTimeout(r, windowS * 1000));
+      const agentCpu = cpuAgent.stop();
+      const rawCpu = cpuRaw.stop();
+      const bundledCpu = cpuBundled.stop();
+      const bundledRss = rssMiB(bundled.pid);
+      const agentRss = rssMiB(agent.pid);
+      const rawRss = rssMiB(raw.pid);
+      return [
+        { what: `idle ${windowS} s: agent RSS (MiB) vs bare node+ws`, flowhost: fmt(agentRss), raw: fmt(rawRss), ratio: `${(agentRss / rawRss).toFixed(2)}×`, target: '< 60 MiB', met: agentRss < 60 },
+        { what: `idle ${windowS} s: agent CPU (% of a core)`, flowhost: `${agentCpu.toFixed(2)} %`, raw: `${rawCpu.toFixed(2)} %`, ratio: `+${(agentCpu - rawCpu).toFixed(2)} pt`, target: '< 0.5 %', met: agentCpu < 0.5 },
+        { what: `idle ${windowS} s: bundled agent RSS (no tsx)`, flowhost: fmt(bundledRss), raw: fmt(rawRss), ratio: `${(bundledRss / rawRss).toFixed(2)}×`, target: '(info) < 60 MiB', met: undefined },
+        { what: `idle ${windowS} s: bundled agent CPU`, flowhost: `${bundledCpu.toFixed(2)} %`, raw: `${rawCpu.toFixed(2)} %`, ratio: `+${(bundledCpu - rawCpu).toFixed(2)} pt`, target: '(info) < 0.5 %', met: undefined },
+      ];
+    } finally {
+      await raw.stop();
+      await bundled.stop();
+      await agent.stop();
+      await orch.close();
+    }
+  },
+};
