@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_REGISTER_PATH, CloseCode, MAX_FRAME_BYTES } from '../../../../shared/protocol.js';
 import { flowmachineEntity } from '../../../../shared/records/index.js';
-import { FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
+import { agentState, FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 
 let o: TestOrchestrator;
@@ -103,7 +103,7 @@ describe('WebSocket /agent/v1 framing', () => {
     ['not JSON', '{nope', /not valid JSON/],
     ['an unknown type', JSON.stringify({ type: 'launch' }), /unknown frame type "launch"/],
     ['a hello with an unknown field', JSON.stringify({ type: 'hello', extra: 1 }), /invalid hello frame/],
-    ['another frame before hello', JSON.stringify({ type: 'state', state: { capacity: 1, freeSlots: 1, paused: false, draining: false, attendedAvailable: false, sessionUsers: [], storageOk: true } }), /expected hello first/],
+    ['another frame before hello', JSON.stringify({ type: 'state', state: agentState() }), /expected hello first/],
   ])('closes 4000 on %s', async (_what, text, reason) => {
     o = await TestOrchestrator.start();
     o.group('g1');
@@ -124,7 +124,7 @@ describe('WebSocket /agent/v1 framing', () => {
     two.sendRaw('x'.repeat(MAX_FRAME_BYTES + 1));
     expect((await two.closed).code).toBe(CloseCode.TooBig);
     const three = (await o.machine()).agent;
-    three.send({ type: 'hello', protocol: 99, agentVersion: 'x', os: 'x', lastAckedSeq: 0, state: { capacity: 1, freeSlots: 1, paused: false, draining: false, attendedAvailable: false, sessionUsers: [], storageOk: true }, activeSessions: [] });
+    three.send({ type: 'hello', protocol: 99, agentVersion: 'x', os: 'x', lastAckedSeq: 0, state: agentState(), activeSessions: [] });
     const closed = await three.closed;
     expect(closed.code).toBe(CloseCode.UnsupportedVersion);
     expect(closed.reason).toContain('protocol 99');

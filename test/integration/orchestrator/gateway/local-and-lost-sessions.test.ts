@@ -128,7 +128,7 @@ describe('sessions an agent lost', () => {
   });
 
   it('no false abort while the replay runs: a completed event still in the outbox ends the session normally', async () => {
-    const { wfId, groupId, m, id } = await startedThenGone();
+    const { m, id } = await startedThenGone();
     // Offline, the session ended: its log and completed events (seq 2, 3) wait in the outbox; the agent no longer holds it.
     const agent = await o.connect(m.machineId, m.credential);
     await agent.hello({ lastSeq: 3, lastAckedSeq: 1, activeSessions: [] });

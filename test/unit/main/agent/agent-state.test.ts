@@ -1,17 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentStateNotifier, type AgentSnapshot } from '../../../../main/agent/agent-state.js';
 import type { AgentState } from '../../../../shared/protocol.js';
+import { agentState } from '../../../support/fake-agent.js';
 
-const scheduling = (over: Partial<AgentState> = {}): AgentState => ({
-  capacity: 1,
-  freeSlots: 1,
-  paused: false,
-  draining: false,
-  attendedAvailable: false,
-  sessionUsers: [],
-  storageOk: true,
-  ...over,
-});
+const scheduling = agentState;
 
 describe('AgentStateNotifier', () => {
   beforeEach(() => {

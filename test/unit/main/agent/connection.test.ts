@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { AgentConnection, agentWebSocketUrl, type ConnectionOptions, type ConnectionStatus } from '../../../../main/agent/connection.js';
 import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFrame } from '../../../../shared/protocol.js';
 import { waitFor } from '../../../support/wait-for.js';
+import { agentState } from '../../../support/fake-agent.js';
 
 const machineId = randomUUID();
 const credential = 'c'.repeat(40);
@@ -48,15 +49,7 @@ const welcome = (heartbeatIntervalMs = 60_000): OrchestratorFrame => ({
   cancelSessions: [],
 });
 
-const state = {
-  capacity: 1,
-  freeSlots: 1,
-  paused: false,
-  draining: false,
-  attendedAvailable: false,
-  sessionUsers: [],
-  storageOk: true,
-};
+const state = agentState();
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

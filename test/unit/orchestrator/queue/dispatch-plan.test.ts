@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { freeSlots, machineBlocker, planDispatch, type MachineView, type SessionView } from '../../../../orchestrator/queue/dispatch-plan.js';
+import { agentState } from '../../../support/fake-agent.js';
 
 const now = new Date('2030-01-01T00:00:00Z');
-const state = { capacity: 4, freeSlots: 4, paused: false, draining: false, attendedAvailable: false, sessionUsers: [], storageOk: true };
+const state = agentState({ capacity: 4, freeSlots: 4 });
 const machine = (id: string, over: Partial<MachineView> = {}): MachineView => ({
   id,
   groupId: 'g',
