@@ -2,7 +2,7 @@
 // a package.json + lockfile in a folder of their own. electron-builder then runs with that folder as its project, so
 // its native rebuild (better-sqlite3 for Electron's ABI) happens in the stage's node_modules and never in the
 // repository's, which keep the Node build of the headless agent and the tests. No electron import.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleTrayApp } from './electron-bundle.js';
@@ -44,4 +44,17 @@ function buildRenderer(root: string): Promise<void> {
       err ? reject(new Error(`building the renderer failed: ${stderr.trim() || err.message}`)) : resolve(),
     );
   });
+}
+
+/**
+ * Fails when the stage's better-sqlite3 still loads in this Node: then it was built for Node's ABI, not Electron's
+ * (node-gyp obeys npm_config_nodedir over the Electron target), and the packaged app could not open its store.
+ */
+export function assertNativeBuiltForElectron(stageDir: string): void {
+  const module = join(stageDir, 'node_modules', 'better-sqlite3');
+  const r = spawnSync(process.execPath, ['-e', `new (require(${JSON.stringify(module)}))(':memory:')`], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0) {
+    throw new Error(`${module} was built for Node's ABI (${process.versions.modules}), not Electron's: the app could not load it. Is npm_config_nodedir set?`);
+  }
+  if (!/NODE_MODULE_VERSION/.test(r.stderr)) throw new Error(`${module} does not load: ${r.stderr.trim().split('\n')[0] ?? r.status}`);
 }

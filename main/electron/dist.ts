@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stageApp } from './app-stage.js';
+import { assertNativeBuiltForElectron, stageApp } from './app-stage.js';
 import { locateElectron } from './electron-binary.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,6 +30,11 @@ const hostPlatform = ({ win32: 'win', darwin: 'mac', linux: 'linux' } as const)[
 const local = locateElectron(electronDir, process.env['ELECTRON_OVERRIDE_DIST_PATH']);
 const electronDist = local.found && platforms.every((p) => p === hostPlatform) ? dirname(local.path) : undefined;
 
+// node-gyp prefers a nodedir (Node's own headers) over the Electron target it is given: the rebuild would quietly
+// produce a Node build. Without it, the rebuild fetches Electron's headers (or fails saying so).
+delete process.env['npm_config_nodedir'];
+delete process.env['NPM_CONFIG_NODEDIR'];
+
 const { build } = await import('electron-builder');
 const { getConfig } = await import('app-builder-lib/out/util/config/load.js');
 const file = await getConfig<Record<string, unknown>>({ packageKey: 'build', configFilename: 'electron-builder', projectDir: root, packageMetadata: null }, join(root, 'electron-builder.yml'));
@@ -44,6 +49,8 @@ const outputs = await build({
     directories: { ...(file.result['directories'] as object), output: join(root, 'dist', 'packages') },
     electronVersion,
     npmRebuild: true,
+    // After the native rebuild and Electron's extraction, before the app's files are copied in.
+    afterExtract: () => assertNativeBuiltForElectron(staged.dir),
     ...(electronDist ? { electronDist } : {}),
   },
 });

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Configuration } from 'app-builder-lib';
 import { getFileMatchers } from 'app-builder-lib/out/fileMatcher.js';
 import { getConfig } from 'app-builder-lib/out/util/config/load.js';
-import { APP_MAIN, stageApp, stagePackageJson, type StagedApp } from '../../../../main/electron/app-stage.js';
+import { APP_MAIN, assertNativeBuiltForElectron, stageApp, stagePackageJson, type StagedApp } from '../../../../main/electron/app-stage.js';
 
 /**
  * What `npm run dist` hands electron-builder, built for real (renderer build + esbuild bundles) without Electron's
@@ -81,5 +81,15 @@ describe('the staged app (npm run dist, before electron-builder)', () => {
     for (const f of ['package.json', 'renderer/dist/index.html', 'assets/icon.png']) expect(keep(f), f).toBe(true);
     const docs = filesUnder(join(root, 'docs')).map((f) => relative(root, join(root, 'docs', f)));
     expect(docs.filter((f) => keep(f))).toEqual([]);
+  });
+});
+
+describe('assertNativeBuiltForElectron (run by npm run dist after the rebuild)', () => {
+  it("refuses a better-sqlite3 that loads in Node (Node's ABI) and one that does not load at all", () => {
+    const nodeBuild = join(work, 'node-build');
+    mkdirSync(nodeBuild);
+    symlinkSync(join(root, 'node_modules'), join(nodeBuild, 'node_modules'), 'dir');
+    expect(() => assertNativeBuiltForElectron(nodeBuild)).toThrow(/built for Node's ABI/);
+    expect(() => assertNativeBuiltForElectron(join(work, 'empty'))).toThrow(/does not load/);
   });
 });
