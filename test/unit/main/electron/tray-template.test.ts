@@ -11,6 +11,6 @@ describe('menuTemplate', () => {
     expect(template[1]).toEqual({ id: 'sep-status', type: 'separator' });
     expect(template.find((t) => t.id === 'attended')).toMatchObject({ type: 'checkbox', checked: true });
     for (const entry of template) (entry.click as (() => void) | undefined)?.();
-    expect(clicked).toEqual(['pause', 'pause-1h', 'toggle-attended', 'open-status-window', 'toggle-open-at-login', 'drain-and-quit', 'quit']);
+    expect(clicked).toEqual(['pause', 'pause-1h', 'toggle-attended', 'open-status-window', 'run-local', 'toggle-open-at-login', 'drain-and-quit', 'quit']);
   });
 });
