@@ -4,6 +4,7 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isTerminalStatus } from '../../shared/option-sets.js';
 import { waitFor } from '../support/wait-for.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
@@ -26,10 +27,11 @@ function lineFifo(dir: string): { path: string; next(): Promise<number>; close()
 }
 
 async function countDone(orch: TestOrchestrator, groupId: string): Promise<number> {
-  const res = await orch.api('GET', `flowsessions/$count?$filter=_machinegroupid_value eq ${groupId} and statecode eq 1`);
+  const res = await orch.api('GET', `flowsessions/$count?$filter=_machinegroupid_value eq ${groupId} and statuscode eq 4`);
   return Number(res.text);
 }
 
+/** Sessions of the group that Succeeded. */
 /** Raw throughput: /bin/true spawned `n` times by a bare parent, 8 at a time. Returns completions/s. */
 async function rawSpawnRate(n: number): Promise<number> {
   const t0 = nowMs();
@@ -77,7 +79,10 @@ export const dispatch: Bench = {
         const t0 = nowMs();
         const id = await runFlow(orch, touch, { machineGroupId: groupId });
         flowhost.push((await arrived) - t0);
-        await waitFor(async () => (await orch.api('GET', `flowsessions(${id})?$select=statecode`)).json?.statecode === 1, { what: 'the session to end', intervalMs: 5 });
+        await waitFor(async () => isTerminalStatus(Number((await orch.api('GET', `flowsessions(${id})?$select=statuscode`)).json?.statuscode)), {
+          what: 'the session to end',
+          intervalMs: 5,
+        });
         const rawArrived = fifo.next();
         const r0 = nowMs();
         await once(spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' }), 'exit');
