@@ -14,6 +14,23 @@ import type { Store } from './store/store.js';
 export const DEFAULT_PORT = 7780;
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
+/**
+ * How long one HTTP client may hold a connection (slowloris defence). Node checks these every `checkIntervalMs`
+ * and answers 408 + close; an upgraded WebSocket leaves the HTTP parser and is not affected.
+ */
+export interface HttpLimits {
+  /** Whole request line + headers must arrive within this (default 10 s). */
+  readonly headersTimeoutMs: number;
+  /** Headers + the whole body must arrive within this (default 60 s: a 4 MiB body at ~70 KB/s). */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (default 10 s). */
+  readonly keepAliveTimeoutMs: number;
+  /** How often expired requests are looked for (default 1 s; Node's own default is 30 s). */
+  readonly checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 10_000, checkIntervalMs: 1_000 };
+
 export interface OrchestratorOptions {
   readonly dataDir: string;
   /** Default 127.0.0.1. */
@@ -28,6 +45,8 @@ export interface OrchestratorOptions {
   readonly now?: () => Date;
   /** Largest request body (default 4 MiB); larger ones get 413 before they are read in full. */
   readonly bodyLimitBytes?: number;
+  /** Slowloris limits; each missing one takes its DEFAULT_HTTP_LIMITS value. */
+  readonly http?: Partial<HttpLimits>;
   readonly gateway?: AgentGatewayOptions;
 }
 
@@ -69,7 +88,15 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
   const now = options.now ?? (() => new Date());
   const store = new SqliteStore({ file: join(options.dataDir, 'orchestrator.db'), now });
   const ctx: OrchestratorContext = { store, now, logger };
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, return503OnClosing: true });
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: limits.checkIntervalMs },
+  });
   let gateway: AgentGateway | undefined;
   let api: WebApi | undefined;
   try {

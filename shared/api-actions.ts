@@ -41,3 +41,6 @@ export type BulkDeleteRequest = Static<typeof BulkDeleteRequest>;
 /** Answer of the bulk actions: the ids created, changed or deleted, in request order. */
 export const BulkIdsResponse = Type.Object({ Ids: Type.Array(Guid()) }, { additionalProperties: false });
 export type BulkIdsResponse = Static<typeof BulkIdsResponse>;
+
+/** Body of the actions that take no parameters (`CancelDesktopFlowRun`, `TriggerDesktopFlowRunCallback`): none or `{}`. */
+export const NoParametersRequest = Type.Object({}, { additionalProperties: false });

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import type { LookupAddress } from 'node:dns';
-import { classifyAddress, METADATA_HOSTNAMES, type AddressClass } from '../../shared/callback.js';
+import { classifyAddress, METADATA_HOSTNAMES } from '../../shared/callback.js';
 
 /** A URL that passed the policy, with the address the connection must use (pinned against DNS rebinding). */
 export interface CallbackTarget {

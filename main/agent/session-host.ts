@@ -4,37 +4,21 @@ import { RunMode, SessionStatus } from '../../shared/option-sets.js';
 import { processTreeForPlatform, type ProcessTree } from './process/kill-tree.js';
 import { isSessionGroup } from './process/session-group.js';
 import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
-import { ActiveSession } from './runner/active-session.js';
+import { ActiveSession, SESSION_RUN_TUNING, type SessionRunTuning } from './runner/active-session.js';
 import type { CancelReason } from './runner/flow-run.js';
 import type { Sample } from '../../shared/protocol.js';
-import type { Sampler } from './sampler.js';
 import type { AgentStore, LocalSession, RetentionOptions } from './store/agent-store.js';
 
-export interface SessionHostOptions {
+export interface SessionHostOptions extends SessionRunTuning {
   readonly store: AgentStore;
   /** Session dirs live in `<dataDir>/sessions/<id>/`. */
   readonly dataDir: string;
   readonly logger: Logger;
   readonly now?: () => Date;
-  /** Samples CPU/RAM while sessions run; none = no figures. */
-  readonly sampler?: Sampler;
   /** SIGTERM → SIGKILL grace on cancel/timeout. Default 10 s. */
   readonly killGraceMs?: number;
-  /** ttl of callback outbox rows. Default 24 h. */
-  readonly callbackTtlS?: number;
-  /** Samples per `sample` event (default 10) and the log batch delay (default 250 ms). */
-  readonly sampleBatch?: number;
-  readonly logFlushMs?: number;
-  /** Lines longer than this are split (default FLOWLOG_DATA_MAX); tests make it small. */
-  readonly maxLineChars?: number;
-  /** How long to wait for a flow's pipes after it exits (default 1000 ms). */
-  readonly stdioDrainMs?: number;
   /** Process-tree signalling; default by platform. */
   readonly processTree?: ProcessTree;
-  /** Path of util-linux setpriv for runs as another user; null = use Node's uid/gid only; default: find it. */
-  readonly setprivPath?: string | null;
-  /** Environment flows inherit (default process.env, minus the agent's FLOWHOST_* settings). */
-  readonly env?: NodeJS.ProcessEnv;
   /** Retention applied after each completion (acked log lines/samples of completed sessions); false = never. */
   readonly retention?: RetentionOptions | false;
 }
@@ -76,7 +60,7 @@ export class SessionHost {
       now: this.now,
       tree: this.tree,
       killGraceMs: this.options.killGraceMs ?? 10_000,
-      ...pick(this.options, ['callbackTtlS', 'sampler', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env']),
+      ...pick(this.options, SESSION_RUN_TUNING),
       onSample: () => this.notify(this.sampleListeners),
     });
     const done = active.done.then(

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { NoParametersRequest } from '../../shared/api-actions.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { flowsessionEntity, type EntityDef } from '../../shared/records/index.js';
+import { validator } from '../../shared/validate.js';
 import { parsePrefer } from '../odata/index.js';
 import { ApiError, conflict, notFound } from './api-error.js';
 import type { BackgroundBulk } from './background-operations.js';
@@ -19,6 +21,8 @@ export interface ActionContext {
 
 const BULK_METHOD: Record<BulkAction, 'POST' | 'PATCH' | 'DELETE'> = { CreateMultiple: 'POST', UpdateMultiple: 'PATCH', DeleteMultiple: 'DELETE' };
 
+const noParameters = validator(NoParametersRequest);
+
 const unknownAction = (entity: EntityDef, action: string, bound: string): ApiError =>
   notFound(`there is no action '${action.slice(0, 100)}' bound to ${bound} of ${entity.set}`, 'UnknownAction');
 
@@ -36,11 +40,13 @@ export function recordAction(c: ActionContext, entity: EntityDef, id: string, ac
     return sendJson(reply, 200, response);
   }
   if (entity.set === 'flowsessions' && action === 'CancelDesktopFlowRun') {
+    noParameters.parse(request.body ?? {}, `${action} body`);
     sessionRow(c, id);
     c.deps.queue.cancel(id);
     return noContent(reply);
   }
   if (entity.set === 'flowsessions' && action === 'TriggerDesktopFlowRunCallback') {
+    noParameters.parse(request.body ?? {}, `${action} body`);
     const row = sessionRow(c, id);
     if (!isTerminalStatus(Number(row['statuscode']))) throw conflict(`flowsession ${id} has not finished yet`, 'SessionNotFinished');
     if (!row['callbackurl']) throw conflict(`flowsession ${id} has no callbackurl`, 'NoCallbackUrl');

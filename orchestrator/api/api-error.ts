@@ -23,6 +23,18 @@ export const methodNotAllowed = (method: string, what: string, allow: readonly s
 
 const STORE_STATUS: Record<StoreError['code'], number> = { NotFound: 404, PreconditionFailed: 412, Conflict: 409 };
 
+/**
+ * What JSON.parse said, safe to answer with: V8 quotes the text around the fault (`Unexpected token 'h',
+ * ..."password":hunter2"... is not valid JSON`), which may hold a password or a secret input, so such a message
+ * becomes its position-free gist. Messages without quoted text (`… at position 46`) are kept as they are.
+ */
+export function jsonSyntaxMessage(err: unknown): string {
+  if (err instanceof RangeError) return `nested too deeply (${err.message})`;
+  const message = err instanceof Error ? err.message : String(err);
+  if (!message.includes('"')) return message;
+  return message.startsWith('Unexpected token') ? 'unexpected character' : 'not valid JSON';
+}
+
 /** Fastify's own request errors (body parsing and limits), by their code. */
 const FASTIFY_ERRORS: Record<string, { status: number; code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PayloadTooLarge', message: 'request body is larger than the limit' },
@@ -40,8 +52,8 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof StoreError) return new ApiError(STORE_STATUS[err.code], err.code, err.message);
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown } | null;
   const known = typeof e?.code === 'string' ? FASTIFY_ERRORS[e.code] : undefined;
-  if (known) return new ApiError(known.status, known.code, known.message ?? `malformed JSON: ${String(e?.message)}`);
-  if (err instanceof SyntaxError) return new ApiError(400, 'MalformedJson', `malformed JSON: ${err.message}`);
+  if (known) return new ApiError(known.status, known.code, known.message ?? `malformed JSON: ${jsonSyntaxMessage(err)}`);
+  if (err instanceof SyntaxError) return new ApiError(400, 'MalformedJson', `malformed JSON: ${jsonSyntaxMessage(err)}`);
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
   if (status >= 400 && status < 500) return new ApiError(status, 'InvalidRequest', String(e?.message ?? 'invalid request'));
   return new ApiError(500, 'InternalError', 'internal error (see the orchestrator log)');

@@ -25,6 +25,29 @@ export interface BackgroundBulkOptions {
   readonly now: () => Date;
 }
 
+/** Write-only fields (a group's `password`): the API stores them only hashed, so a finished operation forgets them. */
+const writeOnlyFields = (set: string): string[] =>
+  Object.entries(entities[set]?.fields ?? {})
+    .filter(([, f]) => f.hidden && (f.create || f.update))
+    .map(([name]) => name);
+
+/** `inputparameters` with every write-only field of every target replaced by "***". */
+function redactedInput(stored: string): string {
+  try {
+    const input = JSON.parse(stored) as { set?: unknown; body?: { Targets?: unknown } };
+    const hidden = writeOnlyFields(String(input.set));
+    const targets = input.body?.Targets;
+    if (hidden.length === 0 || !Array.isArray(targets)) return stored;
+    for (const t of targets) {
+      if (typeof t !== 'object' || t === null) continue;
+      for (const name of hidden) if (Object.hasOwn(t, name)) (t as Record<string, unknown>)[name] = '***';
+    }
+    return JSON.stringify(input);
+  } catch {
+    return '{}';
+  }
+}
+
 const S = BackgroundOperationStatus.v;
 const St = BackgroundOperationState.v;
 
@@ -104,6 +127,8 @@ export class BackgroundBulk {
   }
 
   private finish(id: string, values: Row): void {
-    this.o.store.update(backgroundoperationEntity, id, { ...values, statecode: St.Completed, endtime: this.o.now().toISOString() });
+    const input = this.o.store.get(backgroundoperationEntity, id)?.['inputparameters'];
+    const redacted = typeof input === 'string' ? { inputparameters: redactedInput(input) } : {};
+    this.o.store.update(backgroundoperationEntity, id, { ...values, ...redacted, statecode: St.Completed, endtime: this.o.now().toISOString() });
   }
 }

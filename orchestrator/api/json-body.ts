@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from './api-error.js';
+import { ApiError, jsonSyntaxMessage } from './api-error.js';
 
 /**
  * The Web API's only body parser (application/json, any parameters such as charset). An empty body is "no body"
@@ -12,7 +12,7 @@ export function parseJsonBody(_request: FastifyRequest, body: string | Buffer, d
   try {
     value = JSON.parse(text, refuseProtoKeys);
   } catch (err) {
-    return done(err instanceof ApiError ? err : new ApiError(400, 'MalformedJson', `the request body is not valid JSON: ${(err as Error).message}`));
+    return done(err instanceof ApiError ? err : new ApiError(400, 'MalformedJson', `the request body is not valid JSON: ${jsonSyntaxMessage(err)}`));
   }
   done(null, value);
 }

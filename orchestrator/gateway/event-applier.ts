@@ -1,12 +1,10 @@
 import type { Static } from '@sinclair/typebox';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import type { EventFrame, LocalSessionEvent, SessionEvent } from '../../shared/protocol.js';
+import type { LocalSessionEvent, SessionEvent } from '../../shared/protocol.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 import { appendFlowLogs } from '../queue/flowlog-writer.js';
 import { finishSession } from '../queue/session-finish.js';
-
-export type EventFrameT = Static<typeof EventFrame>;
 
 const appliedKey = (machineId: string) => `gateway.appliedseq.${machineId}`;
 

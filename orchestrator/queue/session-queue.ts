@@ -230,9 +230,9 @@ export class Queue implements SessionQueue {
     });
     const byId = new Map(open.map((r) => [String(r['flowsessionid']), r]));
     for (const { sessionId, machineId } of plan.assign) this.offer(byId.get(sessionId)!, machineId);
-    for (const [id, reason] of plan.reasons) {
-      if (byId.get(id)?.['queuereason'] !== reason) this.store.update(flowsessionEntity, id, { queuereason: reason });
-    }
+    // One commit for all changed reasons (each update alone would be its own fsync'd transaction).
+    const changed = [...plan.reasons].filter(([id, reason]) => byId.get(id)?.['queuereason'] !== reason);
+    if (changed.length > 0) this.store.transaction(() => changed.forEach(([id, reason]) => this.store.update(flowsessionEntity, id, { queuereason: reason })));
   }
 
   private machineViews(): MachineView[] {

@@ -9,7 +9,7 @@ import { setting, type Bench } from './lib/bench.js';
 import { cpuWindow, rssMiB } from './lib/proc.js';
 import { createGroup, registerBenchAgent, startBenchOrchestrator } from './lib/real-orchestrator.js';
 import { within } from './lib/stats.js';
-import { fmt } from './lib/table.js';
+import { fmt, points } from './lib/table.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -63,9 +63,9 @@ export const idleFootprint: Bench = {
       const rawRss = rssMiB(raw.pid);
       return [
         { what: `idle ${windowS} s: agent RSS (MiB) vs bare node+ws`, flowhost: fmt(agentRss), raw: fmt(rawRss), ratio: `${(agentRss / rawRss).toFixed(2)}×`, target: '< 60 MiB', met: agentRss < 60 },
-        { what: `idle ${windowS} s: agent CPU (% of a core)`, flowhost: `${agentCpu.toFixed(2)} %`, raw: `${rawCpu.toFixed(2)} %`, ratio: `+${(agentCpu - rawCpu).toFixed(2)} pt`, target: '< 0.5 %', met: agentCpu < 0.5 },
+        { what: `idle ${windowS} s: agent CPU (% of a core)`, flowhost: `${agentCpu.toFixed(2)} %`, raw: `${rawCpu.toFixed(2)} %`, ratio: points(agentCpu - rawCpu), target: '< 0.5 %', met: agentCpu < 0.5 },
         { what: `idle ${windowS} s: bundled agent RSS (no tsx)`, flowhost: fmt(bundledRss), raw: fmt(rawRss), ratio: `${(bundledRss / rawRss).toFixed(2)}×`, target: '(info) < 60 MiB', met: undefined },
-        { what: `idle ${windowS} s: bundled agent CPU`, flowhost: `${bundledCpu.toFixed(2)} %`, raw: `${rawCpu.toFixed(2)} %`, ratio: `+${(bundledCpu - rawCpu).toFixed(2)} pt`, target: '(info) < 0.5 %', met: undefined },
+        { what: `idle ${windowS} s: bundled agent CPU`, flowhost: `${bundledCpu.toFixed(2)} %`, raw: `${rawCpu.toFixed(2)} %`, ratio: points(bundledCpu - rawCpu), target: '(info) < 0.5 %', met: undefined },
       ];
     } finally {
       await raw.stop();

@@ -2,6 +2,7 @@ import { AckingOrchestrator } from './lib/acking-orchestrator.js';
 import { startAgentProcess } from './lib/agent-process.js';
 import { setting, type Bench } from './lib/bench.js';
 import { cpuWindow } from './lib/proc.js';
+import { points } from './lib/table.js';
 
 const SAMPLING_OFF_MS = 2_000_000_000; // longer than any window: the sampler never ticks
 
@@ -33,7 +34,7 @@ export const samplingCost: Bench = {
           what: `sampling cost (agent CPU % of a core, ${windowS} s session)`,
           flowhost: `${withSampling.toFixed(2)} %`,
           raw: `${without.toFixed(2)} % (off)`,
-          ratio: `+${cost.toFixed(2)} pt`,
+          ratio: points(cost),
           target: '< 1 pt',
           met: cost < 1,
         },

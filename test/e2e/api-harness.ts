@@ -13,24 +13,28 @@ export const API_GROUP_PASSWORD = 'group-password-e2e';
 
 export type Row = Record<string, unknown>;
 
+/** Anything with the admin-token `api` of TestOrchestrator (also the orchestrator child process of test/reliability). */
+export type ApiClient = Pick<TestOrchestrator, 'api'>;
+
 export async function startApiOrchestrator(): Promise<TestOrchestrator> {
   return startTestOrchestrator({ gateway: { queueTickMs: 20, heartbeatIntervalMs: 200, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 } });
 }
 
-async function ok(orch: TestOrchestrator, method: string, path: string, body?: unknown): Promise<Row> {
+/** One call that must succeed (< 300); the returned representation. */
+export async function apiOk(orch: ApiClient, method: string, path: string, body?: unknown): Promise<Row> {
   const res = await orch.api(method, path, body, { prefer: 'return=representation' });
   if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}: ${res.text}`);
   return (res.json ?? {}) as Row;
 }
 
-export async function createGroup(orch: TestOrchestrator, name: string): Promise<string> {
-  const row = await ok(orch, 'POST', 'flowmachinegroups', { name, password: API_GROUP_PASSWORD, preferredqueuingtype: 1 });
+export async function createGroup(orch: ApiClient, name: string): Promise<string> {
+  const row = await apiOk(orch, 'POST', 'flowmachinegroups', { name, password: API_GROUP_PASSWORD, preferredqueuingtype: 1 });
   return String(row['flowmachinegroupid']);
 }
 
 /** A `command` workflow that runs a fixture script with this Node. */
-export async function createFixtureWorkflow(orch: TestOrchestrator, script: string, extra: Row = {}): Promise<string> {
-  const row = await ok(orch, 'POST', 'workflows', {
+export async function createFixtureWorkflow(orch: ApiClient, script: string, extra: Row = {}): Promise<string> {
+  const row = await apiOk(orch, 'POST', 'workflows', {
     name: script,
     category: 6,
     clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: [process.execPath, fixture(script)] }),
@@ -39,17 +43,17 @@ export async function createFixtureWorkflow(orch: TestOrchestrator, script: stri
   return String(row['workflowid']);
 }
 
-export async function runFlow(orch: TestOrchestrator, workflowId: string, body: Row): Promise<string> {
+export async function runFlow(orch: ApiClient, workflowId: string, body: Row): Promise<string> {
   const res = await orch.api('POST', `workflows(${workflowId})/Microsoft.Dynamics.CRM.RunDesktopFlow`, { runMode: 'unattended', ...body });
   if (res.status !== 200) throw new Error(`RunDesktopFlow → ${res.status}: ${res.text}`);
   return String((res.json as Row)['flowsessionId']);
 }
 
-export async function getSession(orch: TestOrchestrator, id: string): Promise<Row> {
-  return ok(orch, 'GET', `flowsessions(${id})`);
+export async function getSession(orch: ApiClient, id: string): Promise<Row> {
+  return apiOk(orch, 'GET', `flowsessions(${id})`);
 }
 
-export async function waitForSessionEnd(orch: TestOrchestrator, id: string, timeoutMs = 20_000, seen?: Set<number>): Promise<Row> {
+export async function waitForSessionEnd(orch: ApiClient, id: string, timeoutMs = 20_000, seen?: Set<number>): Promise<Row> {
   return waitFor(
     async () => {
       const row = await getSession(orch, id);
@@ -61,11 +65,11 @@ export async function waitForSessionEnd(orch: TestOrchestrator, id: string, time
 }
 
 /** The flow's stdout lines as flowlog rows, in order, read through the API (following nextLink pages). */
-export async function apiStdout(orch: TestOrchestrator, id: string): Promise<string[]> {
+export async function apiStdout(orch: ApiClient, id: string): Promise<string[]> {
   const out: string[] = [];
   let path = `flowlogs?$filter=_flowsessionid_value eq ${id} and name eq 'stdout'&$orderby=seq&$select=data,seq`;
   for (;;) {
-    const page = await ok(orch, 'GET', path);
+    const page = await apiOk(orch, 'GET', path);
     for (const r of page['value'] as Row[]) out.push((JSON.parse(String(r['data'])) as { message: string }).message);
     const next = page['@odata.nextLink'];
     if (typeof next !== 'string') return out;

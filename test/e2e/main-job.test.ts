@@ -3,7 +3,7 @@ import { signBody } from '../../main/agent/callback-delivery.js';
 import { readCredentials } from '../../main/agent/credentials.js';
 import { join } from 'node:path';
 import { startCallbackReceiver } from './callback-receiver.js';
-import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd } from './e2e-harness.js';
+import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 

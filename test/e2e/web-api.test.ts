@@ -4,17 +4,7 @@ import { signBody } from '../../main/agent/callback-delivery.js';
 import { readCredentials } from '../../main/agent/credentials.js';
 import { startCallbackReceiver } from './callback-receiver.js';
 import { alive } from './e2e-harness.js';
-import {
-  apiStdout,
-  createFixtureWorkflow,
-  createGroup,
-  getSession,
-  runFlow,
-  startApiAgent,
-  startApiOrchestrator,
-  waitForSessionEnd,
-  type ApiAgent,
-} from './api-harness.js';
+import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from './api-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 

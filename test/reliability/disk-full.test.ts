@@ -9,7 +9,8 @@ import { makeAssign } from '../support/agent-assign.js';
 import { alive, fixture, fixtureWorkflow, e2eLogger, queue, startAgent, startOrchestrator, waitForEnd } from '../e2e/e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { agentOutbox } from './support/session-audit.js';
-import { isFrame, ScriptedOrchestrator } from './support/scripted-orchestrator.js';
+import { isFrame } from './support/scripted-orchestrator.js';
+import { scriptedCredentials, startScriptedAgent } from './support/scripted-agent.js';
 import { mountSupport, SmallDisk } from './support/small-disk.js';
 
 /**
@@ -34,24 +35,7 @@ describe.skipIf(!support.ok)(`reliability: disk full and read-only data dir${sup
   }
 
   async function agentWithPeer(dataDir: string, extra: Partial<AgentOptions> = {}) {
-    const machineId = randomUUID();
-    const peer = new ScriptedOrchestrator(machineId, 100);
-    await peer.start();
-    cleanups.push(() => peer.close());
-    const agent = new Agent({
-      orchestratorUrl: peer.url,
-      credentials: { flowmachineid: machineId, credential: 'c'.repeat(40), callbackSecret: 's'.repeat(32) },
-      dataDir,
-      capacity: 2,
-      sessionUsers: [],
-      attendedMode: false,
-      logger: e2eLogger('disk'),
-      sampleIntervalMs: 100,
-      ...extra,
-    });
-    agent.start();
-    cleanups.push(() => agent.stop());
-    await peer.waitFrame(isFrame('hello'), { what: 'hello' });
+    const { peer, agent } = await startScriptedAgent({ dataDir, capacity: 2, name: 'disk', peerHeartbeatMs: 100, ...extra }, cleanups);
     /** Assign → accept → confirm → completed; returns the session id. */
     const run = async (assign = makeAssign({ flow: lines, inputs: { lines: 50 } })) => {
       const id = assign.session.flowsessionid;
@@ -154,7 +138,7 @@ describe.skipIf(!support.ok)(`reliability: disk full and read-only data dir${sup
     const machineId = randomUUID();
     const options = (dataDir: string): AgentOptions => ({
       orchestratorUrl: 'http://127.0.0.1:9',
-      credentials: { flowmachineid: machineId, credential: 'c'.repeat(40), callbackSecret: 's'.repeat(32) },
+      credentials: scriptedCredentials(machineId),
       dataDir,
       capacity: 1,
       sessionUsers: [],

@@ -9,7 +9,6 @@ import { fixtureWorkflow, queue, startAgent, waitForEnd, type E2EAgent } from '.
 import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { registerMachine, wsUrl } from '../support/fake-agent.js';
 import { startTestOrchestrator } from '../support/orchestrator-harness.js';
-import { waitFor } from '../support/wait-for.js';
 
 let orch: TestOrchestrator | undefined;
 let agent: E2EAgent | undefined;

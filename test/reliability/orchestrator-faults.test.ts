@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatFigures, runOrchestratorFaults } from './support/orchestrator-fault-run.js';
+import { formatFigures } from './support/chaos-run.js';
+import { runOrchestratorFaults } from './support/orchestrator-fault-run.js';
 
 describe('reliability: orchestrator kill -9, orchestrator down, network partition', () => {
   it('seed 11: kill -9 + 3 s down, then a black-holed link: the agent buffers, detects the dead link by ping timeout, reconnects; nothing lost or doubled', async () => {

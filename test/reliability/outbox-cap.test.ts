@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../main/agent/agent.js';
 import { makeAssign } from '../support/agent-assign.js';
-import { fixture, e2eLogger } from '../e2e/e2e-harness.js';
+import { fixture } from '../e2e/e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { agentOutbox } from './support/session-audit.js';
-import { isFrame, ScriptedOrchestrator } from './support/scripted-orchestrator.js';
+import { isFrame } from './support/scripted-orchestrator.js';
+import { startScriptedAgent } from './support/scripted-agent.js';
 
 /**
  * The outbox cap with a real Agent and a real socket whose orchestrator end (played by the test) never acks: the
@@ -25,26 +24,9 @@ describe('reliability: the outbox cap', () => {
   });
 
   it(`cap ${CAP}: above it new sessions are rejected (OutboxFull) and the state says storageOk=false; running sessions keep logging; acks reopen it`, async () => {
-    const machineId = randomUUID();
-    const peer = new ScriptedOrchestrator(machineId);
-    await peer.start();
-    cleanups.push(() => peer.close());
     const dataDir = mkdtempSync(join(tmpdir(), 'flowhost-outbox-cap-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const agent = new Agent({
-      orchestratorUrl: peer.url,
-      credentials: { flowmachineid: machineId, credential: 'c'.repeat(40), callbackSecret: 's'.repeat(32) },
-      dataDir,
-      capacity: 3,
-      sessionUsers: [],
-      attendedMode: false,
-      logger: e2eLogger('outbox-cap'),
-      sampleIntervalMs: 100,
-      outboxCap: CAP,
-    });
-    agent.start();
-    cleanups.push(() => agent.stop());
-    await peer.waitFrame(isFrame('hello'), { what: 'hello' });
+    const { peer, agent } = await startScriptedAgent({ dataDir, capacity: 3, name: 'outbox-cap', outboxCap: CAP }, cleanups);
 
     const ticker = { schemaversion: 1 as const, kind: 'command' as const, argv: [process.execPath, fixture('ticker.mjs')] };
     const first = makeAssign({ flow: ticker, inputs: { ticks: 150, everyMs: 20 } });

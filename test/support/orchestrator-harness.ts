@@ -100,7 +100,11 @@ function request(target: string, method: string, headers: Record<string, string>
   });
 }
 
-async function callApi(url: string, token: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+/**
+ * One Web API call with `token` on a fresh connection; `path` is relative to `/api/data/v9.2/` unless it starts
+ * with `/`. The `api` of TestOrchestrator and of the orchestrator run as a child process (test/reliability).
+ */
+export async function callApi(url: string, token: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
   const target = path.startsWith('/') ? `${url}${path}` : `${url}/api/data/v9.2/${path}`;
   const h: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
   if (body !== undefined) h['content-type'] = 'application/json';

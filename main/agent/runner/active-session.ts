@@ -15,22 +15,35 @@ import { SessionLog } from './session-log.js';
 import { SessionStatus } from '../../../shared/option-sets.js';
 import { ErrorCode } from '../../../shared/error-codes.js';
 
-export interface ActiveSessionOptions {
+/** How runs behave, passed as given from the SessionHost's options to every ActiveSession. */
+export interface SessionRunTuning {
+  /** Samples CPU/RAM while sessions run; none = no figures. */
+  readonly sampler?: Sampler;
+  /** ttl of callback outbox rows. Default 24 h. */
+  readonly callbackTtlS?: number;
+  /** Samples per `sample` event (default 10) and the log batch delay (default 250 ms). */
+  readonly sampleBatch?: number;
+  readonly logFlushMs?: number;
+  /** Lines longer than this are split (default FLOWLOG_DATA_MAX); tests make it small. */
+  readonly maxLineChars?: number;
+  /** How long to wait for a flow's pipes after it exits (default 1000 ms). */
+  readonly stdioDrainMs?: number;
+  /** Path of util-linux setpriv for runs as another user; null = use Node's uid/gid only; default: find it. */
+  readonly setprivPath?: string | null;
+  /** Environment flows inherit (default process.env, minus the agent's FLOWHOST_* settings). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Every key of SessionRunTuning (what a SessionHost passes on). */
+export const SESSION_RUN_TUNING = ['sampler', 'callbackTtlS', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env'] as const satisfies readonly (keyof SessionRunTuning)[];
+
+export interface ActiveSessionOptions extends SessionRunTuning {
   readonly store: AgentStore;
   readonly logger: Logger;
   readonly dataDir: string;
   readonly now: () => Date;
   readonly tree: ProcessTree;
   readonly killGraceMs: number;
-  readonly callbackTtlS?: number;
-  readonly sampler?: Sampler;
-  /** Samples per `sample` event. Default 10. */
-  readonly sampleBatch?: number;
-  readonly logFlushMs?: number;
-  readonly maxLineChars?: number;
-  readonly stdioDrainMs?: number;
-  readonly setprivPath?: string | null;
-  readonly env?: NodeJS.ProcessEnv;
   /** Each new sample as it arrives (live figures), before it waits for its batch to be stored. */
   readonly onSample?: () => void;
 }
@@ -194,7 +207,7 @@ export class ActiveSession {
   private async finish(result: FlowResult): Promise<LocalSession> {
     this.finished = true;
     this.untrack?.();
-    const { store, logger, now } = this.options;
+    const { logger, now } = this.options;
     if (result.errormessage) this.log.add('agent', result.errormessage, result.statuscode === SessionStatus.v.Succeeded ? LogLevel.v.Information : LogLevel.v.Error);
     const completion = {
       ...result,

@@ -1,9 +1,26 @@
 import { userSchemaValidator, ValidationError } from '../../../shared/validate.js';
 import type { Row } from '../../store/store.js';
-import { ApiError, badRequest } from '../api-error.js';
+import { ApiError, badRequest, jsonSyntaxMessage } from '../api-error.js';
 
 /** Largest serialized `inputs` of a session (Power Automate's limit). */
 export const MAX_INPUTS_BYTES = 2_000_000;
+
+/** Deepest nesting of a session's `inputs` (flows get them as JSON; nothing real nests deeper, and very deep values overflow JSON.stringify). */
+export const MAX_INPUTS_DEPTH = 64;
+
+/** Nesting depth of a parsed JSON value, without recursion (a hostile value may be 100,000 levels deep). */
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    max = Math.max(max, depth + 1);
+    if (max > MAX_INPUTS_DEPTH) return max;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
 
 export function checkInputsSize(serialized: string): void {
   const bytes = Buffer.byteLength(serialized, 'utf8');
@@ -14,7 +31,7 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw badRequest(`${what} is not valid JSON: ${(err as Error).message}`);
+    throw badRequest(`${what} is not valid JSON: ${jsonSyntaxMessage(err)}`);
   }
 }
 
@@ -22,6 +39,7 @@ function parseJson(text: string, what: string): unknown {
 export function validateInputs(workflow: Row, inputsText: string | null | undefined, what: string): void {
   const inputs = inputsText === null || inputsText === undefined ? {} : parseJson(inputsText, `${what}: inputs`);
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw badRequest(`${what}: inputs must be a JSON object`, 'InvalidInputs');
+  if (depthOf(inputs) > MAX_INPUTS_DEPTH) throw badRequest(`${what}: inputs are nested deeper than ${MAX_INPUTS_DEPTH} levels`, 'InvalidInputs');
   const schemaText = workflow['inputschema'];
   if (typeof schemaText !== 'string' || schemaText === '') return;
   let check: (value: unknown, what?: string) => string[];

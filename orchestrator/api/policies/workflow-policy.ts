@@ -2,7 +2,7 @@ import { FlowDefinition } from '../../../shared/flow-definition.js';
 import { WorkflowCreate, WorkflowUpdate, flowsessionEntity, workflowEntity } from '../../../shared/records/index.js';
 import { userSchemaValidator, validator, ValidationError } from '../../../shared/validate.js';
 import type { Row } from '../../store/store.js';
-import { badRequest, conflict } from '../api-error.js';
+import { badRequest, conflict, jsonSyntaxMessage } from '../api-error.js';
 import type { EntityPolicy } from './entity-policy.js';
 import { TERMINAL_SQL } from './session-policy.js';
 
@@ -12,7 +12,7 @@ function parseJsonField(values: Row, name: string, what: string): unknown {
   try {
     return JSON.parse(String(values[name])) as unknown;
   } catch (err) {
-    throw badRequest(`${what}: ${name} is not valid JSON: ${(err as Error).message}`, 'InvalidRequest');
+    throw badRequest(`${what}: ${name} is not valid JSON: ${jsonSyntaxMessage(err)}`, 'InvalidRequest');
   }
 }
 

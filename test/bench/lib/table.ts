@@ -26,3 +26,6 @@ export function printTable(rows: readonly BenchRow[]): string {
   const line = (c: readonly string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
 }
+
+/** A difference in percentage points, signed: "+0.79 pt", "-0.10 pt". */
+export const points = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(2)} pt`;

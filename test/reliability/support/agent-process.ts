@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { AgentCredentials } from '../../../main/agent/agent.js';
+import { FixtureChild } from './fixture-child.js';
 
 const AGENT_CHILD = fileURLToPath(new URL('../fixtures/agent-child.ts', import.meta.url));
 
@@ -23,28 +22,23 @@ export interface AgentProcessOptions {
 export class AgentProcess {
   /** Seqs of every event frame sent, in send order, over all incarnations (replays repeat a seq). */
   readonly sent: number[] = [];
-  kills = 0;
-  starts = 0;
-  private child: ChildProcess | undefined;
-  private exited: Promise<unknown> = Promise.resolve();
-  private connectedWaiters: (() => void)[] = [];
   connected = false;
   readonly stderr: string[] = [];
+  private readonly child = new FixtureChild({ script: AGENT_CHILD, what: 'agent', onExit: () => (this.connected = false) });
+  private connectedWaiters: (() => void)[] = [];
 
   constructor(private readonly options: AgentProcessOptions) {}
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child.pid;
+  }
+
+  get kills(): number {
+    return this.child.kills;
   }
 
   start(): void {
-    if (this.child) throw new Error('agent process already running');
-    const o = this.options;
-    const args = JSON.stringify({ capacity: 2, ...o });
-    const child = spawn(process.execPath, ['--import', 'tsx', AGENT_CHILD, args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.starts += 1;
-    this.exited = once(child, 'exit');
+    const child = this.child.spawn({ capacity: 2, ...this.options });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('sent ')) this.sent.push(Number(line.slice(5)));
       else if (line === 'connected') {
@@ -53,12 +47,6 @@ export class AgentProcess {
       } else if (line.startsWith('disconnected')) this.connected = false;
     });
     createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
-    void this.exited.then(() => {
-      if (this.child === child) {
-        this.child = undefined;
-        this.connected = false;
-      }
-    });
   }
 
   /** Resolves at the next `connected` line (at once when connected). */
@@ -75,24 +63,13 @@ export class AgentProcess {
 
   /** SIGKILL and wait for the exit. */
   async kill9(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill('SIGKILL');
-    await this.exited;
-    this.child = undefined;
+    await this.child.kill9();
     this.connected = false;
-    this.kills += 1;
   }
 
   /** SIGTERM (the agent stops cleanly) and wait for the exit; SIGKILL after 15 s. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
-    this.child = undefined;
+  stop(): Promise<void> {
+    return this.child.stop();
   }
 
   /** Sent frames: total, distinct seqs, and how many were re-sends of a seq already sent. */

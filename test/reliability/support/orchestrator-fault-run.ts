@@ -1,16 +1,16 @@
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTerminalStatus } from '../../../shared/option-sets.js';
 import { SqliteStore } from '../../../orchestrator/store/sqlite-store.js';
-import { ensureRegistered } from '../../../main/agent/registration.js';
+import { API_GROUP_PASSWORD, apiOk, createGroup, runFlow } from '../../e2e/api-harness.js';
+import { registerTestMachine } from '../../support/real-agent.js';
 import { waitFor } from '../../support/wait-for.js';
 import { AgentProcess } from './agent-process.js';
-import { MARKED_LINES } from './agent-kill-chaos.js';
+import { chaosFigures, MARKED_LINES_CLIENTDATA, markedLinesInputs, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
 import { OrchestratorProcess } from './orchestrator-process.js';
 import { SeededRandom } from './seeded-random.js';
-import { agentOutbox, auditSessions, type SessionAudit } from './session-audit.js';
+import { agentOutbox, auditSessions, orchestratorAppliedSeq, type SessionAudit } from './session-audit.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export type Fault = { readonly kind: 'kill'; readonly downMs: number } | { readonly kind: 'partition'; readonly holdMs: number };
@@ -27,177 +27,126 @@ export interface OrchestratorFaultOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface OrchestratorFaultFigures {
-  readonly seed: number;
+/** What the faults themselves measured. */
+interface FaultTally {
+  longestDownMs: number;
+  partitions: number;
+  partitionDetectMsMax: number;
+  maxBacklogWhileDown: number;
+}
+
+export interface OrchestratorFaultFigures extends ChaosFigures, Readonly<FaultTally> {
   readonly orchestratorKills: number;
-  readonly longestDownMs: number;
-  readonly partitions: number;
-  readonly partitionDetectMsMax: number;
-  readonly maxBacklogWhileDown: number;
-  readonly sessions: number;
-  readonly succeeded: number;
-  readonly otherEnd: number;
-  readonly ranTwice: number;
-  readonly eventsCommitted: number;
-  readonly eventFramesSent: number;
-  readonly eventsResent: number;
-  readonly eventsApplied: number;
-  readonly eventsUnapplied: number;
-  readonly linesCommitted: number;
-  readonly linesUpstream: number;
-  readonly duplicates: number;
-  readonly losses: number;
-  readonly misordered: number;
-  readonly seconds: number;
   readonly adminTokenInLogs: number;
-  readonly audits: readonly SessionAudit[];
-  /** Paths of the orchestrator's and the agent's log files (for the token grep), removed after `dispose`. */
+  /** Paths of the orchestrator's and the agent's log files (for the token grep), removed when the run ends. */
   readonly logFiles: readonly string[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The parts a fault acts on. */
+interface FaultRig {
+  readonly orch: OrchestratorProcess;
+  readonly proxy: TcpProxy;
+  readonly agent: AgentProcess;
+  readonly agentDb: string;
+  readonly heartbeatIntervalMs: number;
+  readonly tally: FaultTally;
+}
+
+/** SIGKILL the orchestrator and keep it down; the agent keeps running its sessions and commits what they write. */
+async function killOrchestrator(rig: FaultRig, downMs: number): Promise<void> {
+  await rig.orch.kill9();
+  const down = Date.now();
+  while (Date.now() - down < downMs) {
+    await sleep(Math.min(250, downMs));
+    rig.tally.maxBacklogWhileDown = Math.max(rig.tally.maxBacklogWhileDown, agentOutbox(rig.agentDb).pending);
+  }
+  await rig.orch.start();
+  rig.tally.longestDownMs = Math.max(rig.tally.longestDownMs, Date.now() - down);
+}
+
+/** Black-hole the link until the agent notices (ping timeout), hold it, heal it. */
+async function partitionLink(rig: FaultRig, holdMs: number): Promise<void> {
+  rig.tally.partitions += 1;
+  rig.proxy.partition();
+  const cut = Date.now();
+  await waitFor(() => !rig.agent.connected, { what: 'the agent to notice the partition', timeoutMs: rig.heartbeatIntervalMs * 10, intervalMs: 10 });
+  rig.tally.partitionDetectMsMax = Math.max(rig.tally.partitionDetectMsMax, Date.now() - cut);
+  await sleep(Math.max(0, holdMs - (Date.now() - cut)));
+  rig.proxy.heal();
+}
+
+/** Audits the sessions against the (stopped) orchestrator's database. */
+function auditStoppedOrchestrator(orchestratorDb: string, agentDb: string, markerDir: string, ids: readonly string[]): SessionAudit[] {
+  const store = new SqliteStore({ file: orchestratorDb });
+  try {
+    return auditSessions(store, agentDb, markerDir, ids);
+  } finally {
+    store.close();
+  }
+}
+
+const occurrences = (files: readonly string[], text: string) => files.filter((f) => existsSync(f)).reduce((n, f) => n + readFileSync(f, 'utf8').split(text).length - 1, 0);
 
 /**
  * Sessions run on a real agent process while the real orchestrator process is SIGKILLed (and kept down for a
  * while) or the TCP link between them is black-holed. At the end every session is audited end to end.
  */
 export async function runOrchestratorFaults(o: OrchestratorFaultOptions): Promise<OrchestratorFaultFigures> {
-  const t0 = Date.now();
+  const startedAt = Date.now();
   const rng = new SeededRandom(o.seed);
   const root = mkdtempSync(join(tmpdir(), 'flowhost-orch-faults-'));
   const [orchDir, agentDir, markerDir] = ['orch', 'agent', 'markers'].map((d) => join(root, d)) as [string, string, string];
+  mkdirSync(markerDir);
   const adminToken = `reliability-admin-${rng.int(1e8, 9e8)}-token`;
   const logFiles = [join(root, 'orchestrator.log'), join(root, 'agent.log')];
   const orch = new OrchestratorProcess({ dataDir: orchDir, adminToken, heartbeatIntervalMs: o.heartbeatIntervalMs, logFile: logFiles[0] });
   const proxy = new TcpProxy(() => ({ host: '127.0.0.1', port: Number(new URL(orch.url).port) }));
   let agent: AgentProcess | undefined;
   const ids: string[] = [];
-  let maxBacklog = 0;
-  let longestDown = 0;
-  let detectMax = 0;
-  let partitions = 0;
   try {
     await orch.start();
     await proxy.start();
-    const ok = async (method: string, path: string, body?: unknown) => {
-      const r = await orch.api(method, path, body, { prefer: 'return=representation' });
-      if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${r.text}`);
-      return r.json as Record<string, unknown>;
-    };
-    const group = await ok('POST', 'flowmachinegroups', { name: 'faults', password: 'faults-group-password', preferredqueuingtype: 1 });
-    const workflow = await ok('POST', 'workflows', {
-      name: 'marked-lines',
-      category: 6,
-      clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: [process.execPath, MARKED_LINES] }),
-    });
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(markerDir, { recursive: true });
-    const { credentials } = await ensureRegistered({
-      credentialsFile: join(agentDir, 'credentials.json'),
-      orchestrator: orch.url,
-      group: 'faults',
-      groupPassword: 'faults-group-password',
-      name: 'faults-agent',
-      capacity: 2,
-      agentVersion: 'faults',
-    });
+    const groupId = await createGroup(orch, 'faults');
+    const workflowId = String((await apiOk(orch, 'POST', 'workflows', { name: 'marked-lines', category: 6, clientdata: MARKED_LINES_CLIENTDATA }))['workflowid']);
+    const { credentials } = await registerTestMachine(orch.url, { group: 'faults', groupPassword: API_GROUP_PASSWORD, name: 'faults-agent', capacity: 2, dataDir: agentDir, dirTag: 'faults' });
     agent = new AgentProcess({ orchestratorUrl: proxy.url, credentials, dataDir: agentDir, capacity: 2, heartbeatIntervalMs: o.heartbeatIntervalMs, logFile: logFiles[1] });
     agent.start();
     await agent.whenConnected();
+    const statusOf = async (id: string) => Number((await apiOk(orch, 'GET', `flowsessions(${id})?$select=statuscode`))['statuscode']);
     const topUp = async () => {
       let waiting = 0;
-      for (const id of ids) if (Number((await ok('GET', `flowsessions(${id})?$select=statuscode`))['statuscode']) === 3) waiting += 1;
-      for (; waiting < 2; waiting++) {
-        const r = await ok('POST', `workflows(${String(workflow['workflowid'])})/Microsoft.Dynamics.CRM.RunDesktopFlow`, {
-          runMode: 'unattended',
-          machineGroupId: group['flowmachinegroupid'],
-          inputs: { markerDir, lines: o.lines, burst: 10, everyMs: 10 },
-        });
-        ids.push(String(r['flowsessionId']));
-      }
+      for (const id of ids) if ((await statusOf(id)) === 3) waiting += 1;
+      for (; waiting < 2; waiting++) ids.push(await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: markedLinesInputs(markerDir, o.lines) }));
     };
     const agentDb = join(agentDir, 'agent.db');
+    const rig: FaultRig = { orch, proxy, agent, agentDb, heartbeatIntervalMs: o.heartbeatIntervalMs, tally: { longestDownMs: 0, partitions: 0, partitionDetectMsMax: 0, maxBacklogWhileDown: 0 } };
     for (const [i, fault] of o.faults.entries()) {
       await topUp();
       await sleep(rng.int(o.minUpMs, o.maxUpMs));
-      if (fault.kind === 'kill') {
-        await orch.kill9();
-        const down = Date.now();
-        // The agent keeps running its sessions and commits what they write; sample the backlog while down.
-        while (Date.now() - down < fault.downMs) {
-          await sleep(Math.min(250, fault.downMs));
-          maxBacklog = Math.max(maxBacklog, agentOutbox(agentDb).pending);
-        }
-        await orch.start();
-        longestDown = Math.max(longestDown, Date.now() - down);
-      } else {
-        partitions += 1;
-        proxy.partition();
-        const cut = Date.now();
-        await waitFor(() => !agent!.connected, { what: 'the agent to notice the partition', timeoutMs: o.heartbeatIntervalMs * 10, intervalMs: 10 });
-        detectMax = Math.max(detectMax, Date.now() - cut);
-        await sleep(Math.max(0, fault.holdMs - (Date.now() - cut)));
-        proxy.heal();
-      }
+      await (fault.kind === 'kill' ? killOrchestrator(rig, fault.downMs) : partitionLink(rig, fault.holdMs));
       await agent.whenConnected(60_000);
       o.log?.(`  fault ${i + 1}/${o.faults.length} (${fault.kind}) survived`);
     }
     await waitFor(
       async () => {
-        for (const id of ids) if (!isTerminalStatus(Number((await ok('GET', `flowsessions(${id})?$select=statuscode`))['statuscode']))) return false;
+        for (const id of ids) if (!isTerminalStatus(await statusOf(id))) return false;
         return true;
       },
       { what: 'every session to end', timeoutMs: 90_000, intervalMs: 200 },
     );
-    const appliedOf = () => {
-      const db = new Database(join(orchDir, 'orchestrator.db'), { readonly: true });
-      try {
-        const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(`gateway.appliedseq.${credentials.flowmachineid}`) as { value: string } | undefined;
-        return Number(row?.value ?? 0);
-      } finally {
-        db.close();
-      }
-    };
-    await waitFor(() => appliedOf() >= agentOutbox(agentDb).lastSeq, { what: 'every committed event applied', timeoutMs: 30_000 }).catch(() => undefined);
+    const orchDb = join(orchDir, 'orchestrator.db');
+    const applied = () => orchestratorAppliedSeq(orchDb, credentials.flowmachineid);
+    await settleApplied(applied, agentDb);
     await agent.stop();
     await orch.stop();
-    const store = new SqliteStore({ file: join(orchDir, 'orchestrator.db') });
-    const applied = appliedOf();
+    const appliedAtEnd = applied();
     const { lastSeq } = agentOutbox(agentDb);
-    let audits: SessionAudit[];
-    try {
-      audits = auditSessions(store, agentDb, markerDir, ids);
-    } finally {
-      store.close();
-    }
-    const { readFileSync, existsSync } = await import('node:fs');
-    const tokenHits = logFiles.filter(existsSync).reduce((n, f) => n + readFileSync(f, 'utf8').split(adminToken).length - 1, 0);
-    const sent = agent.sentFigures();
-    const sum = (f: (a: SessionAudit) => number) => audits.reduce((n, a) => n + f(a), 0);
+    const audits = auditStoppedOrchestrator(orchDb, agentDb, markerDir, ids);
     return {
-      seed: o.seed,
       orchestratorKills: orch.kills,
-      longestDownMs: longestDown,
-      partitions,
-      partitionDetectMsMax: detectMax,
-      maxBacklogWhileDown: maxBacklog,
-      sessions: ids.length,
-      succeeded: audits.filter((a) => a.statuscode === 4).length,
-      otherEnd: audits.filter((a) => a.statuscode !== 4).length,
-      ranTwice: audits.filter((a) => a.runs > 1).length,
-      eventsCommitted: lastSeq,
-      eventFramesSent: sent.frames,
-      eventsResent: sent.resent,
-      eventsApplied: applied,
-      eventsUnapplied: lastSeq - applied,
-      linesCommitted: sum((a) => a.committed),
-      linesUpstream: sum((a) => a.upstream),
-      duplicates: sum((a) => a.duplicates),
-      losses: sum((a) => a.lost),
-      misordered: audits.filter((a) => a.misordered).length,
-      seconds: Math.round((Date.now() - t0) / 100) / 10,
-      adminTokenInLogs: tokenHits,
-      audits,
+      ...rig.tally,
+      ...chaosFigures({ seed: o.seed, startedAt, audits, lastSeq, applied: appliedAtEnd, agent }),
+      adminTokenInLogs: occurrences(logFiles, adminToken),
       logFiles,
     };
   } finally {
@@ -206,11 +155,4 @@ export async function runOrchestratorFaults(o: OrchestratorFaultOptions): Promis
     await proxy.close();
     rmSync(root, { recursive: true, force: true });
   }
-}
-
-export function formatFigures(f: object): string {
-  return Object.entries(f)
-    .filter(([k]) => k !== 'audits' && k !== 'logFiles')
-    .map(([k, v]) => `${k.padEnd(22)} ${String(v)}`)
-    .join('\n');
 }

@@ -69,3 +69,14 @@ export function agentOutbox(agentDb: string): { lastSeq: number; pending: number
     db.close();
   }
 }
+
+/** The orchestrator's applied seq for a machine, read from its database file (readonly: the orchestrator may be running). */
+export function orchestratorAppliedSeq(orchestratorDb: string, machineId: string): number {
+  const db = new Database(orchestratorDb, { readonly: true });
+  try {
+    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(`gateway.appliedseq.${machineId}`) as { value: string } | undefined;
+    return Number(row?.value ?? 0);
+  } finally {
+    db.close();
+  }
+}
