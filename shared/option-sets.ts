@@ -36,7 +36,6 @@ export const SessionStatus = optionSet({
   Deleted: 13,
   Terminated: 14,
 });
-export type SessionStatusCode = (typeof SessionStatus.v)[keyof typeof SessionStatus.v];
 
 /** Terminal statuses: a session in one of these never changes status again. */
 export const TERMINAL_STATUSES: ReadonlySet<number> = new Set([4, 5, 7, 8, 9, 10, 11, 12, 13, 14]);
