@@ -80,7 +80,7 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
 }
 
 /** One request on a fresh connection (node:http, no keep-alive pool), so a restarted server never meets a stale socket. */
-function request(target: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; headers: Headers; text: string }> {
+export function requestOnFreshConnection(target: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; headers: Headers; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(target, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -114,7 +114,7 @@ export async function callApi(url: string, token: string, method: string, path: 
   }
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   // Percent-encode only what may not appear raw in a URL (spaces, quotes …); existing escapes stay as they are.
-  const res = await request(target.replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g, encodeURIComponent), method, h, payload);
+  const res = await requestOnFreshConnection(target.replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g, encodeURIComponent), method, h, payload);
   let json: unknown = res.text === '' ? undefined : res.text;
   try {
     json = res.text === '' ? undefined : JSON.parse(res.text);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { HttpLimits } from '../../../orchestrator/server.js';
+import { requestOnFreshConnection } from '../../support/orchestrator-harness.js';
 
 export interface ApiReply {
   readonly status: number;
@@ -13,27 +13,16 @@ export interface ApiReply {
   readonly text: string;
 }
 
-/** One HTTP request on a fresh connection (no keep-alive pool). */
-export function httpCall(target: string, method: string, headers: Record<string, string>, body?: string): Promise<ApiReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(target, { method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = text === '' ? undefined : text;
-        try {
-          json = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, json, text });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** One HTTP request on a fresh connection (no keep-alive pool), its body parsed when it is JSON. */
+export async function httpCall(target: string, method: string, headers: Record<string, string>, body?: string): Promise<ApiReply> {
+  const { status, text } = await requestOnFreshConnection(target, method, headers, body);
+  let json: unknown = text === '' ? undefined : text;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status, json, text };
 }
 
 const CHILD = fileURLToPath(new URL('../fixtures/api-orchestrator-child.ts', import.meta.url));
