@@ -49,17 +49,4 @@ describe('Sampler', () => {
     stop();
     expect(errors.map((e) => e.message)).toEqual(['boom']);
   });
-
-  it.skipIf(process.platform !== 'linux')('costs little CPU per real reading (systeminformation + /proc)', async () => {
-    const reader = new ProcStatsReader();
-    await systemMachineLoad(); // the first currentLoad() primes its counters
-    const before = process.cpuUsage();
-    const readings = 10;
-    for (let i = 0; i < readings; i++) await Promise.all([systemMachineLoad(), reader.read([process.pid])]);
-    const used = process.cpuUsage(before);
-    const msPerReading = (used.user + used.system) / 1000 / readings;
-    // At the default 1 s interval this is the sampler's share of one core (measured ~2 ms here: 0.2 %).
-    console.info(`sampler cost: ${msPerReading.toFixed(2)} ms CPU per reading`);
-    expect(msPerReading).toBeLessThan(20);
-  });
 });
