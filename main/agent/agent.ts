@@ -205,13 +205,12 @@ export class Agent {
       attendedMode: o.attendedMode,
       ...(o.signedInUser !== undefined || o.attendedMode ? { signedInUser: o.signedInUser ?? currentUser() } : {}),
       ...(o.now ? { now: o.now } : {}),
-      // Seqs are dense and acked events are deleted, so the backlog is a difference of two counters (no COUNT(*)).
-      outbox: { pending: () => store.lastSeq() - store.lastAckedSeq(), cap: o.outboxCap ?? DEFAULT_OUTBOX_CAP },
+      outbox: { pending: () => store.pendingEventCount(), cap: o.outboxCap ?? DEFAULT_OUTBOX_CAP },
       storage: () => probeStorage(o.dataDir, o.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES),
       ...(o.storageRetryMs === undefined ? {} : { storageRetryMs: o.storageRetryMs }),
       onChange: notify,
     });
-    const uploader = new EventUploader({ store, send, logger });
+    const uploader = new EventUploader({ store, send: (text) => connection?.sendEncoded(text) ?? false, logger });
     const callbacks = new CallbackDelivery({
       store,
       callbackSecret: o.credentials.callbackSecret,

@@ -93,6 +93,13 @@ export class AgentConnection {
       this.options.logger.error(`agent frame ${frame.type} is larger than ${MAX_FRAME_BYTES} bytes; not sent`);
       return false;
     }
+    return this.sendEncoded(text);
+  }
+
+  /** Sends a frame its caller already encoded and size-checked (the event uploader); false when there is no open socket. */
+  sendEncoded(text: string): boolean {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
     socket.send(text);
     return true;
   }

@@ -1,10 +1,10 @@
 import type { Logger } from 'winston';
-import { encodeFrame } from '../../shared/protocol-codec.js';
-import { MAX_FRAME_BYTES, type AgentFrame, type SessionEvent } from '../../shared/protocol.js';
+import { MAX_FRAME_BYTES } from '../../shared/protocol.js';
+import type { EncodedEvent } from './store/event-outbox.js';
 
 /** The part of the agent store the uploader reads: the upstream outbox (AgentStore implements it). */
 export interface OutboxStore {
-  eventsAfter(seq: number, limit: number): SessionEvent[];
+  encodedEventsAfter(seq: number, limit: number): EncodedEvent[];
   ackUpTo(seq: number): void;
   lastAckedSeq(): number;
   lastSeq(): number;
@@ -15,8 +15,11 @@ export interface OutboxStore {
 
 export interface EventUploaderOptions {
   readonly store: OutboxStore;
-  /** Sends one frame; false when the connection is gone (the uploader waits for the next start). */
-  readonly send: (frame: AgentFrame) => boolean;
+  /**
+   * Sends one encoded `event` frame (its size already checked); false when the connection is gone (the uploader
+   * waits for the next start).
+   */
+  readonly send: (encodedFrame: string) => boolean;
   readonly logger: Logger;
   /** Most events sent and not yet acked. Default 1000. */
   readonly maxInFlightEvents?: number;
@@ -145,7 +148,7 @@ export class EventUploader {
     while (this.running && this.inFlight.length < maxEvents && this.inFlightBytes < maxBytes) {
       // Read only about as many events as the byte window takes: big log events would otherwise be parsed and dropped again on every ack.
       const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.lastEventBytes));
-      const events = this.options.store.eventsAfter(this.lastSent, Math.min(readBatch, maxEvents - this.inFlight.length, fit));
+      const events = this.options.store.encodedEventsAfter(this.lastSent, Math.min(readBatch, maxEvents - this.inFlight.length, fit));
       if (events.length === 0) return;
       for (const event of events) {
         if (!this.sendOne(event)) return;
@@ -154,9 +157,10 @@ export class EventUploader {
     }
   }
 
-  private sendOne(event: SessionEvent): boolean {
-    const frame: AgentFrame = { type: 'event', event };
-    const bytes = Buffer.byteLength(encodeFrame(frame));
+  private sendOne(event: EncodedEvent): boolean {
+    // The stored body is the event's JSON: framing it by hand encodes each event once on this hot path.
+    const frame = `{"type":"event","event":${event.body}}`;
+    const bytes = Buffer.byteLength(frame);
     if (bytes > MAX_FRAME_BYTES) {
       // Skipping it would leave a gap the orchestrator refuses; the outbox waits here and says why.
       this.options.logger.error(`event seq ${event.seq} (${event.kind}, session ${event.sessionId}) is ${bytes} bytes, over the ${MAX_FRAME_BYTES}-byte frame limit; upload is blocked at it`);

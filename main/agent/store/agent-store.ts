@@ -6,7 +6,7 @@ import { buildCallbackBody, CALLBACK_TTL_S } from '../../../shared/callback.js';
 import { stateForStatus } from '../../../shared/option-sets.js';
 import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
-import { EventOutbox } from './event-outbox.js';
+import { EventOutbox, type EncodedEvent } from './event-outbox.js';
 import { migrate } from './migrations.js';
 import { pruneAcked } from './retention.js';
 import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
@@ -313,6 +313,11 @@ export class AgentStore {
   }
 
   // ───── upstream outbox ─────
+
+  /** The outbox rows as stored, for the uploader (see EncodedEvent). */
+  encodedEventsAfter(seq: number, limit: number): EncodedEvent[] {
+    return this.events.encodedEventsAfter(seq, limit);
+  }
 
   eventsAfter(seq: number, limit: number): SessionEvent[] {
     return this.events.eventsAfter(seq, limit);

@@ -9,6 +9,14 @@ export const MAX_LINES_PER_EVENT = 5000;
 export const MAX_EVENT_BYTES = 512 * 1024;
 export const MAX_SAMPLES_PER_EVENT = 1000;
 
+/** An outbox event as stored: its JSON text goes into the `event` frame unchanged (no parse and re-encode). */
+export interface EncodedEvent {
+  readonly seq: number;
+  readonly sessionId: string;
+  readonly kind: SessionEvent['kind'];
+  readonly body: string;
+}
+
 /**
  * The upstream outbox. seq comes from a counter row, so it strictly increases and is never reused even after
  * acks delete rows. Callers run these inside their own transaction (state change + event commit together).
@@ -24,7 +32,7 @@ export class EventOutbox {
   constructor(db: Database.Database) {
     this.nextSeq = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'last_seq' RETURNING value`);
     this.insert = db.prepare('INSERT INTO events (seq, session_id, kind, body) VALUES (?, ?, ?, ?)');
-    this.after = db.prepare('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.after = db.prepare('SELECT seq, session_id AS sessionId, kind, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.del = db.prepare('DELETE FROM events WHERE seq <= ?');
     this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.setAcked = db.prepare(`UPDATE meta SET value = MAX(value, ?) WHERE key = 'last_acked_seq'`);
@@ -57,9 +65,13 @@ export class EventOutbox {
     return seqs;
   }
 
+  encodedEventsAfter(seq: number, limit: number): EncodedEvent[] {
+    return this.after.all(seq, limit) as EncodedEvent[];
+  }
+
   eventsAfter(seq: number, limit: number): SessionEvent[] {
     // Our own rows, written from typed events above.
-    return (this.after.all(seq, limit) as { body: string }[]).map((r) => JSON.parse(r.body) as SessionEvent);
+    return this.encodedEventsAfter(seq, limit).map((r) => JSON.parse(r.body) as SessionEvent);
   }
 
   /** Deletes events up to `seq` (capped at the last seq handed out); the counter is untouched. */

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
-import type { AgentFrame, SessionEvent } from '../../../../shared/protocol.js';
+import type { SessionEvent } from '../../../../shared/protocol.js';
+import { decodeAgentFrame } from '../../../../shared/protocol-codec.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
 import { EventUploader, type EventUploaderOptions } from '../../../../main/agent/event-uploader.js';
 
@@ -49,9 +50,11 @@ function uploader(extra: Partial<EventUploaderOptions> = {}) {
   const u = new EventUploader({
     store,
     logger,
-    send: (frame: AgentFrame) => {
+    send: (text: string) => {
       if (!open) return false;
-      if (frame.type === 'event') sent.push(frame.event);
+      const frame = decodeAgentFrame(text);
+      if (!frame.ok) throw new Error(frame.error);
+      if (frame.frame.type === 'event') sent.push(frame.frame.event);
       return true;
     },
     ...extra,
@@ -196,7 +199,7 @@ describe('EventUploader and the frame limit', () => {
     expect(outputs.length).toBeLessThanOrEqual(2_000_000);
     store.complete(sessionId, { statuscode: 4, completedon: new Date().toISOString(), outputs });
     const sent: number[] = [];
-    const u = new EventUploader({ store, logger: capture, send: (f) => (f.type === 'event' && sent.push(f.event.seq), true) });
+    const u = new EventUploader({ store, logger: capture, send: (text) => (sent.push((JSON.parse(text) as { event: { seq: number } }).event.seq), true) });
     u.start(0);
     expect(sent).toEqual([1, 2, 3]);
     expect(errors.join('')).toBe('');
