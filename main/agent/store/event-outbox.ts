@@ -48,18 +48,23 @@ export class EventOutbox {
 
   /** Appends `log` events for the lines, split by count and bytes; returns the seq of each line's event. */
   appendLog(sessionId: string, at: string, lines: readonly LogLine[]): number[] {
-    const seqs: number[] = [];
-    for (const chunk of chunkBySize(lines, MAX_LINES_PER_EVENT)) {
-      const seq = this.append({ sessionId, at, kind: 'log', lines: chunk });
-      for (let i = 0; i < chunk.length; i++) seqs.push(seq);
-    }
-    return seqs;
+    return this.appendBatches({ sessionId, at, kind: 'log' }, 'lines', lines, MAX_LINES_PER_EVENT);
   }
 
   appendSamples(sessionId: string, at: string, samples: readonly Sample[]): number[] {
+    return this.appendBatches({ sessionId, at, kind: 'sample' }, 'samples', samples, MAX_SAMPLES_PER_EVENT);
+  }
+
+  /**
+   * One event per chunk of items. Each item is encoded once, both to size the chunks and to build the event's
+   * JSON (this runs for every log line a flow writes).
+   */
+  private appendBatches(head: { sessionId: string; at: string; kind: 'log' | 'sample' }, key: 'lines' | 'samples', items: readonly unknown[], maxItems: number): number[] {
     const seqs: number[] = [];
-    for (const chunk of chunkBySize(samples, MAX_SAMPLES_PER_EVENT)) {
-      const seq = this.append({ sessionId, at, kind: 'sample', samples: chunk });
+    for (const chunk of encodeInChunks(items, maxItems)) {
+      const { value: seq } = this.nextSeq.get() as { value: number };
+      const prefix = JSON.stringify({ ...head, seq });
+      this.insert.run(seq, head.sessionId, head.kind, `${prefix.slice(0, -1)},"${key}":[${chunk.join(',')}]}`);
       for (let i = 0; i < chunk.length; i++) seqs.push(seq);
     }
     return seqs;
@@ -117,19 +122,20 @@ export class EventOutbox {
   }
 }
 
-/** Splits items into chunks of at most `maxItems` and about MAX_EVENT_BYTES of JSON each (at least one item per chunk). */
-export function chunkBySize<T>(items: readonly T[], maxItems: number, maxBytes = MAX_EVENT_BYTES): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
+/** Encodes items as JSON, in chunks of at most `maxItems` and about MAX_EVENT_BYTES each (at least one item per chunk). */
+export function encodeInChunks(items: readonly unknown[], maxItems: number, maxBytes = MAX_EVENT_BYTES): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
   let bytes = 0;
   for (const item of items) {
-    const size = Buffer.byteLength(JSON.stringify(item)) + 1;
+    const json = JSON.stringify(item);
+    const size = Buffer.byteLength(json) + 1;
     if (current.length > 0 && (current.length >= maxItems || bytes + size > maxBytes)) {
       chunks.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(item);
+    current.push(json);
     bytes += size;
   }
   if (current.length > 0) chunks.push(current);
