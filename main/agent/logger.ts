@@ -1,10 +1,7 @@
 import { once } from 'node:events';
 import winston, { format, type Logger } from 'winston';
 import { RotatingFileTransport } from './logger-rotating-file.js';
-
-/** Below this length a "secret" would mask ordinary text everywhere; such values are not registered. */
-const MIN_SECRET_LENGTH = 3;
-export const MASK = '***';
+import { longestFirst, maskForms, MIN_SECRET_LENGTH, secretForms } from './secret-mask.js';
 
 /** The secrets masked in every log line; grows at runtime (secret inputs of sessions). */
 export class SecretRegistry {
@@ -14,22 +11,13 @@ export class SecretRegistry {
   /** Registers a secret and its JSON-escaped, URL-encoded and base64 forms. */
   add(secret: string | undefined): void {
     if (!secret || secret.length < MIN_SECRET_LENGTH) return;
-    const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), Buffer.from(secret).toString('base64')];
-    let changed = false;
-    for (const f of forms) {
-      if (f.length >= MIN_SECRET_LENGTH && !this.values.has(f)) {
-        this.values.add(f);
-        changed = true;
-      }
-    }
-    // Longest first, so a secret that contains another is masked whole.
-    if (changed) this.ordered = [...this.values].sort((a, b) => b.length - a.length);
+    const before = this.values.size;
+    for (const f of secretForms(secret)) this.values.add(f);
+    if (this.values.size !== before) this.ordered = longestFirst(this.values);
   }
 
   mask(text: string): string {
-    let out = text;
-    for (const s of this.ordered) if (out.includes(s)) out = out.split(s).join(MASK);
-    return out;
+    return maskForms(text, this.ordered);
   }
 
   get size(): number {

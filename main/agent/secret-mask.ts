@@ -17,13 +17,19 @@ export type Masker = (text: string) => string;
 
 /** A function replacing every form of every secret by `***`; longest first, so a secret containing another goes whole. */
 export function createMasker(secrets: readonly string[]): Masker {
-  const forms = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  const forms = longestFirst(secrets.flatMap(secretForms));
   if (forms.length === 0) return (text) => text;
-  return (text) => {
-    let out = text;
-    for (const f of forms) if (out.includes(f)) out = out.split(f).join(SECRET_MASK);
-    return out;
-  };
+  return (text) => maskForms(text, forms);
+}
+
+/** Distinct forms, longest first. */
+export const longestFirst = (forms: Iterable<string>): string[] => [...new Set(forms)].sort((a, b) => b.length - a.length);
+
+/** Replaces every form (ordered longest first) in `text` by `***`. */
+export function maskForms(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (const f of forms) if (out.includes(f)) out = out.split(f).join(SECRET_MASK);
+  return out;
 }
 
 /** The secret values of a session: the inputs named in `secretInputs` (non-strings as their JSON text). */
