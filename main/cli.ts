@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { defaultDataDir } from './agent/data-dir.js';
 import { agentCommand } from './commands/agent-command.js';
 import { demoCommand, type StartDemoOrchestrator } from './commands/demo-command.js';
 import { runCommand } from './commands/run-command.js';
@@ -60,10 +61,7 @@ function portNumber(value: string): number {
   return n;
 }
 
-/** `<user data dir>/flowhost/orchestrator`: XDG_DATA_HOME or ~/.local/share, %LOCALAPPDATA%, ~/Library/Application Support. */
+/** The orchestrator keeps its data beside a per-user agent's: `<user data dir>/flowhost/orchestrator`. */
 function defaultOrchestratorDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
-  if (platform === 'win32') return join(env['LOCALAPPDATA'] ?? join(home, 'AppData', 'Local'), 'flowhost', 'orchestrator');
-  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'flowhost', 'orchestrator');
-  const xdg = env['XDG_DATA_HOME'];
-  return join(xdg && xdg.startsWith('/') ? xdg : join(home, '.local', 'share'), 'flowhost', 'orchestrator');
+  return join(defaultDataDir({ platform, env, homedir: home, isService: false }), 'orchestrator');
 }
