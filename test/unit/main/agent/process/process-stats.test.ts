@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ProcStatsReader } from '../../../../../main/agent/process/process-stats.js';
+import { waitFor } from '../../../../support/wait-for.js';
 
 describe.skipIf(process.platform !== 'linux')('ProcStatsReader (Linux /proc)', () => {
   it("sums CPU and RSS over a process group's members", async () => {
@@ -15,10 +16,12 @@ describe.skipIf(process.platform !== 'linux')('ProcStatsReader (Linux /proc)', (
       const first = await reader.read([pgid, 999_999_999]);
       expect(first.get(pgid)?.rssMb).toBeGreaterThan(10);
       expect(first.has(999_999_999)).toBe(false);
-      // Let some CPU time accrue between two readings (the figure is a rate).
-      await new Promise((r) => setTimeout(r, 300));
-      const second = await reader.read([pgid]);
-      expect(second.get(pgid)?.cpuPercent).toBeGreaterThan(5);
+      // The figure is a rate between two readings: read until the busy group shows up as busy.
+      const busy = await waitFor(async () => {
+        const cpu = (await reader.read([pgid])).get(pgid)?.cpuPercent ?? 0;
+        return cpu > 5 && cpu;
+      }, { intervalMs: 100, what: 'the busy group to show CPU use' });
+      expect(busy).toBeGreaterThan(5);
     } finally {
       process.kill(-(child.pid as number), 'SIGKILL');
     }
