@@ -1,6 +1,16 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (no build step after `npm ci`): tsx registers its ESM loader first.
-import { register } from 'tsx/esm/api';
+// Runs the bundle that `npm ci` built into dist/cli/ (scripts/build-cli.mjs) while it is fresh: plain node, no loader.
+// Otherwise (sources edited since, no build, FLOWHOST_FROM_SOURCE=1) it runs the TypeScript sources through tsx.
+import { fileURLToPath } from 'node:url';
+import { isBuildFresh } from '../scripts/build-meta.mjs';
 
-register();
-await import('../main/cli.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bundleDir = fileURLToPath(new URL('../dist/cli/', import.meta.url));
+
+if (process.env.FLOWHOST_FROM_SOURCE !== '1' && isBuildFresh(root, bundleDir, ['cli.mjs'])) {
+  await import('../dist/cli/cli.mjs');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../main/cli.ts');
+}

@@ -3,11 +3,13 @@
 // CSP holds), app.css and index.html, plus build-meta.json listing every input so a later start can tell whether the
 // build is stale. The agent's status server runs this on demand; run it by hand only to look at the output.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeAtomic, writeBuildMeta } from './build-meta.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const startedAt = new Date();
 const src = join(root, 'renderer');
 const out = join(src, 'dist');
 
@@ -28,15 +30,9 @@ const result = await build({
   logLevel: 'warning',
   absWorkingDir: root,
 });
-// Each file is replaced atomically: a server of another process may be reading the previous build meanwhile.
-const writeAtomic = (file, contents) => {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, contents);
-  renameSync(tmp, file);
-};
 for (const file of result.outputFiles) writeAtomic(file.path, file.contents);
 const statics = ['index.html', 'styles.css', 'icon.svg'];
 for (const name of statics) writeAtomic(join(out, name), readFileSync(join(src, name)));
 const inputs = [...Object.keys(result.metafile.inputs), ...statics.map((name) => relative(root, join(src, name)))];
-writeAtomic(join(out, 'build-meta.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 2)}\n`);
+writeBuildMeta(out, inputs, startedAt);
 console.log(`renderer built into ${relative(process.cwd(), out) || '.'} (${inputs.length} inputs)`);

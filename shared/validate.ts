@@ -5,8 +5,9 @@ import type { Static, TSchema } from '@sinclair/typebox';
 // ajv-formats ships CommonJS; under ESM its default export is the plugin itself or a namespace holding it.
 const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (ajv: Ajv) => Ajv;
 
-/** One ajv instance for our own schemas (TypeBox). `x-secret` is a known keyword of user schemas. */
-const ajv = addFormats(new Ajv({ allErrors: false, strict: true, keywords: ['x-secret'] }));
+/** One ajv instance for our own schemas (TypeBox), made on first use. `x-secret` is a known keyword of user schemas. */
+let ownAjv: Ajv | undefined;
+const ajv = () => (ownAjv ??= addFormats(new Ajv({ allErrors: false, strict: true, keywords: ['x-secret'] })));
 
 export class ValidationError extends Error {
   override readonly name = 'ValidationError';
@@ -40,20 +41,29 @@ export interface Validator<T> {
 
 const cache = new WeakMap<TSchema, ValidateFunction>();
 
-export function validator<S extends TSchema>(schema: S): Validator<Static<S>> {
+function compile(schema: TSchema): ValidateFunction {
   let fn = cache.get(schema);
   if (!fn) {
-    fn = ajv.compile(schema);
+    fn = ajv().compile(schema);
     cache.set(schema, fn);
   }
-  const compiled = fn;
+  return fn;
+}
+
+/**
+ * A validator for one of our schemas. It compiles on first use: a process loads far more schemas than it
+ * checks (an idle agent never sees most frame types), and compiled validators are code that stays in memory.
+ */
+export function validator<S extends TSchema>(schema: S): Validator<Static<S>> {
+  let fn: ValidateFunction | undefined;
+  const compiled = () => (fn ??= compile(schema));
   return {
     schema,
-    check: (value): value is Static<S> => compiled(value) === true,
-    errors: (what) => describeErrors(compiled.errors, what),
+    check: (value): value is Static<S> => compiled()(value) === true,
+    errors: (what) => describeErrors(compiled().errors, what),
     parse(value, what = 'value') {
-      if (compiled(value)) return value as Static<S>;
-      const details = describeErrors(compiled.errors, what);
+      if (compiled()(value)) return value as Static<S>;
+      const details = describeErrors(compiled().errors, what);
       throw new ValidationError(`invalid ${what}: ${details.join('; ')}`, details);
     },
   };
@@ -63,12 +73,13 @@ export function validator<S extends TSchema>(schema: S): Validator<Static<S>> {
  * Validator for a user-supplied JSON Schema (a workflow's inputschema/outputschema). Unknown keywords are
  * allowed (non-strict) and every error is reported, since the schema author needs the full list.
  */
-const userAjv = addFormats(new Ajv({ allErrors: true, strict: false }));
+let userAjvInstance: Ajv | undefined;
+const userAjv = () => (userAjvInstance ??= addFormats(new Ajv({ allErrors: true, strict: false })));
 export function userSchemaValidator(schema: unknown): (value: unknown, what?: string) => string[] {
   if (typeof schema !== 'object' || schema === null) throw new ValidationError('schema must be a JSON object', []);
   let fn: ValidateFunction;
   try {
-    fn = userAjv.compile(schema);
+    fn = userAjv().compile(schema);
   } catch (err) {
     throw new ValidationError(`schema is not a valid JSON Schema: ${(err as Error).message}`, []);
   }

@@ -1,4 +1,3 @@
-import si from 'systeminformation';
 import type { Sample } from '../../shared/protocol.js';
 import { processStatsForPlatform, type ProcessStatsReader } from './process/process-stats.js';
 
@@ -10,8 +9,12 @@ export interface MachineLoad {
 }
 export type MachineLoadReader = () => Promise<MachineLoad>;
 
-/** systeminformation: CPU % since the previous call; "used" RAM = active (without buffers/cache). */
+/**
+ * systeminformation: CPU % since the previous call; "used" RAM = active (without buffers/cache). Loaded on the first
+ * sample: an idle agent never needs its ~50 modules in memory.
+ */
 export const systemMachineLoad: MachineLoadReader = async () => {
+  const { default: si } = await import('systeminformation');
   const [load, mem] = await Promise.all([si.currentLoad(), si.mem()]);
   return { cpuPercent: load.currentLoad, ramUsedMb: mem.active / 1_048_576, ramPercent: mem.total > 0 ? (mem.active / mem.total) * 100 : 0 };
 };

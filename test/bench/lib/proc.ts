@@ -12,11 +12,19 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
 }
 
-/** Resident set size in MiB. */
-export function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+const statusKiB = (pid: number, field: string): number => {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
+};
+
+/** Resident set size in MiB. */
+export const rssMiB = (pid: number): number => statusKiB(pid, 'VmRSS');
+
+/**
+ * The private part of the RSS in MiB (RssAnon: heaps, stacks). The rest is mostly pages of the node binary and
+ * shared libraries, which every node process maps and the kernel can share and drop.
+ */
+export const anonRssMiB = (pid: number): number => statusKiB(pid, 'RssAnon');
 
 /** Samples a process's RSS every `intervalMs` until stopped; returns the peak (MiB). */
 export function watchRss(pid: number, intervalMs = 100): { stop(): number } {
