@@ -2,6 +2,7 @@ import { arch, platform, release } from 'node:os';
 import { AGENT_REGISTER_PATH, RegisterResponse, type RegisterRequest } from '../../shared/protocol.js';
 import { validator } from '../../shared/validate.js';
 import { readCredentials, writeCredentials, excessPermissions, type Credentials } from './credentials.js';
+import { httpExchange, HttpExchangeError, type HttpAnswer } from './http-exchange.js';
 
 export class RegistrationError extends Error {
   override readonly name = 'RegistrationError';
@@ -16,7 +17,6 @@ export interface RegistrationOptions {
   readonly name: string;
   readonly capacity: number;
   readonly agentVersion: string;
-  readonly fetch?: typeof fetch;
   readonly timeoutMs?: number;
   /** Called with a warning (e.g. too wide file permissions). */
   readonly warn?: (message: string) => void;
@@ -58,21 +58,14 @@ export async function register(options: RegistrationOptions): Promise<Credential
     agentVersion: options.agentVersion,
     capacity: options.capacity,
   };
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await (options.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      redirect: 'error',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    });
+    res = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000 });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${err instanceof HttpExchangeError ? err.reason : (err as Error).message}`);
   }
-  const text = await res.text();
-  if (!res.ok) throw new RegistrationError(failureMessage(res, text, group));
+  const text = res.text;
+  if (res.status < 200 || res.status > 299) throw new RegistrationError(failureMessage(res, text, group));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -90,12 +83,12 @@ export async function register(options: RegistrationOptions): Promise<Credential
   };
 }
 
-function failureMessage(res: Response, text: string, group: string): string {
+function failureMessage(res: HttpAnswer, text: string, group: string): string {
   const detail = errorDetail(text);
   if (res.status === 401 || res.status === 403) return `registration refused: wrong group name or group password for group '${group}'${detail}`;
   if (res.status === 404) return `registration failed: the orchestrator does not know group '${group}'${detail}`;
   if (res.status === 429) {
-    const after = res.headers.get('retry-after');
+    const after = res.header('retry-after');
     return `registration refused: too many attempts; retry${after ? ` after ${after} s` : ' later'}${detail}`;
   }
   return `registration failed with HTTP ${res.status}${detail}`;

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isBuildFresh } from '../../scripts/build-meta.mjs';
 
 /** The files the status page consists of, by URL path; nothing else is ever served. */
 const ASSETS = {
@@ -57,7 +56,20 @@ export class StatusAssets {
   }
 
   private stale(): boolean {
-    return !isBuildFresh(this.root, this.dist, ['app.js', 'index.html']);
+    const metaFile = join(this.dist, 'build-meta.json');
+    if (!existsSync(metaFile) || !existsSync(join(this.dist, 'app.js'))) return true;
+    const builtAt = statSync(metaFile).mtimeMs;
+    let inputs: unknown;
+    try {
+      inputs = (JSON.parse(readFileSync(metaFile, 'utf8')) as { inputs?: unknown }).inputs;
+    } catch {
+      return true;
+    }
+    if (!Array.isArray(inputs)) return true;
+    return inputs.some((input) => {
+      const file = join(this.root, String(input));
+      return !existsSync(file) || statSync(file).mtimeMs > builtAt;
+    });
   }
 }
 

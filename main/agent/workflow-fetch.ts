@@ -1,5 +1,6 @@
 import { AGENT_WORKFLOWS_PATH, AgentWorkflow } from '../../shared/protocol.js';
 import { validator } from '../../shared/validate.js';
+import { httpExchange, HttpExchangeError, type HttpAnswer } from './http-exchange.js';
 
 export class WorkflowFetchError extends Error {
   override readonly name = 'WorkflowFetchError';
@@ -11,7 +12,6 @@ export interface WorkflowFetchOptions {
   readonly flowmachineid: string;
   readonly credential: string;
   readonly workflowId: string;
-  readonly fetch?: typeof fetch;
   /** Default 15 s. */
   readonly timeoutMs?: number;
 }
@@ -21,18 +21,19 @@ const workflow = validator(AgentWorkflow);
 /** Reads one workflow from the orchestrator with the machine credential (`flowhost run <workflow id>`). */
 export async function fetchWorkflow(o: WorkflowFetchOptions): Promise<AgentWorkflow> {
   const url = new URL(`${AGENT_WORKFLOWS_PATH}/${encodeURIComponent(o.workflowId)}`, o.orchestrator).toString();
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await (o.fetch ?? fetch)(url, {
+    res = await httpExchange(url, {
       headers: { authorization: `Bearer ${o.flowmachineid}.${o.credential}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(o.timeoutMs ?? 15_000),
+      timeoutMs: o.timeoutMs ?? 15_000,
+      // A workflow is one record; its clientdata is bounded by the API's body limit.
+      maxResponseBytes: 16 * 1024 * 1024,
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    const why = err instanceof HttpExchangeError ? err.reason : (err as Error).message;
     throw new WorkflowFetchError(`cannot reach the orchestrator at ${o.orchestrator} to read workflow ${o.workflowId} (${why}); run a workflow file instead, which works offline`);
   }
-  const text = await res.text();
+  const { text } = res;
   if (res.status === 404) throw new WorkflowFetchError(`the orchestrator at ${o.orchestrator} has no workflow ${o.workflowId}`);
   if (res.status === 401 || res.status === 403) {
     throw new WorkflowFetchError(`the orchestrator at ${o.orchestrator} refused this machine's credential (HTTP ${res.status}); register the machine again`);

@@ -10,7 +10,7 @@ describe('validator', () => {
   // Validators compile on first use, so a schema ajv's strict mode refuses would only fail when first checked:
   // compile every schema we ship here instead.
   it('compiles every protocol and record schema under strict mode', () => {
-    const schemas: [string, TSchema][] = Object.entries(protocol).filter((e): e is [string, TSchema] => isSchema(e[1]));
+    const schemas: [string, TSchema][] = Object.entries(protocol as Record<string, unknown>).filter((e): e is [string, TSchema] => isSchema(e[1]));
     for (const [set, entity] of Object.entries(entities)) {
       schemas.push([`${set} record`, recordSchema(entity)], [`${set} create`, writeSchema(entity, 'create')], [`${set} update`, writeSchema(entity, 'update')]);
     }

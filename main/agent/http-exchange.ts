@@ -1,0 +1,60 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/** A complete HTTP answer, its body read as UTF-8. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly text: string;
+  header(name: string): string | undefined;
+}
+
+export interface HttpExchangeOptions {
+  readonly method?: 'GET' | 'POST';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly timeoutMs: number;
+  /** A longer body is refused. Default 1 MiB. */
+  readonly maxResponseBytes?: number;
+}
+
+/** The request never got a complete answer; `reason` is an errno code (ECONNREFUSED), a timeout or a size refusal. */
+export class HttpExchangeError extends Error {
+  override readonly name = 'HttpExchangeError';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/**
+ * One request to the orchestrator over node:http(s), redirects not followed. Not `fetch`: loading Node's fetch
+ * (undici) keeps about 9 MiB more in every agent that registered since it started.
+ */
+export function httpExchange(url: string, o: HttpExchangeOptions): Promise<HttpAnswer> {
+  const target = new URL(url);
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const maxBytes = o.maxResponseBytes ?? 1024 * 1024;
+  const body = o.body === undefined ? undefined : Buffer.from(o.body);
+  return new Promise((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException) => {
+      const timedOut = err.name === 'AbortError' || err.name === 'TimeoutError';
+      reject(err instanceof HttpExchangeError ? err : new HttpExchangeError(timedOut ? `timed out after ${o.timeoutMs} ms` : (err.code ?? err.message)));
+    };
+    const headers = { ...o.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
+    const req = request(target, { method: o.method ?? 'GET', headers, signal: AbortSignal.timeout(o.timeoutMs), agent: false }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) return req.destroy(new HttpExchangeError(`the answer is over ${maxBytes} bytes`));
+        chunks.push(chunk);
+      });
+      res.on('error', fail);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, text, header: (name) => [res.headers[name.toLowerCase()]].flat()[0] });
+      });
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
