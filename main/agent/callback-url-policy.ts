@@ -1,70 +1,13 @@
 import { lookup } from 'node:dns/promises';
-import type { LookupAddress } from 'node:dns';
-import { classifyAddress, METADATA_HOSTNAMES } from '../../shared/callback.js';
+import { checkCallbackUrl as checkWithLookup, type CallbackUrlPolicyOptions as PurePolicyOptions, type PolicyResult } from '../../shared/callback-policy.js';
 
-/** A URL that passed the policy, with the address the connection must use (pinned against DNS rebinding). */
-export interface CallbackTarget {
-  readonly url: URL;
-  /** Host name without brackets, lower case. */
-  readonly hostname: string;
-  readonly address: string;
-  readonly family: 4 | 6;
+export type { CallbackTarget, PolicyResult } from '../../shared/callback-policy.js';
+
+/** The callback policy of shared/callback-policy.ts; `lookupAll` defaults to node:dns (every address, as the OS orders them). */
+export type CallbackUrlPolicyOptions = Omit<PurePolicyOptions, 'lookupAll'> & Partial<Pick<PurePolicyOptions, 'lookupAll'>>;
+
+export const lookupAllAddresses = (hostname: string) => lookup(hostname, { all: true, verbatim: true });
+
+export function checkCallbackUrl(raw: string, options: CallbackUrlPolicyOptions): Promise<PolicyResult> {
+  return checkWithLookup(raw, { ...options, lookupAll: options.lookupAll ?? lookupAllAddresses });
 }
-
-export type PolicyResult =
-  | { readonly ok: true; readonly target: CallbackTarget }
-  /** Refused for good: the delivery fails with CallbackUrlRefused and no request is made. */
-  | { readonly ok: false; readonly refused: true; readonly reason: string }
-  /** The name did not resolve now (DNS down?): a transient failure, retried like a network error. */
-  | { readonly ok: false; readonly refused: false; readonly reason: string };
-
-export interface CallbackUrlPolicyOptions {
-  /** Hosts (names or literal addresses) allowed over http and on loopback/private addresses. */
-  readonly allow: readonly string[];
-  /** Resolves every address of a name; default node:dns lookup with `all: true`. */
-  readonly lookupAll?: (hostname: string) => Promise<readonly LookupAddress[]>;
-}
-
-const ALWAYS_REFUSED = new Set(['link-local', 'metadata', 'unspecified', 'multicast', 'invalid']);
-
-const normalizeHost = (host: string): string => host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
-
-/** Checks a callback URL and resolves it to the one address the request will be pinned to. */
-export async function checkCallbackUrl(raw: string, options: CallbackUrlPolicyOptions): Promise<PolicyResult> {
-  const refuse = (reason: string): PolicyResult => ({ ok: false, refused: true, reason });
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return refuse('not a valid absolute URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return refuse(`scheme ${url.protocol} is not allowed (https only)`);
-  if (url.username || url.password) return refuse('credentials in the URL (user:password@) are not allowed');
-  const hostname = normalizeHost(url.hostname);
-  if (METADATA_HOSTNAMES.has(hostname)) return refuse(`${hostname} is a cloud metadata host`);
-  const allowed = options.allow.some((h) => normalizeHost(h) === hostname);
-  if (url.protocol === 'http:' && !allowed) return refuse(`http is allowed only for allow-listed hosts (${hostname} is not); use https`);
-
-  let addresses: readonly LookupAddress[];
-  if (classifyAddress(hostname) !== 'invalid') {
-    addresses = [{ address: hostname, family: hostname.includes(':') ? 6 : 4 }];
-  } else {
-    try {
-      addresses = await (options.lookupAll ?? defaultLookupAll)(hostname);
-    } catch (err) {
-      return { ok: false, refused: false, reason: `cannot resolve ${hostname}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
-    }
-    if (addresses.length === 0) return { ok: false, refused: false, reason: `${hostname} resolved to no address` };
-  }
-  for (const { address } of addresses) {
-    const kind = classifyAddress(address);
-    if (ALWAYS_REFUSED.has(kind)) return refuse(`${hostname} resolves to ${address}, a ${kind} address`);
-    if ((kind === 'loopback' || kind === 'private') && !allowed) {
-      return refuse(`${hostname} resolves to ${address}, a ${kind} address; allow-list the host (--callback-allow) to permit it`);
-    }
-  }
-  const first = addresses[0] as LookupAddress;
-  return { ok: true, target: { url, hostname, address: first.address, family: first.family === 6 ? 6 : 4 } };
-}
-
-const defaultLookupAll = (hostname: string): Promise<LookupAddress[]> => lookup(hostname, { all: true, verbatim: true });

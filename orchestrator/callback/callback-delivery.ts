@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { buildCallbackBody, CALLBACK_TTL_S, IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../../shared/callback.js';
+import { checkCallbackUrl, type CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { backgroundoperationEntity, flowmachinegroupEntity, flowsessionEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
-import { checkCallbackUrl } from './address-guard.js';
+import { postCallback } from './callback-post.js';
 
 export interface CallbackDeliveryOptions {
   readonly ctx: OrchestratorContext;
@@ -14,6 +16,8 @@ export interface CallbackDeliveryOptions {
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
   readonly requestTimeoutMs?: number;
+  /** Resolves a callback host to every address; default node:dns. */
+  readonly lookupAll?: CallbackUrlPolicyOptions['lookupAll'];
 }
 
 const NAME_PREFIX = 'callback ';
@@ -24,12 +28,9 @@ const NAME_PREFIX = 'callback ';
  */
 export class CallbackDelivery {
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly allowHosts: ReadonlySet<string>;
   private closed = false;
 
-  constructor(private readonly o: CallbackDeliveryOptions) {
-    this.allowHosts = new Set((o.allowHosts ?? []).map((h) => h.toLowerCase()));
-  }
+  constructor(private readonly o: CallbackDeliveryOptions) {}
 
   /** Resumes deliveries that were pending when the orchestrator stopped. */
   start(): void {
@@ -97,8 +98,8 @@ export class CallbackDelivery {
     if (!op || op['statecode'] !== 0 || this.closed) return;
     const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
     const deadline = Date.parse(String(op['createdon'])) + Number(op['ttlinseconds'] ?? CALLBACK_TTL_S) * 1000;
-    const check = await checkCallbackUrl(url, this.allowHosts);
-    if (!check.ok) return this.end(id, false, check.reason);
+    const check = await checkCallbackUrl(url, { allow: this.o.allowHosts ?? [], lookupAll: this.o.lookupAll ?? ((host) => lookup(host, { all: true, verbatim: true })) });
+    if (!check.ok && check.refused) return this.end(id, false, `callback URL refused: ${check.reason}`);
     const session = store.get(flowsessionEntity, sessionId);
     const group = session?.['_machinegroupid_value'] ? store.get(flowmachinegroupEntity, String(session['_machinegroupid_value'])) : undefined;
     if (!session) return this.end(id, false, `flowsession ${sessionId} no longer exists`);
@@ -106,17 +107,18 @@ export class CallbackDelivery {
     const headers: Record<string, string> = { 'content-type': 'application/json', [IDEMPOTENCY_KEY_HEADER]: sessionId };
     const secret = group?.['callbacksecret'];
     if (typeof secret === 'string' && secret) headers[SIGNATURE_HEADER] = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    let status: number | undefined;
     let failure: string;
-    try {
-      const res = await fetch(check.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 30_000) });
-      await res.arrayBuffer().catch(() => undefined);
-      status = res.status;
-      if (status >= 200 && status < 300) return this.end(id, true, null, { outputparameters: JSON.stringify({ status }) });
-      failure = `callback answered HTTP ${status}`;
-      if (!isRetryableCallbackStatus(status)) return this.end(id, false, failure);
-    } catch (err) {
-      failure = `callback request failed: ${(err as Error).message}`;
+    if (!check.ok) {
+      failure = check.reason;
+    } else {
+      const result = await postCallback(check.target, body, headers, this.o.requestTimeoutMs ?? 30_000);
+      if ('error' in result) {
+        failure = `callback request failed: ${result.error}`;
+      } else {
+        if (result.status >= 200 && result.status < 300) return this.end(id, true, null, { outputparameters: JSON.stringify({ status: result.status }) });
+        failure = `callback answered HTTP ${result.status}`;
+        if (!isRetryableCallbackStatus(result.status)) return this.end(id, false, failure);
+      }
     }
     const retries = Number(op['retrycount'] ?? 0) + 1;
     const delay = Math.min(this.o.maxDelayMs ?? 300_000, (this.o.baseDelayMs ?? 2000) * 2 ** (retries - 1)) * (0.5 + Math.random() / 2);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAddress } from '../../../../shared/callback.js';
-import { checkCallbackUrl } from '../../../../main/agent/callback-url-policy.js';
+import { classifyAddress } from '../../../shared/callback.js';
+import { checkCallbackUrl } from '../../../shared/callback-policy.js';
 
 const lookupAll = (table: Record<string, string[]>) => async (host: string) => (table[host] ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 
@@ -34,5 +34,13 @@ describe('callback URL policy', () => {
 
   it('a name that does not resolve is transient, not refused', async () => {
     expect(await checkCallbackUrl('https://nowhere.example/', { allow: [], lookupAll: lookupAll({}) })).toMatchObject({ ok: false, refused: false });
+  });
+});
+
+describe('callback URL policy: allow list forms', () => {
+  it('allows a host listed with its port, only on that port', async () => {
+    const table = lookupAll({ 'receiver.lan': ['10.0.0.5'] });
+    expect(await checkCallbackUrl('http://receiver.lan:8080/cb', { allow: ['receiver.lan:8080'], lookupAll: table })).toMatchObject({ ok: true });
+    expect(await checkCallbackUrl('http://receiver.lan:9090/cb', { allow: ['receiver.lan:8080'], lookupAll: table })).toMatchObject({ ok: false, refused: true });
   });
 });
