@@ -30,8 +30,6 @@ export interface AgentProcessOptions {
   /** Default 1000 ms; a huge value turns sampling off in practice. */
   readonly sampleIntervalMs?: number;
   readonly dataDir?: string;
-  /** A bundled agent-main (lib/bundle.ts) run by plain node instead of the sources through tsx. */
-  readonly bundle?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
 }
@@ -42,11 +40,9 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const args = JSON.stringify({ orchestratorUrl: o.orchestratorUrl, credentials: o.credentials, dataDir, capacity: o.capacity ?? 1, sampleIntervalMs: o.sampleIntervalMs ?? 1000 });
   // BENCH_PROFILE_DIR=dir: every agent process writes a V8 CPU profile there (see lib/profile-top.ts).
   const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), ...(o.bundle ? [o.bundle] : ['--import', 'tsx', AGENT_MAIN]), args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  live.add(child);
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), '--import', 'tsx', AGENT_MAIN, args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { exited, agent } = trackAgentChild(child, dataDir);
   const lines = createInterface({ input: child.stdout! });
-  const exited = once(child, 'exit');
-  void exited.then(() => live.delete(child));
   await within(
     Promise.race([
       new Promise<void>((resolve) => lines.on('line', (l) => l.includes('"connected"') && resolve())),
@@ -55,7 +51,15 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     30_000,
     'agent process start',
   );
-  return {
+  return agent;
+}
+
+/** An agent child process as an AgentProcess: killed if the bench exits first, stopped with SIGTERM (SIGKILL after 15 s). */
+export function trackAgentChild(child: ChildProcess, dataDir: string): { exited: Promise<unknown[]>; agent: AgentProcess } {
+  live.add(child);
+  const exited = once(child, 'exit');
+  void exited.then(() => live.delete(child));
+  const agent: AgentProcess = {
     pid: child.pid!,
     dataDir,
     async stop(opts = {}) {
@@ -66,4 +70,5 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
       if (!opts.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return { exited, agent };
 }
