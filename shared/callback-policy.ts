@@ -6,27 +6,38 @@ export interface ResolvedAddress {
   readonly family: number;
 }
 
+/** The parts of a WHATWG URL the policy reads (shared/ has no URL global: the caller's platform parses). */
+export interface CallbackUrlParts {
+  readonly protocol: string;
+  readonly username: string;
+  readonly password: string;
+  readonly hostname: string;
+  readonly host: string;
+}
+
 /** A URL that passed the policy, with the address the connection must use (pinned against DNS rebinding). */
-export interface CallbackTarget {
-  readonly url: URL;
+export interface CallbackTarget<U extends CallbackUrlParts = CallbackUrlParts> {
+  readonly url: U;
   /** Host name without brackets, lower case. */
   readonly hostname: string;
   readonly address: string;
   readonly family: 4 | 6;
 }
 
-export type PolicyResult =
-  | { readonly ok: true; readonly target: CallbackTarget }
+export type PolicyResult<U extends CallbackUrlParts = CallbackUrlParts> =
+  | { readonly ok: true; readonly target: CallbackTarget<U> }
   /** Refused for good: the delivery fails with CallbackUrlRefused and no request is made. */
   | { readonly ok: false; readonly refused: true; readonly reason: string }
   /** The name did not resolve now (DNS down?): a transient failure, retried like a network error. */
   | { readonly ok: false; readonly refused: false; readonly reason: string };
 
-export interface CallbackUrlPolicyOptions {
+export interface CallbackUrlPolicyOptions<U extends CallbackUrlParts = CallbackUrlParts> {
   /** Hosts (names, literal addresses, or host:port) allowed over http and on loopback/private addresses. */
   readonly allow: readonly string[];
   /** Resolves every address of a name (node:dns lookup with `all: true` in both programs; a table in tests). */
   readonly lookupAll: (hostname: string) => Promise<readonly ResolvedAddress[]>;
+  /** The platform's URL parser, `(raw) => new URL(raw)`; it throws on an invalid URL. */
+  readonly parseUrl: (raw: string) => U;
 }
 
 const ALWAYS_REFUSED = new Set(['link-local', 'metadata', 'unspecified', 'multicast', 'invalid']);
@@ -39,11 +50,11 @@ const normalizeHost = (host: string): string => host.toLowerCase().replace(/^\[|
  * for allow-listed hosts, and every address the name resolves to must pass. The agent and the orchestrator both
  * deliver callbacks through it.
  */
-export async function checkCallbackUrl(raw: string, options: CallbackUrlPolicyOptions): Promise<PolicyResult> {
-  const refuse = (reason: string): PolicyResult => ({ ok: false, refused: true, reason });
-  let url: URL;
+export async function checkCallbackUrl<U extends CallbackUrlParts>(raw: string, options: CallbackUrlPolicyOptions<U>): Promise<PolicyResult<U>> {
+  const refuse = (reason: string): PolicyResult<U> => ({ ok: false, refused: true, reason });
+  let url: U;
   try {
-    url = new URL(raw);
+    url = options.parseUrl(raw);
   } catch {
     return refuse('not a valid absolute URL');
   }
@@ -61,7 +72,7 @@ export async function checkCallbackUrl(raw: string, options: CallbackUrlPolicyOp
     try {
       addresses = await options.lookupAll(hostname);
     } catch (err) {
-      return { ok: false, refused: false, reason: `cannot resolve ${hostname}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+      return { ok: false, refused: false, reason: `cannot resolve ${hostname}: ${(err as { code?: string }).code ?? (err as Error).message}` };
     }
     if (addresses.length === 0) return { ok: false, refused: false, reason: `${hostname} resolved to no address` };
   }

@@ -1,13 +1,14 @@
 import { lookup } from 'node:dns/promises';
-import { checkCallbackUrl as checkWithLookup, type CallbackUrlPolicyOptions as PurePolicyOptions, type PolicyResult } from '../../shared/callback-policy.js';
+import { checkCallbackUrl as checkWithPlatform, type CallbackTarget as Target, type CallbackUrlPolicyOptions as PolicyOptions, type PolicyResult as Result } from '../../shared/callback-policy.js';
 
-export type { CallbackTarget, PolicyResult } from '../../shared/callback-policy.js';
+export type CallbackTarget = Target<URL>;
+export type PolicyResult = Result<URL>;
 
-/** The callback policy of shared/callback-policy.ts; `lookupAll` defaults to node:dns (every address, as the OS orders them). */
-export type CallbackUrlPolicyOptions = Omit<PurePolicyOptions, 'lookupAll'> & Partial<Pick<PurePolicyOptions, 'lookupAll'>>;
+/** The callback policy of shared/callback-policy.ts with Node's URL; `lookupAll` defaults to node:dns (every address). */
+export type CallbackUrlPolicyOptions = Pick<PolicyOptions, 'allow'> & Partial<Pick<PolicyOptions, 'lookupAll'>>;
 
 export const lookupAllAddresses = (hostname: string) => lookup(hostname, { all: true, verbatim: true });
 
 export function checkCallbackUrl(raw: string, options: CallbackUrlPolicyOptions): Promise<PolicyResult> {
-  return checkWithLookup(raw, { ...options, lookupAll: options.lookupAll ?? lookupAllAddresses });
+  return checkWithPlatform(raw, { allow: options.allow, lookupAll: options.lookupAll ?? lookupAllAddresses, parseUrl: (text) => new URL(text) });
 }

@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import { buildCallbackBody, CALLBACK_TTL_S, IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../../shared/callback.js';
 import { checkCallbackUrl, type CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { backgroundoperationEntity, flowmachinegroupEntity, flowsessionEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
-import { postCallback } from './callback-post.js';
+import { lookupAllAddresses, postCallback } from './callback-post.js';
 
 export interface CallbackDeliveryOptions {
   readonly ctx: OrchestratorContext;
@@ -98,7 +97,7 @@ export class CallbackDelivery {
     if (!op || op['statecode'] !== 0 || this.closed) return;
     const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
     const deadline = Date.parse(String(op['createdon'])) + Number(op['ttlinseconds'] ?? CALLBACK_TTL_S) * 1000;
-    const check = await checkCallbackUrl(url, { allow: this.o.allowHosts ?? [], lookupAll: this.o.lookupAll ?? ((host) => lookup(host, { all: true, verbatim: true })) });
+    const check = await checkCallbackUrl(url, { allow: this.o.allowHosts ?? [], lookupAll: this.o.lookupAll ?? lookupAllAddresses, parseUrl: (text) => new URL(text) });
     if (!check.ok && check.refused) return this.end(id, false, `callback URL refused: ${check.reason}`);
     const session = store.get(flowsessionEntity, sessionId);
     const group = session?.['_machinegroupid_value'] ? store.get(flowmachinegroupEntity, String(session['_machinegroupid_value'])) : undefined;

@@ -1,7 +1,11 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { CallbackTarget } from '../../shared/callback-policy.js';
+
+/** Every address of a host name, in the resolver's order (the policy checks them all). */
+export const lookupAllAddresses = (hostname: string) => dnsLookup(hostname, { all: true, verbatim: true });
 
 export type PostResult = { readonly status: number } | { readonly error: string };
 
@@ -9,7 +13,7 @@ export type PostResult = { readonly status: number } | { readonly error: string 
  * One callback POST to the address the policy checked, whatever DNS answers by now (no rebinding between the check
  * and the connection); redirects are not followed and the body is dropped. Never throws.
  */
-export function postCallback(target: CallbackTarget, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
+export function postCallback(target: CallbackTarget<URL>, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostResult> {
   const lookup: LookupFunction = (_hostname, options, callback) => {
     const answer = { address: target.address, family: target.family };
     if ((options as { all?: boolean }).all) (callback as unknown as (e: null, all: (typeof answer)[]) => void)(null, [answer]);
