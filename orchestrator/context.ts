@@ -11,6 +11,8 @@ export interface SessionQueue {
    * Throws StoreError NotFound for an unknown id; a terminal session is returned unchanged.
    */
   cancel(sessionId: string): Row;
+  /** A session was changed through the API (priority, schedule …): re-file it in the queue. */
+  sessionChanged(sessionId: string): void;
   /** A machine or group was changed through the API (statecode, capacity …): re-evaluate the queue. */
   machineChanged(machineId: string): void;
   /** Re-send the completion callback of a finished session (TriggerDesktopFlowRunCallback). */

@@ -28,7 +28,7 @@ function codec<F extends { type: string }>(schemas: readonly TSchema[]) {
   };
 }
 
-export const decodeAgentFrame = codec<P.AgentFrame>([P.Hello, P.StateFrame, P.Accept, P.Reject, P.EventFrame, P.LocalSessionFrame]);
+export const decodeAgentFrame = codec<P.AgentFrame>([P.Hello, P.StateFrame, P.Accept, P.Reject, P.EventFrame, P.EventsFrame, P.LocalSessionFrame]);
 export const decodeOrchestratorFrame = codec<P.OrchestratorFrame>([
   P.Welcome,
   P.Assign,

@@ -204,6 +204,14 @@ export type SessionEvent = Static<typeof SessionEvent>;
 
 export const EventFrame = frame('event', { event: SessionEvent });
 
+/** Most events in one `events` frame. */
+export const MAX_EVENTS_PER_FRAME = 2000;
+/**
+ * Consecutive events (seq order, no gaps) in one frame: the agent's way of replaying a backlog. The orchestrator
+ * handles it exactly like the same `event` frames one after another, and still accepts `event` from older agents.
+ */
+export const EventsFrame = frame('events', { events: Type.Array(SessionEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_FRAME }) });
+
 /**
  * A Local run (`flowhost run`) that happened on the machine, reported later so the orchestrator creates its record.
  * The agent itself reports local runs with the seq'd `local-session` event (LocalSessionEvent); this frame stays for
@@ -217,7 +225,7 @@ export const LocalSessionFrame = frame('local-session', {
   workflowid: Type.Optional(Uuid),
 });
 
-export const AgentFrame = Type.Union([Hello, StateFrame, Accept, Reject, EventFrame, LocalSessionFrame]);
+export const AgentFrame = Type.Union([Hello, StateFrame, Accept, Reject, EventFrame, EventsFrame, LocalSessionFrame]);
 export type AgentFrame = Static<typeof AgentFrame>;
 
 // ───── orchestrator → agent ─────

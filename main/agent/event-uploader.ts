@@ -1,5 +1,5 @@
 import type { Logger } from 'winston';
-import { MAX_FRAME_BYTES } from '../../shared/protocol.js';
+import { MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../shared/protocol.js';
 import type { EncodedEvent } from './store/event-outbox.js';
 
 /** The part of the agent store the uploader reads: the upstream outbox (AgentStore implements it). */
@@ -16,17 +16,19 @@ export interface OutboxStore {
 export interface EventUploaderOptions {
   readonly store: OutboxStore;
   /**
-   * Sends one encoded `event` frame (its size already checked); false when the connection is gone (the uploader
+   * Sends one encoded `events` frame (its size already checked); false when the connection is gone (the uploader
    * waits for the next start).
    */
   readonly send: (encodedFrame: string) => boolean;
   readonly logger: Logger;
-  /** Most events sent and not yet acked. Default 1000. */
+  /** Most events sent and not yet acked. Default 20,000. */
   readonly maxInFlightEvents?: number;
   /** Most bytes sent and not yet acked. Default 4 MiB. */
   readonly maxInFlightBytes?: number;
-  /** Events read from the store per query. Default 200. */
-  readonly readBatch?: number;
+  /** Most events per `events` frame (also the events read from the store per query). Default MAX_EVENTS_PER_FRAME. */
+  readonly maxEventsPerFrame?: number;
+  /** Bytes a frame is filled up to; a single event larger than this goes alone (up to MAX_FRAME_BYTES). Default 1 MiB. */
+  readonly frameBytes?: number;
   /**
    * How often to look for events another process committed (`flowhost run` on the same data dir), which onEvent
    * does not hear of. Default 1000 ms; 0 turns it off.
@@ -34,20 +36,25 @@ export interface EventUploaderOptions {
   readonly pollIntervalMs?: number;
 }
 
+/** `{"type":"events","events":[` + `]}`: the bytes of an `events` frame around its events. */
+const FRAME_HEAD = '{"type":"events","events":[';
+const FRAME_OVERHEAD = FRAME_HEAD.length + 2;
+
 /**
- * Sends the outbox upstream in seq order with a bounded window of unacked events. The orchestrator applies
- * each seq once and acks; only an ack deletes events (the store does). After a reconnect, `start` rewinds
+ * Sends the outbox upstream in seq order, consecutive events packed into `events` frames, with a bounded window of
+ * unacked events and bytes. The orchestrator applies each seq once and acks; only an ack deletes events (the store does). After a reconnect, `start` rewinds
  * to what the orchestrator says it applied, so every event is replayed that it has not seen.
  */
 export class EventUploader {
   private running = false;
   private lastSent = 0;
-  /** Sent, unacked events in seq order with their encoded size. */
-  private inFlight: { seq: number; bytes: number }[] = [];
+  /** Sent, unacked frames in seq order: the last seq of each, its event count and size. */
+  private inFlight: { seq: number; events: number; bytes: number }[] = [];
+  private inFlightEvents = 0;
   private inFlightBytes = 0;
   private pumpQueued = false;
-  /** Size of the last event sent: how many the next read may fetch. */
-  private lastEventBytes = 1;
+  /** Mean size of the events of the last frame: how many the next read may fetch. */
+  private eventBytes = 1;
   private readonly unsubscribe: () => void;
   private readonly ackListeners = new Set<() => void>();
   private pollTimer: NodeJS.Timeout | undefined;
@@ -78,6 +85,7 @@ export class EventUploader {
     }
     this.lastSent = appliedUpTo;
     this.inFlight = [];
+    this.inFlightEvents = 0;
     this.inFlightBytes = 0;
     this.running = true;
     this.startPolling();
@@ -93,7 +101,21 @@ export class EventUploader {
   /** The orchestrator applied every event up to `upTo`. */
   acked(upTo: number): void {
     this.acknowledge(upTo);
-    while (this.inFlight.length > 0 && this.inFlight[0]!.seq <= upTo) this.inFlightBytes -= this.inFlight.shift()!.bytes;
+    while (this.inFlight.length > 0 && this.inFlight[0]!.seq <= upTo) {
+      const frame = this.inFlight.shift()!;
+      this.inFlightEvents -= frame.events;
+      this.inFlightBytes -= frame.bytes;
+    }
+    const head = this.inFlight[0];
+    if (head && head.seq - head.events < upTo) {
+      // A frame acked in part: what is left of it counts with its share of the bytes.
+      const left = head.seq - upTo;
+      const bytes = Math.round((head.bytes * left) / head.events);
+      this.inFlightEvents -= head.events - left;
+      this.inFlightBytes -= head.bytes - bytes;
+      head.events = left;
+      head.bytes = bytes;
+    }
     if (upTo > this.lastSent) this.lastSent = upTo;
     for (const listener of this.ackListeners) listener();
     this.pump();
@@ -106,7 +128,7 @@ export class EventUploader {
   }
 
   get unacked(): { events: number; bytes: number } {
-    return { events: this.inFlight.length, bytes: this.inFlightBytes };
+    return { events: this.inFlightEvents, bytes: this.inFlightBytes };
   }
 
   close(): void {
@@ -142,39 +164,52 @@ export class EventUploader {
   }
 
   private pump(): void {
-    const maxEvents = this.options.maxInFlightEvents ?? 1000;
+    const maxEvents = this.options.maxInFlightEvents ?? 20_000;
     const maxBytes = this.options.maxInFlightBytes ?? 4 * 1024 * 1024;
-    const readBatch = this.options.readBatch ?? 200;
-    while (this.running && this.inFlight.length < maxEvents && this.inFlightBytes < maxBytes) {
+    const perFrame = Math.min(this.options.maxEventsPerFrame ?? MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME);
+    while (this.running && this.inFlightEvents < maxEvents && this.inFlightBytes < maxBytes) {
       // Read only about as many events as the byte window takes: big log events would otherwise be parsed and dropped again on every ack.
-      const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.lastEventBytes));
-      const events = this.options.store.encodedEventsAfter(this.lastSent, Math.min(readBatch, maxEvents - this.inFlight.length, fit));
-      if (events.length === 0) return;
-      for (const event of events) {
-        if (!this.sendOne(event)) return;
-        if (this.inFlightBytes >= maxBytes) return;
-      }
+      const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.eventBytes));
+      const events = this.options.store.encodedEventsAfter(this.lastSent, Math.min(perFrame, maxEvents - this.inFlightEvents, fit));
+      if (events.length === 0 || !this.sendFrame(events, maxBytes)) return;
     }
   }
 
-  private sendOne(event: EncodedEvent): boolean {
-    // The stored body is the event's JSON: framing it by hand encodes each event once on this hot path.
-    const frame = `{"type":"event","event":${event.body}}`;
-    const bytes = Buffer.byteLength(frame);
+  /**
+   * Sends the longest run of `events` from the first that fits one frame (`frameBytes`) and the byte window (the
+   * event that reaches it is the last, as the window counts whole events); false when sending must stop.
+   */
+  private sendFrame(events: readonly EncodedEvent[], maxBytes: number): boolean {
+    const budget = Math.min(this.options.frameBytes ?? 1024 * 1024, MAX_FRAME_BYTES);
+    let bytes = FRAME_OVERHEAD;
+    let count = 0;
+    while (count < events.length) {
+      const size = Buffer.byteLength(events[count]!.body) + (count > 0 ? 1 : 0);
+      if (count > 0 && bytes + size > budget) break;
+      bytes += size;
+      count++;
+      if (this.inFlightBytes + bytes >= maxBytes) break;
+    }
+    const first = events[0]!;
     if (bytes > MAX_FRAME_BYTES) {
       // Skipping it would leave a gap the orchestrator refuses; the outbox waits here and says why.
-      this.options.logger.error(`event seq ${event.seq} (${event.kind}, session ${event.sessionId}) is ${bytes} bytes, over the ${MAX_FRAME_BYTES}-byte frame limit; upload is blocked at it`);
+      this.options.logger.error(`event seq ${first.seq} (${first.kind}, session ${first.sessionId}) is ${bytes} bytes, over the ${MAX_FRAME_BYTES}-byte frame limit; upload is blocked at it`);
       this.running = false;
       return false;
     }
-    if (!this.options.send(frame)) {
+    // The stored bodies are the events' JSON: framing them by hand encodes each event once on this hot path.
+    let frame = FRAME_HEAD + first.body;
+    for (let i = 1; i < count; i++) frame += ',' + events[i]!.body;
+    if (!this.options.send(frame + ']}')) {
       this.running = false;
       return false;
     }
-    this.inFlight.push({ seq: event.seq, bytes });
+    const last = events[count - 1]!.seq;
+    this.inFlight.push({ seq: last, events: count, bytes });
+    this.inFlightEvents += count;
     this.inFlightBytes += bytes;
-    this.lastSent = event.seq;
-    this.lastEventBytes = bytes;
+    this.lastSent = last;
+    this.eventBytes = Math.max(1, Math.round(bytes / count));
     return true;
   }
 }

@@ -3,12 +3,18 @@ import type { Logger } from 'winston';
 import { ErrorCode } from '../../shared/error-codes.js';
 import type { AgentFrame, AgentState, Assign, OrchestratorFrame } from '../../shared/protocol.js';
 import type { StorageHealth } from './storage-probe.js';
+import type { CommitOptions } from './store/agent-store.js';
 import { decideAssignment, isOutboxFull, isPaused, type CanRunAs, type MachineSchedule } from './scheduler-decision.js';
 
 /** What the scheduler needs of the local store (the agent adapts AgentStore to it). */
 export interface SchedulerStore {
-  /** Persists the assignment (synchronously, durably) before `accept` is sent; throws when the store cannot write. */
-  recordAssignment(assign: Static<typeof Assign>): void;
+  /**
+   * Persists the assignment (synchronously; durable once `flushed()` resolves, see CommitOptions) before `accept` is
+   * sent; throws when the store cannot write.
+   */
+  recordAssignment(assign: Static<typeof Assign>, opts: CommitOptions): void;
+  /** Resolves once every commit made so far is durable (one fsync off the event loop for all commits of a turn). */
+  flushed(): Promise<void>;
   forgetAssignment(sessionId: string): void;
   markConfirmed(sessionId: string): void;
   /** 'accepted' = held, not yet confirmed; 'confirmed' = confirmed, starting, running or paused; undefined = unknown or ended. */
@@ -61,6 +67,8 @@ export class Scheduler {
   private attendedMode: boolean;
   private signedInUser: string | undefined;
   private readonly now: () => Date;
+  /** Recorded assignments whose fsync is under way: `accept` follows it. */
+  private readonly accepting = new Set<string>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.attendedMode = options.attendedMode;
@@ -193,8 +201,8 @@ export class Scheduler {
     const sessionId = frame.session.flowsessionid;
     const { store, logger, send } = this.options;
     if (store.stageOf(sessionId) !== undefined) {
-      // A repeated assign (e.g. after a reconnect) of a session we already hold: the accept stands.
-      send({ type: 'accept', sessionId });
+      // A repeated assign (e.g. after a reconnect) of a session we already hold: the accept stands (or follows).
+      if (!this.accepting.has(sessionId)) send({ type: 'accept', sessionId });
       return;
     }
     const decision = decideAssignment(this.schedule(), frame, this.options.canRunAs);
@@ -204,16 +212,36 @@ export class Scheduler {
       return;
     }
     try {
-      store.recordAssignment(frame);
+      // The slot is taken at once; the fsync runs off the event loop, shared with the turn's other commits.
+      store.recordAssignment(frame, { deferSync: true });
     } catch (err) {
-      const message = `the agent could not store the assignment: ${err instanceof Error ? err.message : String(err)}`;
-      logger.error(message);
-      this.storageFailed(message);
-      send({ type: 'reject', sessionId, errorcode: ErrorCode.StorageUnavailable, message: message.slice(0, 2000) });
-      return;
+      return this.assignmentNotStored(sessionId, err);
     }
-    send({ type: 'accept', sessionId });
+    this.accepting.add(sessionId);
     this.options.onChange();
+    store.flushed().then(
+      () => {
+        this.accepting.delete(sessionId);
+        // Revoked or cancelled while its fsync ran: nothing to accept.
+        if (store.stageOf(sessionId) === 'accepted') send({ type: 'accept', sessionId });
+      },
+      (err: unknown) => {
+        this.accepting.delete(sessionId);
+        try {
+          store.forgetAssignment(sessionId);
+        } catch {
+          return; // the store closed: the agent is stopping
+        }
+        this.assignmentNotStored(sessionId, err);
+      },
+    );
+  }
+
+  private assignmentNotStored(sessionId: string, err: unknown): void {
+    const message = `the agent could not store the assignment: ${err instanceof Error ? err.message : String(err)}`;
+    this.options.logger.error(message);
+    this.storageFailed(message);
+    this.options.send({ type: 'reject', sessionId, errorcode: ErrorCode.StorageUnavailable, message: message.slice(0, 2000) });
   }
 
   private confirm(sessionId: string): void {

@@ -6,6 +6,7 @@ import { isSessionGroup } from './process/session-group.js';
 import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
 import { ActiveSession, SESSION_RUN_TUNING, type SessionRunTuning } from './runner/active-session.js';
 import type { CancelReason } from './runner/flow-run.js';
+import { monotonicMs } from './runner/run-clock.js';
 import type { Sample } from '../../shared/protocol.js';
 import type { AgentStore, LocalSession, RetentionOptions } from './store/agent-store.js';
 
@@ -19,8 +20,10 @@ export interface SessionHostOptions extends SessionRunTuning {
   readonly killGraceMs?: number;
   /** Process-tree signalling; default by platform. */
   readonly processTree?: ProcessTree;
-  /** Retention applied after each completion (acked log lines/samples of completed sessions); false = never. */
+  /** Retention applied after completions (acked log lines/samples of completed sessions); false = never. */
   readonly retention?: RetentionOptions | false;
+  /** Retention runs at most this often (it counts every stored log line). Default 10 s; 0 = after every completion. */
+  readonly pruneEveryMs?: number;
 }
 
 /** Runs confirmed sessions; every state change is committed (with its event) before it is acted on. */
@@ -30,6 +33,7 @@ export class SessionHost {
   private readonly sampleListeners = new Set<() => void>();
   private readonly now: () => Date;
   private readonly tree: ProcessTree;
+  private lastPrune = -Infinity;
 
   constructor(private readonly options: SessionHostOptions) {
     this.now = options.now ?? (() => new Date());
@@ -46,7 +50,8 @@ export class SessionHost {
       return;
     }
     const who = this.runAs(session);
-    store.markRunning(sessionId, { startedon: this.now().toISOString(), runas: who.name });
+    // A flow to spawn: group-committed, and ActiveSession waits for its fsync before spawning (off the event loop).
+    store.markRunning(sessionId, { startedon: this.now().toISOString(), runas: who.name }, { deferSync: !('error' in who) });
     this.changed();
     if ('error' in who) {
       store.complete(sessionId, { statuscode: SessionStatus.v.Failed, completedon: this.now().toISOString(), errorcode: ErrorCode.SessionUserUnavailable, errormessage: who.error });
@@ -88,6 +93,9 @@ export class SessionHost {
 
   private prune(): void {
     if (this.options.retention === false) return;
+    const at = monotonicMs();
+    if (at - this.lastPrune < (this.options.pruneEveryMs ?? 10_000)) return;
+    this.lastPrune = at;
     try {
       const pruned = this.options.store.prune(this.options.retention ?? {});
       if (pruned.logLines + pruned.samples > 0) this.options.logger.debug('pruned acked session data', pruned);

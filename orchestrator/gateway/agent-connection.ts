@@ -1,14 +1,14 @@
 import type { WebSocket, RawData } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
-import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame } from '../../shared/protocol.js';
+import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
 import type { OrchestratorContext } from '../context.js';
 import type { Queue } from '../queue/session-queue.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { AgentClock } from './agent-clock.js';
-import { applyEvent, appliedSeq } from './event-applier.js';
+import { applyEvents, appliedSeq, type EventChecks } from './event-applier.js';
 import { ensureLocalSession, recordLocalSession } from './local-session.js';
 import { LostSessions } from './lost-sessions.js';
-import { recordDisconnected, recordHeartbeat, recordMachineState } from './machine-status.js';
+import type { MachineStatusWriter } from './machine-status.js';
 
 export interface AgentConnectionOptions {
   readonly socket: WebSocket;
@@ -16,6 +16,8 @@ export interface AgentConnectionOptions {
   readonly ctx: OrchestratorContext;
   readonly queue: Queue;
   readonly registry: AgentRegistry<AgentConnection>;
+  /** Writes hello/state/heartbeat/disconnect onto the machine row, batched across machines. */
+  readonly status: MachineStatusWriter;
   readonly heartbeatIntervalMs: number;
   readonly helloTimeoutMs: number;
 }
@@ -40,8 +42,8 @@ export class AgentConnection {
   private missedPongs = 0;
   private ackUpTo = -1;
   private ackScheduled = false;
-  /** Event frames received and not yet applied (see queueEvent). */
-  private pendingEvents: Frame<'event'>[] = [];
+  /** Events received (`event` and `events` frames) and not yet applied (see queueEvent). */
+  private pendingEvents: SessionEvent[] = [];
   private readonly lost: LostSessions;
 
   constructor(private readonly o: AgentConnectionOptions) {
@@ -61,7 +63,7 @@ export class AgentConnection {
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('pong', () => {
       this.missedPongs = 0;
-      if (this.live) this.guard(() => recordHeartbeat(this.store, this.o.machineId, this.o.ctx.now()));
+      if (this.live) this.o.status.heartbeat(this.o.machineId, this.o.ctx.now());
     });
     socket.on('close', () => this.onClose());
   }
@@ -108,7 +110,7 @@ export class AgentConnection {
     if (!this.o.registry.remove(this.o.machineId, this)) return;
     this.live = undefined;
     this.guard(() => {
-      recordDisconnected(this.store, this.o.machineId);
+      this.o.status.disconnected(this.o.machineId);
       this.o.queue.disconnected(this.o.machineId);
     });
   }
@@ -131,7 +133,7 @@ export class AgentConnection {
     if (!decoded.ok) return this.close(CloseCode.InvalidFrame, decoded.error);
     const frame = decoded.frame;
     if (!this.live && frame.type !== 'hello') return this.close(CloseCode.InvalidFrame, `expected hello first, got ${frame.type}`);
-    if (frame.type === 'event') return this.queueEvent(frame);
+    if (frame.type === 'event' || frame.type === 'events') return this.queueEvent(frame);
     // Frames keep their order: events that arrived before this one are applied first.
     if (this.pendingEvents.length > 0) this.guard(() => this.applyPendingEvents());
     this.guard(() => this.handle(frame));
@@ -143,17 +145,25 @@ export class AgentConnection {
         return this.onHello(frame);
       case 'state':
         this.live = frame.state;
-        recordMachineState(this.store, this.o.machineId, frame.state, this.o.ctx.now());
-        return this.o.queue.dispatch();
+        this.o.status.state(this.o.machineId, frame.state, this.o.ctx.now());
+        return this.o.queue.machineLive(this.o.machineId);
       case 'accept':
-        this.send(this.o.queue.accept(this.o.machineId, frame.sessionId));
-        return;
+        // Confirmed with the other accepts of this turn in one commit; answered after it.
+        return this.o.queue.accepts.add(
+          this.o.machineId,
+          frame.sessionId,
+          (answer) => this.send(answer),
+          (err) => this.guard(() => {
+            throw err;
+          }),
+        );
       case 'reject': {
         const answer = this.o.queue.reject(this.o.machineId, frame.sessionId, frame.errorcode, frame.message);
         if (answer) this.send(answer);
         return;
       }
       case 'event':
+      case 'events':
         return this.queueEvent(frame);
       case 'local-session': {
         const answer = recordLocalSession(this.store, this.o.queue, this.o.machineId, { ...frame, createdon: this.clock.map(frame.createdon) });
@@ -171,7 +181,7 @@ export class AgentConnection {
     clearTimeout(this.helloTimer);
     const now = this.o.ctx.now();
     this.clock = AgentClock.fromHello(frame.agentTime, now);
-    recordMachineState(this.store, this.o.machineId, frame.state, now, { agentversion: frame.agentVersion, os: frame.os });
+    this.o.status.hello(this.o.machineId, frame.state, now, { agentversion: frame.agentVersion, os: frame.os });
     const reconcile = this.o.queue.hello(this.o.machineId, frame.activeSessions);
     this.send({
       type: 'welcome',
@@ -186,58 +196,38 @@ export class AgentConnection {
     this.live = frame.state;
     this.lost.hello(frame.activeSessions, frame.lastSeq);
     this.lost.applied(appliedSeq(this.store, this.o.machineId));
-    this.o.queue.dispatch();
+    this.o.queue.machineLive(this.o.machineId);
   }
 
   /**
-   * Events of one burst (the frames that arrived in the same turn of the event loop) are applied in ONE store
-   * transaction: one fsync per burst instead of one per event. Exactly-once holds because every event's
-   * applied seq commits with its effect; acks and follow-ups (queue.ended) run only after the commit, and if
-   * the commit fails nothing of the burst is applied or acked (the agent replays it).
+   * Events of one burst (the frames that arrived in the same turn of the event loop; the agent's window of unacked
+   * events bounds it) are applied in ONE store transaction: one fsync per burst instead of one per event. Exactly-once holds because the applied seq commits
+   * with the events' effects; acks and follow-ups (queue.ended) run only after the commit, and if the commit fails
+   * nothing of the burst is applied or acked (the agent replays it).
    */
-  private queueEvent(frame: Frame<'event'>): void {
-    this.pendingEvents.push(frame);
-    if (this.pendingEvents.length === 1) setImmediate(() => this.guard(() => this.applyPendingEvents()));
+  private queueEvent(frame: Frame<'event'> | Frame<'events'>): void {
+    if (this.pendingEvents.length === 0) setImmediate(() => this.guard(() => this.applyPendingEvents()));
+    if (frame.type === 'event') this.pendingEvents.push(frame.event);
+    else for (const event of frame.events) this.pendingEvents.push(event);
   }
 
   private applyPendingEvents(): void {
-    const frames = this.pendingEvents;
+    const events = this.pendingEvents;
     this.pendingEvents = [];
-    if (this.closed || frames.length === 0) return;
-    const afterCommit: (() => void)[] = [];
-    this.store.transaction(() => {
-      for (const frame of frames) if (!this.closed) this.onEvent(frame, afterCommit);
-    });
-    for (const fn of afterCommit) fn();
-  }
-
-  private onEvent(frame: Frame<'event'>, afterCommit: (() => void)[]): void {
-    const event = this.clock.mapEvent(frame.event);
-    const owns = (sessionId: string) => {
-      const a = this.o.queue.book.get(sessionId);
-      return a?.machineId === this.o.machineId && a.state === 'confirmed';
+    if (this.closed || events.length === 0) return;
+    const checks = {
+      owns: (sessionId: string) => {
+        const a = this.o.queue.book.get(sessionId);
+        return a?.machineId === this.o.machineId && a.state === 'confirmed';
+      },
+      local: (e: Parameters<EventChecks['local']>[0]) => ensureLocalSession(this.store, this.o.queue, this.o.machineId, e),
     };
-    const result = applyEvent(this.store, this.o.machineId, event, owns, (e) => ensureLocalSession(this.store, this.o.queue, this.o.machineId, e));
-    switch (result.kind) {
-      case 'gap':
-        return this.close(CloseCode.InvalidFrame, `event seq ${event.seq} skips ahead; expected ${result.expected}`);
-      case 'foreign':
-        return this.close(CloseCode.InvalidFrame, `session ${event.sessionId} is not assigned to this machine`);
-      case 'duplicate': {
-        const applied = appliedSeq(this.store, this.o.machineId);
-        afterCommit.push(() => {
-          this.scheduleAck(applied);
-          this.lost.applied(applied);
-        });
-        return;
-      }
-      case 'applied':
-        afterCommit.push(() => {
-          this.scheduleAck(event.seq);
-          if (result.ended) this.o.queue.ended(event.sessionId);
-          this.lost.applied(event.seq);
-        });
-    }
+    const result = applyEvents(this.store, this.o.machineId, events, checks, this.clock);
+    // A gap or a foreign session: what came before it is committed (and acked below); the rest is not applied.
+    if (result.refused !== undefined) this.close(CloseCode.InvalidFrame, result.refused);
+    this.scheduleAck(result.appliedUpTo);
+    for (const sessionId of result.ended) this.o.queue.ended(sessionId);
+    this.lost.applied(result.appliedUpTo);
   }
 
   /** Acks are batched: one `ack` per burst of frames handled in the same turn of the event loop. */

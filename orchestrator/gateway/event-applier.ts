@@ -1,42 +1,109 @@
 import type { Static } from '@sinclair/typebox';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import type { LocalSessionEvent, SessionEvent } from '../../shared/protocol.js';
+import type { LocalSessionEvent, LogLine, SessionEvent } from '../../shared/protocol.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 import { appendFlowLogs } from '../queue/flowlog-writer.js';
 import { finishSession } from '../queue/session-finish.js';
+import { AgentClock } from './agent-clock.js';
 
 const appliedKey = (machineId: string) => `gateway.appliedseq.${machineId}`;
 
 export const appliedSeq = (store: Store, machineId: string): number => Number(store.getMeta(appliedKey(machineId)) ?? 0);
 
-export type ApplyResult =
-  | { kind: 'applied'; ended: boolean }
-  | { kind: 'duplicate' }
-  | { kind: 'gap'; expected: number }
-  | { kind: 'foreign' };
+/** What the gateway knows about a machine's sessions while it applies its events. */
+export interface EventChecks {
+  /** Whether the machine owns the session (confirmed to it). */
+  readonly owns: (sessionId: string) => boolean;
+  /** Creates the session of a `local-session` event; false when the id is another machine's. */
+  readonly local: (event: Static<typeof LocalSessionEvent>) => boolean;
+}
+
+export interface BurstResult {
+  /** The machine's applied seq after the burst (what to ack); duplicates leave it as it was. */
+  readonly appliedUpTo: number;
+  /** Sessions a `completed` event of the burst ended, in order. */
+  readonly ended: readonly string[];
+  /** Why the connection must close: a gap or a foreign session. Everything before it in the burst is applied. */
+  readonly refused?: string;
+}
 
 /**
- * Applies one agent event exactly once: the event's effect and the machine's applied seq commit in one
- * transaction. `owns` says whether the machine owns the session (confirmed to it); `local` creates the session of
- * a `local-session` event (false: the id is another machine's).
+ * Applies a burst of one machine's events exactly once, in seq order, in one store transaction: each event's
+ * effect and the applied seq commit together (the seq is written once per burst). A seq at or below the applied
+ * seq is a duplicate (skipped); one further ahead than the next, or an event of a session the machine does not
+ * own, stops the burst there with `refused`. Consecutive `log` events are merged into one flowlog append per
+ * session. Timestamps are mapped from the agent's `clock` onto ours.
  */
-export function applyEvent(
-  store: Store,
-  machineId: string,
-  event: SessionEvent,
-  owns: (sessionId: string) => boolean,
-  local: (event: Static<typeof LocalSessionEvent>) => boolean = () => false,
-): ApplyResult {
-  return store.transaction((): ApplyResult => {
-    const applied = appliedSeq(store, machineId);
-    if (event.seq <= applied) return { kind: 'duplicate' };
-    if (event.seq !== applied + 1) return { kind: 'gap', expected: applied + 1 };
-    if (event.kind === 'local-session' ? !local(event) : !owns(event.sessionId)) return { kind: 'foreign' };
-    const ended = applyKind(store, event);
-    store.setMeta(appliedKey(machineId), String(event.seq));
-    return { kind: 'applied', ended };
+export function applyEvents(store: Store, machineId: string, events: readonly SessionEvent[], checks: EventChecks, clock = AgentClock.identity): BurstResult {
+  return store.transaction((): BurstResult => {
+    const before = appliedSeq(store, machineId);
+    let applied = before;
+    let refused: string | undefined;
+    const ended: string[] = [];
+    const logs = new PendingLogs(store, clock);
+    for (const agentEvent of events) {
+      if (agentEvent.seq <= applied) continue;
+      // Log lines are mapped as they are written (PendingLogs), without copying each event.
+      const event = agentEvent.kind === 'log' ? agentEvent : clock.mapEvent(agentEvent);
+      if (event.seq !== applied + 1) {
+        refused = `event seq ${event.seq} skips ahead; expected ${applied + 1}`;
+        break;
+      }
+      if (event.kind === 'local-session' ? !checks.local(event) : !checks.owns(event.sessionId)) {
+        refused = `session ${event.sessionId} is not assigned to this machine`;
+        break;
+      }
+      if (event.kind === 'log') logs.add(event);
+      else {
+        logs.flush();
+        if (applyKind(store, event)) ended.push(event.sessionId);
+      }
+      applied = event.seq;
+    }
+    logs.flush();
+    if (applied !== before) store.setMeta(appliedKey(machineId), String(applied));
+    return refused === undefined ? { appliedUpTo: applied, ended } : { appliedUpTo: applied, ended, refused };
   });
+}
+
+/**
+ * The lines of consecutive `log` events, per session, written as one flowlog append when a non-log event comes
+ * (it may read or write the session's flowlogs) or the burst ends. A log of a session that does not exist is
+ * dropped, as before batching.
+ */
+class PendingLogs {
+  private readonly bySession = new Map<string, LogLine[]>();
+  /** The last line time mapped: lines written in the same millisecond share it. */
+  private lastAt = { agent: '', ours: '' };
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: AgentClock,
+  ) {}
+
+  add(event: Extract<SessionEvent, { kind: 'log' }>): void {
+    const lines = this.bySession.get(event.sessionId);
+    if (lines) for (const line of event.lines) lines.push(line);
+    else this.bySession.set(event.sessionId, event.lines.slice());
+  }
+
+  flush(): void {
+    for (const [sessionId, lines] of this.bySession) {
+      if (!this.store.get(flowsessionEntity, sessionId)) continue;
+      appendFlowLogs(
+        this.store,
+        sessionId,
+        lines.map((l) => ({ type: 'CustomLog' as const, level: l.level, name: l.stream, data: { stream: l.stream, message: l.message }, createdon: this.time(l.at) })),
+      );
+    }
+    this.bySession.clear();
+  }
+
+  private time(at: string): string {
+    if (at !== this.lastAt.agent) this.lastAt = { agent: at, ours: this.clock.map(at) };
+    return this.lastAt.ours;
+  }
 }
 
 const ms = (iso: unknown) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
@@ -63,12 +130,7 @@ function applyKind(store: Store, e: SessionEvent): boolean {
       return false;
     }
     case 'log':
-      appendFlowLogs(
-        store,
-        e.sessionId,
-        e.lines.map((l) => ({ type: 'CustomLog' as const, level: l.level, name: l.stream, data: { stream: l.stream, message: l.message }, createdon: l.at })),
-      );
-      return false;
+      return false; // PendingLogs writes them
     case 'sample': {
       const last = e.samples[e.samples.length - 1]!;
       update({ machinepercentcpuusage: last.machineCpuPercent, machinepercentramusage: last.machineRamPercent, machineramusage: last.machineRamUsedMb });

@@ -12,7 +12,7 @@ import { agentControl, type AgentControl } from './agent-control.js';
 import { AgentRegistry } from './agent-registry.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { authenticateMachine } from './machine-auth.js';
-import { recordDisconnected, refreshMachineStatus } from './machine-status.js';
+import { MachineStatusWriter, recordDisconnected, refreshMachineStatus } from './machine-status.js';
 import { registerRoute } from './register-route.js';
 import { workflowRoute } from './workflow-route.js';
 
@@ -48,6 +48,8 @@ export interface AgentGateway {
 export async function registerAgentGateway(app: FastifyInstance, ctx: OrchestratorContext, options: AgentGatewayOptions = {}): Promise<AgentGateway> {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
   const registry = new AgentRegistry<AgentConnection>();
+  // Heartbeats alone reach the machine row within a second (or a heartbeat interval, if shorter).
+  const status = new MachineStatusWriter({ store: ctx.store, logger: ctx.logger, heartbeatFlushMs: Math.min(1000, heartbeatIntervalMs) });
   const callbacks = new CallbackDelivery({ ctx, allowHosts: options.callbackAllowHosts, baseDelayMs: options.callbackBaseDelayMs });
   const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
   const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs });
@@ -82,6 +84,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
         ctx,
         queue,
         registry,
+        status,
         heartbeatIntervalMs,
         helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       }).start();
@@ -96,17 +99,22 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
 
   const facade: SessionQueue = {
     enqueued: (id) => queue.enqueued(id),
+    sessionChanged: (id) => queue.sessionChanged(id),
     cancel: (id) => queue.cancel(id),
     triggerCallback: (id) => queue.triggerCallback(id),
     machineChanged: (id) => {
       const row = ctx.store.get(flowmachineEntity, id);
       const conn = registry.get(id);
       if (conn && (!row || Number(row['statecode'] ?? 0) === 1)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
-      else refreshMachineStatus(ctx.store, id, conn?.live !== undefined);
+      else {
+        status.flush();
+        refreshMachineStatus(ctx.store, id, conn?.live !== undefined);
+      }
       queue.machineChanged(id);
     },
     close: () => {
       timers.stop();
+      queue.close();
       callbacks.close();
     },
   };
@@ -115,6 +123,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     control: agentControl(ctx.store, queue.book, registry),
     async close() {
       facade.close();
+      status.close();
       for (const conn of registry.all()) conn.close(CloseCode.GoingAway, 'orchestrator shutting down');
     },
   };

@@ -1,3 +1,4 @@
+import type { Logger } from 'winston';
 import type { AgentState } from '../../shared/protocol.js';
 import { flowmachineEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
@@ -9,27 +10,149 @@ export function machineStatuscode(statecode: number, connected: boolean, drainin
   return draining ? 5 : 1;
 }
 
-/** Writes a connected agent's reported state (also its heartbeat) onto its flowmachine row. */
-export function recordMachineState(store: Store, machineId: string, state: AgentState, now: Date, extra: Row = {}): void {
-  const row = store.get(flowmachineEntity, machineId);
-  if (!row) return;
-  store.update(flowmachineEntity, machineId, {
-    ...extra,
-    connected: true,
-    lastheartbeatdate: now.toISOString(),
-    freeslots: state.freeSlots,
-    paused: state.paused,
-    pauseduntil: state.pausedUntil ?? null,
-    draining: state.draining,
-    attendedavailable: state.attendedAvailable,
-    signedinuser: state.signedInUser ?? null,
-    sessionusers: JSON.stringify(state.sessionUsers),
-    statuscode: machineStatuscode(Number(row['statecode'] ?? 0), true, state.draining),
-  });
+export interface MachineStatusWriterOptions {
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Heartbeats alone are written at most this long after they arrive. */
+  readonly heartbeatFlushMs: number;
+  /** `state` frames are written at most this long after they arrive. Default 100 ms. */
+  readonly stateFlushMs?: number;
 }
 
-export function recordHeartbeat(store: Store, machineId: string, now: Date): void {
-  if (store.get(flowmachineEntity, machineId)) store.update(flowmachineEntity, machineId, { lastheartbeatdate: now.toISOString() });
+/** Machines written per transaction by the timer (see writeBatch). */
+const SLICE = 500;
+
+const stateFields = (state: AgentState, now: Date): Row => ({
+  connected: true,
+  lastheartbeatdate: now.toISOString(),
+  freeslots: state.freeSlots,
+  paused: state.paused,
+  pauseduntil: state.pausedUntil ?? null,
+  draining: state.draining,
+  attendedavailable: state.attendedAvailable,
+  signedinuser: state.signedInUser ?? null,
+  sessionusers: JSON.stringify(state.sessionUsers),
+});
+
+/**
+ * Writes what connected agents report (hello, state, heartbeat, disconnect) onto their flowmachine rows, batched:
+ * the patches of many machines go into one transaction (one fsync). Connection changes (hello, disconnect) are
+ * written at the end of the current turn of the event loop, `state` frames within `stateFlushMs`, heartbeats alone
+ * within `heartbeatFlushMs` (so the API shows a machine's last heartbeat that late at most). Patches of one machine
+ * merge in arrival order.
+ */
+export class MachineStatusWriter {
+  private pending = new Map<string, Row>();
+  private immediate: NodeJS.Immediate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the pending timer fires (ms since epoch). */
+  private timerDue = Infinity;
+  private closed = false;
+
+  constructor(private readonly o: MachineStatusWriterOptions) {}
+
+  /** A machine said hello: connected, with its state and what it runs. */
+  hello(machineId: string, state: AgentState, now: Date, extra: Row): void {
+    this.merge(machineId, { ...extra, ...stateFields(state, now) });
+    this.flushWithin(0);
+  }
+
+  /** A connected agent's reported state (also its heartbeat). */
+  state(machineId: string, state: AgentState, now: Date): void {
+    this.merge(machineId, stateFields(state, now));
+    this.flushWithin(this.o.stateFlushMs ?? 100);
+  }
+
+  heartbeat(machineId: string, now: Date): void {
+    this.merge(machineId, { lastheartbeatdate: now.toISOString() });
+    this.flushWithin(this.o.heartbeatFlushMs);
+  }
+
+  disconnected(machineId: string): void {
+    this.merge(machineId, { connected: false });
+    this.flushWithin(0);
+  }
+
+  /** Writes everything pending now, in one transaction. */
+  flush(): void {
+    this.writeBatch(Infinity);
+  }
+
+  /**
+   * Writes up to `max` pending machines in one transaction; the rest stays pending. Returns whether any is left.
+   * (10,000 agents send a few thousand pongs a second: one transaction for all of them would stall the event
+   * loop for tens of ms, so the timer writes them in slices, one per turn.)
+   */
+  private writeBatch(max: number): boolean {
+    clearImmediate(this.immediate);
+    clearTimeout(this.timer);
+    this.immediate = this.timer = undefined;
+    this.timerDue = Infinity;
+    if (this.pending.size === 0) return false;
+    let batch = this.pending;
+    if (batch.size <= max) this.pending = new Map();
+    else {
+      batch = new Map();
+      for (const [id, patch] of this.pending) {
+        if (batch.size >= max) break;
+        batch.set(id, patch);
+        this.pending.delete(id);
+      }
+    }
+    const { store } = this.o;
+    store.transaction(() => {
+      for (const [machineId, patch] of batch) {
+        if (patch['connected'] === undefined) {
+          store.patch(flowmachineEntity, machineId, patch);
+          continue;
+        }
+        const row = store.get(flowmachineEntity, machineId);
+        if (!row) continue;
+        const statuscode = machineStatuscode(Number(row['statecode'] ?? 0), patch['connected'] === true, patch['draining'] === true);
+        store.patch(flowmachineEntity, machineId, { ...patch, statuscode });
+      }
+    });
+    return this.pending.size > 0;
+  }
+
+  /** Writes what is pending; later reports (the closing sockets' disconnects) are dropped: a start marks all offline. */
+  close(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.o.logger.error(`machine status not written: ${(err as Error).stack ?? String(err)}`);
+    }
+    this.closed = true;
+  }
+
+  private merge(machineId: string, patch: Row): void {
+    if (this.closed) return;
+    const current = this.pending.get(machineId);
+    this.pending.set(machineId, current ? Object.assign(current, patch) : patch);
+  }
+
+  /** 0: at the end of this turn of the event loop. */
+  private flushWithin(ms: number): void {
+    if (this.closed || this.immediate) return;
+    if (ms === 0) {
+      this.immediate = setImmediate(() => this.flushLogged());
+      return;
+    }
+    const due = Date.now() + ms;
+    if (due >= this.timerDue) return;
+    clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => this.flushLogged(), ms);
+  }
+
+  /** A failed write is logged and dropped: the next state or heartbeat of each machine writes it again. */
+  private flushLogged(): void {
+    try {
+      if (this.writeBatch(SLICE) && !this.closed) this.immediate = setImmediate(() => this.flushLogged());
+    } catch (err) {
+      this.o.logger.error(`machine status not written: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
 }
 
 export function recordDisconnected(store: Store, machineId: string): void {

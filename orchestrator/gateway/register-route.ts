@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AGENT_REGISTER_PATH, RegisterRequest, type RegisterResponse } from '../../shared/protocol.js';
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
-import { hashSecret, newSecret, verifySecret } from '../auth/secrets.js';
+import { hashSecret, hashToken, newSecret, verifySecret } from '../auth/secrets.js';
 import type { OrchestratorContext } from '../context.js';
 import type { Row } from '../store/store.js';
 import { FailureLimiter } from './failure-limiter.js';
@@ -60,7 +60,7 @@ function createMachine(ctx: OrchestratorContext, group: Row, body: RegisterReque
     statecode: 0,
     statuscode: 2,
     connected: false,
-    credentialhash: hashSecret(credential),
+    credentialhash: hashToken(credential),
   });
   return { flowmachineid: String(machine['flowmachineid']), flowmachinegroupid: groupId, credential, callbackSecret };
 }

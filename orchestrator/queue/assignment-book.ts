@@ -23,18 +23,34 @@ const cancelKey = (id: string) => `queue.cancel.${id}`;
  */
 export class AssignmentBook {
   private readonly assignments = new Map<string, Assignment>();
+  /** Live assignments per machine, for slot counts without a scan. */
+  private readonly byMachine = new Map<string, Set<string>>();
 
   constructor(private readonly store: Store) {}
 
   /** Rebuilds the index from the sessions that are not terminal. */
   load(): void {
     this.assignments.clear();
+    this.byMachine.clear();
     const rows = this.store.query(flowsessionEntity, { where: 'statuscode IN (1, 2, 3) AND _machineid_value IS NOT NULL' });
     for (const row of rows) {
       const id = String(row['flowsessionid']);
       const raw = this.store.getMeta(assignmentKey(id));
-      if (raw) this.assignments.set(id, JSON.parse(raw) as Assignment);
+      if (raw) this.index(id, JSON.parse(raw) as Assignment);
     }
+  }
+
+  private index(sessionId: string, assignment: Assignment | undefined): void {
+    const previous = this.assignments.get(sessionId);
+    if (previous) this.byMachine.get(previous.machineId)?.delete(sessionId);
+    if (!assignment) {
+      this.assignments.delete(sessionId);
+      return;
+    }
+    this.assignments.set(sessionId, assignment);
+    let ids = this.byMachine.get(assignment.machineId);
+    if (!ids) this.byMachine.set(assignment.machineId, (ids = new Set()));
+    ids.add(sessionId);
   }
 
   get(sessionId: string): Assignment | undefined {
@@ -47,23 +63,28 @@ export class AssignmentBook {
 
   set(sessionId: string, assignment: Assignment): void {
     this.store.setMeta(assignmentKey(sessionId), JSON.stringify(assignment));
-    this.assignments.set(sessionId, assignment);
+    this.index(sessionId, assignment);
   }
 
   /** Forgets an unconfirmed offer (revoke/reject/requeue). */
   clear(sessionId: string): void {
     this.store.setMeta(assignmentKey(sessionId), '');
-    this.assignments.delete(sessionId);
+    this.index(sessionId, undefined);
   }
 
   /** Drops a finished session from the in-memory index (the durable record stays for ownership checks). */
   finished(sessionId: string): void {
-    this.assignments.delete(sessionId);
+    this.index(sessionId, undefined);
   }
 
   /** Live (non-terminal) assignments of one machine. */
   ofMachine(machineId: string): [string, Assignment][] {
-    return [...this.assignments].filter(([, a]) => a.machineId === machineId);
+    return [...(this.byMachine.get(machineId) ?? [])].map((id) => [id, this.assignments.get(id)!]);
+  }
+
+  /** How many live assignments a machine has. */
+  countOf(machineId: string): number {
+    return this.byMachine.get(machineId)?.size ?? 0;
   }
 
   all(): [string, Assignment][] {
@@ -72,6 +93,11 @@ export class AssignmentBook {
 
   setTarget(sessionId: string, machineId: string | null): void {
     this.store.setMeta(targetKey(sessionId), machineId ?? '');
+  }
+
+  /** Whether the session's original target was recorded (even as none). */
+  hasTarget(sessionId: string): boolean {
+    return this.store.getMeta(targetKey(sessionId)) !== undefined;
   }
 
   target(sessionId: string): string | null {

@@ -1,39 +1,26 @@
-import type { AgentState } from '../../shared/protocol.js';
 import { QueueReason } from '../../shared/error-codes.js';
+import { GroupPool, isPlain } from './group-pool.js';
+import { RANK, Slots, machineBlocker, slotReason, type MachineView, type SessionView } from './machine-eligibility.js';
 
-/** A waiting, unassigned session as the planner sees it. */
-export interface SessionView {
-  readonly id: string;
-  readonly priority: number;
-  readonly createdon: string;
-  readonly scheduledfor: string | null;
-  readonly groupId: string | null;
-  readonly targetMachineId: string | null;
-  readonly runmode: number;
-  readonly sessionusername: string | null;
-}
+export { freeSlots, machineBlocker, type MachineView, type SessionView } from './machine-eligibility.js';
 
-export interface MachineView {
-  readonly id: string;
-  readonly groupId: string | null;
-  /** flowmachine statecode: 0 Active, 1 Inactive, 2 Maintenance. */
-  readonly statecode: number;
-  readonly groupStatecode: number;
-  /** 0 FIFO, 1 priority then FIFO. */
-  readonly groupQueuingType: number;
-  readonly sessioncapacity: number;
-  /** Sessions offered to or owned by the machine that are not terminal. */
-  readonly assigned: number;
-  /** Live state of a connected machine that said hello; undefined when offline. */
-  readonly live: AgentState | undefined;
+/** The machines by id and by group (in `machines` order). */
+export interface MachineIndex {
+  readonly byId: ReadonlyMap<string, MachineView>;
+  readonly byGroup: ReadonlyMap<string, readonly MachineView[]>;
 }
 
 export interface PlanInput {
   readonly sessions: readonly SessionView[];
+  /** Ignored when `index` is given. */
   readonly machines: readonly MachineView[];
+  /** The machines already indexed (the queue keeps one between passes). */
+  readonly index?: MachineIndex;
   readonly now: Date;
   /** Why this machine must not get this session now (e.g. it rejected it a moment ago), if so. */
   readonly cooldown: (sessionId: string, machineId: string) => QueueReason | undefined;
+  /** Whether `cooldown` may answer anything for this session; when absent, it is asked for every candidate. */
+  readonly hasCooldown?: (sessionId: string) => boolean;
 }
 
 export interface Plan {
@@ -41,52 +28,37 @@ export interface Plan {
   readonly reasons: Map<string, QueueReason>;
 }
 
-/** How far a machine got towards taking a session; a higher rank is a more useful reason to show. */
-const RANK: Record<QueueReason, number> = {
-  GroupIsEmpty: 0,
-  Scheduled: 0,
-  NoMachineConnected: 1,
-  MachineInMaintenance: 2,
-  MachinesPausedOrDraining: 3,
-  AttendedUserNotSignedIn: 4,
-  SessionUserUnavailable: 4,
-  WaitingForConfirmation: 5,
-  AllMachinesBusy: 6,
-  HigherPriorityFirst: 7,
-};
+const collator = new Intl.Collator();
 
-/** Why `m` cannot run `s` apart from slots, or undefined when it can. */
-export function machineBlocker(s: SessionView, m: MachineView, now: Date): QueueReason | undefined {
-  const live = m.live;
-  if (!live) return QueueReason.NoMachineConnected;
-  if (m.statecode !== 0 || m.groupStatecode === 2) return QueueReason.MachineInMaintenance;
-  const pauseOver = live.pausedUntil !== undefined && Date.parse(live.pausedUntil) <= now.getTime();
-  if ((live.paused && !pauseOver) || live.draining || !live.storageOk) return QueueReason.MachinesPausedOrDraining;
-  if (s.runmode === 1) {
-    if (!live.attendedAvailable || !live.signedInUser) return QueueReason.AttendedUserNotSignedIn;
-    if (s.sessionusername && live.signedInUser.toLowerCase() !== s.sessionusername.toLowerCase()) return QueueReason.AttendedUserNotSignedIn;
-  } else if (s.sessionusername && !live.sessionUsers.some((u) => u.toLowerCase() === s.sessionusername!.toLowerCase())) {
-    return QueueReason.SessionUserUnavailable;
-  }
-  return undefined;
-}
-
-export const freeSlots = (m: MachineView): number => Math.max(0, Math.min(m.sessioncapacity, m.live?.capacity ?? 0) - m.assigned);
-
-/** Queue order: priority desc (except in FIFO groups), then createdon, then id. */
+/** Queue order: priority desc (except in FIFO groups), then createdon, then arrival, then id. */
 export function orderSessions(sessions: readonly SessionView[], queuingTypeOf: (s: SessionView) => number): SessionView[] {
-  const eff = (s: SessionView) => (queuingTypeOf(s) === 0 ? 0 : s.priority);
-  return [...sessions].sort((a, b) => eff(b) - eff(a) || a.createdon.localeCompare(b.createdon) || a.id.localeCompare(b.id));
+  const eff = new Map(sessions.map((s) => [s, queuingTypeOf(s) === 0 ? 0 : s.priority]));
+  return [...sessions].sort(
+    (a, b) =>
+      eff.get(b)! - eff.get(a)! ||
+      (a.createdon === b.createdon ? 0 : collator.compare(a.createdon, b.createdon)) ||
+      (a.arrival ?? 0) - (b.arrival ?? 0) ||
+      collator.compare(a.id, b.id),
+  );
 }
 
-/** Decides which waiting sessions go to which machines now, and why the others wait. Pure. */
+/**
+ * Decides which waiting sessions go to which machines now, and why the others wait. Pure.
+ * Each session goes to the eligible candidate with the most free slots (the first of them in `machines` order).
+ */
 export function planDispatch(input: PlanInput): Plan {
   const { now } = input;
-  const byId = new Map(input.machines.map((m) => [m.id, m]));
-  const slots = new Map(input.machines.map((m) => [m.id, freeSlots(m)]));
+  const { byId, byGroup } = input.index ?? indexMachines(input.machines);
+  const slots = new Slots();
   const queuingTypeOf = (s: SessionView) => {
-    const m = s.targetMachineId ? byId.get(s.targetMachineId) : input.machines.find((x) => x.groupId === s.groupId);
+    const m = s.targetMachineId ? byId.get(s.targetMachineId) : s.groupId !== null ? byGroup.get(s.groupId)?.[0] : undefined;
     return m?.groupQueuingType ?? 1;
+  };
+  const pools = new Map<string, GroupPool>();
+  const poolOf = (groupId: string) => {
+    let pool = pools.get(groupId);
+    if (!pool) pools.set(groupId, (pool = new GroupPool(byGroup.get(groupId) ?? [], slots, now)));
+    return pool;
   };
   const plan: Plan = { assign: [], reasons: new Map() };
   for (const s of orderSessions(input.sessions, queuingTypeOf)) {
@@ -95,26 +67,43 @@ export function planDispatch(input: PlanInput): Plan {
       plan.reasons.set(s.id, QueueReason.Scheduled);
       continue;
     }
-    const candidates = s.targetMachineId
-      ? [byId.get(s.targetMachineId)].filter((m): m is MachineView => m !== undefined)
-      : input.machines.filter((m) => m.groupId !== null && m.groupId === s.groupId);
-    let best: QueueReason = QueueReason.GroupIsEmpty;
-    let chosen: MachineView | undefined;
-    for (const m of candidates) {
-      const reason = machineBlocker(s, m, now) ?? input.cooldown(s.id, m.id) ?? slotReason(m, slots);
-      if (reason === undefined) {
-        if (!chosen || slots.get(m.id)! > slots.get(chosen.id)!) chosen = m;
-      } else if (RANK[reason] > RANK[best]) best = reason;
-    }
-    if (chosen) {
-      plan.assign.push({ sessionId: s.id, machineId: chosen.id });
-      slots.set(chosen.id, slots.get(chosen.id)! - 1);
-    } else plan.reasons.set(s.id, best);
+    const choice =
+      !s.targetMachineId && s.groupId !== null && isPlain(s) && !(input.hasCooldown?.(s.id) ?? true)
+        ? poolOf(s.groupId).choose()
+        : chooseAmong(s, s.targetMachineId ? [byId.get(s.targetMachineId)].filter((m): m is MachineView => m !== undefined) : s.groupId !== null ? (byGroup.get(s.groupId) ?? []) : [], slots, input);
+    if (choice.machine) {
+      plan.assign.push({ sessionId: s.id, machineId: choice.machine.id });
+      slots.take(choice.machine);
+    } else plan.reasons.set(s.id, choice.reason);
   }
   return plan;
 }
 
-function slotReason(m: MachineView, slots: Map<string, number>): QueueReason | undefined {
-  if (slots.get(m.id)! > 0) return undefined;
-  return freeSlots(m) > 0 ? QueueReason.HigherPriorityFirst : QueueReason.AllMachinesBusy;
+/** Only plain fields are read: indexing must not cost a live-state lookup per machine of a big group. */
+export function indexMachines(machines: readonly MachineView[]): MachineIndex {
+  const byId = new Map<string, MachineView>();
+  const byGroup = new Map<string, MachineView[]>();
+  for (const m of machines) {
+    byId.set(m.id, m);
+    if (m.groupId === null) continue;
+    const list = byGroup.get(m.groupId);
+    if (list) list.push(m);
+    else byGroup.set(m.groupId, [m]);
+  }
+  return { byId, byGroup };
+}
+
+type Choice = { machine: MachineView; reason?: undefined } | { machine?: undefined; reason: QueueReason };
+
+/** The general rule: every candidate is asked (user requirements and cooldowns differ per session). */
+function chooseAmong(s: SessionView, candidates: readonly MachineView[], slots: Slots, input: PlanInput): Choice {
+  let best: QueueReason = QueueReason.GroupIsEmpty;
+  let chosen: MachineView | undefined;
+  for (const m of candidates) {
+    const reason = machineBlocker(s, m, input.now) ?? input.cooldown(s.id, m.id) ?? slotReason(m, slots);
+    if (reason === undefined) {
+      if (!chosen || slots.of(m) > slots.of(chosen)) chosen = m;
+    } else if (RANK[reason] > RANK[best]) best = reason;
+  }
+  return chosen ? { machine: chosen } : { reason: best };
 }

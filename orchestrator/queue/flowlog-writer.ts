@@ -14,24 +14,30 @@ export interface FlowLogEntry {
   readonly createdon?: string;
 }
 
-/** Appends flowlog rows of one session with consecutive per-session `seq`. Call inside a store transaction. */
+/**
+ * Appends flowlog rows of one session with consecutive per-session `seq` (one lookup of the session's last seq, one
+ * bulk insert, whatever the number of entries). Call inside a store transaction.
+ */
 export function appendFlowLogs(store: Store, sessionId: string, entries: readonly FlowLogEntry[]): void {
   if (entries.length === 0) return;
   const last = store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq DESC', limit: 1 })[0];
   let seq = last ? Number(last['seq']) + 1 : 0;
-  for (const e of entries) {
-    const level = typeof e.level === 'number' ? e.level : LogLevel.v[e.level];
-    const data = JSON.stringify(e.data);
-    store.insert(flowlogEntity, {
-      _flowsessionid_value: sessionId,
-      name: e.name ?? e.type,
-      type: LogType.v[e.type],
-      level,
-      data: data.length > FLOWLOG_DATA_MAX ? data.slice(0, FLOWLOG_DATA_MAX) : data,
-      seq: seq++,
-      ...(e.createdon ? { createdon: e.createdon } : {}),
-    });
-  }
+  store.insertMany(
+    flowlogEntity,
+    entries.map((e) => {
+      const data = JSON.stringify(e.data);
+      return {
+        _flowsessionid_value: sessionId,
+        name: e.name ?? e.type,
+        type: LogType.v[e.type],
+        level: typeof e.level === 'number' ? e.level : LogLevel.v[e.level],
+        data: data.length > FLOWLOG_DATA_MAX ? data.slice(0, FLOWLOG_DATA_MAX) : data,
+        seq: seq++,
+        // Unset: insertMany stamps it now.
+        createdon: e.createdon,
+      };
+    }),
+  );
 }
 
 export const appendFlowLog = (store: Store, sessionId: string, entry: FlowLogEntry): void => appendFlowLogs(store, sessionId, [entry]);

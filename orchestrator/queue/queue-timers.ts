@@ -3,7 +3,8 @@ import { DEFAULT_RUN_TIMEOUT_S, flowsessionEntity } from '../../shared/records/i
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import type { OrchestratorContext } from '../context.js';
 import { appendFlowLog } from './flowlog-writer.js';
-import { Queue, type AgentLinks } from './session-queue.js';
+import type { Queue, AgentLinks } from './session-queue.js';
+import { queueDeadline } from './waiting-sessions.js';
 
 export interface QueueTimersOptions {
   readonly ctx: OrchestratorContext;
@@ -23,6 +24,8 @@ export interface QueueTimersOptions {
  */
 export class QueueTimers {
   private timer: NodeJS.Timeout | undefined;
+  /** Run deadlines (ms) of started sessions. */
+  private readonly runDeadlines = new Map<string, number>();
 
   constructor(private readonly o: QueueTimersOptions) {}
 
@@ -61,12 +64,17 @@ export class QueueTimers {
     const { store } = this.o.ctx;
     const now = this.o.ctx.now().getTime();
     const grace = this.o.runTimeoutGraceMs ?? 60_000;
-    for (const [id, a] of this.o.queue.book.all()) {
-      if (a.state !== 'confirmed') continue;
+    const confirmed = this.o.queue.book.all().filter(([, a]) => a.state === 'confirmed');
+    if (this.runDeadlines.size > 2 * confirmed.length + 100) this.pruneRunDeadlines(new Set(confirmed.map(([id]) => id)));
+    for (const [id, a] of confirmed) {
+      // A started session's deadline never changes (startedon and timeout are set once): its row is read once.
+      const known = this.runDeadlines.get(id);
+      if (known !== undefined && now < known) continue;
       const row = store.get(flowsessionEntity, id);
       if (!row || isTerminalStatus(Number(row['statuscode']))) continue;
       const base = Date.parse(String(row['startedon'] ?? a.at));
       const deadline = base + Number(row['timeout'] ?? DEFAULT_RUN_TIMEOUT_S) * 1000;
+      if (row['startedon']) this.runDeadlines.set(id, deadline);
       if (now < deadline) continue;
       if (this.o.queue.book.pendingCancel(id) !== 'timeout') {
         store.transaction(() => {
@@ -86,18 +94,31 @@ export class QueueTimers {
     }
   }
 
+  /** Waiting sessions (with or without an unconfirmed offer) past their queue timeout end NoCandidateMachine. */
+  private pruneRunDeadlines(live: ReadonlySet<string>): void {
+    for (const id of this.runDeadlines.keys()) if (!live.has(id)) this.runDeadlines.delete(id);
+  }
+
   private queueTimeouts(): void {
     const { store } = this.o.ctx;
+    const { queue } = this.o;
     const now = this.o.ctx.now();
-    for (const row of store.query(flowsessionEntity, { where: 'statuscode = 3 AND statecode = 0' })) {
-      const id = String(row['flowsessionid']);
-      const a = this.o.queue.book.get(id);
-      if (a?.state === 'confirmed' || Queue.queueDeadline(row) > now.getTime()) continue;
+    const expired: string[] = [];
+    for (const w of queue.waiting.values()) if (w.deadline <= now.getTime()) expired.push(w.view.id);
+    for (const [id, a] of queue.book.all()) {
+      if (a.state !== 'offered') continue;
+      const row = store.get(flowsessionEntity, id);
+      if (row && Number(row['statuscode']) === 3 && queueDeadline(row) <= now.getTime()) expired.push(id);
+    }
+    for (const id of expired) {
+      const row = store.get(flowsessionEntity, id);
+      const a = queue.book.get(id);
+      if (!row || a?.state === 'confirmed') continue;
       if (a) {
         this.o.links.send(a.machineId, { type: 'revoke', sessionId: id });
-        this.o.queue.book.clear(id);
+        queue.book.clear(id);
       }
-      this.o.queue.finish(id, {
+      queue.finish(id, {
         statuscode: 8,
         completedon: now.toISOString(),
         errorcode: ErrorCode.NoCandidateMachine,

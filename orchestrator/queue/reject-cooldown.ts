@@ -35,6 +35,11 @@ export class RejectCooldown {
     return undefined;
   }
 
+  /** Whether any machine may be cooling down for this session (expired entries count until asked about). */
+  has(sessionId: string): boolean {
+    return (this.entries.get(sessionId)?.size ?? 0) > 0;
+  }
+
   forget(sessionId: string): void {
     this.entries.delete(sessionId);
   }

@@ -1,15 +1,21 @@
 import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import type { AgentState, OrchestratorFrame } from '../../shared/protocol.js';
-import { DEFAULT_QUEUE_TIMEOUT_S, flowmachineEntity, flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
+import { AcceptBatch } from './accept-batch.js';
 import { AssignmentBook } from './assignment-book.js';
+export type { HelloReconcile } from './hello-reconcile.js';
 import { buildAssignFrame } from './assign-frame.js';
-import { planDispatch, type MachineView, type SessionView } from './dispatch-plan.js';
+import { indexMachines, planDispatch, type MachineIndex, type SessionView } from './dispatch-plan.js';
+import { LiveMachineView } from './live-machine-view.js';
+import { MachineDirectory } from './machine-directory.js';
 import { appendFlowLog } from './flowlog-writer.js';
 import { RejectCooldown } from './reject-cooldown.js';
+import { reconcileHello, type HelloReconcile } from './hello-reconcile.js';
 import { finishSession, type Finish } from './session-finish.js';
+import { WaitingSessions } from './waiting-sessions.js';
 
 /** What the queue needs from the gateway: the live state of connected machines and a way to reach them. */
 export interface AgentLinks {
@@ -17,6 +23,13 @@ export interface AgentLinks {
   live(machineId: string): AgentState | undefined;
   /** Sends a frame; false when the machine is not connected. */
   send(machineId: string, frame: OrchestratorFrame): boolean;
+}
+
+/** A planned offer, with its assign frame. */
+interface Offer {
+  readonly sessionId: string;
+  readonly machineId: string;
+  readonly frame: OrchestratorFrame;
 }
 
 export interface SessionQueueOptions {
@@ -30,23 +43,33 @@ export interface SessionQueueOptions {
   readonly callbacks?: { trigger(sessionId: string): void; finished(sessionId: string): void };
 }
 
-/** Welcome data for a machine that just said hello. */
-export interface HelloReconcile {
-  readonly cancelSessions: string[];
-  /** Frames to send right after `welcome` (re-sent confirms, timeout cancels). */
-  readonly followUps: OrchestratorFrame[];
-}
-
-const WAITING = 3;
-
+/**
+ * The queue keeps in memory what a dispatch needs (waiting sessions, machine records, assignment counts); the store
+ * stays the source of truth and every change is written before the memory is updated. A dispatch is requested for
+ * the partitions (machine groups) a change can affect, and all requests of one turn of the event loop are served
+ * by one pass.
+ */
 export class Queue implements SessionQueue {
   readonly book: AssignmentBook;
   readonly cooldown: RejectCooldown;
-  private dispatching = false;
-  private again = false;
+  readonly waiting = new WaitingSessions();
+  readonly machines: MachineDirectory;
+  /** Accepts of one turn, confirmed in one commit. */
+  readonly accepts: AcceptBatch;
+  private dirty = new Set<string>();
+  private allDirty = false;
+  private scheduled = false;
+  /** Sessions enqueued since the last pass: their `Queued` flowlog and original target are not written yet. */
+  private queued: { sessionId: string; target: string | null; priority: number }[] = [];
+  private closed = false;
+  /** Planner views of the machines, valid for one version of the directory. */
+  private index: MachineIndex | undefined;
+  private indexVersion = -1;
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
+    this.machines = new MachineDirectory(o.ctx.store);
+    this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
   }
 
@@ -60,21 +83,64 @@ export class Queue implements SessionQueue {
   /** Loads assignments; offers that were never confirmed (orchestrator restarted) go back to the queue. */
   start(): void {
     this.book.load();
+    this.machines.load();
+    this.waiting.load(this.store, (id) => this.book.get(id) !== undefined);
+    for (const { view } of this.waiting.values()) {
+      if (!this.book.hasTarget(view.id)) this.queued.push({ sessionId: view.id, target: view.targetMachineId, priority: view.priority });
+    }
     for (const [id, a] of this.book.all()) if (a.state === 'offered') this.requeue(id);
     this.dispatch();
   }
 
+  /**
+   * A new Waiting session (its row is committed). Its `Queued` flowlog and original target are written with the
+   * next dispatch pass, in the pass's transaction; a session whose target never got written (the orchestrator
+   * stopped in between) is recorded at the next start instead.
+   */
   enqueued(sessionId: string): void {
-    this.store.transaction(() => {
-      const row = this.mustGet(sessionId);
-      this.book.setTarget(sessionId, (row['_machineid_value'] as string | null) ?? null);
-      appendFlowLog(this.store, sessionId, { type: 'Queued', level: 'Information', data: { priority: row['priority'] ?? 0 } });
-    });
+    const row = this.mustGet(sessionId);
+    this.queued.push({ sessionId, target: (row['_machineid_value'] as string | null) ?? null, priority: Number(row['priority'] ?? 0) });
+    if (!this.book.get(sessionId)) this.markSession(this.waiting.put(row)?.view);
+    this.schedule();
+  }
+
+  /** Writes the `Queued` records not yet written; call inside a store transaction. */
+  private writeQueued(): void {
+    for (const q of this.queued) {
+      this.book.setTarget(q.sessionId, q.target);
+      appendFlowLog(this.store, q.sessionId, { type: 'Queued', level: 'Information', data: { priority: q.priority } });
+    }
+  }
+
+  /** Before anything else is written about a session, its `Queued` record must be in. */
+  private flushQueued(): void {
+    if (this.queued.length === 0) return;
+    this.store.transaction(() => this.writeQueued());
+    this.queued = [];
+  }
+
+  /** A session row was changed through the API (priority, schedule): re-file it if it waits. */
+  sessionChanged(sessionId: string): void {
+    this.flushQueued();
+    if (this.book.get(sessionId)) return;
+    this.markSession(this.waiting.get(sessionId)?.view);
+    const row = this.store.get(flowsessionEntity, sessionId);
+    if (row) this.markSession(this.waiting.put(row)?.view);
+    else this.waiting.delete(sessionId);
+    this.schedule();
+  }
+
+  machineChanged(machineId: string): void {
+    // An id the directory does not know (a group's, or a machine registered since): read every machine again.
+    if (this.machines.has(machineId)) this.machines.refresh(machineId);
+    else this.machines.load();
     this.dispatch();
   }
 
-  machineChanged(_machineId: string): void {
-    this.dispatch();
+  /** A connected machine said hello or sent its state: its partition may take work now. */
+  machineLive(machineId: string): void {
+    this.markMachine(machineId);
+    this.schedule();
   }
 
   triggerCallback(sessionId: string): void {
@@ -90,7 +156,10 @@ export class Queue implements SessionQueue {
     }
   }
 
-  close(): void {}
+  /** Stops dispatching (the store is about to close). */
+  close(): void {
+    this.closed = true;
+  }
 
   private mustGet(sessionId: string): Row {
     const row = this.store.get(flowsessionEntity, sessionId);
@@ -100,13 +169,17 @@ export class Queue implements SessionQueue {
 
   /** Ends a session on the orchestrator's own decision. */
   finish(sessionId: string, f: Finish): void {
+    this.flushQueued();
     const row = this.store.transaction(() => finishSession(this.store, sessionId, f));
+    this.markMachine(this.book.get(sessionId)?.machineId);
+    this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
     this.cooldown.forget(sessionId);
     if (row) this.notifyFinished(sessionId);
   }
 
   cancel(sessionId: string): Row {
+    this.flushQueued();
     const row = this.mustGet(sessionId);
     if (isTerminalStatus(Number(row['statuscode']))) return row;
     const a = this.book.get(sessionId);
@@ -123,22 +196,29 @@ export class Queue implements SessionQueue {
       if (a) this.book.clear(sessionId);
       finishSession(this.store, sessionId, { statuscode: 7, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
     });
+    this.markMachine(a?.machineId);
+    this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
     this.notifyFinished(sessionId);
-    this.dispatch();
+    this.schedule();
     return this.mustGet(sessionId);
   }
 
   /** Takes an unconfirmed offer back: the session waits again (for its original target, if any). */
   requeue(sessionId: string, log?: { machineId: string; errorcode: string; message: string }): void {
-    this.store.transaction(() => {
+    this.flushQueued();
+    const offeredTo = this.book.get(sessionId)?.machineId;
+    const row = this.store.transaction(() => {
       this.book.clear(sessionId);
-      const row = this.store.get(flowsessionEntity, sessionId);
-      if (!row || isTerminalStatus(Number(row['statuscode']))) return;
-      this.store.update(flowsessionEntity, sessionId, { _machineid_value: this.book.target(sessionId), queuereason: null });
+      const current = this.store.get(flowsessionEntity, sessionId);
+      if (!current || isTerminalStatus(Number(current['statuscode']))) return undefined;
+      const updated = this.store.update(flowsessionEntity, sessionId, { _machineid_value: this.book.target(sessionId), queuereason: null });
       if (log) appendFlowLog(this.store, sessionId, { type: 'AssignFailed', level: 'Warning', data: log });
+      return updated;
     });
     if (log) this.cooldown.add(sessionId, log.machineId, this.now(), log.errorcode);
+    this.markMachine(offeredTo);
+    if (row) this.markSession(this.waiting.put(row)?.view);
   }
 
   accept(machineId: string, sessionId: string): OrchestratorFrame {
@@ -151,7 +231,7 @@ export class Queue implements SessionQueue {
     if (a.state === 'offered') {
       this.store.transaction(() => {
         this.book.set(sessionId, { machineId, state: 'confirmed', at: this.now().toISOString() });
-        this.store.update(flowsessionEntity, sessionId, { queuereason: null });
+        this.store.patch(flowsessionEntity, sessionId, { queuereason: null });
         appendFlowLog(this.store, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
       });
     }
@@ -164,131 +244,146 @@ export class Queue implements SessionQueue {
       return { type: 'error', code: 'NotOffered', message: `session ${sessionId} is not offered to this machine` };
     }
     this.requeue(sessionId, { machineId, errorcode, message });
-    this.dispatch();
+    this.schedule();
     return undefined;
   }
 
   /** The machine's connection closed: its unconfirmed offers go back to the queue. */
   disconnected(machineId: string): void {
     for (const [id, a] of this.book.ofMachine(machineId)) if (a.state === 'offered') this.requeue(id);
-    this.dispatch();
+    this.machineLive(machineId);
   }
 
   /** Reconciles the sessions an agent says it holds with what the orchestrator knows. */
   hello(machineId: string, activeSessions: readonly string[]): HelloReconcile {
-    const out: HelloReconcile = { cancelSessions: [], followUps: [] };
-    for (const id of activeSessions) {
-      const a = this.book.get(id);
-      const row = this.store.get(flowsessionEntity, id);
-      if (!a || a.machineId !== machineId || a.state !== 'confirmed' || !row || isTerminalStatus(Number(row['statuscode']))) {
-        out.cancelSessions.push(id);
-        continue;
-      }
-      const pending = this.book.pendingCancel(id);
-      if (pending === 'cancelled') out.cancelSessions.push(id);
-      else if (pending === 'timeout') out.followUps.push({ type: 'cancel', sessionId: id, reason: 'timeout' });
-      else if (!row['startedon']) out.followUps.push({ type: 'confirm', sessionId: id });
-    }
-    return out;
+    // A machine registered since the last look, or changed: its record joins the directory.
+    this.machines.refresh(machineId);
+    return reconcileHello(this.store, this.book, machineId, activeSessions);
   }
 
   /** A session ended by its agent's report. */
   ended(sessionId: string): void {
+    this.markMachine(this.book.get(sessionId)?.machineId);
     this.book.finished(sessionId);
     this.cooldown.forget(sessionId);
     this.book.setPendingCancel(sessionId, null);
-    this.dispatch();
+    this.schedule();
   }
 
-  /** Offers every session that can run now to a machine, and keeps every waiting session's reason current. */
+  /** Re-plans every partition (time moved on, or anything may have changed); served once per turn of the event loop. */
   dispatch(): void {
-    if (this.dispatching) {
-      this.again = true;
-      return;
-    }
-    this.dispatching = true;
-    try {
-      do {
-        this.again = false;
-        this.dispatchOnce();
-      } while (this.again);
-    } finally {
-      this.dispatching = false;
-    }
+    this.allDirty = true;
+    this.schedule();
   }
 
-  private dispatchOnce(): void {
+  private markMachine(machineId: string | undefined): void {
+    if (machineId !== undefined) this.dirty.add(this.machines.partitionOf(machineId));
+  }
+
+  private markSession(view: SessionView | undefined): void {
+    if (view) this.dirty.add(this.partitionOfSession(view));
+  }
+
+  private partitionOfSession(s: SessionView): string {
+    return s.targetMachineId ? this.machines.partitionOf(s.targetMachineId) : (s.groupId ?? '#');
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      try {
+        const { offers, changed } = this.planPass();
+        this.commitPass(offers, changed);
+      } catch (err) {
+        this.o.ctx.logger.error(`dispatch failed: ${(err as Error).stack ?? String(err)}`);
+      }
+      if (this.allDirty || this.dirty.size > 0) this.schedule();
+    });
+  }
+
+  /** Plans the marked partitions: the offers to make now, and the waiting sessions whose reason changed. */
+  private planPass(): { offers: Offer[]; changed: [string, QueueReason][] } {
+    const all = this.allDirty;
+    const dirty = this.dirty;
+    this.allDirty = false;
+    this.dirty = new Set();
+    const none = { offers: [], changed: [] };
+    if (this.waiting.size === 0 || this.closed) return none;
+    // Registration adds machine rows without telling the queue; a full pass notices by their number.
+    if (all && this.store.count(flowmachineEntity) !== this.machines.size) this.machines.load();
+    else if (all) this.machines.syncGroups();
+    // All sessions of a marked partition are planned together: they compete for the same machines.
+    const open: SessionView[] = [];
+    for (const { view } of this.waiting.values()) if (all || dirty.has(this.partitionOfSession(view))) open.push(view);
+    if (open.length === 0) return none;
     const now = this.now();
-    const waiting = this.store.query(flowsessionEntity, { where: 'statuscode = ? AND statecode = 0', params: [WAITING] });
-    const open = waiting.filter((r) => !this.book.get(String(r['flowsessionid'])));
-    if (open.length === 0) return;
     const plan = planDispatch({
-      sessions: open.map(sessionView),
-      machines: this.machineViews(),
+      sessions: open,
+      machines: [],
+      index: this.machineIndex(),
       now,
       cooldown: (s, m) => this.cooldown.reason(s, m, now),
+      hasCooldown: (s) => this.cooldown.has(s),
     });
-    const byId = new Map(open.map((r) => [String(r['flowsessionid']), r]));
-    for (const { sessionId, machineId } of plan.assign) this.offer(byId.get(sessionId)!, machineId);
-    // One commit for all changed reasons (each update alone would be its own fsync'd transaction).
-    const changed = [...plan.reasons].filter(([id, reason]) => byId.get(id)?.['queuereason'] !== reason);
-    if (changed.length > 0) this.store.transaction(() => changed.forEach(([id, reason]) => this.store.update(flowsessionEntity, id, { queuereason: reason })));
+    const offers = plan.assign.flatMap(({ sessionId, machineId }) => this.prepareOffer(sessionId, machineId));
+    // Only changed reasons are written.
+    const changed = [...plan.reasons].filter(([id, reason]) => this.waiting.get(id)?.reason !== reason);
+    return { offers, changed };
   }
 
-  private machineViews(): MachineView[] {
-    const groups = new Map(this.store.query(flowmachinegroupEntity).map((g) => [String(g['flowmachinegroupid']), g]));
-    const assigned = new Map<string, number>();
-    for (const [, a] of this.book.all()) assigned.set(a.machineId, (assigned.get(a.machineId) ?? 0) + 1);
-    return this.store.query(flowmachineEntity).map((m) => {
-      const id = String(m['flowmachineid']);
-      const groupId = (m['_flowmachinegroupid_value'] as string | null) ?? null;
-      const g = groupId ? groups.get(groupId) : undefined;
-      return {
-        id,
-        groupId,
-        statecode: Number(m['statecode'] ?? 0),
-        groupStatecode: Number(g?.['statecode'] ?? 0),
-        groupQueuingType: Number(g?.['preferredqueuingtype'] ?? 1),
-        sessioncapacity: Number(m['sessioncapacity'] ?? 1),
-        assigned: assigned.get(id) ?? 0,
-        live: this.o.links.live(id),
-      };
-    });
+  /** The assign frame of a planned offer; a session whose flow cannot be built ends FlowDefinitionInvalid instead. */
+  private prepareOffer(sessionId: string, machineId: string): Offer[] {
+    const session = this.mustGet(sessionId);
+    const built = buildAssignFrame(session, this.store.get(workflowEntity, String(session['_regardingobjectid_value'])));
+    if (built.ok) return [{ sessionId, machineId, frame: built.frame }];
+    this.finish(sessionId, { statuscode: 8, completedon: this.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: built.error });
+    return [];
   }
 
-  private offer(session: Row, machineId: string): void {
-    const sessionId = String(session['flowsessionid']);
-    const workflow = this.store.get(workflowEntity, String(session['_regardingobjectid_value']));
-    const built = buildAssignFrame(session, workflow);
-    if (!built.ok) {
-      this.finish(sessionId, { statuscode: 8, completedon: this.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: built.error });
-      return;
+  /**
+   * Commits a pass's `Queued` records, offers and changed reasons in ONE transaction (one fsync), then sends the
+   * assigns: an agent never gets an offer the store does not hold.
+   */
+  private commitPass(offers: readonly Offer[], changed: readonly [string, QueueReason][]): void {
+    if (offers.length === 0 && changed.length === 0 && this.queued.length === 0) return;
+    if (this.closed) return;
+    const at = this.now().toISOString();
+    try {
+      this.store.transaction(() => {
+        this.writeQueued();
+        for (const { sessionId, machineId } of offers) {
+          this.book.set(sessionId, { machineId, state: 'offered', at });
+          this.store.patch(flowsessionEntity, sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
+          appendFlowLog(this.store, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
+        }
+        for (const [id, reason] of changed) this.store.patch(flowsessionEntity, id, { queuereason: reason });
+      });
+    } catch (err) {
+      // The in-memory book took offers that did not commit: read it back from the store.
+      this.book.load();
+      throw err;
     }
-    this.store.transaction(() => {
-      this.book.set(sessionId, { machineId, state: 'offered', at: this.now().toISOString() });
-      this.store.update(flowsessionEntity, sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
-      appendFlowLog(this.store, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
-    });
-    if (!this.o.links.send(machineId, built.frame)) this.requeue(sessionId);
+    this.queued = [];
+    for (const [id, reason] of changed) {
+      const entry = this.waiting.get(id);
+      if (entry) entry.reason = reason;
+    }
+    for (const { sessionId, machineId, frame } of offers) {
+      this.waiting.delete(sessionId);
+      if (!this.o.links.send(machineId, frame)) this.requeue(sessionId);
+    }
   }
 
-  /** Deadline of a waiting session in the queue (ms since epoch). */
-  static queueDeadline(row: Row): number {
-    const created = Date.parse(String(row['createdon']));
-    const scheduled = row['scheduledfor'] ? Date.parse(String(row['scheduledfor'])) : created;
-    return Math.max(created, scheduled) + Number(row['queuetimeout'] ?? DEFAULT_QUEUE_TIMEOUT_S) * 1000;
+  /** Planner views of every machine, indexed; rebuilt only when the directory changed. */
+  private machineIndex(): MachineIndex {
+    if (!this.index || this.indexVersion !== this.machines.version) {
+      this.index = indexMachines(this.machines.all().map((m) => new LiveMachineView(m, this.book, this.o.links)));
+      this.indexVersion = this.machines.version;
+    }
+    return this.index;
   }
-}
 
-function sessionView(r: Row): SessionView {
-  return {
-    id: String(r['flowsessionid']),
-    priority: Number(r['priority'] ?? 0),
-    createdon: String(r['createdon']),
-    scheduledfor: (r['scheduledfor'] as string | null) ?? null,
-    groupId: (r['_machinegroupid_value'] as string | null) ?? null,
-    targetMachineId: (r['_machineid_value'] as string | null) ?? null,
-    runmode: Number(r['runmode'] ?? 2),
-    sessionusername: (r['sessionusername'] as string | null) ?? null,
-  };
+
 }

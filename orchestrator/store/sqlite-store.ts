@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
 import { StoreError, type Row, type RowQuery, type Store } from './store.js';
+import { timeOrderedUuid } from './time-ordered-id.js';
 
 const sqlType = (f: FieldDef): string => {
   switch (f.edm) {
@@ -35,6 +36,9 @@ const INDEXES: Record<string, string[]> = {
   flowmachines: ['_flowmachinegroupid_value'],
 };
 const UNIQUE: Record<string, string[]> = { flowmachinegroups: ['name'] };
+
+/** Rows a bulk INSERT statement carries (64 rows of the widest record stay far below SQLite's 32,766 parameters). */
+const ROWS_PER_INSERT = 64;
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:'. */
@@ -114,15 +118,72 @@ export class SqliteStore implements Store {
     const id = (values[entity.key] as string | undefined) ?? randomUUID();
     const full = this.toSql(entity, { createdon: now, modifiedon: now, ...values, [entity.key]: id, versionnumber: 1 });
     const names = Object.keys(full);
+    this.runInsert(entity, () =>
+      this.stmt(`INSERT INTO "${entity.set}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`).run(full),
+    );
+    return this.get(entity, id)!;
+  }
+
+  insertMany(entity: EntityDef, rows: readonly Row[]): void {
+    if (rows.length === 0) return;
+    // Every column, bound by position: the same statements whatever fields each row sets. Several rows a statement
+    // save a third of the CPU of one-row INSERTs (fewer calls into SQLite, fewer bindings).
+    const names = Object.keys(entity.fields);
+    const one = `(${names.map(() => '?').join(', ')})`;
+    const head = `INSERT INTO "${entity.set}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES `;
+    const single = this.stmt(head + one);
+    const many = rows.length >= ROWS_PER_INSERT ? this.stmt(head + Array<string>(ROWS_PER_INSERT).fill(one).join(', ')) : single;
+    const toArgs = this.rowArgs(entity, names);
+    this.runInsert(entity, () =>
+      this.transaction(() => {
+        const args: unknown[] = [];
+        let i = 0;
+        for (; i + ROWS_PER_INSERT <= rows.length; i += ROWS_PER_INSERT) {
+          args.length = 0;
+          for (let j = i; j < i + ROWS_PER_INSERT; j++) toArgs(rows[j]!, args);
+          many.run(args);
+        }
+        for (; i < rows.length; i++) {
+          args.length = 0;
+          single.run(toArgs(rows[i]!, args));
+        }
+      }),
+    );
+  }
+
+  /** Appends a row's values to `args` in column order, filled in as `insert` fills them (key, times, version 1). */
+  private rowArgs(entity: EntityDef, names: readonly string[]): (values: Row, args: unknown[]) => unknown[] {
+    const column = new Map(names.map((n, i) => [n, i]));
+    const now = this.now().toISOString();
+    const fixed = { createdon: now, modifiedon: now, versionnumber: 1 } as Row;
+    const template = names.map((n) => fixed[n] ?? null);
+    const key = column.get(entity.key)!;
+    const version = column.get('versionnumber')!;
+    return (values, args) => {
+      const at = args.length;
+      for (const v of template) args.push(v);
+      for (const name in values) {
+        const i = column.get(name);
+        if (i === undefined) throw new StoreError('Conflict', `${entity.name} has no field '${name}'`);
+        const v = values[name];
+        if (v !== undefined && v !== null) args[at + i] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
+      }
+      if (args[at + key] === null) args[at + key] = timeOrderedUuid();
+      args[at + version] = 1;
+      return args;
+    };
+  }
+
+  /** Runs an INSERT; a key or unique-name clash becomes a StoreError Conflict. */
+  private runInsert(entity: EntityDef, run: () => unknown): void {
     try {
-      this.stmt(`INSERT INTO "${entity.set}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`).run(full);
+      run();
     } catch (err) {
       if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
         throw new StoreError('Conflict', `a ${entity.name} with the same key or name already exists`);
       }
       throw err;
     }
-    return this.get(entity, id)!;
   }
 
   get(entity: EntityDef, id: string): Row | undefined {
@@ -150,6 +211,14 @@ export class SqliteStore implements Store {
       });
       return { ...current, ...this.get(entity, id)! };
     });
+  }
+
+  patch(entity: EntityDef, id: string, patch: Row): boolean {
+    const { [entity.key]: _ignored, versionnumber: _v, createdon: _c, ...rest } = patch;
+    const values = this.toSql(entity, { ...rest, modifiedon: this.now().toISOString() });
+    const sets = Object.keys(values).map((n) => `"${n}" = @${n}`);
+    const sql = `UPDATE "${entity.set}" SET ${sets.join(', ')}, versionnumber = versionnumber + 1 WHERE "${entity.key}" = @__id`;
+    return this.stmt(sql).run({ ...values, __id: id }).changes > 0;
   }
 
   delete(entity: EntityDef, id: string, ifVersion?: number): void {

@@ -32,9 +32,17 @@ export class StoreError extends Error {
  */
 export interface Store {
   insert(entity: EntityDef, values: Row): Row;
+  /**
+   * Inserts rows like `insert` (createdon, modifiedon and versionnumber filled in the same way), atomically, without
+   * reading them back: the bulk path (flowlog rows of a replayed backlog). A missing key is a time-ordered UUID (v7),
+   * so consecutive rows append to the key's index.
+   */
+  insertMany(entity: EntityDef, rows: readonly Row[]): void;
   get(entity: EntityDef, id: string): Row | undefined;
   /** Applies `patch`, bumps `versionnumber` and `modifiedon`. With `ifVersion`, fails PreconditionFailed on mismatch. */
   update(entity: EntityDef, id: string, patch: Row, ifVersion?: number): Row;
+  /** Applies `patch` like `update` (bumps `versionnumber`, `modifiedon`) without reading the row back; false when it does not exist. */
+  patch(entity: EntityDef, id: string, patch: Row): boolean;
   delete(entity: EntityDef, id: string, ifVersion?: number): void;
   query(entity: EntityDef, q?: RowQuery): Row[];
   count(entity: EntityDef, q?: Pick<RowQuery, 'where' | 'params'>): number;

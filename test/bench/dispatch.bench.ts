@@ -1,6 +1,6 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,7 +23,16 @@ function lineFifo(dir: string): { path: string; next(): Promise<number>; close()
   const stream = createReadStream(path, { flags: 'r+' });
   const waiters: ((t: number) => void)[] = [];
   createInterface({ input: stream }).on('line', () => waiters.shift()?.(nowMs()));
-  return { path, next: () => new Promise((resolve) => waiters.push(resolve)), close: () => stream.destroy() };
+  return {
+    path,
+    next: () => new Promise((resolve) => waiters.push(resolve)),
+    close: () => {
+      // The stream's pending read blocks a thread-pool thread until a line comes, and process.exit waits for
+      // that thread: destroy, then write one line so the read returns and the fd closes.
+      stream.destroy();
+      writeFileSync(path, 'end\n');
+    },
+  };
 }
 
 async function countDone(orch: TestOrchestrator, groupId: string): Promise<number> {

@@ -12,8 +12,9 @@ import { idleFootprint } from './idle-footprint.bench.js';
 import { samplingCost } from './sampling-cost.bench.js';
 import { apiQuery } from './api-query.bench.js';
 import { dispatch } from './dispatch.bench.js';
+import { fanOut } from './fan-out.bench.js';
 
-const benches: readonly Bench[] = [logCapture, upstreamReplay, samplingCost, idleFootprint, apiQuery, dispatch];
+const benches: readonly Bench[] = [logCapture, upstreamReplay, samplingCost, idleFootprint, apiQuery, dispatch, fanOut];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { FLOWLOG_DATA_MAX } from '../../../shared/records/flowlog.js';
 import { LogLevel } from '../../../shared/option-sets.js';
@@ -60,6 +60,8 @@ export class ActiveSession {
   private finished = false;
   private giveUp = false;
   private wake: (() => void) | undefined;
+  /** A cancel that came before the flow was spawned. */
+  private cancelledEarly: CancelReason | undefined;
   readonly done: Promise<LocalSession>;
 
   constructor(
@@ -69,7 +71,7 @@ export class ActiveSession {
   ) {
     const mask = createMasker(secretValues(session.inputs, session.secretInputs));
     this.log = new SessionLog({
-      commit: (lines) => options.store.appendLogLines(session.sessionId, lines),
+      commit: (lines) => options.store.appendLogLines(session.sessionId, lines, GROUP_COMMIT),
       onCommitError: (err, held, dropped) =>
         options.logger.error('could not store session log lines; they are held in memory and retried', {
           sessionId: session.sessionId,
@@ -96,6 +98,7 @@ export class ActiveSession {
       return;
     }
     if (this.run) this.run.cancel(reason);
+    else this.cancelledEarly ??= reason;
   }
 
   pause(): boolean {
@@ -121,6 +124,11 @@ export class ActiveSession {
     } catch (err) {
       return this.finish({ statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.FlowStartFailed, errormessage: `the flow could not be prepared: ${(err as Error).message}` });
     }
+    // The `started` commit (group-committed by the host) is durable before the flow runs: a power loss must not
+    // undo a start whose flow may have done work.
+    const synced = await this.durable();
+    if (synced !== true) return this.finish({ statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.FlowStartFailed, errormessage: `the flow was not started: ${synced.message}` });
+    if (this.cancelledEarly) return this.finish(cancelledBeforeSpawn(this.cancelledEarly));
     this.run = new FlowRun({
       plan: this.plan,
       tree: options.tree,
@@ -152,7 +160,7 @@ export class ActiveSession {
         this.log.flush();
         if (this.log.held === 0) {
           this.flushSamples();
-          return this.options.store.complete(this.session.sessionId, completion);
+          return this.options.store.complete(this.session.sessionId, completion, GROUP_COMMIT);
         }
         failure = new Error(`${this.log.held} log line(s) are not stored yet`);
       } catch (err) {
@@ -197,7 +205,7 @@ export class ActiveSession {
     const batch = this.samples;
     this.samples = [];
     try {
-      this.options.store.appendSamples(this.session.sessionId, batch);
+      this.options.store.appendSamples(this.session.sessionId, batch, GROUP_COMMIT);
     } catch (err) {
       this.samples = batch.concat(this.samples).slice(-10_000);
       throw err;
@@ -207,7 +215,7 @@ export class ActiveSession {
   private async finish(result: FlowResult): Promise<LocalSession> {
     this.finished = true;
     this.untrack?.();
-    const { logger, now } = this.options;
+    const { now } = this.options;
     if (result.errormessage) this.log.add('agent', result.errormessage, result.statuscode === SessionStatus.v.Succeeded ? LogLevel.v.Information : LogLevel.v.Error);
     const completion = {
       ...result,
@@ -216,15 +224,39 @@ export class ActiveSession {
       ...(this.options.callbackTtlS !== undefined ? { callbackTtlS: this.options.callbackTtlS } : {}),
     };
     const done = await this.commitEnd(completion);
-    if (this.plan) {
-      try {
-        rmSync(this.plan.workDir, { recursive: true, force: true });
-      } catch (err) {
-        logger.warn('could not remove a session work dir', { sessionId: this.session.sessionId, error: (err as Error).message });
-      }
-    }
+    // Off the event loop: the completion's fsync and a recursive remove of the work dir (a few syscalls).
+    await Promise.all([this.durable(), this.removeWorkDir()]);
     return done;
   }
+
+  /** Waits for this session's group-committed writes to be durable; an I/O error (or a closed store) is logged and returned. */
+  private async durable(): Promise<true | Error> {
+    try {
+      await this.options.store.flushed();
+      return true;
+    } catch (err) {
+      this.options.logger.warn('could not sync the session store', { sessionId: this.session.sessionId, error: (err as Error).message });
+      return err as Error;
+    }
+  }
+
+  private async removeWorkDir(): Promise<void> {
+    if (!this.plan) return;
+    try {
+      await rm(this.plan.workDir, { recursive: true, force: true });
+    } catch (err) {
+      this.options.logger.warn('could not remove a session work dir', { sessionId: this.session.sessionId, error: (err as Error).message });
+    }
+  }
+}
+
+/** Session commits wait for the disk off the event loop, one fsync per turn for all sessions (see CommitOptions). */
+const GROUP_COMMIT = { deferSync: true } as const;
+
+function cancelledBeforeSpawn(reason: CancelReason): FlowResult {
+  return reason === 'timeout'
+    ? { statuscode: SessionStatus.v.TimedOut, errorcode: ErrorCode.RunTimeout, errormessage: 'the run timeout passed before the flow started' }
+    : { statuscode: SessionStatus.v.Cancelled, errorcode: ErrorCode.Cancelled, errormessage: 'the session was cancelled before its flow started' };
 }
 
 /** SQLite errors a full disk, a failing device or a read-only file raise (better-sqlite3 SqliteError codes). */

@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { userSchemaValidator } from '../../../shared/validate.js';
 
 /** Largest outputs file accepted (the outputs field holds ≤ 2 MB). */
@@ -13,7 +14,8 @@ export type OutputsResult = { ok: true; outputs?: string } | { ok: false; messag
 export async function readOutputs(file: string, outputschema: string | undefined): Promise<OutputsResult> {
   let size: number | undefined;
   try {
-    size = (await stat(file)).size;
+    // One syscall on the event loop: most flows write no outputs, and a thread-pool round trip per session costs more.
+    size = statSync(file).size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return { ok: false, message: `cannot read the outputs file: ${(err as Error).message}`, details: [] };
   }

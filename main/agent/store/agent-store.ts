@@ -1,21 +1,30 @@
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { buildCallbackBody, CALLBACK_TTL_S } from '../../../shared/callback.js';
-import { stateForStatus } from '../../../shared/option-sets.js';
 import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
+import { callbackRow, defined, sampleFigures } from './completion-parts.js';
 import { EventOutbox, type EncodedEvent } from './event-outbox.js';
 import { migrate } from './migrations.js';
 import { pruneAcked } from './retention.js';
 import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
+import { DurableEvents } from './durable-events.js';
+import { StoreDb } from './store-db.js';
 import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample } from './store-types.js';
 
 export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, RetentionOptions, SessionStage } from './store-types.js';
 
 export interface AgentStoreOptions {
   readonly now?: () => Date;
+}
+
+/**
+ * `deferSync`: group commit. The commit returns without waiting for the disk (it survives a kill -9 at once) and one
+ * fsync on the thread pool per turn of the event loop makes it durable (see StoreDb). Its events reach the uploader
+ * only once durable, so nothing is reported upstream that a power loss could undo; `flushed()` waits for it.
+ */
+export interface CommitOptions {
+  readonly deferSync?: boolean;
 }
 
 const ACTIVE_STAGES = `('accepted', 'confirmed', 'running', 'paused')`;
@@ -31,14 +40,18 @@ export class AgentStore {
   private readonly callbacks: CallbackOutbox;
   private readonly listeners = new Set<() => void>();
   private readonly now: () => Date;
+  private readonly q: StoreDb;
+  private readonly durableEvents: DurableEvents;
 
   private constructor(
     private readonly db: Database.Database,
     opts: AgentStoreOptions,
   ) {
     this.now = opts.now ?? (() => new Date());
+    this.q = new StoreDb(db);
     this.events = new EventOutbox(db);
     this.callbacks = new CallbackOutbox(db);
+    this.durableEvents = new DurableEvents(this.q, this.events, () => this.notify());
   }
 
   static open(file: string, opts: AgentStoreOptions = {}): AgentStore {
@@ -56,12 +69,17 @@ export class AgentStore {
     return new AgentStore(db, opts);
   }
 
-  /** Runs `fn` in one transaction; tells onEvent listeners after the commit when it appended events. */
-  private commit<T>(fn: () => T): T {
+  /** Runs `fn` in one transaction; tells onEvent listeners once the events it appended are durable. */
+  private commit<T>(fn: () => T, opts: CommitOptions = {}): T {
     const before = this.events.lastSeq();
-    const result = this.db.transaction(fn)();
-    if (this.events.lastSeq() !== before) this.notify();
+    const result = opts.deferSync ? this.q.crashSafe(fn) : this.q.durable(fn);
+    if (this.events.lastSeq() !== before) this.durableEvents.appended(opts.deferSync === true);
     return result;
+  }
+
+  /** Resolves once every commit made so far (deferred ones included) is durable. */
+  flushed(): Promise<void> {
+    return this.q.sync();
   }
 
   private notify(): void {
@@ -80,16 +98,22 @@ export class AgentStore {
 
   // ───── sessions ─────
 
-  /** Persists an assignment before `accept` is sent; a repeated assign of a held session is a no-op. */
-  recordAssignment(assign: AssignFrame): void {
-    this.db
-      .prepare(`INSERT OR IGNORE INTO sessions (id, stage, statuscode, assign, acceptedon) VALUES (?, 'accepted', 3, ?, ?)`)
-      .run(assign.session.flowsessionid, JSON.stringify(assign), this.iso());
+  /**
+   * Persists an assignment before `accept` is sent (with `deferSync`, the caller awaits `flushed()` first); a repeated
+   * assign of a held session is a no-op.
+   */
+  recordAssignment(assign: AssignFrame, opts: CommitOptions = {}): void {
+    const insert = () =>
+      this.q
+        .sql(`INSERT OR IGNORE INTO sessions (id, stage, statuscode, assign, acceptedon) VALUES (?, 'accepted', 3, ?, ?)`)
+        .run(assign.session.flowsessionid, JSON.stringify(assign), this.iso());
+    if (opts.deferSync) this.q.crashSafe(insert);
+    else insert();
   }
 
   /** Forgets an unconfirmed assignment (revoke / reject); a confirmed session is never forgotten. */
   forgetAssignment(sessionId: string): void {
-    this.db.prepare(`DELETE FROM sessions WHERE id = ? AND stage = 'accepted'`).run(sessionId);
+    this.q.sql(`DELETE FROM sessions WHERE id = ? AND stage = 'accepted'`).run(sessionId);
   }
 
   /**
@@ -111,58 +135,63 @@ export class AgentStore {
         inputs: assign.inputs,
         ...(report.workflowid !== undefined ? { workflowid: report.workflowid } : {}),
       });
-      this.db
-        .prepare(`INSERT INTO sessions (id, stage, statuscode, assign, acceptedon, local_seq, owner_pid) VALUES (?, 'confirmed', 3, ?, ?, ?, ?)`)
+      this.q
+        .sql(`INSERT INTO sessions (id, stage, statuscode, assign, acceptedon, local_seq, owner_pid) VALUES (?, 'confirmed', 3, ?, ?, ?, ?)`)
         .run(session.flowsessionid, JSON.stringify(assign), this.iso(), seq, report.ownerPid ?? process.pid);
     });
   }
 
   /** A local session whose `local-session` event the orchestrator has not acked: it does not know the session yet. */
   isUnreportedLocal(sessionId: string): boolean {
-    const row = this.db.prepare('SELECT local_seq FROM sessions WHERE id = ?').get(sessionId) as { local_seq: number | null } | undefined;
+    const row = this.q.sql('SELECT local_seq FROM sessions WHERE id = ?').get(sessionId) as { local_seq: number | null } | undefined;
     return row?.local_seq != null && row.local_seq > this.events.lastAckedSeq();
   }
 
+  /**
+   * Not fsync'd (see StoreDb.crashSafe): it survives a kill -9, and the fsync of the `markRunning` that follows at
+   * once (awaited before the flow spawns) makes it durable too. A power loss before that leaves the session accepted,
+   * as if the confirm never came (the orchestrator confirms it again on hello).
+   */
   markConfirmed(sessionId: string): void {
-    this.db.prepare(`UPDATE sessions SET stage = 'confirmed' WHERE id = ? AND stage = 'accepted'`).run(sessionId);
+    this.q.crashSafe(() => this.q.sql(`UPDATE sessions SET stage = 'confirmed' WHERE id = ? AND stage = 'accepted'`).run(sessionId));
   }
 
   stageOf(sessionId: string): 'accepted' | 'confirmed' | undefined {
-    const row = this.db.prepare('SELECT stage FROM sessions WHERE id = ?').get(sessionId) as { stage: string } | undefined;
+    const row = this.q.sql('SELECT stage FROM sessions WHERE id = ?').get(sessionId) as { stage: string } | undefined;
     if (!row || row.stage === 'completed') return undefined;
     return row.stage === 'accepted' ? 'accepted' : 'confirmed';
   }
 
   activeCount(): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM sessions WHERE stage IN ${ACTIVE_STAGES}`).get() as { n: number }).n;
+    return (this.q.sql(`SELECT COUNT(*) AS n FROM sessions WHERE stage IN ${ACTIVE_STAGES}`).get() as { n: number }).n;
   }
 
   getSession(id: string): LocalSession | undefined {
-    const row = this.db.prepare(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.id = ?`).get(id) as SessionRow | undefined;
+    const row = this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.id = ?`).get(id) as SessionRow | undefined;
     return row ? toLocalSession(row) : undefined;
   }
 
   activeSessions(): LocalSession[] {
-    const rows = this.db.prepare(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.stage IN ${ACTIVE_STAGES} ORDER BY s.acceptedon`).all() as SessionRow[];
+    const rows = this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.stage IN ${ACTIVE_STAGES} ORDER BY s.acceptedon`).all() as SessionRow[];
     return rows.map(toLocalSession);
   }
 
   recentSessions(limit: number): LocalSession[] {
-    const rows = this.db.prepare(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} ORDER BY s.acceptedon DESC, s.rowid DESC LIMIT ?`).all(limit) as SessionRow[];
+    const rows = this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} ORDER BY s.acceptedon DESC, s.rowid DESC LIMIT ?`).all(limit) as SessionRow[];
     return rows.map(toLocalSession);
   }
 
   logTail(sessionId: string, limit: number): LogLine[] {
-    const rows = this.db
-      .prepare('SELECT seq, level, stream, at, message FROM log_lines WHERE session_id = ? ORDER BY seq DESC LIMIT ?')
+    const rows = this.q
+      .sql('SELECT seq, level, stream, at, message FROM log_lines WHERE session_id = ? ORDER BY seq DESC LIMIT ?')
       .all(sessionId, limit) as LogLine[];
     return rows.reverse();
   }
 
   /** The last `limit` resource samples of a session, oldest first (the status window's sparklines). */
   recentSamples(sessionId: string, limit: number): Sample[] {
-    const rows = this.db
-      .prepare('SELECT at, cpu, ram_mb, ram_pct FROM samples WHERE session_id = ? ORDER BY rowid DESC LIMIT ?')
+    const rows = this.q
+      .sql('SELECT at, cpu, ram_mb, ram_pct FROM samples WHERE session_id = ? ORDER BY rowid DESC LIMIT ?')
       .all(sessionId, limit) as { at: string; cpu: number; ram_mb: number; ram_pct: number }[];
     return rows.reverse().map((r) => ({ at: r.at, machineCpuPercent: r.cpu, machineRamUsedMb: r.ram_mb, machineRamPercent: r.ram_pct }));
   }
@@ -170,10 +199,10 @@ export class AgentStore {
   // ───── the session host's state changes (each with its event) ─────
 
   /** confirmed → running, with the `started` event. Throws when the session is not confirmed. */
-  markRunning(sessionId: string, info: { startedon: string; runas?: string }): void {
+  markRunning(sessionId: string, info: { startedon: string; runas?: string }, opts: CommitOptions = {}): void {
     this.commit(() => {
-      const changed = this.db
-        .prepare(`UPDATE sessions SET stage = 'running', statuscode = 2, startedon = ?, runas = ? WHERE id = ? AND stage = 'confirmed'`)
+      const changed = this.q
+        .sql(`UPDATE sessions SET stage = 'running', statuscode = 2, startedon = ?, runas = ? WHERE id = ? AND stage = 'confirmed'`)
         .run(info.startedon, info.runas ?? null, sessionId).changes;
       if (changed !== 1) throw new Error(`session ${sessionId} is not confirmed; it cannot start`);
       this.events.append({
@@ -183,63 +212,68 @@ export class AgentStore {
         startedon: info.startedon,
         ...(info.runas !== undefined ? { sessionusername: info.runas } : {}),
       });
-    });
+    }, opts);
   }
 
+  /**
+   * The flow's process group, for recover() to kill after a kill -9 of the agent. Not fsync'd (StoreDb.crashSafe):
+   * a pid means nothing after a power loss, which ends the flow too.
+   */
   recordPid(sessionId: string, pid: number): void {
-    this.db.prepare('UPDATE sessions SET pid = ? WHERE id = ?').run(pid, sessionId);
+    this.q.crashSafe(() => this.q.sql('UPDATE sessions SET pid = ? WHERE id = ?').run(pid, sessionId));
   }
 
   /** running ⇄ paused with a `status` event; no-op when already there. Returns whether it changed. */
   setPaused(sessionId: string, paused: boolean): boolean {
     return this.commit(() => {
       const [from, to, code] = paused ? ['running', 'paused', 1 as const] : ['paused', 'running', 2 as const];
-      const changed = this.db.prepare('UPDATE sessions SET stage = ?, statuscode = ? WHERE id = ? AND stage = ?').run(to, code, sessionId, from).changes;
+      const changed = this.q.sql('UPDATE sessions SET stage = ?, statuscode = ? WHERE id = ? AND stage = ?').run(to, code, sessionId, from).changes;
       if (changed === 1) this.events.append({ sessionId, at: this.iso(), kind: 'status', statuscode: code });
       return changed === 1;
     });
   }
 
   /** Many lines → one transaction and as few `log` events as the size limits allow. Lines carry their per-session seq. */
-  appendLogLines(sessionId: string, lines: readonly LogLine[]): void {
+  appendLogLines(sessionId: string, lines: readonly LogLine[], opts: CommitOptions = {}): void {
     if (lines.length === 0) return;
     this.commit(() => {
       const seqs = this.events.appendLog(sessionId, this.iso(), lines);
-      const insert = this.db.prepare('INSERT INTO log_lines (session_id, seq, level, stream, at, message, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const insert = this.q.sql('INSERT INTO log_lines (session_id, seq, level, stream, at, message, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?)');
       lines.forEach((l, i) => insert.run(sessionId, l.seq, l.level, l.stream, l.at, l.message, seqs[i]));
-    });
+    }, opts);
   }
 
-  appendSamples(sessionId: string, samples: readonly Sample[]): void {
+  appendSamples(sessionId: string, samples: readonly Sample[], opts: CommitOptions = {}): void {
     if (samples.length === 0) return;
     this.commit(() => {
       const seqs = this.events.appendSamples(sessionId, this.iso(), samples);
-      const insert = this.db.prepare('INSERT INTO samples (session_id, at, cpu, ram_mb, ram_pct, proc_cpu, proc_rss_mb, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      const insert = this.q.sql('INSERT INTO samples (session_id, at, cpu, ram_mb, ram_pct, proc_cpu, proc_rss_mb, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       samples.forEach((s, i) =>
         insert.run(sessionId, s.at, s.machineCpuPercent, s.machineRamUsedMb, s.machineRamPercent, s.processCpuPercent ?? null, s.processRssMb ?? null, seqs[i]),
       );
-    });
+    }, opts);
   }
 
   /**
    * Ends a session in one transaction: outputs (+ `outputs` event), the figures from its samples, the
    * `completed` event and, when it has a callbackurl, the callback outbox row. Idempotent: a completed session
-   * is returned unchanged.
+   * is returned unchanged. `deferSync` is ignored when the session has a callbackurl: its callback may leave at once.
    */
-  complete(sessionId: string, result: CompletionInput): LocalSession {
+  complete(sessionId: string, result: CompletionInput, opts: CommitOptions = {}): LocalSession {
+    const deferSync = opts.deferSync === true && !this.getSession(sessionId)?.session.callbackurl;
     this.commit(() => {
       const current = this.getSession(sessionId);
       if (!current) throw new Error(`unknown session ${sessionId}`);
       if (current.stage === 'completed') return;
-      const figures = this.sampleFigures(sessionId);
+      const figures = sampleFigures(this.q, sessionId);
       if (result.outputs !== undefined) {
-        this.db.prepare('INSERT OR REPLACE INTO outputs (session_id, outputs) VALUES (?, ?)').run(sessionId, result.outputs);
+        this.q.sql('INSERT OR REPLACE INTO outputs (session_id, outputs) VALUES (?, ?)').run(sessionId, result.outputs);
         this.events.append({ sessionId, at: this.iso(), kind: 'outputs', outputs: result.outputs });
       }
       const errormessage = cap(result.errormessage, 10_000);
       const errordetails = cap(result.errordetails, 100_000);
-      this.db
-        .prepare(
+      this.q
+        .sql(
           `UPDATE sessions SET stage = 'completed', statuscode = @statuscode, completedon = @completedon, errorcode = @errorcode,
            errormessage = @errormessage, errordetails = @errordetails, cpu_avg = @cpu, ram_pct_avg = @ramPct, ram_mb_peak = @ramMb,
            runexecutionduration = @duration WHERE id = @id`,
@@ -273,70 +307,45 @@ export class AgentStore {
           runexecutionduration: result.runexecutionduration,
         }),
       });
-      if (current.session.callbackurl) this.addCallback(current, result);
-    });
+      if (current.session.callbackurl) this.callbacks.add(callbackRow(current, result, this.iso()));
+    }, { deferSync });
     return this.getSession(sessionId) as LocalSession;
-  }
-
-  private addCallback(session: LocalSession, result: CompletionInput): void {
-    const body = buildCallbackBody({
-      flowsessionid: session.sessionId,
-      statuscode: result.statuscode,
-      statecode: stateForStatus(result.statuscode),
-      startedon: session.startedon ?? null,
-      completedon: result.completedon,
-      outputs: result.outputs ?? null,
-      errorcode: result.errorcode ?? null,
-    });
-    this.callbacks.add({
-      id: randomUUID(),
-      sessionId: session.sessionId,
-      url: session.session.callbackurl as string,
-      body: JSON.stringify(body),
-      createdon: this.iso(),
-      ttl: result.callbackTtlS ?? CALLBACK_TTL_S,
-    });
-  }
-
-  /** Averages of machine CPU % and RAM %, and the peak used RAM (MB), over the session's samples. */
-  private sampleFigures(sessionId: string): { cpu?: number; ramPct?: number; ramMb?: number } {
-    const row = this.db
-      .prepare('SELECT AVG(cpu) AS cpu, AVG(ram_pct) AS ramPct, MAX(ram_mb) AS ramMb FROM samples WHERE session_id = ?')
-      .get(sessionId) as { cpu: number | null; ramPct: number | null; ramMb: number | null };
-    const round = (v: number | null, max = Infinity) => (v === null ? undefined : Math.min(max, Math.max(0, Math.round(v * 100) / 100)));
-    return defined({ cpu: round(row.cpu, 100), ramPct: round(row.ramPct, 100), ramMb: round(row.ramMb) });
   }
 
   /** Prunes acked log lines and samples of completed sessions by age and size. */
   prune(opts: RetentionOptions = {}): { logLines: number; samples: number } {
-    return this.db.transaction(() => pruneAcked(this.db, this.events.lastAckedSeq(), this.now(), opts))();
+    // Not fsync'd: what a power loss undoes is pruned again next time.
+    return this.q.crashSafe(() => pruneAcked(this.db, this.events.lastAckedSeq(), this.now(), opts));
   }
 
   // ───── upstream outbox ─────
 
-  /** The outbox rows as stored, for the uploader (see EncodedEvent). */
+  /** The outbox rows as stored, for the uploader (see EncodedEvent): durable ones only (see DurableEvents). */
   encodedEventsAfter(seq: number, limit: number): EncodedEvent[] {
-    return this.events.encodedEventsAfter(seq, limit);
+    return this.durableEvents.durable(this.events.encodedEventsAfter(seq, limit));
   }
 
   eventsAfter(seq: number, limit: number): SessionEvent[] {
     return this.events.eventsAfter(seq, limit);
   }
 
+  /** Not fsync'd: after a power loss that undoes it, the orchestrator's welcome (appliedUpTo) acks the same events again. */
   ackUpTo(seq: number): void {
-    this.db.transaction(() => this.events.ackUpTo(seq))();
+    this.q.crashSafe(() => this.events.ackUpTo(seq));
   }
 
   /** See EventOutbox.rebase: the unacked events follow `appliedUpTo`, which becomes the acked seq. */
   rebaseOutbox(appliedUpTo: number): { shift: number; pending: number } {
-    return this.db.transaction(() => this.events.rebase(this.db, appliedUpTo))();
+    const rebased = this.q.durable(() => this.events.rebase(this.db, appliedUpTo));
+    if (rebased.shift !== 0) this.durableEvents.allDurable();
+    return rebased;
   }
 
   // ───── identity ─────
 
   /** The machine this store belongs to (recorded at first use), if any. */
   machineId(): string | undefined {
-    const row = this.db.prepare(`SELECT value FROM identity WHERE key = 'flowmachineid'`).get() as { value: string } | undefined;
+    const row = this.q.sql(`SELECT value FROM identity WHERE key = 'flowmachineid'`).get() as { value: string } | undefined;
     return row?.value;
   }
 
@@ -344,12 +353,12 @@ export class AgentStore {
   adoptMachineId(flowmachineid: string): void {
     const current = this.machineId();
     if (current !== undefined && current !== flowmachineid) throw new Error(`agent store belongs to machine ${current}, not ${flowmachineid}`);
-    this.db.prepare(`INSERT OR IGNORE INTO identity (key, value) VALUES ('flowmachineid', ?)`).run(flowmachineid);
+    this.q.sql(`INSERT OR IGNORE INTO identity (key, value) VALUES ('flowmachineid', ?)`).run(flowmachineid);
   }
 
   /** Whether an orchestrator ever took events or sessions from this store (an owner without a recorded identity). */
   usedUpstream(): boolean {
-    const assigned = this.db.prepare('SELECT 1 FROM sessions WHERE local_seq IS NULL LIMIT 1').get();
+    const assigned = this.q.sql('SELECT 1 FROM sessions WHERE local_seq IS NULL LIMIT 1').get();
     return assigned !== undefined || this.events.lastAckedSeq() > 0;
   }
 
@@ -386,11 +395,7 @@ export class AgentStore {
 
   close(): void {
     this.listeners.clear();
+    this.q.close();
     if (this.db.open) this.db.close();
   }
-}
-
-/** Drops undefined values (the protocol schemas forbid explicit undefined under exactOptional semantics). */
-function defined<T extends Record<string, unknown>>(obj: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

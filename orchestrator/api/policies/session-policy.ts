@@ -66,4 +66,7 @@ export const sessionPolicy: EntityPolicy = {
   afterCreate(deps, row) {
     deps.queue.enqueued(String(row['flowsessionid']));
   },
+  afterUpdate(deps, row) {
+    deps.queue.sessionChanged(String(row['flowsessionid']));
+  },
 };

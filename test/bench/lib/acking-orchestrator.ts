@@ -85,6 +85,8 @@ export class AckingOrchestrator {
         return;
       case 'event':
         return this.onEvent(frame.event);
+      case 'events':
+        return frame.events.forEach((event) => this.onEvent(event));
       default:
         return;
     }

@@ -8,7 +8,8 @@ import { AGENT_WS_PATH, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFram
 /**
  * The orchestrator's end of one agent socket, played by the test: a real WebSocket server on port 0 that answers
  * hello with welcome and otherwise does only what the test tells it (assign, confirm, ack — or withhold acks).
- * Every frame the agent sends is decoded with the protocol codec and kept, in order.
+ * Every frame the agent sends is decoded with the protocol codec and kept, in order; an `events` frame is kept as
+ * the `event` frames of its events, so tests read one shape.
  */
 export class ScriptedOrchestrator {
   readonly frames: AgentFrame[] = [];
@@ -44,7 +45,8 @@ export class ScriptedOrchestrator {
     const decoded = decodeAgentFrame(text);
     if (!decoded.ok) throw new Error(`the agent sent an invalid frame: ${decoded.error}`);
     const frame = decoded.frame;
-    this.frames.push(frame);
+    if (frame.type === 'events') for (const event of frame.events) this.frames.push({ type: 'event', event });
+    else this.frames.push(frame);
     if (frame.type === 'hello') {
       this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, flowmachineid: this.machineId, appliedUpTo: 0, serverTime: new Date().toISOString(), heartbeatIntervalMs: this.heartbeatIntervalMs, cancelSessions: [] });
     }

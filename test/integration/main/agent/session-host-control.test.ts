@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sampler } from '../../../../main/agent/sampler.js';
@@ -88,6 +88,33 @@ describe('SessionHost: control', () => {
     expect(h.store.getSession(id)).toMatchObject({ stage: 'completed', statuscode: 7, errorcode: 'Cancelled' });
   });
 
+  it('a cancel that comes while the start is being made durable ends the session without spawning its flow', async () => {
+    const marker = join(h.dir, 'ran');
+    const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'command', argv: ['/bin/sh', '-c', `touch ${marker}`] } });
+    expect(h.store.getSession(id)?.stage).toBe('running'); // committed, its fsync under way
+    h.host.cancel(id, 'cancelled');
+    expect(await done).toMatchObject({ statuscode: 7, errorcode: 'Cancelled', errormessage: 'the session was cancelled before its flow started' });
+    expect(existsSync(marker)).toBe(false);
+    expect(h.store.eventsAfter(0, 100).map((e) => e.kind)).toEqual(['started', 'log', 'completed']);
+  });
+
+  it('applies retention after completions at most once per pruneEveryMs (it counts every stored log line)', async () => {
+    const linesOfFirstAfterSecond = async (pruneEveryMs: number): Promise<string[]> => {
+      const pruning = createHarness({ retention: { maxAgeMs: 0 }, pruneEveryMs });
+      try {
+        const first = pruning.start();
+        await first.done; // retention ran here, with nothing acked yet
+        pruning.store.ackUpTo(pruning.store.lastSeq());
+        await pruning.start().done;
+        return pruning.logText(first.id);
+      } finally {
+        pruning.close();
+      }
+    };
+    expect(await linesOfFirstAfterSecond(60_000)).toEqual(['hi']);
+    expect(await linesOfFirstAfterSecond(0)).toEqual([]);
+  });
+
   it('recover() aborts sessions a previous agent was running and kills their leftover group', async () => {
     const a = makeAssign();
     const id = a.session.flowsessionid;
@@ -150,7 +177,7 @@ describe('SessionHost: control', () => {
     try {
       const counter = join(sampled.dir, 'counter');
       const { id, done } = sampled.start({ flow: { schemaversion: 1, kind: 'command', argv: [process.execPath, fixture('flow-ticker.mjs'), counter] } });
-      expect(sampler.active).toBe(true);
+      await waitFor(() => sampler.active, { what: 'the flow spawned and tracked (after its start is durable)' });
       await waitFor(() => sampled.store.eventsAfter(0, 100).some((e) => e.kind === 'sample' && e.samples.some((x) => (x.processRssMb ?? 0) > 0)), { what: 'a sample with the process RSS' });
       expect(sampled.host.liveSample(id)?.machineRamPercent).toBe(50);
       sampled.host.cancel(id, 'cancelled');

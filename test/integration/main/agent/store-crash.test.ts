@@ -11,10 +11,13 @@ const fixture = fileURLToPath(new URL('../../../fixtures/store-writer.ts', impor
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-it('loses nothing committed when the writing process gets SIGKILL', async () => {
+it.each([
+  ['fsync', 'each commit waits for its fsync'],
+  ['deferred', 'group commits (no fsync before they return)'],
+])('loses nothing committed when the writing process gets SIGKILL: %s, %s', async (mode) => {
   dir = mkdtempSync(join(tmpdir(), 'agent-crash-'));
   const file = join(dir, 'agent.db');
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, file, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   let last = { seq: 0, lines: 0, id: '' };
   for await (const text of createInterface({ input: child.stdout })) {
     const [, seq, lines, id] = text.split(' ');
@@ -36,6 +39,7 @@ it('loses nothing committed when the writing process gets SIGKILL', async () => 
     expect(logLines.slice(0, last.lines).map((l) => l.seq)).toEqual(Array.from({ length: last.lines }, (_, i) => i));
     expect(store.logTail(last.id, 1_000_000).length).toBe(logLines.length);
     expect(store.getSession(last.id)?.stage).toBe('running');
+    expect(store.getSession(last.id)?.pid).toBe(child.pid);
   } finally {
     store.close();
   }

@@ -36,7 +36,8 @@ describe('assign → accept → confirm', () => {
   it('offers a waiting session with its flow, inputs and secret names, confirms the accept and logs each step', async () => {
     const { groupId, wfId } = await setup();
     const id = o.session(wfId, { _machinegroupid_value: groupId, inputs: '{"pw":"s3cret","n":1}', callbackurl: 'https://example.com/cb', timeout: 60 });
-    expect(o.get(id)['queuereason']).toBe('GroupIsEmpty');
+    // The queue plans at the end of the turn (requests of one turn share one dispatch pass).
+    await waitFor(() => o.get(id)['queuereason'] === 'GroupIsEmpty', { what: 'queue reason GroupIsEmpty' });
     const { agent, machineId } = await o.machine();
     await agent.hello();
     const assign = await agent.next('assign');

@@ -59,7 +59,7 @@ describe('order', () => {
     const { agent } = await o.machine();
     await agent.hello();
     const [later] = enqueue({ scheduledfor: new Date(o.clock.t + 60_000).toISOString() });
-    expect(o.get(later!)['queuereason']).toBe('Scheduled');
+    await reason(later!, 'Scheduled');
     o.clock.advance(61_000);
     expect((await agent.next('assign')).session.flowsessionid).toBe(later);
   });

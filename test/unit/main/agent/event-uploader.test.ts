@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
-import type { SessionEvent } from '../../../../shared/protocol.js';
+import Database from 'better-sqlite3';
+import { MAX_FRAME_BYTES, type SessionEvent } from '../../../../shared/protocol.js';
 import { decodeAgentFrame } from '../../../../shared/protocol-codec.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
 import { EventUploader, type EventUploaderOptions } from '../../../../main/agent/event-uploader.js';
@@ -46,6 +47,7 @@ function logEvents(n: number, size = 10): void {
 
 function uploader(extra: Partial<EventUploaderOptions> = {}) {
   const sent: SessionEvent[] = [];
+  const frames: string[] = [];
   let open = true;
   const u = new EventUploader({
     store,
@@ -54,12 +56,13 @@ function uploader(extra: Partial<EventUploaderOptions> = {}) {
       if (!open) return false;
       const frame = decodeAgentFrame(text);
       if (!frame.ok) throw new Error(frame.error);
-      if (frame.frame.type === 'event') sent.push(frame.frame.event);
+      if (frame.frame.type === 'events') sent.push(...frame.frame.events);
+      frames.push(frame.frame.type);
       return true;
     },
     ...extra,
   });
-  return { u, sent, setOpen: (v: boolean) => (open = v) };
+  return { u, sent, frames, setOpen: (v: boolean) => (open = v) };
 }
 
 const seqs = (events: SessionEvent[]) => events.map((e) => e.seq);
@@ -199,10 +202,86 @@ describe('EventUploader and the frame limit', () => {
     expect(outputs.length).toBeLessThanOrEqual(2_000_000);
     store.complete(sessionId, { statuscode: 4, completedon: new Date().toISOString(), outputs });
     const sent: number[] = [];
-    const u = new EventUploader({ store, logger: capture, send: (text) => (sent.push((JSON.parse(text) as { event: { seq: number } }).event.seq), true) });
+    const u = new EventUploader({ store, logger: capture, send: (text) => (sent.push(...(JSON.parse(text) as { events: { seq: number }[] }).events.map((e) => e.seq)), true) });
     u.start(0);
     expect(sent).toEqual([1, 2, 3]);
     expect(errors.join('')).toBe('');
+    u.close();
+  });
+});
+
+describe('EventUploader frames', () => {
+  it('packs consecutive events into events frames of at most maxEventsPerFrame', () => {
+    logEvents(6); // seqs 1..7
+    const { u, sent, frames } = uploader({ maxEventsPerFrame: 3 });
+    u.start(0);
+    expect(seqs(sent)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(frames).toEqual(['events', 'events', 'events']);
+    expect(u.unacked.events).toBe(7);
+    u.acked(7);
+    expect(u.unacked).toEqual({ events: 0, bytes: 0 });
+    u.close();
+  });
+
+  it('fills a frame up to frameBytes; an event larger than that goes alone', () => {
+    logEvents(2, 100);
+    logEvents(1, 5000);
+    logEvents(2, 100); // seqs 1 started, 2..3 small, 4 big, 5..6 small
+    const texts: string[] = [];
+    const u = new EventUploader({ store, logger, frameBytes: 1000, send: (text) => (texts.push(text), true) });
+    u.start(0);
+    const framed = texts.map((t) => (JSON.parse(t) as { events: SessionEvent[] }).events.map((e) => e.seq));
+    expect(framed).toEqual([[1, 2, 3], [4], [5, 6]]);
+    expect(texts.every((t, i) => i === 1 || Buffer.byteLength(t) <= 1000)).toBe(true);
+    u.close();
+  });
+
+  it('an acked part of a frame leaves the window; the rest stays counted', () => {
+    logEvents(3); // seqs 1..4, one frame
+    const { u } = uploader();
+    u.start(0);
+    const whole = u.unacked;
+    expect(whole.events).toBe(4);
+    u.acked(2);
+    expect(u.unacked.events).toBe(2);
+    expect(u.unacked.bytes).toBe(Math.round(whole.bytes / 2));
+    u.close();
+  });
+
+  it('an event too large for any frame blocks the upload at it, with an error; what comes before is sent', async () => {
+    logEvents(1); // seqs 1..2
+    const raw = new Database(join(dir, 'agent.db'));
+    const seq = store.lastSeq() + 1;
+    const huge = JSON.stringify({ seq, sessionId, at: new Date().toISOString(), kind: 'outputs', outputs: 'x'.repeat(MAX_FRAME_BYTES) });
+    raw.transaction(() => {
+      raw.prepare('INSERT INTO events (seq, session_id, kind, body) VALUES (?, ?, ?, ?)').run(seq, sessionId, 'outputs', huge);
+      raw.prepare(`UPDATE meta SET value = ? WHERE key = 'last_seq'`).run(seq);
+    })();
+    raw.close();
+    const errors: string[] = [];
+    let blocked!: () => void;
+    const logged = new Promise<void>((resolve) => (blocked = resolve));
+    const capture = winston.createLogger({
+      transports: [
+        new winston.transports.Stream({
+          stream: new Writable({
+            write: (chunk: Buffer, _enc, cb) => {
+              errors.push(String(chunk));
+              if (String(chunk).includes('upload is blocked')) blocked();
+              cb();
+            },
+          }),
+        }),
+      ],
+    });
+    const { u, sent } = uploader({ logger: capture });
+    u.start(0);
+    // The row another connection committed is sent once the store has made it durable.
+    await logged;
+    expect(seqs(sent)).toEqual([1, 2]);
+    expect(errors.join('')).toContain(`event seq ${seq} (outputs, session ${sessionId}) is`);
+    u.acked(2);
+    expect(seqs(sent)).toEqual([1, 2]);
     u.close();
   });
 });

@@ -65,29 +65,42 @@ function scheduler(extra: Partial<SchedulerOptions> = {}) {
 }
 
 describe('Scheduler', () => {
-  it('records an assignment before accepting it, and rejects NoFreeSlot past capacity', () => {
+  it('records an assignment and accepts it once durable (one fsync for a turn), and rejects NoFreeSlot past capacity', async () => {
     const { s, sent } = scheduler();
     const [a, b, c] = [assign(), assign(), assign()];
     s.handle(a);
     expect(store.stageOf(a.session.flowsessionid)).toBe('accepted');
     s.handle(b);
     s.handle(c);
-    expect(sent).toEqual([
+    expect(sent).toEqual([expect.objectContaining({ type: 'reject', sessionId: c.session.flowsessionid, errorcode: 'NoFreeSlot' })]);
+    await store.flushed();
+    expect(sent.slice(1)).toEqual([
       { type: 'accept', sessionId: a.session.flowsessionid },
       { type: 'accept', sessionId: b.session.flowsessionid },
-      expect.objectContaining({ type: 'reject', sessionId: c.session.flowsessionid, errorcode: 'NoFreeSlot' }),
     ]);
     expect(store.stageOf(c.session.flowsessionid)).toBeUndefined();
     expect(s.agentState()).toMatchObject({ capacity: 2, freeSlots: 0 });
   });
 
-  it('answers a repeated assign of a held session with accept, once recorded', () => {
+  it('answers a repeated assign of a held session with accept, once recorded', async () => {
     const { s, sent } = scheduler({ capacity: 1 });
     const a = assign();
     s.handle(a);
+    s.handle(a); // while its fsync runs: the one accept follows it
+    await store.flushed();
     s.handle(a);
     expect(sent.map((f) => f.type)).toEqual(['accept', 'accept']);
     expect(store.activeCount()).toBe(1);
+  });
+
+  it('sends no accept for an assignment revoked while its fsync ran', async () => {
+    const { s, sent } = scheduler();
+    const a = assign();
+    s.handle(a);
+    s.handle({ type: 'revoke', sessionId: a.session.flowsessionid });
+    await store.flushed();
+    expect(sent).toEqual([]);
+    expect(store.activeCount()).toBe(0);
   });
 
   it('confirm starts the session exactly once; revoke forgets an unconfirmed one', () => {
@@ -118,7 +131,7 @@ describe('Scheduler', () => {
     expect(calls).toEqual([`start ${b.session.flowsessionid}`, `cancel ${b.session.flowsessionid} timeout`]);
   });
 
-  it('pause/resume with a session id go to the host; without, they pause the machine', () => {
+  it('pause/resume with a session id go to the host; without, they pause the machine', async () => {
     const { s, sent, calls } = scheduler();
     const id = randomUUID();
     s.handle({ type: 'pause', sessionId: id });
@@ -130,6 +143,7 @@ describe('Scheduler', () => {
     expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'AgentPaused' });
     s.handle({ type: 'resume' });
     s.handle(assign());
+    await store.flushed();
     expect(sent.at(-1)).toMatchObject({ type: 'accept' });
   });
 
@@ -172,13 +186,14 @@ describe('Scheduler', () => {
     s.close();
   });
 
-  it('attended sessions need attended mode and the signed-in user', () => {
+  it('attended sessions need attended mode and the signed-in user', async () => {
     const { s, sent } = scheduler();
     s.handle(assign(1));
     expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'AttendedUserNotSignedIn' });
     s.setAttendedMode(true, 'alice');
     expect(s.agentState()).toMatchObject({ attendedAvailable: true, signedInUser: 'alice' });
     s.handle(assign(1));
+    await store.flushed();
     expect(sent.at(-1)).toMatchObject({ type: 'accept' });
     s.handle(assign(0));
     expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'RunModeUnsupported' });

@@ -70,4 +70,60 @@ describe('planDispatch', () => {
       ),
     );
   });
+
+  it('gives the same plan through the per-group heap (plain sessions) as by asking every machine', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            priority: fc.integer({ min: -2, max: 2 }),
+            runmode: fc.constantFrom(0, 1, 2, 2, 2),
+            group: fc.constantFrom('g', 'h', null),
+            target: fc.constantFrom(null, null, null, null, 0, 1, 6),
+            user: fc.constantFrom(null, null, null, 'bob', 'eve'),
+            scheduled: fc.boolean(),
+          }),
+          { maxLength: 25 },
+        ),
+        fc.array(
+          fc.record({
+            group: fc.constantFrom('g', 'h', null),
+            cap: fc.integer({ min: 1, max: 3 }),
+            liveCap: fc.integer({ min: 1, max: 3 }),
+            assigned: fc.integer({ min: 0, max: 1 }),
+            live: fc.constantFrom('on', 'on', 'off', 'paused', 'draining'),
+            statecode: fc.constantFrom(0, 0, 0, 2),
+            users: fc.subarray(['bob', 'eve']),
+          }),
+          { maxLength: 6 },
+        ),
+        (ss, ms) => {
+          const machines = ms.map((m, i) =>
+            machine(`m${i}`, {
+              groupId: m.group,
+              sessioncapacity: m.cap,
+              assigned: m.assigned,
+              statecode: m.statecode,
+              live: m.live === 'off' ? undefined : { ...state, capacity: m.liveCap, paused: m.live === 'paused', draining: m.live === 'draining', sessionUsers: m.users },
+            }),
+          );
+          const sessions = ss.map((s, i) =>
+            session(`s${i}`, {
+              priority: s.priority,
+              runmode: s.runmode,
+              groupId: s.group,
+              targetMachineId: s.target === null ? null : `m${s.target}`,
+              sessionusername: s.user,
+              scheduledfor: s.scheduled ? '2031-01-01T00:00:00Z' : null,
+            }),
+          );
+          const everyMachine = planDispatch({ sessions, machines, now, cooldown: () => undefined });
+          const heap = planDispatch({ sessions, machines, now, cooldown: () => undefined, hasCooldown: () => false });
+          expect(heap.assign).toEqual(everyMachine.assign);
+          expect([...heap.reasons].sort()).toEqual([...everyMachine.reasons].sort());
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -1,0 +1,114 @@
+import { QueueReason } from '../../shared/error-codes.js';
+import { RANK, freeSlots, machineBlocker, type MachineView, type SessionView, type Slots } from './machine-eligibility.js';
+
+/** A session without user or attended requirements: only machine-level state decides where it can run. */
+export const isPlain = (s: SessionView): boolean => s.runmode !== 1 && !s.sessionusername;
+
+const PLAIN: SessionView = { id: '', priority: 0, createdon: '', scheduledfor: null, groupId: null, targetMachineId: null, runmode: 2, sessionusername: null };
+
+type Choice = { machine: MachineView; reason?: undefined } | { machine?: undefined; reason: QueueReason };
+interface Entry {
+  readonly slots: number;
+  readonly index: number;
+  readonly m: MachineView;
+}
+
+/**
+ * The machines of one group as plain sessions (no user requirement, no cooldown) see them: the same for every such
+ * session. Gives the answer of asking every machine (the open machine with the most free slots, the first of them
+ * in order) without looking at every machine of a big group:
+ * - no machine can have more free slots than the group's largest capacity, so the first open machine with that
+ *   many is the answer, found by a scan that resumes where the last one stopped (slots only go down in a plan);
+ * - only when no machine reaches that bound, a heap of the open machines by free slots is built;
+ * - the reason for a session that gets none is worked out once, over every machine.
+ */
+export class GroupPool {
+  private readonly bound: number;
+  private cursor = 0;
+  private heap: Entry[] | undefined;
+  private reason: QueueReason | undefined;
+
+  constructor(
+    private readonly machines: readonly MachineView[],
+    private readonly slots: Slots,
+    private readonly now: Date,
+  ) {
+    this.bound = machines.reduce((max, m) => Math.max(max, m.sessioncapacity), 0);
+  }
+
+  choose(): Choice {
+    if (!this.heap && this.bound > 0) {
+      for (; this.cursor < this.machines.length; this.cursor++) {
+        const m = this.machines[this.cursor]!;
+        if (this.slots.of(m) === this.bound && this.open(m)) return { machine: m };
+      }
+      this.heap = this.buildHeap();
+    }
+    const heap = this.heap ?? [];
+    for (;;) {
+      const top = heap[0];
+      if (!top) return { reason: (this.reason ??= this.reasonWhenFull()) };
+      const current = this.slots.of(top.m);
+      if (current === top.slots) return { machine: top.m };
+      // Another session took a slot of this machine since it was pushed: re-file it.
+      pop(heap);
+      if (current > 0) push(heap, { ...top, slots: current });
+    }
+  }
+
+  private open(m: MachineView): boolean {
+    return machineBlocker(PLAIN, m, this.now) === undefined;
+  }
+
+  private buildHeap(): Entry[] {
+    const heap: Entry[] = [];
+    this.machines.forEach((m, index) => {
+      const free = this.slots.of(m);
+      if (free > 0 && this.open(m)) push(heap, { slots: free, index, m });
+    });
+    return heap;
+  }
+
+  /** With every open machine full: HigherPriorityFirst if one of them had a slot at the start of this plan. */
+  private reasonWhenFull(): QueueReason {
+    let blocked: QueueReason = QueueReason.GroupIsEmpty;
+    let open = false;
+    let hadFree = false;
+    for (const m of this.machines) {
+      const reason = machineBlocker(PLAIN, m, this.now);
+      if (reason === undefined) {
+        open = true;
+        hadFree ||= freeSlots(m) > 0;
+      } else if (RANK[reason] > RANK[blocked]) blocked = reason;
+    }
+    return !open ? blocked : hadFree ? QueueReason.HigherPriorityFirst : QueueReason.AllMachinesBusy;
+  }
+}
+
+const before = (a: Entry, b: Entry): boolean => a.slots > b.slots || (a.slots === b.slots && a.index < b.index);
+
+function push(h: Entry[], e: Entry): void {
+  h.push(e);
+  for (let i = h.length - 1; i > 0; ) {
+    const parent = (i - 1) >> 1;
+    if (!before(h[i]!, h[parent]!)) break;
+    [h[i], h[parent]] = [h[parent]!, h[i]!];
+    i = parent;
+  }
+}
+
+function pop(h: Entry[]): void {
+  const last = h.pop()!;
+  if (h.length === 0) return;
+  h[0] = last;
+  for (let i = 0; ; ) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < h.length && before(h[l]!, h[m]!)) m = l;
+    if (r < h.length && before(h[r]!, h[m]!)) m = r;
+    if (m === i) return;
+    [h[i], h[m]] = [h[m]!, h[i]!];
+    i = m;
+  }
+}

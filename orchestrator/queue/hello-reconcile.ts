@@ -1,0 +1,30 @@
+import { isTerminalStatus } from '../../shared/option-sets.js';
+import type { OrchestratorFrame } from '../../shared/protocol.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
+import type { Store } from '../store/store.js';
+import type { AssignmentBook } from './assignment-book.js';
+
+/** Welcome data for a machine that just said hello. */
+export interface HelloReconcile {
+  readonly cancelSessions: string[];
+  /** Frames to send right after `welcome` (re-sent confirms, timeout cancels). */
+  readonly followUps: OrchestratorFrame[];
+}
+
+/** Reconciles the sessions an agent says it holds with what the orchestrator knows. */
+export function reconcileHello(store: Store, book: AssignmentBook, machineId: string, activeSessions: readonly string[]): HelloReconcile {
+  const out: HelloReconcile = { cancelSessions: [], followUps: [] };
+  for (const id of activeSessions) {
+    const a = book.get(id);
+    const row = store.get(flowsessionEntity, id);
+    if (!a || a.machineId !== machineId || a.state !== 'confirmed' || !row || isTerminalStatus(Number(row['statuscode']))) {
+      out.cancelSessions.push(id);
+      continue;
+    }
+    const pending = book.pendingCancel(id);
+    if (pending === 'cancelled') out.cancelSessions.push(id);
+    else if (pending === 'timeout') out.followUps.push({ type: 'cancel', sessionId: id, reason: 'timeout' });
+    else if (!row['startedon']) out.followUps.push({ type: 'confirm', sessionId: id });
+  }
+  return out;
+}

@@ -1,0 +1,154 @@
+import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
+import type { Row, Store } from '../store/store.js';
+
+/** What the queue needs of a machine's stored record (the live part comes from the gateway). */
+export interface MachineRecord {
+  readonly id: string;
+  readonly groupId: string | null;
+  readonly statecode: number;
+  readonly groupStatecode: number;
+  readonly groupQueuingType: number;
+  readonly sessioncapacity: number;
+}
+
+/**
+ * Sessions compete only for the machines of one partition: a group, or a machine that has none. A session targeted
+ * at a machine belongs to that machine's partition, so it is planned with the group's sessions that share its slots.
+ */
+export const machinePartition = (m: Pick<MachineRecord, 'id' | 'groupId'>): string => m.groupId ?? `#${m.id}`;
+
+/**
+ * The stored side of every machine, kept in memory so a dispatch reads no machine rows. Loaded at start, refreshed
+ * per machine when the API changes it or it connects, and reloaded when the number of machines changed
+ * (registration adds rows without telling the queue).
+ */
+export class MachineDirectory {
+  private readonly byId = new Map<string, MachineRecord>();
+  /** Machines of each partition, ordered by id (the order the planner breaks ties in). */
+  private byPartition = new Map<string, MachineRecord[]>();
+  /** Bumped on every change, so derived caches know when to rebuild. */
+  version = 0;
+
+  constructor(private readonly store: Store) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  load(): void {
+    const groups = new Map(this.store.query(flowmachinegroupEntity).map((g) => [String(g['flowmachinegroupid']), g]));
+    this.byId.clear();
+    for (const m of this.store.query(flowmachineEntity)) {
+      const record = toRecord(m, groups.get(String(m['_flowmachinegroupid_value'])));
+      this.byId.set(record.id, record);
+    }
+    this.index();
+    this.version++;
+  }
+
+  /** Re-reads one machine (and its group); returns the partitions it left or joined. */
+  refresh(machineId: string): string[] {
+    const before = this.byId.get(machineId);
+    const row = this.store.get(flowmachineEntity, machineId);
+    const groupId = (row?.['_flowmachinegroupid_value'] as string | null | undefined) ?? null;
+    const after = row ? toRecord(row, groupId ? this.store.get(flowmachinegroupEntity, groupId) : undefined) : undefined;
+    if (before && after && sameRecord(before, after)) return [machinePartition(after)];
+    if (before) this.unfile(before);
+    if (after) {
+      this.byId.set(machineId, after);
+      this.file(after);
+    } else this.byId.delete(machineId);
+    this.version++;
+    return [...new Set([before, after].filter((m): m is MachineRecord => m !== undefined).map(machinePartition))];
+  }
+
+  /**
+   * Re-reads the groups (few rows) and files their state and queuing type into their machines' records; a full
+   * dispatch calls it so a group change is seen even when nobody reported it.
+   */
+  syncGroups(): void {
+    for (const g of this.store.query(flowmachinegroupEntity)) {
+      const list = this.byPartition.get(String(g['flowmachinegroupid']));
+      const statecode = Number(g['statecode'] ?? 0);
+      const queuingType = Number(g['preferredqueuingtype'] ?? 1);
+      if (!list || (list[0]!.groupStatecode === statecode && list[0]!.groupQueuingType === queuingType)) continue;
+      list.forEach((m, i) => {
+        const record = { ...m, groupStatecode: statecode, groupQueuingType: queuingType };
+        list[i] = record;
+        this.byId.set(m.id, record);
+      });
+      this.version++;
+    }
+  }
+
+  /** Every machine, partition by partition, each in id order. */
+  all(): MachineRecord[] {
+    return [...this.byPartition.values()].flat();
+  }
+
+  has(machineId: string): boolean {
+    return this.byId.has(machineId);
+  }
+
+  /** The partition a session targeted at this machine belongs to. */
+  partitionOf(machineId: string): string {
+    const m = this.byId.get(machineId);
+    return m ? machinePartition(m) : `#${machineId}`;
+  }
+
+  inPartition(partition: string): readonly MachineRecord[] {
+    return this.byPartition.get(partition) ?? [];
+  }
+
+  private index(): void {
+    this.byPartition = new Map();
+    for (const m of [...this.byId.values()].sort((a, b) => compareIds(a.id, b.id))) this.listOf(machinePartition(m)).push(m);
+  }
+
+  private listOf(partition: string): MachineRecord[] {
+    let list = this.byPartition.get(partition);
+    if (!list) this.byPartition.set(partition, (list = []));
+    return list;
+  }
+
+  private file(m: MachineRecord): void {
+    const list = this.listOf(machinePartition(m));
+    list.splice(lowerBound(list, m.id), 0, m);
+  }
+
+  private unfile(m: MachineRecord): void {
+    const key = machinePartition(m);
+    const list = this.listOf(key);
+    const at = lowerBound(list, m.id);
+    if (list[at]?.id === m.id) list.splice(at, 1);
+    if (list.length === 0) this.byPartition.delete(key);
+  }
+}
+
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** First position in `list` (ordered by id) whose id is not below `id`. */
+function lowerBound(list: readonly MachineRecord[], id: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const sameRecord = (a: MachineRecord, b: MachineRecord): boolean =>
+  a.groupId === b.groupId && a.statecode === b.statecode && a.groupStatecode === b.groupStatecode && a.groupQueuingType === b.groupQueuingType && a.sessioncapacity === b.sessioncapacity;
+
+function toRecord(m: Row, g: Row | undefined): MachineRecord {
+  return {
+    id: String(m['flowmachineid']),
+    groupId: (m['_flowmachinegroupid_value'] as string | null) ?? null,
+    statecode: Number(m['statecode'] ?? 0),
+    groupStatecode: Number(g?.['statecode'] ?? 0),
+    groupQueuingType: Number(g?.['preferredqueuingtype'] ?? 1),
+    sessioncapacity: Number(m['sessioncapacity'] ?? 1),
+  };
+}

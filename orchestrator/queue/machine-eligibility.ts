@@ -1,0 +1,82 @@
+import type { AgentState } from '../../shared/protocol.js';
+import { QueueReason } from '../../shared/error-codes.js';
+
+/** A waiting, unassigned session as the planner sees it. */
+export interface SessionView {
+  readonly id: string;
+  readonly priority: number;
+  readonly createdon: string;
+  readonly scheduledfor: string | null;
+  readonly groupId: string | null;
+  readonly targetMachineId: string | null;
+  readonly runmode: number;
+  readonly sessionusername: string | null;
+  /** Arrival order in the queue: breaks ties between sessions created in the same millisecond. */
+  readonly arrival?: number;
+}
+
+export interface MachineView {
+  readonly id: string;
+  readonly groupId: string | null;
+  /** flowmachine statecode: 0 Active, 1 Inactive, 2 Maintenance. */
+  readonly statecode: number;
+  readonly groupStatecode: number;
+  /** 0 FIFO, 1 priority then FIFO. */
+  readonly groupQueuingType: number;
+  readonly sessioncapacity: number;
+  /** Sessions offered to or owned by the machine that are not terminal. */
+  readonly assigned: number;
+  /** Live state of a connected machine that said hello; undefined when offline. */
+  readonly live: AgentState | undefined;
+}
+
+/** How far a machine got towards taking a session; a higher rank is a more useful reason to show. */
+export const RANK: Record<QueueReason, number> = {
+  GroupIsEmpty: 0,
+  Scheduled: 0,
+  NoMachineConnected: 1,
+  MachineInMaintenance: 2,
+  MachinesPausedOrDraining: 3,
+  AttendedUserNotSignedIn: 4,
+  SessionUserUnavailable: 4,
+  WaitingForConfirmation: 5,
+  AllMachinesBusy: 6,
+  HigherPriorityFirst: 7,
+};
+
+/** Why `m` cannot run `s` apart from slots, or undefined when it can. */
+export function machineBlocker(s: SessionView, m: MachineView, now: Date): QueueReason | undefined {
+  const live = m.live;
+  if (!live) return QueueReason.NoMachineConnected;
+  if (m.statecode !== 0 || m.groupStatecode === 2) return QueueReason.MachineInMaintenance;
+  const pauseOver = live.pausedUntil !== undefined && Date.parse(live.pausedUntil) <= now.getTime();
+  if ((live.paused && !pauseOver) || live.draining || !live.storageOk) return QueueReason.MachinesPausedOrDraining;
+  if (s.runmode === 1) {
+    if (!live.attendedAvailable || !live.signedInUser) return QueueReason.AttendedUserNotSignedIn;
+    if (s.sessionusername && live.signedInUser.toLowerCase() !== s.sessionusername.toLowerCase()) return QueueReason.AttendedUserNotSignedIn;
+  } else if (s.sessionusername && !live.sessionUsers.some((u) => u.toLowerCase() === s.sessionusername!.toLowerCase())) {
+    return QueueReason.SessionUserUnavailable;
+  }
+  return undefined;
+}
+
+export const freeSlots = (m: MachineView): number => Math.max(0, Math.min(m.sessioncapacity, m.live?.capacity ?? 0) - m.assigned);
+
+/** Free slots of the machines during one plan: taken one by one, read lazily (a plan touches few machines). */
+export class Slots {
+  private readonly taken = new Map<string, number>();
+
+  of(m: MachineView): number {
+    return this.taken.get(m.id) ?? freeSlots(m);
+  }
+
+  take(m: MachineView): void {
+    this.taken.set(m.id, this.of(m) - 1);
+  }
+}
+
+/** Why a machine that is otherwise fit has no slot for a session in this plan, or undefined when it has one. */
+export function slotReason(m: MachineView, slots: Slots): QueueReason | undefined {
+  if (slots.of(m) > 0) return undefined;
+  return freeSlots(m) > 0 ? QueueReason.HigherPriorityFirst : QueueReason.AllMachinesBusy;
+}

@@ -1,0 +1,186 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import winston from 'winston';
+import type { AgentState, OrchestratorFrame } from '../../../../shared/protocol.js';
+import { flowlogEntity, flowmachineEntity, flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../../../shared/records/index.js';
+import { Queue, type AgentLinks } from '../../../../orchestrator/queue/session-queue.js';
+import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
+import { agentState } from '../../../support/fake-agent.js';
+import { tempDir } from '../../../support/temp-dir.js';
+
+/** The gateway side of the queue: which machines are live, and the frames sent to them (counted). */
+class Links implements AgentLinks {
+  readonly states = new Map<string, AgentState>();
+  readonly sent: { machineId: string; frame: OrchestratorFrame }[] = [];
+  liveCalls = 0;
+  live(machineId: string): AgentState | undefined {
+    this.liveCalls++;
+    return this.states.get(machineId);
+  }
+  send(machineId: string, frame: OrchestratorFrame): boolean {
+    if (!this.states.has(machineId)) return false;
+    this.sent.push({ machineId, frame });
+    return true;
+  }
+  assigned(): string[] {
+    return this.sent.flatMap(({ frame }) => (frame.type === 'assign' ? [frame.session.flowsessionid] : []));
+  }
+}
+
+/** Counts the outermost store transactions (the commits) from now on. */
+function countCommits(store: SqliteStore): () => number {
+  const original = store.transaction.bind(store);
+  let depth = 0;
+  let commits = 0;
+  vi.spyOn(store, 'transaction').mockImplementation(<T>(fn: () => T): T => {
+    if (depth++ === 0) commits++;
+    try {
+      return original(fn);
+    } finally {
+      depth--;
+    }
+  });
+  return () => commits;
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const stores: SqliteStore[] = [];
+afterEach(() => stores.splice(0).forEach((s) => s.close()));
+
+let clock = Date.parse('2030-01-01T00:00:00Z');
+function world(file: string) {
+  const store = new SqliteStore({ file, now: () => new Date(clock) });
+  stores.push(store);
+  const links = new Links();
+  const queue = new Queue({ ctx: { store, now: () => new Date(clock), logger: winston.createLogger({ silent: true }) }, links });
+  return { store, links, queue };
+}
+
+function seed(store: SqliteStore, machines: number): { groupId: string; wfId: string; machineIds: string[] } {
+  const groupId = String(store.insert(flowmachinegroupEntity, { name: 'g', preferredqueuingtype: 1, statecode: 0 })['flowmachinegroupid']);
+  const wfId = String(store.insert(workflowEntity, { name: 'wf', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }) })['workflowid']);
+  const machineIds = Array.from({ length: machines }, (_, i) =>
+    String(store.insert(flowmachineEntity, { name: `m${i}`, _flowmachinegroupid_value: groupId, sessioncapacity: 1, statecode: 0, statuscode: 2 })['flowmachineid']),
+  );
+  return { groupId, wfId, machineIds };
+}
+
+function enqueue(w: ReturnType<typeof world>, wfId: string, groupId: string, priority = 0): string {
+  clock += 1000;
+  const id = String(w.store.insert(flowsessionEntity, { _regardingobjectid_value: wfId, _machinegroupid_value: groupId, runmode: 2, statecode: 0, statuscode: 3, priority })['flowsessionid']);
+  w.queue.enqueued(id);
+  return id;
+}
+
+describe('Queue', () => {
+  it('serves all the dispatch requests of one turn of the event loop with one pass', async () => {
+    /** Three machines come online; `requests` dispatch requests arrive in one turn. Returns the gateway lookups made. */
+    const run = async (requests: number) => {
+      const w = world(join(tempDir(), 'o.db'));
+      const { groupId, wfId, machineIds } = seed(w.store, 3);
+      w.queue.start();
+      const ids = Array.from({ length: 5 }, () => enqueue(w, wfId, groupId));
+      await turn();
+      expect(w.store.get(flowsessionEntity, ids[0]!)!['queuereason']).toBe('NoMachineConnected');
+      w.links.liveCalls = 0;
+      for (const id of machineIds) w.links.states.set(id, agentState());
+      for (let i = 0; i < requests; i++) w.queue.machineLive(machineIds[i % 3]!);
+      await turn();
+      expect(w.links.assigned()).toEqual(ids.slice(0, 3));
+      expect(w.store.get(flowsessionEntity, ids[4]!)!['queuereason']).toBe('HigherPriorityFirst');
+      return w.links.liveCalls;
+    };
+    // A pass asks the gateway about machines a fixed number of times: 150 requests cost what one costs.
+    expect(await run(150)).toBe(await run(1));
+  });
+
+  it('loads the waiting sessions from the store at start, and keeps their order across a restart', async () => {
+    const file = join(tempDir(), 'o.db');
+    const first = world(file);
+    const { groupId, wfId, machineIds } = seed(first.store, 1);
+    first.queue.start();
+    const [low, high] = [enqueue(first, wfId, groupId, 0), enqueue(first, wfId, groupId, 5)];
+    await turn();
+    first.store.close();
+    stores.length = 0;
+
+    const second = world(file);
+    second.queue.start();
+    expect(second.queue.waiting.size).toBe(2);
+    second.links.states.set(machineIds[0]!, agentState());
+    second.queue.machineLive(machineIds[0]!);
+    await turn();
+    expect(second.links.assigned()).toEqual([high]);
+    expect(second.store.get(flowsessionEntity, low)!['queuereason']).toBe('HigherPriorityFirst');
+  });
+
+  it('writes the Queued record of a session enqueued just before a stop at the next start, once', async () => {
+    const file = join(tempDir(), 'o.db');
+    const first = world(file);
+    const { wfId, machineIds } = seed(first.store, 1);
+    first.queue.start();
+    await turn();
+    clock += 1000;
+    const id = String(first.store.insert(flowsessionEntity, { _regardingobjectid_value: wfId, _machineid_value: machineIds[0], runmode: 2, statecode: 0, statuscode: 3, priority: 0 })['flowsessionid']);
+    first.queue.enqueued(id);
+    // Stopped before the pass that writes the Queued record.
+    first.queue.close();
+    first.store.close();
+    stores.length = 0;
+
+    const second = world(file);
+    second.queue.start();
+    await turn();
+    const queuedLogs = () => second.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND name = ?', params: [id, 'Queued'] });
+    expect(queuedLogs()).toBe(1);
+    expect(second.queue.book.target(id)).toBe(machineIds[0]);
+    second.queue.close();
+    const third = world(file);
+    third.queue.start();
+    await turn();
+    expect(third.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND name = ?', params: [id, 'Queued'] })).toBe(1);
+  });
+
+  it('confirms the accepts of one turn in one commit, and revokes an offer taken back before that commit', async () => {
+    const w = world(join(tempDir(), 'o.db'));
+    const { groupId, wfId, machineIds } = seed(w.store, 3);
+    w.queue.start();
+    for (const id of machineIds) w.links.states.set(id, agentState());
+    const ids = [enqueue(w, wfId, groupId), enqueue(w, wfId, groupId), enqueue(w, wfId, groupId)];
+    await turn();
+    const offers = w.links.sent.flatMap(({ machineId, frame }) => (frame.type === 'assign' ? [{ machineId, sessionId: frame.session.flowsessionid }] : []));
+    expect(offers.map((o) => o.sessionId).sort()).toEqual([...ids].sort());
+
+    const answers = new Map<string, OrchestratorFrame>();
+    const accept = (o: { machineId: string; sessionId: string }) => w.queue.accepts.add(o.machineId, o.sessionId, (a) => answers.set(o.sessionId, a), (err) => { throw err; });
+    const commits = countCommits(w.store);
+    accept(offers[0]!);
+    accept(offers[1]!);
+    await turn();
+    expect(commits()).toBe(1);
+    expect([answers.get(offers[0]!.sessionId)?.type, answers.get(offers[1]!.sessionId)?.type]).toEqual(['confirm', 'confirm']);
+    expect(w.queue.book.get(offers[1]!.sessionId)?.state).toBe('confirmed');
+
+    accept(offers[2]!);
+    w.links.states.delete(offers[2]!.machineId);
+    w.queue.disconnected(offers[2]!.machineId);
+    await turn();
+    expect(answers.get(offers[2]!.sessionId)).toEqual({ type: 'revoke', sessionId: offers[2]!.sessionId });
+    expect(w.queue.book.get(offers[2]!.sessionId)).toBeUndefined();
+  });
+
+  it('re-files a waiting session whose priority was changed', async () => {
+    const w = world(join(tempDir(), 'o.db'));
+    const { groupId, wfId, machineIds } = seed(w.store, 1);
+    w.queue.start();
+    const [a, b] = [enqueue(w, wfId, groupId), enqueue(w, wfId, groupId)];
+    await turn();
+    w.store.update(flowsessionEntity, b!, { priority: 9 });
+    w.queue.sessionChanged(b!);
+    w.links.states.set(machineIds[0]!, agentState());
+    w.queue.machineLive(machineIds[0]!);
+    await turn();
+    expect(w.links.assigned()).toEqual([b]);
+    expect(w.queue.waiting.get(a!)?.reason).toBe('HigherPriorityFirst');
+  });
+});
