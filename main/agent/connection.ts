@@ -190,6 +190,7 @@ export class AgentConnection {
   private welcomed(frame: WelcomeFrame, heartbeat: ConnectionHeartbeat): void {
     this.welcomedAt = Date.now();
     this.error = undefined;
+    this.options.logger.info(`connected to the orchestrator at ${this.url} as machine ${frame.flowmachineid}`);
     heartbeat.start(frame.heartbeatIntervalMs);
     this.setStatus('connected');
   }

@@ -71,9 +71,7 @@ export async function runAgent(config: AgentConfig): Promise<void> {
 async function startLocalStatusPage(agent: Agent, dataDir: string, logger: Logger): Promise<RunningStatusServer | undefined> {
   const { startStatusServer } = await import('../agent/status-server.js');
   try {
-    const status = await startStatusServer({ agent, dataDir, logger });
-    logger.info(`status page on ${status.url} (run \`flowhost status\` for the link with its token)`);
-    return status;
+    return await startStatusServer({ agent, dataDir, logger });
   } catch (err) {
     logger.warn(`status page not started: ${(err as Error).message}`);
     return undefined;

@@ -4,7 +4,7 @@ import { setting, type Bench } from './lib/bench.js';
 import { cpuWindow } from './lib/proc.js';
 import { points } from './lib/table.js';
 
-const SAMPLING_OFF_MS = 2_000_000_000; // longer than any window: the sampler never ticks
+const SAMPLING_OFF_MS = 3_600_000; // the longest interval the agent takes, longer than any window: the sampler never ticks
 
 /**
  * Sampling cost: two real agents run the same sleeping session at the same time (same machine noise), one

@@ -41,7 +41,7 @@ export class AckingOrchestrator {
   }
 
   get credentials() {
-    return { flowmachineid: this.machineId, credential: 'bench', callbackSecret: 'bench' };
+    return { flowmachineid: this.machineId, credential: 'bench-credential-'.padEnd(43, 'x'), callbackSecret: 'bench-callback-secret' };
   }
 
   /** Assigns one session running `flow`; resolves when its `completed` event arrived (everything before it is applied). */

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { AgentCredentials } from '../../../main/agent/agent.js';
+import { writeCredentials } from '../../../main/agent/credentials.js';
+import { FLOWHOST_BIN } from '../../support/flowhost-cli.js';
+import { ensureCliBundle } from './cli-agent.js';
 import { within } from './stats.js';
-
-const AGENT_MAIN = fileURLToPath(new URL('../agent-main.ts', import.meta.url));
 
 /** Agent processes still running: killed when the bench process exits, whatever way it ends. */
 const live = new Set<ChildProcess>();
@@ -27,25 +27,34 @@ export interface AgentProcessOptions {
   readonly orchestratorUrl: string;
   readonly credentials: AgentCredentials;
   readonly capacity?: number;
-  /** Default 1000 ms; a huge value turns sampling off in practice. */
+  /** Default 1000 ms; the maximum (1 h) turns sampling off in practice. */
   readonly sampleIntervalMs?: number;
   readonly dataDir?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
 }
 
-/** Starts the real headless Agent (tsx, like bin/flowhost.js) in a child process; resolves once it is connected. */
+/**
+ * Starts `flowhost agent` as shipped (bin/flowhost.js running the dist/cli bundle, built first if stale) on a data
+ * dir holding these credentials, with the default log level; resolves once it logs its connection.
+ */
 export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentProcess> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'flowhost-bench-agent-'));
-  const args = JSON.stringify({ orchestratorUrl: o.orchestratorUrl, credentials: o.credentials, dataDir, capacity: o.capacity ?? 1, sampleIntervalMs: o.sampleIntervalMs ?? 1000 });
+  const credentialsFile = join(dataDir, 'credentials.json');
+  if (!existsSync(credentialsFile)) writeCredentials(credentialsFile, { ...o.credentials, orchestrator: o.orchestratorUrl, group: 'bench' });
+  ensureCliBundle();
+  const args = ['agent', '--data-dir', dataDir, '--capacity', String(o.capacity ?? 1), '--sample-interval-ms', String(o.sampleIntervalMs ?? 1000)];
   // BENCH_PROFILE_DIR=dir: every agent process writes a V8 CPU profile there (see lib/profile-top.ts).
   const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), '--import', 'tsx', AGENT_MAIN, args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = { ...process.env, FLOWHOST_FROM_SOURCE: '0' };
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...(o.nodeArgs ?? []), FLOWHOST_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
   const { exited, agent } = trackAgentChild(child, dataDir);
-  const lines = createInterface({ input: child.stdout! });
+  // The agent logs to stderr: its warnings and errors pass through, the info lines only tell when it is connected.
+  const lines = createInterface({ input: child.stderr! });
+  lines.on('line', (l) => / (warn|error) /.test(l) && process.stderr.write(`agent: ${l}\n`));
   await within(
     Promise.race([
-      new Promise<void>((resolve) => lines.on('line', (l) => l.includes('"connected"') && resolve())),
+      new Promise<void>((resolve) => lines.on('line', (l) => l.includes('connected to the orchestrator') && resolve())),
       exited.then(([code]) => Promise.reject(new Error(`agent process exited with ${String(code)} before connecting`))),
     ]),
     30_000,
