@@ -1,15 +1,8 @@
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
+import type { MachineRecord } from './machine-eligibility.js';
 
-/** What the queue needs of a machine's stored record (the live part comes from the gateway). */
-export interface MachineRecord {
-  readonly id: string;
-  readonly groupId: string | null;
-  readonly statecode: number;
-  readonly groupStatecode: number;
-  readonly groupQueuingType: number;
-  readonly sessioncapacity: number;
-}
+export type { MachineRecord } from './machine-eligibility.js';
 
 /**
  * Sessions compete only for the machines of one partition: a group, or a machine that has none. A session targeted

@@ -15,7 +15,8 @@ export interface SessionView {
   readonly arrival?: number;
 }
 
-export interface MachineView {
+/** What the queue needs of a machine's stored record (the live part comes from the gateway). */
+export interface MachineRecord {
   readonly id: string;
   readonly groupId: string | null;
   /** flowmachine statecode: 0 Active, 1 Inactive, 2 Maintenance. */
@@ -24,6 +25,9 @@ export interface MachineView {
   /** 0 FIFO, 1 priority then FIFO. */
   readonly groupQueuingType: number;
   readonly sessioncapacity: number;
+}
+
+export interface MachineView extends MachineRecord {
   /** Sessions offered to or owned by the machine that are not terminal. */
   readonly assigned: number;
   /** Live state of a connected machine that said hello; undefined when offline. */
