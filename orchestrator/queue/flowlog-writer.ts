@@ -20,7 +20,7 @@ export interface FlowLogEntry {
  */
 export function appendFlowLogs(store: Store, sessionId: string, entries: readonly FlowLogEntry[]): void {
   if (entries.length === 0) return;
-  const last = store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq DESC', limit: 1 })[0];
+  const last = store.query(flowlogEntity, { where: '_flowsessionid_value = ? COLLATE NOCASE', params: [sessionId], orderBy: 'seq DESC', limit: 1 })[0];
   let seq = last ? Number(last['seq']) + 1 : 0;
   store.insertMany(
     flowlogEntity,

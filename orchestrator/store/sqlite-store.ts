@@ -32,7 +32,9 @@ const INDEXES: Record<string, string[]> = {
     '_machineid_value COLLATE NOCASE, statuscode, flowsessionid',
     '_regardingobjectid_value COLLATE NOCASE, createdon',
   ],
-  flowlogs: ['_flowsessionid_value, seq', '_flowsessionid_value COLLATE NOCASE, seq'],
+  // One index serves both the API (NOCASE) and the writers' own lookups (which compare NOCASE too): every flowlog
+  // insert pays for each index, and replay inserts a row per log line.
+  flowlogs: ['_flowsessionid_value COLLATE NOCASE, seq'],
   flowmachines: ['_flowmachinegroupid_value'],
 };
 const UNIQUE: Record<string, string[]> = { flowmachinegroups: ['name'] };

@@ -59,7 +59,7 @@ export const sessionPolicy: EntityPolicy = {
     }
   },
   deleteDependents(deps, current) {
-    for (const log of deps.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [current['flowsessionid']] })) {
+    for (const log of deps.store.query(flowlogEntity, { where: '_flowsessionid_value = ? COLLATE NOCASE', params: [current['flowsessionid']] })) {
       deps.store.delete(flowlogEntity, String(log['flowlogid']));
     }
   },
