@@ -36,6 +36,8 @@ export interface CallbackUrlPolicyOptions<U extends CallbackUrlParts = CallbackU
   readonly allow: readonly string[];
   /** Resolves every address of a name (node:dns lookup with `all: true` in both programs; a table in tests). */
   readonly lookupAll: (hostname: string) => Promise<readonly ResolvedAddress[]>;
+  /** How this program's user allow-lists a host, named in refusals (e.g. `--callback-allow`). */
+  readonly allowHow?: string;
   /** The platform's URL parser, `(raw) => new URL(raw)`; it throws on an invalid URL. */
   readonly parseUrl: (raw: string) => U;
 }
@@ -80,7 +82,7 @@ export async function checkCallbackUrl<U extends CallbackUrlParts>(raw: string, 
     const kind = classifyAddress(address);
     if (ALWAYS_REFUSED.has(kind)) return refuse(`${hostname} resolves to ${address}, a ${kind} address`);
     if ((kind === 'loopback' || kind === 'private') && !allowed) {
-      return refuse(`${hostname} resolves to ${address}, a ${kind} address; allow-list the host to permit it`);
+      return refuse(`${hostname} resolves to ${address}, a ${kind} address; allow-list the host${options.allowHow ? ` (${options.allowHow})` : ''} to permit it`);
     }
   }
   const first = addresses[0] as ResolvedAddress;

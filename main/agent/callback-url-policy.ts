@@ -10,5 +10,5 @@ export type CallbackUrlPolicyOptions = Pick<PolicyOptions, 'allow'> & Partial<Pi
 export const lookupAllAddresses = (hostname: string) => lookup(hostname, { all: true, verbatim: true });
 
 export function checkCallbackUrl(raw: string, options: CallbackUrlPolicyOptions): Promise<PolicyResult> {
-  return checkWithPlatform(raw, { allow: options.allow, lookupAll: options.lookupAll ?? lookupAllAddresses, parseUrl: (text) => new URL(text) });
+  return checkWithPlatform(raw, { allow: options.allow, lookupAll: options.lookupAll ?? lookupAllAddresses, parseUrl: (text) => new URL(text), allowHow: '--callback-allow' });
 }

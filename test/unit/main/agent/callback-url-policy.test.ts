@@ -29,7 +29,7 @@ describe('callback URL policy', () => {
 
   it('refuses when any resolved address is bad, and says why', async () => {
     const r = await checkCallbackUrl('https://mixed.example/', { allow: [], lookupAll: lookupAll({ 'mixed.example': ['93.184.216.34', '192.168.1.10'] }) });
-    expect(r).toMatchObject({ ok: false, refused: true, reason: expect.stringMatching(/192\.168\.1\.10, a private address; allow-list the host/) });
+    expect(r).toMatchObject({ ok: false, refused: true, reason: expect.stringMatching(/192\.168\.1\.10, a private address; allow-list the host \(--callback-allow\) to permit it/) });
   });
 
   it('a name that does not resolve is transient, not refused', async () => {
