@@ -8,7 +8,7 @@ import { AgentStateNotifier, sessionView, type AgentSnapshot, type SnapshotListe
 import { CallbackDelivery, type CallbackDeliveryOptions } from './callback-delivery.js';
 import { AgentConnection } from './connection.js';
 import type { BackoffOptions } from './connection-backoff.js';
-import { EventUploader } from './event-uploader.js';
+import { EventUploader, refusedEventsFrames } from './event-uploader.js';
 import { canRunAs as osCanRunAs, currentUser } from './process/session-user.js';
 import { Sampler } from './sampler.js';
 import { DEFAULT_MIN_FREE_BYTES, probeStorage } from './storage-probe.js';
@@ -230,7 +230,10 @@ export class Agent {
       hello: () => this.hello(store, scheduler),
       heartbeat: () => ({ type: 'state', state: scheduler.agentState() }),
       onFrame: (frame) => this.route(frame),
-      onClose: () => uploader.stop(),
+      onClose: (code, reason) => {
+        uploader.stop();
+        if (refusedEventsFrames(code, reason)) uploader.useSingleEventFrames();
+      },
       onStatus: notify,
     });
     const notifier = new AgentStateNotifier({

@@ -28,7 +28,7 @@ export interface ConnectionOptions {
   /** Every valid frame from the orchestrator, `welcome` included, in arrival order. */
   readonly onFrame: (frame: OrchestratorFrame) => void;
   /** The socket closed (before the next reconnect is scheduled). */
-  readonly onClose?: () => void;
+  readonly onClose?: (code: number, reason: string) => void;
   readonly onStatus?: (status: ConnectionStatus) => void;
 }
 
@@ -200,7 +200,7 @@ export class AgentConnection {
     this.socket = undefined;
     if (this.welcomedAt !== undefined) this.backoff.connectionEnded(Date.now() - this.welcomedAt);
     this.welcomedAt = undefined;
-    this.options.onClose?.();
+    this.options.onClose?.(code, reason);
     if (this.current === 'stopped') return;
     const final = FINAL_CLOSE.get(code) ?? (httpRefusal && /HTTP 40[13]$/.test(httpRefusal) ? `${httpRefusal}: the machine credential is refused` : undefined);
     if (final) {

@@ -1,5 +1,5 @@
 import type { Logger } from 'winston';
-import { MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../shared/protocol.js';
+import { CloseCode, MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../shared/protocol.js';
 import type { EncodedEvent } from './store/event-outbox.js';
 
 /** The part of the agent store the uploader reads: the upstream outbox (AgentStore implements it). */
@@ -36,9 +36,15 @@ export interface EventUploaderOptions {
   readonly pollIntervalMs?: number;
 }
 
-/** `{"type":"events","events":[` + `]}`: the bytes of an `events` frame around its events. */
-const FRAME_HEAD = '{"type":"events","events":[';
-const FRAME_OVERHEAD = FRAME_HEAD.length + 2;
+/** The text around the events of a frame: `events` (many), or `event` (one) for orchestrators older than `events`. */
+const BATCH_FRAME = { head: '{"type":"events","events":[', tail: ']}' };
+const SINGLE_FRAME = { head: '{"type":"event","event":', tail: '}' };
+
+/**
+ * Whether a connection closed because the orchestrator does not know `events` frames (a release older than them,
+ * whose frame decoder answers 4000 `unknown frame type "events"`): the agent then sends one `event` per frame.
+ */
+export const refusedEventsFrames = (code: number, reason: string): boolean => code === CloseCode.InvalidFrame && reason.includes('unknown frame type "events"');
 
 /**
  * Sends the outbox upstream in seq order, consecutive events packed into `events` frames, with a bounded window of
@@ -58,6 +64,7 @@ export class EventUploader {
   private readonly unsubscribe: () => void;
   private readonly ackListeners = new Set<() => void>();
   private pollTimer: NodeJS.Timeout | undefined;
+  private framing = BATCH_FRAME;
 
   constructor(private readonly options: EventUploaderOptions) {
     this.unsubscribe = options.store.onEvent(() => this.schedulePump());
@@ -121,6 +128,13 @@ export class EventUploader {
     this.pump();
   }
 
+  /** From now on one event per `event` frame: the orchestrator is older than `events` frames (see refusedEventsFrames). */
+  useSingleEventFrames(): void {
+    if (this.framing === SINGLE_FRAME) return;
+    this.framing = SINGLE_FRAME;
+    this.options.logger.warn('the orchestrator does not take `events` frames (an older release): sending one event per frame; upgrade it for faster replay');
+  }
+
   /** Called after every ack (drain waits on it). */
   onAck(listener: () => void): () => void {
     this.ackListeners.add(listener);
@@ -166,7 +180,7 @@ export class EventUploader {
   private pump(): void {
     const maxEvents = this.options.maxInFlightEvents ?? 20_000;
     const maxBytes = this.options.maxInFlightBytes ?? 4 * 1024 * 1024;
-    const perFrame = Math.min(this.options.maxEventsPerFrame ?? MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME);
+    const perFrame = this.framing === SINGLE_FRAME ? 1 : Math.min(this.options.maxEventsPerFrame ?? MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME);
     while (this.running && this.inFlightEvents < maxEvents && this.inFlightBytes < maxBytes) {
       // Read only about as many events as the byte window takes: big log events would otherwise be parsed and dropped again on every ack.
       const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.eventBytes));
@@ -181,7 +195,8 @@ export class EventUploader {
    */
   private sendFrame(events: readonly EncodedEvent[], maxBytes: number): boolean {
     const budget = Math.min(this.options.frameBytes ?? 1024 * 1024, MAX_FRAME_BYTES);
-    let bytes = FRAME_OVERHEAD;
+    const { head, tail } = this.framing;
+    let bytes = head.length + tail.length;
     let count = 0;
     while (count < events.length) {
       const size = Buffer.byteLength(events[count]!.body) + (count > 0 ? 1 : 0);
@@ -198,9 +213,9 @@ export class EventUploader {
       return false;
     }
     // The stored bodies are the events' JSON: framing them by hand encodes each event once on this hot path.
-    let frame = FRAME_HEAD + first.body;
+    let frame = head + first.body;
     for (let i = 1; i < count; i++) frame += ',' + events[i]!.body;
-    if (!this.options.send(frame + ']}')) {
+    if (!this.options.send(frame + tail)) {
       this.running = false;
       return false;
     }

@@ -18,6 +18,10 @@ export class ScriptedOrchestrator {
   private wss: WebSocketServer | undefined;
   private socket: WebSocket | undefined;
   private waiters: (() => void)[] = [];
+  /** Play an orchestrator older than `events` frames: such a frame closes the socket as its decoder would. */
+  refuseEventsFrames = false;
+  /** `events` frames refused so far (their events are not kept). */
+  eventsFramesRefused = 0;
 
   constructor(
     private readonly machineId: string,
@@ -45,6 +49,11 @@ export class ScriptedOrchestrator {
     const decoded = decodeAgentFrame(text);
     if (!decoded.ok) throw new Error(`the agent sent an invalid frame: ${decoded.error}`);
     const frame = decoded.frame;
+    if (frame.type === 'events' && this.refuseEventsFrames) {
+      this.eventsFramesRefused++;
+      this.socket?.close(4000, 'unknown frame type "events"');
+      return;
+    }
     if (frame.type === 'events') for (const event of frame.events) this.frames.push({ type: 'event', event });
     else this.frames.push(frame);
     if (frame.type === 'hello') {
