@@ -48,6 +48,16 @@ describe('httpExchange', () => {
     await expect(httpExchange(url, { timeoutMs: 5000, maxResponseBytes: 1024 })).rejects.toThrow('the answer is over 1024 bytes');
   });
 
+  it('with discardBody, answers at the status while the body is still streaming', async () => {
+    const url = await serve((_req, _body, res) => {
+      res.writeHead(503, { 'retry-after': '2' });
+      res.write('the body starts but never ends');
+    });
+    const answer = await httpExchange(url, { method: 'POST', body: Buffer.from('x'), timeoutMs: 5000, discardBody: true });
+    expect(answer).toMatchObject({ status: 503, text: '' });
+    expect(answer.header('retry-after')).toBe('2');
+  });
+
   it('gives up after the timeout when no answer comes', async () => {
     const url = await serve(() => undefined);
     await expect(httpExchange(url, { timeoutMs: 200 })).rejects.toThrow('timed out after 200 ms');
