@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { setting, type Bench } from './lib/bench.js';
-import { startCliAgent } from './lib/cli-agent.js';
+import { startAgentProcess } from './lib/agent-process.js';
 import { anonRssMiB, cpuWindow, rssMiB } from './lib/proc.js';
 import { createGroup, startBenchOrchestrator } from './lib/real-orchestrator.js';
 import { within } from './lib/stats.js';
@@ -43,11 +43,13 @@ export const idleFootprint: Bench = {
     // `flowhost agent` as installed (the dist/cli bundle npm ci builds) and as a service runs it: registered on an
     // earlier start, then restarted. Also the start that registers (its HTTP client stays loaded), and the sources
     // through tsx.
-    const registering = await startCliAgent(orch, { group: 'bench-idle', name: 'idle-agent' });
+    const agentIn = (name: string, more: { dataDir?: string; fromSource?: boolean } = {}) =>
+      startAgentProcess({ orchestratorUrl: orch.url, register: { group: 'bench-idle', name }, ...more });
+    const registering = await agentIn('idle-agent');
     await registering.stop({ keepDataDir: true });
-    const agent = await startCliAgent(orch, { group: 'bench-idle', name: 'idle-agent', dataDir: registering.dataDir });
-    const firstStart = await startCliAgent(orch, { group: 'bench-idle', name: 'idle-agent-first-start' });
-    const fromSource = await startCliAgent(orch, { group: 'bench-idle', name: 'idle-agent-source', fromSource: true });
+    const agent = await agentIn('idle-agent', { dataDir: registering.dataDir });
+    const firstStart = await agentIn('idle-agent-first-start');
+    const fromSource = await agentIn('idle-agent-source', { fromSource: true });
     const raw = await startRawIdle();
     try {
       // Let start-up work (module compilation, first GC) settle before the window.
