@@ -39,7 +39,6 @@ export class LostSessions {
     const ids = this.candidates;
     this.candidates = [];
     const { store, logger } = this.o.ctx;
-    let ended = 0;
     for (const id of ids) {
       const row = store.get(flowsessionEntity, id);
       if (!row || isTerminalStatus(Number(row['statuscode']))) continue;
@@ -49,8 +48,6 @@ export class LostSessions {
       );
       this.o.queue.finish(id, { statuscode: SessionStatus.v.Aborted, completedon: this.o.ctx.now().toISOString(), errorcode: ErrorCode.AgentLostSession, errormessage: message });
       logger.warn(`session ${id} aborted: machine ${this.o.machineId} no longer holds it (${ErrorCode.AgentLostSession})`);
-      ended++;
     }
-    if (ended > 0) this.o.queue.dispatch();
   }
 }

@@ -1,6 +1,6 @@
 import { QueueReason } from '../../shared/error-codes.js';
 import { GroupPool, isPlain } from './group-pool.js';
-import { RANK, Slots, machineBlocker, slotReason, type MachineView, type SessionView } from './machine-eligibility.js';
+import { RANK, Slots, machineBlocker, slotReason, type Choice, type MachineView, type SessionView } from './machine-eligibility.js';
 
 export { freeSlots, machineBlocker, type MachineView, type SessionView } from './machine-eligibility.js';
 
@@ -93,7 +93,6 @@ export function indexMachines(machines: readonly MachineView[]): MachineIndex {
   return { byId, byGroup };
 }
 
-type Choice = { machine: MachineView; reason?: undefined } | { machine?: undefined; reason: QueueReason };
 
 /** The general rule: every candidate is asked (user requirements and cooldowns differ per session). */
 function chooseAmong(s: SessionView, candidates: readonly MachineView[], slots: Slots, input: PlanInput): Choice {

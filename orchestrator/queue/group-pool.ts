@@ -1,12 +1,11 @@
 import { QueueReason } from '../../shared/error-codes.js';
-import { RANK, freeSlots, machineBlocker, type MachineView, type SessionView, type Slots } from './machine-eligibility.js';
+import { RANK, freeSlots, machineBlocker, type Choice, type MachineView, type SessionView, type Slots } from './machine-eligibility.js';
 
 /** A session without user or attended requirements: only machine-level state decides where it can run. */
 export const isPlain = (s: SessionView): boolean => s.runmode !== 1 && !s.sessionusername;
 
 const PLAIN: SessionView = { id: '', priority: 0, createdon: '', scheduledfor: null, groupId: null, targetMachineId: null, runmode: 2, sessionusername: null };
 
-type Choice = { machine: MachineView; reason?: undefined } | { machine?: undefined; reason: QueueReason };
 interface Entry {
   readonly slots: number;
   readonly index: number;

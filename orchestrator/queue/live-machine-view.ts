@@ -1,6 +1,6 @@
 import type { AgentState } from '../../shared/protocol.js';
 import type { AssignmentBook } from './assignment-book.js';
-import type { MachineRecord } from './machine-directory.js';
+import type { MachineRecord } from './machine-eligibility.js';
 import type { MachineView } from './machine-eligibility.js';
 
 /**

@@ -2,8 +2,6 @@ import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/
 import type { Row, Store } from '../store/store.js';
 import type { MachineRecord } from './machine-eligibility.js';
 
-export type { MachineRecord } from './machine-eligibility.js';
-
 /**
  * Sessions compete only for the machines of one partition: a group, or a machine that has none. A session targeted
  * at a machine belongs to that machine's partition, so it is planned with the group's sessions that share its slots.
@@ -87,10 +85,6 @@ export class MachineDirectory {
   partitionOf(machineId: string): string {
     const m = this.byId.get(machineId);
     return m ? machinePartition(m) : `#${machineId}`;
-  }
-
-  inPartition(partition: string): readonly MachineRecord[] {
-    return this.byPartition.get(partition) ?? [];
   }
 
   private index(): void {

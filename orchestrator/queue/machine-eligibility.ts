@@ -34,6 +34,9 @@ export interface MachineView extends MachineRecord {
   readonly live: AgentState | undefined;
 }
 
+/** What planning picked for a session: a machine, or why none. */
+export type Choice = { machine: MachineView; reason?: undefined } | { machine?: undefined; reason: QueueReason };
+
 /** How far a machine got towards taking a session; a higher rank is a more useful reason to show. */
 export const RANK: Record<QueueReason, number> = {
   GroupIsEmpty: 0,

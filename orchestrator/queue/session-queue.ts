@@ -132,9 +132,12 @@ export class Queue implements SessionQueue {
 
   machineChanged(machineId: string): void {
     // An id the directory does not know (a group's, or a machine registered since): read every machine again.
-    if (this.machines.has(machineId)) this.machines.refresh(machineId);
-    else this.machines.load();
-    this.dispatch();
+    if (!this.machines.has(machineId)) {
+      this.machines.load();
+      return this.dispatch();
+    }
+    for (const partition of this.machines.refresh(machineId)) this.dirty.add(partition);
+    this.schedule();
   }
 
   /** A connected machine said hello or sent its state: its partition may take work now. */
@@ -176,6 +179,7 @@ export class Queue implements SessionQueue {
     this.book.finished(sessionId);
     this.cooldown.forget(sessionId);
     if (row) this.notifyFinished(sessionId);
+    this.schedule();
   }
 
   cancel(sessionId: string): Row {
