@@ -71,7 +71,7 @@ export const ActiveSessionStatus = Type.Object(
 );
 export type ActiveSessionStatus = Static<typeof ActiveSessionStatus>;
 
-/** A session as the recent list shows it (any stage, newest first). */
+/** A finished session as the recent list shows it (newest first). */
 export const RecentSessionStatus = Type.Object(
   {
     ...sessionFields,

@@ -24,7 +24,7 @@ export interface StatusAgent {
 
 /** Read-only queries of the agent's store (main/agent/store/agent-store.ts fits it). */
 export interface StatusStoreReader {
-  recentSessions(limit: number): LocalSession[];
+  recentSessions(limit: number, stage?: 'completed'): LocalSession[];
   logTail(sessionId: string, limit: number): LogLine[];
   recentSamples(sessionId: string, limit: number): Sample[];
 }
@@ -82,7 +82,7 @@ export class StatusProducer {
     const { agent, store } = this.options;
     return toStatusSnapshot(agent.state(), {
       at: this.now().toISOString(),
-      recent: store.recentSessions(this.options.recentLimit ?? 20),
+      recent: store.recentSessions(this.options.recentLimit ?? 20, 'completed'),
       samplesOf: (id) => store.recentSamples(id, this.options.sampleLimit ?? 60),
     });
   }
@@ -168,7 +168,7 @@ export function toStatusSnapshot(
         samples: withLive(extra.samplesOf(s.sessionId), s.live).map((p) => ({ at: p.at, cpu: p.machineCpuPercent, ramPct: p.machineRamPercent, ramMb: p.machineRamUsedMb })),
       }),
     ),
-    recent: extra.recent.filter((s) => s.stage === 'completed').map(recentView),
+    recent: extra.recent.map(recentView),
     backlog: { ...agent.backlog },
   };
 }

@@ -10,7 +10,7 @@ import { pruneAcked } from './retention.js';
 import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
 import { DurableEvents } from './durable-events.js';
 import { StoreDb } from './store-db.js';
-import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample } from './store-types.js';
+import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample, SessionStage } from './store-types.js';
 
 export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, RetentionOptions, SessionStage } from './store-types.js';
 
@@ -176,8 +176,13 @@ export class AgentStore {
     return rows.map(toLocalSession);
   }
 
-  recentSessions(limit: number): LocalSession[] {
-    const rows = this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} ORDER BY s.acceptedon DESC, s.rowid DESC LIMIT ?`).all(limit) as SessionRow[];
+  /** The newest sessions, of one stage when given (the limit counts only those). */
+  recentSessions(limit: number, stage?: SessionStage): LocalSession[] {
+    const rows = (
+      stage === undefined
+        ? this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} ORDER BY s.acceptedon DESC, s.rowid DESC LIMIT ?`).all(limit)
+        : this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.stage = ? ORDER BY s.acceptedon DESC, s.rowid DESC LIMIT ?`).all(stage, limit)
+    ) as SessionRow[];
     return rows.map(toLocalSession);
   }
 

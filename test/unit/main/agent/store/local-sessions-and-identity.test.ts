@@ -88,6 +88,8 @@ describe('openStoreForMachine', () => {
     s1.close();
     const s2 = track(openStoreForMachine(file, machineA, { warn: (m) => warnings.push(m) }));
     expect(s2.recentSessions(10)).toHaveLength(1);
+    // Of one stage, the limit counts only that stage: the session is not finished.
+    expect(s2.recentSessions(10, 'completed')).toEqual([]);
     expect(warnings).toEqual([]);
   });
 
