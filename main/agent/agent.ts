@@ -63,7 +63,7 @@ export interface AgentOptions {
 }
 
 /** Default outbox cap: a million events (log events hold up to 5,000 lines / 512 KiB each). */
-export const DEFAULT_OUTBOX_CAP = 1_000_000;
+const DEFAULT_OUTBOX_CAP = 1_000_000;
 
 /** Started parts; present between start() and stop(). */
 interface Parts {

@@ -22,7 +22,7 @@ export interface LocalRunResult {
   readonly errors: readonly string[];
 }
 
-export const localRunArgs = (file: string, dataDir: string): string[] => ['run', file, '--data-dir', dataDir];
+const localRunArgs = (file: string, dataDir: string): string[] => ['run', file, '--data-dir', dataDir];
 
 /** Starts the run and resolves when its process ends. */
 export function runLocalFlow(o: LocalRunOptions): Promise<LocalRunResult> {

@@ -90,8 +90,9 @@ async function start(): Promise<void> {
   let shown = JSON.stringify(trayState());
   booted.agent.onStateChange(() => {
     const next = trayState();
-    if (JSON.stringify(next) === shown) return;
-    shown = JSON.stringify(next);
+    const key = JSON.stringify(next);
+    if (key === shown) return;
+    shown = key;
     tray.update(next);
   });
   app.on('second-instance', () => statusWindow.show());

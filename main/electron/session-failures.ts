@@ -28,7 +28,7 @@ export class FailureTracker {
   }
 }
 
-export function failureNotice(s: RecentSessionStatus): FailureNotice {
+function failureNotice(s: RecentSessionStatus): FailureNotice {
   const status = SessionStatus.labels.get(s.statuscode) ?? `status ${s.statuscode}`;
   const reason = s.errormessage ?? s.errorcode ?? 'no reason given';
   return { sessionId: s.sessionId, title: `${s.name}: ${status}`, body: reason.length > 200 ? `${reason.slice(0, 199)}…` : reason };

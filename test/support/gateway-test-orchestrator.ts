@@ -14,7 +14,7 @@ import { SqliteStore } from '../../orchestrator/store/sqlite-store.js';
 import { FakeAgent, registerMachine } from './fake-agent.js';
 
 /** A clock tests move by hand. */
-export class TestClock {
+class TestClock {
   constructor(public t = Date.parse('2030-01-01T00:00:00.000Z')) {}
   now = (): Date => new Date(this.t);
   advance(ms: number): void {
