@@ -11,7 +11,7 @@ import { AgentConnection } from './agent-connection.js';
 import { agentControl, type AgentControl } from './agent-control.js';
 import { AgentRegistry } from './agent-registry.js';
 import { FailureLimiter } from './failure-limiter.js';
-import { authenticateMachine } from './machine-auth.js';
+import { authenticateRequest } from './machine-auth.js';
 import { MachineStatusWriter, recordDisconnected, refreshMachineStatus } from './machine-status.js';
 import { registerRoute } from './register-route.js';
 import { workflowRoute } from './workflow-route.js';
@@ -65,14 +65,8 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
       websocket: true,
       // Authentication happens on the HTTP upgrade request: a bad credential never gets a socket.
       preValidation: async (request, reply) => {
-        const wait = authFailures.retryAfter(request.ip);
-        if (wait > 0) return reply.code(429).header('retry-after', String(wait)).send({ error: { code: 'TooManyAttempts', message: `retry in ${wait} s` } });
-        const machine = await authenticateMachine(ctx.store, request.headers.authorization);
-        if (!machine) {
-          authFailures.fail(request.ip);
-          return reply.code(401).send({ error: { code: 'Unauthorized', message: 'missing or invalid machine credential' } });
-        }
-        authed.set(request, machine);
+        const machine = await authenticateRequest(ctx.store, authFailures, request, reply);
+        if (machine) authed.set(request, machine);
       },
     },
     (socket, request) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AGENT_REGISTER_PATH, RegisterRequest, type RegisterResponse } from '../../shared/protocol.js';
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
@@ -6,6 +6,7 @@ import { hashSecret, hashToken, newSecret, verifySecret } from '../auth/secrets.
 import type { OrchestratorContext } from '../context.js';
 import type { Row } from '../store/store.js';
 import { FailureLimiter } from './failure-limiter.js';
+import { sendError } from './machine-auth.js';
 
 const checkRequest = validator(RegisterRequest);
 const REGISTER_BODY_LIMIT = 16 * 1024;
@@ -15,8 +16,6 @@ export interface RegisterRouteOptions {
   readonly maxFailuresPerMinute?: number;
 }
 
-const sendError = (reply: FastifyReply, status: number, code: string, message: string) =>
-  reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ error: { code, message } });
 
 /** `POST /agent/v1/register`: group name + password → a new flowmachine and its credential. */
 export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, options: RegisterRouteOptions = {}): void {
