@@ -92,13 +92,16 @@ export class StatusProducer {
     if (!Object.hasOwn(statusCommands, channel)) return { ok: false, error: `unknown command '${channel}'` };
     const command = channel as StatusCommand;
     try {
-      const request = validator(statusCommands[command].request).parse(payload, command);
-      const handler = this.handlers[command] as (request: unknown) => StatusReply<StatusCommand>;
-      return { ok: true, value: handler(request) };
+      return { ok: true, value: this.handle(command, validator(statusCommands[command].request).parse(payload, command)) };
     } catch (err) {
       if (err instanceof ValidationError) return { ok: false, error: err.message };
       return { ok: false, error: `${command} failed: ${err instanceof Error ? err.message : String(err)}` };
     }
+  }
+
+  /** Runs a command whose request a caller already validated (the IPC router does); throws what the handler throws. */
+  handle<C extends StatusCommand>(command: C, request: unknown): StatusReply<C> {
+    return (this.handlers[command] as (request: unknown) => StatusReply<C>)(request);
   }
 
   /** Calls `listener` with a fresh snapshot after each agent change; returns the unsubscribe function. */

@@ -163,12 +163,8 @@ async function runFromTray(booted: BootedAgent, showWindow: () => void): Promise
 /** Each command of shared/ipc.ts answered by the status producer (the same one the loopback endpoint serves). */
 function handleCommands(router: IpcRouter, producer: StatusProducer): void {
   for (const channel of Object.keys(commands) as CommandChannel[]) {
-    router.handle(channel, (request) => {
-      const result = producer.run(channel, request);
-      if (!result.ok) throw new Error(result.error);
-      // dispatchCommand validates this reply against the channel's schema before it leaves.
-      return result.value as CommandReply<typeof channel>;
-    });
+    // dispatchCommand has validated the request, and validates the reply and words the error of a throw.
+    router.handle(channel, (request) => producer.handle(channel, request) as CommandReply<typeof channel>);
   }
 }
 
