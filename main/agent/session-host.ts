@@ -9,6 +9,7 @@ import type { CancelReason } from './runner/flow-run.js';
 import { monotonicMs } from './runner/run-clock.js';
 import type { Sample } from '../../shared/protocol.js';
 import type { AgentStore, LocalSession, RetentionOptions } from './store/agent-store.js';
+import { processExists } from './process/process-exists.js';
 
 export interface SessionHostOptions extends SessionRunTuning {
   readonly store: AgentStore;
@@ -242,11 +243,5 @@ function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): 
 
 /** A Local run belongs to the `flowhost run` process that started it while that process lives. */
 function ownedByLiveRunProcess(s: LocalSession): boolean {
-  if (!s.local || s.ownerPid === undefined || s.ownerPid === process.pid) return false;
-  try {
-    process.kill(s.ownerPid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return s.local === true && s.ownerPid !== undefined && s.ownerPid !== process.pid && processExists(s.ownerPid);
 }

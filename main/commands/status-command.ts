@@ -3,6 +3,7 @@ import { readStatusEndpoint, readStatusToken } from '../agent/status-token.js';
 import { addSettingOptions } from './agent-options.js';
 import { configOrUsageError } from './agent-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';
+import { processExists } from '../agent/process/process-exists.js';
 
 export function statusCommand(): Command {
   const command = new Command('status').description(
@@ -16,7 +17,7 @@ export function statusCommand(): Command {
 }
 
 /** `http://127.0.0.1:PORT/#token=…` of the agent running on `dataDir`; a CommandError saying why when there is none. */
-export function statusPageUrl(dataDir: string, isAlive: (pid: number) => boolean = processAlive): string {
+export function statusPageUrl(dataDir: string, isAlive: (pid: number) => boolean = processExists): string {
   const endpoint = readStatusEndpoint(dataDir);
   if (!endpoint) throw new CommandError(`no agent status endpoint is recorded in ${dataDir}; start the agent first (flowhost agent --data-dir ${dataDir})`, ExitCode.Failure);
   if (!isAlive(endpoint.pid)) throw new CommandError(`the agent that served the status page (pid ${endpoint.pid}) is not running any more; start it again`, ExitCode.Failure);
@@ -25,11 +26,3 @@ export function statusPageUrl(dataDir: string, isAlive: (pid: number) => boolean
   return `${endpoint.url}/#token=${token}`;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

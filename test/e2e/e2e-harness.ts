@@ -6,6 +6,7 @@ import type { AgentOptions } from '../../main/agent/agent.js';
 import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { startRealAgent, type RealAgent } from '../support/real-agent.js';
 import { waitFor } from '../support/wait-for.js';
+import { processExists } from '../../main/agent/process/process-exists.js';
 
 /**
  * End-to-end parts at the gateway level: the real orchestrator's gateway + queue + SQLite store on port 0
@@ -80,11 +81,4 @@ export function stdoutLogs(orch: TestOrchestrator, sessionId: string): string[] 
 }
 
 /** Whether a process exists (signal 0). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const alive = processExists;
