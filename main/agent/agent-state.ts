@@ -58,6 +58,7 @@ export type SnapshotListener = (snapshot: AgentSnapshot) => void;
 export class AgentStateNotifier {
   private readonly listeners = new Set<SnapshotListener>();
   private timer: NodeJS.Timeout | undefined;
+  private due = 0;
   private lastScheduling = '';
 
   constructor(
@@ -73,9 +74,17 @@ export class AgentStateNotifier {
     return () => this.listeners.delete(listener);
   }
 
-  changed(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), this.options.debounceMs ?? 50);
+  /**
+   * Something changed; notifies within `withinMs` (default the debounce), or sooner when an earlier call asked for
+   * sooner. Changes that only move figures (samples, outbox counts) pass a longer bound so a busy session does
+   * not rebuild the snapshot on every commit.
+   */
+  changed(withinMs = this.options.debounceMs ?? 50): void {
+    const due = Date.now() + withinMs;
+    if (this.timer && this.due <= due) return;
+    clearTimeout(this.timer);
+    this.due = due;
+    this.timer = setTimeout(() => this.flush(), withinMs);
   }
 
   /** Notifies now (and cancels a pending notification). */

@@ -64,6 +64,7 @@ export interface AgentOptions {
 
 /** Default outbox cap: a million events (log events hold up to 5,000 lines / 512 KiB each). */
 const DEFAULT_OUTBOX_CAP = 1_000_000;
+const FIGURES_NOTIFY_MS = 1000;
 
 /** Started parts; present between start() and stop(). */
 interface Parts {
@@ -179,6 +180,7 @@ export class Agent {
     const o = this.options;
     const logger = o.logger;
     const notify = () => this.parts?.notifier.changed();
+    const notifyFigures = () => this.parts?.notifier.changed(FIGURES_NOTIFY_MS);
     const sampler = new Sampler({
       ...(o.sampleIntervalMs === undefined ? {} : { intervalMs: o.sampleIntervalMs }),
       ...(o.now ? { now: o.now } : {}),
@@ -254,9 +256,10 @@ export class Agent {
         notify();
         callbacks.wake();
       }),
-      host.onSample(notify),
-      store.onEvent(notify),
-      uploader.onAck(notify),
+      // Figures only (samples, backlog, and the outbox cap it may cross): at most once a second while they move.
+      host.onSample(notifyFigures),
+      store.onEvent(notifyFigures),
+      uploader.onAck(notifyFigures),
     ];
     return { store, host, scheduler, uploader, callbacks, connection, notifier, unsubscribe };
   }

@@ -31,6 +31,25 @@ describe('AgentStateNotifier', () => {
     return { n, sent, seen, set: (o: Partial<AgentState>) => (current = scheduling(o)), setBacklog: (b: number) => (backlog = b) };
   }
 
+  it('notifies figure-only changes within their longer bound, and sooner when a change needs it', () => {
+    const { n, seen, setBacklog } = make();
+    setBacklog(1);
+    n.changed(1000);
+    vi.advanceTimersByTime(999);
+    expect(seen).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(seen.map((s) => s.backlog.events)).toEqual([1]);
+
+    setBacklog(2);
+    n.changed(1000);
+    vi.advanceTimersByTime(100);
+    n.changed(); // a scheduling change: within the 50 ms debounce, taking the pending figures along
+    vi.advanceTimersByTime(50);
+    expect(seen.map((s) => s.backlog.events)).toEqual([1, 2]);
+    vi.advanceTimersByTime(2000);
+    expect(seen).toHaveLength(2);
+  });
+
   it('coalesces a burst of changes into one notification', () => {
     const { n, seen, setBacklog } = make();
     for (let i = 1; i <= 10; i++) {
