@@ -1,8 +1,10 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { waitFor } from '../support/wait-for.js';
@@ -11,6 +13,8 @@ import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
 import { setting, type Bench } from './lib/bench.js';
 import { createGroup, createWorkflow, registerBenchAgent, runFlow, startBenchOrchestrator } from './lib/real-orchestrator.js';
 import { median, nowMs, percentile } from './lib/stats.js';
+
+const execFileAsync = promisify(execFile);
 import { fmt, pct, type BenchRow } from './lib/table.js';
 
 const CAPACITY = 8;
@@ -35,24 +39,20 @@ function lineFifo(dir: string): { path: string; next(): Promise<number>; close()
   };
 }
 
+/** Sessions of the group that Succeeded. */
 async function countDone(orch: TestOrchestrator, groupId: string): Promise<number> {
   const res = await orch.api('GET', `flowsessions/$count?$filter=_machinegroupid_value eq ${groupId} and statuscode eq 4`);
   return Number(res.text);
 }
 
-/** Sessions of the group that Succeeded. */
-/** Raw throughput: /bin/true spawned `n` times by a bare parent, 8 at a time. Returns completions/s. */
+/**
+ * Raw throughput: /bin/true spawned `n` times, 8 at a time, by a bare Node parent in its own process. Not from this
+ * bench process: `spawn` slows as its parent's memory grows, and this process holds whatever earlier benches left
+ * (the 1 M-session API bench), which made the raw side slower in a full run than alone. Returns completions/s.
+ */
 async function rawSpawnRate(n: number): Promise<number> {
-  const t0 = nowMs();
-  let started = 0;
-  const worker = async () => {
-    while (started < n) {
-      started++;
-      await once(spawn('/bin/true', [], { stdio: 'ignore' }), 'exit');
-    }
-  };
-  await Promise.all(Array.from({ length: CAPACITY }, worker));
-  return n / ((nowMs() - t0) / 1000);
+  const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(new URL('./fixtures/spawn-true.mjs', import.meta.url)), String(n), String(CAPACITY)]);
+  return Number(stdout);
 }
 
 /**
