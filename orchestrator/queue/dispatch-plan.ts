@@ -28,18 +28,17 @@ export interface Plan {
   readonly reasons: Map<string, QueueReason>;
 }
 
-const collator = new Intl.Collator();
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Queue order: priority desc (except in FIFO groups), then createdon, then arrival, then id. */
+/**
+ * Queue order: priority desc (except in FIFO groups), then createdon, then arrival, then id. Plain code-unit
+ * comparison: createdon is one ISO format, and a pass sorts every waiting session of its partitions (mostly in order
+ * already, which the sort finishes in one run).
+ */
 export function orderSessions(sessions: readonly SessionView[], queuingTypeOf: (s: SessionView) => number): SessionView[] {
-  const eff = new Map(sessions.map((s) => [s, queuingTypeOf(s) === 0 ? 0 : s.priority]));
-  return [...sessions].sort(
-    (a, b) =>
-      eff.get(b)! - eff.get(a)! ||
-      (a.createdon === b.createdon ? 0 : collator.compare(a.createdon, b.createdon)) ||
-      (a.arrival ?? 0) - (b.arrival ?? 0) ||
-      collator.compare(a.id, b.id),
-  );
+  const keyed = sessions.map((s) => ({ s, eff: queuingTypeOf(s) === 0 ? 0 : s.priority }));
+  keyed.sort((a, b) => b.eff - a.eff || compareText(a.s.createdon, b.s.createdon) || (a.s.arrival ?? 0) - (b.s.arrival ?? 0) || compareText(a.s.id, b.s.id));
+  return keyed.map((k) => k.s);
 }
 
 /**
@@ -61,20 +60,29 @@ export function planDispatch(input: PlanInput): Plan {
     return pool;
   };
   const plan: Plan = { assign: [], reasons: new Map() };
+  /** Groups (or lone target machines) where a session earlier in this plan wanted a slot. */
+  const wanted = new Set<string | null>();
   for (const s of orderSessions(input.sessions, queuingTypeOf)) {
     if (s.runmode === 0) continue;
     if (s.scheduledfor && Date.parse(s.scheduledfor) > now.getTime()) {
       plan.reasons.set(s.id, QueueReason.Scheduled);
       continue;
     }
+    const target = s.targetMachineId ? byId.get(s.targetMachineId) : undefined;
+    const competition = s.targetMachineId ? (target?.groupId ?? s.targetMachineId) : s.groupId;
+    const queued = wanted.has(competition);
     const choice =
       !s.targetMachineId && s.groupId !== null && isPlain(s) && !(input.hasCooldown?.(s.id) ?? true)
-        ? poolOf(s.groupId).choose()
-        : chooseAmong(s, s.targetMachineId ? [byId.get(s.targetMachineId)].filter((m): m is MachineView => m !== undefined) : s.groupId !== null ? (byGroup.get(s.groupId) ?? []) : [], slots, input);
+        ? poolOf(s.groupId).choose(queued)
+        : chooseAmong(s, s.targetMachineId ? (target ? [target] : []) : s.groupId !== null ? (byGroup.get(s.groupId) ?? []) : [], slots, input, queued);
     if (choice.machine) {
       plan.assign.push({ sessionId: s.id, machineId: choice.machine.id });
       slots.take(choice.machine);
-    } else plan.reasons.set(s.id, choice.reason);
+      wanted.add(competition);
+    } else {
+      plan.reasons.set(s.id, choice.reason);
+      if (choice.reason === QueueReason.AllMachinesBusy || choice.reason === QueueReason.HigherPriorityFirst) wanted.add(competition);
+    }
   }
   return plan;
 }
@@ -95,11 +103,11 @@ export function indexMachines(machines: readonly MachineView[]): MachineIndex {
 
 
 /** The general rule: every candidate is asked (user requirements and cooldowns differ per session). */
-function chooseAmong(s: SessionView, candidates: readonly MachineView[], slots: Slots, input: PlanInput): Choice {
+function chooseAmong(s: SessionView, candidates: readonly MachineView[], slots: Slots, input: PlanInput, queued: boolean): Choice {
   let best: QueueReason = QueueReason.GroupIsEmpty;
   let chosen: MachineView | undefined;
   for (const m of candidates) {
-    const reason = machineBlocker(s, m, input.now) ?? input.cooldown(s.id, m.id) ?? slotReason(m, slots);
+    const reason = machineBlocker(s, m, input.now) ?? input.cooldown(s.id, m.id) ?? slotReason(m, slots, queued);
     if (reason === undefined) {
       if (!chosen || slots.of(m) > slots.of(chosen)) chosen = m;
     } else if (RANK[reason] > RANK[best]) best = reason;

@@ -1,5 +1,5 @@
 import { QueueReason } from '../../shared/error-codes.js';
-import { RANK, freeSlots, machineBlocker, type Choice, type MachineView, type SessionView, type Slots } from './machine-eligibility.js';
+import { RANK, machineBlocker, slotsTakenReason, type Choice, type MachineView, type SessionView, type Slots } from './machine-eligibility.js';
 
 /** A session without user or attended requirements: only machine-level state decides where it can run. */
 export const isPlain = (s: SessionView): boolean => s.runmode !== 1 && !s.sessionusername;
@@ -25,7 +25,7 @@ export class GroupPool {
   private readonly bound: number;
   private cursor = 0;
   private heap: Entry[] | undefined;
-  private reason: QueueReason | undefined;
+  private blocked: QueueReason | undefined | null;
 
   constructor(
     private readonly machines: readonly MachineView[],
@@ -35,7 +35,8 @@ export class GroupPool {
     this.bound = machines.reduce((max, m) => Math.max(max, m.sessioncapacity), 0);
   }
 
-  choose(): Choice {
+  /** `queued`: a session ahead of this one in the plan also wanted a slot of these machines. */
+  choose(queued: boolean): Choice {
     if (!this.heap && this.bound > 0) {
       for (; this.cursor < this.machines.length; this.cursor++) {
         const m = this.machines[this.cursor]!;
@@ -46,7 +47,7 @@ export class GroupPool {
     const heap = this.heap ?? [];
     for (;;) {
       const top = heap[0];
-      if (!top) return { reason: (this.reason ??= this.reasonWhenFull()) };
+      if (!top) return { reason: this.reasonWhenFull() ?? slotsTakenReason(queued) };
       const current = this.slots.of(top.m);
       if (current === top.slots) return { machine: top.m };
       // Another session took a slot of this machine since it was pushed: re-file it.
@@ -68,19 +69,19 @@ export class GroupPool {
     return heap;
   }
 
-  /** With every open machine full: HigherPriorityFirst if one of them had a slot at the start of this plan. */
-  private reasonWhenFull(): QueueReason {
+  /** With no open machine left with a slot: why no machine is open, or undefined when some are (and full). Worked out once. */
+  private reasonWhenFull(): QueueReason | undefined {
+    if (this.blocked !== undefined) return this.blocked ?? undefined;
     let blocked: QueueReason = QueueReason.GroupIsEmpty;
-    let open = false;
-    let hadFree = false;
     for (const m of this.machines) {
       const reason = machineBlocker(PLAIN, m, this.now);
       if (reason === undefined) {
-        open = true;
-        hadFree ||= freeSlots(m) > 0;
-      } else if (RANK[reason] > RANK[blocked]) blocked = reason;
+        this.blocked = null;
+        return undefined;
+      }
+      if (RANK[reason] > RANK[blocked]) blocked = reason;
     }
-    return !open ? blocked : hadFree ? QueueReason.HigherPriorityFirst : QueueReason.AllMachinesBusy;
+    return (this.blocked = blocked);
   }
 }
 

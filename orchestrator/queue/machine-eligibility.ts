@@ -82,8 +82,14 @@ export class Slots {
   }
 }
 
+/**
+ * Why a session waits for a slot: HigherPriorityFirst while sessions ahead of it want the same machines, AllMachinesBusy
+ * at the head of the line. It depends on the queue's order only, not on whether a slot was free when the plan started,
+ * so a backlog's reasons stay put while its machines take one session after another.
+ */
+export const slotsTakenReason = (queued: boolean): QueueReason => (queued ? QueueReason.HigherPriorityFirst : QueueReason.AllMachinesBusy);
+
 /** Why a machine that is otherwise fit has no slot for a session in this plan, or undefined when it has one. */
-export function slotReason(m: MachineView, slots: Slots): QueueReason | undefined {
-  if (slots.of(m) > 0) return undefined;
-  return freeSlots(m) > 0 ? QueueReason.HigherPriorityFirst : QueueReason.AllMachinesBusy;
+export function slotReason(m: MachineView, slots: Slots, queued: boolean): QueueReason | undefined {
+  return slots.of(m) > 0 ? undefined : slotsTakenReason(queued);
 }

@@ -169,6 +169,31 @@ describe('Queue', () => {
     expect(w.queue.book.get(offers[2]!.sessionId)).toBeUndefined();
   });
 
+  it('leaves the reasons of a backlog alone while its machine takes one session after another', async () => {
+    const w = world(join(tempDir(), 'o.db'));
+    const { groupId, wfId, machineIds } = seed(w.store, 1);
+    w.queue.start();
+    const ids = Array.from({ length: 8 }, () => enqueue(w, wfId, groupId));
+    w.links.states.set(machineIds[0]!, agentState());
+    w.queue.machineLive(machineIds[0]!);
+    await turn();
+    const reasons = () => ids.map((id) => w.store.get(flowsessionEntity, id)!['queuereason']);
+    expect(reasons().slice(1)).toEqual(Array(7).fill('HigherPriorityFirst'));
+    const tail = () => ids.slice(4).map((id) => w.store.get(flowsessionEntity, id)!['versionnumber']);
+    const tailVersions = tail();
+    for (const id of ids.slice(0, 3)) {
+      w.queue.finish(id, { statuscode: 4, completedon: new Date(clock).toISOString() });
+      await turn();
+    }
+    expect(w.links.assigned()).toEqual(ids.slice(0, 4));
+    // The sessions behind wrote nothing: before, each pass flipped them between AllMachinesBusy and HigherPriorityFirst.
+    expect(tail()).toEqual(tailVersions);
+    w.queue.dispatch();
+    await turn();
+    expect(w.store.get(flowsessionEntity, ids[4]!)!['queuereason']).toBe('AllMachinesBusy');
+    expect(tail().slice(1)).toEqual(tailVersions.slice(1));
+  });
+
   it('re-files a waiting session whose priority was changed', async () => {
     const w = world(join(tempDir(), 'o.db'));
     const { groupId, wfId, machineIds } = seed(w.store, 1);
