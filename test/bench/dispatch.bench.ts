@@ -13,6 +13,7 @@ import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
 import { setting, type Bench } from './lib/bench.js';
 import { createGroup, createWorkflow, registerBenchAgent, runFlow, startBenchOrchestrator } from './lib/real-orchestrator.js';
 import { median, nowMs, percentile } from './lib/stats.js';
+import { childrenCpuMs, cpuMs } from './lib/proc.js';
 
 const execFileAsync = promisify(execFile);
 import { fmt, pct, type BenchRow } from './lib/table.js';
@@ -45,14 +46,37 @@ async function countDone(orch: TestOrchestrator, groupId: string): Promise<numbe
   return Number(res.text);
 }
 
+interface SpawnReference {
+  /** Completions per second. */
+  readonly rate: number;
+  /** CPU per spawn, ms: the parent's, and its children's (fork + exec + /bin/true). */
+  readonly cpuMs: number;
+}
+
 /**
- * Raw throughput: /bin/true spawned `n` times, 8 at a time, by a bare Node parent in its own process. Not from this
- * bench process: `spawn` slows as its parent's memory grows, and this process holds whatever earlier benches left
- * (the 1 M-session API bench), which made the raw side slower in a full run than alone. Returns completions/s.
+ * Raw throughput: /bin/true spawned `n` times, 8 at a time, by a bare Node parent in its own process (`plain`: stdio
+ * ignored, the issue's reference; `piped`: as a flow must be spawned, stdout/stderr read, own process group). Not from
+ * this bench process: `spawn` slows as its parent's memory grows, and this process holds whatever earlier benches left.
  */
-async function rawSpawnRate(n: number): Promise<number> {
-  const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(new URL('./fixtures/spawn-true.mjs', import.meta.url)), String(n), String(CAPACITY)]);
-  return Number(stdout);
+async function rawSpawn(n: number, mode: 'plain' | 'piped'): Promise<SpawnReference> {
+  const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(new URL('./fixtures/spawn-true.mjs', import.meta.url)), String(n), String(CAPACITY), mode]);
+  const [rate, parent, children] = stdout.trim().split(' ').map(Number) as [number, number, number];
+  return { rate, cpuMs: parent + children };
+}
+
+const mean = (a: SpawnReference, b: SpawnReference): SpawnReference => ({ rate: (a.rate + b.rate) / 2, cpuMs: (a.cpuMs + b.cpuMs) / 2 });
+
+/** CPU flowhost spends per session while it runs `sessions`: the agent, its flows, and this process (the orchestrator). */
+function cpuMeter(agentPid: number): { stop(sessions: number): { agent: number; flows: number; orchestrator: number } } {
+  const agent0 = cpuMs(agentPid);
+  const flows0 = childrenCpuMs(agentPid);
+  const own0 = process.cpuUsage();
+  return {
+    stop(sessions) {
+      const own = process.cpuUsage(own0);
+      return { agent: (cpuMs(agentPid) - agent0) / sessions, flows: (childrenCpuMs(agentPid) - flows0) / sessions, orchestrator: (own.user + own.system) / 1000 / sessions };
+    },
+  };
 }
 
 /**
@@ -106,13 +130,22 @@ export const dispatch: Bench = {
       await agent.stop({ keepDataDir: true });
       const before = await countDone(orch, groupId);
       for (let i = 0; i < sessions; i++) await runFlow(orch, trueFlow, { machineGroupId: groupId });
-      const rawBefore = await rawSpawnRate(sessions);
+      const [plainBefore, pipedBefore] = [await rawSpawn(sessions, 'plain'), await rawSpawn(sessions, 'piped')];
       agent = await startAgentProcess({ orchestratorUrl: orch.url, ...registered, capacity: CAPACITY });
       const t0 = nowMs();
+      const meter = cpuMeter(agent.pid);
       await waitFor(async () => (await countDone(orch, groupId)) >= before + sessions, { what: 'all sessions to end', timeoutMs: 120_000, intervalMs: 20 });
       const rate = sessions / ((nowMs() - t0) / 1000);
-      const rawRate = (rawBefore + (await rawSpawnRate(sessions))) / 2;
-      rows.push({ what: `dispatch throughput (/bin/true sessions/s, capacity ${CAPACITY})`, flowhost: fmt(rate), raw: fmt(rawRate), ratio: pct(rate / rawRate), target: '≥ 80 %', met: rate / rawRate >= 0.8 });
+      const cpu = meter.stop(sessions);
+      const plain = mean(plainBefore, await rawSpawn(sessions, 'plain'));
+      const piped = mean(pipedBefore, await rawSpawn(sessions, 'piped'));
+      const flowhostCpu = cpu.agent + cpu.flows + cpu.orchestrator;
+      ctx.note(`dispatch: CPU per session: agent ${cpu.agent.toFixed(2)} ms, its flows ${cpu.flows.toFixed(2)} ms, orchestrator ${cpu.orchestrator.toFixed(2)} ms; raw spawn ${plain.cpuMs.toFixed(2)} ms (piped ${piped.cpuMs.toFixed(2)} ms)`);
+      rows.push(
+        { what: `dispatch throughput (/bin/true sessions/s, capacity ${CAPACITY})`, flowhost: fmt(rate), raw: fmt(plain.rate), ratio: pct(rate / plain.rate), target: '≥ 80 %', met: rate / plain.rate >= 0.8 },
+        { what: '… vs raw spawn with output pipes, own process group', flowhost: fmt(rate), raw: fmt(piped.rate), ratio: pct(rate / piped.rate), target: '', met: undefined },
+        { what: 'CPU per session ms (agent + flows + orchestrator)', flowhost: flowhostCpu.toFixed(2), raw: plain.cpuMs.toFixed(2), ratio: `${(flowhostCpu / plain.cpuMs).toFixed(1)}×`, target: '', met: undefined },
+      );
       return rows;
     } finally {
       await agent?.stop();

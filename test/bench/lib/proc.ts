@@ -4,12 +4,22 @@ import { readFileSync } from 'node:fs';
 
 const TICKS_PER_S = 100; // USER_HZ on Linux
 
-/** utime + stime of a process, in ms. */
-export function cpuMs(pid: number): number {
+const statFields = (pid: number): string[] => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+};
+
+/** utime + stime of a process, in ms. */
+export function cpuMs(pid: number): number {
+  const fields = statFields(pid);
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
+}
+
+/** cutime + cstime: CPU of the process's children that it has waited for, in ms. */
+export function childrenCpuMs(pid: number): number {
+  const fields = statFields(pid);
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_S;
 }
 
 const statusKiB = (pid: number, field: string): number => {
