@@ -2,7 +2,7 @@
  * The status window's one client of the agent. It speaks the commands and events of shared/status.ts over one of
  * two transports, and checks every reply and pushed snapshot against the shared schemas before the page sees it:
  *   HttpTransport: fetch + EventSource to the agent's loopback status endpoint (token from the URL fragment);
- *   IpcTransport:  Electron IPC through the preload bridge `window.flowhost` (shared/ipc.ts IPC_BRIDGE_KEY).
+ *   IpcTransport:  Electron IPC through the preload bridge `window.flowhost` (shared/status.ts IPC_BRIDGE_KEY).
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';

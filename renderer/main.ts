@@ -1,5 +1,5 @@
 /** Wires the status window: picks the transport, renders each snapshot, sends the page's commands. */
-import { IPC_BRIDGE_KEY } from '../shared/ipc.js';
+import { IPC_BRIDGE_KEY } from '../shared/status.js';
 import type { StatusRequest, StatusSnapshot } from '../shared/status.js';
 import { AgentClient, findBridge, HttpTransport, IpcTransport, type LinkState, type StatusTransport } from './agent-client.js';
 import { byId } from './dom.js';

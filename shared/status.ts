@@ -143,7 +143,14 @@ export type StatusResult<C extends StatusCommand> = { readonly ok: true; readonl
 export const isStatusCommand = (name: unknown): name is StatusCommand => typeof name === 'string' && Object.hasOwn(statusCommands, name);
 export const isStatusEvent = (name: unknown): name is StatusEvent => typeof name === 'string' && Object.hasOwn(statusEvents, name);
 
-/** The shape the preload bridge offers for these channels (`window.flowhost`, see shared/ipc.ts IPC_BRIDGE_KEY). */
+/**
+ * Key under which the tray app's preload script exposes the bridge on `window`. Over Electron IPC, commands are
+ * `ipcRenderer.invoke` → `ipcMain.handle` (main/electron/ipc.ts) and events `webContents.send` → `ipcRenderer.on`;
+ * the main process validates every payload and reply with the schemas above.
+ */
+export const IPC_BRIDGE_KEY = 'flowhost';
+
+/** The shape the preload bridge offers for these channels (`window[IPC_BRIDGE_KEY]`). */
 export interface StatusBridge {
   invoke<C extends StatusCommand>(channel: C, payload: StatusRequest<C>): Promise<StatusResult<C>>;
   /** Returns the unsubscribe function. */

@@ -1,4 +1,4 @@
-import { commands, events, isCommandChannel, isEventChannel, type CommandChannel, type CommandReply, type CommandRequest, type CommandResult, type EventChannel, type EventPayload } from '../../shared/ipc.js';
+import { statusCommands, statusEvents, isStatusCommand, isStatusEvent, type StatusCommand, type StatusReply, type StatusRequest, type StatusResult, type StatusEvent, type StatusEventPayload } from '../../shared/status.js';
 import { validator } from '../../shared/validate.js';
 import { isStatusPageUrl } from './window-policy.js';
 
@@ -24,7 +24,7 @@ export function checkSender(trustedId: number | undefined, sender: IpcSender): V
   return { ok: true };
 }
 
-export type CommandHandler<C extends CommandChannel> = (request: CommandRequest<C>) => CommandReply<C> | Promise<CommandReply<C>>;
+export type CommandHandler<C extends StatusCommand> = (request: StatusRequest<C>) => StatusReply<C> | Promise<StatusReply<C>>;
 
 export interface DispatchLog {
   warn(message: string): void;
@@ -34,31 +34,31 @@ export interface DispatchLog {
  * One IPC command from arrival to reply: sender checked, channel looked up, payload validated with its schema,
  * the handler run, its reply validated too. Every failure becomes `{ ok: false, error }`; nothing throws.
  */
-export async function dispatchCommand<C extends CommandChannel>(
+export async function dispatchCommand<C extends StatusCommand>(
   channel: C,
   handler: CommandHandler<C>,
   call: { readonly trustedId: number | undefined; readonly sender: IpcSender; readonly payload: unknown },
   log: DispatchLog,
-): Promise<CommandResult<C>> {
+): Promise<StatusResult<C>> {
   const trusted = checkSender(call.trustedId, call.sender);
   if (!trusted.ok) {
     log.warn(`IPC ${channel} refused: ${trusted.reason}`);
     return { ok: false, error: 'refused' };
   }
-  if (!isCommandChannel(channel)) return { ok: false, error: `unknown channel '${String(channel)}'` };
-  const request = validator(commands[channel].request);
+  if (!isStatusCommand(channel)) return { ok: false, error: `unknown channel '${String(channel)}'` };
+  const request = validator(statusCommands[channel].request);
   if (!request.check(call.payload)) {
     const error = `invalid ${channel} request: ${request.errors('payload').join('; ')}`;
     log.warn(`IPC ${error}`);
     return { ok: false, error };
   }
-  let value: CommandReply<C>;
+  let value: StatusReply<C>;
   try {
-    value = await handler(call.payload as CommandRequest<C>);
+    value = await handler(call.payload as StatusRequest<C>);
   } catch (err) {
     return { ok: false, error: `${channel} failed: ${err instanceof Error ? err.message : String(err)}` };
   }
-  const reply = validator(commands[channel].reply);
+  const reply = validator(statusCommands[channel].reply);
   if (!reply.check(value)) {
     log.warn(`IPC ${channel} produced an invalid reply: ${reply.errors('reply').join('; ')}`);
     return { ok: false, error: `${channel} failed: the agent produced an invalid reply` };
@@ -67,8 +67,8 @@ export async function dispatchCommand<C extends CommandChannel>(
 }
 
 /** Checks an event before it is pushed to the window; returns why it may not be sent, or undefined. */
-export function checkEvent<E extends EventChannel>(event: E, payload: EventPayload<E>): string | undefined {
-  if (!isEventChannel(event)) return `unknown event '${String(event)}'`;
-  const v = validator(events[event]);
+export function checkEvent<E extends StatusEvent>(event: E, payload: StatusEventPayload<E>): string | undefined {
+  if (!isStatusEvent(event)) return `unknown event '${String(event)}'`;
+  const v = validator(statusEvents[event]);
   return v.check(payload) ? undefined : `invalid ${event} payload: ${v.errors('payload').join('; ')}`;
 }

@@ -1,7 +1,7 @@
 // The ONLY file of the main process that touches ipcMain or webContents.send. Every handler goes through
 // dispatchCommand (sender + schema checks); every push through checkEvent.
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import type { CommandChannel, EventChannel, EventPayload } from '../../shared/ipc.js';
+import type { StatusCommand, StatusEvent, StatusEventPayload } from '../../shared/status.js';
 import { checkEvent, dispatchCommand, type CommandHandler, type DispatchLog, type IpcSender } from './ipc-guard.js';
 
 export interface IpcRouterOptions {
@@ -16,12 +16,12 @@ function senderOf(event: IpcMainInvokeEvent): IpcSender {
 }
 
 export class IpcRouter {
-  private readonly channels = new Set<CommandChannel>();
+  private readonly channels = new Set<StatusCommand>();
 
   constructor(private readonly options: IpcRouterOptions) {}
 
-  /** Registers the one handler of a channel; its schema comes from shared/ipc.ts, not from the caller. */
-  handle<C extends CommandChannel>(channel: C, handler: CommandHandler<C>): void {
+  /** Registers the one handler of a channel; its schema comes from shared/status.ts, not from the caller. */
+  handle<C extends StatusCommand>(channel: C, handler: CommandHandler<C>): void {
     if (this.channels.has(channel)) throw new Error(`IPC channel ${channel} already has a handler`);
     this.channels.add(channel);
     ipcMain.handle(channel, (event, payload: unknown) =>
@@ -30,7 +30,7 @@ export class IpcRouter {
   }
 
   /** Pushes an event to the window after checking it against its schema. */
-  emit<E extends EventChannel>(target: WebContents, event: E, payload: EventPayload<E>): void {
+  emit<E extends StatusEvent>(target: WebContents, event: E, payload: StatusEventPayload<E>): void {
     const problem = checkEvent(event, payload);
     if (problem) {
       this.options.log.warn(`IPC event not sent: ${problem}`);

@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { app, dialog, Notification, session } from 'electron';
-import { commands, type CommandChannel, type CommandReply } from '../../shared/ipc.js';
+import { statusCommands, type StatusCommand, type StatusReply } from '../../shared/status.js';
 import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
 import type { StatusProducer } from '../agent/status.js';
 import { StatusAssets } from '../agent/status-assets.js';
@@ -160,11 +160,11 @@ async function runFromTray(booted: BootedAgent, showWindow: () => void): Promise
   }
 }
 
-/** Each command of shared/ipc.ts answered by the status producer (the same one the loopback endpoint serves). */
+/** Each command of shared/status.ts answered by the status producer (the same one the loopback endpoint serves). */
 function handleCommands(router: IpcRouter, producer: StatusProducer): void {
-  for (const channel of Object.keys(commands) as CommandChannel[]) {
+  for (const channel of Object.keys(statusCommands) as StatusCommand[]) {
     // dispatchCommand has validated the request, and validates the reply and words the error of a throw.
-    router.handle(channel, (request) => producer.handle(channel, request) as CommandReply<typeof channel>);
+    router.handle(channel, (request) => producer.handle(channel, request) as StatusReply<typeof channel>);
   }
 }
 
