@@ -27,14 +27,19 @@ export class CredentialsError extends Error {
 /** Reads the stored credentials, or undefined when the file does not exist. A corrupt file is an error, not a re-register. */
 export function readCredentials(file: string): Credentials | undefined {
   if (!existsSync(file)) return undefined;
+  return parseCredentials(readFileSync(file, 'utf8'), `credentials file ${file}`);
+}
+
+/** Stored credentials from their JSON text; `source` names where it came from in the error of a corrupt or invalid text. */
+export function parseCredentials(text: string, source: string): Credentials {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
-    throw new CredentialsError(`credentials file ${file} is unreadable (${(err as Error).message}); remove it to register this machine again`);
+    throw new CredentialsError(`${source} is unreadable (${(err as Error).message}); remove it to register this machine again`);
   }
   if (!credentials.check(raw)) {
-    throw new CredentialsError(`credentials file ${file} is invalid (${credentials.errors('credentials').join('; ')}); remove it to register again`);
+    throw new CredentialsError(`${source} is invalid (${credentials.errors('credentials').join('; ')}); remove it to register again`);
   }
   return raw;
 }

@@ -73,13 +73,11 @@ export async function bootAgent(o: BootOptions): Promise<BootedAgent> {
 async function credentialsFor(config: AgentConfig, protector: SecretProtector, log: AgentLogger): Promise<Credentials> {
   const files = dataDirFiles(config.dataDir);
   const credentialFiles = { plain: files.credentials, protected: protectedFileOf(files.credentials) };
-  let credentials = loadCredentials(credentialFiles, protector);
-  if (!credentials) {
-    const result = await ensureRegistered(registrationFromConfig(config, { credentialsFile: files.credentials, warn: (m) => log.logger.warn(m) }));
-    credentials = result.credentials;
-  }
+  const stored = loadCredentials(credentialFiles, protector);
+  const credentials = stored?.credentials ?? (await ensureRegistered(registrationFromConfig(config, { credentialsFile: files.credentials, warn: (m) => log.logger.warn(m) }))).credentials;
   log.secrets.add(credentials.credential);
   log.secrets.add(credentials.callbackSecret);
+  if (stored?.protected) return credentials;
   if (protectCredentials(credentialFiles, credentials, protector)) log.logger.info(`machine credential kept with ${protector.kind}`);
   else log.logger.warn(`${protector.kind} cannot encrypt here; the machine credential stays in ${files.credentials} (mode 0600)`);
   return credentials;

@@ -2,7 +2,7 @@
 // the protector can encrypt, it is replaced by credentials.protected and the plain file removed. No electron
 // import here: safe-storage-protector.ts supplies the Electron implementation.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { Credentials, CredentialsError, readCredentials } from '../agent/credentials.js';
+import { Credentials, CredentialsError, parseCredentials, readCredentials } from '../agent/credentials.js';
 import type { SecretProtector } from '../agent/secret-protector.js';
 import { writePrivateFileAtomic } from '../agent/private-file.js';
 import { validator } from '../../shared/validate.js';
@@ -18,8 +18,14 @@ export interface CredentialFiles {
 
 export const protectedFileOf = (plainFile: string) => plainFile.replace(/\.json$/, '') + '.protected';
 
+/** Credentials as loaded, and whether they came from the protected file (then there is nothing to protect). */
+export interface StoredCredentials {
+  readonly credentials: Credentials;
+  readonly protected: boolean;
+}
+
 /** The stored credentials: the protected file first, then the plain one; undefined when neither exists. */
-export function loadCredentials(files: CredentialFiles, protector: SecretProtector): Credentials | undefined {
+export function loadCredentials(files: CredentialFiles, protector: SecretProtector): StoredCredentials | undefined {
   if (existsSync(files.protected)) {
     let text: string;
     try {
@@ -27,15 +33,10 @@ export function loadCredentials(files: CredentialFiles, protector: SecretProtect
     } catch (err) {
       throw new CredentialsError(`cannot decrypt ${files.protected} with ${protector.kind} (${(err as Error).message}); another user's or machine's file? Remove it to register again`);
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new CredentialsError(`${files.protected} holds no JSON after decryption (${(err as Error).message}); remove it to register again`);
-    }
-    return credentialsSchema.parse(value, 'protected credentials');
+    return { credentials: parseCredentials(text, `protected credentials file ${files.protected}`), protected: true };
   }
-  return readCredentials(files.plain);
+  const plain = readCredentials(files.plain);
+  return plain && { credentials: plain, protected: false };
 }
 
 /**

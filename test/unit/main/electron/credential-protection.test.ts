@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,7 +50,7 @@ describe('credential protection', () => {
     expect(existsSync(f.plain)).toBe(false);
     expect(statSync(f.protected).mode & 0o777).toBe(0o600);
     expect(readFileSync(f.protected).toString('latin1')).not.toContain(creds.credential);
-    expect(loadCredentials(f, protector)).toEqual(creds);
+    expect(loadCredentials(f, protector)).toEqual({ credentials: creds, protected: true });
   });
 
   it('keeps the plain file when the protector cannot encrypt here', () => {
@@ -58,13 +58,22 @@ describe('credential protection', () => {
     writeCredentials(f.plain, creds);
     expect(protectCredentials(f, creds, aesProtector(undefined, false))).toBe(false);
     expect(existsSync(f.protected)).toBe(false);
-    expect(loadCredentials(f, aesProtector())).toEqual(creds);
+    expect(loadCredentials(f, aesProtector())).toEqual({ credentials: creds, protected: false });
   });
 
   it('refuses a file another key encrypted, and says how to recover', () => {
     const f = files();
     protectCredentials(f, creds, aesProtector());
     expect(() => loadCredentials(f, aesProtector())).toThrow(/cannot decrypt .* with aes-test .*Remove it to register again/);
+  });
+
+  it('names the protected file when what it decrypts to is not valid credentials', () => {
+    const f = files();
+    const protector = aesProtector();
+    writeFileSync(f.protected, protector.protect(JSON.stringify({ ...creds, credential: 'short' })));
+    expect(() => loadCredentials(f, protector)).toThrow(/protected credentials file .*credentials\.protected is invalid \(credential must NOT have fewer than 32 characters\)/);
+    writeFileSync(f.protected, protector.protect('{'));
+    expect(() => loadCredentials(f, protector)).toThrow(/protected credentials file .* is unreadable/);
   });
 
   it('returns undefined when nothing is stored; the plain-file protector round-trips text', () => {
