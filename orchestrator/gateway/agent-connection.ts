@@ -68,17 +68,38 @@ export class AgentConnection {
     socket.on('close', () => this.onClose());
   }
 
+  /**
+   * Sends a frame once every commit made so far is durable (the queue and the event applier commit crash-safe and
+   * leave the fsync to the thread pool): an agent never hears of a decision, nor gets an ack, that a power loss could
+   * undo. Frames keep their order. False when the socket is not open.
+   */
   send(frame: OrchestratorFrame): boolean {
     if (this.closed || this.o.socket.readyState !== this.o.socket.OPEN) return false;
-    this.o.socket.send(encodeFrame(frame));
+    const text = encodeFrame(frame);
+    this.store.afterDurable(
+      () => {
+        if (this.o.socket.readyState === this.o.socket.OPEN) this.o.socket.send(text);
+      },
+      (err) => this.storageFailed(err),
+    );
     return true;
   }
 
+  /** Closes after the frames already sent. */
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.stopTimers();
-    this.o.socket.close(code, closeReason(reason));
+    const close = () => this.o.socket.close(code, closeReason(reason));
+    this.store.afterDurable(close, close);
+  }
+
+  /** The store could not make its commits durable: what the agent was about to hear is dropped; it reconnects. */
+  private storageFailed(err: Error): void {
+    if (!this.closed) this.o.ctx.logger.error(`agent ${this.o.machineId}: commits not durable, frames dropped: ${err.message}`);
+    this.closed = true;
+    this.stopTimers();
+    this.o.socket.terminate();
   }
 
   /** Another connection of the same machine took over: this one's offers go back, then it closes. */
@@ -201,9 +222,9 @@ export class AgentConnection {
 
   /**
    * Events of one burst (the frames that arrived in the same turn of the event loop; the agent's window of unacked
-   * events bounds it) are applied in ONE store transaction: one fsync per burst instead of one per event. Exactly-once holds because the applied seq commits
-   * with the events' effects; acks and follow-ups (queue.ended) run only after the commit, and if the commit fails
-   * nothing of the burst is applied or acked (the agent replays it).
+   * events bounds it) are applied in ONE crash-safe store transaction. Exactly-once holds because the applied seq
+   * commits with the events' effects; follow-ups (queue.ended) run only after the commit and the ack leaves only once
+   * it is durable (`send`); if the commit fails nothing of the burst is applied or acked (the agent replays it).
    */
   private queueEvent(frame: Frame<'event'> | Frame<'events'>): void {
     if (this.pendingEvents.length === 0) setImmediate(() => this.guard(() => this.applyPendingEvents()));

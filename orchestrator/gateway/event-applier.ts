@@ -36,7 +36,7 @@ export interface BurstResult {
  * session. Timestamps are mapped from the agent's `clock` onto ours.
  */
 export function applyEvents(store: Store, machineId: string, events: readonly SessionEvent[], checks: EventChecks, clock = AgentClock.identity): BurstResult {
-  return store.transaction((): BurstResult => {
+  return store.crashSafeTransaction((): BurstResult => {
     const before = appliedSeq(store, machineId);
     let applied = before;
     let refused: string | undefined;
@@ -114,7 +114,7 @@ function applyKind(store: Store, e: SessionEvent): boolean {
   if (!row) return false;
   const terminal = isTerminalStatus(Number(row['statuscode']));
   const update = (patch: Row) => {
-    if (!terminal) store.update(flowsessionEntity, e.sessionId, patch);
+    if (!terminal) store.patch(flowsessionEntity, e.sessionId, patch);
   };
   switch (e.kind) {
     case 'started': {
@@ -158,7 +158,7 @@ function applyKind(store: Store, e: SessionEvent): boolean {
           machinepercentramusage: e.machinepercentramusage ?? row['machinepercentramusage'] ?? null,
           machineramusage: e.machineramusage ?? row['machineramusage'] ?? null,
         },
-      });
+      }, row);
       return true;
   }
 }

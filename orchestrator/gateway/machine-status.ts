@@ -36,7 +36,7 @@ const stateFields = (state: AgentState, now: Date): Row => ({
 
 /**
  * Writes what connected agents report (hello, state, heartbeat, disconnect) onto their flowmachine rows, batched:
- * the patches of many machines go into one transaction (one fsync). Connection changes (hello, disconnect) are
+ * the patches of many machines go into one transaction (one commit). Connection changes (hello, disconnect) are
  * written at the end of the current turn of the event loop, `state` frames within `stateFlushMs`, heartbeats alone
  * within `heartbeatFlushMs` (so the API shows a machine's last heartbeat that late at most). Patches of one machine
  * merge in arrival order.
@@ -100,7 +100,8 @@ export class MachineStatusWriter {
       }
     }
     const { store } = this.o;
-    store.transaction(() => {
+    // Live status only (no decision rests on it, and hello rewrites it): crash-safe, the fsync off the event loop.
+    store.crashSafeTransaction(() => {
       for (const [machineId, patch] of batch) {
         if (patch['connected'] === undefined) {
           store.patch(flowmachineEntity, machineId, patch);

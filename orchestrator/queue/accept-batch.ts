@@ -17,9 +17,10 @@ export interface AcceptBatchOptions {
 }
 
 /**
- * The accepts that arrive in one turn of the event loop are confirmed in ONE transaction (one fsync), and each
- * answer goes out after the commit: an agent never holds a confirm the store does not. Each accept is checked at
- * commit time, so an offer taken back in between (its machine disconnected) is answered `revoke`.
+ * The accepts that arrive in one turn of the event loop are confirmed in ONE crash-safe transaction, and each
+ * answer goes out once it is durable (`AgentConnection.send`): an agent never holds a confirm the store does not.
+ * Each accept is checked at commit time, so an offer taken back in between (its machine disconnected) is answered
+ * `revoke`.
  */
 export class AcceptBatch {
   private pending: PendingAccept[] = [];
@@ -36,7 +37,7 @@ export class AcceptBatch {
     this.pending = [];
     let answers: OrchestratorFrame[];
     try {
-      answers = this.o.store.transaction(() => batch.map((a) => this.o.accept(a.machineId, a.sessionId)));
+      answers = this.o.store.crashSafeTransaction(() => batch.map((a) => this.o.accept(a.machineId, a.sessionId)));
     } catch (err) {
       this.o.rollback();
       for (const a of batch) a.fail(err as Error);

@@ -104,8 +104,13 @@ export class AssignmentBook {
     return this.store.getMeta(targetKey(sessionId)) || null;
   }
 
-  setPendingCancel(sessionId: string, reason: PendingCancel | null): void {
-    this.store.setMeta(cancelKey(sessionId), reason ?? '');
+  setPendingCancel(sessionId: string, reason: PendingCancel): void {
+    this.store.setMeta(cancelKey(sessionId), reason);
+  }
+
+  /** Forgets a pending cancel; writes (and commits) only when one is recorded, so an ended session costs a read. */
+  clearPendingCancel(sessionId: string): void {
+    if (this.pendingCancel(sessionId)) this.store.setMeta(cancelKey(sessionId), '');
   }
 
   pendingCancel(sessionId: string): PendingCancel | null {

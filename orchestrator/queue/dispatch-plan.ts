@@ -11,7 +11,10 @@ export interface MachineIndex {
 }
 
 export interface PlanInput {
-  readonly sessions: readonly SessionView[];
+  /** Waiting sessions in lines, one per partition in queue order, as the queue keeps them. */
+  readonly lines?: readonly PlanLine[];
+  /** Or loose: grouped into lines and ordered here (each line walked in full). */
+  readonly sessions?: readonly SessionView[];
   /** Ignored when `index` is given. */
   readonly machines: readonly MachineView[];
   /** The machines already indexed (the queue keeps one between passes). */
@@ -23,68 +26,156 @@ export interface PlanInput {
   readonly hasCooldown?: (sessionId: string) => boolean;
 }
 
+/**
+ * The waiting sessions of one partition (`key`: a group id, `#<machine id>` for a machine without a group or an
+ * unknown target, `#` for sessions with neither), in queue order.
+ */
+export interface PlanLine {
+  readonly key: string;
+  readonly sessions: readonly SessionView[];
+  /**
+   * What the line's owner knows of the stored reasons, so the walk can stop early: once no machine of the partition
+   * can take another session, every uniform session left (see `isUniform`) gets one same reason; if that is `reason`,
+   * only `exceptions` are looked at further. `exceptions` must hold every session of the line that is not uniform or
+   * whose stored reason is not `reason`.
+   */
+  readonly settled?: { readonly reason: string | null; readonly exceptions: Iterable<SessionView> };
+}
+
 export interface Plan {
   readonly assign: { sessionId: string; machineId: string }[];
+  /** Reasons of the sessions looked at; a session the walk skipped keeps its stored reason. */
   readonly reasons: Map<string, QueueReason>;
+  /** Per line that got that far: the reason every uniform session past the settle point gets. */
+  readonly settled: Map<string, QueueReason>;
+  /** Sessions looked at (a pass's cost: it does not grow with a settled backlog). */
+  visited: number;
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Queue order: priority desc (except in FIFO groups), then createdon, then arrival, then id. Plain code-unit
- * comparison: createdon is one ISO format, and a pass sorts every waiting session of its partitions (mostly in order
- * already, which the sort finishes in one run).
+ * comparison: createdon is one ISO format.
  */
-export function orderSessions(sessions: readonly SessionView[], queuingTypeOf: (s: SessionView) => number): SessionView[] {
-  const keyed = sessions.map((s) => ({ s, eff: queuingTypeOf(s) === 0 ? 0 : s.priority }));
-  keyed.sort((a, b) => b.eff - a.eff || compareText(a.s.createdon, b.s.createdon) || (a.s.arrival ?? 0) - (b.s.arrival ?? 0) || compareText(a.s.id, b.s.id));
-  return keyed.map((k) => k.s);
-}
+export const compareQueueOrder = (a: SessionView, b: SessionView, fifo: boolean): number =>
+  (fifo ? 0 : b.priority - a.priority) || compareText(a.createdon, b.createdon) || (a.arrival ?? 0) - (b.arrival ?? 0) || compareText(a.id, b.id);
+
+/**
+ * A session that sees the machines of its partition as every plain session does (no user requirement, no cooldown,
+ * no schedule, not targeted at one machine of a group): once the partition is full, all of them wait for one reason.
+ */
+export const isUniform = (s: SessionView, cooling: boolean, targetInGroup: boolean): boolean =>
+  s.runmode !== 0 && !s.scheduledfor && isPlain(s) && !cooling && !targetInGroup;
 
 /**
  * Decides which waiting sessions go to which machines now, and why the others wait. Pure.
  * Each session goes to the eligible candidate with the most free slots (the first of them in `machines` order).
  */
 export function planDispatch(input: PlanInput): Plan {
-  const { now } = input;
-  const { byId, byGroup } = input.index ?? indexMachines(input.machines);
-  const slots = new Slots();
-  const queuingTypeOf = (s: SessionView) => {
-    const m = s.targetMachineId ? byId.get(s.targetMachineId) : s.groupId !== null ? byGroup.get(s.groupId)?.[0] : undefined;
-    return m?.groupQueuingType ?? 1;
-  };
-  const pools = new Map<string, GroupPool>();
-  const poolOf = (groupId: string) => {
-    let pool = pools.get(groupId);
-    if (!pool) pools.set(groupId, (pool = new GroupPool(byGroup.get(groupId) ?? [], slots, now)));
-    return pool;
-  };
-  const plan: Plan = { assign: [], reasons: new Map() };
-  /** Groups (or lone target machines) where a session earlier in this plan wanted a slot. */
-  const wanted = new Set<string | null>();
-  for (const s of orderSessions(input.sessions, queuingTypeOf)) {
-    if (s.runmode === 0) continue;
-    if (s.scheduledfor && Date.parse(s.scheduledfor) > now.getTime()) {
-      plan.reasons.set(s.id, QueueReason.Scheduled);
-      continue;
+  const index = input.index ?? indexMachines(input.machines);
+  const walk = new PlanWalk(input, index);
+  for (const line of input.lines ?? linesOf(input.sessions ?? [], index)) walk.line(line);
+  return walk.plan;
+}
+
+/** The partition of a session: where its candidates come from, and whom it competes with for slots. */
+export function partitionOf(s: SessionView, byId: MachineIndex['byId']): string {
+  return s.targetMachineId ? (byId.get(s.targetMachineId)?.groupId ?? `#${s.targetMachineId}`) : (s.groupId ?? '#');
+}
+
+/** Whether the sessions of a partition ignore priority (a FIFO group). */
+export function isFifo(key: string, index: MachineIndex): boolean {
+  return machinesOf(key, index)[0]?.groupQueuingType === 0;
+}
+
+function machinesOf(key: string, { byId, byGroup }: MachineIndex): readonly MachineView[] {
+  if (!key.startsWith('#')) return byGroup.get(key) ?? [];
+  const m = key.length > 1 ? byId.get(key.slice(1)) : undefined;
+  return m ? [m] : [];
+}
+
+/** Loose sessions grouped by partition, each line in queue order, walked in full. */
+function linesOf(sessions: readonly SessionView[], index: MachineIndex): PlanLine[] {
+  const lines = new Map<string, SessionView[]>();
+  for (const s of sessions) {
+    const key = partitionOf(s, index.byId);
+    const line = lines.get(key);
+    if (line) line.push(s);
+    else lines.set(key, [s]);
+  }
+  return [...lines].map(([key, list]) => ({ key, sessions: list.sort((a, b) => compareQueueOrder(a, b, isFifo(key, index))) }));
+}
+
+/** One plan's walk over the lines: the slots taken so far, the pools, and who already wanted a slot. */
+class PlanWalk {
+  readonly plan: Plan = { assign: [], reasons: new Map(), settled: new Map(), visited: 0 };
+  private readonly slots = new Slots();
+  private readonly pools = new Map<string, GroupPool>();
+  /** Partitions where a session earlier in this plan wanted a slot. */
+  private readonly wanted = new Set<string>();
+
+  constructor(
+    private readonly input: PlanInput,
+    private readonly index: MachineIndex,
+  ) {}
+
+  line(line: PlanLine): void {
+    const skip = line.settled;
+    const seen = new Set<string>();
+    let settling = skip !== undefined;
+    for (const s of line.sessions) {
+      if (settling) {
+        const reason = this.settledReason(line.key);
+        if (reason !== undefined) {
+          this.plan.settled.set(line.key, reason);
+          settling = false;
+          if (reason === skip!.reason) {
+            for (const e of skip!.exceptions) if (!seen.has(e.id)) this.session(e);
+            return;
+          }
+        } else seen.add(s.id);
+      }
+      this.session(s);
     }
+    const reason = this.settledReason(line.key);
+    if (reason !== undefined) this.plan.settled.set(line.key, reason);
+  }
+
+  /** The reason every further uniform session of the partition gets, once none can get a machine; else undefined. */
+  private settledReason(key: string): QueueReason | undefined {
+    return this.poolOf(key).settledReason(this.wanted.has(key));
+  }
+
+  private poolOf(key: string): GroupPool {
+    let pool = this.pools.get(key);
+    if (!pool) this.pools.set(key, (pool = new GroupPool(machinesOf(key, this.index), this.slots, this.input.now)));
+    return pool;
+  }
+
+  private session(s: SessionView): void {
+    this.plan.visited++;
+    if (s.runmode === 0) return;
+    const { now } = this.input;
+    if (s.scheduledfor && Date.parse(s.scheduledfor) > now.getTime()) {
+      this.plan.reasons.set(s.id, QueueReason.Scheduled);
+      return;
+    }
+    const { byId } = this.index;
+    const key = partitionOf(s, byId);
+    const queued = this.wanted.has(key);
     const target = s.targetMachineId ? byId.get(s.targetMachineId) : undefined;
-    const competition = s.targetMachineId ? (target?.groupId ?? s.targetMachineId) : s.groupId;
-    const queued = wanted.has(competition);
-    const choice =
-      !s.targetMachineId && s.groupId !== null && isPlain(s) && !(input.hasCooldown?.(s.id) ?? true)
-        ? poolOf(s.groupId).choose(queued)
-        : chooseAmong(s, s.targetMachineId ? (target ? [target] : []) : s.groupId !== null ? (byGroup.get(s.groupId) ?? []) : [], slots, input, queued);
+    const pooled = isPlain(s) && !target?.groupId && !(this.input.hasCooldown?.(s.id) ?? true);
+    const choice = pooled ? this.poolOf(key).choose(queued) : chooseAmong(s, s.targetMachineId ? (target ? [target] : []) : machinesOf(key, this.index), this.slots, this.input, queued);
     if (choice.machine) {
-      plan.assign.push({ sessionId: s.id, machineId: choice.machine.id });
-      slots.take(choice.machine);
-      wanted.add(competition);
+      this.plan.assign.push({ sessionId: s.id, machineId: choice.machine.id });
+      this.slots.take(choice.machine);
+      this.wanted.add(key);
     } else {
-      plan.reasons.set(s.id, choice.reason);
-      if (choice.reason === QueueReason.AllMachinesBusy || choice.reason === QueueReason.HigherPriorityFirst) wanted.add(competition);
+      this.plan.reasons.set(s.id, choice.reason);
+      if (choice.reason === QueueReason.AllMachinesBusy || choice.reason === QueueReason.HigherPriorityFirst) this.wanted.add(key);
     }
   }
-  return plan;
 }
 
 /** Only plain fields are read: indexing must not cost a live-state lookup per machine of a big group. */

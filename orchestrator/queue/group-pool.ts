@@ -13,8 +13,8 @@ interface Entry {
 }
 
 /**
- * The machines of one group as plain sessions (no user requirement, no cooldown) see them: the same for every such
- * session. Gives the answer of asking every machine (the open machine with the most free slots, the first of them
+ * The machines of one partition (a group, or one machine without a group) as plain sessions (no user requirement,
+ * no cooldown) see them: the same for every such session. Gives the answer of asking every machine (the open machine with the most free slots, the first of them
  * in order) without looking at every machine of a big group:
  * - no machine can have more free slots than the group's largest capacity, so the first open machine with that
  *   many is the answer, found by a scan that resumes where the last one stopped (slots only go down in a plan);
@@ -54,6 +54,15 @@ export class GroupPool {
       pop(heap);
       if (current > 0) push(heap, { ...top, slots: current });
     }
+  }
+
+  /**
+   * Once no open machine has a slot left, the reason every further plain session gets: why none is open, or
+   * HigherPriorityFirst once a session of this plan wanted a slot (`queued`). Undefined before that.
+   */
+  settledReason(queued: boolean): QueueReason | undefined {
+    if (this.choose(queued).machine) return undefined;
+    return this.reasonWhenFull() ?? (queued ? QueueReason.HigherPriorityFirst : undefined);
   }
 
   private open(m: MachineView): boolean {

@@ -1,5 +1,7 @@
 import type { AgentState } from '../../shared/protocol.js';
 import type { AssignmentBook } from './assignment-book.js';
+import { indexMachines, type MachineIndex } from './dispatch-plan.js';
+import type { MachineDirectory } from './machine-directory.js';
 import type { MachineRecord } from './machine-eligibility.js';
 import type { MachineView } from './machine-eligibility.js';
 
@@ -38,5 +40,25 @@ export class LiveMachineView implements MachineView {
   }
   get live(): AgentState | undefined {
     return this.links.live(this.record.id);
+  }
+}
+
+/** Planner views of every machine of the directory, indexed; rebuilt only when the directory changed. */
+export class PlannerIndex {
+  private index: MachineIndex | undefined;
+  private version = -1;
+
+  constructor(
+    private readonly machines: MachineDirectory,
+    private readonly book: AssignmentBook,
+    private readonly links: { live(machineId: string): AgentState | undefined },
+  ) {}
+
+  current(): MachineIndex {
+    if (!this.index || this.version !== this.machines.version) {
+      this.index = indexMachines(this.machines.all().map((m) => new LiveMachineView(m, this.book, this.links)));
+      this.version = this.machines.version;
+    }
+    return this.index;
   }
 }

@@ -87,6 +87,11 @@ export class MachineDirectory {
     return m ? machinePartition(m) : `#${machineId}`;
   }
 
+  /** The queuing type of a partition's group: 0 FIFO, 1 priority then FIFO (also for a machine without a group). */
+  queuingTypeOf(partition: string): number {
+    return this.byPartition.get(partition)?.[0]?.groupQueuingType ?? 1;
+  }
+
   private index(): void {
     this.byPartition = new Map();
     for (const m of [...this.byId.values()].sort((a, b) => compareIds(a.id, b.id))) this.listOf(machinePartition(m)).push(m);

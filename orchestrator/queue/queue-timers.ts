@@ -104,7 +104,7 @@ export class QueueTimers {
     const { queue } = this.o;
     const now = this.o.ctx.now();
     const expired: string[] = [];
-    for (const w of queue.waiting.values()) if (w.deadline <= now.getTime()) expired.push(w.view.id);
+    for (const w of queue.waiting.expired(now.getTime())) expired.push(w.view.id);
     for (const [id, a] of queue.book.all()) {
       if (a.state !== 'offered') continue;
       const row = store.get(flowsessionEntity, id);

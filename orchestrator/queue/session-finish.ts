@@ -20,12 +20,12 @@ const span = (from: number | undefined, to: number | undefined): number | null =
 
 /**
  * Moves a session to a terminal status with its durations and a RunCompleted flowlog row.
- * Returns undefined (and changes nothing) when the session is already terminal: terminal is final.
- * Call inside a store transaction.
+ * Returns false (and changes nothing) when the session is already terminal: terminal is final.
+ * Call inside a store transaction; `read` is the session's row if the caller just read it in that transaction.
  */
-export function finishSession(store: Store, sessionId: string, f: Finish): Row | undefined {
-  const current = store.get(flowsessionEntity, sessionId);
-  if (!current || isTerminalStatus(Number(current['statuscode']))) return undefined;
+export function finishSession(store: Store, sessionId: string, f: Finish, read?: Row): boolean {
+  const current = read ?? store.get(flowsessionEntity, sessionId);
+  if (!current || isTerminalStatus(Number(current['statuscode']))) return false;
   const created = ms(current['createdon']);
   const startedon = (current['startedon'] as string | null) ?? f.startedon ?? null;
   const started = ms(startedon);
@@ -47,12 +47,12 @@ export function finishSession(store: Store, sessionId: string, f: Finish): Row |
     runexecutionduration: execution,
     runwaitduration: wait,
   };
-  const row = store.update(flowsessionEntity, sessionId, patch);
+  store.patch(flowsessionEntity, sessionId, patch);
   appendFlowLog(store, sessionId, {
     type: 'RunCompleted',
     level: f.statuscode === 4 ? 'Information' : 'Error',
     data: { statuscode: f.statuscode, errorcode: f.errorcode ?? null, errormessage: f.errormessage ?? null },
     createdon: f.completedon,
   });
-  return row;
+  return true;
 }

@@ -8,8 +8,8 @@ import { AcceptBatch } from './accept-batch.js';
 import { AssignmentBook } from './assignment-book.js';
 export type { HelloReconcile } from './hello-reconcile.js';
 import { buildAssignFrame } from './assign-frame.js';
-import { indexMachines, planDispatch, type MachineIndex, type SessionView } from './dispatch-plan.js';
-import { LiveMachineView } from './live-machine-view.js';
+import { isUniform, planDispatch, type SessionView } from './dispatch-plan.js';
+import { PlannerIndex } from './live-machine-view.js';
 import { MachineDirectory } from './machine-directory.js';
 import { appendFlowLog } from './flowlog-writer.js';
 import { RejectCooldown } from './reject-cooldown.js';
@@ -23,6 +23,13 @@ export interface AgentLinks {
   live(machineId: string): AgentState | undefined;
   /** Sends a frame; false when the machine is not connected. */
   send(machineId: string, frame: OrchestratorFrame): boolean;
+}
+
+/** What a pass planned: offers, changed reasons, and per line the reason its settled backlog gets. */
+interface Pass {
+  readonly offers: Offer[];
+  readonly changed: [string, QueueReason][];
+  readonly settled: ReadonlyMap<string, QueueReason>;
 }
 
 /** A planned offer, with its assign frame. */
@@ -52,7 +59,7 @@ export interface SessionQueueOptions {
 export class Queue implements SessionQueue {
   readonly book: AssignmentBook;
   readonly cooldown: RejectCooldown;
-  readonly waiting = new WaitingSessions();
+  readonly waiting: WaitingSessions;
   readonly machines: MachineDirectory;
   /** Accepts of one turn, confirmed in one commit. */
   readonly accepts: AcceptBatch;
@@ -62,15 +69,27 @@ export class Queue implements SessionQueue {
   /** Sessions enqueued since the last pass: their `Queued` flowlog and original target are not written yet. */
   private queued: { sessionId: string; target: string | null; priority: number }[] = [];
   private closed = false;
-  /** Planner views of the machines, valid for one version of the directory. */
-  private index: MachineIndex | undefined;
-  private indexVersion = -1;
+  /** Sessions the planner looked at, over all passes (a pass's cost; see `PlanLine.settled`). */
+  visited = 0;
+  private readonly index: PlannerIndex;
+  /** The directory version the waiting lines were filed with. */
+  private linesVersion = -1;
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
     this.machines = new MachineDirectory(o.ctx.store);
     this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
+    this.index = new PlannerIndex(this.machines, this.book, o.links);
+    this.waiting = new WaitingSessions({
+      place: (view) => {
+        const partition = this.partitionOfSession(view);
+        // A session targeted at a machine of a group is planned against that machine alone, not the group's pool.
+        const targetInGroup = view.targetMachineId !== null && !partition.startsWith('#');
+        return { partition, uniform: isUniform(view, this.cooldown.has(view.id), targetInGroup) };
+      },
+      fifo: (partition) => this.machines.queuingTypeOf(partition) === 0,
+    });
   }
 
   private get store() {
@@ -85,6 +104,7 @@ export class Queue implements SessionQueue {
     this.book.load();
     this.machines.load();
     this.waiting.load(this.store, (id) => this.book.get(id) !== undefined);
+    this.linesVersion = this.machines.version;
     for (const { view } of this.waiting.values()) {
       if (!this.book.hasTarget(view.id)) this.queued.push({ sessionId: view.id, target: view.targetMachineId, priority: view.priority });
     }
@@ -173,12 +193,12 @@ export class Queue implements SessionQueue {
   /** Ends a session on the orchestrator's own decision. */
   finish(sessionId: string, f: Finish): void {
     this.flushQueued();
-    const row = this.store.transaction(() => finishSession(this.store, sessionId, f));
+    const finished = this.store.transaction(() => finishSession(this.store, sessionId, f));
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
     this.cooldown.forget(sessionId);
-    if (row) this.notifyFinished(sessionId);
+    if (finished) this.notifyFinished(sessionId);
     this.schedule();
   }
 
@@ -270,7 +290,7 @@ export class Queue implements SessionQueue {
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.book.finished(sessionId);
     this.cooldown.forget(sessionId);
-    this.book.setPendingCancel(sessionId, null);
+    this.book.clearPendingCancel(sessionId);
     this.schedule();
   }
 
@@ -298,8 +318,7 @@ export class Queue implements SessionQueue {
     setImmediate(() => {
       this.scheduled = false;
       try {
-        const { offers, changed } = this.planPass();
-        this.commitPass(offers, changed);
+        this.commitPass(this.planPass());
       } catch (err) {
         this.o.ctx.logger.error(`dispatch failed: ${(err as Error).stack ?? String(err)}`);
       }
@@ -308,33 +327,39 @@ export class Queue implements SessionQueue {
   }
 
   /** Plans the marked partitions: the offers to make now, and the waiting sessions whose reason changed. */
-  private planPass(): { offers: Offer[]; changed: [string, QueueReason][] } {
-    const all = this.allDirty;
+  private planPass(): Pass {
+    let all = this.allDirty;
     const dirty = this.dirty;
     this.allDirty = false;
     this.dirty = new Set();
-    const none = { offers: [], changed: [] };
+    const none: Pass = { offers: [], changed: [], settled: new Map() };
     if (this.waiting.size === 0 || this.closed) return none;
     // Registration adds machine rows without telling the queue; a full pass notices by their number.
     if (all && this.store.count(flowmachineEntity) !== this.machines.size) this.machines.load();
     else if (all) this.machines.syncGroups();
+    if (this.linesVersion !== this.machines.version) {
+      // Partitions, queuing types or targets' groups may have changed: file every waiting session again.
+      this.waiting.refile();
+      this.linesVersion = this.machines.version;
+      all = true;
+    }
     // All sessions of a marked partition are planned together: they compete for the same machines.
-    const open: SessionView[] = [];
-    for (const { view } of this.waiting.values()) if (all || dirty.has(this.partitionOfSession(view))) open.push(view);
-    if (open.length === 0) return none;
+    const lines = all ? [...this.waiting.lines()] : [...dirty].flatMap((p) => this.waiting.line(p) ?? []);
+    if (lines.length === 0) return none;
     const now = this.now();
     const plan = planDispatch({
-      sessions: open,
+      lines,
       machines: [],
-      index: this.machineIndex(),
+      index: this.index.current(),
       now,
       cooldown: (s, m) => this.cooldown.reason(s, m, now),
       hasCooldown: (s) => this.cooldown.has(s),
     });
+    this.visited += plan.visited;
     const offers = plan.assign.flatMap(({ sessionId, machineId }) => this.prepareOffer(sessionId, machineId));
     // Only changed reasons are written.
     const changed = [...plan.reasons].filter(([id, reason]) => this.waiting.get(id)?.reason !== reason);
-    return { offers, changed };
+    return { offers, changed, settled: plan.settled };
   }
 
   /** The assign frame of a planned offer; a session whose flow cannot be built ends FlowDefinitionInvalid instead. */
@@ -347,15 +372,16 @@ export class Queue implements SessionQueue {
   }
 
   /**
-   * Commits a pass's `Queued` records, offers and changed reasons in ONE transaction (one fsync), then sends the
-   * assigns: an agent never gets an offer the store does not hold.
+   * Commits a pass's `Queued` records, offers and changed reasons in ONE crash-safe transaction, then sends the
+   * assigns, which leave once it is durable (`AgentConnection.send`): an agent never gets an offer the store does
+   * not hold.
    */
-  private commitPass(offers: readonly Offer[], changed: readonly [string, QueueReason][]): void {
-    if (offers.length === 0 && changed.length === 0 && this.queued.length === 0) return;
+  private commitPass({ offers, changed, settled }: Pass): void {
     if (this.closed) return;
+    if (offers.length === 0 && changed.length === 0 && this.queued.length === 0) return this.settle(settled);
     const at = this.now().toISOString();
     try {
-      this.store.transaction(() => {
+      this.store.crashSafeTransaction(() => {
         this.writeQueued();
         for (const { sessionId, machineId } of offers) {
           this.book.set(sessionId, { machineId, state: 'offered', at });
@@ -370,24 +396,16 @@ export class Queue implements SessionQueue {
       throw err;
     }
     this.queued = [];
-    for (const [id, reason] of changed) {
-      const entry = this.waiting.get(id);
-      if (entry) entry.reason = reason;
-    }
+    for (const [id, reason] of changed) this.waiting.setReason(id, reason);
+    this.settle(settled);
     for (const { sessionId, machineId, frame } of offers) {
       this.waiting.delete(sessionId);
       if (!this.o.links.send(machineId, frame)) this.requeue(sessionId);
     }
   }
 
-  /** Planner views of every machine, indexed; rebuilt only when the directory changed. */
-  private machineIndex(): MachineIndex {
-    if (!this.index || this.indexVersion !== this.machines.version) {
-      this.index = indexMachines(this.machines.all().map((m) => new LiveMachineView(m, this.book, this.o.links)));
-      this.indexVersion = this.machines.version;
-    }
-    return this.index;
+  /** After a pass's reasons are stored: the reason each walked line's uniform backlog now stores. */
+  private settle(settled: ReadonlyMap<string, QueueReason>): void {
+    for (const [partition, reason] of settled) this.waiting.line(partition)?.settle(reason);
   }
-
-
 }

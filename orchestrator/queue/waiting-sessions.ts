@@ -1,14 +1,26 @@
 import { DEFAULT_QUEUE_TIMEOUT_S, flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 import type { SessionView } from './dispatch-plan.js';
+import { DeadlineHeap } from './deadline-heap.js';
+import { QueueLine, type LineEntry } from './queue-line.js';
 
 /** A session that waits for a machine and has no offer: what the planner needs, its stored reason, its deadline. */
-export interface WaitingSession {
-  readonly view: SessionView;
-  /** The queue reason as stored, so only changes are written. */
-  reason: string | null;
+export interface WaitingSession extends LineEntry {
+  /** The queue reason as stored, so only changes are written (changed through `setReason`). */
+  readonly reason: string | null;
   /** Queue timeout (ms since epoch). */
   readonly deadline: number;
+  /** The partition (line) it is filed in. */
+  readonly partition: string;
+}
+
+type Entry = { -readonly [K in keyof WaitingSession]: WaitingSession[K] };
+
+export interface WaitingSessionsOptions {
+  /** Where a session waits: its partition, and whether it is uniform there (`isUniform`). */
+  readonly place: (view: SessionView) => { partition: string; uniform: boolean };
+  /** Whether a partition orders by arrival only (a FIFO group). */
+  readonly fifo: (partition: string) => boolean;
 }
 
 const isWaiting = (row: Row): boolean => Number(row['statuscode']) === 3 && Number(row['statecode'] ?? 0) === 0;
@@ -21,12 +33,18 @@ export function queueDeadline(row: Row): number {
 }
 
 /**
- * The sessions that wait without an offer, in memory so a dispatch reads no session rows. Loaded from the store at
- * start (the store stays the source of truth); the queue updates it on every change it makes or is told about.
+ * The sessions that wait without an offer, in memory so a dispatch reads no session rows, filed in one line per
+ * partition in queue order. Loaded from the store at start (the store stays the source of truth); the queue updates
+ * it on every change it makes or is told about.
  */
 export class WaitingSessions {
-  private readonly byId = new Map<string, WaitingSession>();
+  private readonly byId = new Map<string, Entry>();
+  private byPartition = new Map<string, QueueLine>();
   private arrivals = 0;
+  /** Queue deadlines; entries no longer filed are dropped when due (or in bulk when they pile up). */
+  private readonly deadlines = new DeadlineHeap<Entry>();
+
+  constructor(private readonly o: WaitingSessionsOptions) {}
 
   get size(): number {
     return this.byId.size;
@@ -36,20 +54,37 @@ export class WaitingSessions {
   load(store: Store, offered: (sessionId: string) => boolean): void {
     this.byId.clear();
     for (const row of store.query(flowsessionEntity, { where: 'statuscode = 3 AND statecode = 0', orderBy: 'createdon' })) {
-      if (!offered(String(row['flowsessionid']))) this.put(row);
+      const id = String(row['flowsessionid']);
+      if (isWaiting(row) && !offered(id)) this.byId.set(id, this.entry(row, ++this.arrivals));
     }
+    this.refile();
+  }
+
+  /** Files every session again (partitions, uniformity or queuing types changed): one sort per line. */
+  refile(): void {
+    this.byPartition = new Map();
+    this.deadlines.retain(() => false);
+    for (const e of this.byId.values()) this.deadlines.push(e.deadline, e);
+    const byLine = new Map<string, Entry[]>();
+    for (const e of this.byId.values()) {
+      Object.assign(e, this.o.place(e.view));
+      const list = byLine.get(e.partition);
+      if (list) list.push(e);
+      else byLine.set(e.partition, [e]);
+    }
+    for (const [partition, list] of byLine) this.lineOf(partition).addAll(list);
   }
 
   /** Files the session as its row says: waiting, or gone (not Waiting any more). */
   put(row: Row): WaitingSession | undefined {
     const id = String(row['flowsessionid']);
-    if (!isWaiting(row)) {
-      this.byId.delete(id);
-      return undefined;
-    }
-    const arrival = this.byId.get(id)?.view.arrival ?? ++this.arrivals;
-    const entry: WaitingSession = { view: { ...sessionView(row), arrival }, reason: (row['queuereason'] as string | null) ?? null, deadline: queueDeadline(row) };
+    const previous = this.delete(id);
+    if (!isWaiting(row)) return undefined;
+    const entry = this.entry(row, previous?.view.arrival ?? ++this.arrivals);
     this.byId.set(id, entry);
+    this.lineOf(entry.partition).add(entry);
+    this.deadlines.push(entry.deadline, entry);
+    if (this.deadlines.size > 2 * this.byId.size + 64) this.deadlines.retain((e) => this.byId.get(e.view.id) === e);
     return entry;
   }
 
@@ -59,12 +94,51 @@ export class WaitingSessions {
 
   delete(sessionId: string): WaitingSession | undefined {
     const entry = this.byId.get(sessionId);
+    if (!entry) return undefined;
     this.byId.delete(sessionId);
+    const line = this.byPartition.get(entry.partition)!;
+    line.remove(entry);
+    if (line.size === 0) this.byPartition.delete(entry.partition);
     return entry;
+  }
+
+  /** The waiting sessions whose queue deadline is at or before `now` (they stay filed until deleted). */
+  expired(now: number): WaitingSession[] {
+    const due = this.deadlines.popDue(now).filter((e) => this.byId.get(e.view.id) === e);
+    for (const e of due) this.deadlines.push(e.deadline, e);
+    return due;
+  }
+
+  /** The stored reason of a waiting session changed (committed). */
+  setReason(sessionId: string, reason: string | null): void {
+    const entry = this.byId.get(sessionId);
+    if (!entry || entry.reason === reason) return;
+    entry.reason = reason;
+    this.byPartition.get(entry.partition)!.reasonChanged(entry);
+  }
+
+  /** The line of a partition, if any session waits in it. */
+  line(partition: string): QueueLine | undefined {
+    return this.byPartition.get(partition);
+  }
+
+  lines(): IterableIterator<QueueLine> {
+    return this.byPartition.values();
   }
 
   values(): IterableIterator<WaitingSession> {
     return this.byId.values();
+  }
+
+  private entry(row: Row, arrival: number): Entry {
+    const view = { ...sessionView(row), arrival };
+    return { view, reason: (row['queuereason'] as string | null) ?? null, deadline: queueDeadline(row), ...this.o.place(view) };
+  }
+
+  private lineOf(partition: string): QueueLine {
+    let line = this.byPartition.get(partition);
+    if (!line) this.byPartition.set(partition, (line = new QueueLine(partition, this.o.fifo(partition))));
+    return line;
   }
 }
 

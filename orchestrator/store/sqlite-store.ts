@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
 import { StoreError, type Row, type RowQuery, type Store } from './store.js';
 import { timeOrderedUuid } from './time-ordered-id.js';
+import { WalSync } from './wal-sync.js';
 
 const sqlType = (f: FieldDef): string => {
   switch (f.edm) {
@@ -63,6 +64,9 @@ export class SqliteStore implements Store {
   private readonly now: () => Date;
   private readonly stmts = new Map<string, Database.Statement>();
   private readonly bulk = new Map<EntityDef, BulkInsert>();
+  private readonly walSync: WalSync;
+  private readonly syncNormal: Database.Statement;
+  private readonly syncFull: Database.Statement;
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? (() => new Date());
@@ -72,6 +76,12 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
+    this.syncFull = this.db.prepare('PRAGMA synchronous = FULL');
+    // Without a WAL file to sync (an in-memory database has none), a synchronous=FULL write makes it durable.
+    this.walSync = new WalSync(`${this.db.name}-wal`, () => {
+      if (!this.db.memory) this.transaction(() => this.setMeta('store.sync', new Date().toISOString()));
+    });
   }
 
   private migrate(): void {
@@ -269,6 +279,23 @@ export class SqliteStore implements Store {
     return this.db.transaction(fn).immediate();
   }
 
+  crashSafeTransaction<T>(fn: () => T): T {
+    // Inside a caller's transaction the level cannot change: that transaction's own commit decides.
+    if (this.db.inTransaction) return fn();
+    this.syncNormal.run();
+    try {
+      const result = this.db.transaction(fn).immediate();
+      this.walSync.committed();
+      return result;
+    } finally {
+      this.syncFull.run();
+    }
+  }
+
+  afterDurable(run: () => void, fail: (err: Error) => void): void {
+    this.walSync.afterDurable(run, fail);
+  }
+
   getMeta(key: string): string | undefined {
     return (this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
@@ -278,6 +305,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.walSync.close();
     this.db.close();
   }
 }

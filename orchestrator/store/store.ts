@@ -48,6 +48,17 @@ export interface Store {
   count(entity: EntityDef, q?: Pick<RowQuery, 'where' | 'params'>): number;
   /** Runs `fn` atomically: all of its writes or none. Nested calls join the outer transaction. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Like `transaction`, but the commit does not wait for the disk: it survives a crash or kill -9 of the process at
+   * once, and a power loss only once it is durable. Whatever must not happen before the commit is durable (a frame
+   * that tells an agent of it) goes through `afterDurable`. Nested in another transaction, it joins that one.
+   */
+  crashSafeTransaction<T>(fn: () => T): T;
+  /**
+   * Runs `run` once every commit made so far is durable (at once when all are), in the order of the calls, without
+   * blocking the event loop (one fsync serves every commit before it); `fail` if that cannot be done.
+   */
+  afterDurable(run: () => void, fail: (err: Error) => void): void;
   /** Key/value settings that belong to the orchestrator itself (e.g. per-machine applied seq). */
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;

@@ -20,7 +20,7 @@ function setup(machines: number) {
 describe('MachineStatusWriter', () => {
   it('writes the heartbeats of many machines in one transaction, on flush', () => {
     const { store, ids, writer } = setup(20);
-    const transaction = vi.spyOn(store, 'transaction');
+    const transaction = vi.spyOn(store, 'crashSafeTransaction');
     const at = new Date('2030-01-01T00:00:05Z');
     for (const id of ids) writer.heartbeat(id, at);
     expect(store.get(flowmachineEntity, ids[0]!)!['lastheartbeatdate']).toBeNull();

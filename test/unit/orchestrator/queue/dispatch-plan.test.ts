@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { freeSlots, machineBlocker, planDispatch, type MachineView, type SessionView } from '../../../../orchestrator/queue/dispatch-plan.js';
+import { QueueReason } from '../../../../shared/error-codes.js';
+import { compareQueueOrder, freeSlots, indexMachines, isFifo, isUniform, machineBlocker, partitionOf, planDispatch, type MachineView, type PlanLine, type SessionView } from '../../../../orchestrator/queue/dispatch-plan.js';
 import { agentState } from '../../../support/fake-agent.js';
 
 const now = new Date('2030-01-01T00:00:00Z');
@@ -125,5 +126,82 @@ describe('planDispatch', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('gives the same answer when a line stops at its settle point as when it walks every session', () => {
+    const reasons = Object.values(QueueReason);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            priority: fc.integer({ min: -1, max: 1 }),
+            runmode: fc.constantFrom(0, 1, 2, 2, 2, 2),
+            group: fc.constantFrom('g', 'g', 'g', 'h', null),
+            target: fc.constantFrom(null, null, null, null, null, 0, 1, 4),
+            user: fc.constantFrom(null, null, null, null, 'bob'),
+            scheduled: fc.constantFrom(false, false, false, true),
+            cooling: fc.constantFrom(false, false, false, true),
+            // The stored reason: mostly what a full walk answers (a settled backlog), else anything.
+            stored: fc.constantFrom(-1, -1, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+          }),
+          { maxLength: 30 },
+        ),
+        fc.array(
+          fc.record({
+            group: fc.constantFrom('g', 'g', 'h', null),
+            cap: fc.integer({ min: 1, max: 2 }),
+            assigned: fc.integer({ min: 0, max: 2 }),
+            live: fc.constantFrom('on', 'on', 'on', 'off', 'paused'),
+            users: fc.subarray(['bob']),
+          }),
+          { maxLength: 4 },
+        ),
+        fc.constantFrom(-1, -1, 0, 6, 7),
+        (ss, ms, common) => {
+          const machines = ms.map((m, i) =>
+            machine(`m${i}`, { groupId: m.group, sessioncapacity: m.cap, assigned: m.assigned, live: m.live === 'off' ? undefined : { ...state, capacity: 2, paused: m.live === 'paused', sessionUsers: m.users } }),
+          );
+          const index = indexMachines(machines);
+          const sessions = ss.map((s, i) =>
+            session(`s${i}`, { priority: s.priority, runmode: s.runmode, groupId: s.group, targetMachineId: s.target === null ? null : `m${s.target}`, sessionusername: s.user, scheduledfor: s.scheduled ? '2031-01-01T00:00:00Z' : null }),
+          );
+          const cooling = new Set(sessions.filter((_, i) => ss[i]!.cooling).map((s) => s.id));
+          const input = { machines, index, now, cooldown: () => undefined, hasCooldown: (id: string) => cooling.has(id) };
+          const full = planDispatch({ ...input, sessions });
+          const stored = new Map(sessions.map((s, i) => [s.id, ss[i]!.stored === -1 ? (full.reasons.get(s.id) ?? null) : reasons[ss[i]!.stored]!]));
+          const byLine = new Map<string, SessionView[]>();
+          for (const s of sessions) byLine.set(partitionOf(s, index.byId), [...(byLine.get(partitionOf(s, index.byId)) ?? []), s]);
+          const lines: PlanLine[] = [...byLine].map(([key, list]) => {
+            const reason = common === -1 ? (full.settled.get(key) ?? null) : reasons[common]!;
+            const uniform = (s: SessionView) => isUniform(s, cooling.has(s.id), !!s.targetMachineId && !!index.byId.get(s.targetMachineId)?.groupId);
+            return {
+              key,
+              sessions: list.sort((a, b) => compareQueueOrder(a, b, isFifo(key, index))),
+              settled: { reason, exceptions: list.filter((s) => !uniform(s) || stored.get(s.id) !== reason) },
+            };
+          });
+          const early = planDispatch({ ...input, lines });
+          expect(early.assign).toEqual(full.assign);
+          // A session the early walk skipped keeps its stored reason, which must be the full walk's answer.
+          for (const s of sessions) expect(early.reasons.get(s.id) ?? stored.get(s.id) ?? null).toEqual(full.reasons.get(s.id) ?? stored.get(s.id) ?? null);
+          expect(early.visited).toBeLessThanOrEqual(full.visited);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('looks at the head of a settled backlog and its exceptions only, however long the backlog', () => {
+    const visited = (n: number) => {
+      const sessions = Array.from({ length: n }, (_, i) => session(`s${String(i).padStart(6, '0')}`, { createdon: `2030-01-01T00:00:00.${String(i % 1000).padStart(3, '0')}Z` }));
+      const special = session('special', { sessionusername: 'bob', createdon: '2030-01-01T00:00:01Z' });
+      const lines: PlanLine[] = [{ key: 'g', sessions: [...sessions, special], settled: { reason: 'HigherPriorityFirst', exceptions: [special] } }];
+      const p = planDispatch({ lines, machines: [machine('m', { sessioncapacity: 2 })], now, cooldown: () => undefined, hasCooldown: () => false });
+      expect(p.assign.map((a) => a.sessionId)).toEqual(['s000000', 's000001']);
+      expect(p.settled.get('g')).toBe('HigherPriorityFirst');
+      return p.visited;
+    };
+    expect(visited(10_000)).toBe(visited(10));
+    expect(visited(10)).toBe(3);
   });
 });

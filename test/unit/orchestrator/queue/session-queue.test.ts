@@ -27,19 +27,21 @@ class Links implements AgentLinks {
   }
 }
 
-/** Counts the outermost store transactions (the commits) from now on. */
+/** Counts the outermost store transactions (the commits, durable or crash-safe) from now on. */
 function countCommits(store: SqliteStore): () => number {
-  const original = store.transaction.bind(store);
   let depth = 0;
   let commits = 0;
-  vi.spyOn(store, 'transaction').mockImplementation(<T>(fn: () => T): T => {
-    if (depth++ === 0) commits++;
-    try {
-      return original(fn);
-    } finally {
-      depth--;
-    }
-  });
+  for (const method of ['transaction', 'crashSafeTransaction'] as const) {
+    const original = store[method].bind(store);
+    vi.spyOn(store, method).mockImplementation(<T>(fn: () => T): T => {
+      if (depth++ === 0) commits++;
+      try {
+        return original(fn);
+      } finally {
+        depth--;
+      }
+    });
+  }
   return () => commits;
 }
 
@@ -192,6 +194,49 @@ describe('Queue', () => {
     await turn();
     expect(w.store.get(flowsessionEntity, ids[4]!)!['queuereason']).toBe('AllMachinesBusy');
     expect(tail().slice(1)).toEqual(tailVersions.slice(1));
+  });
+
+  it('costs a pass the same with 10 or 10,000 sessions waiting behind a busy machine', async () => {
+    /** Sessions the planner looks at, and session rows written, in the pass after the running session ends. */
+    const passAfterEnd = async (backlog: number) => {
+      const w = world(join(tempDir(), 'o.db'));
+      const { groupId, wfId, machineIds } = seed(w.store, 1);
+      w.queue.start();
+      w.links.states.set(machineIds[0]!, agentState());
+      clock += 1000;
+      const ids = w.store.transaction(() =>
+        Array.from({ length: backlog }, () => String(w.store.insert(flowsessionEntity, { _regardingobjectid_value: wfId, _machinegroupid_value: groupId, runmode: 2, statecode: 0, statuscode: 3, priority: 0 })['flowsessionid'])),
+      );
+      for (const id of ids) w.queue.enqueued(id);
+      await turn();
+      expect(w.links.assigned()).toEqual([ids[0]]);
+      expect(w.store.get(flowsessionEntity, ids[backlog - 1]!)!['queuereason']).toBe('HigherPriorityFirst');
+      const visited = w.queue.visited;
+      const patches = vi.spyOn(w.store, 'patch');
+      w.queue.finish(ids[0]!, { statuscode: 4, completedon: new Date(clock).toISOString() });
+      await turn();
+      expect(w.links.assigned()).toEqual([ids[0], ids[1]]);
+      return { visited: w.queue.visited - visited, rows: patches.mock.calls.length };
+    };
+    const small = await passAfterEnd(10);
+    expect(await passAfterEnd(10_000)).toEqual(small);
+    // Only the next session is looked at (offered); the rest already says HigherPriorityFirst. Rows: the finish, the offer.
+    expect(small).toEqual({ visited: 1, rows: 2 });
+  });
+
+  it('writes nothing for an ended session that had no cancel pending', async () => {
+    const w = world(join(tempDir(), 'o.db'));
+    const { groupId, wfId, machineIds } = seed(w.store, 1);
+    w.queue.start();
+    w.links.states.set(machineIds[0]!, agentState());
+    const id = enqueue(w, wfId, groupId);
+    await turn();
+    const setMeta = vi.spyOn(w.store, 'setMeta');
+    w.queue.ended(id);
+    expect(setMeta).not.toHaveBeenCalled();
+    w.queue.book.setPendingCancel(id, 'cancelled');
+    w.queue.ended(id);
+    expect(w.queue.book.pendingCancel(id)).toBeNull();
   });
 
   it('re-files a waiting session whose priority was changed', async () => {
