@@ -252,10 +252,9 @@ export class Agent {
       }
     });
     const unsubscribe = [
-      host.onChange(() => {
-        notify();
-        callbacks.wake();
-      }),
+      host.onChange(notify),
+      // Not on every session change: a delivery pass queries the outbox, and most sessions have no callback.
+      store.onCallbackQueued(() => callbacks.wake()),
       // Figures only (samples, backlog, and the outbox cap it may cross): at most once a second while they move.
       host.onSample(notifyFigures),
       store.onEvent(notifyFigures),

@@ -5,6 +5,7 @@ import { processTreeForPlatform, type ProcessTree } from './process/kill-tree.js
 import { isSessionGroup } from './process/session-group.js';
 import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
 import { ActiveSession, SESSION_RUN_TUNING, type SessionRunTuning } from './runner/active-session.js';
+import { baseEnv } from './runner/flow-env.js';
 import type { CancelReason } from './runner/flow-run.js';
 import { monotonicMs } from './runner/run-clock.js';
 import type { Sample } from '../../shared/protocol.js';
@@ -35,6 +36,8 @@ export class SessionHost {
   private readonly now: () => Date;
   private readonly tree: ProcessTree;
   private lastPrune = -Infinity;
+  /** baseEnv of the agent's own user, once: copying process.env (each read crosses into C++) was a third of a launch. */
+  private ownEnv: Readonly<Record<string, string>> | undefined;
 
   constructor(private readonly options: SessionHostOptions) {
     this.now = options.now ?? (() => new Date());
@@ -66,6 +69,7 @@ export class SessionHost {
       now: this.now,
       tree: this.tree,
       killGraceMs: this.options.killGraceMs ?? 10_000,
+      ownEnv: (this.ownEnv ??= baseEnv(this.options.env ?? process.env, undefined)),
       ...pick(this.options, SESSION_RUN_TUNING),
       onSample: () => this.notify(this.sampleListeners),
     });

@@ -16,8 +16,11 @@ export interface UserIdentity {
 /** Portable POSIX user names; also keeps a name from being read as an option of `id`. */
 const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}\$?$/;
 
+let me: string | undefined;
+
 export function currentUser(): string {
-  return userInfo().username;
+  // Asked for every session: os.userInfo() reads the passwd entry on each call, and the agent's user does not change.
+  return (me ??= userInfo().username);
 }
 
 const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;

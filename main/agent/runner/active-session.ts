@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { FLOWLOG_DATA_MAX } from '../../../shared/records/flowlog.js';
 import { LogLevel } from '../../../shared/option-sets.js';
@@ -8,7 +7,7 @@ import type { UserIdentity } from '../process/session-user.js';
 import type { Sampler } from '../sampler.js';
 import { createMasker, secretValues } from '../secret-mask.js';
 import type { AgentStore, LocalSession } from '../store/agent-store.js';
-import { prepareLaunch, type LaunchPlan } from './flow-launch.js';
+import { prepareLaunch, removeWorkDir, type LaunchPlan } from './flow-launch.js';
 import { FlowRun, type CancelReason, type FlowResult } from './flow-run.js';
 import { monotonicMs } from './run-clock.js';
 import { SessionLog } from './session-log.js';
@@ -44,6 +43,8 @@ export interface ActiveSessionOptions extends SessionRunTuning {
   readonly now: () => Date;
   readonly tree: ProcessTree;
   readonly killGraceMs: number;
+  /** The environment flows of the agent's own user start from (flow-env.ts baseEnv), computed once per host. */
+  readonly ownEnv?: Readonly<Record<string, string>>;
   /** Each new sample as it arrives (live figures), before it waits for its batch to be stored. */
   readonly onSample?: () => void;
 }
@@ -111,8 +112,9 @@ export class ActiveSession {
 
   private async launch(mask: (s: string) => string): Promise<LocalSession> {
     const { session, options } = this;
+    let plan: LaunchPlan;
     try {
-      this.plan = prepareLaunch({
+      plan = this.plan = prepareLaunch({
         sessionId: session.sessionId,
         flow: session.flow,
         inputs: session.inputs,
@@ -120,6 +122,7 @@ export class ActiveSession {
         ...(this.user ? { user: this.user } : {}),
         ...(options.setprivPath !== undefined ? { setprivPath: options.setprivPath } : {}),
         ...(options.env ? { env: options.env } : {}),
+        ...(options.ownEnv ? { ownEnv: options.ownEnv } : {}),
       });
     } catch (err) {
       return this.finish({ statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.FlowStartFailed, errormessage: `the flow could not be prepared: ${(err as Error).message}` });
@@ -130,7 +133,7 @@ export class ActiveSession {
     if (synced !== true) return this.finish({ statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.FlowStartFailed, errormessage: `the flow was not started: ${synced.message}` });
     if (this.cancelledEarly) return this.finish(cancelledBeforeSpawn(this.cancelledEarly));
     this.run = new FlowRun({
-      plan: this.plan,
+      plan,
       tree: options.tree,
       timeoutMs: session.session.timeout * 1000,
       killGraceMs: options.killGraceMs,
@@ -224,7 +227,7 @@ export class ActiveSession {
       ...(this.options.callbackTtlS !== undefined ? { callbackTtlS: this.options.callbackTtlS } : {}),
     };
     const done = await this.commitEnd(completion);
-    // Off the event loop: the completion's fsync and a recursive remove of the work dir (a few syscalls).
+    // The completion's fsync runs off the event loop while the work dir is removed.
     await Promise.all([this.durable(), this.removeWorkDir()]);
     return done;
   }
@@ -243,7 +246,7 @@ export class ActiveSession {
   private async removeWorkDir(): Promise<void> {
     if (!this.plan) return;
     try {
-      await rm(this.plan.workDir, { recursive: true, force: true });
+      await removeWorkDir(this.plan);
     } catch (err) {
       this.options.logger.warn('could not remove a session work dir', { sessionId: this.session.sessionId, error: (err as Error).message });
     }

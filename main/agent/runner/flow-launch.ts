@@ -1,4 +1,5 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowDefinition } from '../../../shared/flow-definition.js';
@@ -17,6 +18,8 @@ export interface LaunchPlan {
   /** Holds inputs.json, the script file and the outputs file; removed after the run (it holds secrets). */
   readonly workDir: string;
   readonly outputsFile: string;
+  /** What the agent put in the work dir (inputs.json, the script); with the outputs file, all a flow usually leaves there. */
+  readonly files: readonly string[];
 }
 
 export interface LaunchRequest {
@@ -27,6 +30,8 @@ export interface LaunchRequest {
   /** Run as this user (another than the agent's); undefined = the agent's own user. */
   readonly user?: UserIdentity;
   readonly env?: NodeJS.ProcessEnv;
+  /** `baseEnv(env, undefined)` computed once by the caller (it copies every variable); only used without `user`. */
+  readonly ownEnv?: Readonly<Record<string, string>>;
   /** The Node binary for `node` flows (the agent's own; inside Electron, with ELECTRON_RUN_AS_NODE). */
   readonly execPath?: string;
   /** `setpriv` path, used to set uid, gid and supplementary groups; undefined = find it on Linux. */
@@ -44,46 +49,83 @@ const SHELLS = {
  * Creates the session's work dir and files (0600) and returns how to spawn the flow. Inputs reach the flow only as
  * a file and env vars, never as part of a command line. The work dir is `<dataDir>/sessions/<id>/`; for another
  * user it is a fresh dir under the OS temp dir owned by that user, since the data dir is private to the agent.
+ * Synchronous: a few syscalls cost less CPU on the event loop than as many thread-pool round trips (measured).
  */
 export function prepareLaunch(req: LaunchRequest): LaunchPlan {
-  const workDir = req.user ? mkdtempSync(join(tmpdir(), `flowhost-${req.sessionId}-`)) : join(req.dataDir, 'sessions', req.sessionId);
-  mkdirSync(workDir, { recursive: true, mode: 0o700 });
-  chmodSync(workDir, 0o700);
-  const write = (name: string, content: string): string => {
-    const path = join(workDir, name);
-    writeFileSync(path, content, { mode: 0o600 });
-    if (req.user) chownSync(path, req.user.uid, req.user.gid);
-    return path;
-  };
-  if (req.user) chownSync(workDir, req.user.uid, req.user.gid);
-  const inputsFile = write('inputs.json', req.inputs);
+  const { user } = req;
+  const workDir = user ? mkdtempSync(join(tmpdir(), `flowhost-${req.sessionId}-`)) : join(req.dataDir, 'sessions', req.sessionId);
   const outputsFile = join(workDir, 'outputs.json');
-  rmSync(outputsFile, { force: true });
+  // One mkdir: a dir it creates has mode 0700 (a umask only removes bits) and holds no old outputs.
+  if (!user && mkdirSync(workDir, { recursive: true, mode: 0o700 }) === undefined) {
+    // Left by an earlier attempt (the agent stopped before removing it): make it private again, drop old outputs.
+    chmodSync(workDir, 0o700);
+    rmSync(outputsFile, { force: true });
+  }
+  if (user) chownSync(workDir, user.uid, user.gid);
+  const inputsFile = join(workDir, 'inputs.json');
+  const script = scriptOf(req.flow);
+  const scriptFile = script ? join(workDir, script.name) : undefined;
+  writePrivate(inputsFile, req.inputs, user);
+  if (script && scriptFile) writePrivate(scriptFile, script.content, user);
+  const files = scriptFile ? [inputsFile, scriptFile] : [inputsFile];
   const env: Record<string, string> = {
-    ...baseEnv(req.env ?? process.env, req.user),
+    ...(user || !req.ownEnv ? baseEnv(req.env ?? process.env, user) : req.ownEnv),
     ...(req.flow.env ?? {}),
     ...inputEnv(req.inputs),
     FLOWHOST_INPUTS: inputsFile,
     FLOWHOST_OUTPUTS: outputsFile,
     FLOWHOST_SESSION_ID: req.sessionId,
   };
-  const { file, args } = command(req, write, env);
-  const plan = { file, args, env, cwd: req.flow.cwd ?? workDir, workDir, outputsFile };
-  return req.user ? asUser(plan, req.user, req.setprivPath === undefined ? findSetpriv() : req.setprivPath) : plan;
+  const { file, args } = command(req, scriptFile, env);
+  const plan = { file, args, env, cwd: req.flow.cwd ?? workDir, workDir, outputsFile, files };
+  return user ? asUser(plan, user, req.setprivPath === undefined ? findSetpriv() : req.setprivPath) : plan;
 }
 
-function command(req: LaunchRequest, write: (name: string, content: string) => string, env: Record<string, string>): { file: string; args: string[] } {
+/**
+ * Removes the work dir after the run (it holds the inputs): the files the agent put there, the outputs file and the
+ * dir, a few syscalls; the recursive remove (a walk of the tree, off the event loop) only when the flow left more.
+ */
+export async function removeWorkDir(plan: LaunchPlan): Promise<void> {
+  for (const file of [...plan.files, plan.outputsFile]) {
+    try {
+      unlinkSync(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  try {
+    rmdirSync(plan.workDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    await rm(plan.workDir, { recursive: true, force: true });
+  }
+}
+
+function writePrivate(path: string, content: string, user: UserIdentity | undefined): void {
+  writeFileSync(path, content, { mode: 0o600 });
+  if (user) chownSync(path, user.uid, user.gid);
+}
+
+function scriptOf(flow: FlowDefinition): { readonly name: string; readonly content: string } | undefined {
+  if (flow.kind === 'shell') return { name: `script${SHELLS[flow.shell].ext}`, content: flow.script };
+  if (flow.kind === 'node') return { name: 'script.mjs', content: flow.script };
+  return undefined;
+}
+
+function command(req: LaunchRequest, scriptFile: string | undefined, env: Record<string, string>): { file: string; args: string[] } {
   const flow = req.flow;
   switch (flow.kind) {
     case 'command':
       return { file: flow.argv[0] as string, args: flow.argv.slice(1) };
     case 'shell': {
       const shell = SHELLS[flow.shell];
-      return { file: shell.file, args: shell.args(write(`script${shell.ext}`, flow.script)) };
+      return { file: shell.file, args: shell.args(scriptFile as string) };
     }
     case 'node':
       env['ELECTRON_RUN_AS_NODE'] = '1';
-      return { file: req.execPath ?? process.execPath, args: [write('script.mjs', flow.script)] };
+      return { file: req.execPath ?? process.execPath, args: [scriptFile as string] };
   }
 }
 

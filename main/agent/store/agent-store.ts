@@ -39,6 +39,7 @@ export class AgentStore {
   private readonly events: EventOutbox;
   private readonly callbacks: CallbackOutbox;
   private readonly listeners = new Set<() => void>();
+  private readonly callbackListeners = new Set<() => void>();
   private readonly now: () => Date;
   private readonly q: StoreDb;
   private readonly durableEvents: DurableEvents;
@@ -82,8 +83,8 @@ export class AgentStore {
     return this.q.sync();
   }
 
-  private notify(): void {
-    for (const listener of [...this.listeners]) {
+  private notify(listeners: ReadonlySet<() => void> = this.listeners): void {
+    for (const listener of [...listeners]) {
       try {
         listener();
       } catch {
@@ -266,6 +267,7 @@ export class AgentStore {
    */
   complete(sessionId: string, result: CompletionInput, opts: CommitOptions = {}): LocalSession {
     const deferSync = opts.deferSync === true && !this.getSession(sessionId)?.session.callbackurl;
+    let queued = false;
     this.commit(() => {
       const current = this.getSession(sessionId);
       if (!current) throw new Error(`unknown session ${sessionId}`);
@@ -312,8 +314,12 @@ export class AgentStore {
           runexecutionduration: result.runexecutionduration,
         }),
       });
-      if (current.session.callbackurl) this.callbacks.add(callbackRow(current, result, this.iso()));
+      if (current.session.callbackurl) {
+        this.callbacks.add(callbackRow(current, result, this.iso()));
+        queued = true;
+      }
     }, { deferSync });
+    if (queued) this.notify(this.callbackListeners);
     return this.getSession(sessionId) as LocalSession;
   }
 
@@ -386,6 +392,12 @@ export class AgentStore {
 
   // ───── callback outbox ─────
 
+  /** Called after a completion queued a callback row (committed and fsync'd); returns the unsubscribe function. */
+  onCallbackQueued(listener: () => void): () => void {
+    this.callbackListeners.add(listener);
+    return () => this.callbackListeners.delete(listener);
+  }
+
   dueCallbacks(now: Date, limit: number): CallbackRow[] {
     return this.callbacks.dueAt(now, limit);
   }
@@ -400,6 +412,7 @@ export class AgentStore {
 
   close(): void {
     this.listeners.clear();
+    this.callbackListeners.clear();
     this.q.close();
     if (this.db.open) this.db.close();
   }

@@ -120,6 +120,19 @@ describe('AgentStore', () => {
     expect(store.logTail(id, 2).map((l) => l.seq)).toEqual([12_028, 12_029]);
   });
 
+  it('tells onCallbackQueued listeners of completions that queued a callback, and only of those', () => {
+    let heard = 0;
+    store.onCallbackQueued(() => heard++);
+    store.complete(running(), { statuscode: 4, completedon: clock.toISOString() });
+    expect(heard).toBe(0);
+    const id = running({ session: { callbackurl: 'https://example.test/cb' } });
+    store.complete(id, { statuscode: 4, completedon: clock.toISOString() });
+    expect(heard).toBe(1);
+    expect(store.pendingCallbackCount()).toBe(1);
+    store.complete(id, { statuscode: 4, completedon: clock.toISOString() }); // idempotent: nothing new queued
+    expect(heard).toBe(1);
+  });
+
   it('completes in one transaction: outputs, figures from samples, completed event, callback row', () => {
     const id = running({ session: { callbackurl: 'https://example.test/cb' } });
     store.appendSamples(id, [
