@@ -106,3 +106,96 @@ export class GroupSync {
     if (this.waiters.length > 0) this.schedule();
   }
 }
+
+/** The file calls a WAL sync needs (node:fs's), injected: shared/ imports no node module. */
+export interface WalFileCalls {
+  openSync(path: string, flags: 'r+'): number;
+  fdatasync(fd: number, done: (err: Error | null) => void): void;
+  fdatasyncSync(fd: number): void;
+  closeSync(fd: number): void;
+}
+
+export interface WalGroupSyncOptions {
+  readonly path: string;
+  readonly fs: WalFileCalls;
+  /** Makes everything durable another way (a synchronous=FULL commit) when the WAL cannot be opened. */
+  readonly fallback: () => void;
+  readonly defer: (fn: () => void) => void;
+  readonly startUnsynced?: boolean;
+}
+
+/**
+ * Group commit over one WAL file: each sync is an fdatasync of it on the thread pool; when the WAL cannot be opened
+ * (an in-memory database, a read-only reader), the fallback counts as the sync.
+ */
+export class WalGroupSync {
+  private fd: number | undefined;
+  private closed = false;
+  private readonly group: GroupSync;
+
+  constructor(private readonly wal: WalGroupSyncOptions) {
+    this.group = new GroupSync({ defer: wal.defer, startUnsynced: wal.startUnsynced ?? false, sync: (done) => this.sync(done) });
+  }
+
+  /** A crash-safe commit was made. */
+  committed(): void {
+    this.group.committed();
+  }
+
+  get isSynced(): boolean {
+    return this.group.isSynced;
+  }
+
+  /** See GroupSync.wait. */
+  wait(settle: (err: Error | null) => void, fresh?: { onSyncStart?: () => void }): void {
+    this.group.wait(settle, fresh);
+  }
+
+  /** One sync now, on the event loop (e.g. at open); throws what the sync threw. */
+  syncNow(): void {
+    const fd = this.open();
+    if (fd === undefined) this.wal.fallback();
+    else this.wal.fs.fdatasyncSync(fd);
+    this.group.allSynced();
+  }
+
+  /** Fails the waiters; the WAL handle closes once no sync uses it. */
+  close(): void {
+    this.closed = true;
+    this.group.close();
+    if (!this.group.syncing) this.closeWal();
+  }
+
+  private sync(done: (err: Error | null) => void): void {
+    const fd = this.open();
+    if (fd === undefined) {
+      try {
+        this.wal.fallback();
+      } catch (err) {
+        return done(err as Error);
+      }
+      return done(null);
+    }
+    this.wal.fs.fdatasync(fd, (err) => {
+      if (this.closed) this.closeWal();
+      done(err);
+    });
+  }
+
+  private open(): number | undefined {
+    if (this.fd === undefined) {
+      try {
+        this.fd = this.wal.fs.openSync(this.wal.path, 'r+');
+      } catch {
+        return undefined;
+      }
+    }
+    return this.fd;
+  }
+
+  private closeWal(): void {
+    if (this.fd === undefined) return;
+    this.wal.fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
-import { GroupSync } from '../../../shared/group-sync.js';
+import { WalGroupSync } from '../../../shared/group-sync.js';
 
 /**
  * The agent store's connection (WAL): statements prepared once per SQL text, and the strengths of commit.
@@ -16,13 +16,14 @@ export class StoreDb {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly syncNormal: Database.Statement;
   private readonly syncFull: Database.Statement;
-  private readonly group = new GroupSync({ defer: setImmediate, sync: (done) => this.syncWal(done) });
-  private walFd: number | undefined;
-  private closed = false;
+  private readonly group: WalGroupSync;
 
   constructor(readonly db: Database.Database) {
     this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
     this.syncFull = db.prepare('PRAGMA synchronous = FULL');
+    // No WAL file to sync (it cannot be opened): a durable write fsyncs it through SQLite.
+    const fallback = () => this.durable(() => this.sql(`UPDATE meta SET value = value WHERE key = 'last_seq'`).run());
+    this.group = new WalGroupSync({ path: `${db.name}-wal`, fs: { openSync, fdatasync, fdatasyncSync, closeSync }, fallback, defer: setImmediate });
   }
 
   sql(text: string): Database.Statement {
@@ -71,58 +72,15 @@ export class StoreDb {
   /** One fsync of the WAL now, on the event loop (at open: commits a killed agent left unsynced); false when it failed. */
   fsyncNow(): boolean {
     try {
-      const fd = this.wal();
-      if (fd === undefined) this.touchDurably();
-      else fdatasyncSync(fd);
+      this.group.syncNow();
+      return true;
     } catch {
       return false; // a read-only file (a reader such as the status window) or an I/O error
     }
-    this.group.allSynced();
-    return true;
   }
 
   /** Closes the WAL handle once no fsync uses it; the caller closes the database. */
   close(): void {
-    this.closed = true;
     this.group.close();
-    if (!this.group.syncing) this.closeWal();
-  }
-
-  private syncWal(done: (err: Error | null) => void): void {
-    const fd = this.wal();
-    if (fd === undefined) {
-      // No WAL file to sync (it cannot be opened): a durable write fsyncs it through SQLite.
-      try {
-        this.touchDurably();
-      } catch (err) {
-        return done(err as Error);
-      }
-      return done(null);
-    }
-    fdatasync(fd, (err) => {
-      if (this.closed) this.closeWal();
-      done(err);
-    });
-  }
-
-  private touchDurably(): void {
-    this.durable(() => this.sql(`UPDATE meta SET value = value WHERE key = 'last_seq'`).run());
-  }
-
-  private wal(): number | undefined {
-    if (this.walFd === undefined) {
-      try {
-        this.walFd = openSync(`${this.db.name}-wal`, 'r+');
-      } catch {
-        return undefined;
-      }
-    }
-    return this.walFd;
-  }
-
-  private closeWal(): void {
-    if (this.walFd === undefined) return;
-    closeSync(this.walFd);
-    this.walFd = undefined;
   }
 }

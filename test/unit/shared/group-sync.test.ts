@@ -1,5 +1,8 @@
+import { closeSync, fdatasync, fdatasyncSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GroupSync } from '../../../shared/group-sync.js';
+import { GroupSync, WalGroupSync } from '../../../shared/group-sync.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** A GroupSync whose syncs and deferred turns are run by the test, one step at a time. */
 function harness(startUnsynced = false) {
@@ -75,5 +78,28 @@ describe('GroupSync', () => {
     h.group.allSynced();
     h.group.wait(h.waiter('now'));
     expect(h.log).toEqual(['now']);
+  });
+});
+
+describe('WalGroupSync', () => {
+  const fs = { openSync, fdatasync, fdatasyncSync, closeSync };
+
+  it('syncs a real WAL file on the thread pool, and uses the fallback while there is no file', async () => {
+    const path = join(tempDir(), 'store.db-wal');
+    let fallbacks = 0;
+    const wal = new WalGroupSync({ path, fs, fallback: () => fallbacks++, defer: setImmediate, startUnsynced: true });
+    const waited = () => new Promise<void>((resolve, reject) => wal.wait((err) => (err ? reject(err) : resolve())));
+    await waited();
+    expect(fallbacks).toBe(1);
+    writeFileSync(path, 'frames');
+    wal.committed();
+    expect(wal.isSynced).toBe(false);
+    await waited();
+    expect([wal.isSynced, fallbacks]).toEqual([true, 1]);
+    wal.committed();
+    wal.syncNow();
+    expect(wal.isSynced).toBe(true);
+    wal.close();
+    await expect(waited()).rejects.toThrow('the store is closed');
   });
 });
