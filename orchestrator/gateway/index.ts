@@ -56,7 +56,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   const authFailures = new FailureLimiter({ max: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, now: ctx.now });
   const authed = new WeakMap<FastifyRequest, Row>();
 
-  registerRoute(app, ctx, { maxFailuresPerMinute: options.maxAuthFailuresPerMinute });
+  registerRoute(app, ctx, { maxFailuresPerMinute: options.maxAuthFailuresPerMinute, onRegistered: (id) => queue.machineChanged(id) });
   workflowRoute(app, ctx, authFailures);
 
   app.get(

@@ -14,6 +14,8 @@ const REGISTER_BODY_LIMIT = 16 * 1024;
 export interface RegisterRouteOptions {
   /** Failed registrations allowed per remote address and per group per minute. Default 10. */
   readonly maxFailuresPerMinute?: number;
+  /** A machine was registered (its row is committed): the queue files it. */
+  readonly onRegistered?: (machineId: string) => void;
 }
 
 
@@ -37,6 +39,7 @@ export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, op
     }
     if (Number(group['statecode'] ?? 0) === 1) return sendError(reply, 403, 'GroupInactive', `machine group '${String(group['name'])}' is inactive`);
     const response = ctx.store.transaction(() => createMachine(ctx, group, body));
+    options.onRegistered?.(response.flowmachineid);
     ctx.logger.info(`machine ${body.name} registered into group ${String(group['name'])} as ${response.flowmachineid}`);
     return reply.code(200).send(response);
   });

@@ -10,8 +10,7 @@ export const machinePartition = (m: Pick<MachineRecord, 'id' | 'groupId'>): stri
 
 /**
  * The stored side of every machine, kept in memory so a dispatch reads no machine rows. Loaded at start, refreshed
- * per machine when the API changes it or it connects, and reloaded when the number of machines changed
- * (registration adds rows without telling the queue).
+ * per machine when it registers, when the API changes it, and when it connects.
  */
 export class MachineDirectory {
   private readonly byId = new Map<string, MachineRecord>();
@@ -21,10 +20,6 @@ export class MachineDirectory {
   version = 0;
 
   constructor(private readonly store: Store) {}
-
-  get size(): number {
-    return this.byId.size;
-  }
 
   load(): void {
     const groups = new Map(this.store.query(flowmachinegroupEntity).map((g) => [String(g['flowmachinegroupid']), g]));
@@ -43,6 +38,7 @@ export class MachineDirectory {
     const row = this.store.get(flowmachineEntity, machineId);
     const groupId = (row?.['_flowmachinegroupid_value'] as string | null | undefined) ?? null;
     const after = row ? toRecord(row, groupId ? this.store.get(flowmachinegroupEntity, groupId) : undefined) : undefined;
+    if (!before && !after) return [];
     if (before && after && sameRecord(before, after)) return [machinePartition(after)];
     if (before) this.unfile(before);
     if (after) {

@@ -1,7 +1,7 @@
 import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import type { AgentState, OrchestratorFrame } from '../../shared/protocol.js';
-import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
@@ -150,12 +150,8 @@ export class Queue implements SessionQueue {
     this.schedule();
   }
 
+  /** A machine was registered, changed or deleted (its row is committed): it is filed again. */
   machineChanged(machineId: string): void {
-    // An id the directory does not know (a group's, or a machine registered since): read every machine again.
-    if (!this.machines.has(machineId)) {
-      this.machines.load();
-      return this.dispatch();
-    }
     for (const partition of this.machines.refresh(machineId)) this.dirty.add(partition);
     this.schedule();
   }
@@ -334,9 +330,7 @@ export class Queue implements SessionQueue {
     this.dirty = new Set();
     const none: Pass = { offers: [], changed: [], settled: new Map() };
     if (this.waiting.size === 0 || this.closed) return none;
-    // Registration adds machine rows without telling the queue; a full pass notices by their number.
-    if (all && this.store.count(flowmachineEntity) !== this.machines.size) this.machines.load();
-    else if (all) this.machines.syncGroups();
+    if (all) this.machines.syncGroups();
     if (this.linesVersion !== this.machines.version) {
       // Partitions, queuing types or targets' groups may have changed: file every waiting session again.
       this.waiting.refile();

@@ -3,6 +3,7 @@ import { AGENT_REGISTER_PATH, CloseCode, MAX_FRAME_BYTES } from '../../../../sha
 import { flowmachineEntity } from '../../../../shared/records/index.js';
 import { agentState, FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { waitFor } from '../../../support/wait-for.js';
 
 let o: TestOrchestrator;
 afterEach(async () => {
@@ -38,6 +39,16 @@ describe('POST /agent/v1/register', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     o.clock.advance(61_000);
     expect((await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'group-password', name: 'x' })).status).toBe(200);
+  });
+
+  it('files the new machine in the queue at once: a waiting session of its group waits for it to connect', async () => {
+    o = await TestOrchestrator.start();
+    const group = o.group('g1');
+    const id = o.session(String(o.workflow()['workflowid']), { _machinegroupid_value: group['flowmachinegroupid'] });
+    const reason = () => o.get(id)['queuereason'];
+    await waitFor(() => reason() === 'GroupIsEmpty', { what: 'the empty group as the reason' });
+    await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'box' });
+    await waitFor(() => reason() === 'NoMachineConnected', { what: 'the registered machine as the reason' });
   });
 
   it('refuses invalid and oversize bodies', async () => {
