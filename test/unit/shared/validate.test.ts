@@ -1,6 +1,7 @@
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import * as protocol from '../../../shared/protocol.js';
+import { decodeAgentFrame } from '../../../shared/protocol-codec.js';
 import { entities, recordSchema, writeSchema } from '../../../shared/records/index.js';
 import { validator } from '../../../shared/validate.js';
 
@@ -28,5 +29,20 @@ describe('validator', () => {
     const v = validator(protocol.Ack);
     expect(v.parse({ type: 'ack', upTo: 3 })).toEqual({ type: 'ack', upTo: 3 });
     expect(() => v.parse({ type: 'ack', upTo: 'x' }, 'frame')).toThrow(/upTo must be integer/);
+  });
+
+  // The date-time check remembers the last timestamp it accepted (replayed bursts repeat them): what it lets through
+  // must stay exactly what ajv-formats' full check does, whatever was accepted just before.
+  it('refuses impossible and malformed date-times right after accepting a valid one, and accepts it again', () => {
+    const sessionId = '6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b';
+    const at = '2026-11-23T18:30:00.123Z';
+    const log = (seq: number, lineAt: string) => ({ seq, sessionId, at, kind: 'log', lines: [{ seq, level: 100000001, stream: 'stdout', at: lineAt, message: 'x' }] });
+    const frame = (lineAt: string) => JSON.stringify({ type: 'events', events: [log(1, at), log(2, lineAt)] });
+    expect(decodeAgentFrame(frame(at))).toMatchObject({ ok: true });
+    for (const bad of ['2026-02-30T10:00:00Z', '2026-13-01T10:00:00Z', '2026-11-23T24:00:00Z', '2026-11-23T18:61:00Z', '2026-11-23T18:30:00', '2026-11-23 18:30:00Z x', 'yesterday']) {
+      expect(decodeAgentFrame(frame(bad)), bad).toEqual({ ok: false, error: expect.stringContaining('events.1.lines.0.at must match format "date-time"') });
+    }
+    expect(decodeAgentFrame(frame('2028-02-29T23:59:59.999+01:00'))).toMatchObject({ ok: true });
+    expect(decodeAgentFrame(frame(at))).toMatchObject({ ok: true });
   });
 });
