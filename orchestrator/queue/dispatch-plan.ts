@@ -15,10 +15,8 @@ export interface PlanInput {
   readonly lines?: readonly PlanLine[];
   /** Or loose: grouped into lines and ordered here (each line walked in full). */
   readonly sessions?: readonly SessionView[];
-  /** Ignored when `index` is given. */
-  readonly machines: readonly MachineView[];
-  /** The machines already indexed (the queue keeps one between passes). */
-  readonly index?: MachineIndex;
+  /** The machines, loose (indexed here) or already indexed (the queue keeps an index between passes). */
+  readonly machines: readonly MachineView[] | MachineIndex;
   readonly now: Date;
   /** Why this machine must not get this session now (e.g. it rejected it a moment ago), if so. */
   readonly cooldown: (sessionId: string, machineId: string) => QueueReason | undefined;
@@ -73,7 +71,7 @@ export const isUniform = (s: SessionView, cooling: boolean, targetInGroup: boole
  * Each session goes to the eligible candidate with the most free slots (the first of them in `machines` order).
  */
 export function planDispatch(input: PlanInput): Plan {
-  const index = input.index ?? indexMachines(input.machines);
+  const index = 'byId' in input.machines ? input.machines : indexMachines(input.machines);
   const walk = new PlanWalk(input, index);
   for (const line of input.lines ?? linesOf(input.sessions ?? [], index)) walk.line(line);
   return walk.plan;

@@ -343,8 +343,7 @@ export class Queue implements SessionQueue {
     const now = this.now();
     const plan = planDispatch({
       lines,
-      machines: [],
-      index: this.index.current(),
+      machines: this.index.current(),
       now,
       cooldown: (s, m) => this.cooldown.reason(s, m, now),
       hasCooldown: (s) => this.cooldown.has(s),
