@@ -141,7 +141,7 @@ export class ActiveSession {
       ...(session.outputschema !== undefined ? { outputschema: session.outputschema } : {}),
       ...(options.stdioDrainMs !== undefined ? { stdioDrainMs: options.stdioDrainMs } : {}),
       mask,
-      onLine: (stream, text) => this.log.add(stream, text),
+      onLine: (stream, text) => this.log.addMasked(stream, text),
       onCancel: (reason) => this.log.add('agent', reason === 'timeout' ? 'run timeout reached: stopping the flow' : 'cancel requested: stopping the flow'),
     });
     const pid = this.run.start();

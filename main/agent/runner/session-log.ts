@@ -35,8 +35,14 @@ export class SessionLog {
     this.seq = options.firstSeq ?? 0;
   }
 
+  /** A line of the agent's own (masked here: it may quote a flow's error). */
   add(stream: LogLine['stream'], message: string, level: number = LEVEL[stream]): void {
-    this.buffer.push({ seq: this.seq++, level, stream, at: this.options.now().toISOString(), message: this.options.mask(message) });
+    this.addMasked(stream, this.options.mask(message), level);
+  }
+
+  /** A line already masked: the flow's output is masked whole by its LineSplitter, before a long line is cut. */
+  addMasked(stream: LogLine['stream'], message: string, level: number = LEVEL[stream]): void {
+    this.buffer.push({ seq: this.seq++, level, stream, at: this.options.now().toISOString(), message });
     if (this.buffer.length >= (this.options.maxBatch ?? 5000) && !this.failing) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.options.flushMs ?? 250);
   }
