@@ -16,6 +16,7 @@ let selected: { id: string; name: string } | undefined;
 let clockSkewMs = 0;
 let logLoading = false;
 let logAgain = false;
+let attendedPending = 0;
 
 function showAlert(message: string | undefined): void {
   const alert = byId('alert');
@@ -45,7 +46,7 @@ function render(s: StatusSnapshot): void {
   clockSkewMs = Date.parse(s.at) - Date.now();
   byId('content').hidden = false;
   byId('token-form').hidden = true;
-  renderAgent(s);
+  renderAgent(s, attendedPending > 0);
   renderActive(byId('active'), s, sessionsView());
   renderRecent(byId('recent'), s, sessionsView());
   // While the chosen session runs its log grows; once more when it ends, for the last lines.
@@ -95,7 +96,13 @@ function wireControls(): void {
   byId('pause-hour').addEventListener('click', () => void command('agent:pause', { minutes: 60 }));
   byId('resume').addEventListener('click', () => void command('agent:resume', {}));
   const attended = byId<HTMLInputElement>('attended');
-  attended.addEventListener('change', () => void command('attended:set', { on: attended.checked }));
+  attended.addEventListener('change', () => {
+    attendedPending += 1;
+    void command('attended:set', { on: attended.checked }).finally(() => {
+      attendedPending -= 1;
+      if (snapshot) render(snapshot);
+    });
+  });
   window.setInterval(() => tickElapsed(byId('active'), clockSkewMs), 1000);
 }
 

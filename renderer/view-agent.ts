@@ -11,8 +11,12 @@ const CONNECTION_TEXT: Record<StatusSnapshot['connection']['status'], string> = 
   stopped: 'Stopped',
 };
 
-/** Header, connection, scheduling, outbox and the state of the control buttons. */
-export function renderAgent(s: StatusSnapshot): void {
+/**
+ * Header, connection, scheduling, outbox and the state of the control buttons.
+ * `attendedPending`: the user has flipped the switch and the agent has not answered yet, so a snapshot taken before
+ * the change must not flip it back under them.
+ */
+export function renderAgent(s: StatusSnapshot, attendedPending: boolean): void {
   const { machine, connection, scheduling, backlog } = s;
   byId('machine').textContent = `Machine ${machine.flowmachineid}${machine.flowmachinegroupid ? ` · group ${machine.flowmachinegroupid}` : ' · no group'}`;
 
@@ -38,5 +42,5 @@ export function renderAgent(s: StatusSnapshot): void {
 
   byId<HTMLButtonElement>('pause').disabled = scheduling.paused && !scheduling.pausedUntil;
   byId<HTMLButtonElement>('resume').disabled = !scheduling.paused;
-  byId<HTMLInputElement>('attended').checked = s.attendedMode;
+  if (!attendedPending) byId<HTMLInputElement>('attended').checked = s.attendedMode;
 }

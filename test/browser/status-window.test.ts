@@ -139,6 +139,25 @@ describe('status window (headless Chromium, real agent and orchestrator)', () =>
     expectNoProblems();
   });
 
+  it('keeps the Attended switch where the user put it while snapshots stream in before the agent answers', async () => {
+    const p = await open(status.pageUrl);
+    await p.locator('#link[data-state="live"]').waitFor();
+    // A fast ticker keeps snapshots coming, so one taken before a flip often lands between the click and the reply.
+    const id = await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: { everyMs: 5, ticks: 600 } });
+    await row(p, 'active', id).locator('[data-status="Running"]').waitFor({ timeout: 15_000 });
+    const attended = p.getByRole('switch', { name: 'Attended mode' });
+    for (let flip = 0; flip < 10; flip++) {
+      // check()/uncheck() fail if the box is not in the new state right after the click.
+      await attended.check();
+      await expect.poll(() => machine.agent.state().attendedMode).toBe(true);
+      await attended.uncheck();
+      await expect.poll(() => machine.agent.state().attendedMode).toBe(false);
+    }
+    expect(await attended.isChecked()).toBe(false);
+    await waitForSessionEnd(orch, id);
+    expectNoProblems();
+  });
+
   it('gets nothing with a wrong token: 401, the page says so and shows no agent data', async () => {
     const p = await open(`${status.url}/#token=${'x'.repeat(43)}`);
     await p.locator('#link[data-state="unauthorized"]').waitFor();
