@@ -1,6 +1,7 @@
 import { QueueReason } from '../../shared/error-codes.js';
 import { GroupPool, isPlain } from './group-pool.js';
 import { RANK, Slots, machineBlocker, slotReason, type Choice, type MachineView, type SessionView } from './machine-eligibility.js';
+import { partitionOf } from './partitions.js';
 
 export { freeSlots, machineBlocker, type MachineView, type SessionView } from './machine-eligibility.js';
 
@@ -24,10 +25,7 @@ export interface PlanInput {
   readonly hasCooldown?: (sessionId: string) => boolean;
 }
 
-/**
- * The waiting sessions of one partition (`key`: a group id, `#<machine id>` for a machine without a group or an
- * unknown target, `#` for sessions with neither), in queue order.
- */
+/** The waiting sessions of one partition (`key`, see partitions.ts), in queue order. */
 export interface PlanLine {
   readonly key: string;
   readonly sessions: readonly SessionView[];
@@ -75,11 +73,6 @@ export function planDispatch(input: PlanInput): Plan {
   const walk = new PlanWalk(input, index);
   for (const line of input.lines ?? linesOf(input.sessions ?? [], index)) walk.line(line);
   return walk.plan;
-}
-
-/** The partition of a session: where its candidates come from, and whom it competes with for slots. */
-export function partitionOf(s: SessionView, byId: MachineIndex['byId']): string {
-  return s.targetMachineId ? (byId.get(s.targetMachineId)?.groupId ?? `#${s.targetMachineId}`) : (s.groupId ?? '#');
 }
 
 /** Whether the sessions of a partition ignore priority (a FIFO group). */

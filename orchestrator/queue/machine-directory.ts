@@ -1,18 +1,13 @@
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 import type { MachineRecord } from './machine-eligibility.js';
-
-/**
- * Sessions compete only for the machines of one partition: a group, or a machine that has none. A session targeted
- * at a machine belongs to that machine's partition, so it is planned with the group's sessions that share its slots.
- */
-export const machinePartition = (m: Pick<MachineRecord, 'id' | 'groupId'>): string => m.groupId ?? `#${m.id}`;
+import { machinePartition, type MachinesById } from './partitions.js';
 
 /**
  * The stored side of every machine, kept in memory so a dispatch reads no machine rows. Loaded at start, refreshed
  * per machine when it registers, when the API changes it, and when it connects.
  */
-export class MachineDirectory {
+export class MachineDirectory implements MachinesById {
   private readonly byId = new Map<string, MachineRecord>();
   /** Machines of each partition, ordered by id (the order the planner breaks ties in). */
   private byPartition = new Map<string, MachineRecord[]>();
@@ -77,10 +72,8 @@ export class MachineDirectory {
     return this.byId.has(machineId);
   }
 
-  /** The partition a session targeted at this machine belongs to. */
-  partitionOf(machineId: string): string {
-    const m = this.byId.get(machineId);
-    return m ? machinePartition(m) : `#${machineId}`;
+  get(machineId: string): MachineRecord | undefined {
+    return this.byId.get(machineId);
   }
 
   /** The queuing type of a partition's group: 0 FIFO, 1 priority then FIFO (also for a machine without a group). */

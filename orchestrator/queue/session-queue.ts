@@ -11,6 +11,8 @@ import { buildAssignFrame } from './assign-frame.js';
 import { isUniform, planDispatch, type SessionView } from './dispatch-plan.js';
 import { PlannerIndex } from './live-machine-view.js';
 import { MachineDirectory } from './machine-directory.js';
+import { partitionOf, partitionOfMachine } from './partitions.js';
+import { QueuedRecords } from './queued-records.js';
 import { appendFlowLog } from './flowlog-writer.js';
 import { RejectCooldown } from './reject-cooldown.js';
 import { reconcileHello, type HelloReconcile } from './hello-reconcile.js';
@@ -66,8 +68,7 @@ export class Queue implements SessionQueue {
   private dirty = new Set<string>();
   private allDirty = false;
   private scheduled = false;
-  /** Sessions enqueued since the last pass: their `Queued` flowlog and original target are not written yet. */
-  private queued: { sessionId: string; target: string | null; priority: number }[] = [];
+  private readonly queued: QueuedRecords;
   private closed = false;
   /** Sessions the planner looked at, over all passes (a pass's cost; see `PlanLine.settled`). */
   visited = 0;
@@ -78,12 +79,13 @@ export class Queue implements SessionQueue {
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
     this.machines = new MachineDirectory(o.ctx.store);
+    this.queued = new QueuedRecords(o.ctx.store, this.book);
     this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
     this.index = new PlannerIndex(this.machines, this.book, o.links);
     this.waiting = new WaitingSessions({
       place: (view) => {
-        const partition = this.partitionOfSession(view);
+        const partition = partitionOf(view, this.machines);
         // A session targeted at a machine of a group is planned against that machine alone, not the group's pool.
         const targetInGroup = view.targetMachineId !== null && !partition.startsWith('#');
         return { partition, uniform: isUniform(view, this.cooldown.has(view.id), targetInGroup) };
@@ -106,42 +108,23 @@ export class Queue implements SessionQueue {
     this.waiting.load(this.store, (id) => this.book.get(id) !== undefined);
     this.linesVersion = this.machines.version;
     for (const { view } of this.waiting.values()) {
-      if (!this.book.hasTarget(view.id)) this.queued.push({ sessionId: view.id, target: view.targetMachineId, priority: view.priority });
+      if (!this.book.hasTarget(view.id)) this.queued.add(view.id, view.targetMachineId, view.priority);
     }
     for (const [id, a] of this.book.all()) if (a.state === 'offered') this.requeue(id);
     this.dispatch();
   }
 
-  /**
-   * A new Waiting session (its row is committed). Its `Queued` flowlog and original target are written with the
-   * next dispatch pass, in the pass's transaction; a session whose target never got written (the orchestrator
-   * stopped in between) is recorded at the next start instead.
-   */
+  /** A new Waiting session (its row is committed); its `Queued` records are written later (see QueuedRecords). */
   enqueued(sessionId: string): void {
     const row = this.mustGet(sessionId);
-    this.queued.push({ sessionId, target: (row['_machineid_value'] as string | null) ?? null, priority: Number(row['priority'] ?? 0) });
+    this.queued.add(sessionId, (row['_machineid_value'] as string | null) ?? null, Number(row['priority'] ?? 0));
     if (!this.book.get(sessionId)) this.markSession(this.waiting.put(row)?.view);
     this.schedule();
   }
 
-  /** Writes the `Queued` records not yet written; call inside a store transaction. */
-  private writeQueued(): void {
-    for (const q of this.queued) {
-      this.book.setTarget(q.sessionId, q.target);
-      appendFlowLog(this.store, q.sessionId, { type: 'Queued', level: 'Information', data: { priority: q.priority } });
-    }
-  }
-
-  /** Before anything else is written about a session, its `Queued` record must be in. */
-  private flushQueued(): void {
-    if (this.queued.length === 0) return;
-    this.store.transaction(() => this.writeQueued());
-    this.queued = [];
-  }
-
   /** A session row was changed through the API (priority, schedule): re-file it if it waits. */
   sessionChanged(sessionId: string): void {
-    this.flushQueued();
+    this.queued.flush();
     if (this.book.get(sessionId)) return;
     this.markSession(this.waiting.get(sessionId)?.view);
     const row = this.store.get(flowsessionEntity, sessionId);
@@ -188,7 +171,7 @@ export class Queue implements SessionQueue {
 
   /** Ends a session on the orchestrator's own decision. */
   finish(sessionId: string, f: Finish): void {
-    this.flushQueued();
+    this.queued.flush();
     const finished = this.store.transaction(() => finishSession(this.store, sessionId, f));
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
@@ -199,7 +182,7 @@ export class Queue implements SessionQueue {
   }
 
   cancel(sessionId: string): Row {
-    this.flushQueued();
+    this.queued.flush();
     const row = this.mustGet(sessionId);
     if (isTerminalStatus(Number(row['statuscode']))) return row;
     const a = this.book.get(sessionId);
@@ -226,7 +209,7 @@ export class Queue implements SessionQueue {
 
   /** Takes an unconfirmed offer back: the session waits again (for its original target, if any). */
   requeue(sessionId: string, log?: { machineId: string; errorcode: string; message: string }): void {
-    this.flushQueued();
+    this.queued.flush();
     const offeredTo = this.book.get(sessionId)?.machineId;
     const row = this.store.transaction(() => {
       this.book.clear(sessionId);
@@ -297,15 +280,11 @@ export class Queue implements SessionQueue {
   }
 
   private markMachine(machineId: string | undefined): void {
-    if (machineId !== undefined) this.dirty.add(this.machines.partitionOf(machineId));
+    if (machineId !== undefined) this.dirty.add(partitionOfMachine(machineId, this.machines));
   }
 
   private markSession(view: SessionView | undefined): void {
-    if (view) this.dirty.add(this.partitionOfSession(view));
-  }
-
-  private partitionOfSession(s: SessionView): string {
-    return s.targetMachineId ? this.machines.partitionOf(s.targetMachineId) : (s.groupId ?? '#');
+    if (view) this.dirty.add(partitionOf(view, this.machines));
   }
 
   private schedule(): void {
@@ -371,11 +350,11 @@ export class Queue implements SessionQueue {
    */
   private commitPass({ offers, changed, settled }: Pass): void {
     if (this.closed) return;
-    if (offers.length === 0 && changed.length === 0 && this.queued.length === 0) return this.settle(settled);
+    if (offers.length === 0 && changed.length === 0 && this.queued.size === 0) return this.settle(settled);
     const at = this.now().toISOString();
     try {
       this.store.crashSafeTransaction(() => {
-        this.writeQueued();
+        this.queued.write();
         for (const { sessionId, machineId } of offers) {
           this.book.set(sessionId, { machineId, state: 'offered', at });
           this.store.patch(flowsessionEntity, sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
@@ -388,7 +367,7 @@ export class Queue implements SessionQueue {
       this.book.load();
       throw err;
     }
-    this.queued = [];
+    this.queued.written();
     for (const [id, reason] of changed) this.waiting.setReason(id, reason);
     this.settle(settled);
     for (const { sessionId, machineId, frame } of offers) {

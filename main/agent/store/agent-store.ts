@@ -3,12 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
-import { callbackRow, defined, sampleFigures } from './completion-parts.js';
 import { EventOutbox, type EncodedEvent } from './event-outbox.js';
 import { migrate } from './migrations.js';
 import { pruneAcked } from './retention.js';
 import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
 import { DurableEvents } from './durable-events.js';
+import { SessionCompletion } from './session-completion.js';
 import { StoreDb } from './store-db.js';
 import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample, SessionStage } from './store-types.js';
 
@@ -28,7 +28,6 @@ export interface CommitOptions {
 }
 
 const ACTIVE_STAGES = `('accepted', 'confirmed', 'running', 'paused')`;
-const cap = (text: string | undefined, max: number): string | undefined => (text === undefined || text.length <= max ? text : text.slice(0, max));
 
 /**
  * The agent's local SQLite store (WAL, synchronous=FULL): sessions, log lines, outputs, samples, the upstream
@@ -38,6 +37,7 @@ const cap = (text: string | undefined, max: number): string | undefined => (text
 export class AgentStore {
   private readonly events: EventOutbox;
   private readonly callbacks: CallbackOutbox;
+  private readonly completion: SessionCompletion;
   private readonly listeners = new Set<() => void>();
   private readonly callbackListeners = new Set<() => void>();
   private readonly now: () => Date;
@@ -52,6 +52,7 @@ export class AgentStore {
     this.q = new StoreDb(db);
     this.events = new EventOutbox(db);
     this.callbacks = new CallbackOutbox(db);
+    this.completion = new SessionCompletion(this.q, this.events, this.callbacks);
     this.durableEvents = new DurableEvents(this.q, this.events, () => this.notify());
   }
 
@@ -267,57 +268,10 @@ export class AgentStore {
    */
   complete(sessionId: string, result: CompletionInput, opts: CommitOptions = {}): LocalSession {
     const deferSync = opts.deferSync === true && !this.getSession(sessionId)?.session.callbackurl;
-    let queued = false;
-    this.commit(() => {
+    const queued = this.commit(() => {
       const current = this.getSession(sessionId);
       if (!current) throw new Error(`unknown session ${sessionId}`);
-      if (current.stage === 'completed') return;
-      const figures = sampleFigures(this.q, sessionId);
-      if (result.outputs !== undefined) {
-        this.q.sql('INSERT OR REPLACE INTO outputs (session_id, outputs) VALUES (?, ?)').run(sessionId, result.outputs);
-        this.events.append({ sessionId, at: this.iso(), kind: 'outputs', outputs: result.outputs });
-      }
-      const errormessage = cap(result.errormessage, 10_000);
-      const errordetails = cap(result.errordetails, 100_000);
-      this.q
-        .sql(
-          `UPDATE sessions SET stage = 'completed', statuscode = @statuscode, completedon = @completedon, errorcode = @errorcode,
-           errormessage = @errormessage, errordetails = @errordetails, cpu_avg = @cpu, ram_pct_avg = @ramPct, ram_mb_peak = @ramMb,
-           runexecutionduration = @duration WHERE id = @id`,
-        )
-        .run({
-          id: sessionId,
-          statuscode: result.statuscode,
-          completedon: result.completedon,
-          errorcode: result.errorcode ?? null,
-          errormessage: errormessage ?? null,
-          errordetails: errordetails ?? null,
-          cpu: figures.cpu ?? null,
-          ramPct: figures.ramPct ?? null,
-          ramMb: figures.ramMb ?? null,
-          duration: result.runexecutionduration ?? null,
-        });
-      this.events.append({
-        sessionId,
-        at: this.iso(),
-        kind: 'completed',
-        statuscode: result.statuscode,
-        completedon: result.completedon,
-        ...defined({
-          startedon: current.startedon,
-          errorcode: result.errorcode,
-          errormessage,
-          errordetails,
-          machinepercentcpuusage: figures.cpu,
-          machinepercentramusage: figures.ramPct,
-          machineramusage: figures.ramMb,
-          runexecutionduration: result.runexecutionduration,
-        }),
-      });
-      if (current.session.callbackurl) {
-        this.callbacks.add(callbackRow(current, result, this.iso()));
-        queued = true;
-      }
+      return current.stage !== 'completed' && this.completion.write(current, result, this.iso());
     }, { deferSync });
     if (queued) this.notify(this.callbackListeners);
     return this.getSession(sessionId) as LocalSession;

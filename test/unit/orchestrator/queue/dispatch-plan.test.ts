@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { QueueReason } from '../../../../shared/error-codes.js';
-import { compareQueueOrder, freeSlots, indexMachines, isFifo, isUniform, machineBlocker, partitionOf, planDispatch, type MachineView, type PlanLine, type SessionView } from '../../../../orchestrator/queue/dispatch-plan.js';
+import { compareQueueOrder, freeSlots, indexMachines, isFifo, isUniform, machineBlocker, planDispatch, type MachineView, type PlanLine, type SessionView } from '../../../../orchestrator/queue/dispatch-plan.js';
+import { partitionOf } from '../../../../orchestrator/queue/partitions.js';
 import { agentState } from '../../../support/fake-agent.js';
 
 const now = new Date('2030-01-01T00:00:00Z');

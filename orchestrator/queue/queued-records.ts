@@ -1,0 +1,44 @@
+import type { Store } from '../store/store.js';
+import type { AssignmentBook } from './assignment-book.js';
+import { appendFlowLog } from './flowlog-writer.js';
+
+/**
+ * Sessions enqueued since the last dispatch pass whose `Queued` flowlog and original target are not written yet. They
+ * are written in the next pass's transaction, or before anything else is written about a session (`flush`); a session
+ * whose target never got written (the orchestrator stopped in between) is recorded at the next start instead.
+ */
+export class QueuedRecords {
+  private pending: { sessionId: string; target: string | null; priority: number }[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly book: AssignmentBook,
+  ) {}
+
+  add(sessionId: string, target: string | null, priority: number): void {
+    this.pending.push({ sessionId, target, priority });
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Writes them inside the caller's store transaction; `written()` once that committed. */
+  write(): void {
+    for (const q of this.pending) {
+      this.book.setTarget(q.sessionId, q.target);
+      appendFlowLog(this.store, q.sessionId, { type: 'Queued', level: 'Information', data: { priority: q.priority } });
+    }
+  }
+
+  written(): void {
+    this.pending = [];
+  }
+
+  /** Writes them in a transaction of their own: before anything else is written about a session, its `Queued` record must be in. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.store.transaction(() => this.write());
+    this.written();
+  }
+}
