@@ -53,15 +53,24 @@ interface SpawnReference {
   readonly cpuMs: number;
 }
 
+const REFERENCE_MODES = ['plain', 'piped', 'durable'] as const;
+
 /**
  * Raw throughput: /bin/true spawned `n` times, 8 at a time, by a bare Node parent in its own process (`plain`: stdio
- * ignored, the issue's reference; `piped`: as a flow must be spawned, stdout/stderr read, own process group). Not from
- * this bench process: `spawn` slows as its parent's memory grows, and this process holds whatever earlier benches left.
+ * ignored, the issue's reference; `piped`: as a flow must be spawned, stdout/stderr read, own process group;
+ * `durable`: piped, each run recorded in SQLite and fsynced before it starts and when it ends). Not from this bench
+ * process: `spawn` slows as its parent's memory grows, and this process holds whatever earlier benches left.
  */
-async function rawSpawn(n: number, mode: 'plain' | 'piped'): Promise<SpawnReference> {
+async function rawSpawn(n: number, mode: (typeof REFERENCE_MODES)[number]): Promise<SpawnReference> {
   const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(new URL('./fixtures/spawn-true.mjs', import.meta.url)), String(n), String(CAPACITY), mode]);
   const [rate, parent, children] = stdout.trim().split(' ').map(Number) as [number, number, number];
   return { rate, cpuMs: parent + children };
+}
+
+async function rawReferences(n: number): Promise<SpawnReference[]> {
+  const references: SpawnReference[] = [];
+  for (const mode of REFERENCE_MODES) references.push(await rawSpawn(n, mode));
+  return references;
 }
 
 const mean = (a: SpawnReference, b: SpawnReference): SpawnReference => ({ rate: (a.rate + b.rate) / 2, cpuMs: (a.cpuMs + b.cpuMs) / 2 });
@@ -130,20 +139,22 @@ export const dispatch: Bench = {
       await agent.stop({ keepDataDir: true });
       const before = await countDone(orch, groupId);
       for (let i = 0; i < sessions; i++) await runFlow(orch, trueFlow, { machineGroupId: groupId });
-      const [plainBefore, pipedBefore] = [await rawSpawn(sessions, 'plain'), await rawSpawn(sessions, 'piped')];
+      const referencesBefore = await rawReferences(sessions);
       agent = await startAgentProcess({ orchestratorUrl: orch.url, ...registered, capacity: CAPACITY });
       const t0 = nowMs();
       const meter = cpuMeter(agent.pid);
       await waitFor(async () => (await countDone(orch, groupId)) >= before + sessions, { what: 'all sessions to end', timeoutMs: 120_000, intervalMs: 20 });
       const rate = sessions / ((nowMs() - t0) / 1000);
       const cpu = meter.stop(sessions);
-      const plain = mean(plainBefore, await rawSpawn(sessions, 'plain'));
-      const piped = mean(pipedBefore, await rawSpawn(sessions, 'piped'));
+      const referencesAfter = await rawReferences(sessions);
+      const [plain, piped, durable] = REFERENCE_MODES.map((_, i) => mean(referencesBefore[i]!, referencesAfter[i]!)) as [SpawnReference, SpawnReference, SpawnReference];
       const flowhostCpu = cpu.agent + cpu.flows + cpu.orchestrator;
-      ctx.note(`dispatch: CPU per session: agent ${cpu.agent.toFixed(2)} ms, its flows ${cpu.flows.toFixed(2)} ms, orchestrator ${cpu.orchestrator.toFixed(2)} ms; raw spawn ${plain.cpuMs.toFixed(2)} ms (piped ${piped.cpuMs.toFixed(2)} ms)`);
+      ctx.note(`dispatch: CPU per session: agent ${cpu.agent.toFixed(2)} ms, its flows ${cpu.flows.toFixed(2)} ms, orchestrator ${cpu.orchestrator.toFixed(2)} ms; raw spawn ${plain.cpuMs.toFixed(2)} ms (piped ${piped.cpuMs.toFixed(2)} ms, durable ${durable.cpuMs.toFixed(2)} ms)`);
       rows.push(
         { what: `dispatch throughput (/bin/true sessions/s, capacity ${CAPACITY})`, flowhost: fmt(rate), raw: fmt(plain.rate), ratio: pct(rate / plain.rate), target: '≥ 80 %', met: rate / plain.rate >= 0.8 },
         { what: '… vs raw spawn with output pipes, own process group', flowhost: fmt(rate), raw: fmt(piped.rate), ratio: pct(rate / piped.rate), target: '', met: undefined },
+        { what: '… vs a bare durable runner (piped, 2 fsynced SQLite records per run)', flowhost: fmt(rate), raw: fmt(durable.rate), ratio: pct(rate / durable.rate), target: '', met: undefined },
+        { what: 'ceiling: the bare durable runner vs raw spawn', flowhost: fmt(durable.rate), raw: fmt(plain.rate), ratio: pct(durable.rate / plain.rate), target: '', met: undefined },
         { what: 'CPU per session ms (agent + flows + orchestrator)', flowhost: flowhostCpu.toFixed(2), raw: plain.cpuMs.toFixed(2), ratio: `${(flowhostCpu / plain.cpuMs).toFixed(1)}×`, target: '', met: undefined },
       );
       return rows;
