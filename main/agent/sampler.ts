@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import type { Sample } from '../../shared/protocol.js';
 import { processStatsForPlatform, type ProcessStatsReader } from './process/process-stats.js';
 
@@ -9,15 +10,36 @@ export interface MachineLoad {
 }
 export type MachineLoadReader = () => Promise<MachineLoad>;
 
+/** Busy and total CPU time since boot, summed over the cores (ms). */
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.irq + times.idle;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
+}
+
 /**
- * systeminformation: CPU % since the previous call; "used" RAM = active (without buffers/cache). Loaded on the first
- * sample: an idle agent never needs its ~50 modules in memory.
+ * CPU % of the machine since the previous reading (the first: since this reader was made), from `os.cpus()`, and
+ * "used" RAM = active (without buffers/cache) from systeminformation, loaded on the first reading (an idle agent never
+ * needs its ~50 modules in memory). Not `si.currentLoad()`: on Linux it runs `cat /proc/stat | grep cpu` through a
+ * shell, synchronously, on every call — three processes a second, which cost more than the rest of sampling.
  */
-export const systemMachineLoad: MachineLoadReader = async () => {
-  const { default: si } = await import('systeminformation');
-  const [load, mem] = await Promise.all([si.currentLoad(), si.mem()]);
-  return { cpuPercent: load.currentLoad, ramUsedMb: mem.active / 1_048_576, ramPercent: mem.total > 0 ? (mem.active / mem.total) * 100 : 0 };
-};
+export function systemMachineLoad(): MachineLoadReader {
+  let previous = cpuTimes();
+  return async () => {
+    const current = cpuTimes();
+    const total = current.total - previous.total;
+    const cpuPercent = total > 0 ? ((current.busy - previous.busy) / total) * 100 : 0;
+    previous = current;
+    const { default: si } = await import('systeminformation');
+    const mem = await si.mem();
+    return { cpuPercent, ramUsedMb: mem.active / 1_048_576, ramPercent: mem.total > 0 ? (mem.active / mem.total) * 100 : 0 };
+  };
+}
 
 export interface SamplerOptions {
   /** Default 1000 ms. */
@@ -48,7 +70,7 @@ export class Sampler {
   private readonly processes: ProcessStatsReader;
 
   constructor(private readonly options: SamplerOptions = {}) {
-    this.machine = options.machine ?? systemMachineLoad;
+    this.machine = options.machine ?? systemMachineLoad();
     this.processes = options.processes ?? processStatsForPlatform();
   }
 

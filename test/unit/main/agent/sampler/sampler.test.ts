@@ -1,11 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Sample } from '../../../../../shared/protocol.js';
 import { validator } from '../../../../../shared/validate.js';
-import { Sampler } from '../../../../../main/agent/sampler.js';
+import { Sampler, systemMachineLoad } from '../../../../../main/agent/sampler.js';
 import type { ProcessStatsReader } from '../../../../../main/agent/process/process-stats.js';
 import { waitFor } from '../../../../support/wait-for.js';
 
 const checkSample = validator(Sample);
+const sourcePath = fileURLToPath(new URL('../../../../../main/agent/sampler.ts', import.meta.url));
 const fixedProcesses: ProcessStatsReader = { read: async (pgids) => new Map(pgids.map((p) => [p, { cpuPercent: 150, rssMb: 12.5 }])), forget: () => undefined };
 
 describe('Sampler', () => {
@@ -48,5 +51,33 @@ describe('Sampler', () => {
     await waitFor(() => got.length > 0, { what: 'a sample after the failure' });
     stop();
     expect(errors.map((e) => e.message)).toEqual(['boom']);
+  });
+
+  it('reads the machine from the OS: CPU busy since the previous reading, active RAM, and no process started for it', () => {
+    // In a fresh process, so that child_process is watched before systeminformation takes its functions.
+    const script = `
+      import { createRequire } from 'node:module';
+      const cp = createRequire(import.meta.url)('node:child_process');
+      const started = [];
+      for (const name of ['exec', 'execSync', 'execFile', 'execFileSync', 'spawn', 'spawnSync']) {
+        const original = cp[name];
+        cp[name] = (...args) => (started.push(String(args[0])), original(...args));
+      }
+      const { systemMachineLoad } = await import(${JSON.stringify(sourcePath)});
+      const read = systemMachineLoad();
+      const spinUntil = performance.now() + 300;
+      while (performance.now() < spinUntil); // one core busy for 300 ms
+      const busy = await read();
+      await read();
+      process.stdout.write(JSON.stringify({ busy, started }));
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { busy, started } = JSON.parse(out) as { busy: { cpuPercent: number; ramUsedMb: number; ramPercent: number }; started: string[] };
+    expect(busy.cpuPercent).toBeGreaterThan(0);
+    expect(busy.cpuPercent).toBeLessThanOrEqual(100);
+    expect(busy.ramUsedMb).toBeGreaterThan(0);
+    expect(busy.ramPercent).toBeGreaterThan(0);
+    expect(busy.ramPercent).toBeLessThan(100);
+    expect(started).toEqual([]);
   });
 });
