@@ -4,24 +4,36 @@ import type { Static, TSchema } from '@sinclair/typebox';
 
 // ajv-formats ships CommonJS; under ESM its default export is the plugin itself or a namespace holding it.
 const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as ((ajv: Ajv) => Ajv) & {
-  /** A format's definition; `date-time`'s is an object with `validate` (and `compare`). */
-  get(name: 'date-time'): { validate: (value: string) => boolean };
+  /** A format's definition (full mode): an object with `validate` (and `compare`). */
+  get(name: 'date-time' | 'date' | 'time'): { validate: (value: string) => boolean };
 };
 
 /**
- * ajv-formats' full `date-time` check (impossible dates and times are refused), remembering the last string it
- * accepted: a replayed burst repeats its timestamps (an event's `at` and its lines', lines of one millisecond), and
- * the check is most of the cost of validating a `log` event. The library's `fast` mode is a regex that accepts
- * 2026-02-30 or hour 29.
+ * ajv-formats' full `date-time` check (impossible dates and times are refused: its `fast` mode is a regex that accepts
+ * 2026-02-30 or hour 29), with two memories, as the check is most of the cost of validating a `log` event: the last
+ * string it accepted (a burst repeats its timestamps: an event's `at` and its lines', lines of one millisecond), and
+ * the last date it accepted, so that a timestamp of the same day only has its time checked. The library checks
+ * `date-time` as date + one separator (`T`, `t` or whitespace) + time, which is what this does.
  */
 function rememberingDateTime(): { validate: (value: string) => boolean } {
   const format = addFormats.get('date-time');
+  const date = addFormats.get('date').validate;
+  const time = addFormats.get('time').validate;
   let lastValid: string | undefined;
+  let lastDate = '';
+  const DATE_LENGTH = 'YYYY-MM-DD'.length;
   return {
     ...format,
     validate(value: string): boolean {
       if (value === lastValid) return true;
-      if (!format.validate(value)) return false;
+      const day = value.slice(0, DATE_LENGTH);
+      const separator = value.charAt(DATE_LENGTH);
+      if (!/^[t\s]$/i.test(separator)) return false;
+      if (day !== lastDate) {
+        if (!date(day)) return false;
+        lastDate = day;
+      }
+      if (!time(value.slice(DATE_LENGTH + 1))) return false;
       lastValid = value;
       return true;
     },

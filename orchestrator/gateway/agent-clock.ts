@@ -1,6 +1,13 @@
 import type { SessionEvent } from '../../shared/protocol.js';
 
 const MAX_ISO_MS = Date.parse('9999-12-31T23:59:59.999Z');
+/**
+ * Offsets smaller than this are taken as no skew. They are within the error of the measurement (the hello's one-way
+ * delay and the agent's event-loop lag), they would move every timestamp of a connection by a different amount after
+ * each reconnect, and mapping costs a parse and a format per timestamp (a tenth of the orchestrator's work per
+ * replayed log event).
+ */
+export const NEGLIGIBLE_SKEW_MS = 1000;
 
 /**
  * Maps an agent's wall-clock timestamps onto the orchestrator's clock. The offset (orchestrator − agent) is taken
@@ -14,7 +21,8 @@ export class AgentClock {
 
   static fromHello(agentTime: string | undefined, now: Date): AgentClock {
     const at = agentTime === undefined ? NaN : Date.parse(agentTime);
-    return Number.isNaN(at) ? AgentClock.identity : new AgentClock(now.getTime() - at);
+    const offsetMs = now.getTime() - at;
+    return Number.isNaN(at) || Math.abs(offsetMs) < NEGLIGIBLE_SKEW_MS ? AgentClock.identity : new AgentClock(offsetMs);
   }
 
   /** One agent timestamp on the orchestrator's clock (unparseable values are kept as they are). */

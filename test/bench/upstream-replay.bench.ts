@@ -8,6 +8,7 @@ import { waitFor } from '../support/wait-for.js';
 import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
 import { cpuMs } from './lib/proc.js';
 import { setting, type Bench } from './lib/bench.js';
+import { profileWindow } from './lib/profile-window.js';
 import { rawFrames, rawReplay } from './lib/raw-replay.js';
 import { createGroup, createWorkflow, registerBenchAgent, runFlow, startBenchOrchestrator } from './lib/real-orchestrator.js';
 import { alternate, nowMs } from './lib/stats.js';
@@ -85,7 +86,9 @@ export const upstreamReplay: Bench = {
         const t0 = nowMs();
         const own0 = process.cpuUsage();
         const agent0 = cpuMs(agent.pid);
-        await waitFor(() => applied() >= first + count || nowMs() - t0 > deadlineMs, { timeoutMs: deadlineMs + 10_000, intervalMs: 50 });
+        await profileWindow(process.env['BENCH_ORCHESTRATOR_PROFILE'], () =>
+          waitFor(() => applied() >= first + count || nowMs() - t0 > deadlineMs, { timeoutMs: deadlineMs + 10_000, intervalMs: 50 }),
+        );
         const own = process.cpuUsage(own0);
         const n = applied() - a0;
         cpu.orchestratorUs = (own.user + own.system) / n;

@@ -1,4 +1,6 @@
-import { Kind, type TSchema } from '@sinclair/typebox';
+import { Kind, Type, type TSchema } from '@sinclair/typebox';
+import addFormatsImport from 'ajv-formats';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as protocol from '../../../shared/protocol.js';
 import { decodeAgentFrame } from '../../../shared/protocol-codec.js';
@@ -44,5 +46,20 @@ describe('validator', () => {
     }
     expect(decodeAgentFrame(frame('2028-02-29T23:59:59.999+01:00'))).toMatchObject({ ok: true });
     expect(decodeAgentFrame(frame(at))).toMatchObject({ ok: true });
+  });
+
+  it('checks date-time exactly as ajv-formats (full) does, whatever order the strings come in', () => {
+    const plugin = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as { get(name: 'date-time'): { validate: (v: string) => boolean } };
+    const reference = plugin.get('date-time').validate;
+    const iso = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
+    const mutated = fc.tuple(iso, fc.nat(), fc.constantFrom('0', '9', '3', '2', 'T', 't', ' ', '\t', 'Z', 'z', '+', '-', ':', '.', 'x', '')).map(([s, i, c]) => s.slice(0, i % s.length) + c + s.slice((i % s.length) + 1));
+    const sameDay = fc.tuple(fc.constantFrom('2026-02-28', '2026-02-29', '2024-02-29', '2026-13-01', '2026-04-31'), fc.constantFrom('T', 't', ' ', '\t', 'X'), fc.constantFrom('23:59:59Z', '24:00:00Z', '23:60:00Z', '12:00:00.123+02:00', '12:00:00', '12:00:00z', '1:00:00Z')).map(([d, sep, t]) => d + sep + t);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(iso, mutated, sameDay, fc.string()), { minLength: 1, maxLength: 30 }), (values) => {
+        const v = validator(Type.Object({ at: Type.String({ format: 'date-time' }) }));
+        for (const at of values) expect(v.check({ at }), JSON.stringify(at)).toBe(reference(at));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
