@@ -30,6 +30,8 @@ export class SessionLog {
   private seq: number;
   /** The last commit failed: wait for the retry timer instead of trying again on every line. */
   private failing = false;
+  /** The last line's time: lines of one millisecond (most of a burst) share its ISO string. */
+  private last = { ms: NaN, iso: '' };
 
   constructor(private readonly options: SessionLogOptions) {
     this.seq = options.firstSeq ?? 0;
@@ -42,9 +44,16 @@ export class SessionLog {
 
   /** A line already masked: the flow's output is masked whole by its LineSplitter, before a long line is cut. */
   addMasked(stream: LogLine['stream'], message: string, level: number = LEVEL[stream]): void {
-    this.buffer.push({ seq: this.seq++, level, stream, at: this.options.now().toISOString(), message });
+    this.buffer.push({ seq: this.seq++, level, stream, at: this.iso(), message });
     if (this.buffer.length >= (this.options.maxBatch ?? 5000) && !this.failing) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.options.flushMs ?? 250);
+  }
+
+  private iso(): string {
+    const now = this.options.now();
+    const ms = now.getTime();
+    if (ms !== this.last.ms) this.last = { ms, iso: now.toISOString() };
+    return this.last.iso;
   }
 
   /** Lines buffered and not yet committed (after a failed commit: held for the retry). */

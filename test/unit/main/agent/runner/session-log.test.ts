@@ -20,4 +20,14 @@ describe('SessionLog', () => {
       [1, 'agent', 'the flow could not start: ***'],
     ]);
   });
+
+  it('stamps each line with the time it arrived, to the millisecond', () => {
+    const committed: LogLine[] = [];
+    const times = ['2030-01-01T00:00:00.001Z', '2030-01-01T00:00:00.001Z', '2030-01-01T00:00:00.002Z', '2030-01-01T00:00:00.001Z'];
+    let i = 0;
+    const log = new SessionLog({ commit: (lines) => committed.push(...lines), mask: (s) => s, now: () => new Date(times[i++]!) });
+    for (const text of ['a', 'b', 'c', 'd']) log.addMasked('stdout', text);
+    log.flush();
+    expect(committed.map((l) => l.at)).toEqual(times);
+  });
 });
