@@ -14,9 +14,9 @@ import { setting, type Bench } from './lib/bench.js';
 import { createGroup, createWorkflow, registerBenchAgent, runFlow, startBenchOrchestrator } from './lib/real-orchestrator.js';
 import { median, nowMs, percentile } from './lib/stats.js';
 import { childrenCpuMs, cpuMs } from './lib/proc.js';
+import { fmt, pct, type BenchRow } from './lib/table.js';
 
 const execFileAsync = promisify(execFile);
-import { fmt, pct, type BenchRow } from './lib/table.js';
 
 const CAPACITY = 8;
 
