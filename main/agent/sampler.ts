@@ -66,7 +66,7 @@ export class Sampler {
   private readonly tracked = new Map<string, Tracked>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
-  private readonly machine: MachineLoadReader;
+  private machine: MachineLoadReader;
   private readonly processes: ProcessStatsReader;
 
   constructor(private readonly options: SamplerOptions = {}) {
@@ -77,7 +77,11 @@ export class Sampler {
   /** Starts sampling a session's process group; returns the function that stops it. */
   track(sessionId: string, pgid: number, onSample: (sample: Sample) => void): () => void {
     this.tracked.set(sessionId, { pgid, onSample });
-    this.timer ??= setInterval(() => void this.tick(), this.options.intervalMs ?? 1000);
+    if (!this.timer) {
+      // A fresh CPU baseline: the first sample covers the first interval, not the idle time since the last session.
+      if (!this.options.machine) this.machine = systemMachineLoad();
+      this.timer = setInterval(() => void this.tick(), this.options.intervalMs ?? 1000);
+    }
     return () => this.untrack(sessionId);
   }
 
