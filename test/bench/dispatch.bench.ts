@@ -14,6 +14,7 @@ import { setting, type Bench } from './lib/bench.js';
 import { createGroup, createWorkflow, registerBenchAgent, runFlow, startBenchOrchestrator } from './lib/real-orchestrator.js';
 import { median, nowMs, percentile } from './lib/stats.js';
 import { childrenCpuMs, cpuMs } from './lib/proc.js';
+import { profileWindow } from './lib/profile-window.js';
 import { fmt, pct, type BenchRow } from './lib/table.js';
 
 const execFileAsync = promisify(execFile);
@@ -143,7 +144,9 @@ export const dispatch: Bench = {
       agent = await startAgentProcess({ orchestratorUrl: orch.url, ...registered, capacity: CAPACITY });
       const t0 = nowMs();
       const meter = cpuMeter(agent.pid);
-      await waitFor(async () => (await countDone(orch, groupId)) >= before + sessions, { what: 'all sessions to end', timeoutMs: 120_000, intervalMs: 20 });
+      await profileWindow(process.env['BENCH_ORCHESTRATOR_PROFILE'], () =>
+        waitFor(async () => (await countDone(orch, groupId)) >= before + sessions, { what: 'all sessions to end', timeoutMs: 120_000, intervalMs: 20 }),
+      );
       const rate = sessions / ((nowMs() - t0) / 1000);
       const cpu = meter.stop(sessions);
       const referencesAfter = await rawReferences(sessions);
