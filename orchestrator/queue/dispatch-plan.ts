@@ -1,7 +1,7 @@
 import { QueueReason } from '../../shared/error-codes.js';
 import { GroupPool, isPlain } from './group-pool.js';
 import { RANK, Slots, machineBlocker, slotReason, type Choice, type MachineView, type SessionView } from './machine-eligibility.js';
-import { partitionOf } from './partitions.js';
+import { isGroupPartition, machineOfPartition, partitionOf } from './partitions.js';
 
 export { freeSlots, machineBlocker, type MachineView, type SessionView } from './machine-eligibility.js';
 
@@ -81,8 +81,9 @@ export function isFifo(key: string, index: MachineIndex): boolean {
 }
 
 function machinesOf(key: string, { byId, byGroup }: MachineIndex): readonly MachineView[] {
-  if (!key.startsWith('#')) return byGroup.get(key) ?? [];
-  const m = key.length > 1 ? byId.get(key.slice(1)) : undefined;
+  if (isGroupPartition(key)) return byGroup.get(key) ?? [];
+  const machineId = machineOfPartition(key);
+  const m = machineId === undefined ? undefined : byId.get(machineId);
   return m ? [m] : [];
 }
 

@@ -10,6 +10,12 @@ export interface MachinesById {
   get(machineId: string): Pick<MachineRecord, 'id' | 'groupId'> | undefined;
 }
 
+/** A group's partition: its key is the group id. The others are `#<machine id>` (one machine) or `#` (nothing). */
+export const isGroupPartition = (key: string): boolean => !key.startsWith('#');
+
+/** The machine a one-machine partition (`#<machine id>`) holds; undefined for a group's or for `#`. */
+export const machineOfPartition = (key: string): string | undefined => (key.startsWith('#') && key.length > 1 ? key.slice(1) : undefined);
+
 /** The partition of a machine: its group, or a partition of its own. */
 export const machinePartition = (m: Pick<MachineRecord, 'id' | 'groupId'>): string => m.groupId ?? `#${m.id}`;
 

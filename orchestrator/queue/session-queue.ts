@@ -11,7 +11,7 @@ import { buildAssignFrame } from './assign-frame.js';
 import { isUniform, planDispatch, type SessionView } from './dispatch-plan.js';
 import { PlannerIndex } from './live-machine-view.js';
 import { MachineDirectory } from './machine-directory.js';
-import { partitionOf, partitionOfMachine } from './partitions.js';
+import { isGroupPartition, partitionOf, partitionOfMachine } from './partitions.js';
 import { QueuedRecords } from './queued-records.js';
 import { appendFlowLog } from './flowlog-writer.js';
 import { RejectCooldown } from './reject-cooldown.js';
@@ -87,7 +87,7 @@ export class Queue implements SessionQueue {
       place: (view) => {
         const partition = partitionOf(view, this.machines);
         // A session targeted at a machine of a group is planned against that machine alone, not the group's pool.
-        const targetInGroup = view.targetMachineId !== null && !partition.startsWith('#');
+        const targetInGroup = view.targetMachineId !== null && isGroupPartition(partition);
         return { partition, uniform: isUniform(view, this.cooldown.has(view.id), targetInGroup) };
       },
       fifo: (partition) => this.machines.queuingTypeOf(partition) === 0,
