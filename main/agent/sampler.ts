@@ -66,11 +66,11 @@ export class Sampler {
   private readonly tracked = new Map<string, Tracked>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
-  private machine: MachineLoadReader;
+  /** The machine's reader while the timer runs: a fresh one each start, so its first CPU % covers its first interval. */
+  private machine: MachineLoadReader | undefined;
   private readonly processes: ProcessStatsReader;
 
   constructor(private readonly options: SamplerOptions = {}) {
-    this.machine = options.machine ?? systemMachineLoad();
     this.processes = options.processes ?? processStatsForPlatform();
   }
 
@@ -78,8 +78,7 @@ export class Sampler {
   track(sessionId: string, pgid: number, onSample: (sample: Sample) => void): () => void {
     this.tracked.set(sessionId, { pgid, onSample });
     if (!this.timer) {
-      // A fresh CPU baseline: the first sample covers the first interval, not the idle time since the last session.
-      if (!this.options.machine) this.machine = systemMachineLoad();
+      this.machine = this.options.machine ?? systemMachineLoad();
       this.timer = setInterval(() => void this.tick(), this.options.intervalMs ?? 1000);
     }
     return () => this.untrack(sessionId);
@@ -93,6 +92,7 @@ export class Sampler {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.machine = undefined;
     this.tracked.clear();
   }
 
@@ -105,11 +105,12 @@ export class Sampler {
   }
 
   private async tick(): Promise<void> {
-    if (this.busy || this.tracked.size === 0) return;
+    const readMachine = this.machine;
+    if (this.busy || !readMachine || this.tracked.size === 0) return;
     this.busy = true;
     try {
       const sessions = [...this.tracked.values()];
-      const [machine, groups] = await Promise.all([this.machine(), this.processes.read(sessions.map((s) => s.pgid))]);
+      const [machine, groups] = await Promise.all([readMachine(), this.processes.read(sessions.map((s) => s.pgid))]);
       const at = (this.options.now?.() ?? new Date()).toISOString();
       for (const s of sessions) {
         const g = groups.get(s.pgid);

@@ -14,7 +14,7 @@ export interface MachinesById {
 export const isGroupPartition = (key: string): boolean => !key.startsWith('#');
 
 /** The machine a one-machine partition (`#<machine id>`) holds; undefined for a group's or for `#`. */
-export const machineOfPartition = (key: string): string | undefined => (key.startsWith('#') && key.length > 1 ? key.slice(1) : undefined);
+export const machineOfPartition = (key: string): string | undefined => (!isGroupPartition(key) && key.length > 1 ? key.slice(1) : undefined);
 
 /** The partition of a machine: its group, or a partition of its own. */
 export const machinePartition = (m: Pick<MachineRecord, 'id' | 'groupId'>): string => m.groupId ?? `#${m.id}`;

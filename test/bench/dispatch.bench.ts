@@ -68,13 +68,18 @@ async function rawSpawn(n: number, mode: (typeof REFERENCE_MODES)[number]): Prom
   return { rate, cpuMs: parent + children };
 }
 
-async function rawReferences(n: number): Promise<SpawnReference[]> {
-  const references: SpawnReference[] = [];
-  for (const mode of REFERENCE_MODES) references.push(await rawSpawn(n, mode));
-  return references;
-}
+type References = Record<(typeof REFERENCE_MODES)[number], SpawnReference>;
 
-const mean = (a: SpawnReference, b: SpawnReference): SpawnReference => ({ rate: (a.rate + b.rate) / 2, cpuMs: (a.cpuMs + b.cpuMs) / 2 });
+/** Every raw reference, one after the other; with `earlier`, each is the mean of that run and this one. */
+async function rawReferences(n: number, earlier?: References): Promise<References> {
+  const out = {} as References;
+  for (const mode of REFERENCE_MODES) {
+    const now = await rawSpawn(n, mode);
+    const before = earlier?.[mode] ?? now;
+    out[mode] = { rate: (before.rate + now.rate) / 2, cpuMs: (before.cpuMs + now.cpuMs) / 2 };
+  }
+  return out;
+}
 
 /** CPU flowhost spends per session while it runs `sessions`: the agent, its flows, and this process (the orchestrator). */
 function cpuMeter(agentPid: number): { stop(sessions: number): { agent: number; flows: number; orchestrator: number } } {
@@ -149,8 +154,7 @@ export const dispatch: Bench = {
       );
       const rate = sessions / ((nowMs() - t0) / 1000);
       const cpu = meter.stop(sessions);
-      const referencesAfter = await rawReferences(sessions);
-      const [plain, piped, durable] = REFERENCE_MODES.map((_, i) => mean(referencesBefore[i]!, referencesAfter[i]!)) as [SpawnReference, SpawnReference, SpawnReference];
+      const { plain, piped, durable } = await rawReferences(sessions, referencesBefore);
       const flowhostCpu = cpu.agent + cpu.flows + cpu.orchestrator;
       ctx.note(`dispatch: CPU per session: agent ${cpu.agent.toFixed(2)} ms, its flows ${cpu.flows.toFixed(2)} ms, orchestrator ${cpu.orchestrator.toFixed(2)} ms; raw spawn ${plain.cpuMs.toFixed(2)} ms (piped ${piped.cpuMs.toFixed(2)} ms, durable ${durable.cpuMs.toFixed(2)} ms)`);
       rows.push(

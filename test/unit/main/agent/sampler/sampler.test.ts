@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Sample } from '../../../../../shared/protocol.js';
 import { validator } from '../../../../../shared/validate.js';
-import { Sampler, systemMachineLoad } from '../../../../../main/agent/sampler.js';
+import { Sampler } from '../../../../../main/agent/sampler.js';
 import type { ProcessStatsReader } from '../../../../../main/agent/process/process-stats.js';
 import { waitFor } from '../../../../support/wait-for.js';
 
