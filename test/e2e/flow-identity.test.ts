@@ -4,12 +4,12 @@ import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, wait
 import { waitFor } from '../support/wait-for.js';
 import { lookupUser } from '../../main/agent/process/session-user.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
+import { isRoot, skipUnless } from '../support/requirements.js';
 
-const isRoot = process.getuid?.() === 0;
 const nobody = lookupUser('nobody');
 
 describe('e2e: who runs the flow, and what it may show', () => {
-  it.skipIf(!isRoot || !nobody)('runs an Unattended session as its session user (needs root and a `nobody` user)', async () => {
+  it.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows as a session user'))('runs an Unattended session as its session user (needs root and a `nobody` user)', async () => {
     const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
     const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] }));
