@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import ipaddr from 'ipaddr.js';
 
 /** Headers of a completion callback. */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -44,72 +45,64 @@ export function buildCallbackBody(session: {
 }
 
 /**
- * Classifies a literal IP address (v4 or v6, no brackets). Callback URLs must never reach link-local,
- * cloud-metadata, unspecified or multicast addresses; loopback and private ranges only when allow-listed.
+ * Classifies a literal IP address (v4 in four-part decimal, or v6; no brackets). Callback URLs must never reach
+ * link-local, cloud-metadata, unspecified or multicast addresses; loopback and private ranges only when allow-listed.
+ * An IPv6 address that carries an IPv4 address the network delivers to (mapped, SIIT, NAT64, 6to4, Teredo,
+ * compatible) is classified by that IPv4 address.
  */
 export type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'invalid';
 
+type Octets = readonly [number, number, number, number];
+
 export function classifyAddress(address: string): AddressClass {
-  const v4 = parseIPv4(address);
-  if (v4) return classifyIPv4(v4);
-  const groups = parseIPv6(address.toLowerCase());
-  if (!groups) return 'invalid';
-  const embedded = embeddedIPv4(groups);
-  if (embedded) return classifyIPv4(embedded);
-  const [g0] = groups as [number, ...number[]];
-  if (groups.every((g) => g === 0)) return 'unspecified';
-  if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) return 'loopback';
-  if (g0 === 0xfd00 && groups[1] === 0x0ec2 && groups.slice(2, 7).every((g) => g === 0) && groups[7] === 0x254) return 'metadata';
-  if ((g0 & 0xffc0) === 0xfe80) return 'link-local';
-  if ((g0 & 0xfe00) === 0xfc00) return 'private';
-  if ((g0 & 0xff00) === 0xff00) return 'multicast';
-  return 'public';
-}
-
-/** The eight 16-bit groups of an IPv6 address (`::` and a dotted IPv4 tail expanded), or undefined. */
-function parseIPv6(text: string): number[] | undefined {
-  if (!/^[0-9a-f:.]+$/.test(text) || !text.includes(':')) return undefined;
-  let tail: number[] = [];
-  let head = text;
-  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const v4 = parseIPv4(dotted[2]!);
-    if (!v4) return undefined;
-    tail = [(v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]];
-    head = dotted[1]!.endsWith('::') ? dotted[1]! : dotted[1]!.slice(0, -1);
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) return classifyIPv4(ipaddr.IPv4.parse(address).octets as unknown as Octets);
+  if (!address.includes(':') || address.includes('%') || !ipaddr.IPv6.isValid(address)) return 'invalid';
+  const v6 = ipaddr.IPv6.parse(address);
+  const range = v6.range();
+  const embedded = embeddedIPv4(v6.parts, range);
+  if (embedded) {
+    const kind = classifyIPv4(embedded);
+    // The local-use NAT64 prefix (RFC 8215) never leaves the site, whatever address it carries.
+    return kind === 'public' && range === 'rfc6052' && v6.parts[2] === 1 ? 'private' : kind;
   }
-  const halves = head.split('::');
-  if (halves.length > 2) return undefined;
-  const part = (h: string) => (h === '' ? [] : h.split(':'));
-  const left = part(halves[0]!);
-  const right = halves.length === 2 ? part(halves[1]!) : [];
-  if ([...left, ...right].some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined;
-  const known = left.length + right.length + tail.length;
-  if (halves.length === 1 ? known !== 8 : known > 7) return undefined;
-  const zeros: number[] = new Array<number>(8 - known).fill(0);
-  return [...left.map((g) => parseInt(g, 16)), ...zeros, ...right.map((g) => parseInt(g, 16)), ...tail];
+  const p = v6.parts;
+  if (p[0] === 0xfd00 && p[1] === 0x0ec2 && p.slice(2, 7).every((g) => g === 0) && p[7] === 0x254) return 'metadata';
+  switch (range) {
+    case 'unspecified':
+      return 'unspecified';
+    case 'loopback':
+      return 'loopback';
+    case 'linkLocal':
+      return 'link-local';
+    case 'multicast':
+      return 'multicast';
+    case 'uniqueLocal':
+      return 'private';
+    default:
+      // fec0::/10, site-local (deprecated, still routed inside a site).
+      return (p[0]! & 0xffc0) === 0xfec0 ? 'private' : 'public';
+  }
 }
 
-/** IPv4 inside IPv6: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d), in any notation. */
-function embeddedIPv4(g: number[]): [number, number, number, number] | undefined {
-  const zeroTo = (n: number) => g.slice(0, n).every((x) => x === 0);
-  const mapped = zeroTo(5) && g[5] === 0xffff;
-  const compatible = zeroTo(6) && (g[6] !== 0 || (g[7] ?? 0) > 1);
-  const nat64 = g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0);
-  if (!mapped && !compatible && !nat64) return undefined;
-  const hi = g[6]!;
-  const lo = g[7]!;
-  return [hi >> 8, hi & 255, lo >> 8, lo & 255];
+/** The IPv4 address an IPv6 address carries, by its range; undefined when it carries none. */
+function embeddedIPv4(p: readonly number[], range: string): Octets | undefined {
+  const at = (hi: number, lo: number): Octets => [hi >> 8, hi & 255, lo >> 8, lo & 255];
+  switch (range) {
+    case 'ipv4Mapped': // ::ffff:a.b.c.d
+    case 'rfc6145': // ::ffff:0:a.b.c.d (SIIT)
+    case 'rfc6052': // 64:ff9b::a.b.c.d (NAT64), 64:ff9b:1::/48 local use (/96 form)
+      return at(p[6]!, p[7]!);
+    case '6to4': // 2002:AABB:CCDD::/48
+      return at(p[1]!, p[2]!);
+    case 'teredo': // 2001:0:<server>:<flags>:<port>:<client, inverted>
+      return at(~p[6]! & 0xffff, ~p[7]! & 0xffff);
+    default:
+      // ::a.b.c.d, IPv4-compatible (deprecated); ::1 and :: are not.
+      return p.slice(0, 6).every((g) => g === 0) && (p[6] !== 0 || p[7]! > 1) ? at(p[6]!, p[7]!) : undefined;
+  }
 }
 
-function parseIPv4(text: string): [number, number, number, number] | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number) as [number, number, number, number];
-  return parts.every((p) => p <= 255) ? parts : undefined;
-}
-
-function classifyIPv4([a, b, c, d]: [number, number, number, number]): AddressClass {
+function classifyIPv4([a, b, c, d]: Octets): AddressClass {
   if (a === 169 && b === 254 && c === 169 && d === 254) return 'metadata';
   if (a === 100 && b === 100 && c === 100 && d === 200) return 'metadata'; // Alibaba Cloud
   if (a === 169 && b === 254) return 'link-local';

@@ -32,6 +32,9 @@ const DNS: Record<string, readonly LookupAddress[]> = {
     { address: '127.0.0.1', family: 4 },
   ],
   'hooks.test': [{ address: '127.0.0.1', family: 4 }],
+  'siit.test': [{ address: '::ffff:0:7f00:1', family: 6 }],
+  'sixtofour.test': [{ address: '2002:7f00:1::1', family: 6 }],
+  'nat64meta.test': [{ address: '64:ff9b::a9fe:a9fe', family: 6 }],
 };
 const lookupAll = async (host: string): Promise<readonly LookupAddress[]> => DNS[host] ?? lookup(host, { all: true, verbatim: true });
 
@@ -114,6 +117,35 @@ describe('reliability: callback SSRF — refused, and zero requests reach a forb
     expect(control.row.statuscode).toBe(30);
     expect(forbidden.requests).toHaveLength(1);
     console.log(`callback SSRF: ${urls.length + 4} forbidden URLs refused, ${requests} requests made, ${forbidden.requests.length - 1} reached the forbidden server`);
+  });
+
+  it('IPv4 carried in IPv6 (SIIT ::ffff:0:a.b.c.d, 6to4 2002::/16, NAT64 64:ff9b::/96, Teredo) is judged by that IPv4: refused without a request', async () => {
+    const forbidden = await new ProgrammableReceiver().start();
+    cleanups.push(() => forbidden.close());
+    const p = forbidden.port;
+    const urls = [
+      `https://[::ffff:0:127.0.0.1]:${p}/`,
+      `https://[::ffff:0:7f00:1]:${p}/`,
+      `https://[2002:7f00:1::1]:${p}/`,
+      `https://[2002:c0a8:101::1]:${p}/`,
+      `https://[64:ff9b::7f00:1]:${p}/`,
+      'https://[64:ff9b::169.254.169.254]/',
+      'https://[::ffff:0:a9fe:a9fe]/',
+      'https://[2002:a9fe:a9fe::]/',
+      `https://[2001:0:4136:e378:8000:63bf:80ff:fffe]:${p}/`,
+      `https://siit.test:${p}/`,
+      `https://sixtofour.test:${p}/`,
+      'https://nat64meta.test/',
+    ];
+    let requests = 0;
+    for (const url of urls) {
+      const { row, sent } = await deliver(url, []);
+      requests += sent;
+      expect(row.errormessage, url).toMatch(/^CallbackUrlRefused: .*(loopback|private|metadata) address/);
+      expect(row.statuscode, url).toBe(31);
+    }
+    expect(requests).toBe(0);
+    expect(forbidden.requests).toHaveLength(0);
   });
 
   it('a redirect to a forbidden target (307/308/302/301 to loopback, metadata, link-local) is not followed: one request to the hook, none beyond', async () => {

@@ -28,6 +28,31 @@ describe('classifyAddress', () => {
     ['64:ff9b::a9fe:101', 'link-local'],
     ['::a9fe:a9fe', 'metadata'],
     ['::ffff:8.8.8.8', 'public'],
+    // SIIT (::ffff:0:a.b.c.d, RFC 6145), NAT64 (64:ff9b::/96 and the local-use 64:ff9b:1::/48), 6to4 (2002::/16,
+    // RFC 3056) and Teredo (2001::/32, client address inverted): classified by the IPv4 address they carry.
+    ['::ffff:0:127.0.0.1', 'loopback'],
+    ['::ffff:0:7f00:1', 'loopback'],
+    ['0:0:0:0:ffff:0:a9fe:a9fe', 'metadata'],
+    ['::ffff:0:10.1.2.3', 'private'],
+    ['::ffff:0:8.8.8.8', 'public'],
+    ['64:ff9b::127.0.0.1', 'loopback'],
+    ['64:ff9b::c0a8:101', 'private'],
+    ['64:ff9b::8.8.8.8', 'public'],
+    ['64:ff9b:1::7f00:1', 'loopback'],
+    ['64:ff9b:1::808:808', 'private'],
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:7f00:0001:0:0:0:0:1', 'loopback'],
+    ['2002:a9fe:a9fe::1', 'metadata'],
+    ['2002:c0a8:101:1::1', 'private'],
+    ['2002:a00:1::', 'private'],
+    ['2002:808:808::1', 'public'],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', 'loopback'],
+    ['2001:0:4136:e378:8000:63bf:f7f7:f7f7', 'public'],
+    ['fec0::1', 'private'],
+    ['FE80::1', 'link-local'],
+    ['fe80::1%eth0', 'invalid'],
+    ['127.1', 'invalid'],
+    ['0x7f.0.0.1', 'invalid'],
     ['256.1.1.1', 'invalid'],
     ['gg::1', 'invalid'],
     ['1:2:3:4:5:6:7:8:9', 'invalid'],
@@ -47,6 +72,8 @@ describe('classifyAddress', () => {
         const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
         const hex = `::ffff:${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
         expect(classifyAddress(hex)).toBe(classifyAddress(v4));
+        const [hi, lo] = [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+        for (const embedded of [`::ffff:0:${v4}`, `64:ff9b::${hi}:${lo}`, `2002:${hi}:${lo}::1`]) expect(classifyAddress(embedded), embedded).toBe(classifyAddress(v4));
       }),
     );
   });
