@@ -17,6 +17,8 @@ export interface SessionQueue {
   machineChanged(machineId: string): void;
   /** Re-send the completion callback of a finished session (TriggerDesktopFlowRunCallback). */
   triggerCallback(sessionId: string): void;
+  /** The group's callback secret was rotated: connected machines of the group get their new key now. */
+  callbackSecretRotated(groupId: string): void;
   /** Stop timers. */
   close(): void;
 }

@@ -42,5 +42,5 @@ export type BulkDeleteRequest = Static<typeof BulkDeleteRequest>;
 export const BulkIdsResponse = Type.Object({ Ids: Type.Array(Guid()) }, { additionalProperties: false });
 export type BulkIdsResponse = Static<typeof BulkIdsResponse>;
 
-/** Body of the actions that take no parameters (`CancelDesktopFlowRun`, `TriggerDesktopFlowRunCallback`): none or `{}`. */
+/** Body of the actions that take no parameters (`CancelDesktopFlowRun`, `TriggerDesktopFlowRunCallback`, `RotateCallbackSecret`): none or `{}`. */
 export const NoParametersRequest = Type.Object({}, { additionalProperties: false });

@@ -40,6 +40,7 @@ export const decodeOrchestratorFrame = codec<P.OrchestratorFrame>([
   P.Resume,
   P.Drain,
   P.ErrorFrame,
+  P.CallbackKeyFrame,
 ]);
 
 export const encodeFrame = (frame: P.AgentFrame | P.OrchestratorFrame): string => JSON.stringify(frame);

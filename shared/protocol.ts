@@ -17,6 +17,23 @@ export const AGENT_WORKFLOWS_PATH = '/agent/v1/workflows';
  */
 export const MAX_FRAME_BYTES = 16 * 1_048_576;
 
+/**
+ * Header of the WebSocket upgrade in which the agent lists the optional capabilities it speaks (comma-separated
+ * tokens). HTTP headers unknown to an older orchestrator are ignored, and the orchestrator sends the frames of a
+ * capability only to an agent that listed it, so either side may be upgraded first.
+ */
+export const AGENT_CAPABILITIES_HEADER = 'Flowhost-Agent-Capabilities';
+export const AgentCapability = {
+  /** The agent takes `callback-key` frames (its callback signing key, after every welcome and on rotation). */
+  CallbackKey: 'callback-key',
+} as const;
+
+/** The capability tokens of an upgrade request's header value(s); unknown tokens are kept (and ignored by callers). */
+export function parseAgentCapabilities(value: string | readonly string[] | undefined): ReadonlySet<string> {
+  const text = (Array.isArray(value) ? value.join(',') : (value as string | undefined) ?? '').slice(0, 1024);
+  return new Set(text.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== ''));
+}
+
 /** WebSocket close codes (4000–4999 are ours). */
 export const CloseCode = {
   Normal: 1000,
@@ -60,7 +77,10 @@ export const RegisterResponse = Type.Object(
     flowmachinegroupid: Uuid,
     /** Secret the agent presents as `Authorization: Bearer <flowmachineid>.<credential>` on the upgrade. */
     credential: Type.String({ minLength: 32, maxLength: 256 }),
-    /** Key of the HMAC the agent signs completion callbacks with. */
+    /**
+     * This machine's key for the X-Flowhost-Signature of completion callbacks, derived from the group's callback
+     * secret and the machine id (shared/callback-signature.ts); the name predates the derivation.
+     */
     callbackSecret: Type.String({ minLength: 16, maxLength: 256 }),
   },
   { additionalProperties: false },
@@ -280,6 +300,11 @@ export const Pause = frame('pause', { sessionId: Type.Optional(Uuid), until: Typ
 export const Resume = frame('resume', { sessionId: Type.Optional(Uuid) });
 export const Drain = frame('drain', {});
 export const ErrorFrame = frame('error', { code: Str(100), message: Str(2000) });
+/**
+ * The machine's current callback signing key (capability `callback-key` only): sent after every `welcome` and when
+ * the group's callback secret is rotated. The agent keeps it (0600) and signs every callback from then on with it.
+ */
+export const CallbackKeyFrame = frame('callback-key', { key: Type.String({ minLength: 16, maxLength: 256 }) });
 
-export const OrchestratorFrame = Type.Union([Welcome, Assign, Confirm, Revoke, Ack, Cancel, Pause, Resume, Drain, ErrorFrame]);
+export const OrchestratorFrame = Type.Union([Welcome, Assign, Confirm, Revoke, Ack, Cancel, Pause, Resume, Drain, ErrorFrame, CallbackKeyFrame]);
 export type OrchestratorFrame = Static<typeof OrchestratorFrame>;

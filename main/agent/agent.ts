@@ -60,6 +60,11 @@ export interface AgentOptions {
   readonly minFreeBytes?: number;
   /** After a failed store write, how long the agent refuses work before it tries again (default 30 s). */
   readonly storageRetryMs?: number;
+  /**
+   * The orchestrator sent a new callback signing key (`callback-key`; the group's secret was rotated): keep it where
+   * the credentials are (0600) and mask it in logs. The agent signs with it from now on either way.
+   */
+  readonly onCallbackKey?: (key: string) => void;
 }
 
 /** Default outbox cap: a million events (log events hold up to 5,000 lines / 512 KiB each). */
@@ -86,8 +91,12 @@ export class Agent {
   private parts: Parts | undefined;
   private stopping: Promise<void> | undefined;
   private readonly listeners = new Set<SnapshotListener>();
+  /** The key this machine signs callbacks with: the registered one until the orchestrator sends another. */
+  private callbackKey: string;
 
-  constructor(private readonly options: AgentOptions) {}
+  constructor(private readonly options: AgentOptions) {
+    this.callbackKey = options.credentials.callbackSecret;
+  }
 
   /** Opens the store, recovers sessions a previous run left, starts callback delivery and connects. */
   start(): void {
@@ -215,7 +224,7 @@ export class Agent {
     const uploader = new EventUploader({ store, send: (text) => connection?.sendEncoded(text) ?? false, logger });
     const callbacks = new CallbackDelivery({
       store,
-      callbackSecret: o.credentials.callbackSecret,
+      signing: { signer: o.credentials.flowmachineid.toLowerCase(), key: () => this.callbackKey },
       policy: { allow: o.callbackAllow ?? [] },
       logger,
       ...(o.now ? { now: o.now } : {}),
@@ -297,11 +306,25 @@ export class Agent {
         return;
       case 'ack':
         return parts.uploader.acked(frame.upTo);
+      case 'callback-key':
+        return this.replaceCallbackKey(frame.key);
       case 'error':
         return;
       default:
         return parts.scheduler.handle(frame);
     }
+  }
+
+  private replaceCallbackKey(key: string): void {
+    if (key === this.callbackKey) return;
+    this.callbackKey = key;
+    try {
+      this.options.onCallbackKey?.(key);
+    } catch (err) {
+      this.options.logger.error(`the new callback key is in use but could not be stored: ${(err as Error).message}`);
+      return;
+    }
+    this.options.logger.info('callback signing key replaced by the orchestrator');
   }
 
   private async flushOutbox(parts: Parts, timeoutMs: number): Promise<void> {

@@ -1,7 +1,8 @@
-import { createHmac } from 'node:crypto';
 import type { Logger } from 'winston';
 import { ErrorCode } from '../../shared/error-codes.js';
 import { IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../../shared/callback.js';
+import { signCallback } from '../../shared/callback-signature.js';
+import { nodeHmacSha256, type CallbackSigner } from './callback-signing.js';
 import { checkCallbackUrl, type CallbackUrlPolicyOptions } from './callback-url-policy.js';
 import { postOnce, type SendResult } from './callback-http.js';
 import type { CallbackAttemptOutcome, CallbackRow } from './store/agent-store.js';
@@ -21,8 +22,8 @@ export interface Timers {
 
 export interface CallbackDeliveryOptions {
   readonly store: CallbackOutbox;
-  /** HMAC key of X-Flowhost-Signature (the machine's callbackSecret). */
-  readonly callbackSecret: string;
+  /** Signs X-Flowhost-Signature: this machine's id and its current callback key. */
+  readonly signing: CallbackSigner;
   readonly policy: CallbackUrlPolicyOptions;
   readonly logger: Logger;
   readonly now?: () => Date;
@@ -38,9 +39,6 @@ export interface CallbackDeliveryOptions {
   /** Replaces the HTTP POST (tests of the retry schedule); default a pinned node:http(s) request. */
   readonly send?: typeof postOnce;
 }
-
-/** HMAC-SHA256 of the exact body bytes, as sent in X-Flowhost-Signature. */
-export const signBody = (secret: string, body: Buffer | string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 /** Retry-After as seconds or an HTTP date → milliseconds from now (undefined when absent or unusable). */
 export function retryAfterMs(value: string | undefined, now: Date): number | undefined {
@@ -126,7 +124,8 @@ export class CallbackDelivery {
       const headers = {
         'Content-Type': 'application/json',
         [IDEMPOTENCY_KEY_HEADER]: row.sessionId,
-        [SIGNATURE_HEADER]: signBody(this.options.callbackSecret, body),
+        // Signed at each attempt: a retry carries a fresh time (inside the receiver's window) and the current key.
+        [SIGNATURE_HEADER]: signCallback(this.options.signing.key(), this.options.signing.signer, body, this.now().getTime() / 1000, nodeHmacSha256),
         'User-Agent': 'flowhost-agent',
       };
       result = await this.send(policy.target, body, headers, this.options.requestTimeoutMs ?? 30_000);

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { Logger } from 'winston';
-import { AGENT_WS_PATH, CloseCode, MAX_FRAME_BYTES, type AgentFrame, type OrchestratorFrame } from '../../shared/protocol.js';
+import { AGENT_CAPABILITIES_HEADER, AGENT_WS_PATH, AgentCapability, CloseCode, MAX_FRAME_BYTES, type AgentFrame, type OrchestratorFrame } from '../../shared/protocol.js';
 import { decodeOrchestratorFrame, encodeFrame } from '../../shared/protocol-codec.js';
 import { Backoff, type BackoffOptions } from './connection-backoff.js';
 import { ConnectionHeartbeat } from './connection-heartbeat.js';
@@ -132,7 +132,7 @@ export class AgentConnection {
     this.setStatus('connecting');
     const { flowmachineid, credential, logger } = this.options;
     const socket = new WebSocket(this.url, {
-      headers: { authorization: `Bearer ${flowmachineid}.${credential}` },
+      headers: { authorization: `Bearer ${flowmachineid}.${credential}`, [AGENT_CAPABILITIES_HEADER]: Object.values(AgentCapability).join(', ') },
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: 10_000,

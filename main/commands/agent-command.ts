@@ -4,7 +4,7 @@ import type { Logger } from 'winston';
 import type { Agent } from '../agent/agent.js';
 import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-from-config.js';
 import type { AgentConfig } from '../agent/config/schema.js';
-import { CredentialsError } from '../agent/credentials.js';
+import { CredentialsError, writeCredentials } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
 import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
@@ -51,7 +51,13 @@ export async function runAgent(config: AgentConfig): Promise<void> {
     logger.info(registered ? `registered as machine ${credentials.flowmachineid} in group '${credentials.group}'` : `using the credential of machine ${credentials.flowmachineid}`);
     // Loaded here, not at import: `flowhost --help` stays fast and works without the native SQLite module.
     const { Agent } = await import('../agent/agent.js');
-    agent = new Agent(agentOptionsFromConfig(config, credentials, logger));
+    agent = new Agent({
+      ...agentOptionsFromConfig(config, credentials, logger),
+      onCallbackKey: (key) => {
+        log.secrets.add(key);
+        writeCredentials(files.credentials, { ...credentials, callbackSecret: key });
+      },
+    });
     agent.start();
     status = await startLocalStatusPage(agent, config.dataDir, logger);
   } catch (err) {

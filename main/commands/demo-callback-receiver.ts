@@ -1,17 +1,19 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER } from '../../shared/callback.js';
-import { signBody } from '../agent/callback-delivery.js';
+import { verifyCallback } from '../../shared/callback-signature.js';
+import { nodeHmacSha256 } from '../agent/callback-signing.js';
 
 export interface ReceivedCallback {
   readonly path: string;
   readonly idempotencyKey: string | undefined;
   readonly signatureValid: boolean;
+  /** Who signed it (a machine id or `orchestrator`), when the signature is valid. */
+  readonly signer: string | undefined;
   readonly body: string;
 }
 
-/** A local HTTP endpoint that records completion callbacks and checks their signature. */
+/** A local HTTP endpoint that records completion callbacks and checks their signature as any receiver should. */
 export class CallbackReceiver {
   readonly received: ReceivedCallback[] = [];
   private readonly waiters: ((c: ReceivedCallback) => void)[] = [];
@@ -20,20 +22,22 @@ export class CallbackReceiver {
     readonly url: string,
   ) {}
 
-  static async start(secret: () => string): Promise<CallbackReceiver> {
+  /** `groupSecret`: the group's `callbacksecret` (read through the Web API). */
+  static async start(groupSecret: () => string): Promise<CallbackReceiver> {
     let receiver: CallbackReceiver | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        const given = Buffer.from(String(req.headers[SIGNATURE_HEADER.toLowerCase()] ?? ''));
-        const expected = Buffer.from(signBody(secret(), body));
+        const signature = req.headers[SIGNATURE_HEADER.toLowerCase()];
+        const check = verifyCallback(Array.isArray(signature) ? signature[0] : signature, body, { secrets: [groupSecret()], nowSeconds: Date.now() / 1000, hmac: nodeHmacSha256 });
         const header = req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
         const callback: ReceivedCallback = {
           path: req.url ?? '/',
           idempotencyKey: Array.isArray(header) ? header[0] : header,
-          signatureValid: given.length === expected.length && timingSafeEqual(given, expected),
+          signatureValid: check.ok,
+          signer: check.ok ? check.signer : undefined,
           body: body.toString('utf8'),
         };
         res.writeHead(callback.signatureValid ? 200 : 401).end();

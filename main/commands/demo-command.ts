@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'winston';
 import { SessionStatus } from '../../shared/option-sets.js';
 import type { Agent } from '../agent/agent.js';
-import { readCredentials, type Credentials } from '../agent/credentials.js';
+import { readCredentials, writeCredentials, type Credentials } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
 import { createAgentLogger } from '../agent/logger.js';
 import { ensureRegistered } from '../agent/registration.js';
@@ -73,7 +73,9 @@ async function runDemo(start: StartDemoOrchestrator, opts: { dataDir: string; po
     const credentials = await machineCredentials(api, orchestrator.url, agentDir);
     log.secrets.add(credentials.credential);
     log.secrets.add(credentials.callbackSecret);
-    const receiver = await CallbackReceiver.start(() => credentials.callbackSecret);
+    const group = await api.request<{ callbacksecret: string }>('GET', `flowmachinegroups(${credentials.flowmachinegroupid ?? ''})?$select=callbacksecret`);
+    log.secrets.add(group.callbacksecret);
+    const receiver = await CallbackReceiver.start(() => group.callbacksecret);
     running.receiver = receiver;
     running.agent = await startAgent(orchestrator.url, credentials, agentDir, log.logger);
     out(`  agent         machine ${credentials.flowmachineid} in group '${credentials.group}'  (data: ${show(agentDir)})`);
@@ -127,6 +129,7 @@ async function startAgent(url: string, credentials: Credentials, dataDir: string
     callbackDelivery: { baseDelayMs: 500, pollIntervalMs: 250 },
     agentVersion: AGENT_VERSION,
     logger,
+    onCallbackKey: (key) => writeCredentials(dataDirFiles(dataDir).credentials, { ...credentials, callbackSecret: key }),
   });
   agent.start();
   return agent;

@@ -8,7 +8,7 @@ import { Agent } from '../agent/agent.js';
 import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-from-config.js';
 import { loadAgentConfig } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/schema.js';
-import type { Credentials } from '../agent/credentials.js';
+import { writeCredentials, type Credentials } from '../agent/credentials.js';
 import { dataDirFiles, defaultDataDir } from '../agent/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
 import { ensureRegistered } from '../agent/registration.js';
@@ -47,7 +47,7 @@ export async function bootAgent(o: BootOptions): Promise<BootedAgent> {
   if (config.groupPassword) log.secrets.add(config.groupPassword);
   try {
     const credentials = await credentialsFor(config, o.protector, log);
-    const agent = new Agent(agentOptionsFromConfig(config, credentials, log.logger));
+    const agent = new Agent({ ...agentOptionsFromConfig(config, credentials, log.logger), onCallbackKey: (key) => keepCallbackKey(config, o.protector, log, credentials, key) });
     agent.start();
     // A second connection to the agent's WAL database, read-only use: recent sessions, log tails, samples.
     const reader = AgentStore.open(join(config.dataDir, 'agent.db'));
@@ -68,6 +68,14 @@ export async function bootAgent(o: BootOptions): Promise<BootedAgent> {
     await log.close();
     throw err;
   }
+}
+
+/** A rotated callback key goes where the credential is: the protected file when it can, else the 0600 plain file. */
+function keepCallbackKey(config: AgentConfig, protector: SecretProtector, log: AgentLogger, credentials: Credentials, key: string): void {
+  log.secrets.add(key);
+  const files = dataDirFiles(config.dataDir);
+  const next = { ...credentials, callbackSecret: key };
+  if (!protectCredentials({ plain: files.credentials, protected: protectedFileOf(files.credentials) }, next, protector)) writeCredentials(files.credentials, next);
 }
 
 async function credentialsFor(config: AgentConfig, protector: SecretProtector, log: AgentLogger): Promise<Credentials> {

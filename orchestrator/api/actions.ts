@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NoParametersRequest } from '../../shared/api-actions.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { flowsessionEntity, type EntityDef } from '../../shared/records/index.js';
+import { flowmachinegroupEntity, flowsessionEntity, type EntityDef } from '../../shared/records/index.js';
+import { rotateCallbackSecret } from '../callback/callback-keys.js';
 import { validator } from '../../shared/validate.js';
 import { parsePrefer } from '../odata/index.js';
 import { ApiError, conflict, notFound } from './api-error.js';
@@ -52,6 +53,13 @@ export function recordAction(c: ActionContext, entity: EntityDef, id: string, ac
     if (!row['callbackurl']) throw conflict(`flowsession ${id} has no callbackurl`, 'NoCallbackUrl');
     c.deps.queue.triggerCallback(id);
     return noContent(reply);
+  }
+  if (entity.set === 'flowmachinegroups' && action === 'RotateCallbackSecret') {
+    noParameters.parse(request.body ?? {}, `${action} body`);
+    if (!c.deps.store.get(flowmachinegroupEntity, id)) throw notFound(`flowmachinegroup with id ${id} does not exist`);
+    const callbacksecret = rotateCallbackSecret(c.deps.store, id);
+    c.deps.queue.callbackSecretRotated(id);
+    return sendJson(reply, 200, { callbacksecret });
   }
   throw unknownAction(entity, action, 'a record');
 }

@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { buildCallbackBody, CALLBACK_TTL_S, IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../../shared/callback.js';
 import { checkCallbackUrl, type CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { backgroundoperationEntity, flowmachinegroupEntity, flowsessionEntity } from '../../shared/records/index.js';
+import { backgroundoperationEntity, flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
+import { groupCallbackSecret, signAsOrchestrator } from './callback-keys.js';
 import { lookupAllAddresses, postCallback } from './callback-post.js';
 
 export interface CallbackDeliveryOptions {
@@ -20,6 +20,13 @@ export interface CallbackDeliveryOptions {
 }
 
 const NAME_PREFIX = 'callback ';
+
+/** The callback secret of the session's group, or of its machine's group (a session sent to one machine). */
+function sessionGroupSecret(store: OrchestratorContext['store'], session: Row): string | undefined {
+  const machine = typeof session['_machineid_value'] === 'string' ? store.get(flowmachineEntity, session['_machineid_value']) : undefined;
+  const groupId = session['_machinegroupid_value'] ?? machine?.['_flowmachinegroupid_value'];
+  return typeof groupId === 'string' ? groupCallbackSecret(store, groupId) : undefined;
+}
 
 /**
  * Orchestrator-side completion callbacks (TriggerDesktopFlowRunCallback and sessions the orchestrator
@@ -100,12 +107,12 @@ export class CallbackDelivery {
     const check = await checkCallbackUrl(url, { allow: this.o.allowHosts ?? [], lookupAll: this.o.lookupAll ?? lookupAllAddresses, parseUrl: (text) => new URL(text) });
     if (!check.ok && check.refused) return this.end(id, false, `callback URL refused: ${check.reason}`);
     const session = store.get(flowsessionEntity, sessionId);
-    const group = session?.['_machinegroupid_value'] ? store.get(flowmachinegroupEntity, String(session['_machinegroupid_value'])) : undefined;
     if (!session) return this.end(id, false, `flowsession ${sessionId} no longer exists`);
+    const secret = sessionGroupSecret(store, session);
     const body = JSON.stringify(buildCallbackBody(session as Parameters<typeof buildCallbackBody>[0]));
     const headers: Record<string, string> = { 'content-type': 'application/json', [IDEMPOTENCY_KEY_HEADER]: sessionId };
-    const secret = group?.['callbacksecret'];
-    if (typeof secret === 'string' && secret) headers[SIGNATURE_HEADER] = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    // Signed at each attempt, with the group's current secret: a retry carries a fresh time, a rotation applies at once.
+    if (secret) headers[SIGNATURE_HEADER] = signAsOrchestrator(secret, body, now());
     let failure: string;
     if (!check.ok) {
       failure = check.reason;

@@ -1,6 +1,7 @@
 import type { WebSocket, RawData } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
-import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
+import { AgentCapability, CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
+import { machineCallbackKey } from '../callback/callback-keys.js';
 import type { OrchestratorContext } from '../context.js';
 import type { Queue } from '../queue/session-queue.js';
 import type { AgentRegistry } from './agent-registry.js';
@@ -20,6 +21,8 @@ export interface AgentConnectionOptions {
   readonly status: MachineStatusWriter;
   readonly heartbeatIntervalMs: number;
   readonly helloTimeoutMs: number;
+  /** What the agent listed in its upgrade request's Flowhost-Agent-Capabilities header. */
+  readonly capabilities: ReadonlySet<string>;
 }
 
 type Frame<T extends AgentFrame['type']> = Extract<AgentFrame, { type: T }>;
@@ -83,6 +86,13 @@ export class AgentConnection {
       (err) => this.storageFailed(err),
     );
     return true;
+  }
+
+  /** The machine's current callback key, to an agent that takes `callback-key` frames and said hello. */
+  sendCallbackKey(): void {
+    if (!this.live || !this.o.capabilities.has(AgentCapability.CallbackKey)) return;
+    const key = machineCallbackKey(this.store, this.o.machineId);
+    if (key) this.send({ type: 'callback-key', key });
   }
 
   /** Closes after the frames already sent. */
@@ -215,6 +225,7 @@ export class AgentConnection {
     });
     for (const f of reconcile.followUps) this.send(f);
     this.live = frame.state;
+    this.sendCallbackKey();
     this.lost.hello(frame.activeSessions, frame.lastSeq);
     this.lost.applied(appliedSeq(this.store, this.o.machineId));
     this.o.queue.machineLive(this.o.machineId);

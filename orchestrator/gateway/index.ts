@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/websocket';
-import { AGENT_WS_PATH, CloseCode } from '../../shared/protocol.js';
+import { AGENT_CAPABILITIES_HEADER, AGENT_WS_PATH, CloseCode, parseAgentCapabilities } from '../../shared/protocol.js';
 import { flowmachineEntity } from '../../shared/records/index.js';
 import { CallbackDelivery } from '../callback/callback-delivery.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
@@ -81,6 +81,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
         status,
         heartbeatIntervalMs,
         helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+        capabilities: parseAgentCapabilities(request.headers[AGENT_CAPABILITIES_HEADER.toLowerCase()]),
       }).start();
     },
   );
@@ -96,6 +97,9 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     sessionChanged: (id) => queue.sessionChanged(id),
     cancel: (id) => queue.cancel(id),
     triggerCallback: (id) => queue.triggerCallback(id),
+    callbackSecretRotated: (groupId) => {
+      for (const m of ctx.store.query(flowmachineEntity, { where: '_flowmachinegroupid_value = ?', params: [groupId] })) registry.get(String(m['flowmachineid']))?.sendCallbackKey();
+    },
     machineChanged: (id) => {
       const row = ctx.store.get(flowmachineEntity, id);
       const conn = registry.get(id);

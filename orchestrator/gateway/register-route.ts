@@ -3,6 +3,7 @@ import { AGENT_REGISTER_PATH, RegisterRequest, type RegisterResponse } from '../
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
 import { hashSecret, hashToken, newSecret, verifySecret } from '../auth/secrets.js';
+import { machineCallbackKey } from '../callback/callback-keys.js';
 import type { OrchestratorContext } from '../context.js';
 import type { Row } from '../store/store.js';
 import { FailureLimiter } from './failure-limiter.js';
@@ -47,11 +48,6 @@ export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, op
 
 function createMachine(ctx: OrchestratorContext, group: Row, body: RegisterRequest): RegisterResponse {
   const groupId = String(group['flowmachinegroupid']);
-  let callbackSecret = group['callbacksecret'] as string | null;
-  if (!callbackSecret || callbackSecret.length < 16) {
-    callbackSecret = newSecret();
-    ctx.store.update(flowmachinegroupEntity, groupId, { callbacksecret: callbackSecret });
-  }
   const credential = newSecret();
   const machine = ctx.store.insert(flowmachineEntity, {
     name: body.name,
@@ -64,5 +60,7 @@ function createMachine(ctx: OrchestratorContext, group: Row, body: RegisterReque
     connected: false,
     credentialhash: hashToken(credential),
   });
-  return { flowmachineid: String(machine['flowmachineid']), flowmachinegroupid: groupId, credential, callbackSecret };
+  const flowmachineid = String(machine['flowmachineid']);
+  // The machine's own signing key, never the group's secret: a member cannot sign as another (callback-keys.ts).
+  return { flowmachineid, flowmachinegroupid: groupId, credential, callbackSecret: machineCallbackKey(ctx.store, flowmachineid)! };
 }

@@ -39,6 +39,7 @@ const ACTIONS: readonly ActionDef[] = [
   },
   { name: 'CancelDesktopFlowRun', binding: `${ALIAS}.flowsession`, params: [] },
   { name: 'TriggerDesktopFlowRunCallback', binding: `${ALIAS}.flowsession`, params: [] },
+  { name: 'RotateCallbackSecret', binding: `${ALIAS}.flowmachinegroup`, params: [], returns: `${ALIAS}.RotateCallbackSecretResponse` },
   {
     name: 'CreateMultiple',
     binding: `Collection(${ALIAS}.crmbaseentity)`,
@@ -51,6 +52,7 @@ const ACTIONS: readonly ActionDef[] = [
 
 const COMPLEX_TYPES = [
   `<ComplexType Name="RunDesktopFlowResponse"><Property Name="flowsessionId" Type="Edm.Guid" Nullable="false"/></ComplexType>`,
+  `<ComplexType Name="RotateCallbackSecretResponse"><Property Name="callbacksecret" Type="Edm.String" Nullable="false"/></ComplexType>`,
   `<ComplexType Name="CreateMultipleResponse"><Property Name="Ids" Type="Collection(Edm.Guid)" Nullable="false"/></ComplexType>`,
 ];
 

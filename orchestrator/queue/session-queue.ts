@@ -58,7 +58,7 @@ export interface SessionQueueOptions {
  * the partitions (machine groups) a change can affect, and all requests of one turn of the event loop are served
  * by one pass.
  */
-export class Queue implements SessionQueue {
+export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   readonly book: AssignmentBook;
   readonly cooldown: RejectCooldown;
   readonly waiting: WaitingSessions;

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { signBody } from '../../main/agent/callback-delivery.js';
-import { readCredentials } from '../../main/agent/credentials.js';
-import { join } from 'node:path';
-import { startCallbackReceiver } from './callback-receiver.js';
+import { flowmachinegroupEntity } from '../../shared/records/index.js';
+import { startCallbackReceiver, verifyReceived } from './callback-receiver.js';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
@@ -41,8 +39,8 @@ describe('e2e: the main job', () => {
     const body = JSON.parse(callback!.body) as Record<string, unknown>;
     expect(body).toMatchObject({ flowsessionid: id, statuscode: 4, statecode: 0, outputs: { greeting: 'hello e2e', lines: 5 } });
     expect(callback!.headers['idempotency-key']).toBe(id);
-    const secret = readCredentials(join(a.dataDir, 'credentials.json'))!.callbackSecret;
-    expect(callback!.headers['x-flowhost-signature']).toBe(signBody(secret, callback!.body));
+    const groupSecret = String(orch.store.get(flowmachinegroupEntity, group)!['callbacksecret']);
+    expect(verifyReceived(callback!, [groupSecret])).toMatchObject({ ok: true, signer: a.machineId });
     await waitFor(() => a.agent.state().backlog.callbacks === 0 && a.agent.state().backlog.events === 0, { what: 'outbox to empty' });
   });
 });

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { signBody } from '../../main/agent/callback-delivery.js';
-import { readCredentials } from '../../main/agent/credentials.js';
-import { startCallbackReceiver } from './callback-receiver.js';
+import { startCallbackReceiver, verifyReceived } from './callback-receiver.js';
 import { alive } from './e2e-harness.js';
-import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from './api-harness.js';
+import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from './api-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 
@@ -30,7 +27,8 @@ describe('e2e through the Web API', () => {
     const [cb] = await waitFor(() => receiver.to('/main').length > 0 && receiver.to('/main'), { what: 'the callback' });
     expect(JSON.parse(cb!.body)).toMatchObject({ flowsessionid: id, statuscode: 4, outputs: { greeting: 'hello api', lines: 4 } });
     expect(cb!.headers['idempotency-key']).toBe(id);
-    expect(cb!.headers['x-flowhost-signature']).toBe(signBody(agentSecret(a), cb!.body));
+    const groupRow = (await orch.api('GET', `flowmachinegroups(${group})?$select=callbacksecret`)).json as { callbacksecret: string };
+    expect(verifyReceived(cb!, [groupRow.callbacksecret])).toMatchObject({ ok: true, signer: a.machineId });
   });
 
   it('reconnects after an orchestrator restart with every event applied exactly once', async () => {
@@ -77,7 +75,3 @@ describe('e2e through the Web API', () => {
     expect(new Set(requests.map((r) => r.headers['idempotency-key']))).toEqual(new Set([id]));
   });
 });
-
-function agentSecret(a: ApiAgent): string {
-  return readCredentials(join(a.dataDir, 'credentials.json'))!.callbackSecret;
-}

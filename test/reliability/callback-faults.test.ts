@@ -49,7 +49,7 @@ describe('reliability: callback receiver faults (simulated clock, real store, re
     const file = join(dir, 'agent.db');
     const { store, sessionId } = storeWithCallback(file, receiver.url('/hook'), { now, ttlS: HOUR_S });
     cleanups.push(() => store.close());
-    const delivery = new CallbackDelivery({ store, callbackSecret: SECRET, policy: { allow: ['127.0.0.1'] }, logger, now, ...extra });
+    const delivery = new CallbackDelivery({ store, signing: { signer: '0b9a3c52-52c4-4f4e-9d1a-0c6a9f4c1e22', key: () => SECRET }, policy: { allow: ['127.0.0.1'] }, logger, now, ...extra });
     const startedAt = clock.t;
     /** Runs passes, jumping the clock to the row's next attempt, until it is settled; returns the attempt times. */
     const settle = async (s: AgentStore = store) => {

@@ -54,7 +54,7 @@ describe('reliability: callback SSRF — refused, and zero requests reach a forb
     let sent = 0;
     const delivery = new CallbackDelivery({
       store,
-      callbackSecret: 'callback-secret-0123456789',
+      signing: { signer: '0b9a3c52-52c4-4f4e-9d1a-0c6a9f4c1e22', key: () => 'callback-secret-0123456789' },
       policy: { allow, lookupAll },
       logger,
       now,

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_REGISTER_PATH, CloseCode, MAX_FRAME_BYTES } from '../../../../shared/protocol.js';
 import { flowmachineEntity } from '../../../../shared/records/index.js';
+import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
+import { nodeHmacSha256 } from '../../../../orchestrator/callback/callback-keys.js';
 import { agentState, FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 import { waitFor } from '../../../support/wait-for.js';
@@ -14,12 +16,13 @@ const post = (path: string, body: unknown, headers: Record<string, string> = { '
   fetch(`${o.url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 describe('POST /agent/v1/register', () => {
-  it('creates an offline machine and answers its credential and the group callback secret', async () => {
+  it('creates an offline machine and answers its credential and its own callback key (derived, never the group secret)', async () => {
     o = await TestOrchestrator.start();
     const group = o.group('g1');
     const reg = await registerMachine(o.url, { group: 'G1', password: 'group-password', name: 'box', capacity: 3, os: 'linux', agentVersion: '1.2.3' });
     expect(reg.flowmachinegroupid).toBe(group['flowmachinegroupid']);
-    expect(reg.callbackSecret).toBe('callback-secret-0123456789');
+    expect(reg.callbackSecret).toBe(deriveCallbackKey('callback-secret-0123456789', reg.flowmachineid, nodeHmacSha256));
+    expect(reg.callbackSecret).not.toContain('callback-secret-0123456789');
     const m = o.store.get(flowmachineEntity, reg.flowmachineid)!;
     expect(m).toMatchObject({ name: 'box', sessioncapacity: 3, statecode: 0, statuscode: 2, connected: false, os: 'linux', agentversion: '1.2.3' });
     expect(m['credentialhash']).not.toContain(reg.credential);

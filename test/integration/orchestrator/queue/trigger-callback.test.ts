@@ -1,8 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared/records/index.js';
 import { waitFor } from '../../../support/wait-for.js';
+import { nodeHmacSha256 } from '../../../../orchestrator/callback/callback-keys.js';
+import { verifyCallback } from '../../../../shared/callback-signature.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 
 let o: TestOrchestrator;
@@ -14,14 +15,16 @@ afterEach(async () => {
 });
 
 /** A receiver that answers the given statuses in turn (the last one forever). */
-async function receiver(statuses: number[]): Promise<{ url: string; requests: { headers: IncomingHttpHeaders; body: string }[] }> {
-  const requests: { headers: IncomingHttpHeaders; body: string }[] = [];
+async function receiver(statuses: number[]): Promise<{ url: string; requests: { headers: IncomingHttpHeaders; body: string; at: number }[] }> {
+  const requests: { headers: IncomingHttpHeaders; body: string; at: number }[] = [];
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      requests.push({ headers: req.headers, body });
+      requests.push({ headers: req.headers, body, at: o.clock.now().getTime() });
       res.statusCode = statuses[Math.min(requests.length - 1, statuses.length - 1)]!;
+      // Ten minutes pass before the next attempt: twice the receiver's replay window.
+      o.clock.advance(10 * 60_000);
       res.end();
     });
   });
@@ -41,7 +44,7 @@ async function finishedSession(callbackurl: string): Promise<string> {
 }
 
 describe('TriggerDesktopFlowRunCallback', () => {
-  it('re-delivers the signed callback with retries on 503 until it succeeds', async () => {
+  it('re-delivers the signed callback with retries on 503 until it succeeds; each attempt is signed (as the orchestrator) when it is made', async () => {
     o = await TestOrchestrator.start({ callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 10 });
     const rx = await receiver([503, 503, 200]);
     const id = await finishedSession(rx.url);
@@ -55,7 +58,8 @@ describe('TriggerDesktopFlowRunCallback', () => {
     const session = o.store.get(flowsessionEntity, id)!;
     for (const r of rx.requests) {
       expect(r.headers['idempotency-key']).toBe(id);
-      expect(r.headers['x-flowhost-signature']).toBe(`sha256=${createHmac('sha256', 'callback-secret-0123456789').update(r.body).digest('hex')}`);
+      const verified = verifyCallback(String(r.headers['x-flowhost-signature']), r.body, { secrets: ['callback-secret-0123456789'], nowSeconds: r.at / 1000, hmac: nodeHmacSha256 });
+      expect(verified).toEqual({ ok: true, signer: 'orchestrator', t: Math.floor(r.at / 1000) });
       expect(JSON.parse(r.body)).toEqual({ flowsessionid: id, statuscode: 7, statecode: 0, startedon: null, completedon: session['completedon'], errorcode: 'Cancelled' });
     }
     expect(ops().map((op) => op['retrycount']).sort()).toEqual([0, 2]);

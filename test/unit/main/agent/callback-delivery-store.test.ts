@@ -47,7 +47,7 @@ describe('callback delivery against the real AgentStore', () => {
     expect(store.pendingCallbackCount()).toBe(1);
 
     const logger = winston.createLogger({ silent: true });
-    const worker = (s: AgentStore) => new CallbackDelivery({ store: s, callbackSecret: 's'.repeat(20), policy: { allow: ['127.0.0.1'] }, logger, now, random: () => 0.5 });
+    const worker = (s: AgentStore) => new CallbackDelivery({ store: s, signing: { signer: '0b9a3c52-52c4-4f4e-9d1a-0c6a9f4c1e22', key: () => 's'.repeat(20) }, policy: { allow: ['127.0.0.1'] }, logger, now, random: () => 0.5 });
     await worker(store).deliverDue();
     expect(store.pendingCallbackCount()).toBe(1);
     store.close();

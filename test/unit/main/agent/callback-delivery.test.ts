@@ -1,9 +1,11 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { CallbackDelivery, type CallbackAttemptOutcome, type CallbackOutbox, type CallbackRow } from '../../../../main/agent/callback-delivery.js';
+import { nodeHmacSha256 } from '../../../../main/agent/callback-signing.js';
+import { deriveCallbackKey, verifyCallback } from '../../../../shared/callback-signature.js';
 
 /** Just the two outbox methods the worker uses, kept in memory (the SQLite store has its own tests). */
 class MemoryOutbox implements CallbackOutbox {
@@ -36,9 +38,13 @@ class MemoryOutbox implements CallbackOutbox {
 interface Received {
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The simulated clock when it arrived. */
+  at: Date;
 }
 
-const secret = 'callback-secret-0123456789';
+const groupSecret = 'callback-secret-0123456789';
+const machineId = '0b9a3c52-52c4-4f4e-9d1a-0c6a9f4c1e22';
+const signing = { signer: machineId, key: () => deriveCallbackKey(groupSecret, machineId, nodeHmacSha256) };
 const logger = winston.createLogger({ silent: true });
 let server: Server;
 let base: string;
@@ -61,7 +67,7 @@ beforeEach(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      received.push({ headers: req.headers, body: Buffer.concat(chunks), at: clock });
       (answers.shift() ?? status(200))(res);
     });
   });
@@ -76,7 +82,7 @@ afterEach(async () => {
 });
 
 const worker = (extra: Partial<ConstructorParameters<typeof CallbackDelivery>[0]> = {}) =>
-  new CallbackDelivery({ store: outbox, callbackSecret: secret, policy: { allow: ['127.0.0.1'] }, logger, now: () => clock, random: () => 0.5, ...extra });
+  new CallbackDelivery({ store: outbox, signing, policy: { allow: ['127.0.0.1'] }, logger, now: () => clock, random: () => 0.5, ...extra });
 
 /** Runs passes, moving the simulated clock to each row's next attempt, until the row is settled. */
 async function settle(delivery: CallbackDelivery, id: string): Promise<void> {
@@ -90,7 +96,7 @@ describe('callback delivery', () => {
   it('503, 503, 200: exactly one success, the same Idempotency-Key and a valid signature on every attempt', async () => {
     answers.push(status(503), status(503), status(200));
     const id = outbox.add(`${base}/hook?x=1`, clock);
-    await settle(worker(), id);
+    await settle(worker({ baseDelayMs: 20 * 60_000, maxDelayMs: 60 * 60_000 }), id);
     const row = outbox.get(id);
     expect(row.status).toBe('succeeded');
     expect(row.outcomes.map((o) => o.status)).toEqual(['retry', 'retry', 'succeeded']);
@@ -99,9 +105,11 @@ describe('callback delivery', () => {
       expect(r.headers['idempotency-key']).toBe(row.sessionId);
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.body.toString('utf8')).toBe(row.body);
-      const expected = `sha256=${createHmac('sha256', secret).update(r.body).digest('hex')}`;
-      expect(r.headers['x-flowhost-signature']).toBe(expected);
+      // Each attempt is signed when it is made (the retries come 5+ minutes apart): each verifies at its arrival.
+      const header = String(r.headers['x-flowhost-signature']);
+      expect(verifyCallback(header, r.body, { secrets: [groupSecret], nowSeconds: r.at.getTime() / 1000, hmac: nodeHmacSha256 })).toMatchObject({ ok: true, signer: machineId });
     }
+    expect(received[2]!.at.getTime() - received[0]!.at.getTime()).toBeGreaterThan(5 * 60_000);
   });
 
   it('backs off with growing delays between retries', async () => {
