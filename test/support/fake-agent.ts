@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
 import { decodeOrchestratorFrame, encodeFrame } from '../../shared/protocol-codec.js';
 import {
+  AGENT_CAPABILITIES_HEADER,
   AGENT_REGISTER_PATH,
   AGENT_WS_PATH,
   PROTOCOL_VERSION,
@@ -53,6 +54,8 @@ export interface FakeAgentOptions {
   readonly credential: string;
   /** Answer pings (default true); false simulates a dead peer. */
   readonly autoPong?: boolean;
+  /** Listed in the upgrade's Flowhost-Agent-Capabilities header; none (an agent older than the header) by default. */
+  readonly capabilities?: readonly string[];
 }
 
 export class FakeAgent {
@@ -79,7 +82,8 @@ export class FakeAgent {
 
   static connect(o: FakeAgentOptions): Promise<FakeAgent> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(wsUrl(o.baseUrl), { headers: { authorization: `Bearer ${o.machineId}.${o.credential}` }, autoPong: o.autoPong ?? true });
+      const capabilities = o.capabilities?.length ? { [AGENT_CAPABILITIES_HEADER]: o.capabilities.join(', ') } : {};
+      const ws = new WebSocket(wsUrl(o.baseUrl), { headers: { authorization: `Bearer ${o.machineId}.${o.credential}`, ...capabilities }, autoPong: o.autoPong ?? true });
       const agent = new FakeAgent(ws, o.machineId);
       ws.once('open', () => resolve(agent));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused with HTTP ${res.statusCode}`)));

@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { nodeHmacSha256 } from '../../../../orchestrator/callback/callback-keys.js';
+import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
+import { AgentCapability } from '../../../../shared/protocol.js';
+import { flowmachinegroupEntity } from '../../../../shared/records/index.js';
+import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+
+let o: TestOrchestrator;
+afterEach(async () => {
+  await o?.close();
+});
+
+/** An `accept` of an unknown session is answered `error`: once it arrives, every frame sent before it has too. */
+async function drained(agent: Awaited<ReturnType<TestOrchestrator['machine']>>['agent']): Promise<void> {
+  agent.send({ type: 'accept', sessionId: '00000000-0000-4000-8000-000000000000' });
+  await agent.next('error');
+}
+
+describe('callback-key frames (capability callback-key)', () => {
+  it('an agent that lists the capability gets its own key after welcome and again when the group secret rotates; an older agent gets neither', async () => {
+    o = await TestOrchestrator.start();
+    const groupId = String(o.group('g1')['flowmachinegroupid']);
+    const newer = await o.machine('g1', { name: 'newer', capabilities: ['some-future-thing', AgentCapability.CallbackKey] });
+    const older = await o.machine('g1', { name: 'older' });
+    await newer.agent.hello();
+    await older.agent.hello();
+    expect(await newer.agent.next('callback-key')).toEqual({ type: 'callback-key', key: deriveCallbackKey('callback-secret-0123456789', newer.machineId, nodeHmacSha256) });
+
+    o.store.update(flowmachinegroupEntity, groupId, { callbacksecret: 'rotated-secret-0123456789' });
+    o.gateway.queue.callbackSecretRotated(groupId);
+    expect(await newer.agent.next('callback-key')).toEqual({ type: 'callback-key', key: deriveCallbackKey('rotated-secret-0123456789', newer.machineId, nodeHmacSha256) });
+
+    await drained(older.agent);
+    expect(older.agent.received.map((f) => f.type)).toEqual(['welcome', 'error']);
+  });
+});
