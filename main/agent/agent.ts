@@ -93,6 +93,11 @@ export class Agent {
   private readonly listeners = new Set<SnapshotListener>();
   /** The key this machine signs callbacks with: the registered one until the orchestrator sends another. */
   private callbackKey: string;
+  /**
+   * The orchestrator's clock minus ours at the last welcome. Callbacks are signed with the orchestrator's time, as the
+   * orchestrator maps our event times onto its clock: receivers check it against theirs, and a machine's clock may be off.
+   */
+  private orchestratorClockOffsetMs = 0;
 
   constructor(private readonly options: AgentOptions) {
     this.callbackKey = options.credentials.callbackSecret;
@@ -224,7 +229,11 @@ export class Agent {
     const uploader = new EventUploader({ store, send: (text) => connection?.sendEncoded(text) ?? false, logger });
     const callbacks = new CallbackDelivery({
       store,
-      signing: { signer: o.credentials.flowmachineid.toLowerCase(), key: () => this.callbackKey },
+      signing: {
+        signer: o.credentials.flowmachineid.toLowerCase(),
+        key: () => this.callbackKey,
+        nowMs: () => (o.now?.() ?? new Date()).getTime() + this.orchestratorClockOffsetMs,
+      },
       policy: { allow: o.callbackAllow ?? [] },
       logger,
       ...(o.now ? { now: o.now } : {}),
@@ -296,6 +305,7 @@ export class Agent {
     if (!parts) return;
     switch (frame.type) {
       case 'welcome':
+        this.orchestratorClockOffsetMs = Date.parse(frame.serverTime) - (this.options.now?.() ?? new Date()).getTime();
         // The outbox first: it may renumber, and what it acks tells which local sessions the orchestrator knows.
         parts.uploader.start(frame.appliedUpTo);
         for (const id of frame.cancelSessions) {

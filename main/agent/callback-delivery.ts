@@ -125,7 +125,7 @@ export class CallbackDelivery {
         'Content-Type': 'application/json',
         [IDEMPOTENCY_KEY_HEADER]: row.sessionId,
         // Signed at each attempt: a retry carries a fresh time (inside the receiver's window) and the current key.
-        [SIGNATURE_HEADER]: signCallback(this.options.signing.key(), this.options.signing.signer, body, this.now().getTime() / 1000, nodeHmacSha256),
+        [SIGNATURE_HEADER]: signCallback(this.options.signing.key(), this.options.signing.signer, body, (this.options.signing.nowMs?.() ?? this.now().getTime()) / 1000, nodeHmacSha256),
         'User-Agent': 'flowhost-agent',
       };
       result = await this.send(policy.target, body, headers, this.options.requestTimeoutMs ?? 30_000);

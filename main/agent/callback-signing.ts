@@ -12,4 +12,6 @@ export const nodeHmacSha256: HmacSha256 = (key, parts) => {
 export interface CallbackSigner {
   readonly signer: string;
   key(): string;
+  /** The time to sign with (ms); default the delivery's clock. */
+  nowMs?(): number;
 }

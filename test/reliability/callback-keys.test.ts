@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeHmacSha256 } from '../../main/agent/callback-signing.js';
 import { readCredentials } from '../../main/agent/credentials.js';
-import { deriveCallbackKey, signCallback } from '../../shared/callback-signature.js';
+import { CALLBACK_SIGNATURE_TOLERANCE_S, deriveCallbackKey, signCallback } from '../../shared/callback-signature.js';
 import { startCallbackReceiver, verifyReceived } from '../e2e/callback-receiver.js';
 import { API_GROUP_PASSWORD, apiOk, createFixtureWorkflow, createGroup, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../e2e/api-harness.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
@@ -65,6 +65,21 @@ describe('reliability: callback signatures (per-machine keys, signed time, rotat
     // Signed honestly as A it verifies, as A: the receiver sees that A is not the machine that ran the session.
     expect(await post(receiver.url('/forged'), { 'x-flowhost-signature': signCallback(keyA, a.machineId, forgedBody, now, nodeHmacSha256), 'idempotency-key': id }, forgedBody)).toBe(200);
     expect(receiver.to('/forged').map((r) => (r.verified?.ok ? r.verified.signer : 'refused'))).toEqual(['refused', 'refused', a.machineId]);
+  });
+
+  it("a machine whose clock is 20 minutes ahead signs with the orchestrator's time (from welcome): its callback passes the receiver's window", async () => {
+    const orch = disposeAfterTest(await startApiOrchestrator());
+    const groupId = await createGroup(orch, 'keys-skew');
+    const groupSecret = await groupSecretOf(orch, groupId);
+    const receiver = disposeAfterTest(await startCallbackReceiver(() => 200, { secrets: () => [groupSecret] }));
+    const ahead = 20 * 60_000;
+    const a = disposeAfterTest(await startApiAgent(orch, { group: 'keys-skew', name: 'keys-ahead', now: () => new Date(Date.now() + ahead) }));
+    const wf = await createFixtureWorkflow(orch, 'lines.mjs');
+    const id = await runFlow(orch, wf, { machineGroupId: groupId, inputs: { lines: 1 }, callbackUrl: receiver.url('/skew') });
+    expect((await waitForSessionEnd(orch, id))['statuscode']).toBe(4);
+    const [cb] = await waitFor(() => receiver.to('/skew').length > 0 && receiver.to('/skew'), { what: 'the callback' });
+    expect(cb!.verified).toMatchObject({ ok: true, signer: a.machineId });
+    expect(Math.abs((cb!.verified as { t: number }).t - Date.now() / 1000)).toBeLessThan(CALLBACK_SIGNATURE_TOLERANCE_S);
   });
 
   it('RotateCallbackSecret: a connected `flowhost agent` process gets and keeps (0600) its new key, the old key stops verifying, new callbacks, agent retries and orchestrator re-sends verify', async () => {
