@@ -135,3 +135,20 @@ describe('flowsessions writes', () => {
     expect((await o.api('GET', `flowsessions(${id})`)).json).toMatchObject({ priority: 9, statuscode: 3 });
   });
 });
+
+describe('RotateCallbackSecret', () => {
+  const rotate = (id: string, body?: unknown) => o.api('POST', `flowmachinegroups(${id})/Microsoft.Dynamics.CRM.RotateCallbackSecret`, body);
+  it('answers a new secret and stores it; a password change leaves it alone; unknown group 404, parameters 400', async () => {
+    const before = (await o.api('GET', `flowmachinegroups(${groupId})?$select=callbacksecret`)).json.callbacksecret as string;
+    expect((await o.api('PATCH', `flowmachinegroups(${groupId})`, { password: 'another-password' })).status).toBe(204);
+    expect((await o.api('GET', `flowmachinegroups(${groupId})?$select=callbacksecret`)).json.callbacksecret).toBe(before);
+    const res = await rotate(groupId);
+    expect(res.status).toBe(200);
+    expect(res.json.callbacksecret).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(res.json.callbacksecret).not.toBe(before);
+    expect((await o.api('GET', `flowmachinegroups(${groupId})?$select=callbacksecret`)).json.callbacksecret).toBe(res.json.callbacksecret);
+    expect((await rotate('0b9a3c52-52c4-4f4e-9d1a-0c6a9f4c1e99')).status).toBe(404);
+    expect((await rotate(groupId, { secret: 'mine' })).status).toBe(400);
+    expect((await o.api('GET', '$metadata')).text).toContain('<Action Name="RotateCallbackSecret" IsBound="true">');
+  });
+});
