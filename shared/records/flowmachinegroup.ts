@@ -18,7 +18,10 @@ export const flowmachinegroupEntity = {
     /** The machines' registration secret: write-only, stored hashed in `passwordhash`. */
     password: field(Type.String({ minLength: 8, maxLength: 256 }), { edm: 'Edm.String', create: true, required: true, update: true, hidden: true }),
     passwordhash: field(Text(512), { edm: 'Edm.String', hidden: true }),
-    /** Key of the `X-Flowhost-Signature` HMAC on completion callbacks (readable by the admin). */
+    /**
+     * Root of the completion callback keys (shared/callback-signature.ts): each machine signs with a key derived from
+     * it, so receivers verify with it alone. Readable by the admin; changed only by RotateCallbackSecret.
+     */
     callbacksecret: field(Text(256), { edm: 'Edm.String' }),
     ...commonFields,
   },
