@@ -17,6 +17,7 @@ import type { CanRunAs } from './scheduler-decision.js';
 import { SessionHost } from './session-host.js';
 import type { AgentStore } from './store/agent-store.js';
 import { openStoreForMachine } from './store/store-identity.js';
+import { plainTextWarning } from './orchestrator-url.js';
 
 export interface AgentCredentials {
   readonly flowmachineid: string;
@@ -27,6 +28,8 @@ export interface AgentCredentials {
 
 export interface AgentOptions {
   readonly orchestratorUrl: string;
+  /** PEM CA an https orchestrator's certificate must chain to (--orchestrator-ca); the system's CAs otherwise. */
+  readonly orchestratorCa?: string;
   readonly credentials: AgentCredentials;
   readonly dataDir: string;
   /** Session slots (sessioncapacity). */
@@ -93,6 +96,8 @@ export class Agent {
   start(): void {
     if (this.parts) throw new Error('agent already started');
     const o = this.options;
+    const clear = plainTextWarning(o.orchestratorUrl);
+    if (clear) o.logger.warn(clear);
     const store = this.openStore();
     try {
       this.parts = this.compose(store);
@@ -223,6 +228,7 @@ export class Agent {
     });
     connection = new AgentConnection({
       orchestratorUrl: o.orchestratorUrl,
+      ...(o.orchestratorCa ? { ca: o.orchestratorCa } : {}),
       flowmachineid: o.credentials.flowmachineid,
       credential: o.credentials.credential,
       logger,

@@ -1,16 +1,17 @@
 // Starts the agent core for the tray app: config (FLOWHOST_* env, FLOWHOST_CONFIG file, per-user data dir),
 // the credential (protected when the protector can), the Agent and the status producer the window reads.
 // No electron import: the protector is handed in.
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-from-config.js';
+import { readFileSettings } from '../agent/config/file-settings.js';
 import { loadAgentConfig } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import type { Credentials } from '../agent/credentials.js';
 import { dataDirFiles, defaultDataDir } from '../agent/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
+import { preparePrivateDataDir } from '../agent/private-file.js';
 import { ensureRegistered } from '../agent/registration.js';
 import type { SecretProtector } from '../agent/secret-protector.js';
 import { StatusProducer } from '../agent/status.js';
@@ -34,17 +35,21 @@ export interface BootedAgent {
 }
 
 export async function bootAgent(o: BootOptions): Promise<BootedAgent> {
-  const config = loadAgentConfig({
+  const notices: string[] = [];
+  const loaded = loadAgentConfig({
     flags: {},
     configPath: undefined,
     env: o.env,
     defaults: { name: hostname(), dataDir: defaultDataDir({ platform: process.platform, env: o.env, homedir: o.homedir, isService: false }) },
     cwd: o.cwd,
+    warn: (m) => notices.push(m),
   });
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const config = await readFileSettings(loaded);
+  preparePrivateDataDir(config.dataDir, (m) => notices.push(m));
   const files = dataDirFiles(config.dataDir);
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });
   if (config.groupPassword) log.secrets.add(config.groupPassword);
+  for (const notice of notices) log.logger.warn(notice);
   try {
     const credentials = await credentialsFor(config, o.protector, log);
     const agent = new Agent(agentOptionsFromConfig(config, credentials, log.logger));
