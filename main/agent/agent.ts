@@ -17,7 +17,6 @@ import type { CanRunAs } from './scheduler-decision.js';
 import { SessionHost } from './session-host.js';
 import type { AgentStore } from './store/agent-store.js';
 import { openStoreForMachine } from './store/store-identity.js';
-import { plainTextWarning } from './orchestrator-url.js';
 
 export interface AgentCredentials {
   readonly flowmachineid: string;
@@ -96,8 +95,6 @@ export class Agent {
   start(): void {
     if (this.parts) throw new Error('agent already started');
     const o = this.options;
-    const clear = plainTextWarning(o.orchestratorUrl);
-    if (clear) o.logger.warn(clear);
     const store = this.openStore();
     try {
       this.parts = this.compose(store);

@@ -5,6 +5,7 @@ import { chmodSync } from 'node:fs';
 import { readCredentials, writeCredentials, type Credentials } from './credentials.js';
 import { excessPermissions } from './private-file.js';
 import { httpExchange, HttpExchangeError, type HttpAnswer } from './http-exchange.js';
+import { plainTextWarning } from './orchestrator-url.js';
 
 export class RegistrationError extends Error {
   override readonly name = 'RegistrationError';
@@ -27,10 +28,17 @@ export interface RegistrationOptions {
 }
 
 const response = validator(RegisterResponse);
+/** Node's codes for a server certificate that does not chain to a trusted CA or does not name the host. */
+const CERTIFICATE_REFUSAL = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
-/** Returns the stored credentials, registering the machine first when there are none. */
+/**
+ * Returns the stored credentials, registering the machine first when there are none. Warns (once, before any
+ * request) when the orchestrator is reached unencrypted over the network.
+ */
 export async function ensureRegistered(options: RegistrationOptions): Promise<{ credentials: Credentials; registered: boolean }> {
   const stored = readCredentials(options.credentialsFile);
+  const clear = plainTextWarning(stored?.orchestrator ?? options.orchestrator ?? '');
+  if (clear) options.warn?.(clear);
   if (stored) {
     if (options.orchestrator && normalizeBase(options.orchestrator) !== normalizeBase(stored.orchestrator)) {
       throw new RegistrationError(
@@ -69,7 +77,9 @@ export async function register(options: RegistrationOptions): Promise<Credential
   try {
     res = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000, ...(options.orchestratorCa ? { ca: options.orchestratorCa } : {}) });
   } catch (err) {
-    throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${err instanceof HttpExchangeError ? err.reason : (err as Error).message}`);
+    const reason = err instanceof HttpExchangeError ? err.reason : (err as Error).message;
+    const hint = CERTIFICATE_REFUSAL.test(reason) ? " (its TLS certificate is not trusted: give the CA that signed it with --orchestrator-ca)" : '';
+    throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${reason}${hint}`);
   }
   const text = res.text;
   if (res.status < 200 || res.status > 299) throw new RegistrationError(failureMessage(res, text, group));

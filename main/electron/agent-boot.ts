@@ -11,6 +11,7 @@ import type { AgentConfig } from '../agent/config/schema.js';
 import type { Credentials } from '../agent/credentials.js';
 import { dataDirFiles, defaultDataDir } from '../agent/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
+import { plainTextWarning } from '../agent/orchestrator-url.js';
 import { preparePrivateDataDir } from '../agent/private-file.js';
 import { ensureRegistered } from '../agent/registration.js';
 import type { SecretProtector } from '../agent/secret-protector.js';
@@ -82,6 +83,8 @@ async function credentialsFor(config: AgentConfig, protector: SecretProtector, l
   const credentials = stored?.credentials ?? (await ensureRegistered(registrationFromConfig(config, { credentialsFile: files.credentials, warn: (m) => log.logger.warn(m) }))).credentials;
   log.secrets.add(credentials.credential);
   log.secrets.add(credentials.callbackSecret);
+  const clear = stored ? plainTextWarning(credentials.orchestrator) : undefined; // ensureRegistered warns otherwise
+  if (clear) log.logger.warn(clear);
   if (stored?.protected) return credentials;
   if (protectCredentials(credentialFiles, credentials, protector)) log.logger.info(`machine credential kept with ${protector.kind}`);
   else log.logger.warn(`${protector.kind} cannot encrypt here; the machine credential stays in ${files.credentials} (mode 0600)`);
