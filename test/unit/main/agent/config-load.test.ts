@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadAgentConfig } from '../../../../main/agent/config/load.js';
 import { migrateConfig } from '../../../../main/agent/config/migrate.js';
+import { readSecretFile } from '../../../../main/agent/config/file-settings.js';
+import { Readable } from 'node:stream';
 
 const defaults = { name: 'host-1', dataDir: '/default/data' };
 const dirs: string[] = [];
@@ -96,5 +98,47 @@ describe('config migration', () => {
 
   it('leaves a current file as it is', () => {
     expect(migrateConfig({ schemaversion: 1, capacity: 2 })).toEqual({ schemaversion: 1, capacity: 2 });
+  });
+});
+
+describe('agent config: the group password and the files settings name', () => {
+  const load = (o: { flags?: Record<string, unknown>; env?: Record<string, string>; mode?: number }) => {
+    const warnings: string[] = [];
+    const config = loadAgentConfig({ flags: o.flags ?? {}, env: o.env ?? {}, defaults, cwd: '/work', fileMode: () => o.mode ?? 0o600, platform: 'linux', warn: (m) => warnings.push(m) });
+    return { config, warnings };
+  };
+
+  it('takes the password or its file from the highest source that gives either, and paths from the cwd or the file folder', () => {
+    const file = configFile({ schemaversion: 1, groupPassword: 'from-file', orchestratorCa: 'ca.pem' });
+    expect(load({ env: { FLOWHOST_CONFIG: file, FLOWHOST_GROUP_PASSWORD_FILE: 'pw' } }).config).toMatchObject({ groupPasswordFile: '/work/pw', orchestratorCa: join(file, '..', 'ca.pem') });
+    expect(load({ env: { FLOWHOST_CONFIG: file, FLOWHOST_GROUP_PASSWORD_FILE: 'pw' } }).config.groupPassword).toBeUndefined();
+    expect(load({ flags: { groupPasswordFile: '-' }, env: { FLOWHOST_GROUP_PASSWORD: 'env' } }).config).toMatchObject({ groupPasswordFile: '-' });
+    expect(load({ flags: { groupPassword: 'flag' }, env: { FLOWHOST_GROUP_PASSWORD_FILE: '/pw' } }).config).toMatchObject({ groupPassword: 'flag' });
+    expect(() => load({ flags: { groupPassword: 'a', groupPasswordFile: '/pw' } })).toThrow(/the command line gives both groupPassword and groupPasswordFile/);
+  });
+
+  it('warns, without the value, of a password on the command line and of a config file holding it that others may read', () => {
+    expect(load({ flags: { groupPassword: 'hunter2-secret' } }).warnings).toEqual([expect.stringMatching(/command line \(--group-password\)/)]);
+    expect(load({ flags: { groupPassword: 'hunter2-secret' } }).warnings.join()).not.toContain('hunter2-secret');
+    const file = configFile({ schemaversion: 1, groupPassword: 'in-file' });
+    expect(load({ env: { FLOWHOST_CONFIG: file }, mode: 0o100640 }).warnings).toEqual([`config file ${file} holds the group password and may be read by group or others (mode 0640); chmod 600 it, or keep the password in a groupPasswordFile`]);
+    expect(load({ env: { FLOWHOST_CONFIG: file }, mode: 0o100600 }).warnings).toEqual([]);
+    expect(load({ env: { FLOWHOST_CONFIG: configFile({ schemaversion: 1, capacity: 2 }) }, mode: 0o100644 }).warnings).toEqual([]);
+  });
+});
+
+describe('secret files', () => {
+  it("reads a file or stdin ('-') without the trailing line break; an empty, missing or oversize one is a ConfigError naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowhost-secret-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'pw'), 'p4ss word\r\n');
+    expect(await readSecretFile(join(dir, 'pw'), 'the group password file')).toBe('p4ss word');
+    expect(await readSecretFile('-', 'the group password file', Readable.from(['from-', 'stdin\n']))).toBe('from-stdin');
+    writeFileSync(join(dir, 'empty'), '\n');
+    await expect(readSecretFile(join(dir, 'empty'), 'the group password file')).rejects.toThrow(`the group password file ${join(dir, 'empty')} is empty`);
+    await expect(readSecretFile(join(dir, 'nope'), 'the group password file')).rejects.toThrow(ConfigError);
+    await expect(readSecretFile(dir, 'the group password file')).rejects.toThrow(/EISDIR/);
+    writeFileSync(join(dir, 'big'), 'x'.repeat(300 * 1024));
+    await expect(readSecretFile(join(dir, 'big'), 'the group password file')).rejects.toThrow(/longer than/);
   });
 });
