@@ -37,7 +37,7 @@ function orchestratorCommand(): Command {
     .description('Run the orchestrator: Web API (/api/data/v9.2/) and agent gateway (/agent/v1) on one port')
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').default(7780).argParser(portNumber))
-    .addOption(new Option('--data-dir <dir>', 'database and admin token').default(defaultOrchestratorDir(process.platform, process.env, homedir())))
+    .addOption(new Option('--data-dir <dir>', 'database and admin token (kept 0700, its files 0600)').default(defaultOrchestratorDir(process.platform, process.env, homedir())))
     .addOption(new Option('--admin-token <token>', `admin bearer token; other users see it in the process list: prefer --admin-token-file`))
     .addOption(
       new Option(
