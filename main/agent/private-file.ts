@@ -23,6 +23,16 @@ export function excessPermissions(file: string, platform: NodeJS.Platform = proc
   return statSync(file).mode & 0o077;
 }
 
+/** `(mode 0644)` of a secret file group or others may read, for a warning; undefined when they may not or it cannot be read. */
+export function sharedFileMode(file: string): string | undefined {
+  try {
+    const wide = excessPermissions(file);
+    return wide ? `(mode 0${(statSync(file).mode & 0o777).toString(8)})` : undefined;
+  } catch {
+    return undefined; // reading it says what is wrong
+  }
+}
+
 /**
  * Replaces `file` atomically with `data`, readable by its owner only: a 0600 temp file in the same folder,
  * fsync, rename over the target. A failed write removes the temp file and leaves the target as it was.

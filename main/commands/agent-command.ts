@@ -24,7 +24,8 @@ export function agentCommand(): Command {
   addSettingOptions(command);
   return command.action(async (opts: Record<string, unknown>) => {
     const notices: string[] = [];
-    const config = await configWithFiles(configOrUsageError(opts, (m) => notices.push(m)));
+    const warn = (m: string) => notices.push(m);
+    const config = await configWithFiles(configOrUsageError(opts, warn), warn);
     await runAgent(config, notices);
   });
 }
@@ -39,9 +40,9 @@ export function configOrUsageError(opts: Record<string, unknown>, warn?: (messag
 }
 
 /** The config with the files its settings name read (group password file, orchestrator CA); a bad one is a usage error. */
-export async function configWithFiles(config: AgentConfig): Promise<AgentConfig> {
+export async function configWithFiles(config: AgentConfig, warn?: (message: string) => void): Promise<AgentConfig> {
   try {
-    return await readFileSettings(config);
+    return await readFileSettings(config, warn ? { warn } : {});
   } catch (err) {
     if (err instanceof ConfigError) throw new CommandError(err.message, ExitCode.Usage);
     throw err;

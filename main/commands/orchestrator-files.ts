@@ -1,9 +1,10 @@
 // The orchestrator command's settings that name files: the admin token file and the TLS certificate and key. Read
 // here, before the orchestrator starts, so a missing or empty file is a usage error that names it.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { readSecretFile } from '../agent/config/file-settings.js';
 import { ConfigError } from '../agent/config/load.js';
+import { sharedFileMode } from '../agent/private-file.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 
 export const ADMIN_TOKEN_FILE_ENV = 'FLOWHOST_ADMIN_TOKEN_FILE';
@@ -73,14 +74,8 @@ function readPem(file: string, flag: string): string {
 }
 
 function warnIfShared(file: string, what: string, warn: (message: string) => void): void {
-  if (file === '-' || process.platform === 'win32') return;
-  let mode: number;
-  try {
-    mode = statSync(file).mode;
-  } catch {
-    return; // reading it says what is wrong
-  }
-  if ((mode & 0o077) !== 0) warn(`${what} ${file} may be read by group or others (mode 0${(mode & 0o777).toString(8)}); chmod 600 it`);
+  const shared = file === '-' ? undefined : sharedFileMode(file);
+  if (shared) warn(`${what} ${file} may be read by group or others ${shared}; chmod 600 it`);
 }
 
 async function usage<T>(p: Promise<T>): Promise<T> {

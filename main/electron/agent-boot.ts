@@ -45,7 +45,7 @@ export async function bootAgent(o: BootOptions): Promise<BootedAgent> {
     cwd: o.cwd,
     warn: (m) => notices.push(m),
   });
-  const config = await readFileSettings(loaded);
+  const config = await readFileSettings(loaded, { warn: (m) => notices.push(m) });
   preparePrivateDataDir(config.dataDir, (m) => notices.push(m));
   const files = dataDirFiles(config.dataDir);
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });

@@ -1,5 +1,6 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { sharedFileMode } from '../private-file.js';
 import { ConfigError, STDIN_PATH } from './load.js';
 import { settingsProperties, type AgentConfig } from './schema.js';
 
@@ -23,12 +24,17 @@ export async function readSecretFile(path: string, what: string, stdin?: Readabl
   return secret;
 }
 
-/** The config with its file settings read: `groupPasswordFile` becomes `groupPassword`; the CA file is checked. */
-export async function readFileSettings(config: AgentConfig, stdin?: Readable): Promise<AgentConfig> {
+/**
+ * The config with its file settings read: `groupPasswordFile` becomes `groupPassword` (`warn` hears when group or
+ * others may read that file); the CA file is checked.
+ */
+export async function readFileSettings(config: AgentConfig, o: { stdin?: Readable; warn?: (message: string) => void } = {}): Promise<AgentConfig> {
   if (config.orchestratorCa !== undefined) readOrchestratorCa(config.orchestratorCa);
   if (config.groupPasswordFile === undefined) return config;
   const { groupPasswordFile, ...rest } = config;
-  const groupPassword = await readSecretFile(groupPasswordFile, 'the group password file', stdin);
+  const shared = groupPasswordFile === STDIN_PATH ? undefined : sharedFileMode(groupPasswordFile);
+  if (shared) o.warn?.(`the group password file ${groupPasswordFile} may be read by group or others ${shared}; chmod 600 it`);
+  const groupPassword = await readSecretFile(groupPasswordFile, 'the group password file', o.stdin);
   const max = settingsProperties.groupPassword.maxLength ?? 256;
   if (groupPassword.length > max) throw new ConfigError(`the group password in ${groupPasswordFile} is longer than ${max} characters`);
   return { ...rest, groupPassword };

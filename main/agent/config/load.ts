@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { validator, ValidationError } from '../../../shared/validate.js';
+import { sharedFileMode } from '../private-file.js';
 import { convertValue } from './convert.js';
 import { ConfigVersionError, migrateConfig } from './migrate.js';
 import { agentOptions, configFileOption } from './options.js';
@@ -26,9 +27,6 @@ export interface ConfigSources {
   /** Base for relative paths given as flags or env. */
   readonly cwd: string;
   readonly readFile?: (path: string) => string;
-  /** POSIX mode of a file (default statSync); the config file holding a secret is checked with it. */
-  readonly fileMode?: (path: string) => number;
-  readonly platform?: NodeJS.Platform;
   /** Told (without the value) when a secret comes where others can read it: argv, a config file others may read. */
   readonly warn?: (message: string) => void;
 }
@@ -90,11 +88,8 @@ function warnOfExposedSecrets(sources: ConfigSources, flags: PartialSettings, fi
   if (flags.groupPassword !== undefined) {
     warn('the group password was given on the command line (--group-password), where every user of this machine can read it (ps, /proc/<pid>/cmdline); use --group-password-file or FLOWHOST_GROUP_PASSWORD_FILE');
   }
-  if (fileWithSecret === undefined || (sources.platform ?? process.platform) === 'win32') return;
-  const mode = (sources.fileMode ?? ((p) => statSync(p).mode))(fileWithSecret);
-  if ((mode & 0o077) !== 0) {
-    warn(`config file ${fileWithSecret} holds the group password and may be read by group or others (mode 0${(mode & 0o777).toString(8)}); chmod 600 it, or keep the password in a groupPasswordFile`);
-  }
+  const shared = fileWithSecret === undefined ? undefined : sharedFileMode(fileWithSecret);
+  if (shared) warn(`config file ${fileWithSecret} holds the group password and may be read by group or others ${shared}; chmod 600 it, or keep the password in a groupPasswordFile`);
 }
 
 /** Reads, migrates and validates a config file; relative `dataDir` is taken from the file's folder. */

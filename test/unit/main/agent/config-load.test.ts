@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadAgentConfig } from '../../../../main/agent/config/load.js';
 import { migrateConfig } from '../../../../main/agent/config/migrate.js';
-import { readSecretFile } from '../../../../main/agent/config/file-settings.js';
+import { readFileSettings, readSecretFile } from '../../../../main/agent/config/file-settings.js';
 import { Readable } from 'node:stream';
 
 const defaults = { name: 'host-1', dataDir: '/default/data' };
@@ -102,9 +102,9 @@ describe('config migration', () => {
 });
 
 describe('agent config: the group password and the files settings name', () => {
-  const load = (o: { flags?: Record<string, unknown>; env?: Record<string, string>; mode?: number }) => {
+  const load = (o: { flags?: Record<string, unknown>; env?: Record<string, string> }) => {
     const warnings: string[] = [];
-    const config = loadAgentConfig({ flags: o.flags ?? {}, env: o.env ?? {}, defaults, cwd: '/work', fileMode: () => o.mode ?? 0o600, platform: 'linux', warn: (m) => warnings.push(m) });
+    const config = loadAgentConfig({ flags: o.flags ?? {}, env: o.env ?? {}, defaults, cwd: '/work', warn: (m) => warnings.push(m) });
     return { config, warnings };
   };
 
@@ -121,9 +121,13 @@ describe('agent config: the group password and the files settings name', () => {
     expect(load({ flags: { groupPassword: 'hunter2-secret' } }).warnings).toEqual([expect.stringMatching(/command line \(--group-password\)/)]);
     expect(load({ flags: { groupPassword: 'hunter2-secret' } }).warnings.join()).not.toContain('hunter2-secret');
     const file = configFile({ schemaversion: 1, groupPassword: 'in-file' });
-    expect(load({ env: { FLOWHOST_CONFIG: file }, mode: 0o100640 }).warnings).toEqual([`config file ${file} holds the group password and may be read by group or others (mode 0640); chmod 600 it, or keep the password in a groupPasswordFile`]);
-    expect(load({ env: { FLOWHOST_CONFIG: file }, mode: 0o100600 }).warnings).toEqual([]);
-    expect(load({ env: { FLOWHOST_CONFIG: configFile({ schemaversion: 1, capacity: 2 }) }, mode: 0o100644 }).warnings).toEqual([]);
+    chmodSync(file, 0o640);
+    expect(load({ env: { FLOWHOST_CONFIG: file } }).warnings).toEqual([`config file ${file} holds the group password and may be read by group or others (mode 0640); chmod 600 it, or keep the password in a groupPasswordFile`]);
+    chmodSync(file, 0o600);
+    expect(load({ env: { FLOWHOST_CONFIG: file } }).warnings).toEqual([]);
+    const plain = configFile({ schemaversion: 1, capacity: 2 });
+    chmodSync(plain, 0o644);
+    expect(load({ env: { FLOWHOST_CONFIG: plain } }).warnings).toEqual([]);
   });
 });
 
@@ -138,6 +142,12 @@ describe('secret files', () => {
     await expect(readSecretFile(join(dir, 'empty'), 'the group password file')).rejects.toThrow(`the group password file ${join(dir, 'empty')} is empty`);
     await expect(readSecretFile(join(dir, 'nope'), 'the group password file')).rejects.toThrow(ConfigError);
     await expect(readSecretFile(dir, 'the group password file')).rejects.toThrow(/EISDIR/);
+    const warnings: string[] = [];
+    chmodSync(join(dir, 'pw'), 0o604);
+    const config = await readFileSettings({ ...loadAgentConfig({ flags: { groupPasswordFile: join(dir, 'pw') }, env: {}, defaults, cwd: '/' }) }, { warn: (m) => warnings.push(m) });
+    expect(config).toMatchObject({ groupPassword: 'p4ss word' });
+    expect(config.groupPasswordFile).toBeUndefined();
+    expect(warnings).toEqual([`the group password file ${join(dir, 'pw')} may be read by group or others (mode 0604); chmod 600 it`]);
     writeFileSync(join(dir, 'big'), 'x'.repeat(300 * 1024));
     await expect(readSecretFile(join(dir, 'big'), 'the group password file')).rejects.toThrow(/longer than/);
   });
