@@ -9,6 +9,7 @@ import { runProgram } from './commands/run-program.js';
 import { serviceCommand } from './commands/service-command.js';
 import { statusCommand } from './commands/status-command.js';
 import { CommandError, ExitCode } from './commands/exit-codes.js';
+import { ADMIN_TOKEN_FILE_ENV, givenAdminToken, givenTls, TLS_CERT_ENV, TLS_KEY_ENV, type OrchestratorFileOptions } from './commands/orchestrator-files.js';
 
 const program = new Command('flowhost')
   .description('Runs desktop-flow sessions on worker machines: the agent, the orchestrator, and local runs.')
@@ -36,19 +37,38 @@ function orchestratorCommand(): Command {
     .description('Run the orchestrator: Web API (/api/data/v9.2/) and agent gateway (/agent/v1) on one port')
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').default(7780).argParser(portNumber))
-    .addOption(new Option('--data-dir <dir>', 'database and admin token').default(defaultOrchestratorDir(process.platform, process.env, homedir())))
-    .addOption(new Option('--admin-token <token>', 'admin bearer token (else $FLOWHOST_ADMIN_TOKEN, else <data-dir>/admin-token, created 0600)'))
-    .action(async (opts: { host: string; port: number; dataDir: string; adminToken?: string }) => {
+    .addOption(new Option('--data-dir <dir>', 'database and admin token (kept 0700, its files 0600)').default(defaultOrchestratorDir(process.platform, process.env, homedir())))
+    .addOption(new Option('--admin-token <token>', `admin bearer token; other users see it in the process list: prefer --admin-token-file`))
+    .addOption(
+      new Option(
+        '--admin-token-file <file>',
+        `file holding the admin bearer token, '-' = stdin (env: ${ADMIN_TOKEN_FILE_ENV}; else $FLOWHOST_ADMIN_TOKEN, else <data-dir>/admin-token, created 0600)`,
+      ),
+    )
+    .addOption(new Option('--tls-cert <pem>', `serve https and wss with this certificate (chain) file; needs --tls-key (env: ${TLS_CERT_ENV})`))
+    .addOption(new Option('--tls-key <pem>', `private key file of --tls-cert (env: ${TLS_KEY_ENV})`))
+    .action(async (opts: { host: string; port: number; dataDir: string } & OrchestratorFileOptions) => {
       // Listen before anything is printed: a signal sent as soon as the ready line appears must not kill us.
       const stopSignal = new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
-      const { startOrchestrator, AdminTokenError } = await import('../orchestrator/index.js');
-      const running = await startOrchestrator({ host: opts.host, port: opts.port, dataDir: opts.dataDir, adminToken: opts.adminToken }).catch((err: unknown) => {
+      const { startOrchestrator, createOrchestratorLogger, AdminTokenError } = await import('../orchestrator/index.js');
+      const logger = createOrchestratorLogger();
+      const warn = (message: string) => logger.warn(message);
+      const given = await givenAdminToken(opts, process.env, warn);
+      const tls = givenTls(opts, process.env, warn);
+      const running = await startOrchestrator({
+        host: opts.host,
+        port: opts.port,
+        dataDir: opts.dataDir,
+        logger,
+        ...(given ? { adminToken: given.token, adminTokenSource: given.from } : {}),
+        ...(tls ? { tls } : {}),
+      }).catch((err: unknown) => {
         throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, err instanceof AdminTokenError ? ExitCode.Usage : ExitCode.Failure);
       });
       const out = (line: string) => process.stdout.write(`${line}\n`);
       out(`flowhost orchestrator: Web API ${running.url}/api/data/v9.2/  agents ${running.url.replace(/^http/, 'ws')}/agent/v1`);
       if (running.adminTokenGenerated) out(`new admin token (shown once, kept in ${running.adminTokenFile}): ${running.adminToken}`);
-      else out(`admin token: ${running.adminTokenFile ? `in ${running.adminTokenFile}` : opts.adminToken ? 'from --admin-token' : 'from $FLOWHOST_ADMIN_TOKEN'}`);
+      else out(`admin token: ${running.adminTokenFile ? `in ${running.adminTokenFile}` : given ? `from ${given.from}` : 'from $FLOWHOST_ADMIN_TOKEN'}`);
       const signal = await stopSignal;
       out(`${signal}: stopping`);
       await running.close();

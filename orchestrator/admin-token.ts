@@ -17,6 +17,8 @@ export interface AdminToken {
 export interface AdminTokenOptions {
   readonly dataDir: string;
   readonly option?: string;
+  /** Where `option` came from, in an error (default `--admin-token`). */
+  readonly optionSource?: string;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -33,7 +35,7 @@ function checked(token: string, from: string): string {
 
 /** Option > env FLOWHOST_ADMIN_TOKEN > `<dataDir>/admin-token` > a new token written there with mode 0600. */
 export function resolveAdminToken(o: AdminTokenOptions): AdminToken {
-  if (o.option !== undefined) return { token: checked(o.option, '--admin-token'), file: undefined, source: 'option' };
+  if (o.option !== undefined) return { token: checked(o.option, o.optionSource ?? '--admin-token'), file: undefined, source: 'option' };
   const fromEnv = (o.env ?? process.env)[ADMIN_TOKEN_ENV];
   if (fromEnv) return { token: checked(fromEnv, ADMIN_TOKEN_ENV), file: undefined, source: 'env' };
   const file = join(o.dataDir, ADMIN_TOKEN_FILE);

@@ -1,8 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
-import { mkdirSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import winston, { type Logger } from 'winston';
+import { ensurePrivateDir } from '../shared/private-storage.js';
 import { MAX_FRAME_BYTES } from '../shared/protocol.js';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
 import { registerWebApi, type WebApi } from './api/index.js';
@@ -39,6 +40,8 @@ export interface OrchestratorOptions {
   readonly port?: number;
   /** Overrides FLOWHOST_ADMIN_TOKEN and the token file. */
   readonly adminToken?: string;
+  /** Where `adminToken` came from (`--admin-token-file /etc/…`), named in its error; default `--admin-token`. */
+  readonly adminTokenSource?: string;
   /** Environment read for FLOWHOST_ADMIN_TOKEN (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
   readonly logger?: Logger;
@@ -48,10 +51,18 @@ export interface OrchestratorOptions {
   /** Slowloris limits; each missing one takes its DEFAULT_HTTP_LIMITS value. */
   readonly http?: Partial<HttpLimits>;
   readonly gateway?: AgentGatewayOptions;
+  /** Serve https and wss (same port) with this certificate chain and key (PEM); plain http and ws otherwise. */
+  readonly tls?: TlsIdentity;
+}
+
+/** The orchestrator's TLS certificate (chain) and private key, PEM. */
+export interface TlsIdentity {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
 }
 
 export interface RunningOrchestrator {
-  /** e.g. http://127.0.0.1:7780 */
+  /** e.g. http://127.0.0.1:7780 (https:// when serving TLS) */
   readonly url: string;
   readonly port: number;
   readonly adminToken: string;
@@ -72,30 +83,39 @@ export function createOrchestratorLogger(level = 'info'): Logger {
   });
 }
 
-function listeningUrl(app: FastifyInstance, host: string): { url: string; port: number } {
+function listeningUrl(app: FastifyInstance, host: string, scheme: 'http' | 'https'): { url: string; port: number } {
   const addr = app.server.address();
   if (typeof addr !== 'object' || addr === null) throw new Error('orchestrator is not listening');
   const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  return { url: `http://${shown}:${addr.port}`, port: addr.port };
+  return { url: `${scheme}://${shown}:${addr.port}`, port: addr.port };
 }
 
 /** Starts the orchestrator: store, agent gateway and Web API on one port. */
 export async function startOrchestrator(options: OrchestratorOptions): Promise<RunningOrchestrator> {
   const host = options.host ?? '127.0.0.1';
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const admin: AdminToken = resolveAdminToken({ dataDir: options.dataDir, option: options.adminToken, env: options.env });
   const logger = options.logger ?? createOrchestratorLogger();
+  // Group password hashes, machine credentials' hashes and callback secrets live here: no other user may read them.
+  ensurePrivateDir(options.dataDir, { fs, platform: process.platform, uid: process.getuid?.(), warn: (m) => logger.warn(m) });
+  const admin: AdminToken = resolveAdminToken({
+    dataDir: options.dataDir,
+    option: options.adminToken,
+    ...(options.adminTokenSource ? { optionSource: options.adminTokenSource } : {}),
+    env: options.env,
+  });
   const now = options.now ?? (() => new Date());
   const store = new SqliteStore({ file: join(options.dataDir, 'orchestrator.db'), now });
   const ctx: OrchestratorContext = { store, now, logger };
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
+  const server = { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: limits.checkIntervalMs };
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     return503OnClosing: true,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: limits.checkIntervalMs },
+    // fastify takes the server options from `https` when it is set (https.createServer accepts the http ones too).
+    http: server,
+    ...(options.tls ? { https: { ...server, cert: options.tls.cert, key: options.tls.key } } : {}),
   });
   let gateway: AgentGateway | undefined;
   let api: WebApi | undefined;
@@ -110,7 +130,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
     store.close();
     throw err;
   }
-  const { url, port } = listeningUrl(app, host);
+  const { url, port } = listeningUrl(app, host, options.tls ? 'https' : 'http');
   logger.info(`orchestrator listening on ${url} (data: ${options.dataDir})`);
   api.resumeBackgroundOperations();
   let closing: Promise<void> | undefined;

@@ -3,6 +3,7 @@
 // (so `flowhost --help` works without the native SQLite module) still can.
 import type { Logger } from 'winston';
 import type { AgentOptions } from './agent.js';
+import { readOrchestratorCa } from './config/file-settings.js';
 import type { AgentConfig } from './config/schema.js';
 import type { Credentials } from './credentials.js';
 import type { RegistrationOptions } from './registration.js';
@@ -21,6 +22,7 @@ export function registrationFromConfig(config: AgentConfig, o: { credentialsFile
     capacity: config.capacity,
     agentVersion: AGENT_VERSION,
     warn: o.warn,
+    ...orchestratorCaOf(config),
   };
 }
 
@@ -28,6 +30,7 @@ export function registrationFromConfig(config: AgentConfig, o: { credentialsFile
 export function agentOptionsFromConfig(config: AgentConfig, credentials: Credentials, logger: Logger): AgentOptions {
   return {
     orchestratorUrl: credentials.orchestrator,
+    ...orchestratorCaOf(config),
     credentials,
     dataDir: config.dataDir,
     capacity: config.capacity,
@@ -39,4 +42,9 @@ export function agentOptionsFromConfig(config: AgentConfig, credentials: Credent
     agentVersion: AGENT_VERSION,
     logger,
   };
+}
+
+/** The PEM of the configured orchestrator CA file, when one is configured (read at each start: it may be renewed). */
+function orchestratorCaOf(config: AgentConfig): { orchestratorCa?: string } {
+  return config.orchestratorCa === undefined ? {} : { orchestratorCa: readOrchestratorCa(config.orchestratorCa) };
 }

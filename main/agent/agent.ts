@@ -27,6 +27,8 @@ export interface AgentCredentials {
 
 export interface AgentOptions {
   readonly orchestratorUrl: string;
+  /** PEM CA an https orchestrator's certificate must chain to (--orchestrator-ca); the system's CAs otherwise. */
+  readonly orchestratorCa?: string;
   readonly credentials: AgentCredentials;
   readonly dataDir: string;
   /** Session slots (sessioncapacity). */
@@ -241,6 +243,7 @@ export class Agent {
     });
     connection = new AgentConnection({
       orchestratorUrl: o.orchestratorUrl,
+      ...(o.orchestratorCa ? { ca: o.orchestratorCa } : {}),
       flowmachineid: o.credentials.flowmachineid,
       credential: o.credentials.credential,
       logger,

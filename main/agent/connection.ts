@@ -15,6 +15,8 @@ export interface ConnectionOptions {
   readonly orchestratorUrl: string;
   readonly flowmachineid: string;
   readonly credential: string;
+  /** PEM CA a wss orchestrator's certificate must chain to, instead of the system's CAs. */
+  readonly ca?: string;
   readonly logger: Logger;
   readonly backoff?: BackoffOptions;
   /** Liveness interval assumed until `welcome` names the real one. Default 30 000. */
@@ -136,6 +138,7 @@ export class AgentConnection {
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
     });
     this.socket = socket;
     let httpRefusal: string | undefined;

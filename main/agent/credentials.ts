@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { validator } from '../../shared/validate.js';
@@ -49,10 +49,4 @@ export function writeCredentials(file: string, value: Credentials): void {
   const checked = credentials.parse(value, 'credentials');
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writePrivateFileAtomic(file, `${JSON.stringify(checked, null, 2)}\n`);
-}
-
-/** POSIX permission bits of the file that are wider than 0600, or 0 (always 0 on Windows). */
-export function excessPermissions(file: string, platform: NodeJS.Platform = process.platform): number {
-  if (platform === 'win32') return 0;
-  return statSync(file).mode & 0o077;
 }

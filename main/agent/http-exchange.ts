@@ -20,6 +20,8 @@ export interface HttpExchangeOptions {
   readonly discardBody?: boolean;
   /** Resolves the host instead of DNS (to pin the connection to an address checked before). */
   readonly lookup?: LookupFunction;
+  /** PEM CA(s) an https server's certificate must chain to, instead of the system's CAs (the orchestrator's own CA). */
+  readonly ca?: string;
 }
 
 /** The request never got a complete answer; `reason` is an errno code (ECONNREFUSED), a timeout or a size refusal. */
@@ -46,7 +48,7 @@ export function httpExchange(url: string, o: HttpExchangeOptions): Promise<HttpA
       reject(err instanceof HttpExchangeError ? err : new HttpExchangeError(timedOut ? `timed out after ${o.timeoutMs} ms` : (err.code ?? err.message)));
     };
     const headers = { ...o.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
-    const options = { method: o.method ?? 'GET', headers, signal: AbortSignal.timeout(o.timeoutMs), agent: false, ...(o.lookup ? { lookup: o.lookup } : {}) };
+    const options = { method: o.method ?? 'GET', headers, signal: AbortSignal.timeout(o.timeoutMs), agent: false, ...(o.lookup ? { lookup: o.lookup } : {}), ...(o.ca ? { ca: o.ca } : {}) };
     const req = request(target, options, (res: IncomingMessage) => {
       if (o.discardBody) {
         // The status decides; a receiver that streams forever cannot hold us.

@@ -1,8 +1,11 @@
 import { arch, platform, release } from 'node:os';
 import { AGENT_REGISTER_PATH, RegisterResponse, type RegisterRequest } from '../../shared/protocol.js';
 import { validator } from '../../shared/validate.js';
-import { readCredentials, writeCredentials, excessPermissions, type Credentials } from './credentials.js';
+import { chmodSync } from 'node:fs';
+import { readCredentials, writeCredentials, type Credentials } from './credentials.js';
+import { excessPermissions } from './private-file.js';
 import { httpExchange, HttpExchangeError, type HttpAnswer } from './http-exchange.js';
+import { plainTextWarning } from './orchestrator-url.js';
 
 export class RegistrationError extends Error {
   override readonly name = 'RegistrationError';
@@ -18,15 +21,24 @@ export interface RegistrationOptions {
   readonly capacity: number;
   readonly agentVersion: string;
   readonly timeoutMs?: number;
+  /** PEM CA an https orchestrator's certificate must chain to (--orchestrator-ca). */
+  readonly orchestratorCa?: string | undefined;
   /** Called with a warning (e.g. too wide file permissions). */
   readonly warn?: (message: string) => void;
 }
 
 const response = validator(RegisterResponse);
+/** Node's codes for a server certificate that does not chain to a trusted CA or does not name the host. */
+const CERTIFICATE_REFUSAL = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
-/** Returns the stored credentials, registering the machine first when there are none. */
+/**
+ * Returns the stored credentials, registering the machine first when there are none. Warns (once, before any
+ * request) when the orchestrator is reached unencrypted over the network.
+ */
 export async function ensureRegistered(options: RegistrationOptions): Promise<{ credentials: Credentials; registered: boolean }> {
   const stored = readCredentials(options.credentialsFile);
+  const clear = plainTextWarning(stored?.orchestrator ?? options.orchestrator ?? '');
+  if (clear) options.warn?.(clear);
   if (stored) {
     if (options.orchestrator && normalizeBase(options.orchestrator) !== normalizeBase(stored.orchestrator)) {
       throw new RegistrationError(
@@ -34,7 +46,10 @@ export async function ensureRegistered(options: RegistrationOptions): Promise<{ 
       );
     }
     const wide = excessPermissions(options.credentialsFile);
-    if (wide) options.warn?.(`${options.credentialsFile} is readable by others (mode ${wide.toString(8)}); it should be 0600`);
+    if (wide) {
+      chmodSync(options.credentialsFile, 0o600);
+      options.warn?.(`${options.credentialsFile} was readable by others (mode bits 0${wide.toString(8)} beyond 0600); set it to 0600`);
+    }
     return { credentials: stored, registered: false };
   }
   const credentials = await register(options);
@@ -45,7 +60,7 @@ export async function ensureRegistered(options: RegistrationOptions): Promise<{ 
 /** POSTs /agent/v1/register; every failure becomes a RegistrationError that says what to do. */
 export async function register(options: RegistrationOptions): Promise<Credentials> {
   const { orchestrator, group, groupPassword } = options;
-  const missing = [!orchestrator && '--orchestrator', !group && '--group', !groupPassword && '--group-password'].filter(Boolean);
+  const missing = [!orchestrator && '--orchestrator', !group && '--group', !groupPassword && '--group-password-file (or --group-password)'].filter(Boolean);
   if (!orchestrator || !group || !groupPassword) {
     throw new RegistrationError(`this machine is not registered yet: ${missing.join(', ')} required for the first start`);
   }
@@ -60,9 +75,11 @@ export async function register(options: RegistrationOptions): Promise<Credential
   };
   let res: HttpAnswer;
   try {
-    res = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000 });
+    res = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000, ...(options.orchestratorCa ? { ca: options.orchestratorCa } : {}) });
   } catch (err) {
-    throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${err instanceof HttpExchangeError ? err.reason : (err as Error).message}`);
+    const reason = err instanceof HttpExchangeError ? err.reason : (err as Error).message;
+    const hint = CERTIFICATE_REFUSAL.test(reason) ? " (its TLS certificate is not trusted: give the CA that signed it with --orchestrator-ca)" : '';
+    throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${reason}${hint}`);
   }
   const text = res.text;
   if (res.status < 200 || res.status > 299) throw new RegistrationError(failureMessage(res, text, group));

@@ -12,6 +12,8 @@ export interface WorkflowFetchOptions {
   readonly flowmachineid: string;
   readonly credential: string;
   readonly workflowId: string;
+  /** PEM CA an https orchestrator's certificate must chain to (--orchestrator-ca). */
+  readonly ca?: string;
   /** Default 15 s. */
   readonly timeoutMs?: number;
 }
@@ -28,6 +30,7 @@ export async function fetchWorkflow(o: WorkflowFetchOptions): Promise<AgentWorkf
       timeoutMs: o.timeoutMs ?? 15_000,
       // A workflow is one record; its clientdata is bounded by the API's body limit.
       maxResponseBytes: 16 * 1024 * 1024,
+      ...(o.ca ? { ca: o.ca } : {}),
     });
   } catch (err) {
     const why = err instanceof HttpExchangeError ? err.reason : (err as Error).message;

@@ -1,13 +1,14 @@
-import { mkdirSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Logger } from 'winston';
 import type { Agent } from '../agent/agent.js';
 import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-from-config.js';
+import { readFileSettings } from '../agent/config/file-settings.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import { CredentialsError, writeCredentials } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
 import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
+import { preparePrivateDataDir, PrivateStorageError } from '../agent/private-file.js';
 import { ensureRegistered, RegistrationError } from '../agent/registration.js';
 import type { RunningStatusServer } from '../agent/status-server.js';
 import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';
@@ -16,30 +17,57 @@ import { CommandError, ExitCode } from './exit-codes.js';
 export function agentCommand(): Command {
   const command = new Command('agent')
     .description('Run the agent in the foreground: register on first start, then take and run sessions. SIGTERM/SIGINT drain and exit 0.')
-    .addHelpText('after', '\nPrecedence: flags > FLOWHOST_* env > --config file > defaults. First start needs --orchestrator, --group, --group-password.');
+    .addHelpText(
+      'after',
+      '\nPrecedence: flags > FLOWHOST_* env > --config file > defaults. First start needs --orchestrator, --group and --group-password-file (or --group-password).',
+    );
   addSettingOptions(command);
   return command.action(async (opts: Record<string, unknown>) => {
-    const config = configOrUsageError(opts);
-    await runAgent(config);
+    const notices: string[] = [];
+    const warn = (m: string) => notices.push(m);
+    const config = await configWithFiles(configOrUsageError(opts, warn), warn);
+    await runAgent(config, notices);
   });
 }
 
-export function configOrUsageError(opts: Record<string, unknown>): AgentConfig {
+export function configOrUsageError(opts: Record<string, unknown>, warn?: (message: string) => void): AgentConfig {
   try {
-    return resolveAgentConfig(opts);
+    return resolveAgentConfig(opts, process.env, warn);
   } catch (err) {
     if (err instanceof ConfigError) throw new CommandError(err.message, ExitCode.Usage);
     throw err;
   }
 }
 
+/** The config with the files its settings name read (group password file, orchestrator CA); a bad one is a usage error. */
+export async function configWithFiles(config: AgentConfig, warn?: (message: string) => void): Promise<AgentConfig> {
+  try {
+    return await readFileSettings(config, warn ? { warn } : {});
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CommandError(err.message, ExitCode.Usage);
+    throw err;
+  }
+}
+
+/** The data dir made private (0700) before anything is written to it; a dir that cannot be is a failure to start. */
+export function openPrivateDataDir(dataDir: string, warn: (message: string) => void): void {
+  try {
+    preparePrivateDataDir(dataDir, warn);
+  } catch (err) {
+    if (err instanceof PrivateStorageError) throw new CommandError(err.message, ExitCode.Failure);
+    throw err;
+  }
+}
+
 /** Opens the data dir and the logger, registers (or loads the credential) and runs the agent until a signal. */
-export async function runAgent(config: AgentConfig): Promise<void> {
+export async function runAgent(config: AgentConfig, notices: readonly string[] = []): Promise<void> {
   const files = dataDirFiles(config.dataDir);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const warnings = [...notices];
+  openPrivateDataDir(config.dataDir, (m) => warnings.push(m));
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });
   log.secrets.add(config.groupPassword);
   const { logger } = log;
+  for (const warning of warnings) logger.warn(warning);
   const stopper = signalStopper(log);
   let agent: Agent;
   let status: RunningStatusServer | undefined;

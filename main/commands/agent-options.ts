@@ -41,8 +41,8 @@ export function settingsFromFlags(opts: Record<string, unknown>): PartialSetting
   return out as PartialSettings;
 }
 
-/** flags > env > file > defaults, for this process. Throws ConfigError. */
-export function resolveAgentConfig(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+/** flags > env > file > defaults, for this process. Throws ConfigError; `warn` hears of a secret given where others read it. */
+export function resolveAgentConfig(opts: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, warn?: (message: string) => void): AgentConfig {
   const isService = runningAsService(process.platform, env, process.getuid?.());
   const configPath = opts[configFileOption.flag];
   return loadAgentConfig({
@@ -51,6 +51,7 @@ export function resolveAgentConfig(opts: Record<string, unknown>, env: NodeJS.Pr
     env,
     defaults: { name: hostname(), dataDir: defaultDataDir({ platform: process.platform, env, homedir: homedir(), isService }) },
     cwd: process.cwd(),
+    ...(warn ? { warn } : {}),
   });
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Static } from '@sinclair/typebox';
@@ -8,9 +8,10 @@ import type { AgentStore } from '../agent/store/agent-store.js';
 import { CredentialsError, readCredentials, type Credentials } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
 import { fetchWorkflow, WorkflowFetchError } from '../agent/workflow-fetch.js';
+import { readOrchestratorCa } from '../agent/config/file-settings.js';
 import { createAgentLogger } from '../agent/logger.js';
 import { addSettingOptions } from './agent-options.js';
-import { configOrUsageError } from './agent-command.js';
+import { configOrUsageError, configWithFiles, openPrivateDataDir } from './agent-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 import { buildInputs, loadWorkflowFile, secretInputNames, workflowFromRecord, type LocalWorkflow } from './workflow-file.js';
 
@@ -31,21 +32,24 @@ export function runCommand(): Command {
         return n;
       }),
     );
-  addSettingOptions(command, ['dataDir', 'sampleIntervalMs', 'logLevel']);
+  addSettingOptions(command, ['dataDir', 'orchestratorCa', 'sampleIntervalMs', 'logLevel']);
   return command.action(async (workflow: string, opts: Record<string, unknown>) => {
     process.exitCode = await runLocal(workflow, opts);
   });
 }
 
 async function runLocal(target: string, opts: Record<string, unknown>): Promise<number> {
-  const config = configOrUsageError(opts);
+  const config = await configWithFiles(configOrUsageError(opts));
   const files = dataDirFiles(config.dataDir);
   const credentials = readMachineCredentials(files.credentials);
-  const workflow = !existsSync(target) && UUID.test(target) ? await workflowById(target, credentials, files.credentials) : loadWorkflowFile(target);
+  const ca = config.orchestratorCa === undefined ? undefined : readOrchestratorCa(config.orchestratorCa);
+  const workflow = !existsSync(target) && UUID.test(target) ? await workflowById(target, credentials, files.credentials, ca) : loadWorkflowFile(target);
   const inputs = buildInputs((opts['input'] as string[] | undefined) ?? [], opts['inputsFile'] as string | undefined, workflow.inputschema);
   const secretInputs = secretInputNames(workflow.inputschema);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const notices: string[] = [];
+  openPrivateDataDir(config.dataDir, (m) => notices.push(m));
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel, console: config.logLevel === 'debug' });
+  for (const notice of notices) log.logger.warn(notice);
   for (const name of secretInputs) if (typeof inputs[name] === 'string') log.secrets.add(inputs[name]);
   const [{ AgentStore }, { openStoreForMachine }, { SessionHost }, { Sampler }] = await Promise.all([
     import('../agent/store/agent-store.js'),
@@ -82,7 +86,7 @@ function readMachineCredentials(file: string): Credentials | undefined {
 }
 
 /** `flowhost run <workflow id>`: the workflow comes from the orchestrator this machine is registered with. */
-async function workflowById(id: string, credentials: Credentials | undefined, credentialsFile: string): Promise<LocalWorkflow> {
+async function workflowById(id: string, credentials: Credentials | undefined, credentialsFile: string, ca: string | undefined): Promise<LocalWorkflow> {
   if (!credentials) {
     throw new CommandError(
       `running workflow ${id} by id needs this machine's registration (${credentialsFile} is missing): start 'flowhost agent' once to register it, or run a workflow file`,
@@ -90,7 +94,7 @@ async function workflowById(id: string, credentials: Credentials | undefined, cr
     );
   }
   try {
-    const wf = await fetchWorkflow({ orchestrator: credentials.orchestrator, flowmachineid: credentials.flowmachineid, credential: credentials.credential, workflowId: id });
+    const wf = await fetchWorkflow({ orchestrator: credentials.orchestrator, flowmachineid: credentials.flowmachineid, credential: credentials.credential, workflowId: id, ...(ca ? { ca } : {}) });
     return workflowFromRecord(wf, `${id} from ${credentials.orchestrator}`);
   } catch (err) {
     if (err instanceof WorkflowFetchError) throw new CommandError(err.message, ExitCode.Failure);

@@ -1,16 +1,18 @@
 // Starts the agent core for the tray app: config (FLOWHOST_* env, FLOWHOST_CONFIG file, per-user data dir),
 // the credential (protected when the protector can), the Agent and the status producer the window reads.
 // No electron import: the protector is handed in.
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.js';
 import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-from-config.js';
+import { readFileSettings } from '../agent/config/file-settings.js';
 import { loadAgentConfig } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import { writeCredentials, type Credentials } from '../agent/credentials.js';
 import { dataDirFiles, defaultDataDir } from '../agent/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
+import { plainTextWarning } from '../agent/orchestrator-url.js';
+import { preparePrivateDataDir } from '../agent/private-file.js';
 import { ensureRegistered } from '../agent/registration.js';
 import type { SecretProtector } from '../agent/secret-protector.js';
 import { StatusProducer } from '../agent/status.js';
@@ -34,17 +36,21 @@ export interface BootedAgent {
 }
 
 export async function bootAgent(o: BootOptions): Promise<BootedAgent> {
-  const config = loadAgentConfig({
+  const notices: string[] = [];
+  const loaded = loadAgentConfig({
     flags: {},
     configPath: undefined,
     env: o.env,
     defaults: { name: hostname(), dataDir: defaultDataDir({ platform: process.platform, env: o.env, homedir: o.homedir, isService: false }) },
     cwd: o.cwd,
+    warn: (m) => notices.push(m),
   });
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const config = await readFileSettings(loaded, { warn: (m) => notices.push(m) });
+  preparePrivateDataDir(config.dataDir, (m) => notices.push(m));
   const files = dataDirFiles(config.dataDir);
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });
   if (config.groupPassword) log.secrets.add(config.groupPassword);
+  for (const notice of notices) log.logger.warn(notice);
   try {
     const credentials = await credentialsFor(config, o.protector, log);
     const agent = new Agent({ ...agentOptionsFromConfig(config, credentials, log.logger), onCallbackKey: (key) => keepCallbackKey(config, o.protector, log, credentials, key) });
@@ -85,6 +91,8 @@ async function credentialsFor(config: AgentConfig, protector: SecretProtector, l
   const credentials = stored?.credentials ?? (await ensureRegistered(registrationFromConfig(config, { credentialsFile: files.credentials, warn: (m) => log.logger.warn(m) }))).credentials;
   log.secrets.add(credentials.credential);
   log.secrets.add(credentials.callbackSecret);
+  const clear = stored ? plainTextWarning(credentials.orchestrator) : undefined; // ensureRegistered warns otherwise
+  if (clear) log.logger.warn(clear);
   if (stored?.protected) return credentials;
   if (protectCredentials(credentialFiles, credentials, protector)) log.logger.info(`machine credential kept with ${protector.kind}`);
   else log.logger.warn(`${protector.kind} cannot encrypt here; the machine credential stays in ${files.credentials} (mode 0600)`);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 /** The CLI entry point of this checkout. */
@@ -25,4 +25,56 @@ export function runFlowhost(args: readonly string[], o: { env: Record<string, st
       done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
+}
+
+/** A long-running `flowhost …` child (an agent, an orchestrator): its output so far, and ways to wait on and stop it. */
+export interface FlowhostProcess {
+  readonly pid: number;
+  /** stdout and stderr so far, interleaved as they arrived. */
+  output(): string;
+  /** Resolves with the output once `pattern` appears in it; rejects when the process exits first. */
+  waitForOutput(pattern: RegExp): Promise<string>;
+  /** Resolves with the exit code (-1 for a signal) once the process has exited. */
+  exited(): Promise<number>;
+  /** SIGTERM (or `signal`), then waits for the exit; at once when it has exited. */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Starts `node bin/flowhost.js …` and leaves it running; `stdin` is written to it and closed (else stdin is empty). */
+export function startFlowhost(args: readonly string[], o: { env: Record<string, string>; cwd?: string; stdin?: string }): FlowhostProcess {
+  const child = spawn(process.execPath, [FLOWHOST_BIN, ...args], { ...(o.cwd ? { cwd: o.cwd } : {}), env: o.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(o.stdin ?? '');
+  let text = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exit = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  return {
+    pid: child.pid ?? 0,
+    output: () => text,
+    waitForOutput: (pattern) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(text)) return;
+          listeners.delete(check);
+          resolve(text);
+        };
+        listeners.add(check);
+        check();
+        void exit.then((code) => {
+          if (!listeners.has(check)) return;
+          listeners.delete(check);
+          reject(new Error(`flowhost ${args[0] ?? ''} exited (${code}) before printing ${pattern}:\n${text}`));
+        });
+      }),
+    exited: () => exit,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exit;
+    },
+  };
 }

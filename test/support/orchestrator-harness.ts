@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
@@ -16,6 +17,8 @@ export interface ApiResponse {
 export interface TestOrchestratorOptions extends Partial<Omit<OrchestratorOptions, 'dataDir' | 'port' | 'host'>> {
   /** Keep this data dir (e.g. a second orchestrator on the same data); a temp dir otherwise. */
   readonly dataDir?: string;
+  /** With `tls`: the CA (PEM) `api` trusts for the orchestrator's certificate. */
+  readonly trustCa?: string;
 }
 
 export interface TestOrchestrator {
@@ -39,11 +42,12 @@ export interface TestOrchestrator {
 /** Starts the real orchestrator (`startOrchestrator`) on 127.0.0.1, port 0, in a fresh temp data dir. */
 export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}): Promise<TestOrchestrator> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'flowhost-orch-'));
+  const { trustCa, ...given } = opts;
   const options: OrchestratorOptions = {
     logger: winston.createLogger({ silent: true }),
     adminToken: 'test-admin-token-0123456789',
     gateway: { queueTickMs: 20 },
-    ...opts,
+    ...given,
     dataDir,
     host: '127.0.0.1',
     port: 0,
@@ -62,7 +66,7 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
       return running;
     },
     dataDir,
-    api: (method, path, body, headers) => callApi(running.url, running.adminToken, method, path, body, headers),
+    api: (method, path, body, headers) => callApi(running.url, running.adminToken, method, path, body, headers, trustCa),
     async restart() {
       await running.close();
       running = await startOrchestrator({ ...options, port });
@@ -79,10 +83,20 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
   return harness;
 }
 
-/** One request on a fresh connection (node:http, no keep-alive pool), so a restarted server never meets a stale socket. */
-export function requestOnFreshConnection(target: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; headers: Headers; text: string }> {
+/**
+ * One request on a fresh connection (node:http(s), no keep-alive pool), so a restarted server never meets a stale
+ * socket; an https target is trusted with `ca` (PEM).
+ */
+export function requestOnFreshConnection(
+  target: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  ca?: string,
+): Promise<{ status: number; headers: Headers; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(target, { method, headers, agent: false }, (res) => {
+    const request = target.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = request(target, { method, headers, agent: false, ...(ca ? { ca } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -104,7 +118,7 @@ export function requestOnFreshConnection(target: string, method: string, headers
  * One Web API call with `token` on a fresh connection; `path` is relative to `/api/data/v9.2/` unless it starts
  * with `/`. The `api` of TestOrchestrator and of the orchestrator run as a child process (test/reliability).
  */
-export async function callApi(url: string, token: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+export async function callApi(url: string, token: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}, ca?: string): Promise<ApiResponse> {
   const target = path.startsWith('/') ? `${url}${path}` : `${url}/api/data/v9.2/${path}`;
   const h: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
   if (body !== undefined) h['content-type'] = 'application/json';
@@ -114,7 +128,7 @@ export async function callApi(url: string, token: string, method: string, path: 
   }
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   // Percent-encode only what may not appear raw in a URL (spaces, quotes …); existing escapes stay as they are.
-  const res = await requestOnFreshConnection(target.replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g, encodeURIComponent), method, h, payload);
+  const res = await requestOnFreshConnection(target.replace(/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g, encodeURIComponent), method, h, payload, ca);
   let json: unknown = res.text === '' ? undefined : res.text;
   try {
     json = res.text === '' ? undefined : JSON.parse(res.text);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { validator, ValidationError } from '../../../shared/validate.js';
+import { sharedFileMode } from '../private-file.js';
 import { convertValue } from './convert.js';
 import { ConfigVersionError, migrateConfig } from './migrate.js';
 import { agentOptions, configFileOption } from './options.js';
@@ -26,7 +27,14 @@ export interface ConfigSources {
   /** Base for relative paths given as flags or env. */
   readonly cwd: string;
   readonly readFile?: (path: string) => string;
+  /** Told (without the value) when a secret comes where others can read it: argv, a config file others may read. */
+  readonly warn?: (message: string) => void;
 }
+
+/** Settings that are paths: relative ones are taken from the cwd (flags, env) or the config file's folder. */
+const PATH_KEYS = ['dataDir', 'groupPasswordFile', 'orchestratorCa'] as const;
+/** `-` as a secret file means standard input. */
+export const STDIN_PATH = '-';
 
 const partial = validator(PartialSettings);
 const fileSchema = validator(ConfigFile);
@@ -35,12 +43,18 @@ const merged = validator(AgentConfig);
 /** Precedence: flags > env > config file > defaults; the merged result is checked against one schema. */
 export function loadAgentConfig(sources: ConfigSources): AgentConfig {
   const configPath = sources.configPath ?? nonEmpty(sources.env[configFileOption.env]);
-  const file = configPath ? readConfigFile(resolve(sources.cwd, configPath), sources.readFile) : {};
+  const configFile = configPath ? resolve(sources.cwd, configPath) : undefined;
+  const file = configFile ? readConfigFile(configFile, sources.readFile) : {};
   const env = settingsFromEnv(sources.env);
   if (!partial.check(sources.flags)) throw new ConfigError(`invalid flags: ${partial.errors('flags').join('; ')}`);
   const flags: PartialSettings = { ...sources.flags };
-  if (env.dataDir) env.dataDir = resolve(sources.cwd, env.dataDir);
-  if (flags.dataDir) flags.dataDir = resolve(sources.cwd, flags.dataDir);
+  resolvePaths(env, sources.cwd);
+  resolvePaths(flags, sources.cwd);
+  const password = oneGroupPassword([
+    ['the command line', flags],
+    ['the environment', env],
+    [`config file ${configFile ?? ''}`, file],
+  ]);
   const result = {
     capacity: 1,
     sessionUsers: [],
@@ -49,12 +63,33 @@ export function loadAgentConfig(sources: ConfigSources): AgentConfig {
     callbackAllow: [],
     logLevel: 'info',
     ...sources.defaults,
-    ...withoutUndefined(file),
-    ...withoutUndefined(env),
-    ...withoutUndefined(flags),
+    ...withoutPassword(file),
+    ...withoutPassword(env),
+    ...withoutPassword(flags),
+    ...password,
   };
   if (!merged.check(result)) throw new ConfigError(`invalid configuration: ${merged.errors('config').join('; ')}`);
+  warnOfExposedSecrets(sources, flags, configFile !== undefined && file.groupPassword !== undefined ? configFile : undefined);
   return result;
+}
+
+/** The group password comes from the highest source that gives it or its file; one source may not give both. */
+function oneGroupPassword(layers: readonly (readonly [string, PartialSettings])[]): Pick<PartialSettings, 'groupPassword' | 'groupPasswordFile'> {
+  for (const [name, s] of layers) {
+    if (s.groupPassword !== undefined && s.groupPasswordFile !== undefined) throw new ConfigError(`${name} gives both groupPassword and groupPasswordFile; give one`);
+    if (s.groupPassword !== undefined) return { groupPassword: s.groupPassword };
+    if (s.groupPasswordFile !== undefined) return { groupPasswordFile: s.groupPasswordFile };
+  }
+  return {};
+}
+
+function warnOfExposedSecrets(sources: ConfigSources, flags: PartialSettings, fileWithSecret: string | undefined): void {
+  const warn = sources.warn ?? (() => undefined);
+  if (flags.groupPassword !== undefined) {
+    warn('the group password was given on the command line (--group-password), where every user of this machine can read it (ps, /proc/<pid>/cmdline); use --group-password-file or FLOWHOST_GROUP_PASSWORD_FILE');
+  }
+  const shared = fileWithSecret === undefined ? undefined : sharedFileMode(fileWithSecret);
+  if (shared) warn(`config file ${fileWithSecret} holds the group password and may be read by group or others ${shared}; chmod 600 it, or keep the password in a groupPasswordFile`);
 }
 
 /** Reads, migrates and validates a config file; relative `dataDir` is taken from the file's folder. */
@@ -74,7 +109,7 @@ export function readConfigFile(path: string, read: (path: string) => string = (p
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`config file ${path} must hold a JSON object`);
   try {
     const { schemaversion: _version, ...settings } = fileSchema.parse(migrateConfig(raw as Record<string, unknown>), 'config');
-    if (settings.dataDir) settings.dataDir = resolve(dirname(path), settings.dataDir);
+    resolvePaths(settings, dirname(path));
     return settings;
   } catch (err) {
     if (err instanceof ValidationError || err instanceof ConfigVersionError) throw new ConfigError(`config file ${path}: ${err.message}`);
@@ -100,6 +135,18 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
     throw new ConfigError(`invalid environment: ${details.join('; ')}`);
   }
   return out;
+}
+
+function resolvePaths(settings: PartialSettings, base: string): void {
+  for (const key of PATH_KEYS) {
+    const value = settings[key];
+    if (value !== undefined && !(key === 'groupPasswordFile' && value === STDIN_PATH)) settings[key] = resolve(base, value);
+  }
+}
+
+function withoutPassword(settings: PartialSettings): PartialSettings {
+  const { groupPassword: _password, groupPasswordFile: _file, ...rest } = withoutUndefined(settings);
+  return rest;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

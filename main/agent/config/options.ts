@@ -20,8 +20,10 @@ export interface OptionSpec {
 /** The one table of agent settings: flags, env twins and config-file keys all come from it. */
 export const agentOptions: readonly OptionSpec[] = [
   { key: 'orchestrator', flag: 'orchestrator', value: '<url>', env: 'FLOWHOST_ORCHESTRATOR', kind: 'string', description: 'orchestrator base URL (first start only)' },
+  { key: 'orchestratorCa', flag: 'orchestrator-ca', value: '<pem>', env: 'FLOWHOST_ORCHESTRATOR_CA', kind: 'string', description: "CA certificate file (PEM) an https orchestrator's certificate must chain to, instead of the system's CAs" },
   { key: 'group', flag: 'group', value: '<name>', env: 'FLOWHOST_GROUP', kind: 'string', description: 'machine group to register into (first start only)' },
-  { key: 'groupPassword', flag: 'group-password', value: '<password>', env: 'FLOWHOST_GROUP_PASSWORD', kind: 'string', description: "the group's registration password (first start only)" },
+  { key: 'groupPassword', flag: 'group-password', value: '<password>', env: 'FLOWHOST_GROUP_PASSWORD', kind: 'string', description: "the group's registration password (first start only; other users see it in the process list: prefer --group-password-file)" },
+  { key: 'groupPasswordFile', flag: 'group-password-file', value: '<file>', env: 'FLOWHOST_GROUP_PASSWORD_FILE', kind: 'string', description: "file holding the group's registration password, '-' = stdin (first start only)" },
   { key: 'name', flag: 'name', value: '<machine>', env: 'FLOWHOST_NAME', kind: 'string', description: 'machine name', defaultText: 'host name' },
   { key: 'dataDir', flag: 'data-dir', value: '<dir>', env: 'FLOWHOST_DATA_DIR', kind: 'string', description: 'where credentials, the local store and logs live', defaultText: 'per OS' },
   { key: 'capacity', flag: 'capacity', value: '<n>', env: 'FLOWHOST_CAPACITY', kind: 'integer', description: 'sessions run at the same time', defaultText: '1' },

@@ -10,7 +10,11 @@ const UserName = Type.String({ minLength: 1, maxLength: 256 });
 export const settingsProperties = {
   orchestrator: Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://' }),
   group: Type.String({ minLength: 1, maxLength: 256 }),
+  /** PEM file of the CA an https orchestrator's certificate must chain to (instead of the system's CAs). */
+  orchestratorCa: Type.String({ minLength: 1, maxLength: 4096 }),
   groupPassword: Type.String({ minLength: 1, maxLength: 256 }),
+  /** File holding the group password (`-` = stdin); a source gives it or `groupPassword`, not both. */
+  groupPasswordFile: Type.String({ minLength: 1, maxLength: 4096 }),
   name: Type.String({ minLength: 1, maxLength: 256 }),
   dataDir: Type.String({ minLength: 1, maxLength: 4096 }),
   capacity: Type.Integer({ minimum: 1, maximum: 256 }),
@@ -46,7 +50,10 @@ export const AgentConfig = Type.Object(
   {
     orchestrator: Type.Optional(settingsProperties.orchestrator),
     group: Type.Optional(settingsProperties.group),
+    orchestratorCa: Type.Optional(settingsProperties.orchestratorCa),
     groupPassword: Type.Optional(settingsProperties.groupPassword),
+    /** Read into `groupPassword` at start (readFileSettings); never both. */
+    groupPasswordFile: Type.Optional(settingsProperties.groupPasswordFile),
     name: settingsProperties.name,
     dataDir: settingsProperties.dataDir,
     capacity: settingsProperties.capacity,

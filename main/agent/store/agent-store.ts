@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { preparePrivateDbFiles } from '../private-file.js';
 import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
 import { EventOutbox, type EncodedEvent } from './event-outbox.js';
@@ -58,6 +59,8 @@ export class AgentStore {
 
   static open(file: string, opts: AgentStoreOptions = {}): AgentStore {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // Secret inputs pass through this file and its WAL: no other user (a flow runs as one) may read them.
+    preparePrivateDbFiles(file);
     const db = new Database(file);
     try {
       db.pragma('journal_mode = WAL');

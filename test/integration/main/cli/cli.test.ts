@@ -50,7 +50,7 @@ describe('flowhost command line (real child processes)', () => {
   it('agent first start without registration settings: exit 1 saying what is missing', async () => {
     const r = await flowhost(['agent', '--data-dir', join(scratch, 'data')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--orchestrator, --group, --group-password required for the first start');
+    expect(r.stderr).toContain('--orchestrator, --group, --group-password-file (or --group-password) required for the first start');
   });
 
   it('run with a missing workflow file: exit 2', async () => {

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadAgentConfig } from '../../../../main/agent/config/load.js';
 import { migrateConfig } from '../../../../main/agent/config/migrate.js';
+import { readFileSettings, readSecretFile } from '../../../../main/agent/config/file-settings.js';
+import { Readable } from 'node:stream';
 
 const defaults = { name: 'host-1', dataDir: '/default/data' };
 const dirs: string[] = [];
@@ -96,5 +98,57 @@ describe('config migration', () => {
 
   it('leaves a current file as it is', () => {
     expect(migrateConfig({ schemaversion: 1, capacity: 2 })).toEqual({ schemaversion: 1, capacity: 2 });
+  });
+});
+
+describe('agent config: the group password and the files settings name', () => {
+  const load = (o: { flags?: Record<string, unknown>; env?: Record<string, string> }) => {
+    const warnings: string[] = [];
+    const config = loadAgentConfig({ flags: o.flags ?? {}, env: o.env ?? {}, defaults, cwd: '/work', warn: (m) => warnings.push(m) });
+    return { config, warnings };
+  };
+
+  it('takes the password or its file from the highest source that gives either, and paths from the cwd or the file folder', () => {
+    const file = configFile({ schemaversion: 1, groupPassword: 'from-file', orchestratorCa: 'ca.pem' });
+    expect(load({ env: { FLOWHOST_CONFIG: file, FLOWHOST_GROUP_PASSWORD_FILE: 'pw' } }).config).toMatchObject({ groupPasswordFile: '/work/pw', orchestratorCa: join(file, '..', 'ca.pem') });
+    expect(load({ env: { FLOWHOST_CONFIG: file, FLOWHOST_GROUP_PASSWORD_FILE: 'pw' } }).config.groupPassword).toBeUndefined();
+    expect(load({ flags: { groupPasswordFile: '-' }, env: { FLOWHOST_GROUP_PASSWORD: 'env' } }).config).toMatchObject({ groupPasswordFile: '-' });
+    expect(load({ flags: { groupPassword: 'flag' }, env: { FLOWHOST_GROUP_PASSWORD_FILE: '/pw' } }).config).toMatchObject({ groupPassword: 'flag' });
+    expect(() => load({ flags: { groupPassword: 'a', groupPasswordFile: '/pw' } })).toThrow(/the command line gives both groupPassword and groupPasswordFile/);
+  });
+
+  it('warns, without the value, of a password on the command line and of a config file holding it that others may read', () => {
+    expect(load({ flags: { groupPassword: 'hunter2-secret' } }).warnings).toEqual([expect.stringMatching(/command line \(--group-password\)/)]);
+    expect(load({ flags: { groupPassword: 'hunter2-secret' } }).warnings.join()).not.toContain('hunter2-secret');
+    const file = configFile({ schemaversion: 1, groupPassword: 'in-file' });
+    chmodSync(file, 0o640);
+    expect(load({ env: { FLOWHOST_CONFIG: file } }).warnings).toEqual([`config file ${file} holds the group password and may be read by group or others (mode 0640); chmod 600 it, or keep the password in a groupPasswordFile`]);
+    chmodSync(file, 0o600);
+    expect(load({ env: { FLOWHOST_CONFIG: file } }).warnings).toEqual([]);
+    const plain = configFile({ schemaversion: 1, capacity: 2 });
+    chmodSync(plain, 0o644);
+    expect(load({ env: { FLOWHOST_CONFIG: plain } }).warnings).toEqual([]);
+  });
+});
+
+describe('secret files', () => {
+  it("reads a file or stdin ('-') without the trailing line break; an empty, missing or oversize one is a ConfigError naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowhost-secret-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'pw'), 'p4ss word\r\n');
+    expect(await readSecretFile(join(dir, 'pw'), 'the group password file')).toBe('p4ss word');
+    expect(await readSecretFile('-', 'the group password file', Readable.from(['from-', 'stdin\n']))).toBe('from-stdin');
+    writeFileSync(join(dir, 'empty'), '\n');
+    await expect(readSecretFile(join(dir, 'empty'), 'the group password file')).rejects.toThrow(`the group password file ${join(dir, 'empty')} is empty`);
+    await expect(readSecretFile(join(dir, 'nope'), 'the group password file')).rejects.toThrow(ConfigError);
+    await expect(readSecretFile(dir, 'the group password file')).rejects.toThrow(/EISDIR/);
+    const warnings: string[] = [];
+    chmodSync(join(dir, 'pw'), 0o604);
+    const config = await readFileSettings({ ...loadAgentConfig({ flags: { groupPasswordFile: join(dir, 'pw') }, env: {}, defaults, cwd: '/' }) }, { warn: (m) => warnings.push(m) });
+    expect(config).toMatchObject({ groupPassword: 'p4ss word' });
+    expect(config.groupPasswordFile).toBeUndefined();
+    expect(warnings).toEqual([`the group password file ${join(dir, 'pw')} may be read by group or others (mode 0604); chmod 600 it`]);
+    writeFileSync(join(dir, 'big'), 'x'.repeat(300 * 1024));
+    await expect(readSecretFile(join(dir, 'big'), 'the group password file')).rejects.toThrow(/longer than/);
   });
 });

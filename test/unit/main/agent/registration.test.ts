@@ -65,7 +65,7 @@ describe('registration', () => {
   });
 
   it('says what is missing on a first start without orchestrator/group/password', async () => {
-    await expect(ensureRegistered({ ...options(), groupPassword: undefined, group: undefined })).rejects.toThrow(/--group, --group-password required for the first start/);
+    await expect(ensureRegistered({ ...options(), groupPassword: undefined, group: undefined })).rejects.toThrow(/--group, --group-password-file \(or --group-password\) required for the first start/);
   });
 
   it('explains 401, 429 and an unreachable orchestrator', async () => {
