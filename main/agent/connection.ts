@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import type { Logger } from 'winston';
 import { AGENT_WS_PATH, CloseCode, MAX_FRAME_BYTES, type AgentFrame, type OrchestratorFrame } from '../../shared/protocol.js';
 import { decodeOrchestratorFrame, encodeFrame } from '../../shared/protocol-codec.js';
+import { closeReason } from '../../shared/utf8-cut.js';
 import { Backoff, type BackoffOptions } from './connection-backoff.js';
 import { ConnectionHeartbeat } from './connection-heartbeat.js';
 
@@ -161,6 +162,8 @@ export class AgentConnection {
     });
     socket.on('ping', () => heartbeat.touch());
     socket.on('message', (data, isBinary) => {
+      // Stopped: a frame still arriving while the socket closes (a late welcome) must not revive the connection.
+      if (this.current === 'stopped') return;
       heartbeat.touch();
       this.receive(socket, heartbeat, isBinary ? null : rawText(data));
     });
@@ -178,7 +181,7 @@ export class AgentConnection {
     const decoded = text === null ? { ok: false as const, error: 'binary frames are not part of the protocol' } : decodeOrchestratorFrame(text);
     if (!decoded.ok) {
       this.options.logger.error(`invalid frame from the orchestrator: ${decoded.error}`);
-      socket.close(CloseCode.InvalidFrame, decoded.error.slice(0, 120));
+      socket.close(CloseCode.InvalidFrame, closeReason(decoded.error));
       return;
     }
     const frame = decoded.frame;
