@@ -8,6 +8,7 @@ import { runCommand } from './commands/run-command.js';
 import { runProgram } from './commands/run-program.js';
 import { serviceCommand } from './commands/service-command.js';
 import { statusCommand } from './commands/status-command.js';
+import { installCrashPolicy } from './commands/crash-policy.js';
 import { CommandError, ExitCode } from './commands/exit-codes.js';
 
 const program = new Command('flowhost')
@@ -41,8 +42,10 @@ function orchestratorCommand(): Command {
     .action(async (opts: { host: string; port: number; dataDir: string; adminToken?: string }) => {
       // Listen before anything is printed: a signal sent as soon as the ready line appears must not kill us.
       const stopSignal = new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
-      const { startOrchestrator, AdminTokenError } = await import('../orchestrator/index.js');
-      const running = await startOrchestrator({ host: opts.host, port: opts.port, dataDir: opts.dataDir, adminToken: opts.adminToken }).catch((err: unknown) => {
+      const { startOrchestrator, createOrchestratorLogger, AdminTokenError } = await import('../orchestrator/index.js');
+      const logger = createOrchestratorLogger();
+      installCrashPolicy({ program: 'orchestrator', logger });
+      const running = await startOrchestrator({ host: opts.host, port: opts.port, dataDir: opts.dataDir, adminToken: opts.adminToken, logger }).catch((err: unknown) => {
         throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, err instanceof AdminTokenError ? ExitCode.Usage : ExitCode.Failure);
       });
       const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -11,6 +11,7 @@ import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
 import { ensureRegistered, RegistrationError } from '../agent/registration.js';
 import type { RunningStatusServer } from '../agent/status-server.js';
 import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';
+import { installCrashPolicy } from './crash-policy.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 
 export function agentCommand(): Command {
@@ -39,6 +40,16 @@ export async function runAgent(config: AgentConfig): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });
   log.secrets.add(config.groupPassword);
+  const removeCrashPolicy = installCrashPolicy({ program: 'agent', logger: log.logger, flush: () => log.close() });
+  try {
+    await runWithLogger(config, log);
+  } finally {
+    removeCrashPolicy();
+  }
+}
+
+async function runWithLogger(config: AgentConfig, log: AgentLogger): Promise<void> {
+  const files = dataDirFiles(config.dataDir);
   const { logger } = log;
   const stopper = signalStopper(log);
   let agent: Agent;
