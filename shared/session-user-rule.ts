@@ -16,9 +16,9 @@ export interface RunAsMachine {
    */
   readonly sessionUsers: readonly string[];
   /** The agent's own user; undefined where it is not known (the orchestrator, which reads the advertised list). */
-  readonly agentUser?: string;
+  readonly agentUser?: string | undefined;
   /** Attended: the user signed in at the machine while attended mode is on; undefined = none. */
-  readonly attendedUser?: string;
+  readonly attendedUser?: string | undefined;
 }
 
 export type RunAsReason = 'SessionUserUnavailable' | 'AttendedUserNotSignedIn';
@@ -41,9 +41,10 @@ const names = (users: readonly string[]): string => cutUtf8(users.join(', '), 10
  * user must be there (and be the named one, if any); it runs as the agent's own user, as Local runs do.
  */
 export function chooseRunAs(sessionUser: string | null | undefined, runmode: number, machine: RunAsMachine): RunAsChoice {
+  // An empty name is no name, on both sides.
   const named = sessionUser ? sessionUser : undefined;
   if (runmode === RunMode.v.Attended) {
-    if (machine.attendedUser === undefined) return refuse('AttendedUserNotSignedIn', 'no user is signed in for attended sessions on this machine (attended mode off, or nobody signed in)');
+    if (!machine.attendedUser) return refuse('AttendedUserNotSignedIn', 'no user is signed in for attended sessions on this machine (attended mode off, or nobody signed in)');
     if (named !== undefined && named !== machine.attendedUser) return refuse('AttendedUserNotSignedIn', `the session needs ${named} signed in, but ${machine.attendedUser} is`);
     return { ok: true, user: machine.agentUser };
   }

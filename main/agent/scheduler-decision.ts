@@ -70,11 +70,7 @@ export function decideAssignment(schedule: MachineSchedule, assign: Static<typeo
 
 /** Whether the session's user can run here: the shared rule (as the queue applies it), then whether the OS allows it. */
 function decideUser(schedule: MachineSchedule, session: Static<typeof Assign>['session'], canRunAs: CanRunAs): AssignmentDecision {
-  const machine = {
-    sessionUsers: schedule.sessionUsers,
-    agentUser: schedule.agentUser,
-    ...(schedule.attendedMode && schedule.signedInUser !== undefined ? { attendedUser: schedule.signedInUser } : {}),
-  };
+  const machine = { sessionUsers: schedule.sessionUsers, agentUser: schedule.agentUser, attendedUser: schedule.attendedMode ? schedule.signedInUser : undefined };
   const choice = chooseRunAs(session.sessionusername, session.runmode, machine);
   if (!choice.ok) return reject(ErrorCode[choice.reason], choice.message);
   if (session.runmode !== RunMode.v.Unattended || choice.user === undefined) return { accept: true };

@@ -60,8 +60,7 @@ export function machineBlocker(s: SessionView, m: MachineView, now: Date): Queue
   const pauseOver = live.pausedUntil !== undefined && Date.parse(live.pausedUntil) <= now.getTime();
   if ((live.paused && !pauseOver) || live.draining || !live.storageOk) return QueueReason.MachinesPausedOrDraining;
   // The agent's rule on the users it advertises: names compare exactly, and its list names its own user when none is configured.
-  const attendedUser = live.attendedAvailable ? live.signedInUser : undefined;
-  const choice = chooseRunAs(s.sessionusername, s.runmode, { sessionUsers: live.sessionUsers, ...(attendedUser ? { attendedUser } : {}) });
+  const choice = chooseRunAs(s.sessionusername, s.runmode, { sessionUsers: live.sessionUsers, attendedUser: live.attendedAvailable ? live.signedInUser : undefined });
   return choice.ok ? undefined : QueueReason[choice.reason];
 }
 

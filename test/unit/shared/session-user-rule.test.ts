@@ -31,13 +31,15 @@ interface Case {
 
 /** Names that differ only by case, the agent's own user, `nobody`. */
 const name = fc.constantFrom('robot', 'Robot', 'root', 'nobody', 'alice', 'Alice');
+/** A session's or a signed-in user's name: also the empty name, which both sides read as none. */
+const maybeName = fc.option(fc.oneof(name, fc.constant('')));
 const cases: fc.Arbitrary<Case> = fc.record({
   configured: fc.uniqueArray(name, { maxLength: 3 }),
   agentUser: fc.constantFrom('root', 'robot', 'alice'),
   attendedMode: fc.boolean(),
-  signedInUser: fc.option(name),
+  signedInUser: maybeName,
   runmode: fc.constantFrom(1 as const, 2 as const),
-  sessionUser: fc.option(name),
+  sessionUser: maybeName,
 });
 
 /** The agent's answer to an assign of this case (the OS lets it act as anyone: only the rule is compared). */
