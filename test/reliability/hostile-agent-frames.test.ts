@@ -114,5 +114,10 @@ describe('hostile input: agent → orchestrator frames', () => {
     expect((await sendAndClose(JSON.stringify(validFrames['state']), false)).code).toBe(CloseCode.InvalidFrame);
     expect((await sendAndClose(Buffer.from([1, 2, 3]), true)).code).toBe(CloseCode.InvalidFrame);
     expect((await sendAndClose('x'.repeat(MAX_FRAME_BYTES + 1), true)).code).toBe(CloseCode.TooBig);
+    // A 100 KB non-ASCII key, named in the decoder's error: the close reason is cut to 123 bytes (in one pass).
+    const huge = await sendAndClose(JSON.stringify({ ...validFrames['state'], ['é'.repeat(50_000)]: 1 }), true);
+    expect(huge.code).toBe(CloseCode.InvalidFrame);
+    expect(Buffer.byteLength(huge.reason)).toBeLessThanOrEqual(123);
+    expect(huge.reason).toMatch(/^invalid state frame/);
   });
 });
