@@ -8,6 +8,7 @@ import { runCommand } from './commands/run-command.js';
 import { runProgram } from './commands/run-program.js';
 import { serviceCommand } from './commands/service-command.js';
 import { statusCommand } from './commands/status-command.js';
+import { installCrashPolicy } from './commands/crash-policy.js';
 import { CommandError, ExitCode } from './commands/exit-codes.js';
 import { ADMIN_TOKEN_FILE_ENV, givenAdminToken, givenTls, TLS_CERT_ENV, TLS_KEY_ENV, type OrchestratorFileOptions } from './commands/orchestrator-files.js';
 
@@ -52,6 +53,7 @@ function orchestratorCommand(): Command {
       const stopSignal = new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
       const { startOrchestrator, createOrchestratorLogger, AdminTokenError } = await import('../orchestrator/index.js');
       const logger = createOrchestratorLogger();
+      installCrashPolicy({ program: 'orchestrator', logger });
       const warn = (message: string) => logger.warn(message);
       const given = await givenAdminToken(opts, process.env, warn);
       const tls = givenTls(opts, process.env, warn);

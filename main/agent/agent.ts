@@ -3,6 +3,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame } from '../../shared/protocol.js';
+import { effectiveSessionUsers } from '../../shared/session-user-rule.js';
 import { DRAIN_FLUSH_TIMEOUT_MS } from './drain-grace.js';
 import { AgentStateNotifier, sessionView, type AgentSnapshot, type SnapshotListener } from './agent-state.js';
 import { CallbackDelivery, type CallbackDeliveryOptions } from './callback-delivery.js';
@@ -207,6 +208,7 @@ export class Agent {
       dataDir: o.dataDir,
       logger,
       sampler,
+      sessionUsers: o.sessionUsers,
       ...(o.now ? { now: o.now } : {}),
       ...(o.killGraceMs === undefined ? {} : { killGraceMs: o.killGraceMs }),
     });
@@ -389,7 +391,7 @@ function emptySnapshot(o: AgentOptions): AgentSnapshot {
     paused: false,
     draining: false,
     attendedAvailable: false,
-    sessionUsers: [...o.sessionUsers],
+    sessionUsers: [...effectiveSessionUsers(o.sessionUsers, currentUser())],
     storageOk: true,
   };
   return {

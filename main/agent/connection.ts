@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import type { Logger } from 'winston';
 import { AGENT_CAPABILITIES_HEADER, AGENT_WS_PATH, AgentCapability, CloseCode, MAX_FRAME_BYTES, type AgentFrame, type OrchestratorFrame } from '../../shared/protocol.js';
 import { decodeOrchestratorFrame, encodeFrame } from '../../shared/protocol-codec.js';
+import { closeReason, cutUtf8 } from '../../shared/utf8-cut.js';
 import { Backoff, type BackoffOptions } from './connection-backoff.js';
 import { ConnectionHeartbeat } from './connection-heartbeat.js';
 
@@ -164,6 +165,8 @@ export class AgentConnection {
     });
     socket.on('ping', () => heartbeat.touch());
     socket.on('message', (data, isBinary) => {
+      // Stopped: a frame still arriving while the socket closes (a late welcome) must not revive the connection.
+      if (this.current === 'stopped') return;
       heartbeat.touch();
       this.receive(socket, heartbeat, isBinary ? null : rawText(data));
     });
@@ -180,8 +183,9 @@ export class AgentConnection {
   private receive(socket: WebSocket, heartbeat: ConnectionHeartbeat, text: string | null): void {
     const decoded = text === null ? { ok: false as const, error: 'binary frames are not part of the protocol' } : decodeOrchestratorFrame(text);
     if (!decoded.ok) {
-      this.options.logger.error(`invalid frame from the orchestrator: ${decoded.error}`);
-      socket.close(CloseCode.InvalidFrame, decoded.error.slice(0, 120));
+      // The error may quote a key or value of any length: the log line is cut too.
+      this.options.logger.error(`invalid frame from the orchestrator: ${cutUtf8(decoded.error, 2000)}`);
+      socket.close(CloseCode.InvalidFrame, closeReason(decoded.error));
       return;
     }
     const frame = decoded.frame;

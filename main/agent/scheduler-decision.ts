@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { ErrorCode } from '../../shared/error-codes.js';
 import { RunMode } from '../../shared/option-sets.js';
 import type { Assign } from '../../shared/protocol.js';
+import { chooseRunAs } from '../../shared/session-user-rule.js';
 
 /** What the scheduler knows about this machine when an `assign` arrives. */
 export interface MachineSchedule {
@@ -24,6 +25,8 @@ export interface MachineSchedule {
   readonly signedInUser?: string;
   /** Users the agent is configured to run unattended sessions as; empty means "the agent's own user". */
   readonly sessionUsers: readonly string[];
+  /** The user the agent runs as. */
+  readonly agentUser: string;
 }
 
 export type CanRunAs = (user: string) => { ok: true } | { ok: false; reason: string };
@@ -62,25 +65,16 @@ export function decideAssignment(schedule: MachineSchedule, assign: Static<typeo
   if (schedule.occupied >= schedule.capacity) {
     return reject(ErrorCode.NoFreeSlot, `all ${schedule.capacity} slot(s) are taken`);
   }
-  if (session.runmode === RunMode.v.Attended) return decideAttended(schedule, session.sessionusername);
-  return decideUnattended(schedule, session.sessionusername, canRunAs);
+  return decideUser(schedule, session, canRunAs);
 }
 
-function decideAttended(schedule: MachineSchedule, user: string | undefined): AssignmentDecision {
-  if (!schedule.attendedMode) return reject(ErrorCode.AttendedUserNotSignedIn, 'attended mode is off on this machine');
-  if (schedule.signedInUser === undefined) return reject(ErrorCode.AttendedUserNotSignedIn, 'no user is signed in on this machine');
-  if (user !== undefined && user !== schedule.signedInUser) {
-    return reject(ErrorCode.AttendedUserNotSignedIn, `the session needs ${user} signed in, but ${schedule.signedInUser} is`);
-  }
-  return { accept: true };
-}
-
-function decideUnattended(schedule: MachineSchedule, user: string | undefined, canRunAs: CanRunAs): AssignmentDecision {
-  if (user === undefined) return { accept: true };
-  if (schedule.sessionUsers.length > 0 && !schedule.sessionUsers.includes(user)) {
-    return reject(ErrorCode.SessionUserUnavailable, `${user} is not a session user of this machine (${schedule.sessionUsers.join(', ')})`);
-  }
-  const can = canRunAs(user);
-  if (!can.ok) return reject(ErrorCode.SessionUserUnavailable, `cannot run as ${user}: ${can.reason}`);
+/** Whether the session's user can run here: the shared rule (as the queue applies it), then whether the OS allows it. */
+function decideUser(schedule: MachineSchedule, session: Static<typeof Assign>['session'], canRunAs: CanRunAs): AssignmentDecision {
+  const machine = { sessionUsers: schedule.sessionUsers, agentUser: schedule.agentUser, attendedUser: schedule.attendedMode ? schedule.signedInUser : undefined };
+  const choice = chooseRunAs(session.sessionusername, session.runmode, machine);
+  if (!choice.ok) return reject(ErrorCode[choice.reason], choice.message);
+  if (session.runmode !== RunMode.v.Unattended || choice.user === undefined) return { accept: true };
+  const can = canRunAs(choice.user);
+  if (!can.ok) return reject(ErrorCode.SessionUserUnavailable, `cannot run as ${choice.user}: ${can.reason}`);
   return { accept: true };
 }

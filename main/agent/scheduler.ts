@@ -2,6 +2,8 @@ import type { Static } from '@sinclair/typebox';
 import type { Logger } from 'winston';
 import { ErrorCode } from '../../shared/error-codes.js';
 import type { AgentFrame, AgentState, Assign, OrchestratorFrame } from '../../shared/protocol.js';
+import { effectiveSessionUsers } from '../../shared/session-user-rule.js';
+import { currentUser } from './process/session-user.js';
 import type { StorageHealth } from './storage-probe.js';
 import type { CommitOptions } from './store/agent-store.js';
 import { decideAssignment, isOutboxFull, isPaused, type CanRunAs, type MachineSchedule } from './scheduler-decision.js';
@@ -38,7 +40,10 @@ export interface SchedulerOptions {
   readonly canRunAs: CanRunAs;
   readonly logger: Logger;
   readonly capacity: number;
+  /** Users unattended sessions run as (`--session-user`); empty = the agent's own user. */
   readonly sessionUsers: readonly string[];
+  /** The user the agent runs as; default the process's user. */
+  readonly agentUser?: string;
   readonly attendedMode: boolean;
   /** The user signed in at this machine's desktop (the tray app's user), if any. */
   readonly signedInUser?: string;
@@ -67,6 +72,7 @@ export class Scheduler {
   private attendedMode: boolean;
   private signedInUser: string | undefined;
   private readonly now: () => Date;
+  private readonly agentUser: string;
   /** Recorded assignments whose fsync is under way: `accept` follows it. */
   private readonly accepting = new Set<string>();
 
@@ -74,6 +80,7 @@ export class Scheduler {
     this.attendedMode = options.attendedMode;
     this.signedInUser = options.signedInUser;
     this.now = options.now ?? (() => new Date());
+    this.agentUser = options.agentUser ?? currentUser();
   }
 
   handle(frame: SchedulerFrame): void {
@@ -161,7 +168,8 @@ export class Scheduler {
       paused: isPaused(s),
       draining: s.draining,
       attendedAvailable: s.attendedMode && s.signedInUser !== undefined,
-      sessionUsers: [...s.sessionUsers],
+      // The users it really runs as (its own when none is configured): the queue applies the same rule to this list.
+      sessionUsers: [...effectiveSessionUsers(s.sessionUsers, s.agentUser)],
       storageOk: s.storageOk && !isOutboxFull(s),
     };
     if (state.paused && s.pausedUntil) state.pausedUntil = s.pausedUntil.toISOString();
@@ -186,6 +194,7 @@ export class Scheduler {
       storageOk: this.storageOk && health.ok,
       attendedMode: this.attendedMode,
       sessionUsers: this.options.sessionUsers,
+      agentUser: this.agentUser,
     };
     const outbox = this.options.outbox;
     return {

@@ -1,6 +1,7 @@
 import type { Logger } from 'winston';
 import { ErrorCode } from '../../shared/error-codes.js';
 import { RunMode, SessionStatus } from '../../shared/option-sets.js';
+import { chooseRunAs } from '../../shared/session-user-rule.js';
 import { processTreeForPlatform, type ProcessTree } from './process/kill-tree.js';
 import { isSessionGroup } from './process/session-group.js';
 import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
@@ -24,6 +25,8 @@ export interface SessionHostOptions extends SessionRunTuning {
   readonly processTree?: ProcessTree;
   /** Retention applied after completions (acked log lines/samples of completed sessions); false = never. */
   readonly retention?: RetentionOptions | false;
+  /** Users Unattended sessions run as (`--session-user`), first = for a session that names none; empty = the agent's own user. */
+  readonly sessionUsers?: readonly string[];
   /** Retention runs at most this often (it counts every stored log line). Default 10 s; 0 = after every completion. */
   readonly pruneEveryMs?: number;
 }
@@ -110,13 +113,17 @@ export class SessionHost {
   }
 
   /**
-   * Unattended runs use the session's user; Attended and Local run as the agent's own user (the signed-in user).
-   * `user` is undefined when that is the agent's own user (no switching).
+   * The shared rule picks the user: Unattended runs as the session's user, or the first configured one when it names
+   * none; Attended and Local run as the agent's own user. `user` is undefined when that is the agent's own user (no switching).
    */
   private runAs(session: LocalSession): { name: string; user: UserIdentity | undefined } | { name: string; error: string } {
     const me = currentUser();
-    const wanted = session.session.runmode === RunMode.v.Unattended ? session.session.sessionusername : undefined;
-    if (!wanted || wanted === me) return { name: me, user: undefined };
+    // Attended and Local: the agent's own user (an Attended session's sign-in was checked when it was accepted).
+    if (session.session.runmode !== RunMode.v.Unattended) return { name: me, user: undefined };
+    const choice = chooseRunAs(session.session.sessionusername, RunMode.v.Unattended, { sessionUsers: this.options.sessionUsers ?? [], agentUser: me });
+    if (!choice.ok) return { name: session.session.sessionusername ?? me, error: choice.message };
+    const wanted = choice.user ?? me;
+    if (wanted === me) return { name: me, user: undefined };
     const user = lookupUser(wanted);
     if (!user) return { name: wanted, error: `session user '${wanted}' does not exist on this machine` };
     if (process.getuid?.() !== 0) return { name: wanted, error: `the agent is not root, so it cannot run flows as '${wanted}'` };

@@ -12,6 +12,7 @@ import { preparePrivateDataDir, PrivateStorageError } from '../agent/private-fil
 import { ensureRegistered, RegistrationError } from '../agent/registration.js';
 import type { RunningStatusServer } from '../agent/status-server.js';
 import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';
+import { installCrashPolicy } from './crash-policy.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 
 export function agentCommand(): Command {
@@ -66,6 +67,16 @@ export async function runAgent(config: AgentConfig, notices: readonly string[] =
   openPrivateDataDir(config.dataDir, (m) => warnings.push(m));
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel });
   log.secrets.add(config.groupPassword);
+  const removeCrashPolicy = installCrashPolicy({ program: 'agent', logger: log.logger, flush: () => log.close() });
+  try {
+    await runWithLogger(config, log);
+  } finally {
+    removeCrashPolicy();
+  }
+}
+
+async function runWithLogger(config: AgentConfig, log: AgentLogger): Promise<void> {
+  const files = dataDirFiles(config.dataDir);
   const { logger } = log;
   for (const warning of warnings) logger.warn(warning);
   const stopper = signalStopper(log);

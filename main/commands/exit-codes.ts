@@ -5,6 +5,11 @@ export const ExitCode = {
   Failure: 1,
   /** Bad flags, env or config file: nothing was started. */
   Usage: 2,
+  /**
+   * An exception or a rejection no code handled (crash-policy.ts): logged with its stack, then this exit so the service
+   * manager restarts the process (EX_SOFTWARE of sysexits.h).
+   */
+  Crashed: 70,
 } as const;
 
 /** An error whose message is the whole story: printed without a stack, exits with `code`. */

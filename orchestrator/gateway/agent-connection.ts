@@ -2,6 +2,7 @@ import type { WebSocket, RawData } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
 import { AgentCapability, CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
+import { closeReason } from '../../shared/utf8-cut.js';
 import type { OrchestratorContext } from '../context.js';
 import type { Queue } from '../queue/session-queue.js';
 import type { AgentRegistry } from './agent-registry.js';
@@ -26,13 +27,6 @@ export interface AgentConnectionOptions {
 }
 
 type Frame<T extends AgentFrame['type']> = Extract<AgentFrame, { type: T }>;
-
-/** A WebSocket close reason is at most 123 bytes of UTF-8. */
-export function closeReason(text: string): string {
-  let out = text;
-  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
-  return out;
-}
 
 /** One authenticated agent socket: hello, then frames until it closes. */
 export class AgentConnection {

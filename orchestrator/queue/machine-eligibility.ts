@@ -1,5 +1,6 @@
 import type { AgentState } from '../../shared/protocol.js';
 import { QueueReason } from '../../shared/error-codes.js';
+import { chooseRunAs } from '../../shared/session-user-rule.js';
 
 /** A waiting, unassigned session as the planner sees it. */
 export interface SessionView {
@@ -58,13 +59,9 @@ export function machineBlocker(s: SessionView, m: MachineView, now: Date): Queue
   if (m.statecode !== 0 || m.groupStatecode === 2) return QueueReason.MachineInMaintenance;
   const pauseOver = live.pausedUntil !== undefined && Date.parse(live.pausedUntil) <= now.getTime();
   if ((live.paused && !pauseOver) || live.draining || !live.storageOk) return QueueReason.MachinesPausedOrDraining;
-  if (s.runmode === 1) {
-    if (!live.attendedAvailable || !live.signedInUser) return QueueReason.AttendedUserNotSignedIn;
-    if (s.sessionusername && live.signedInUser.toLowerCase() !== s.sessionusername.toLowerCase()) return QueueReason.AttendedUserNotSignedIn;
-  } else if (s.sessionusername && !live.sessionUsers.some((u) => u.toLowerCase() === s.sessionusername!.toLowerCase())) {
-    return QueueReason.SessionUserUnavailable;
-  }
-  return undefined;
+  // The agent's rule on the users it advertises: names compare exactly, and its list names its own user when none is configured.
+  const choice = chooseRunAs(s.sessionusername, s.runmode, { sessionUsers: live.sessionUsers, attendedUser: live.attendedAvailable ? live.signedInUser : undefined });
+  return choice.ok ? undefined : QueueReason[choice.reason];
 }
 
 export const freeSlots = (m: MachineView): number => Math.max(0, Math.min(m.sessioncapacity, m.live?.capacity ?? 0) - m.assigned);

@@ -226,11 +226,9 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
 
   accept(machineId: string, sessionId: string): OrchestratorFrame {
     const a = this.book.get(sessionId);
-    if (!a || a.machineId !== machineId) {
-      return this.store.get(flowsessionEntity, sessionId)
-        ? { type: 'revoke', sessionId }
-        : { type: 'error', code: 'UnknownSession', message: `session ${sessionId} is not assigned to this machine` };
-    }
+    // Not (or no longer) offered to this machine: the same answer whether the id exists or not, so a machine cannot
+    // probe which session ids exist.
+    if (!a || a.machineId !== machineId) return { type: 'revoke', sessionId };
     if (a.state === 'offered') {
       this.store.transaction(() => {
         this.book.set(sessionId, { machineId, state: 'confirmed', at: this.now().toISOString() });

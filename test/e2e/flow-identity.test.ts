@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { flowlogEntity } from '../../shared/records/index.js';
+import { SessionStatus } from '../../shared/option-sets.js';
+import { flowlogEntity, flowmachineEntity } from '../../shared/records/index.js';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
-import { lookupUser } from '../../main/agent/process/session-user.js';
+import { currentUser, lookupUser } from '../../main/agent/process/session-user.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { isRoot, skipUnless } from '../support/requirements.js';
 
@@ -22,6 +23,33 @@ describe('e2e: who runs the flow, and what it may show', () => {
     const end = await waitForEnd(orch, id);
     expect(end).toMatchObject({ statuscode: 4, sessionusername: 'nobody' });
     expect(stdoutLogs(orch, id)).toEqual([`uid ${nobody!.uid} home ${nobody!.home}`]);
+  });
+
+  it.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows as a session user'))('with --session-user nobody, a session that names no user runs as nobody, never as root (needs root and a `nobody` user)', async () => {
+    const orch = disposeAfterTest(await startOrchestrator());
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] }));
+    // The orchestrator sees the users the agent really runs as.
+    await waitFor(() => orch.store.get(flowmachineEntity, a.machineId)?.['sessionusers'] === JSON.stringify(['nobody']), { what: 'the machine to advertise its session users' });
+    const wf = String(orch.workflow({ clientdata: JSON.stringify({ schemaversion: 1, kind: 'node', script: 'console.log(`uid ${process.getuid()}`)' }) })['workflowid']);
+    const id = queue(orch, wf, g);
+    const end = await waitForEnd(orch, id);
+    expect(stdoutLogs(orch, id)).toEqual([`uid ${nobody!.uid}`]);
+    expect(end).toMatchObject({ statuscode: SessionStatus.v.Succeeded, sessionusername: 'nobody' });
+    expect(a.agent.state().scheduling.sessionUsers).toEqual(['nobody']);
+  });
+
+  it("a session naming the agent's own user runs on a default agent (it advertises its own user); one naming another user waits", async () => {
+    const orch = disposeAfterTest(await startOrchestrator());
+    const g = String(orch.group('g1')['flowmachinegroupid']);
+    disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'default-agent' }));
+    const me = currentUser();
+    const wf = String(orch.workflow({ clientdata: JSON.stringify({ schemaversion: 1, kind: 'node', script: 'console.log("ran")' }) })['workflowid']);
+    const own = queue(orch, wf, g, { sessionusername: me });
+    expect(await waitForEnd(orch, own)).toMatchObject({ statuscode: SessionStatus.v.Succeeded, sessionusername: me });
+    const other = queue(orch, wf, g, { sessionusername: `${me}-other` });
+    await waitFor(() => orch.get(other)['queuereason'] === 'SessionUserUnavailable', { what: 'the other-user session to wait with SessionUserUnavailable' });
+    expect(Number(orch.get(other)['statuscode'])).toBe(SessionStatus.v.Waiting);
   });
 
   it('rejects a session user it cannot act as (SessionUserUnavailable) and never runs it', async () => {

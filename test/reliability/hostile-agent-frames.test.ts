@@ -39,12 +39,12 @@ function rowCounts(): Record<string, number> {
   return Object.fromEntries(Object.values(entities).map((e) => [e.set, orch.store.query(e, {}).length]));
 }
 
-/** Opens an authenticated socket, optionally says hello, sends `payload`, resolves with the close code. */
-function sendAndClose(payload: string | Buffer, afterHello: boolean): Promise<number> {
+/** Opens an authenticated socket, optionally says hello, sends `payload`, resolves with the close code and reason. */
+function sendAndClose(payload: string | Buffer, afterHello: boolean): Promise<{ code: number; reason: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl(orch.url), { headers: { authorization: auth } });
     ws.on('error', () => undefined);
-    ws.on('close', (code) => resolve(code));
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }));
     ws.on('open', () => {
       if (!afterHello) return ws.send(payload);
       ws.send(JSON.stringify(hello()));
@@ -72,6 +72,20 @@ const mutatedFrame = fc
     return JSON.stringify(frame);
   });
 
+/** Long and non-ASCII text (2-, 3- and 4-byte characters, quotes, escapes): an error naming it passes 123 bytes. */
+const hostileText = fc.string({ unit: fc.constantFrom('é', '€', '😀', 'a', '"', '\\'), minLength: 40, maxLength: 400 });
+
+/** A valid frame with an unknown key of hostile text, or one of its fields replaced by hostile text. */
+const hostileKeyOrString = fc
+  .tuple(fc.constantFrom(...Object.keys(validFrames)), fc.boolean(), hostileText, fc.oneof(hostileText, fc.jsonValue()), fc.nat())
+  .map(([type, asKey, text, value, pick]) => {
+    const frame = structuredClone(validFrames[type]!);
+    const keys = Object.keys(frame).filter((k) => k !== 'type');
+    if (asKey) frame[text] = value;
+    else frame[keys[pick % keys.length]!] = text;
+    return JSON.stringify(frame);
+  });
+
 const garbage = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.constant('{"type":"hello"'), fc.constant(''));
 
 describe('hostile input: agent → orchestrator frames', () => {
@@ -79,12 +93,14 @@ describe('hostile input: agent → orchestrator frames', () => {
     const before = rowCounts();
     let tried = 0;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(mutatedFrame, garbage), fc.boolean(), async (text, afterHello) => {
+      fc.asyncProperty(fc.oneof(mutatedFrame, garbage, hostileKeyOrString, fc.constant(`{"type":"accept","sessionId":"${SESSION}","${'é'.repeat(60)}":1}`)), fc.boolean(), async (text, afterHello) => {
         fc.pre(!decodeAgentFrame(text).ok);
         tried += 1;
-        expect(await sendAndClose(text, afterHello)).toBe(CloseCode.InvalidFrame);
+        const closed = await sendAndClose(text, afterHello);
+        expect(closed.code).toBe(CloseCode.InvalidFrame);
+        expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
       }),
-      { seed: 42, numRuns: 100 },
+      { seed: 42, numRuns: 140 },
     );
     expect(tried).toBeGreaterThan(60);
     expect(rowCounts()).toEqual(before);
@@ -95,8 +111,13 @@ describe('hostile input: agent → orchestrator frames', () => {
   }, 60_000);
 
   it('a valid frame type sent before hello closes 4000; an oversize frame closes 1009; binary closes 4000', async () => {
-    expect(await sendAndClose(JSON.stringify(validFrames['state']), false)).toBe(CloseCode.InvalidFrame);
-    expect(await sendAndClose(Buffer.from([1, 2, 3]), true)).toBe(CloseCode.InvalidFrame);
-    expect(await sendAndClose('x'.repeat(MAX_FRAME_BYTES + 1), true)).toBe(CloseCode.TooBig);
+    expect((await sendAndClose(JSON.stringify(validFrames['state']), false)).code).toBe(CloseCode.InvalidFrame);
+    expect((await sendAndClose(Buffer.from([1, 2, 3]), true)).code).toBe(CloseCode.InvalidFrame);
+    expect((await sendAndClose('x'.repeat(MAX_FRAME_BYTES + 1), true)).code).toBe(CloseCode.TooBig);
+    // A 100 KB non-ASCII key, named in the decoder's error: the close reason is cut to 123 bytes (in one pass).
+    const huge = await sendAndClose(JSON.stringify({ ...validFrames['state'], ['é'.repeat(50_000)]: 1 }), true);
+    expect(huge.code).toBe(CloseCode.InvalidFrame);
+    expect(Buffer.byteLength(huge.reason)).toBeLessThanOrEqual(123);
+    expect(huge.reason).toMatch(/^invalid state frame/);
   });
 });

@@ -24,6 +24,9 @@ export class AgentProcess {
   readonly sent: number[] = [];
   connected = false;
   readonly stderr: string[] = [];
+  /** How each incarnation ended that was not stopped or killed by this wrapper: exit code, or signal name. */
+  readonly unexpectedExits: (number | string)[] = [];
+  private stopping = false;
   private readonly child = new FixtureChild({ script: AGENT_CHILD, what: 'agent', onExit: () => (this.connected = false) });
   private connectedWaiters: (() => void)[] = [];
 
@@ -39,6 +42,10 @@ export class AgentProcess {
 
   start(): void {
     const child = this.child.spawn({ capacity: 2, ...this.options });
+    this.stopping = false;
+    child.once('exit', (code, signal) => {
+      if (!this.stopping) this.unexpectedExits.push(code ?? signal ?? 'unknown');
+    });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('sent ')) this.sent.push(Number(line.slice(5)));
       else if (line === 'connected') {
@@ -63,12 +70,14 @@ export class AgentProcess {
 
   /** SIGKILL and wait for the exit. */
   async kill9(): Promise<void> {
+    this.stopping = true;
     await this.child.kill9();
     this.connected = false;
   }
 
   /** SIGTERM (the agent stops cleanly) and wait for the exit; SIGKILL after 15 s. */
   stop(): Promise<void> {
+    this.stopping = true;
     return this.child.stop();
   }
 

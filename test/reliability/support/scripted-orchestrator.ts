@@ -22,6 +22,8 @@ export class ScriptedOrchestrator {
   refuseEventsFrames = false;
   /** `events` frames refused so far (their events are not kept). */
   eventsFramesRefused = 0;
+  /** How each agent socket closed, in order (code and reason as the agent sent them). */
+  readonly closes: { code: number; reason: string }[] = [];
 
   constructor(
     private readonly machineId: string,
@@ -35,7 +37,11 @@ export class ScriptedOrchestrator {
     wss.on('connection', (socket) => {
       this.socket = socket;
       const pinger = setInterval(() => socket.ping(), this.heartbeatIntervalMs);
-      socket.on('close', () => clearInterval(pinger));
+      socket.on('close', (code, reason) => {
+        clearInterval(pinger);
+        this.closes.push({ code, reason: reason.toString('utf8') });
+        for (const w of this.waiters.splice(0)) w();
+      });
       socket.on('message', (data) => this.receive(String(data)));
     });
     server.listen(0, '127.0.0.1');
@@ -65,6 +71,30 @@ export class ScriptedOrchestrator {
   send(frame: OrchestratorFrame): void {
     if (!this.socket) throw new Error('no agent connected');
     this.socket.send(encodeFrame(frame));
+  }
+
+  /** Sends `text` as it is (a frame the codec would never make). */
+  sendText(text: string): void {
+    if (!this.socket) throw new Error('no agent connected');
+    this.socket.send(text);
+  }
+
+  /** Resolves with the close of socket number `index` (0 = the first connection); rejects after `timeoutMs`. */
+  async waitClose(index: number, timeoutMs = 15_000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const close = this.closes[index];
+      if (close) return close;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for close #${index}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Resolves with the first frame (from `from` on) that matches; rejects after `timeoutMs`. */

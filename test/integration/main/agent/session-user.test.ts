@@ -41,7 +41,7 @@ describe.skipIf(skipUnless(isRoot && hasUseradd, 'root and useradd, to run flows
   const script = 'id -u\nid -G\necho "home=$HOME user=$USER logname=$LOGNAME"\ncat "$FLOWHOST_INPUTS"\necho "{\\"me\\": $(id -u)}" > "$FLOWHOST_OUTPUTS"\n';
 
   it('runs an Unattended session as its session user: uid, supplementary groups, HOME/USER, inputs and outputs', async () => {
-    const h = createHarness();
+    const h = createHarness({ sessionUsers: [user] });
     try {
       const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'shell', shell: 'sh', script }, inputs: { a: 'b' }, session: { runmode: 2, sessionusername: user } });
       const s = await done;
@@ -60,7 +60,7 @@ describe.skipIf(skipUnless(isRoot && hasUseradd, 'root and useradd, to run flows
   });
 
   it("without setpriv, Node's uid/gid still switch the user (supplementary groups are then dropped: a stated limit)", async () => {
-    const h = createHarness({ setprivPath: null });
+    const h = createHarness({ setprivPath: null, sessionUsers: [user] });
     try {
       const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'shell', shell: 'sh', script }, session: { runmode: 2, sessionusername: user } });
       expect((await done).statuscode).toBe(4);
@@ -72,7 +72,7 @@ describe.skipIf(skipUnless(isRoot && hasUseradd, 'root and useradd, to run flows
   });
 
   it('runs Attended sessions as the agent user, whatever sessionusername says', async () => {
-    const h = createHarness();
+    const h = createHarness({ sessionUsers: [user] });
     try {
       const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'shell', shell: 'sh', script: 'id -u' }, session: { runmode: 1, sessionusername: user } });
       expect((await done).runas).toBe(currentUser());
@@ -85,10 +85,20 @@ describe.skipIf(skipUnless(isRoot && hasUseradd, 'root and useradd, to run flows
 
 describe('a session user that does not exist', () => {
   it('fails the session with SessionUserUnavailable instead of running it as the agent', async () => {
-    const h = createHarness();
+    const h = createHarness({ sessionUsers: [`nouser${suffix}`] });
     try {
       const { done } = h.start({ session: { runmode: 2, sessionusername: `nouser${suffix}` } });
-      expect(await done).toMatchObject({ statuscode: 8, errorcode: 'SessionUserUnavailable' });
+      expect(await done).toMatchObject({ statuscode: 8, errorcode: 'SessionUserUnavailable', errormessage: expect.stringMatching(/does not exist/) });
+    } finally {
+      h.close();
+    }
+  });
+
+  it('a session naming a user the agent is not configured for fails (SessionUserUnavailable), even one the OS has', async () => {
+    const h = createHarness({ sessionUsers: ['nobody'] });
+    try {
+      const { done } = h.start({ session: { runmode: 2, sessionusername: currentUser() } });
+      expect(await done).toMatchObject({ statuscode: 8, errorcode: 'SessionUserUnavailable', errormessage: expect.stringMatching(/not a session user/) });
     } finally {
       h.close();
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../../../shared/protocol.js';
+import { CloseCode, type OrchestratorFrame } from '../../../../shared/protocol.js';
 import { flowlogEntity } from '../../../../shared/records/index.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import { waitFor } from '../../../support/wait-for.js';
@@ -94,7 +94,7 @@ describe('assign → accept → confirm', () => {
     two.agent.send({ type: 'accept', sessionId: id });
     expect(await two.agent.next('revoke')).toEqual({ type: 'revoke', sessionId: id });
     two.agent.send({ type: 'accept', sessionId: '00000000-0000-4000-8000-000000000000' });
-    expect((await two.agent.next('error')).code).toBe('UnknownSession');
+    expect(await two.agent.next('revoke')).toEqual({ type: 'revoke', sessionId: '00000000-0000-4000-8000-000000000000' });
     one.agent.send({ type: 'accept', sessionId: id });
     await one.agent.next('confirm');
     two.agent.event({ sessionId: id, kind: 'started', startedon: o.clock.now().toISOString() });
@@ -102,6 +102,27 @@ describe('assign → accept → confirm', () => {
     expect(closed).toMatchObject({ code: CloseCode.InvalidFrame });
     expect(closed.reason).toContain('not assigned to this machine');
     expect(o.get(id)).toMatchObject({ statuscode: 3, startedon: null });
+  });
+});
+
+describe('accept tells nothing of other sessions', () => {
+  it('an accept of a session offered to another machine, of a finished one and of an id that does not exist get the same answer', async () => {
+    const { one, two, id } = await offeredToOne();
+    const finished = o.session(String(o.get(id)['_regardingobjectid_value']), { _machinegroupid_value: o.get(id)['_machinegroupid_value'], statuscode: 7, statecode: 1 });
+    const unknown = '3f2b8c1e-9d4a-4e6b-8a7c-5d1e0f2a3b4c';
+    const answers = [];
+    for (const sessionId of [id, finished, unknown]) {
+      two.agent.send({ type: 'accept', sessionId });
+      await waitFor(() => two.agent.unreadTypes().length > 0, { what: `an answer to the accept of ${sessionId}` });
+      const answer = await two.agent.next(two.agent.unreadTypes()[0] as OrchestratorFrame['type']);
+      // The answer with the id taken out: what a probing machine could compare.
+      answers.push(JSON.stringify(answer).replaceAll(sessionId, '<id>'));
+    }
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0]).toBe(JSON.stringify({ type: 'revoke', sessionId: '<id>' }));
+    // Nothing changed: the offer to `one` stands and it can still take it.
+    one.agent.send({ type: 'accept', sessionId: id });
+    expect(await one.agent.next('confirm')).toEqual({ type: 'confirm', sessionId: id });
   });
 });
 

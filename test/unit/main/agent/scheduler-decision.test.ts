@@ -14,6 +14,7 @@ const free: MachineSchedule = {
   storageOk: true,
   attendedMode: false,
   sessionUsers: [],
+  agentUser: 'agent',
 };
 const anyone: CanRunAs = () => ({ ok: true });
 const nobody: CanRunAs = (u) => ({ ok: false, reason: `no such user ${u}` });
@@ -77,12 +78,31 @@ describe('decideAssignment', () => {
   });
 
   it('unattended with a named user needs a configured user the agent can act as', () => {
-    expect(code(decideAssignment(free, assign(2, 'svc'), anyone))).toBe('accept');
-    const d = decideAssignment(free, assign(2, 'svc'), nobody);
+    const configured = { ...free, sessionUsers: ['svc', 'robot'] };
+    expect(code(decideAssignment(configured, assign(2, 'svc'), anyone))).toBe('accept');
+    const d = decideAssignment(configured, assign(2, 'svc'), nobody);
     expect(d).toMatchObject({ accept: false, errorcode: 'SessionUserUnavailable', message: expect.stringContaining('no such user svc') });
-    const configured = { ...free, sessionUsers: ['robot'] };
     expect(code(decideAssignment(configured, assign(2, 'robot'), anyone))).toBe('accept');
-    expect(code(decideAssignment(configured, assign(2, 'svc'), anyone))).toBe('SessionUserUnavailable');
+    expect(code(decideAssignment(configured, assign(2, 'other'), anyone))).toBe('SessionUserUnavailable');
+  });
+
+  it("with no session user configured, only the agent's own user: a session naming another is refused, even one the OS would allow", () => {
+    expect(code(decideAssignment(free, assign(2), anyone))).toBe('accept');
+    expect(code(decideAssignment(free, assign(2, 'agent'), anyone))).toBe('accept');
+    expect(decideAssignment(free, assign(2, 'svc'), anyone)).toMatchObject({ accept: false, errorcode: 'SessionUserUnavailable', message: expect.stringContaining('svc is not a session user') });
+  });
+
+  it('a session naming no user runs as the first configured user: refused when the agent cannot act as it', () => {
+    const configured = { ...free, sessionUsers: ['nobody', 'svc'] };
+    const asked: string[] = [];
+    expect(code(decideAssignment(configured, assign(2), (u) => (asked.push(u), { ok: true })))).toBe('accept');
+    expect(asked).toEqual(['nobody']);
+    expect(decideAssignment(configured, assign(2), nobody)).toMatchObject({ accept: false, errorcode: 'SessionUserUnavailable', message: expect.stringContaining('cannot run as nobody') });
+  });
+
+  it('user names compare exactly: Robot is not robot', () => {
+    expect(code(decideAssignment({ ...free, sessionUsers: ['robot'] }, assign(2, 'Robot'), anyone))).toBe('SessionUserUnavailable');
+    expect(code(decideAssignment({ ...free, attendedMode: true, signedInUser: 'alice' }, assign(1, 'Alice'), anyone))).toBe('AttendedUserNotSignedIn');
   });
 
   it('isPaused honours until', () => {

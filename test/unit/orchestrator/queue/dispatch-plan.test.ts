@@ -51,8 +51,9 @@ describe('planDispatch', () => {
     expect(freeSlots(machine('m', { live: undefined }))).toBe(0);
   });
 
-  it('matches session users case-insensitively and honours storageOk', () => {
-    expect(machineBlocker(session('a', { sessionusername: 'Bob' }), machine('m', { live: { ...state, sessionUsers: ['bob'] } }), now)).toBeUndefined();
+  it('matches session users exactly (case-sensitive, as the agent does) and honours storageOk', () => {
+    expect(machineBlocker(session('a', { sessionusername: 'bob' }), machine('m', { live: { ...state, sessionUsers: ['bob'] } }), now)).toBeUndefined();
+    expect(machineBlocker(session('a', { sessionusername: 'Bob' }), machine('m', { live: { ...state, sessionUsers: ['bob'] } }), now)).toBe('SessionUserUnavailable');
     expect(machineBlocker(session('a'), machine('m', { live: { ...state, storageOk: false } }), now)).toBe('MachinesPausedOrDraining');
   });
 
