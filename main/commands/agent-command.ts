@@ -69,6 +69,7 @@ export async function runAgent(config: AgentConfig, notices: readonly string[] =
   log.secrets.add(config.groupPassword);
   const removeCrashPolicy = installCrashPolicy({ program: 'agent', logger: log.logger, flush: () => log.close() });
   try {
+    for (const warning of warnings) log.logger.warn(warning);
     await runWithLogger(config, log);
   } finally {
     removeCrashPolicy();
@@ -78,7 +79,6 @@ export async function runAgent(config: AgentConfig, notices: readonly string[] =
 async function runWithLogger(config: AgentConfig, log: AgentLogger): Promise<void> {
   const files = dataDirFiles(config.dataDir);
   const { logger } = log;
-  for (const warning of warnings) logger.warn(warning);
   const stopper = signalStopper(log);
   let agent: Agent;
   let status: RunningStatusServer | undefined;
