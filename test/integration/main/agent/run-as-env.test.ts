@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lookupUser } from '../../../../main/agent/process/session-user.js';
@@ -71,6 +71,35 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined && hasSetpriv, 'root, 
       expect(JSON.stringify([plan.file, ...plan.args])).not.toMatch(/argv-secret-42|evil/);
     } finally {
       await removeWorkDir(plan);
+    }
+  });
+});
+
+describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user'))('the work dir of a run as another user', () => {
+  it("is the agent's (0711) with the user's files (0600) and cwd (0700); what the flow left there is removed as the user", async () => {
+    const secret = join(tempDir('flowhost-root-only-'), 'keep');
+    writeFileSync(secret, 'root data', { mode: 0o600 });
+    const h = createHarness();
+    try {
+      const script = [
+        'c=$(pwd); d=$(dirname "$FLOWHOST_OUTPUTS")',
+        'cd "$d" && stat -c "%a %u %n" "$d" env.sh inputs.json outputs.json script.sh work; cd work',
+        'ls "$d" 2>/dev/null || echo "cannot list"',
+        'echo "cwd $(echo "$c" | sed "s#$d/##")"',
+        `mkdir -p deep/locked && echo x > deep/locked/f && chmod 000 deep/locked deep && ln -s '${secret}' link && ln -s / root`,
+      ].join('\n');
+      const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'shell', shell: 'sh', script }, session: { runmode: 2, sessionusername: 'nobody' } });
+      expect(await done).toMatchObject({ statuscode: 4 });
+      const [dir, ...entries] = h.logText(id);
+      const u = nobody!.uid;
+      expect(dir).toMatch(new RegExp(`^711 0 /`));
+      expect(entries).toEqual([`600 ${u} env.sh`, `600 ${u} inputs.json`, `600 ${u} outputs.json`, `600 ${u} script.sh`, `700 ${u} work`, 'cannot list', 'cwd work']);
+      const path = (dir as string).split(' ')[2] as string;
+      expect(existsSync(path)).toBe(false);
+      expect(h.store.workDirs()).toEqual([]);
+      expect(readFileSync(secret, 'utf8')).toBe('root data');
+    } finally {
+      h.close();
     }
   });
 });
