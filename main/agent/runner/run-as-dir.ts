@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, constants, fchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, fchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Who a work dir's flow ran as (numbers: the user may be gone by the time a restarted agent removes the dir). */
 export interface DirOwner {
@@ -22,7 +22,7 @@ const REMOVE_AS_USER_MS = 60_000;
  * before anything is written into it (the store keeps the path for a restarted agent to remove).
  */
 export function makeRunAsDir(sessionId: string, owner: DirOwner, recorded: (dir: string) => void): string {
-  const dir = mkdtempSync(join(tmpdir(), `flowhost-${sessionId}-`));
+  const dir = mkdtempSync(join(safeTempDir(), `flowhost-${sessionId}-`));
   try {
     recorded(dir);
     chmodSync(dir, 0o711);
@@ -34,6 +34,28 @@ export function makeRunAsDir(sessionId: string, owner: DirOwner, recorded: (dir:
     throw err;
   }
   return dir;
+}
+
+let checked: { readonly dir: string; readonly real: string } | undefined;
+
+/**
+ * The OS temp dir, once checked: it and each dir above it must be the agent's (or root's) and, when others may write
+ * in it, sticky. Otherwise another user could rename the work dir away and make the agent's paths lead elsewhere.
+ */
+function safeTempDir(): string {
+  const dir = tmpdir();
+  if (checked?.dir === dir) return checked.real;
+  // Its real path: links on the way (macOS /tmp) are resolved once here, not at each use.
+  const real = realpathSync(dir);
+  for (let at = real; ; at = dirname(at)) {
+    const entry = lstatSync(at);
+    const writableByOthers = (entry.mode & 0o022) !== 0;
+    const trusted = entry.isDirectory() && (entry.uid === 0 || entry.uid === process.getuid?.()) && (!writableByOthers || (entry.mode & 0o1000) !== 0);
+    if (!trusted) throw new Error(`the temp dir ${dir} is not safe for work dirs of other users (${at} is another user's, or writable by others and not sticky)`);
+    if (at === dirname(at)) break;
+  }
+  checked = { dir, real };
+  return real;
 }
 
 /** A new file (0600) in the agent's work dir, given to the session user; never follows or reuses an entry. */

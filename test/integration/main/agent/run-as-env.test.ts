@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lookupUser } from '../../../../main/agent/process/session-user.js';
@@ -100,6 +100,31 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` 
       expect(readFileSync(secret, 'utf8')).toBe('root data');
     } finally {
       h.close();
+    }
+  });
+});
+
+describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user'))('the temp dir that holds run-as work dirs', () => {
+  it("is refused when the flow's user could rename entries in it (its own, or writable and not sticky)", () => {
+    const parent = tempDir('flowhost-tmp-');
+    chmodSync(parent, 0o755);
+    const owned = join(parent, 'owned');
+    const open = join(parent, 'open');
+    mkdirSync(owned);
+    chownSync(owned, nobody!.uid, nobody!.gid);
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const saved = process.env['TMPDIR'];
+    try {
+      for (const dir of [owned, open]) {
+        process.env['TMPDIR'] = dir;
+        const req = { sessionId: 'tmp-check', flow: { schemaversion: 1 as const, kind: 'command' as const, argv: ['/bin/true'] }, inputs: '{}', dataDir: parent, user: nobody! };
+        expect(() => prepareLaunch(req)).toThrow(/is not safe for work dirs of other users/);
+        expect(readdirSync(dir)).toEqual([]);
+      }
+    } finally {
+      if (saved === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = saved;
     }
   });
 });
