@@ -203,7 +203,9 @@ export class SessionHost {
     }
     for (const s of store.activeSessions()) if (s.stage === 'confirmed' && !s.local) this.start(s.sessionId);
     this.changed();
-    this.leftoversRemoved = removeLeftoverWorkDirs({ store, dataDir: this.options.dataDir, logger, inUse: (id) => this.workDirInUse(id) });
+    this.leftoversRemoved = removeLeftoverWorkDirs({ store, dataDir: this.options.dataDir, logger, inUse: (id) => this.workDirInUse(id) }).catch((err: Error) => {
+      logger.warn('could not remove the work dirs a previous agent left', { error: err.message });
+    });
   }
 
   private workDirInUse(sessionId: string): boolean {

@@ -33,7 +33,12 @@ export function readOutputs(file: string, outputschema: string | undefined): Out
     } catch (err) {
       return failure(`the workflow's outputschema is unusable: ${(err as Error).message}`);
     }
-    const errors = check(value ?? {}, 'outputs');
+    let errors: string[];
+    try {
+      errors = check(value ?? {}, 'outputs');
+    } catch {
+      return failure('the outputs could not be checked against the outputschema');
+    }
     if (errors.length > 0) return { ok: false, message: `outputs do not match the outputschema: ${errors.join('; ')}`, details: errors };
   }
   return value === undefined ? { ok: true } : { ok: true, outputs: JSON.stringify(value) };
