@@ -28,6 +28,38 @@ describe("a flow's end the agent cannot be stuck on", () => {
     }
   });
 
+  it('a write lease a flow left on its outputs file (a blocking open waits out lease-break-time, 45 s): OutputsInvalid at once', async () => {
+    const script = [
+      'import fcntl, os, signal',
+      "p = os.environ['FLOWHOST_OUTPUTS']",
+      "open(p, 'w').write('{}')",
+      'r, w = os.pipe()',
+      'if os.fork() == 0:',
+      '    os.setsid()',
+      '    signal.signal(signal.SIGIO, signal.SIG_IGN)  # a lease break notice does not end it',
+      '    fd = os.open(p, os.O_WRONLY)',
+      '    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)',
+      "    null = os.open('/dev/null', os.O_RDWR)",
+      '    for n in (0, 1, 2): os.dup2(null, n)',
+      "    os.write(w, str(os.getpid()).encode()); os.close(w)",
+      '    signal.pause()',
+      '    os._exit(0)',
+      'os.close(w)',
+      "print('holder', os.read(r, 32).decode(), flush=True)",
+    ].join('\n');
+    const h = createHarness();
+    let holder = 0;
+    try {
+      const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'command', argv: ['python3', '-c', script] } });
+      holder = Number(await waitFor(() => h.logText(id).find((l) => l.startsWith('holder '))?.slice(7), { what: 'the lease holder pid' }));
+      const end = await Promise.race([done, waitFor(() => false, { what: 'the session to end', timeoutMs: 10_000 })]);
+      expect(end).toMatchObject({ statuscode: 8, errorcode: 'OutputsInvalid' });
+    } finally {
+      if (holder > 0 && !processGone(holder)) process.kill(holder, 'SIGKILL');
+      h.close();
+    }
+  });
+
   it('a cancel after the flow exited, while a child it left holds its pipes, ends the session at once and frees its slot', async () => {
     // The pipes wait would last 10 minutes; only the cancel can end it in the test's time.
     const h = createHarness({ stdioDrainMs: 600_000 });
