@@ -62,7 +62,8 @@ function safeTempDir(): string {
 export function writeOwnedFile(path: string, content: string, owner: DirOwner): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    if (content !== '') writeSync(fd, content);
+    const bytes = Buffer.from(content, 'utf8');
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
     fchownSync(fd, owner.uid, owner.gid);
   } finally {
     closeSync(fd);
