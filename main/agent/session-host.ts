@@ -6,6 +6,7 @@ import { processTreeForPlatform, type ProcessTree } from './process/kill-tree.js
 import { isSessionGroup } from './process/session-group.js';
 import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
 import { ActiveSession, SESSION_RUN_TUNING, type SessionRunTuning } from './runner/active-session.js';
+import { removeLeftoverWorkDirs } from './runner/leftover-work-dirs.js';
 import { baseEnv } from './runner/flow-env.js';
 import type { CancelReason } from './runner/flow-run.js';
 import { monotonicMs } from './runner/run-clock.js';
@@ -41,6 +42,8 @@ export class SessionHost {
   private lastPrune = -Infinity;
   /** baseEnv of the agent's own user, once: copying process.env (each read crosses into C++) was a third of a launch. */
   private ownEnv: Readonly<Record<string, string>> | undefined;
+  /** Resolves once recover()'s removal of the work dirs a previous agent left is over (it runs in the background). */
+  leftoversRemoved: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SessionHostOptions) {
     this.now = options.now ?? (() => new Date());
@@ -184,7 +187,8 @@ export class SessionHost {
    * At agent start. A session the store says was running or paused lost its agent: a live process group from a
    * previous agent cannot be re-attached to its pipes (its output would go nowhere), so it is aborted — its group
    * killed if it still exists — and reported Aborted (AgentRestarted). Confirmed sessions that never started are
-   * started now (the orchestrator will not hand them to another machine).
+   * started now (the orchestrator will not hand them to another machine). Then the work dirs dead runs left (they
+   * hold inputs in clear) are removed, in the background (leftoversRemoved).
    */
   recover(): void {
     const { store, logger } = this.options;
@@ -206,6 +210,15 @@ export class SessionHost {
     }
     for (const s of store.activeSessions()) if (s.stage === 'confirmed' && !s.local) this.start(s.sessionId);
     this.changed();
+    this.leftoversRemoved = removeLeftoverWorkDirs({ store, dataDir: this.options.dataDir, logger, inUse: (id) => this.workDirInUse(id) }).catch((err: Error) => {
+      logger.warn('could not remove the work dirs a previous agent left', { error: err.message });
+    });
+  }
+
+  private workDirInUse(sessionId: string): boolean {
+    if (this.runs.has(sessionId)) return true;
+    const s = this.options.store.getSession(sessionId);
+    return s !== undefined && s.stage !== 'completed' && ownedByLiveRunProcess(s);
   }
 
   /** Waits for running sessions up to `graceMs`, then cancels the rest and waits for them to end. */

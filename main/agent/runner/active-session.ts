@@ -113,6 +113,7 @@ export class ActiveSession {
   private async launch(mask: (s: string) => string): Promise<LocalSession> {
     const { session, options } = this;
     let plan: LaunchPlan;
+    let recorded = false;
     try {
       plan = this.plan = prepareLaunch({
         sessionId: session.sessionId,
@@ -123,8 +124,14 @@ export class ActiveSession {
         ...(options.setprivPath !== undefined ? { setprivPath: options.setprivPath } : {}),
         ...(options.env ? { env: options.env } : {}),
         ...(options.ownEnv ? { ownEnv: options.ownEnv } : {}),
+        recordWorkDir: (path, owner) => {
+          options.store.recordWorkDir(session.sessionId, { path, ...owner });
+          recorded = true;
+        },
       });
     } catch (err) {
+      // prepareLaunch removed the dir it had made.
+      if (recorded) this.forgetWorkDir();
       return this.finish({ statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.FlowStartFailed, errormessage: `the flow could not be prepared: ${(err as Error).message}` });
     }
     // The `started` commit (group-committed by the host) is durable before the flow runs: a power loss must not
@@ -248,7 +255,18 @@ export class ActiveSession {
     try {
       await removeWorkDir(this.plan);
     } catch (err) {
+      // A run-as dir stays recorded: the next agent start tries again.
       this.options.logger.warn('could not remove a session work dir', { sessionId: this.session.sessionId, error: (err as Error).message });
+      return;
+    }
+    if (this.plan.owner) this.forgetWorkDir();
+  }
+
+  private forgetWorkDir(): void {
+    try {
+      this.options.store.forgetWorkDir(this.session.sessionId);
+    } catch (err) {
+      this.options.logger.warn('could not drop the record of a removed work dir', { sessionId: this.session.sessionId, error: (err as Error).message });
     }
   }
 }

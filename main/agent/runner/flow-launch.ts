@@ -1,10 +1,11 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FlowDefinition } from '../../../shared/flow-definition.js';
 import type { UserIdentity } from '../process/session-user.js';
+import { ENV_FILE_NAME, envFileText, withEnvFile } from './env-file.js';
 import { baseEnv, inputEnv } from './flow-env.js';
+import { makeRunAsDir, removeRunAsDir, USER_SUBDIR, writeOwnedFile, type DirOwner } from './run-as-dir.js';
 
 /** Everything needed to spawn one flow. */
 export interface LaunchPlan {
@@ -20,6 +21,8 @@ export interface LaunchPlan {
   readonly outputsFile: string;
   /** What the agent put in the work dir (inputs.json, the script); with the outputs file, all a flow usually leaves there. */
   readonly files: readonly string[];
+  /** Set for a run as another user: the work dir is the agent's, see run-as-dir.ts. */
+  readonly owner?: DirOwner;
 }
 
 export interface LaunchRequest {
@@ -36,6 +39,8 @@ export interface LaunchRequest {
   readonly execPath?: string;
   /** `setpriv` path, used to set uid, gid and supplementary groups; undefined = find it on Linux. */
   readonly setprivPath?: string | null;
+  /** Called with a run-as work dir as soon as it exists, before any secret is written into it (the store records it). */
+  readonly recordWorkDir?: (dir: string, owner: DirOwner) => void;
 }
 
 const SHELLS = {
@@ -48,44 +53,86 @@ const SHELLS = {
 /**
  * Creates the session's work dir and files (0600) and returns how to spawn the flow. Inputs reach the flow only as
  * a file and env vars, never as part of a command line. The work dir is `<dataDir>/sessions/<id>/`; for another
- * user it is a fresh dir under the OS temp dir owned by that user, since the data dir is private to the agent.
+ * user it is a fresh dir under the OS temp dir (run-as-dir.ts), since the data dir is private to the agent.
  * Synchronous: a few syscalls cost less CPU on the event loop than as many thread-pool round trips (measured).
  */
 export function prepareLaunch(req: LaunchRequest): LaunchPlan {
-  const { user } = req;
-  const workDir = user ? mkdtempSync(join(tmpdir(), `flowhost-${req.sessionId}-`)) : join(req.dataDir, 'sessions', req.sessionId);
+  return req.user ? prepareRunAs(req, req.user) : prepareOwn(req);
+}
+
+function prepareOwn(req: LaunchRequest): LaunchPlan {
+  const workDir = join(req.dataDir, 'sessions', req.sessionId);
   const outputsFile = join(workDir, 'outputs.json');
   // One mkdir: a dir it creates has mode 0700 (a umask only removes bits) and holds no old outputs.
-  if (!user && mkdirSync(workDir, { recursive: true, mode: 0o700 }) === undefined) {
+  if (mkdirSync(workDir, { recursive: true, mode: 0o700 }) === undefined) {
     // Left by an earlier attempt (the agent stopped before removing it): make it private again, drop old outputs.
     chmodSync(workDir, 0o700);
     rmSync(outputsFile, { force: true });
   }
-  if (user) chownSync(workDir, user.uid, user.gid);
   const inputsFile = join(workDir, 'inputs.json');
   const script = scriptOf(req.flow);
   const scriptFile = script ? join(workDir, script.name) : undefined;
-  writePrivate(inputsFile, req.inputs, user);
-  if (script && scriptFile) writePrivate(scriptFile, script.content, user);
+  writeFileSync(inputsFile, req.inputs, { mode: 0o600 });
+  if (script && scriptFile) writeFileSync(scriptFile, script.content, { mode: 0o600 });
   const files = scriptFile ? [inputsFile, scriptFile] : [inputsFile];
-  const env: Record<string, string> = {
-    ...(user || !req.ownEnv ? baseEnv(req.env ?? process.env, user) : req.ownEnv),
+  const env = flowEnv(req, req.ownEnv ?? baseEnv(req.env ?? process.env, undefined), inputsFile, outputsFile);
+  const { file, args } = command(req, scriptFile, env);
+  return { file, args, env, cwd: req.flow.cwd ?? workDir, workDir, outputsFile, files };
+}
+
+/**
+ * Another user: the work dir is the agent's and holds the files given to the user (inputs, script, an empty outputs
+ * file, the env file); the flow starts in its own subdir. setpriv (root until it drops) gets an empty environment
+ * and the flow's variables come from the env file after the drop (env-file.ts).
+ */
+function prepareRunAs(req: LaunchRequest, user: UserIdentity): LaunchPlan {
+  const owner: DirOwner = { uid: user.uid, gid: user.gid };
+  const workDir = makeRunAsDir(req.sessionId, owner, (dir) => req.recordWorkDir?.(dir, owner));
+  try {
+    const outputsFile = join(workDir, 'outputs.json');
+    const inputsFile = join(workDir, 'inputs.json');
+    const script = scriptOf(req.flow);
+    const scriptFile = script ? join(workDir, script.name) : undefined;
+    writeOwnedFile(inputsFile, req.inputs, owner);
+    if (script && scriptFile) writeOwnedFile(scriptFile, script.content, owner);
+    writeOwnedFile(outputsFile, '', owner);
+    const env = flowEnv(req, baseEnv(req.env ?? process.env, user), inputsFile, outputsFile);
+    const { file, args } = command(req, scriptFile, env);
+    const plan = { file, args, env, cwd: req.flow.cwd ?? join(workDir, USER_SUBDIR), workDir, outputsFile, files: [], owner };
+    const setpriv = req.setprivPath === undefined ? findSetpriv() : req.setprivPath;
+    if (!setpriv) return { ...plan, uid: user.uid, gid: user.gid };
+    const envFile = join(workDir, ENV_FILE_NAME);
+    writeOwnedFile(envFile, envFileText(env), owner);
+    const groups = user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups';
+    const drop = [`--reuid=${user.uid}`, `--regid=${user.gid}`, groups, '--'];
+    return { ...plan, file: setpriv, args: [...drop, ...withEnvFile(envFile, file, args)], env: {} };
+  } catch (err) {
+    rmSync(workDir, { recursive: true, force: true }); // the agent's files only: no flow has run in it
+    throw err;
+  }
+}
+
+function flowEnv(req: LaunchRequest, base: Readonly<Record<string, string>>, inputsFile: string, outputsFile: string): Record<string, string> {
+  return {
+    ...base,
     ...(req.flow.env ?? {}),
     ...inputEnv(req.inputs),
     FLOWHOST_INPUTS: inputsFile,
     FLOWHOST_OUTPUTS: outputsFile,
     FLOWHOST_SESSION_ID: req.sessionId,
   };
-  const { file, args } = command(req, scriptFile, env);
-  const plan = { file, args, env, cwd: req.flow.cwd ?? workDir, workDir, outputsFile, files };
-  return user ? asUser(plan, user, req.setprivPath === undefined ? findSetpriv() : req.setprivPath) : plan;
 }
 
 /**
- * Removes the work dir after the run (it holds the inputs): the files the agent put there, the outputs file and the
- * dir, a few syscalls; the recursive remove (a walk of the tree, off the event loop) only when the flow left more.
+ * Removes the work dir after the run (it holds the inputs). The agent's own: the files it put there, the outputs file
+ * and the dir, a few syscalls; the recursive remove (a walk of the tree, off the event loop) only when the flow left
+ * more. Another user's: run-as-dir.ts (nothing the flow left is removed with the agent's rights).
  */
 export async function removeWorkDir(plan: LaunchPlan): Promise<void> {
+  if (plan.owner) {
+    await removeRunAsDir(plan.workDir, plan.owner);
+    return;
+  }
   for (const file of [...plan.files, plan.outputsFile]) {
     try {
       unlinkSync(file);
@@ -101,11 +148,6 @@ export async function removeWorkDir(plan: LaunchPlan): Promise<void> {
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
     await rm(plan.workDir, { recursive: true, force: true });
   }
-}
-
-function writePrivate(path: string, content: string, user: UserIdentity | undefined): void {
-  writeFileSync(path, content, { mode: 0o600 });
-  if (user) chownSync(path, user.uid, user.gid);
 }
 
 function scriptOf(flow: FlowDefinition): { readonly name: string; readonly content: string } | undefined {
@@ -131,15 +173,9 @@ function command(req: LaunchRequest, scriptFile: string | undefined, env: Record
 
 /**
  * Node's uid/gid spawn options drop every supplementary group (libuv calls setgroups(0)), so on Linux the flow
- * starts through util-linux `setpriv`, which sets uid, gid and the user's groups and then execs the flow (no
- * extra process stays around). Without setpriv the flow runs with uid/gid only: a documented limit.
+ * starts through util-linux `setpriv`, which sets uid, gid and the user's groups and then execs (no extra process
+ * stays around). Without setpriv the flow runs with uid/gid only: a documented limit.
  */
-function asUser(plan: LaunchPlan, user: UserIdentity, setpriv: string | null): LaunchPlan {
-  if (!setpriv) return { ...plan, uid: user.uid, gid: user.gid };
-  const groups = user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups';
-  return { ...plan, file: setpriv, args: [`--reuid=${user.uid}`, `--regid=${user.gid}`, groups, '--', plan.file, ...plan.args] };
-}
-
 function findSetpriv(): string | null {
   if (process.platform !== 'linux') return null;
   return ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((p) => existsSync(p)) ?? null;

@@ -48,6 +48,8 @@ export class FlowRun {
   private killTimer: NodeJS.Timeout | undefined;
   private readonly deadline: RunDeadline;
   private exited = false;
+  /** Ends the wait for the pipes after the flow exited (a cancel then does not wait for a child holding them). */
+  private stopDrain: (() => void) | undefined;
   readonly done: Promise<FlowResult>;
   private resolveDone!: (r: FlowResult) => void;
 
@@ -88,9 +90,19 @@ export class FlowRun {
     return child.pid;
   }
 
-  /** Idempotent; the first reason wins (it picks Cancelled or TimedOut). */
+  /**
+   * Idempotent; the first reason wins (it picks Cancelled or TimedOut). After the flow exited and before its result
+   * is in, a cancel ends the wait for its pipes: the session ends Cancelled without waiting on anything.
+   */
   cancel(reason: CancelReason): void {
-    if (this.cancelReason || this.exited) return;
+    if (this.cancelReason) return;
+    if (this.exited) {
+      if (!this.stopDrain) return; // its result is in (or it never started)
+      this.cancelReason = reason;
+      this.options.onCancel?.(reason);
+      this.stopDrain();
+      return;
+    }
     this.cancelReason = reason;
     this.deadline.stop();
     this.options.onCancel?.(reason);
@@ -130,7 +142,15 @@ export class FlowRun {
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, sig) => resolve([c, sig])));
     this.exited = true;
     this.deadline.stop();
-    await Promise.race([closed, new Promise((r) => setTimeout(r, this.options.stdioDrainMs ?? 1000).unref())]);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.options.stdioDrainMs ?? 1000);
+      this.stopDrain = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      void closed.then(this.stopDrain);
+    });
+    this.stopDrain = undefined;
     // Processes the flow left behind in its group end with it.
     this.options.tree.kill(pid);
     child.stdout?.destroy();
@@ -138,10 +158,10 @@ export class FlowRun {
     stdout.end();
     stderr.end();
     clearTimeout(this.killTimer);
-    this.resolveDone(await this.result(code, signal));
+    this.resolveDone(this.result(code, signal));
   }
 
-  private async result(code: number | null, signal: NodeJS.Signals | null): Promise<FlowResult> {
+  private result(code: number | null, signal: NodeJS.Signals | null): FlowResult {
     if (this.cancelReason === 'timeout') {
       return { statuscode: SessionStatus.v.TimedOut, errorcode: ErrorCode.RunTimeout, errormessage: `the run timeout of ${Math.round(this.options.timeoutMs / 1000)} s passed` };
     }
@@ -150,7 +170,7 @@ export class FlowRun {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       return { statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.FlowExitCode, errormessage: `the flow ${how}`, errordetails: JSON.stringify({ exitCode: code, signal }) };
     }
-    const outputs = await readOutputs(this.options.plan.outputsFile, this.options.outputschema);
+    const outputs = readOutputs(this.options.plan.outputsFile, this.options.outputschema);
     if (!outputs.ok) {
       return { statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.OutputsInvalid, errormessage: outputs.message, errordetails: JSON.stringify(outputs.details) };
     }

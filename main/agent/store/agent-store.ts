@@ -11,9 +11,9 @@ import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from '
 import { DurableEvents } from './durable-events.js';
 import { SessionCompletion } from './session-completion.js';
 import { StoreDb } from './store-db.js';
-import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample, SessionStage } from './store-types.js';
+import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample, SessionStage, WorkDirRecord } from './store-types.js';
 
-export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, RetentionOptions, SessionStage } from './store-types.js';
+export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, RetentionOptions, SessionStage, WorkDirRecord } from './store-types.js';
 
 export interface AgentStoreOptions {
   readonly now?: () => Date;
@@ -231,6 +231,25 @@ export class AgentStore {
    */
   recordPid(sessionId: string, pid: number): void {
     this.q.crashSafe(() => this.q.sql('UPDATE sessions SET pid = ? WHERE id = ?').run(pid, sessionId));
+  }
+
+  /**
+   * A run-as session's work dir, recorded before anything is written into it: after a kill -9, recover() removes it.
+   * Crash-safe; the `started` commit's fsync, awaited before the flow spawns, makes it durable too.
+   */
+  recordWorkDir(sessionId: string, dir: WorkDirRecord): void {
+    this.q.crashSafe(() => this.q.sql('INSERT OR REPLACE INTO work_dirs (session_id, path, uid, gid) VALUES (?, ?, ?, ?)').run(sessionId, dir.path, dir.uid, dir.gid));
+  }
+
+  /** Work dirs recorded and not yet removed, oldest first. */
+  workDirs(): (WorkDirRecord & { readonly sessionId: string })[] {
+    const rows = this.q.sql('SELECT session_id, path, uid, gid FROM work_dirs ORDER BY rowid').all() as { session_id: string; path: string; uid: number; gid: number }[];
+    return rows.map((r) => ({ sessionId: r.session_id, path: r.path, uid: r.uid, gid: r.gid }));
+  }
+
+  /** The work dir was removed. */
+  forgetWorkDir(sessionId: string): void {
+    this.q.crashSafe(() => this.q.sql('DELETE FROM work_dirs WHERE session_id = ?').run(sessionId));
   }
 
   /** running ⇄ paused with a `status` event; no-op when already there. Returns whether it changed. */

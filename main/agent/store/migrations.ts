@@ -32,6 +32,9 @@ const steps: readonly string[] = [
   `ALTER TABLE sessions ADD COLUMN local_seq INTEGER;
    ALTER TABLE sessions ADD COLUMN owner_pid INTEGER;
    CREATE TABLE identity (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // work_dirs: a run-as session's work dir outside the data dir (it holds the inputs), recorded before the flow starts
+  // and dropped once removed; a restarted agent removes what is left. Kept apart from sessions, which are pruned.
+  `CREATE TABLE work_dirs (session_id TEXT PRIMARY KEY, path TEXT NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL);`,
 ];
 
 export const SCHEMA_VERSION = steps.length;

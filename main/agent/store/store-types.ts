@@ -79,6 +79,13 @@ export interface RetentionOptions {
   readonly maxLogLines?: number;
 }
 
+/** A run-as work dir outside the data dir, and who its flow ran as (to remove what the flow left as that user). */
+export interface WorkDirRecord {
+  readonly path: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
 export type { LogLine, Sample };
 /** The assign frame as stored (validated by the codec on arrival). */
 export type AssignFrame = Static<typeof Assign>;

@@ -13,6 +13,7 @@ export interface AgentProcessOptions {
   readonly clockOffsetMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly logFile?: string;
+  readonly sessionUsers?: readonly string[];
 }
 
 /**
