@@ -25,7 +25,7 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined && hasSetpriv, 'root, 
     const ld = join(dir, 'ld');
     mkdirSync(ld, { mode: 0o777 });
     chmodSync(ld, 0o777);
-    const h = createHarness();
+    const h = createHarness({ sessionUsers: ['nobody'] });
     try {
       const flow = { schemaversion: 1 as const, kind: 'command' as const, argv: ['/bin/true'], env: { LD_DEBUG: 'files', LD_DEBUG_OUTPUT: join(ld, 'ld') } };
       const { done } = h.start({ flow, session: { runmode: 2, sessionusername: 'nobody' } });
@@ -44,7 +44,7 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined && hasSetpriv, 'root, 
     const script = 'const e = { ...process.env }; for (const k of ["FLOWHOST_INPUTS", "FLOWHOST_OUTPUTS", "FLOWHOST_SESSION_ID"]) delete e[k]; console.log(JSON.stringify(e))';
     const seen: Record<string, string>[] = [];
     for (const setprivPath of [undefined, null]) {
-      const h = createHarness(setprivPath === null ? { setprivPath: null } : {});
+      const h = createHarness({ sessionUsers: ['nobody'], ...(setprivPath === null ? { setprivPath: null } : {}) });
       try {
         const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'node', script, env }, inputs, session: { runmode: 2, sessionusername: 'nobody' } });
         expect(await done).toMatchObject({ statuscode: 4 });
@@ -79,7 +79,7 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` 
   it("is the agent's (0711) with the user's files (0600) and cwd (0700); what the flow left there is removed as the user", async () => {
     const secret = join(tempDir('flowhost-root-only-'), 'keep');
     writeFileSync(secret, 'root data', { mode: 0o600 });
-    const h = createHarness();
+    const h = createHarness({ sessionUsers: ['nobody'] });
     try {
       const script = [
         'c=$(pwd); d=$(dirname "$FLOWHOST_OUTPUTS")',

@@ -10,10 +10,10 @@ afterEach(async () => {
   await o?.close();
 });
 
-/** An `accept` of an unknown session is answered `error`: once it arrives, every frame sent before it has too. */
+/** An `accept` of a session not offered to the machine is answered `revoke`: once it arrives, every frame sent before it has too. */
 async function drained(agent: Awaited<ReturnType<TestOrchestrator['machine']>>['agent']): Promise<void> {
   agent.send({ type: 'accept', sessionId: '00000000-0000-4000-8000-000000000000' });
-  await agent.next('error');
+  await agent.next('revoke');
 }
 
 describe('callback-key frames (capability callback-key)', () => {
@@ -31,6 +31,6 @@ describe('callback-key frames (capability callback-key)', () => {
     expect(await newer.agent.next('callback-key')).toEqual({ type: 'callback-key', key: deriveCallbackKey('rotated-secret-0123456789', newer.machineId, nodeHmacSha256) });
 
     await drained(older.agent);
-    expect(older.agent.received.map((f) => f.type)).toEqual(['welcome', 'error']);
+    expect(older.agent.received.map((f) => f.type)).toEqual(['welcome', 'revoke']);
   });
 });
