@@ -12,7 +12,8 @@ import { createAgentLogger } from '../agent/logger.js';
 import { addSettingOptions } from './agent-options.js';
 import { configOrUsageError } from './agent-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';
-import { buildInputs, loadWorkflowFile, secretInputNames, workflowFromRecord, type LocalWorkflow } from './workflow-file.js';
+import { secretInputsOf, secretValues } from '../../shared/secret-mask.js';
+import { buildInputs, loadWorkflowFile, workflowFromRecord, type LocalWorkflow } from './workflow-file.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,10 +44,10 @@ async function runLocal(target: string, opts: Record<string, unknown>): Promise<
   const credentials = readMachineCredentials(files.credentials);
   const workflow = !existsSync(target) && UUID.test(target) ? await workflowById(target, credentials, files.credentials) : loadWorkflowFile(target);
   const inputs = buildInputs((opts['input'] as string[] | undefined) ?? [], opts['inputsFile'] as string | undefined, workflow.inputschema);
-  const secretInputs = secretInputNames(workflow.inputschema);
+  const secretInputs = secretInputsOf(workflow.inputschema, inputs);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel, console: config.logLevel === 'debug' });
-  for (const name of secretInputs) if (typeof inputs[name] === 'string') log.secrets.add(inputs[name]);
+  for (const value of secretValues(JSON.stringify(inputs), secretInputs)) log.secrets.add(value);
   const [{ AgentStore }, { openStoreForMachine }, { SessionHost }, { Sampler }] = await Promise.all([
     import('../agent/store/agent-store.js'),
     import('../agent/store/store-identity.js'),

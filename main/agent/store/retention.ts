@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { RetentionOptions } from './store-types.js';
+import { maskSecretInputs } from '../../../shared/secret-mask.js';
+import type { AssignFrame, RetentionOptions } from './store-types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -29,4 +30,24 @@ export function pruneAcked(db: Database.Database, ackedSeq: number, now: Date, o
     samples += delSamples.run(id, ackedSeq).changes;
   }
   return { logLines, samples };
+}
+
+/**
+ * Rewrites the stored assign of every session whose `completed` event is being acked (seq in (ackedSeq, upTo]) with
+ * its secret inputs masked (`***`) and no secret names left: complete and reported, it never needs them again. Runs
+ * inside the caller's transaction, before the acked events are deleted. Returns how many assigns it rewrote.
+ */
+export function pruneSecretInputs(db: Database.Database, ackedSeq: number, upTo: number): number {
+  const rows = db
+    .prepare(`SELECT s.id, s.assign FROM events e JOIN sessions s ON s.id = e.session_id WHERE e.seq > ? AND e.seq <= ? AND e.kind = 'completed'`)
+    .all(ackedSeq, upTo) as { id: string; assign: string }[];
+  const update = db.prepare('UPDATE sessions SET assign = ? WHERE id = ?');
+  let rewritten = 0;
+  for (const { id, assign } of rows) {
+    const frame = JSON.parse(assign) as AssignFrame;
+    if (frame.secretInputs.length === 0) continue;
+    update.run(JSON.stringify({ ...frame, inputs: maskSecretInputs(frame.inputs, frame.secretInputs), secretInputs: [] }), id);
+    rewritten++;
+  }
+  return rewritten;
 }
