@@ -29,6 +29,8 @@ export interface AgentGatewayOptions {
   readonly rejectCooldownMs?: number;
   /** After a run timeout, how long to wait for an offline agent before marking TimedOut here. Default 60 s. */
   readonly runTimeoutGraceMs?: number;
+  /** After a cancel, how long to wait for the agent to report the session's end before marking it Cancelled here. Default 60 s. */
+  readonly cancelGraceMs?: number;
   /** Failed registrations/authentications per remote address (and per group) per minute. Default 10. */
   readonly maxAuthFailuresPerMinute?: number;
   /** Callback hosts allowed over http and on loopback/private addresses (e.g. `localhost:8080`). */
@@ -52,7 +54,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   const status = new MachineStatusWriter({ store: ctx.store, logger: ctx.logger, heartbeatFlushMs: Math.min(1000, heartbeatIntervalMs) });
   const callbacks = new CallbackDelivery({ ctx, allowHosts: options.callbackAllowHosts, baseDelayMs: options.callbackBaseDelayMs });
   const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
-  const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs });
+  const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs, cancelGraceMs: options.cancelGraceMs });
   const authFailures = new FailureLimiter({ max: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, now: ctx.now });
   const authed = new WeakMap<FastifyRequest, Row>();
 
