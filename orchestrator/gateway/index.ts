@@ -4,6 +4,7 @@ import { AGENT_WS_PATH, CloseCode } from '../../shared/protocol.js';
 import { flowmachineEntity } from '../../shared/records/index.js';
 import { CallbackDelivery } from '../callback/callback-delivery.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
+import { maskStoredSecretInputs } from '../queue/secret-inputs.js';
 import { QueueTimers } from '../queue/queue-timers.js';
 import { Queue } from '../queue/session-queue.js';
 import type { Row } from '../store/store.js';
@@ -53,6 +54,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   // Heartbeats alone reach the machine row within a second (or a heartbeat interval, if shorter).
   const status = new MachineStatusWriter({ store: ctx.store, logger: ctx.logger, heartbeatFlushMs: Math.min(1000, heartbeatIntervalMs) });
   const callbacks = new CallbackDelivery({ ctx, allowHosts: options.callbackAllowHosts, baseDelayMs: options.callbackBaseDelayMs });
+  maskStoredSecretInputs(ctx.store);
   const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
   const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs, cancelGraceMs: options.cancelGraceMs });
   const authFailures = new FailureLimiter({ max: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, now: ctx.now });

@@ -1,5 +1,6 @@
 import { maskSecretInputs, secretInputsOf, sessionMasker, type Masker } from '../../shared/secret-mask.js';
-import { workflowEntity } from '../../shared/records/index.js';
+import { isTerminalStatus } from '../../shared/option-sets.js';
+import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 
 /**
@@ -46,4 +47,32 @@ export function secretMasker(store: Store, session: Row): Masker | undefined {
   if (typeof clear !== 'string' || clear === '') return undefined;
   const workflow = store.get(workflowEntity, String(session['_regardingobjectid_value']));
   return workflow ? sessionMasker(clear, secretInputsFor(session, workflow)) : undefined;
+}
+
+const MASKED_AT_REST = 'secretinputs.masked';
+
+/**
+ * Once per database: sessions stored before secret inputs were masked get the stored form now (the clear copy kept
+ * only for sessions that have not ended). Returns how many sessions it changed.
+ */
+export function maskStoredSecretInputs(store: Store): number {
+  if (store.getMeta(MASKED_AT_REST) !== undefined) return 0;
+  let changed = 0;
+  store.transaction(() => {
+    for (const workflow of store.query(workflowEntity, { where: `inputschema LIKE '%x-secret%'` })) {
+      const sessions = store.query(flowsessionEntity, {
+        where: '_regardingobjectid_value = ? COLLATE NOCASE AND secretinputs IS NULL AND inputs IS NOT NULL',
+        params: [workflow['workflowid']],
+      });
+      for (const session of sessions) {
+        const stored = storedInputs(workflow['inputschema'], String(session['inputs']));
+        if (stored.inputs === session['inputs']) continue;
+        const open = !isTerminalStatus(Number(session['statuscode']));
+        store.patch(flowsessionEntity, String(session['flowsessionid']), { inputs: stored.inputs, secretinputs: open ? (stored.secretinputs ?? null) : null });
+        changed++;
+      }
+    }
+    store.setMeta(MASKED_AT_REST, new Date().toISOString());
+  });
+  return changed;
 }

@@ -2,11 +2,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { StatusProducer } from '../../main/agent/status.js';
 import { AgentStore } from '../../main/agent/store/agent-store.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
+import { FakeAgent, registerMachine } from '../support/fake-agent.js';
+import { startTestOrchestrator } from '../support/orchestrator-harness.js';
+import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
-import { apiOk, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type Row } from './api-harness.js';
+import { API_GROUP_PASSWORD, apiOk, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type Row } from './api-harness.js';
 import { startCallbackReceiver } from './callback-receiver.js';
 
 /**
@@ -129,4 +133,34 @@ describe('e2e: secret inputs are never in clear outside the flow', () => {
     expect(bytes).toContain('secrets: *** *** *** ***');
     expect(leaked(bytes)).toEqual([]);
   }, 60_000);
+
+  it('a database written before secret inputs were masked: the next start masks what reads return; an open session still reaches its agent in clear', async () => {
+    const dataDir = tempDir('flowhost-secrets-upgrade-');
+    const orch = disposeAfterTest(await startTestOrchestrator({ dataDir, gateway: { queueTickMs: 20 } }));
+    const ok = async (method: string, path: string, body?: unknown): Promise<Row> => {
+      const res = await orch.api(method, path, body, { prefer: 'return=representation' });
+      if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}: ${res.text}`);
+      return (res.json ?? {}) as Row;
+    };
+    const group = await createGroup(orch, 'g-old');
+    const wf = String((await ok('POST', 'workflows', { name: 'old', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }), inputschema: JSON.stringify(inputschema) }))['workflowid']);
+    const id = await runFlow(orch, wf, { machineGroupId: group, inputs });
+    await orch.close();
+    // What an older release stored: the inputs in clear, no hidden copy, and no record that masking was done.
+    const db = new Database(join(dataDir, 'orchestrator.db'));
+    db.prepare('UPDATE flowsessions SET inputs = ?, secretinputs = NULL WHERE flowsessionid = ?').run(JSON.stringify(inputs), id);
+    db.prepare(`DELETE FROM meta WHERE key = 'secretinputs.masked'`).run();
+    db.close();
+
+    const again = disposeAfterTest(await startTestOrchestrator({ dataDir, gateway: { queueTickMs: 20 } }));
+    const read = await again.api('GET', `flowsessions(${id})?$select=inputs`);
+    expect(leaked(read.text), read.text).toEqual([]);
+    const reg = await registerMachine(again.url, { group: 'g-old', password: API_GROUP_PASSWORD, name: 'old-agent' });
+    const agent = await FakeAgent.connect({ baseUrl: again.url, machineId: reg.flowmachineid, credential: reg.credential });
+    disposeAfterTest({ close: () => agent.close() });
+    await agent.hello();
+    const assign = await agent.next('assign');
+    expect(JSON.parse(assign.inputs)).toEqual(inputs);
+    expect(assign.secretInputs.sort()).toEqual(['/creds/pw', '/tokens/0', '/tokens/1', 'apiKey']);
+  });
 });
