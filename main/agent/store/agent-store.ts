@@ -6,7 +6,7 @@ import { CallbackOutbox } from './callback-outbox.js';
 import { EventOutbox, type EncodedEvent } from './event-outbox.js';
 import { migrate } from './migrations.js';
 import { maskSecretInputs } from '../../../shared/secret-mask.js';
-import { pruneAcked, pruneSecretInputs } from './retention.js';
+import { pruneAcked, pruneSecretInputs, sweepReportedSecretInputs } from './retention.js';
 import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
 import { DurableEvents } from './durable-events.js';
 import { SessionCompletion } from './session-completion.js';
@@ -67,6 +67,7 @@ export class AgentStore {
       // Deleted and rewritten content (a pruned assign's secret inputs) is zeroed, not left in free pages.
       db.pragma('secure_delete = ON');
       migrate(db);
+      if (db.transaction(() => sweepReportedSecretInputs(db))() > 0) db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
       db.close();
       throw err;
