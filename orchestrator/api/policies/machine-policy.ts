@@ -24,11 +24,11 @@ export const machinePolicy: EntityPolicy = {
   updateSchema: FlowMachineUpdate,
   deletable: true,
   prepareUpdate: (_deps, current, patch, what) => machineStatus(current, patch, what),
-  // A session that waits for, is assigned to or runs on a machine would never end once the machine is gone.
+  // A session that waits for, is assigned to or runs on a machine would never end once the machine is gone; an
+  // offered or confirmed session carries its machine in _machineid_value too.
   checkDelete(deps, current) {
     const id = String(current['flowmachineid']);
-    // An offered or confirmed session carries its machine in _machineid_value too.
-    const n = deps.store.count(flowsessionEntity, { where: `_machineid_value = ? COLLATE NOCASE AND NOT (${TERMINAL_SQL})`, params: [id] });
+    const n = deps.store.count(flowsessionEntity, { where: `_machineid_value = ? AND NOT (${TERMINAL_SQL})`, params: [id] });
     if (n > 0) throw conflict(`flowmachine ${id} has ${n} open session(s) (waiting for it, assigned to it or running on it); cancel them (CancelDesktopFlowRun) or wait for them to end, then delete it`, 'MachineBusy');
   },
   afterUpdate: (deps, row) => deps.queue.machineChanged(String(row['flowmachineid'])),
