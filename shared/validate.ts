@@ -121,12 +121,27 @@ export function userSchemaValidator(schema: unknown): (value: unknown, what?: st
   return (value, what = 'inputs') => (fn(value) ? [] : describeErrors(fn.errors, what));
 }
 
-/** Names of the top-level properties a user schema marks `"x-secret": true`. */
-export function secretPropertyNames(schema: unknown): string[] {
-  if (typeof schema !== 'object' || schema === null) return [];
-  const props = (schema as { properties?: Record<string, unknown> }).properties;
-  if (!props || typeof props !== 'object') return [];
-  return Object.entries(props)
-    .filter(([, p]) => typeof p === 'object' && p !== null && (p as Record<string, unknown>)['x-secret'] === true)
-    .map(([name]) => name);
+
+/** A NUL (ends a C string: argv, environment, paths) or a lone surrogate (no UTF-8 form: a file or pipe changes it). */
+const UNSAFE_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Where a session's inputs hold a character no flow can be given unchanged, named by path and never echoed (the
+ * value may be a secret); undefined when there is none. Keys count too.
+ */
+export function unsafeInputCharacter(inputs: unknown): string | undefined {
+  const stack: [unknown, string][] = [[inputs, 'inputs']];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    const what = (s: string) => (s.includes('\u0000') ? 'a NUL character (U+0000)' : 'an unpaired UTF-16 surrogate');
+    if (typeof v === 'string') {
+      if (UNSAFE_CHAR.test(v)) return `${path} holds ${what(v)}`;
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, child] of Object.entries(v)) {
+        if (UNSAFE_CHAR.test(k)) return `an input name in ${path} holds ${what(k)}`;
+        stack.push([child, Array.isArray(v) ? `${path}[${k}]` : `${path}.${k}`]);
+      }
+    }
+  }
+  return undefined;
 }

@@ -13,7 +13,8 @@ import { createAgentLogger } from '../agent/logger.js';
 import { addSettingOptions } from './agent-options.js';
 import { configOrUsageError, configWithFiles, openPrivateDataDir } from './agent-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';
-import { buildInputs, loadWorkflowFile, secretInputNames, workflowFromRecord, type LocalWorkflow } from './workflow-file.js';
+import { secretInputsOf, secretValues } from '../../shared/secret-mask.js';
+import { buildInputs, loadWorkflowFile, workflowFromRecord, type LocalWorkflow } from './workflow-file.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -45,12 +46,12 @@ async function runLocal(target: string, opts: Record<string, unknown>): Promise<
   const ca = config.orchestratorCa === undefined ? undefined : readOrchestratorCa(config.orchestratorCa);
   const workflow = !existsSync(target) && UUID.test(target) ? await workflowById(target, credentials, files.credentials, ca) : loadWorkflowFile(target);
   const inputs = buildInputs((opts['input'] as string[] | undefined) ?? [], opts['inputsFile'] as string | undefined, workflow.inputschema);
-  const secretInputs = secretInputNames(workflow.inputschema);
+  const secretInputs = secretInputsOf(workflow.inputschema, inputs);
   const notices: string[] = [];
   openPrivateDataDir(config.dataDir, (m) => notices.push(m));
   const log = createAgentLogger({ file: files.agentLog, level: config.logLevel, console: config.logLevel === 'debug' });
   for (const notice of notices) log.logger.warn(notice);
-  for (const name of secretInputs) if (typeof inputs[name] === 'string') log.secrets.add(inputs[name]);
+  for (const value of secretValues(JSON.stringify(inputs), secretInputs)) log.secrets.add(value);
   const [{ AgentStore }, { openStoreForMachine }, { SessionHost }, { Sampler }] = await Promise.all([
     import('../agent/store/agent-store.js'),
     import('../agent/store/store-identity.js'),

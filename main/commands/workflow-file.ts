@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { FlowDefinition } from '../../shared/flow-definition.js';
-import { secretPropertyNames, userSchemaValidator, validator } from '../../shared/validate.js';
+import { unsafeInputCharacter, userSchemaValidator, validator } from '../../shared/validate.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 
 /** A flow to run locally: from a workflow record export (`clientdata` …) or a bare flow definition. */
@@ -84,6 +84,8 @@ export function buildInputs(pairs: readonly string[], inputsFile: string | undef
       inputs[name] = text;
     }
   }
+  const unsafe = unsafeInputCharacter(inputs);
+  if (unsafe !== undefined) throw usage(`${unsafe}, which a flow cannot be given unchanged`);
   if (inputschema !== undefined) {
     const errors = userSchemaValidator(inputschema)(inputs, 'inputs');
     if (errors.length > 0) throw usage(`inputs do not match the workflow's inputschema: ${errors.join('; ')}`);
@@ -91,4 +93,3 @@ export function buildInputs(pairs: readonly string[], inputsFile: string | undef
   return inputs;
 }
 
-export const secretInputNames = (inputschema: unknown): string[] => secretPropertyNames(inputschema);

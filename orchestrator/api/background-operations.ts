@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { Logger } from 'winston';
 import { BackgroundOperationState, BackgroundOperationStatus } from '../../shared/option-sets.js';
-import { backgroundoperationEntity, entities } from '../../shared/records/index.js';
+import { backgroundoperationEntity, entities, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
+import { storedInputs } from '../queue/secret-inputs.js';
 import type { Row, Store } from '../store/store.js';
 import { toApiError } from './api-error.js';
 import { BULK_ACTIONS, bulkWrites, type BulkAction } from './bulk-actions.js';
@@ -31,16 +32,25 @@ const writeOnlyFields = (set: string): string[] =>
     .filter(([, f]) => f.hidden && (f.create || f.update))
     .map(([name]) => name);
 
-/** `inputparameters` with every write-only field of every target replaced by "***". */
-function redactedInput(stored: string): string {
+/**
+ * `inputparameters` with every write-only field of every target replaced by "***", and the secret inputs of session
+ * targets masked as the session record keeps them (secret-inputs.ts).
+ */
+function redactedInput(stored: string, store: Store): string {
   try {
     const input = JSON.parse(stored) as { set?: unknown; body?: { Targets?: unknown } };
     const hidden = writeOnlyFields(String(input.set));
+    const sessions = input.set === flowsessionEntity.set;
     const targets = input.body?.Targets;
-    if (hidden.length === 0 || !Array.isArray(targets)) return stored;
+    if ((hidden.length === 0 && !sessions) || !Array.isArray(targets)) return stored;
     for (const t of targets) {
       if (typeof t !== 'object' || t === null) continue;
-      for (const name of hidden) if (Object.hasOwn(t, name)) (t as Record<string, unknown>)[name] = '***';
+      const target = t as Record<string, unknown>;
+      for (const name of hidden) if (Object.hasOwn(target, name)) target[name] = '***';
+      if (sessions && typeof target['inputs'] === 'string') {
+        const workflow = store.get(workflowEntity, String(target['_regardingobjectid_value']));
+        target['inputs'] = workflow ? storedInputs(workflow['inputschema'], target['inputs']).inputs : '***';
+      }
     }
     return JSON.stringify(input);
   } catch {
@@ -128,7 +138,7 @@ export class BackgroundBulk {
 
   private finish(id: string, values: Row): void {
     const input = this.o.store.get(backgroundoperationEntity, id)?.['inputparameters'];
-    const redacted = typeof input === 'string' ? { inputparameters: redactedInput(input) } : {};
+    const redacted = typeof input === 'string' ? { inputparameters: redactedInput(input, this.o.store) } : {};
     this.o.store.update(backgroundoperationEntity, id, { ...values, ...redacted, statecode: St.Completed, endtime: this.o.now().toISOString() });
   }
 }

@@ -191,7 +191,7 @@ export class AgentConnection {
       case 'events':
         return this.queueEvent(frame);
       case 'local-session': {
-        const answer = recordLocalSession(this.store, this.o.queue, this.o.machineId, { ...frame, createdon: this.clock.map(frame.createdon) });
+        const answer = recordLocalSession(this.store, this.o.queue, this.o.machineId, { ...frame, createdon: this.clock.mapInstant(frame.createdon) });
         this.send(answer);
         return;
       }
@@ -205,7 +205,7 @@ export class AgentConnection {
     }
     clearTimeout(this.helloTimer);
     const now = this.o.ctx.now();
-    this.clock = AgentClock.fromHello(frame.agentTime, now);
+    this.clock = AgentClock.fromHello(frame.agentTime, now, this.o.ctx.now);
     this.o.status.hello(this.o.machineId, frame.state, now, { agentversion: frame.agentVersion, os: frame.os });
     const reconcile = this.o.queue.hello(this.o.machineId, frame.activeSessions);
     this.send({

@@ -4,7 +4,9 @@ import type { LocalSessionEvent, LogLine, SessionEvent } from '../../shared/prot
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 import { appendFlowLogs } from '../queue/flowlog-writer.js';
+import { secretMasker } from '../queue/secret-inputs.js';
 import { finishSession } from '../queue/session-finish.js';
+import { maskJsonText } from '../../shared/secret-mask.js';
 import { AgentClock } from './agent-clock.js';
 
 const appliedKey = (machineId: string) => `gateway.appliedseq.${machineId}`;
@@ -136,22 +138,25 @@ function applyKind(store: Store, e: SessionEvent): boolean {
       update({ machinepercentcpuusage: last.machineCpuPercent, machinepercentramusage: last.machineRamPercent, machineramusage: last.machineRamUsedMb });
       return false;
     }
-    case 'outputs':
-      update({ outputs: e.outputs });
+    case 'outputs': {
+      const mask = secretMasker(store, row);
+      update({ outputs: mask ? maskJsonText(e.outputs, mask) : e.outputs });
       return false;
+    }
     case 'status':
       if (row['statuscode'] === 1 || row['statuscode'] === 2) update({ statuscode: e.statuscode });
       return false;
     case 'local-session':
       return false;
-    case 'completed':
+    case 'completed': {
+      const mask = secretMasker(store, row);
       finishSession(store, e.sessionId, {
         statuscode: e.statuscode,
         completedon: e.completedon,
         startedon: e.startedon ?? null,
         errorcode: e.errorcode ?? null,
-        errormessage: e.errormessage ?? null,
-        errordetails: e.errordetails ?? null,
+        errormessage: e.errormessage === undefined ? null : mask ? mask(e.errormessage) : e.errormessage,
+        errordetails: e.errordetails === undefined ? null : mask ? maskJsonText(e.errordetails, mask) : e.errordetails,
         runexecutionduration: e.runexecutionduration ?? null,
         extra: {
           machinepercentcpuusage: e.machinepercentcpuusage ?? row['machinepercentcpuusage'] ?? null,
@@ -160,5 +165,6 @@ function applyKind(store: Store, e: SessionEvent): boolean {
         },
       }, row);
       return true;
+    }
   }
 }

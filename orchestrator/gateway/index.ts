@@ -4,6 +4,7 @@ import { AGENT_CAPABILITIES_HEADER, AGENT_WS_PATH, CloseCode, parseAgentCapabili
 import { flowmachineEntity } from '../../shared/records/index.js';
 import { CallbackDelivery } from '../callback/callback-delivery.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
+import { maskStoredSecretInputs } from '../queue/secret-inputs.js';
 import { QueueTimers } from '../queue/queue-timers.js';
 import { Queue } from '../queue/session-queue.js';
 import type { Row } from '../store/store.js';
@@ -29,6 +30,8 @@ export interface AgentGatewayOptions {
   readonly rejectCooldownMs?: number;
   /** After a run timeout, how long to wait for an offline agent before marking TimedOut here. Default 60 s. */
   readonly runTimeoutGraceMs?: number;
+  /** After a cancel, how long to wait for the agent to report the session's end before marking it Cancelled here. Default 60 s. */
+  readonly cancelGraceMs?: number;
   /** Failed registrations/authentications per remote address (and per group) per minute. Default 10. */
   readonly maxAuthFailuresPerMinute?: number;
   /** Callback hosts allowed over http and on loopback/private addresses (e.g. `localhost:8080`). */
@@ -51,8 +54,9 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   // Heartbeats alone reach the machine row within a second (or a heartbeat interval, if shorter).
   const status = new MachineStatusWriter({ store: ctx.store, logger: ctx.logger, heartbeatFlushMs: Math.min(1000, heartbeatIntervalMs) });
   const callbacks = new CallbackDelivery({ ctx, allowHosts: options.callbackAllowHosts, baseDelayMs: options.callbackBaseDelayMs });
+  maskStoredSecretInputs(ctx.store);
   const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
-  const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs });
+  const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs, cancelGraceMs: options.cancelGraceMs });
   const authFailures = new FailureLimiter({ max: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, now: ctx.now });
   const authed = new WeakMap<FastifyRequest, Row>();
 

@@ -3,6 +3,7 @@ import type { LocalSessionEvent, LocalSessionFrame, OrchestratorFrame } from '..
 import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { Queue } from '../queue/session-queue.js';
 import { appendFlowLog } from '../queue/flowlog-writer.js';
+import { storedInputs } from '../queue/secret-inputs.js';
 import type { Store } from '../store/store.js';
 
 /** What a Local run reports about itself: the `local-session` event (the agent's way) or frame. */
@@ -21,7 +22,8 @@ export function ensureLocalSession(store: Store, queue: Queue, machineId: string
   store.transaction(() => {
     const machine = store.get(flowmachineEntity, machineId);
     // A workflow file may name a workflow this orchestrator does not have: the session then points at none.
-    const workflowid = info.workflowid && store.get(workflowEntity, info.workflowid) ? info.workflowid : null;
+    const workflow = info.workflowid ? store.get(workflowEntity, info.workflowid) : undefined;
+    const workflowid = workflow ? info.workflowid : null;
     store.insert(flowsessionEntity, {
       flowsessionid: info.sessionId,
       name: info.name,
@@ -33,7 +35,8 @@ export function ensureLocalSession(store: Store, queue: Queue, machineId: string
       statecode: 0,
       statuscode: 3,
       priority: 0,
-      inputs: info.inputs ?? null,
+      // Never assigned, so its clear inputs are not kept (an agent masks them itself).
+      inputs: info.inputs !== undefined && workflow ? storedInputs(workflow['inputschema'], info.inputs).inputs : (info.inputs ?? null),
       createdon: info.createdon,
     });
     queue.book.setTarget(info.sessionId, machineId);

@@ -2,8 +2,9 @@ import type { Static } from '@sinclair/typebox';
 import { FlowDefinition } from '../../shared/flow-definition.js';
 import { Assign, type AssignedSession } from '../../shared/protocol.js';
 import { DEFAULT_RUN_TIMEOUT_S } from '../../shared/records/index.js';
-import { secretPropertyNames, validator } from '../../shared/validate.js';
+import { validator } from '../../shared/validate.js';
 import type { Row } from '../store/store.js';
+import { clearInputs, secretInputsFor } from './secret-inputs.js';
 
 export type AssignFrame = Static<typeof Assign>;
 
@@ -43,8 +44,8 @@ export function buildAssignFrame(session: Row, workflow: Row | undefined): { ok:
     type: 'assign',
     session: s,
     flow,
-    inputs: str(session['inputs']) ?? '{}',
-    secretInputs: secretPropertyNames(parseJson(workflow['inputschema'])),
+    inputs: clearInputs(session),
+    secretInputs: secretInputsFor(session, workflow),
   };
   const outputschema = str(workflow['outputschema']);
   if (outputschema !== undefined) frame.outputschema = outputschema;

@@ -16,6 +16,8 @@ export interface QueueTimersOptions {
   readonly offerTimeoutMs?: number;
   /** After a run timeout, how long to wait for an absent agent before marking TimedOut here. Default 60 s. */
   readonly runTimeoutGraceMs?: number;
+  /** After a cancel, how long to wait for the agent to report the session's end before marking it Cancelled here. Default 60 s. */
+  readonly cancelGraceMs?: number;
 }
 
 /**
@@ -26,6 +28,8 @@ export class QueueTimers {
   private timer: NodeJS.Timeout | undefined;
   /** Run deadlines (ms) of started sessions. */
   private readonly runDeadlines = new Map<string, number>();
+  /** When this process first saw each pending cancel (ms): its grace starts there (again after a restart). */
+  private readonly cancelsSeen = new Map<string, number>();
 
   constructor(private readonly o: QueueTimersOptions) {}
 
@@ -43,6 +47,7 @@ export class QueueTimers {
     try {
       this.offerTimeouts();
       this.runTimeouts();
+      this.cancelTimeouts();
       this.queueTimeouts();
       this.o.queue.dispatch();
     } catch (err) {
@@ -92,6 +97,31 @@ export class QueueTimers {
         });
       }
     }
+  }
+
+  /**
+   * A cancelled session whose agent does not report its end within the grace (the machine is gone, offline or stuck)
+   * ends Cancelled here, so it frees its slot and the workflow; an agent that reports later is ignored (terminal is
+   * final) and is told to cancel it at its next hello.
+   */
+  private cancelTimeouts(): void {
+    const now = this.o.ctx.now().getTime();
+    const grace = this.o.cancelGraceMs ?? 60_000;
+    const pending = new Set<string>();
+    for (const [id, a] of this.o.queue.book.all()) {
+      if (a.state !== 'confirmed' || this.o.queue.book.pendingCancel(id) !== 'cancelled') continue;
+      pending.add(id);
+      const seen = this.cancelsSeen.get(id) ?? now;
+      this.cancelsSeen.set(id, seen);
+      if (now < seen + grace) continue;
+      this.o.queue.finish(id, {
+        statuscode: 7,
+        completedon: new Date(now).toISOString(),
+        errorcode: ErrorCode.Cancelled,
+        errormessage: `cancelled; machine ${a.machineId} did not report the session's end within ${Math.round(grace / 1000)} s`,
+      });
+    }
+    for (const id of this.cancelsSeen.keys()) if (!pending.has(id)) this.cancelsSeen.delete(id);
   }
 
   /** Waiting sessions (with or without an unconfirmed offer) past their queue timeout end NoCandidateMachine. */

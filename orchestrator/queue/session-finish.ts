@@ -42,6 +42,8 @@ export function finishSession(store: Store, sessionId: string, f: Finish, read?:
     errorcode: f.errorcode ?? null,
     errormessage: f.errormessage ?? null,
     errordetails: f.errordetails ?? null,
+    // Secret inputs are kept in clear only while the session may still be assigned (secret-inputs.ts).
+    secretinputs: null,
     // An agent's run time is measured on its monotonic clock, so wait + execution holds whatever its wall clock says.
     runduration: f.runexecutionduration != null && wait !== null ? wait + f.runexecutionduration : span(created, completed),
     runexecutionduration: execution,

@@ -1,7 +1,7 @@
 import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import type { AgentState, OrchestratorFrame } from '../../shared/protocol.js';
-import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
@@ -186,6 +186,11 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     const row = this.mustGet(sessionId);
     if (isTerminalStatus(Number(row['statuscode']))) return row;
     const a = this.book.get(sessionId);
+    if (a?.state === 'confirmed' && !this.store.get(flowmachineEntity, a.machineId)) {
+      // Nobody is left to stop it or to report its end.
+      this.finish(sessionId, { statuscode: 7, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: `cancelled; its machine ${a.machineId} no longer exists` });
+      return this.mustGet(sessionId);
+    }
     if (a?.state === 'confirmed') {
       this.store.transaction(() => {
         this.book.setPendingCancel(sessionId, 'cancelled');

@@ -28,6 +28,8 @@ export const flowsessionEntity = {
     runexecutionduration: field(Int({ minimum: 0 }), { edm: 'Edm.Int64' }),
     runduration: field(Int({ minimum: 0 }), { edm: 'Edm.Int64' }),
     inputs: field(json(), { edm: 'Edm.String', create: true }),
+    /** The inputs in clear while the session is open, when some are secret (`inputs` holds them masked); see orchestrator/queue/secret-inputs.ts. */
+    secretinputs: field(json(), { edm: 'Edm.String', hidden: true }),
     outputs: field(json(), { edm: 'Edm.String' }),
     context: field(Text(100_000), { edm: 'Edm.String', create: true, update: true }),
     correlationid: field(Text(100), { edm: 'Edm.String', create: true }),

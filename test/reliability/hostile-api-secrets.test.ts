@@ -137,6 +137,53 @@ describe('hostile input: secrets never in API errors', () => {
     expect(states).toEqual([30, 31]); // Succeeded, Failed
   });
 
+  it('accepted secret inputs: neither a session read nor a respond-async CreateMultiple operation returns them', async () => {
+    const valid = `sk-${SECRET}-${'q'.repeat(15)}`;
+    const target = { _regardingobjectid_value: id.workflow, _machinegroupid_value: id.group, inputs: j({ apiKey: valid, count: 1 }) };
+    const direct = await send('POST a session', 'POST', 'flowsessions', j(target), { prefer: 'return=representation' });
+    expect(direct.status, direct.text).toBe(201);
+    const res = await send('respond-async CreateMultiple sessions', 'POST', `flowsessions/${action('CreateMultiple')}`, j({ Targets: [target] }), { prefer: 'respond-async' });
+    expect(res.status, res.text).toBe(202);
+    const op = String((await rawRequest(`${o.url}/api/data/v9.2/backgroundoperations?$select=backgroundoperationid&$orderby=createdon desc&$top=1`, 'GET', { authorization: `Bearer ${o.token}` })).json.value[0].backgroundoperationid);
+    const done = await waitFor(
+      async () => {
+        const r = await rawRequest(`${o.url}/api/backgroundoperation/${op}`, 'GET', { authorization: `Bearer ${o.token}` });
+        return r.json?.statecode === 3 ? r : undefined;
+      },
+      { what: `background operation ${op} to complete` },
+    );
+    answers.push({ what: `backgroundoperation ${op}`, res: done });
+    expect(done.json.statuscode, done.text).toBe(30);
+    expect(leaks(done.text), done.text).toEqual([]);
+    const sessions = await send('GET sessions', 'GET', 'flowsessions?$select=inputs', '');
+    expect(sessions.json.value.length, sessions.text).toBeGreaterThanOrEqual(2);
+    expect(sessions.text).toContain('\\"apiKey\\":\\"***\\"');
+    expect(leaks(sessions.text), sessions.text).toEqual([]);
+  });
+
+  it('an input holding NUL or an unpaired surrogate is refused (400 InvalidInputs) naming where, never echoing it', async () => {
+    const run = `workflows(${id.workflow})/${action('RunDesktopFlow')}`;
+    const runBody = (inputs: unknown) => j({ runMode: 'unattended', machineGroupId: id.group, inputs });
+    const session = (inputs: unknown) => j({ _regardingobjectid_value: id.workflow, _machinegroupid_value: id.group, inputs: j(inputs) });
+    // Each value matches the schema (^sk-, 40–50 characters): only the character is wrong.
+    const nul = `sk-${SECRET}\u0000${'z'.repeat(20)}`;
+    const surrogate = `sk-${SECRET}\ud800${'z'.repeat(20)}`;
+    const bad: Array<[string, string, string, string]> = [
+      ['NUL in a secret input', run, runBody({ apiKey: nul, count: 1 }), 'inputs.apiKey holds a NUL character'],
+      ['unpaired surrogate in a secret input', run, runBody({ apiKey: surrogate, count: 1 }), 'inputs.apiKey holds an unpaired UTF-16 surrogate'],
+      ['NUL in an input name', run, runBody({ apiKey: `sk-${'a'.repeat(40)}`, count: 1, [`x\u0000${SECRET}`]: 1 }), 'an input name in inputs holds a NUL character'],
+      ['NUL in a session\'s inputs text', 'flowsessions', session({ apiKey: nul, count: 1 }), 'inputs.apiKey holds a NUL character'],
+    ];
+    for (const [what, path, body, message] of bad) {
+      const res = await send(what, 'POST', path, body);
+      const err = expectClearError(res, what);
+      expect(res.status, what).toBe(400);
+      expect(err.code, what).toBe('InvalidInputs');
+      expect(err.message, what).toContain(message);
+      expect(leaks(res.text), `${what}: ${res.text}`).toEqual([]);
+    }
+  });
+
   it('figures: no answer and no log line holds a secret', () => {
     const logLeaks = logLines.filter((l) => leaks(l).length > 0);
     expect(logLeaks).toEqual([]);

@@ -100,7 +100,7 @@ export class FakeAgent {
   }
 
   /** Sends hello and waits for welcome. */
-  async hello(opts: { state?: Partial<AgentState>; activeSessions?: string[]; lastAckedSeq?: number; lastSeq?: number; protocol?: number } = {}): Promise<FrameOf<'welcome'>> {
+  async hello(opts: { state?: Partial<AgentState>; activeSessions?: string[]; lastAckedSeq?: number; lastSeq?: number; protocol?: number; agentTime?: string } = {}): Promise<FrameOf<'welcome'>> {
     this.send({
       type: 'hello',
       protocol: opts.protocol ?? PROTOCOL_VERSION,
@@ -108,6 +108,7 @@ export class FakeAgent {
       os: 'linux',
       lastAckedSeq: opts.lastAckedSeq ?? 0,
       ...(opts.lastSeq === undefined ? {} : { lastSeq: opts.lastSeq }),
+      ...(opts.agentTime === undefined ? {} : { agentTime: opts.agentTime }),
       state: agentState(opts.state),
       activeSessions: opts.activeSessions ?? [],
     });

@@ -5,7 +5,7 @@ import type { Sample } from '../../../shared/protocol.js';
 import type { ProcessTree } from '../process/kill-tree.js';
 import type { UserIdentity } from '../process/session-user.js';
 import type { Sampler } from '../sampler.js';
-import { createMasker, secretValues } from '../secret-mask.js';
+import { createMasker, secretValues } from '../../../shared/secret-mask.js';
 import type { AgentStore, LocalSession } from '../store/agent-store.js';
 import { prepareLaunch, removeWorkDir, type LaunchPlan } from './flow-launch.js';
 import { FlowRun, type CancelReason, type FlowResult } from './flow-run.js';

@@ -1,6 +1,6 @@
 import { LogLevel } from '../../../shared/option-sets.js';
 import type { LogLine } from '../../../shared/protocol.js';
-import type { Masker } from '../secret-mask.js';
+import type { Masker } from '../../../shared/secret-mask.js';
 
 export interface SessionLogOptions {
   /** Commits a batch (one transaction, one or few `log` events). */

@@ -6,7 +6,8 @@ import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
 import { EventOutbox, type EncodedEvent } from './event-outbox.js';
 import { migrate } from './migrations.js';
-import { pruneAcked } from './retention.js';
+import { maskSecretInputs } from '../../../shared/secret-mask.js';
+import { pruneAcked, pruneSecretInputs, sweepReportedSecretInputs } from './retention.js';
 import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
 import { DurableEvents } from './durable-events.js';
 import { SessionCompletion } from './session-completion.js';
@@ -66,7 +67,10 @@ export class AgentStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
+      // Deleted and rewritten content (a pruned assign's secret inputs) is zeroed, not left in free pages.
+      db.pragma('secure_delete = ON');
       migrate(db);
+      if (db.transaction(() => sweepReportedSecretInputs(db))() > 0) db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
       db.close();
       throw err;
@@ -137,7 +141,8 @@ export class AgentStore {
         kind: 'local-session',
         name: session.name,
         createdon: session.createdon,
-        inputs: assign.inputs,
+        // The orchestrator never runs a local session: it gets the inputs as every read shows them, secrets masked.
+        inputs: maskSecretInputs(assign.inputs, assign.secretInputs),
         ...(report.workflowid !== undefined ? { workflowid: report.workflowid } : {}),
       });
       this.q
@@ -316,9 +321,18 @@ export class AgentStore {
     return this.events.eventsAfter(seq, limit);
   }
 
-  /** Not fsync'd: after a power loss that undoes it, the orchestrator's welcome (appliedUpTo) acks the same events again. */
+  /**
+   * Not fsync'd: after a power loss that undoes it, the orchestrator's welcome (appliedUpTo) acks the same events again.
+   * A session whose `completed` event is acked has been reported: its assign loses its secret inputs, and the WAL that
+   * held them is checkpointed and truncated.
+   */
   ackUpTo(seq: number): void {
-    this.q.crashSafe(() => this.events.ackUpTo(seq));
+    const pruned = this.q.crashSafe(() => {
+      const n = pruneSecretInputs(this.db, this.events.lastAckedSeq(), seq);
+      this.events.ackUpTo(seq);
+      return n;
+    });
+    if (pruned > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** See EventOutbox.rebase: the unacked events follow `appliedUpTo`, which becomes the acked seq. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { RetentionOptions } from './store-types.js';
+import { maskSecretInputs } from '../../../shared/secret-mask.js';
+import type { AssignFrame, RetentionOptions } from './store-types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -30,3 +31,46 @@ export function pruneAcked(db: Database.Database, ackedSeq: number, now: Date, o
   }
   return { logLines, samples };
 }
+
+/**
+ * Rewrites the stored assign of every session whose `completed` event is being acked (seq in (ackedSeq, upTo]) with
+ * its secret inputs masked (`***`) and no secret names left: complete and reported, it never needs them again. Runs
+ * inside the caller's transaction, before the acked events are deleted. Returns how many assigns it rewrote.
+ */
+export function pruneSecretInputs(db: Database.Database, ackedSeq: number, upTo: number): number {
+  const rows = db
+    .prepare(`SELECT s.id, s.assign FROM events e JOIN sessions s ON s.id = e.session_id WHERE e.seq > ? AND e.seq <= ? AND e.kind = 'completed'`)
+    .all(ackedSeq, upTo) as { id: string; assign: string }[];
+  const update = db.prepare('UPDATE sessions SET assign = ? WHERE id = ?');
+  let rewritten = 0;
+  for (const { id, assign } of rows) {
+    const frame = JSON.parse(assign) as AssignFrame;
+    if (frame.secretInputs.length === 0) continue;
+    update.run(withoutSecrets(frame), id);
+    rewritten++;
+  }
+  return rewritten;
+}
+
+/**
+ * Once per store (meta `secrets_swept`): sessions completed and reported before assigns were pruned (no event of theirs
+ * left in the outbox) lose their secret inputs the same way. Sessions still reporting are pruned when acked.
+ */
+export function sweepReportedSecretInputs(db: Database.Database): number {
+  if (db.prepare(`SELECT 1 FROM meta WHERE key = 'secrets_swept'`).get() !== undefined) return 0;
+  const unreported = new Set((db.prepare('SELECT DISTINCT session_id AS id FROM events').all() as { id: string }[]).map((r) => r.id));
+  const update = db.prepare('UPDATE sessions SET assign = ? WHERE id = ?');
+  let rewritten = 0;
+  const read = db.prepare('SELECT assign FROM sessions WHERE id = ?').pluck();
+  for (const id of db.prepare(`SELECT id FROM sessions WHERE stage = 'completed'`).pluck().all() as string[]) {
+    if (unreported.has(id)) continue;
+    const frame = JSON.parse(read.get(id) as string) as AssignFrame;
+    if (frame.secretInputs.length === 0) continue;
+    update.run(withoutSecrets(frame), id);
+    rewritten++;
+  }
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('secrets_swept', 1)`).run();
+  return rewritten;
+}
+
+const withoutSecrets = (frame: AssignFrame): string => JSON.stringify({ ...frame, inputs: maskSecretInputs(frame.inputs, frame.secretInputs), secretInputs: [] });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildCallbackBody, CALLBACK_TTL_S } from '../../../shared/callback.js';
 import { stateForStatus } from '../../../shared/option-sets.js';
+import { maskJsonText, sessionMasker } from '../../../shared/secret-mask.js';
 import type { CallbackOutbox } from './callback-outbox.js';
 import type { EventOutbox } from './event-outbox.js';
 import type { StoreDb } from './store-db.js';
@@ -21,8 +22,9 @@ export class SessionCompletion {
    * its samples, the `completed` event and, when it has a callbackurl, the callback outbox row. Returns whether it
    * queued a callback row.
    */
-  write(current: LocalSession, result: CompletionInput, at: string): boolean {
+  write(current: LocalSession, reported: CompletionInput, at: string): boolean {
     const sessionId = current.sessionId;
+    const result = maskedCompletion(current, reported);
     const figures = sampleFigures(this.q, sessionId);
     if (result.outputs !== undefined) {
       this.q.sql('INSERT OR REPLACE INTO outputs (session_id, outputs) VALUES (?, ?)').run(sessionId, result.outputs);
@@ -69,6 +71,17 @@ export class SessionCompletion {
     this.callbacks.add(callbackRow(current, result, at));
     return true;
   }
+}
+
+/**
+ * The completion with the session's secret inputs masked in everything a flow can put a secret into (its outputs, an
+ * error quoting them): what is stored, reported upstream, sent in the callback and shown on the status page. Outputs
+ * are masked value by value, so they stay valid JSON; a secret held as a number becomes `"***"`.
+ */
+function maskedCompletion(current: LocalSession, result: CompletionInput): CompletionInput {
+  const mask = sessionMasker(current.inputs, current.secretInputs);
+  const json = (text: string | undefined) => (text === undefined ? undefined : maskJsonText(text, mask));
+  return defined({ ...result, errormessage: result.errormessage === undefined ? undefined : mask(result.errormessage), errordetails: json(result.errordetails), outputs: json(result.outputs) }) as CompletionInput;
 }
 
 /** Averages of machine CPU % and RAM %, and the peak used RAM (MB), over the session's samples. */

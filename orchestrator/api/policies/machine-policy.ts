@@ -2,6 +2,7 @@ import { FlowMachineUpdate, flowmachineEntity, flowsessionEntity } from '../../.
 import type { Row } from '../../store/store.js';
 import { badRequest, conflict } from '../api-error.js';
 import type { EntityPolicy } from './entity-policy.js';
+import { TERMINAL_SQL } from './session-policy.js';
 
 /** statecode → the statuscode it implies when a PATCH sets only the state (Active, Inactive, ManualMaintenance). */
 const STATUS_FOR_STATE: Record<number, number> = { 0: 1, 1: 2, 2: 4 };
@@ -23,10 +24,12 @@ export const machinePolicy: EntityPolicy = {
   updateSchema: FlowMachineUpdate,
   deletable: true,
   prepareUpdate: (_deps, current, patch, what) => machineStatus(current, patch, what),
+  // A session that waits for, is assigned to or runs on a machine would never end once the machine is gone; an
+  // offered or confirmed session carries its machine in _machineid_value too.
   checkDelete(deps, current) {
     const id = String(current['flowmachineid']);
-    const running = deps.store.count(flowsessionEntity, { where: '_machineid_value = ? AND statuscode IN (1, 2, 6)', params: [id] });
-    if (running > 0) throw conflict(`flowmachine ${id} has ${running} running session(s); cancel them or wait`, 'MachineBusy');
+    const n = deps.store.count(flowsessionEntity, { where: `_machineid_value = ? AND NOT (${TERMINAL_SQL})`, params: [id] });
+    if (n > 0) throw conflict(`flowmachine ${id} has ${n} open session(s) (waiting for it, assigned to it or running on it); cancel them (CancelDesktopFlowRun) or wait for them to end, then delete it`, 'MachineBusy');
   },
   afterUpdate: (deps, row) => deps.queue.machineChanged(String(row['flowmachineid'])),
   afterDelete: (deps, row) => deps.queue.machineChanged(String(row['flowmachineid'])),

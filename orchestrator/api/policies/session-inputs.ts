@@ -1,4 +1,4 @@
-import { userSchemaValidator, ValidationError } from '../../../shared/validate.js';
+import { unsafeInputCharacter, userSchemaValidator, ValidationError } from '../../../shared/validate.js';
 import type { Row } from '../../store/store.js';
 import { ApiError, badRequest, jsonSyntaxMessage } from '../api-error.js';
 
@@ -40,6 +40,8 @@ export function validateInputs(workflow: Row, inputsText: string | null | undefi
   const inputs = inputsText === null || inputsText === undefined ? {} : parseJson(inputsText, `${what}: inputs`);
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw badRequest(`${what}: inputs must be a JSON object`, 'InvalidInputs');
   if (depthOf(inputs) > MAX_INPUTS_DEPTH) throw badRequest(`${what}: inputs are nested deeper than ${MAX_INPUTS_DEPTH} levels`, 'InvalidInputs');
+  const unsafe = unsafeInputCharacter(inputs);
+  if (unsafe !== undefined) throw badRequest(`${what}: ${unsafe.slice(0, 500)}, which a flow cannot be given unchanged`, 'InvalidInputs');
   const schemaText = workflow['inputschema'];
   if (typeof schemaText !== 'string' || schemaText === '') return;
   let check: (value: unknown, what?: string) => string[];

@@ -8,6 +8,7 @@ import {
   flowsessionEntity,
   workflowEntity,
 } from '../../../shared/records/index.js';
+import { storedInputs } from '../../queue/secret-inputs.js';
 import type { Row } from '../../store/store.js';
 import { badRequest, conflict } from '../api-error.js';
 import type { EntityPolicy, WriteDeps } from './entity-policy.js';
@@ -29,14 +30,15 @@ export function prepareSession(deps: WriteDeps, values: Row, what: string): Row 
   validateInputs(workflow, values['inputs'] as string | null | undefined, what);
   checkCallbackUrl(values['callbackurl'], what);
   const machine = machineId ? deps.store.get(flowmachineEntity, machineId) : undefined;
+  const inputs = typeof values['inputs'] === 'string' ? values['inputs'] : '{}';
   return {
     name: workflow['name'],
     runmode: 2,
     triggertype: 0,
     priority: 0,
     timeout: DEFAULT_RUN_TIMEOUT_S,
-    inputs: '{}',
     ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined)),
+    ...storedInputs(workflow['inputschema'], inputs),
     ...(machine ? { _machinegroupid_value: machine['_flowmachinegroupid_value'] } : {}),
     ...WAITING,
   };

@@ -42,6 +42,16 @@ describe('flowhost run (Local run mode, real child processes)', () => {
     expect(r.stdout + r.stderr).not.toContain('tok-secret-99');
   });
 
+  it('a NUL in an input (inputs file) is refused before anything runs (exit 2), naming the input, never its value', async () => {
+    const file = workflow('nul', 'process.exit(0)');
+    const inputsFile = join(dir, 'nul-inputs.json');
+    writeFileSync(inputsFile, JSON.stringify({ who: 'x', token: 'tok-nul-secret\u0000-tail-77' }));
+    const r = await flowhost(['run', file, '--inputs-file', inputsFile, '--data-dir', join(dir, 'data')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('inputs.token holds a NUL character');
+    expect(r.stdout + r.stderr).not.toContain('tok-nul-secret');
+  });
+
   it('a failing flow exits 1 with its status and error code', async () => {
     const file = workflow('fail', "console.error('about to fail'); process.exit(3);");
     const r = await flowhost(['run', file, '--input', 'who=x', '--data-dir', join(dir, 'data')]);

@@ -25,7 +25,9 @@ describe('toApiRecord on rows of the real store', () => {
   it('returns every visible field, null when unset, with the ETag from versionnumber', () => {
     const rec = toApiRecord(flowsessionEntity, session, {});
     expect(rec['@odata.etag']).toBe('W/"2"');
-    expect(Object.keys(rec)).toEqual(['@odata.etag', ...Object.keys(flowsessionEntity.fields)]);
+    const visible = Object.entries(flowsessionEntity.fields).filter(([, f]) => !('hidden' in f && f.hidden)).map(([name]) => name);
+    expect(visible).not.toContain('secretinputs');
+    expect(Object.keys(rec)).toEqual(['@odata.etag', ...visible]);
     expect(rec).toMatchObject({ name: 'nightly', priority: 5, statuscode: 2, callbackurl: null, versionnumber: 2 });
   });
 

@@ -1,0 +1,78 @@
+import { maskSecretInputs, secretInputsOf, sessionMasker, type Masker } from '../../shared/secret-mask.js';
+import { isTerminalStatus } from '../../shared/option-sets.js';
+import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import type { Row, Store } from '../store/store.js';
+
+/**
+ * Where a session's secret inputs live on the orchestrator. `inputs` (what every read, `$filter` and `$select`
+ * sees) holds them masked from the start; the clear inputs are kept in the hidden field `secretinputs` only while
+ * the session can still be assigned, and dropped when it ends (session-finish.ts). A session without secret inputs
+ * has no `secretinputs`.
+ */
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string' || text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stored form of a new session's inputs (already validated): `inputs` masked and, when any is secret, the clear text. */
+export function storedInputs(inputschema: unknown, inputsText: string): { inputs: string; secretinputs?: string } {
+  const entries = secretInputsOf(parseJson(inputschema), parseJson(inputsText));
+  if (entries.length === 0) return { inputs: inputsText };
+  return { inputs: maskSecretInputs(inputsText, entries), secretinputs: inputsText };
+}
+
+/** The inputs an agent is given: in clear. */
+export const clearInputs = (session: Row): string => {
+  for (const key of ['secretinputs', 'inputs'] as const) {
+    const v = session[key];
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return '{}';
+};
+
+/** The assign frame's `secretInputs` of a session of this workflow. */
+export const secretInputsFor = (session: Row, workflow: Row): string[] => secretInputsOf(parseJson(workflow['inputschema']), parseJson(clearInputs(session)));
+
+/**
+ * The masker of an open session's secret inputs, or undefined when it has none: what an agent reports (outputs,
+ * errors) is masked by the same rule again, so an agent that does not mask cannot put a secret into a record.
+ */
+export function secretMasker(store: Store, session: Row): Masker | undefined {
+  const clear = session['secretinputs'];
+  if (typeof clear !== 'string' || clear === '') return undefined;
+  const workflow = store.get(workflowEntity, String(session['_regardingobjectid_value']));
+  return workflow ? sessionMasker(clear, secretInputsFor(session, workflow)) : undefined;
+}
+
+const MASKED_AT_REST = 'secretinputs.masked';
+
+/**
+ * Once per database: sessions stored before secret inputs were masked get the stored form now (the clear copy kept
+ * only for sessions that have not ended). Returns how many sessions it changed.
+ */
+export function maskStoredSecretInputs(store: Store): number {
+  if (store.getMeta(MASKED_AT_REST) !== undefined) return 0;
+  let changed = 0;
+  store.transaction(() => {
+    for (const workflow of store.query(workflowEntity, { where: `inputschema LIKE '%x-secret%'` })) {
+      const sessions = store.query(flowsessionEntity, {
+        where: '_regardingobjectid_value = ? COLLATE NOCASE AND secretinputs IS NULL AND inputs IS NOT NULL',
+        params: [workflow['workflowid']],
+      });
+      for (const session of sessions) {
+        const stored = storedInputs(workflow['inputschema'], String(session['inputs']));
+        if (stored.inputs === session['inputs']) continue;
+        const open = !isTerminalStatus(Number(session['statuscode']));
+        store.patch(flowsessionEntity, String(session['flowsessionid']), { inputs: stored.inputs, secretinputs: open ? (stored.secretinputs ?? null) : null });
+        changed++;
+      }
+    }
+    store.setMeta(MASKED_AT_REST, new Date().toISOString());
+  });
+  return changed;
+}
