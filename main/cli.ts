@@ -38,13 +38,16 @@ function orchestratorCommand(): Command {
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').default(7780).argParser(portNumber))
     .addOption(new Option('--data-dir <dir>', 'database and admin token').default(defaultOrchestratorDir(process.platform, process.env, homedir())))
     .addOption(new Option('--admin-token <token>', 'admin bearer token (else $FLOWHOST_ADMIN_TOKEN, else <data-dir>/admin-token, created 0600)'))
-    .action(async (opts: { host: string; port: number; dataDir: string; adminToken?: string }) => {
+    .addOption(new Option('--trust-proxy [proxies]', 'count clients by X-Forwarded-For when it comes from these proxies (addresses/CIDRs; bare: loopback)').env('FLOWHOST_TRUST_PROXY'))
+    .action(async (opts: { host: string; port: number; dataDir: string; adminToken?: string; trustProxy?: string | boolean }) => {
       // Listen before anything is printed: a signal sent as soon as the ready line appears must not kill us.
       const stopSignal = new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
-      const { startOrchestrator, AdminTokenError } = await import('../orchestrator/index.js');
-      const running = await startOrchestrator({ host: opts.host, port: opts.port, dataDir: opts.dataDir, adminToken: opts.adminToken }).catch((err: unknown) => {
-        throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, err instanceof AdminTokenError ? ExitCode.Usage : ExitCode.Failure);
-      });
+      const { startOrchestrator, AdminTokenError, parseTrustProxy, TrustProxyError } = await import('../orchestrator/index.js');
+      const running = await Promise.resolve()
+        .then(() => startOrchestrator({ host: opts.host, port: opts.port, dataDir: opts.dataDir, adminToken: opts.adminToken, trustProxy: parseTrustProxy(opts.trustProxy) }))
+        .catch((err: unknown) => {
+          throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, err instanceof AdminTokenError || err instanceof TrustProxyError ? ExitCode.Usage : ExitCode.Failure);
+        });
       const out = (line: string) => process.stdout.write(`${line}\n`);
       out(`flowhost orchestrator: Web API ${running.url}/api/data/v9.2/  agents ${running.url.replace(/^http/, 'ws')}/agent/v1`);
       if (running.adminTokenGenerated) out(`new admin token (shown once, kept in ${running.adminTokenFile}): ${running.adminToken}`);

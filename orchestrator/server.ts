@@ -10,6 +10,7 @@ import type { OrchestratorContext } from './context.js';
 import { registerAgentGateway, type AgentGateway, type AgentGatewayOptions } from './gateway/index.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
+import { fastifyTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export const DEFAULT_PORT = 7780;
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -48,6 +49,8 @@ export interface OrchestratorOptions {
   /** Slowloris limits; each missing one takes its DEFAULT_HTTP_LIMITS value. */
   readonly http?: Partial<HttpLimits>;
   readonly gateway?: AgentGatewayOptions;
+  /** Whose X-Forwarded-For names the client (per-address limits count it). Default false: the TCP peer is the client. */
+  readonly trustProxy?: TrustProxy;
 }
 
 export interface RunningOrchestrator {
@@ -93,6 +96,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    trustProxy: fastifyTrustProxy(options.trustProxy ?? false),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: limits.checkIntervalMs },

@@ -11,9 +11,11 @@ import { AgentConnection } from './agent-connection.js';
 import { agentControl, type AgentControl } from './agent-control.js';
 import { AgentRegistry } from './agent-registry.js';
 import { FailureLimiter } from './failure-limiter.js';
-import { authenticateRequest } from './machine-auth.js';
+import { DEFAULT_MACHINE_BUDGET, FrameBudget, type MachineBudget } from './frame-budget.js';
+import { authenticateRequest, type MachineAuth } from './machine-auth.js';
 import { MachineStatusWriter, recordDisconnected, refreshMachineStatus } from './machine-status.js';
-import { registerRoute } from './register-route.js';
+import { DEFAULT_FAILURE_DELAY, registerRoute, type FailureDelay } from './register-route.js';
+import { VerificationSlots } from './verification-slots.js';
 import { workflowRoute } from './workflow-route.js';
 
 export interface AgentGatewayOptions {
@@ -29,8 +31,19 @@ export interface AgentGatewayOptions {
   readonly rejectCooldownMs?: number;
   /** After a run timeout, how long to wait for an offline agent before marking TimedOut here. Default 60 s. */
   readonly runTimeoutGraceMs?: number;
-  /** Failed registrations/authentications per remote address (and per group) per minute. Default 10. */
+  /**
+   * Failed authentications per client address (IPv6: per /64), and failed registrations per (group, address), per
+   * minute answered at once; later failures are answered after a growing delay (authFailureDelay). Default 10.
+   */
   readonly maxAuthFailuresPerMinute?: number;
+  /** The delay of the first slowed failure, doubling up to the cap. Default 500 ms, 10 s. */
+  readonly authFailureDelay?: FailureDelay;
+  /** scrypt checks (group passwords, old machine credentials) in flight; more get 503 + Retry-After. Default 2. */
+  readonly maxVerificationsInFlight?: number;
+  /** Upstream bytes and frames per second per machine; frames past it wait, unread. Default DEFAULT_MACHINE_BUDGET. */
+  readonly machineBudget?: Partial<MachineBudget>;
+  /** Most sessions one frame may create (`local-session` events). Default 100. */
+  readonly maxLocalSessionsPerFrame?: number;
   /** Callback hosts allowed over http and on loopback/private addresses (e.g. `localhost:8080`). */
   readonly callbackAllowHosts?: readonly string[];
   /** First callback retry delay (doubles per attempt). Default 2 s. */
@@ -53,11 +66,24 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   const callbacks = new CallbackDelivery({ ctx, allowHosts: options.callbackAllowHosts, baseDelayMs: options.callbackBaseDelayMs });
   const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
   const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs });
-  const authFailures = new FailureLimiter({ max: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, now: ctx.now });
+  const delay = options.authFailureDelay ?? DEFAULT_FAILURE_DELAY;
+  const slots = new VerificationSlots(options.maxVerificationsInFlight ?? 2);
+  const auth: MachineAuth = {
+    store: ctx.store,
+    slots,
+    failures: new FailureLimiter({ free: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, firstDelayMs: delay.firstMs, maxDelayMs: delay.maxMs, now: ctx.now }),
+  };
   const authed = new WeakMap<FastifyRequest, Row>();
+  const budget: MachineBudget = { ...DEFAULT_MACHINE_BUDGET, ...options.machineBudget };
+  const budgets = new Map<string, FrameBudget>();
+  const budgetOf = (machineId: string): FrameBudget => {
+    let b = budgets.get(machineId);
+    if (!b) budgets.set(machineId, (b = new FrameBudget(budget, ctx.now)));
+    return b;
+  };
 
-  registerRoute(app, ctx, { maxFailuresPerMinute: options.maxAuthFailuresPerMinute, onRegistered: (id) => queue.machineChanged(id) });
-  workflowRoute(app, ctx, authFailures);
+  registerRoute(app, ctx, { freeFailuresPerMinute: options.maxAuthFailuresPerMinute, failureDelay: delay, slots, onRegistered: (id) => queue.machineChanged(id) });
+  workflowRoute(app, ctx, auth);
 
   app.get(
     AGENT_WS_PATH,
@@ -65,22 +91,25 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
       websocket: true,
       // Authentication happens on the HTTP upgrade request: a bad credential never gets a socket.
       preValidation: async (request, reply) => {
-        const machine = await authenticateRequest(ctx.store, authFailures, request, reply);
+        const machine = await authenticateRequest(auth, request, reply);
         if (machine) authed.set(request, machine);
       },
     },
     (socket, request) => {
       const machine = authed.get(request);
       if (!machine) return socket.close(CloseCode.Unauthorized, 'not authenticated');
+      const machineId = String(machine['flowmachineid']);
       new AgentConnection({
         socket,
-        machineId: String(machine['flowmachineid']),
+        machineId,
         ctx,
         queue,
         registry,
         status,
         heartbeatIntervalMs,
         helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+        budget: budgetOf(machineId),
+        maxLocalSessionsPerFrame: options.maxLocalSessionsPerFrame ?? 100,
       }).start();
     },
   );
