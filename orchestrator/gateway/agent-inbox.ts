@@ -38,11 +38,13 @@ export class AgentInbox {
     return this.frames.length > 0;
   }
 
+  /** Drops what waits and reads the socket again, so a close handshake is heard. */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.frames.length = 0;
+    this.o.socket.resume();
   }
 
   private pump(): void {
