@@ -6,7 +6,7 @@ import type { Queue } from '../queue/session-queue.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { AgentClock } from './agent-clock.js';
 import { AgentInbox } from './agent-inbox.js';
-import { sliceOfEvents, tooManyLocalSessions } from './event-slices.js';
+import { EventSlicer, tooManyLocalSessions } from './event-slices.js';
 import type { FrameBudget } from './frame-budget.js';
 import { applyEvents, appliedSeq, type EventChecks } from './event-applier.js';
 import { ensureLocalSession, recordLocalSession } from './local-session.js';
@@ -58,6 +58,7 @@ export class AgentConnection {
   private refusal: string | undefined;
   private readonly lost: LostSessions;
   private readonly inbox: AgentInbox;
+  private readonly slicer = new EventSlicer();
 
   constructor(private readonly o: AgentConnectionOptions) {
     this.lost = new LostSessions({ ctx: o.ctx, queue: o.queue, machineId: o.machineId });
@@ -286,8 +287,10 @@ export class AgentConnection {
    */
   private applyPendingEvents(): void {
     if (this.closed) return this.drained();
-    const events = sliceOfEvents(this.pendingEvents);
+    const start = performance.now();
+    const events = this.slicer.next(this.pendingEvents, start);
     if (events.length > 0) this.applySlice(events);
+    this.slicer.took(events, start, performance.now());
     if (this.closed) return;
     if (this.pendingEvents.length > 0) return this.scheduleApply();
     if (this.refusal !== undefined) {

@@ -15,7 +15,7 @@ import { DEFAULT_MACHINE_BUDGET, FrameBudget, type MachineBudget } from './frame
 import { authenticateRequest, type MachineAuth } from './machine-auth.js';
 import { MachineStatusWriter, recordDisconnected, refreshMachineStatus } from './machine-status.js';
 import { DEFAULT_FAILURE_DELAY, registerRoute, type FailureDelay } from './register-route.js';
-import { VerificationSlots } from './verification-slots.js';
+import { DEFAULT_VERIFICATION_SLOTS, DEFAULT_VERIFICATIONS_WAITING, VerificationSlots } from './verification-slots.js';
 import { workflowRoute } from './workflow-route.js';
 
 export interface AgentGatewayOptions {
@@ -38,8 +38,10 @@ export interface AgentGatewayOptions {
   readonly maxAuthFailuresPerMinute?: number;
   /** The delay of the first slowed failure, doubling up to the cap. Default 500 ms, 10 s. */
   readonly authFailureDelay?: FailureDelay;
-  /** scrypt checks (group passwords, old machine credentials) in flight; more get 503 + Retry-After. Default 2. */
+  /** scrypt checks (group passwords, old machine credentials) in flight; more get 503 + Retry-After. Default: half the cores, 1..2. */
   readonly maxVerificationsInFlight?: number;
+  /** Checks that may wait for a slot before the 503s start. Default 8. */
+  readonly maxVerificationsWaiting?: number;
   /** Upstream bytes and frames per second per machine; frames past it wait, unread. Default DEFAULT_MACHINE_BUDGET. */
   readonly machineBudget?: Partial<MachineBudget>;
   /** Most sessions one frame may create (`local-session` events). Default 100. */
@@ -67,7 +69,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
   const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs });
   const delay = options.authFailureDelay ?? DEFAULT_FAILURE_DELAY;
-  const slots = new VerificationSlots(options.maxVerificationsInFlight ?? 2);
+  const slots = new VerificationSlots(options.maxVerificationsInFlight ?? DEFAULT_VERIFICATION_SLOTS, options.maxVerificationsWaiting ?? DEFAULT_VERIFICATIONS_WAITING);
   const auth: MachineAuth = {
     store: ctx.store,
     slots,

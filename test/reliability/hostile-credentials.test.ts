@@ -61,25 +61,25 @@ function slowHash(password: string): string {
 }
 
 describe('hostile input: registration as a CPU lever (item 6)', () => {
-  it('with 2 checks allowed in flight, 5 concurrent attempts get 3 answers 503 + Retry-After and 2 checked; the checks run off the event loop', async () => {
-    gw = await TestOrchestrator.start({ maxVerificationsInFlight: 2 });
+  it('with 2 checks allowed in flight and 1 waiting, 6 concurrent attempts get 3 answers 503 + Retry-After and 3 checked; the checks run off the event loop', async () => {
+    gw = await TestOrchestrator.start({ maxVerificationsInFlight: 2, maxVerificationsWaiting: 1 });
     gw.store.insert(flowmachinegroupEntity, { name: 'slow', passwordhash: slowHash('slow-password'), preferredqueuingtype: 1, statecode: 0 });
     const order: string[] = [];
-    const attempts = Array.from({ length: 5 }, () =>
+    const attempts = Array.from({ length: 6 }, () =>
       register(gw!.url, 'slow-password', { group: 'slow' }).then((a) => {
         order.push(a.status === 503 ? 'busy' : 'checked');
         return a;
       }),
     );
     await waitFor(() => order.length >= 3, { what: 'three answers' });
-    // Both checks are still running: a request that needs no check is answered before either ends, which only a
-    // check off the event loop allows.
+    // The checks are still running: a request that needs no check is answered before any ends, which only a check
+    // off the event loop allows.
     const probe = await post(gw.url, AGENT_REGISTER_PATH, { group: 'slow' });
     expect(probe.status).toBe(400);
     order.push('probe');
     const answers = await Promise.all(attempts);
-    expect(order).toEqual(['busy', 'busy', 'busy', 'probe', 'checked', 'checked']);
-    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 503, 503, 503]);
+    expect(order).toEqual(['busy', 'busy', 'busy', 'probe', 'checked', 'checked', 'checked']);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 503, 503, 503]);
     for (const a of answers.filter((x) => x.status === 503)) {
       expect(Number(a.retryAfter)).toBeGreaterThan(0);
       expect(a.message).toMatch(/too many credential checks in progress/);
