@@ -25,10 +25,14 @@ export function parseTrustProxy(value: string | boolean | undefined): TrustProxy
   if (['', 'false', 'off', 'no', '0'].includes(text)) return false;
   if (['true', 'on', 'yes', '1'].includes(text)) return ['loopback'];
   const list = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const bad = list.find((s) => !NAMES.has(s) && !ipaddr.isValid(s) && !ipaddr.isValidCIDR(s));
+  const bad = list.find((s) => !NAMES.has(s) && !isAddressOrCidr(s));
   if (bad !== undefined) throw new TrustProxyError(`--trust-proxy takes proxy addresses/CIDRs (or loopback, linklocal, uniquelocal), got '${bad.slice(0, 100)}'`);
   return list;
 }
+
+/** Dotted-quad IPv4 or IPv6, with or without a prefix length (ipaddr.js alone would take `2` for 0.0.0.2). */
+const isAddressOrCidr = (s: string): boolean =>
+  ipaddr.IPv4.isValidFourPartDecimal(s) || ipaddr.IPv4.isValidCIDRFourPartDecimal(s) || ipaddr.IPv6.isValid(s) || ipaddr.IPv6.isValidCIDR(s);
 
 export class TrustProxyError extends Error {
   override readonly name = 'TrustProxyError';
