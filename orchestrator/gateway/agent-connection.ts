@@ -248,9 +248,9 @@ export class AgentConnection {
   /**
    * Events of one burst (the frames that arrived in the same turn of the event loop; the agent's window of unacked
    * events bounds it) are applied in crash-safe store transactions of a slice each (event-slices.ts), so a big frame
-   * never holds the event loop for long. Exactly-once holds because the applied seq
-   * commits with the events' effects; follow-ups (queue.ended) run only after the commit and the ack leaves only once
-   * it is durable (`send`); if a commit fails nothing of its slice is applied or acked (the agent replays it). A frame creating more than
+   * never holds the event loop for long. Exactly-once holds because the applied seq commits with the events' effects;
+   * follow-ups (queue.ended) run only after the commit and the ack leaves only once it is durable (`send`); if a
+   * commit fails nothing of its slice is applied or acked (the agent replays it). A frame creating more than
    * maxLocalSessionsPerFrame sessions is applied up to there, then the connection closes (tooManyLocalSessions).
    */
   private queueEvent(frame: Frame<'event'> | Frame<'events'>): void {
@@ -282,8 +282,8 @@ export class AgentConnection {
   }
 
   /**
-   * Applies the next slice of the pending events (a few thousand rows' worth: the event loop serves the API and the
-   * other machines between slices), then schedules the next one.
+   * Applies the next slice of the pending events (about a millisecond's worth while anything else waits: the event
+   * loop serves the API and the other machines between slices), then schedules the next one.
    */
   private applyPendingEvents(): void {
     if (this.closed) return this.drained();
