@@ -38,6 +38,8 @@ export function closeReason(text: string): string {
   return out;
 }
 
+const ACK_EVERY_MS = 25;
+
 /** One authenticated agent socket: hello, then frames until it closes. */
 export class AgentConnection {
   live: AgentState | undefined;
@@ -49,6 +51,8 @@ export class AgentConnection {
   private missedPongs = 0;
   private ackUpTo = -1;
   private ackScheduled = false;
+  /** When the last ack was scheduled (performance.now()): while a backlog is sliced, one ack per ACK_EVERY_MS. */
+  private ackAt = -Infinity;
   /** Events received (`event` and `events` frames) and not yet applied (see queueEvent). */
   private pendingEvents: SessionEvent[] = [];
   private applyScheduled = false;
@@ -317,10 +321,16 @@ export class AgentConnection {
     this.lost.applied(result.appliedUpTo);
   }
 
-  /** Acks are batched: one `ack` per burst of frames handled in the same turn of the event loop. */
+  /**
+   * Acks are batched: one `ack` per burst of frames handled in the same turn of the event loop, and while a backlog
+   * is applied slice by slice, one per ACK_EVERY_MS (the agent's window of unacked events is far larger).
+   */
   private scheduleAck(upTo: number): void {
     this.ackUpTo = Math.max(this.ackUpTo, upTo);
     if (this.ackScheduled) return;
+    const now = performance.now();
+    if (this.pendingEvents.length > 0 && now - this.ackAt < ACK_EVERY_MS) return;
+    this.ackAt = now;
     this.ackScheduled = true;
     setImmediate(() => {
       this.ackScheduled = false;
