@@ -27,15 +27,22 @@ export const machineFlood: Bench = {
       const idle = await adminLatency(orch, requests);
       const child = startLineChild(HOSTILE_MAIN, [JSON.stringify({ mode: 'flood', baseUrl: orch.url, machineId: reg.flowmachineid, credential: reg.credential, frameMiB })]);
       try {
+        const rssBefore = process.memoryUsage().rss;
+        let rssPeak = rssBefore;
+        const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
         await child.waitFor((l) => jsonField<number>(l, 'started'), 30_000, 'flood started');
         const t0 = Date.now();
-        const loaded = await adminLatency(orch, requests);
+        const loaded = await adminLatency(orch, requests).finally(() => clearInterval(sampler));
         const seconds = (Date.now() - t0) / 1000;
+        const grewMiB = (rssPeak - rssBefore) / 1_048_576;
         child.write('report');
         const report = await child.waitFor((l) => jsonField<Record<string, number>>(l, 'report'), 10_000, 'flood report');
         const mib = ((report['ackedEvents'] ?? 0) / 2000) * frameMiB;
         ctx.note(`machine-flood: ${JSON.stringify(report)} in ${seconds.toFixed(1)} s (~${(mib / seconds).toFixed(1)} MiB/s applied); idle p50 ${idle.p50.toFixed(2)} p99 ${idle.p99.toFixed(2)} ms, flood p50 ${loaded.p50.toFixed(2)} p99 ${loaded.p99.toFixed(2)} ms`);
-        return latencyRows(`while one machine floods ${frameMiB} MiB frames`, loaded, idle);
+        return [
+          ...latencyRows(`while one machine floods ${frameMiB} MiB frames`, loaded, idle),
+          { what: `orchestrator RSS growth MiB while one machine floods (its frames wait unread)`, flowhost: grewMiB.toFixed(0), raw: '—', ratio: '—', target: '(info)', met: undefined },
+        ];
       } finally {
         await child.stop();
       }
