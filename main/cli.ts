@@ -48,25 +48,32 @@ function orchestratorCommand(): Command {
     )
     .addOption(new Option('--tls-cert <pem>', `serve https and wss with this certificate (chain) file; needs --tls-key (env: ${TLS_CERT_ENV})`))
     .addOption(new Option('--tls-key <pem>', `private key file of --tls-cert (env: ${TLS_KEY_ENV})`))
-    .action(async (opts: { host: string; port: number; dataDir: string } & OrchestratorFileOptions) => {
+    .addOption(new Option('--trust-proxy [proxies]', 'count clients by X-Forwarded-For when it comes from these proxies (addresses/CIDRs; bare: loopback)').env('FLOWHOST_TRUST_PROXY'))
+    .action(async (opts: { host: string; port: number; dataDir: string; trustProxy?: string | boolean } & OrchestratorFileOptions) => {
       // Listen before anything is printed: a signal sent as soon as the ready line appears must not kill us.
       const stopSignal = new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
-      const { startOrchestrator, createOrchestratorLogger, AdminTokenError } = await import('../orchestrator/index.js');
+      const { startOrchestrator, createOrchestratorLogger, AdminTokenError, parseTrustProxy, TrustProxyError } = await import('../orchestrator/index.js');
       const logger = createOrchestratorLogger();
       installCrashPolicy({ program: 'orchestrator', logger });
       const warn = (message: string) => logger.warn(message);
       const given = await givenAdminToken(opts, process.env, warn);
       const tls = givenTls(opts, process.env, warn);
-      const running = await startOrchestrator({
-        host: opts.host,
-        port: opts.port,
-        dataDir: opts.dataDir,
-        logger,
-        ...(given ? { adminToken: given.token, adminTokenSource: given.from } : {}),
-        ...(tls ? { tls } : {}),
-      }).catch((err: unknown) => {
-        throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, err instanceof AdminTokenError ? ExitCode.Usage : ExitCode.Failure);
-      });
+      const running = await Promise.resolve()
+        .then(() =>
+          startOrchestrator({
+            host: opts.host,
+            port: opts.port,
+            dataDir: opts.dataDir,
+            logger,
+            trustProxy: parseTrustProxy(opts.trustProxy),
+            ...(given ? { adminToken: given.token, adminTokenSource: given.from } : {}),
+            ...(tls ? { tls } : {}),
+          }),
+        )
+        .catch((err: unknown) => {
+          const usage = err instanceof AdminTokenError || err instanceof TrustProxyError;
+          throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, usage ? ExitCode.Usage : ExitCode.Failure);
+        });
       const out = (line: string) => process.stdout.write(`${line}\n`);
       out(`flowhost orchestrator: Web API ${running.url}/api/data/v9.2/  agents ${running.url.replace(/^http/, 'ws')}/agent/v1`);
       if (running.adminTokenGenerated) out(`new admin token (shown once, kept in ${running.adminTokenFile}): ${running.adminToken}`);

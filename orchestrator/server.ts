@@ -11,6 +11,7 @@ import type { OrchestratorContext } from './context.js';
 import { registerAgentGateway, type AgentGateway, type AgentGatewayOptions } from './gateway/index.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
+import { fastifyTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export const DEFAULT_PORT = 7780;
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -51,6 +52,8 @@ export interface OrchestratorOptions {
   /** Slowloris limits; each missing one takes its DEFAULT_HTTP_LIMITS value. */
   readonly http?: Partial<HttpLimits>;
   readonly gateway?: AgentGatewayOptions;
+  /** Whose X-Forwarded-For names the client (per-address limits count it). Default false: the TCP peer is the client. */
+  readonly trustProxy?: TrustProxy;
   /** Serve https and wss (same port) with this certificate chain and key (PEM); plain http and ws otherwise. */
   readonly tls?: TlsIdentity;
 }
@@ -111,6 +114,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    trustProxy: fastifyTrustProxy(options.trustProxy ?? false),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // fastify takes the server options from `https` when it is set (https.createServer accepts the http ones too).

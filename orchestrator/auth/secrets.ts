@@ -15,6 +15,16 @@ export function hashSecret(secret: string): string {
   return ['scrypt', N, R, P, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
+/** hashSecret with scrypt on the libuv thread pool (the register route's decoy hash is made while serving). */
+export async function hashSecretAsync(secret: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(secret, salt, KEYLEN, { N, r: R, p: P });
+  return ['scrypt', N, R, P, salt.toString('base64url'), hash.toString('base64url')].join('$');
+}
+
+const scryptAsync = (secret: string, salt: Buffer, keylen: number, params: { N: number; r: number; p: number }): Promise<Buffer> =>
+  new Promise((resolve, reject) => scrypt(secret, salt, keylen, params, (err, key) => (err ? reject(err) : resolve(key))));
+
 /**
  * `sha256$hash`: what the store keeps instead of a token it generated itself (a machine credential, 256 random bits).
  * A slow, salted hash protects guessable passwords; a random 256-bit token cannot be guessed, so one SHA-256 keeps
@@ -58,9 +68,11 @@ export async function verifySecretAsync(secret: string, stored: string | null | 
   const h = parseStored(stored);
   if (!h) return false;
   if (h.kind === 'sha256') return matches(sha256(secret), h.expected);
-  const actual = await new Promise<Buffer>((resolve, reject) => scrypt(secret, h.salt, h.expected.length, h.params, (err, key) => (err ? reject(err) : resolve(key))));
-  return matches(actual, h.expected);
+  return matches(await scryptAsync(secret, h.salt, h.expected.length, h.params), h.expected);
 }
+
+/** Whether checking a secret against `stored` runs scrypt (tens of ms of CPU), not one SHA-256. */
+export const isSlowHash = (stored: string | null | undefined): boolean => parseStored(stored)?.kind === 'scrypt';
 
 /** Constant-time comparison of two tokens of any length. */
 export function tokensEqual(a: string, b: string): boolean {

@@ -7,6 +7,9 @@ import type { OrchestratorContext } from '../context.js';
 import type { Queue } from '../queue/session-queue.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { AgentClock } from './agent-clock.js';
+import { AgentInbox } from './agent-inbox.js';
+import { EventSlicer, tooManyLocalSessions } from './event-slices.js';
+import type { FrameBudget } from './frame-budget.js';
 import { applyEvents, appliedSeq, type EventChecks } from './event-applier.js';
 import { ensureLocalSession, recordLocalSession } from './local-session.js';
 import { LostSessions } from './lost-sessions.js';
@@ -24,9 +27,15 @@ export interface AgentConnectionOptions {
   readonly helloTimeoutMs: number;
   /** What the agent listed in its upgrade request's Flowhost-Agent-Capabilities header. */
   readonly capabilities: ReadonlySet<string>;
+  /** The machine's upstream budget (bytes and frames per second). */
+  readonly budget: FrameBudget;
+  /** Most sessions one frame may create (`local-session` events); past it the connection closes (4000). */
+  readonly maxLocalSessionsPerFrame: number;
 }
 
 type Frame<T extends AgentFrame['type']> = Extract<AgentFrame, { type: T }>;
+
+const ACK_EVERY_MS = 25;
 
 /** One authenticated agent socket: hello, then frames until it closes. */
 export class AgentConnection {
@@ -39,12 +48,22 @@ export class AgentConnection {
   private missedPongs = 0;
   private ackUpTo = -1;
   private ackScheduled = false;
+  /** When the last ack was scheduled (performance.now()): while a backlog is sliced, one ack per ACK_EVERY_MS. */
+  private ackAt = -Infinity;
   /** Events received (`event` and `events` frames) and not yet applied (see queueEvent). */
   private pendingEvents: SessionEvent[] = [];
+  private applyScheduled = false;
+  /** Called once pendingEvents is empty (all applied, or the connection closed). */
+  private eventsDrained: (() => void)[] = [];
+  /** Why the connection closes once the events before the refused one are applied. */
+  private refusal: string | undefined;
   private readonly lost: LostSessions;
+  private readonly inbox: AgentInbox;
+  private readonly slicer = new EventSlicer();
 
   constructor(private readonly o: AgentConnectionOptions) {
     this.lost = new LostSessions({ ctx: o.ctx, queue: o.queue, machineId: o.machineId });
+    this.inbox = new AgentInbox({ socket: o.socket, budget: o.budget, receive: (data, isBinary) => this.receive(data, isBinary) });
   }
 
   private get store() {
@@ -57,7 +76,7 @@ export class AgentConnection {
     if (replaced) replaced.replace();
     this.helloTimer = setTimeout(() => this.close(CloseCode.HelloTimeout, `no hello within ${this.o.helloTimeoutMs} ms`), this.o.helloTimeoutMs);
     this.pingTimer = setInterval(() => this.heartbeat(), this.o.heartbeatIntervalMs);
-    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('message', (data, isBinary) => this.inbox.push(data, isBinary));
     socket.on('pong', () => {
       this.missedPongs = 0;
       if (this.live) this.o.status.heartbeat(this.o.machineId, this.o.ctx.now());
@@ -116,9 +135,14 @@ export class AgentConnection {
   private stopTimers(): void {
     clearTimeout(this.helloTimer);
     clearInterval(this.pingTimer);
+    this.inbox.stop();
+    this.pendingEvents = [];
+    this.drained();
   }
 
   private heartbeat(): void {
+    // A socket paused by its budget reads no pongs: the peer is behind its own data, not silent.
+    if (this.inbox.holding) this.missedPongs = 0;
     if (this.missedPongs >= 2) {
       this.closed = true;
       this.stopTimers();
@@ -150,7 +174,8 @@ export class AgentConnection {
     }
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  /** One frame, in order, within the machine's budget (AgentInbox); a promise while events before it are applied. */
+  private receive(data: RawData, isBinary: boolean): void | Promise<void> {
     if (this.closed) return;
     if (isBinary) return this.close(CloseCode.InvalidFrame, 'binary frames are not supported');
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
@@ -158,9 +183,13 @@ export class AgentConnection {
     if (!decoded.ok) return this.close(CloseCode.InvalidFrame, decoded.error);
     const frame = decoded.frame;
     if (!this.live && frame.type !== 'hello') return this.close(CloseCode.InvalidFrame, `expected hello first, got ${frame.type}`);
-    if (frame.type === 'event' || frame.type === 'events') return this.queueEvent(frame);
+    if (frame.type === 'event' || frame.type === 'events') {
+      this.queueEvent(frame);
+      // Small frames of one burst are applied together; a big backlog waits for its slices.
+      return this.pendingEvents.length >= 2000 ? this.allApplied() : undefined;
+    }
     // Frames keep their order: events that arrived before this one are applied first.
-    if (this.pendingEvents.length > 0) this.guard(() => this.applyPendingEvents());
+    if (this.pendingEvents.length > 0) return this.allApplied().then(() => this.guard(() => this.closed || this.handle(frame)));
     this.guard(() => this.handle(frame));
   }
 
@@ -227,20 +256,61 @@ export class AgentConnection {
 
   /**
    * Events of one burst (the frames that arrived in the same turn of the event loop; the agent's window of unacked
-   * events bounds it) are applied in ONE crash-safe store transaction. Exactly-once holds because the applied seq
-   * commits with the events' effects; follow-ups (queue.ended) run only after the commit and the ack leaves only once
-   * it is durable (`send`); if the commit fails nothing of the burst is applied or acked (the agent replays it).
+   * events bounds it) are applied in crash-safe store transactions of a slice each (event-slices.ts), so a big frame
+   * never holds the event loop for long. Exactly-once holds because the applied seq commits with the events' effects;
+   * follow-ups (queue.ended) run only after the commit and the ack leaves only once it is durable (`send`); if a
+   * commit fails nothing of its slice is applied or acked (the agent replays it). A frame creating more than
+   * maxLocalSessionsPerFrame sessions is applied up to there, then the connection closes (tooManyLocalSessions).
    */
   private queueEvent(frame: Frame<'event'> | Frame<'events'>): void {
-    if (this.pendingEvents.length === 0) setImmediate(() => this.guard(() => this.applyPendingEvents()));
-    if (frame.type === 'event') this.pendingEvents.push(frame.event);
-    else for (const event of frame.events) this.pendingEvents.push(event);
+    if (this.refusal !== undefined) return;
+    const events = frame.type === 'event' ? [frame.event] : frame.events;
+    const refused = tooManyLocalSessions(events, this.o.maxLocalSessionsPerFrame);
+    for (let i = 0; i < (refused?.at ?? events.length); i++) this.pendingEvents.push(events[i]!);
+    if (refused) this.refusal = refused.reason;
+    this.scheduleApply();
   }
 
+  private scheduleApply(): void {
+    if (this.applyScheduled) return;
+    this.applyScheduled = true;
+    setImmediate(() => {
+      this.applyScheduled = false;
+      this.guard(() => this.applyPendingEvents());
+    });
+  }
+
+  /** Resolves once every event received so far is applied (or the connection closed). */
+  private allApplied(): Promise<void> {
+    if (this.pendingEvents.length === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.eventsDrained.push(resolve));
+  }
+
+  private drained(): void {
+    for (const resolve of this.eventsDrained.splice(0)) resolve();
+  }
+
+  /**
+   * Applies the next slice of the pending events (about a millisecond's worth while anything else waits: the event
+   * loop serves the API and the other machines between slices), then schedules the next one.
+   */
   private applyPendingEvents(): void {
-    const events = this.pendingEvents;
-    this.pendingEvents = [];
-    if (this.closed || events.length === 0) return;
+    if (this.closed) return this.drained();
+    const start = performance.now();
+    const events = this.slicer.next(this.pendingEvents, start);
+    if (events.length > 0) this.applySlice(events);
+    this.slicer.took(events, start, performance.now());
+    if (this.closed) return;
+    if (this.pendingEvents.length > 0) return this.scheduleApply();
+    if (this.refusal !== undefined) {
+      // What came before the refused event is applied: the agent hears so now, and replays the rest on reconnect.
+      if (this.ackUpTo >= 0) this.send({ type: 'ack', upTo: this.ackUpTo });
+      this.close(CloseCode.InvalidFrame, this.refusal);
+    }
+    this.drained();
+  }
+
+  private applySlice(events: readonly SessionEvent[]): void {
     const checks = {
       owns: (sessionId: string) => {
         const a = this.o.queue.book.get(sessionId);
@@ -249,17 +319,23 @@ export class AgentConnection {
       local: (e: Parameters<EventChecks['local']>[0]) => ensureLocalSession(this.store, this.o.queue, this.o.machineId, e),
     };
     const result = applyEvents(this.store, this.o.machineId, events, checks, this.clock);
-    // A gap or a foreign session: what came before it is committed (and acked below); the rest is not applied.
+    // A gap or a foreign session: what came before it is committed; the rest is not applied.
     if (result.refused !== undefined) this.close(CloseCode.InvalidFrame, result.refused);
     this.scheduleAck(result.appliedUpTo);
     for (const sessionId of result.ended) this.o.queue.ended(sessionId);
     this.lost.applied(result.appliedUpTo);
   }
 
-  /** Acks are batched: one `ack` per burst of frames handled in the same turn of the event loop. */
+  /**
+   * Acks are batched: one `ack` per burst of frames handled in the same turn of the event loop, and while a backlog
+   * is applied slice by slice, one per ACK_EVERY_MS (the agent's window of unacked events is far larger).
+   */
   private scheduleAck(upTo: number): void {
     this.ackUpTo = Math.max(this.ackUpTo, upTo);
     if (this.ackScheduled) return;
+    const now = performance.now();
+    if (this.pendingEvents.length > 0 && now - this.ackAt < ACK_EVERY_MS) return;
+    this.ackAt = now;
     this.ackScheduled = true;
     setImmediate(() => {
       this.ackScheduled = false;

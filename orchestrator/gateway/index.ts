@@ -12,9 +12,11 @@ import { AgentConnection } from './agent-connection.js';
 import { agentControl, type AgentControl } from './agent-control.js';
 import { AgentRegistry } from './agent-registry.js';
 import { FailureLimiter } from './failure-limiter.js';
-import { authenticateRequest } from './machine-auth.js';
+import { DEFAULT_MACHINE_BUDGET, FrameBudget, type MachineBudget } from './frame-budget.js';
+import { authenticateRequest, type MachineAuth } from './machine-auth.js';
 import { MachineStatusWriter, recordDisconnected, refreshMachineStatus } from './machine-status.js';
-import { registerRoute } from './register-route.js';
+import { DEFAULT_FAILURE_DELAY, registerRoute, type FailureDelay } from './register-route.js';
+import { DEFAULT_VERIFICATION_SLOTS, DEFAULT_VERIFICATIONS_WAITING, VerificationSlots } from './verification-slots.js';
 import { workflowRoute } from './workflow-route.js';
 
 export interface AgentGatewayOptions {
@@ -32,8 +34,21 @@ export interface AgentGatewayOptions {
   readonly runTimeoutGraceMs?: number;
   /** After a cancel, how long to wait for the agent to report the session's end before marking it Cancelled here. Default 60 s. */
   readonly cancelGraceMs?: number;
-  /** Failed registrations/authentications per remote address (and per group) per minute. Default 10. */
+  /**
+   * Failed authentications per client address (IPv6: per /64), and failed registrations per (group, address), per
+   * minute answered at once; later failures are answered after a growing delay (authFailureDelay). Default 10.
+   */
   readonly maxAuthFailuresPerMinute?: number;
+  /** The delay of the first slowed failure, doubling up to the cap. Default 500 ms, 10 s. */
+  readonly authFailureDelay?: FailureDelay;
+  /** scrypt checks (group passwords, old machine credentials) in flight; more get 503 + Retry-After. Default: half the cores, 1..2. */
+  readonly maxVerificationsInFlight?: number;
+  /** Checks that may wait for a slot before the 503s start. Default 8. */
+  readonly maxVerificationsWaiting?: number;
+  /** Upstream bytes and frames per second per machine; frames past it wait, unread. Default DEFAULT_MACHINE_BUDGET. */
+  readonly machineBudget?: Partial<MachineBudget>;
+  /** Most sessions one frame may create (`local-session` events). Default 100. */
+  readonly maxLocalSessionsPerFrame?: number;
   /** Callback hosts allowed over http and on loopback/private addresses (e.g. `localhost:8080`). */
   readonly callbackAllowHosts?: readonly string[];
   /** First callback retry delay (doubles per attempt). Default 2 s. */
@@ -57,11 +72,24 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   maskStoredSecretInputs(ctx.store);
   const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
   const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs, cancelGraceMs: options.cancelGraceMs });
-  const authFailures = new FailureLimiter({ max: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, now: ctx.now });
+  const delay = options.authFailureDelay ?? DEFAULT_FAILURE_DELAY;
+  const slots = new VerificationSlots(options.maxVerificationsInFlight ?? DEFAULT_VERIFICATION_SLOTS, options.maxVerificationsWaiting ?? DEFAULT_VERIFICATIONS_WAITING);
+  const auth: MachineAuth = {
+    store: ctx.store,
+    slots,
+    failures: new FailureLimiter({ free: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, firstDelayMs: delay.firstMs, maxDelayMs: delay.maxMs, now: ctx.now }),
+  };
   const authed = new WeakMap<FastifyRequest, Row>();
+  const budget: MachineBudget = { ...DEFAULT_MACHINE_BUDGET, ...options.machineBudget };
+  const budgets = new Map<string, FrameBudget>();
+  const budgetOf = (machineId: string): FrameBudget => {
+    let b = budgets.get(machineId);
+    if (!b) budgets.set(machineId, (b = new FrameBudget(budget, ctx.now)));
+    return b;
+  };
 
-  registerRoute(app, ctx, { maxFailuresPerMinute: options.maxAuthFailuresPerMinute, onRegistered: (id) => queue.machineChanged(id) });
-  workflowRoute(app, ctx, authFailures);
+  registerRoute(app, ctx, { freeFailuresPerMinute: options.maxAuthFailuresPerMinute, failureDelay: delay, slots, onRegistered: (id) => queue.machineChanged(id) });
+  workflowRoute(app, ctx, auth);
 
   app.get(
     AGENT_WS_PATH,
@@ -69,16 +97,17 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
       websocket: true,
       // Authentication happens on the HTTP upgrade request: a bad credential never gets a socket.
       preValidation: async (request, reply) => {
-        const machine = await authenticateRequest(ctx.store, authFailures, request, reply);
+        const machine = await authenticateRequest(auth, request, reply);
         if (machine) authed.set(request, machine);
       },
     },
     (socket, request) => {
       const machine = authed.get(request);
       if (!machine) return socket.close(CloseCode.Unauthorized, 'not authenticated');
+      const machineId = String(machine['flowmachineid']);
       new AgentConnection({
         socket,
-        machineId: String(machine['flowmachineid']),
+        machineId,
         ctx,
         queue,
         registry,
@@ -86,6 +115,8 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
         heartbeatIntervalMs,
         helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
         capabilities: parseAgentCapabilities(request.headers[AGENT_CAPABILITIES_HEADER.toLowerCase()]),
+        budget: budgetOf(machineId),
+        maxLocalSessionsPerFrame: options.maxLocalSessionsPerFrame ?? 100,
       }).start();
     },
   );

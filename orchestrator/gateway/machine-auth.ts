@@ -1,41 +1,57 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { flowmachineEntity } from '../../shared/records/index.js';
-import { verifySecretAsync } from '../auth/secrets.js';
+import { isSlowHash, verifySecretAsync } from '../auth/secrets.js';
 import type { Row, Store } from '../store/store.js';
-import type { FailureLimiter } from './failure-limiter.js';
+import { addressKey } from './client-address.js';
+import { slowDown, type FailureLimiter } from './failure-limiter.js';
+import { BUSY_RETRY_AFTER_S, type VerificationSlots } from './verification-slots.js';
 
 /** An agent-facing error answer: `{ error: { code, message } }`. */
 export const sendError = (reply: FastifyReply, status: number, code: string, message: string) =>
   reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ error: { code, message } });
 
+/** Every credential-check slot is taken: 503 + Retry-After. Says nothing about the credential (it was not checked). */
+export const sendBusy = (reply: FastifyReply) =>
+  sendError(reply.header('retry-after', String(BUSY_RETRY_AFTER_S)), 503, 'Busy', `too many credential checks in progress; retry in ${BUSY_RETRY_AFTER_S} s`);
+
 const BEARER = /^Bearer ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{16,256})$/i;
 
 /**
- * The machine a WebSocket upgrade authenticates as (`Authorization: Bearer <flowmachineid>.<credential>`),
- * (verified off the event loop) or undefined for an absent/malformed/wrong credential, a deleted machine or a revoked (Inactive) one.
+ * The machine a request authenticates as (`Authorization: Bearer <flowmachineid>.<credential>`), verified off the
+ * event loop; undefined for an absent/malformed/wrong credential, a deleted machine or a revoked (Inactive) one;
+ * 'busy' when the credential needs scrypt (a machine registered before credentials were SHA-256 hashed) and every
+ * slot is taken.
  */
-export async function authenticateMachine(store: Store, authorization: string | undefined): Promise<Row | undefined> {
+export async function authenticateMachine(store: Store, slots: VerificationSlots, authorization: string | undefined): Promise<Row | undefined | 'busy'> {
   const m = BEARER.exec(authorization ?? '');
   if (!m) return undefined;
   const machine = store.get(flowmachineEntity, m[1]!.toLowerCase());
   if (!machine || Number(machine['statecode'] ?? 0) === 1) return undefined;
-  return (await verifySecretAsync(m[2]!, machine['credentialhash'] as string | null)) ? machine : undefined;
+  const stored = machine['credentialhash'] as string | null;
+  const ok = isSlowHash(stored) ? await slots.run(() => verifySecretAsync(m[2]!, stored)) : await verifySecretAsync(m[2]!, stored);
+  return ok === 'busy' ? ok : ok ? machine : undefined;
+}
+
+export interface MachineAuth {
+  readonly store: Store;
+  /** Failures per client address (IPv6: its /64): they slow down the 401s, never a right credential. */
+  readonly failures: FailureLimiter;
+  readonly slots: VerificationSlots;
 }
 
 /**
- * The machine an agent request authenticates as; otherwise answers it (429 while the address is locked out after
- * failures, 401 for a bad credential, counted as a failure) and returns undefined.
+ * The machine an agent request authenticates as; otherwise answers it (401 for a bad credential, later and later
+ * while its address keeps failing; 503 when busy) and returns undefined. A valid credential is always accepted.
  */
-export async function authenticateRequest(store: Store, failures: FailureLimiter, request: FastifyRequest, reply: FastifyReply): Promise<Row | undefined> {
-  const wait = failures.retryAfter(request.ip);
-  if (wait > 0) {
-    await sendError(reply.header('retry-after', String(wait)), 429, 'TooManyAttempts', `retry in ${wait} s`);
+export async function authenticateRequest(auth: MachineAuth, request: FastifyRequest, reply: FastifyReply): Promise<Row | undefined> {
+  const machine = await authenticateMachine(auth.store, auth.slots, request.headers.authorization);
+  if (machine === 'busy') {
+    await sendBusy(reply);
     return undefined;
   }
-  const machine = await authenticateMachine(store, request.headers.authorization);
   if (!machine) {
-    failures.fail(request.ip);
-    await sendError(reply, 401, 'Unauthorized', 'missing or invalid machine credential');
+    const note = await slowDown(auth.failures.fail(addressKey(request.ip)), 'from your address');
+    await sendError(reply, 401, 'Unauthorized', `missing or invalid machine credential${note}`);
   }
   return machine;
 }

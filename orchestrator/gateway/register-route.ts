@@ -2,41 +2,57 @@ import type { FastifyInstance } from 'fastify';
 import { AGENT_REGISTER_PATH, RegisterRequest, type RegisterResponse } from '../../shared/protocol.js';
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
-import { hashSecret, hashToken, newSecret, verifySecret } from '../auth/secrets.js';
+import { hashSecretAsync, hashToken, newSecret, verifySecretAsync } from '../auth/secrets.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import type { OrchestratorContext } from '../context.js';
 import type { Row } from '../store/store.js';
-import { FailureLimiter } from './failure-limiter.js';
-import { sendError } from './machine-auth.js';
+import { addressKey } from './client-address.js';
+import { FailureLimiter, slowDown } from './failure-limiter.js';
+import { sendBusy, sendError } from './machine-auth.js';
+import type { VerificationSlots } from './verification-slots.js';
 
 const checkRequest = validator(RegisterRequest);
 const REGISTER_BODY_LIMIT = 16 * 1024;
 
 export interface RegisterRouteOptions {
-  /** Failed registrations allowed per remote address and per group per minute. Default 10. */
-  readonly maxFailuresPerMinute?: number;
+  /** Wrong passwords per (group, address) and minute answered without delay. Default 10. */
+  readonly freeFailuresPerMinute?: number;
+  /** The slow-down past them: first delay, doubling to the cap. Default 500 ms, 10 s. */
+  readonly failureDelay?: FailureDelay;
+  /** Password checks (scrypt) in flight, shared with the machine credential checks. */
+  readonly slots: VerificationSlots;
   /** A machine was registered (its row is committed): the queue files it. */
   readonly onRegistered?: (machineId: string) => void;
 }
 
+export interface FailureDelay {
+  readonly firstMs: number;
+  readonly maxMs: number;
+}
 
-/** `POST /agent/v1/register`: group name + password → a new flowmachine and its credential. */
-export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, options: RegisterRouteOptions = {}): void {
-  const limiter = new FailureLimiter({ max: options.maxFailuresPerMinute ?? 10, windowMs: 60_000, now: ctx.now });
+export const DEFAULT_FAILURE_DELAY: FailureDelay = { firstMs: 500, maxMs: 10_000 };
+
+/**
+ * `POST /agent/v1/register`: group name + password → a new flowmachine and its credential. The password is checked
+ * off the event loop in one of a few slots (503 + Retry-After when all are taken); a right one is never refused;
+ * wrong ones are answered later and later per (group, client address), never locked out.
+ */
+export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, options: RegisterRouteOptions): void {
+  const delay = options.failureDelay ?? DEFAULT_FAILURE_DELAY;
+  const limiter = new FailureLimiter({ free: options.freeFailuresPerMinute ?? 10, windowMs: 60_000, firstDelayMs: delay.firstMs, maxDelayMs: delay.maxMs, now: ctx.now });
   // Hashed once so an unknown group costs the same scrypt time as a wrong password.
-  let decoy: string | undefined;
+  let decoy: Promise<string> | undefined;
 
   app.post(AGENT_REGISTER_PATH, { bodyLimit: REGISTER_BODY_LIMIT }, async (request, reply) => {
     if (!checkRequest.check(request.body)) return sendError(reply, 400, 'InvalidRequest', `invalid registration: ${checkRequest.errors('body').join('; ')}`);
     const body = request.body;
-    const keys = [`ip:${request.ip}`, `group:${body.group.toLowerCase()}`];
-    const wait = Math.max(...keys.map((k) => limiter.retryAfter(k)));
-    if (wait > 0) return sendError(reply.header('retry-after', String(wait)), 429, 'TooManyAttempts', `too many failed registrations; retry in ${wait} s`);
     const group = ctx.store.query(flowmachinegroupEntity, { where: 'name = ? COLLATE NOCASE', params: [body.group], limit: 1 })[0];
-    const ok = verifySecret(body.password, (group?.['passwordhash'] as string | null) ?? (decoy ??= hashSecret(newSecret())));
+    const stored = (group?.['passwordhash'] as string | null | undefined) ?? (await (decoy ??= hashSecretAsync(newSecret())));
+    const ok = await options.slots.run(() => verifySecretAsync(body.password, stored));
+    if (ok === 'busy') return sendBusy(reply);
     if (!group || !ok) {
-      keys.forEach((k) => limiter.fail(k));
-      return sendError(reply, 401, 'Unauthorized', 'unknown group or wrong password');
+      const note = await slowDown(limiter.fail(`${body.group.toLowerCase()}@${addressKey(request.ip)}`), 'for this group from your address');
+      return sendError(reply, 401, 'Unauthorized', `unknown group or wrong password${note}`);
     }
     if (Number(group['statecode'] ?? 0) === 1) return sendError(reply, 403, 'GroupInactive', `machine group '${String(group['name'])}' is inactive`);
     const response = ctx.store.transaction(() => createMachine(ctx, group, body));

@@ -2,17 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { AGENT_WORKFLOWS_PATH, type AgentWorkflow } from '../../shared/protocol.js';
 import { workflowEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext } from '../context.js';
-import type { FailureLimiter } from './failure-limiter.js';
 import { isGuid } from '../api/paths.js';
-import { authenticateRequest, sendError } from './machine-auth.js';
+import { authenticateRequest, sendError, type MachineAuth } from './machine-auth.js';
 
 /**
  * `GET /agent/v1/workflows/<id>` with the machine credential: the workflow a machine runs locally
  * (`flowhost run <workflow id>`). Any active machine may read any active workflow: workflows are not bound to groups.
  */
-export function workflowRoute(app: FastifyInstance, ctx: OrchestratorContext, authFailures: FailureLimiter): void {
+export function workflowRoute(app: FastifyInstance, ctx: OrchestratorContext, auth: MachineAuth): void {
   app.get<{ Params: { id: string } }>(`${AGENT_WORKFLOWS_PATH}/:id`, async (request, reply) => {
-    if (!(await authenticateRequest(ctx.store, authFailures, request, reply))) return reply;
+    if (!(await authenticateRequest(auth, request, reply))) return reply;
     const id = request.params.id;
     if (!isGuid(id)) return sendError(reply, 400, 'InvalidRequest', `workflow id must be a GUID, got '${id.slice(0, 100)}'`);
     const row = ctx.store.get(workflowEntity, id.toLowerCase());

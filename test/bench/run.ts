@@ -13,8 +13,10 @@ import { samplingCost } from './sampling-cost.bench.js';
 import { apiQuery } from './api-query.bench.js';
 import { dispatch } from './dispatch.bench.js';
 import { fanOut } from './fan-out.bench.js';
+import { registerStorm } from './register-storm.bench.js';
+import { machineFlood } from './machine-flood.bench.js';
 
-const benches: readonly Bench[] = [logCapture, upstreamReplay, samplingCost, idleFootprint, apiQuery, dispatch, fanOut];
+const benches: readonly Bench[] = [logCapture, upstreamReplay, samplingCost, idleFootprint, apiQuery, dispatch, fanOut, registerStorm, machineFlood];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

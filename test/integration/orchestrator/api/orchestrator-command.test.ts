@@ -60,10 +60,35 @@ describe('flowhost orchestrator', () => {
       [['--port', '70000'], 'port must be an integer 0..65535'],
       [['--port', '1.5'], 'port must be an integer 0..65535'],
       [['--admin-token', 'short', '--port', '0', '--data-dir', tempDir()], 'at least 16 characters'],
+      [['--trust-proxy', 'not-an-address', '--port', '0', '--data-dir', tempDir()], "--trust-proxy takes proxy addresses/CIDRs (or loopback, linklocal, uniquelocal), got 'not-an-address'"],
     ] as const) {
       const p = start([...args]);
       expect(await p.exited, args.join(' ')).toBe(2);
       expect(p.out().stderr).toContain(text);
     }
   });
+
+  it.each([
+    ['ignores X-Forwarded-For by default', [], {}, true],
+    ['honours it from a loopback proxy with --trust-proxy', ['--trust-proxy'], {}, false],
+    ['honours it from the proxies listed in FLOWHOST_TRUST_PROXY', [], { FLOWHOST_TRUST_PROXY: '127.0.0.1' }, false],
+  ] as const)('%s', async (_what, flags, env, counted) => {
+    const p = start(['--port', '0', '--data-dir', join(tempDir(), 'orch'), ...flags], env);
+    const [, url] = await p.line(/Web API (http:\/\/127\.0\.0\.1:\d+)\/api\/data\/v9\.2\//);
+    const [, token] = await p.line(/new admin token \(shown once, kept in .*admin-token\): (\S+)/);
+    const group = await fetch(`${url}/api/data/v9.2/flowmachinegroups`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'g1', password: 'group-password-1' }) });
+    expect(group.status).toBeLessThan(300);
+    const wrong = async (xff: string) => {
+      const res = await fetch(`${url}/agent/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: JSON.stringify({ group: 'g1', password: 'wrong', name: 'm' }) });
+      expect(res.status).toBe(401);
+      return ((await res.json()) as { error: { message: string } }).error.message;
+    };
+    // 10 failures (the free ones) claim one address; an 11th claims another: slowed only when both count as 127.0.0.1.
+    for (let i = 0; i < 10; i++) await wrong('198.51.100.1');
+    const other = await wrong('203.0.113.9');
+    if (counted) expect(other).toMatch(/answered after 500 ms: 11 failures for this group from your address/);
+    else expect(other).toBe('unknown group or wrong password');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  }, 30_000);
 });
