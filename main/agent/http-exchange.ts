@@ -60,8 +60,8 @@ export function httpExchange(url: string, o: HttpExchangeOptions): Promise<HttpA
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) return req.destroy(new HttpExchangeError(`the answer is over ${maxBytes} bytes`));
-        chunks.push(chunk);
+        if (size > maxBytes) req.destroy(new HttpExchangeError(`the answer is over ${maxBytes} bytes`));
+        else chunks.push(chunk);
       });
       res.on('error', fail);
       res.on('end', () => {

@@ -13,7 +13,7 @@ describe('e2e: who runs the flow, and what it may show', () => {
   it.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows as a session user'))('runs an Unattended session as its session user (needs root and a `nobody` user)', async () => {
     const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
-    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] }));
+    disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] }));
     const wf = String(
       orch.workflow({ clientdata: JSON.stringify({ schemaversion: 1, kind: 'node', script: 'console.log(`uid ${process.getuid()} home ${process.env.HOME}`)' }) })[
         'workflowid'

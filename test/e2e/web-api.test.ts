@@ -34,7 +34,7 @@ describe('e2e through the Web API', () => {
   it('reconnects after an orchestrator restart with every event applied exactly once', async () => {
     const orch = disposeAfterTest(await startApiOrchestrator());
     const group = await createGroup(orch, 'api-g2');
-    const a = disposeAfterTest(await startApiAgent(orch, { group: 'api-g2', name: 'api-replay' }));
+    disposeAfterTest(await startApiAgent(orch, { group: 'api-g2', name: 'api-replay' }));
     const wf = await createFixtureWorkflow(orch, 'lines.mjs');
     const lines = 250;
     const id = await runFlow(orch, wf, { machineGroupId: group, inputs: { lines, everyMs: 10 } });

@@ -10,7 +10,6 @@ export function xmlEscape(text: string): string {
 
 /** Control characters cannot be written into a unit, a plist or WinSW XML safely; refuse them early. */
 export function assertPrintable(what: string, value: string): void {
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${what} contains a control character: ${JSON.stringify(value)}`);
 }
 

@@ -9,6 +9,7 @@ import { requestOnFreshConnection } from '../../support/orchestrator-harness.js'
 export interface ApiReply {
   readonly status: number;
   /** Parsed JSON; the raw text when it is not JSON; undefined when empty. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response bodies ad hoc and assert their shape
   readonly json: any;
   readonly text: string;
 }

@@ -11,6 +11,7 @@ import type { Store } from '../../../orchestrator/store/store.js';
 export interface RawReply {
   readonly status: number;
   readonly contentType: string | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response bodies ad hoc and assert their shape
   readonly json: any;
   readonly text: string;
 }
