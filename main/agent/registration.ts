@@ -1,10 +1,11 @@
 import { arch, platform, release } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { AGENT_REGISTER_PATH, RegisterResponse, type RegisterRequest } from '../../shared/protocol.js';
 import { validator } from '../../shared/validate.js';
 import { chmodSync } from 'node:fs';
 import { readCredentials, writeCredentials, type Credentials } from './credentials.js';
 import { excessPermissions } from './private-file.js';
-import { httpExchange, HttpExchangeError, type HttpAnswer } from './http-exchange.js';
+import { httpExchange, HttpExchangeError, type HttpAnswer, type HttpExchangeOptions } from './http-exchange.js';
 import { plainTextWarning } from './orchestrator-url.js';
 
 export class RegistrationError extends Error {
@@ -28,6 +29,15 @@ export interface RegistrationOptions {
 }
 
 const response = validator(RegisterResponse);
+/** Attempts while the orchestrator answers 503 (busy checking other registrations), and the longest wait between. */
+const BUSY_ATTEMPTS = 5;
+const MAX_BUSY_WAIT_MS = 30_000;
+
+/** `Retry-After` in seconds (the orchestrator's form), capped; 1 s when absent or not a number. */
+function retryAfterMs(header: string | undefined): number {
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_BUSY_WAIT_MS) : 1000;
+}
 /** Node's codes for a server certificate that does not chain to a trusted CA or does not name the host. */
 const CERTIFICATE_REFUSAL = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
@@ -73,13 +83,19 @@ export async function register(options: RegistrationOptions): Promise<Credential
     agentVersion: options.agentVersion,
     capacity: options.capacity,
   };
+  const exchange: HttpExchangeOptions = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000, ...(options.orchestratorCa ? { ca: options.orchestratorCa } : {}) };
   let res: HttpAnswer;
-  try {
-    res = await httpExchange(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000, ...(options.orchestratorCa ? { ca: options.orchestratorCa } : {}) });
-  } catch (err) {
-    const reason = err instanceof HttpExchangeError ? err.reason : (err as Error).message;
-    const hint = CERTIFICATE_REFUSAL.test(reason) ? " (its TLS certificate is not trusted: give the CA that signed it with --orchestrator-ca)" : '';
-    throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${reason}${hint}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      res = await httpExchange(url, exchange);
+    } catch (err) {
+      const reason = err instanceof HttpExchangeError ? err.reason : (err as Error).message;
+      const hint = CERTIFICATE_REFUSAL.test(reason) ? " (its TLS certificate is not trusted: give the CA that signed it with --orchestrator-ca)" : '';
+      throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${reason}${hint}`);
+    }
+    // 503: the orchestrator checks only a few group passwords at once (a register storm); wait as it says and retry.
+    if (res.status !== 503 || attempt >= BUSY_ATTEMPTS) break;
+    await delay(retryAfterMs(res.header('retry-after')));
   }
   const text = res.text;
   if (res.status < 200 || res.status > 299) throw new RegistrationError(failureMessage(res, text, group));

@@ -27,7 +27,7 @@ export const agentOptions: readonly OptionSpec[] = [
   { key: 'name', flag: 'name', value: '<machine>', env: 'FLOWHOST_NAME', kind: 'string', description: 'machine name', defaultText: 'host name' },
   { key: 'dataDir', flag: 'data-dir', value: '<dir>', env: 'FLOWHOST_DATA_DIR', kind: 'string', description: 'where credentials, the local store and logs live', defaultText: 'per OS' },
   { key: 'capacity', flag: 'capacity', value: '<n>', env: 'FLOWHOST_CAPACITY', kind: 'integer', description: 'sessions run at the same time', defaultText: '1' },
-  { key: 'sessionUsers', flag: 'session-user', value: '<user>', env: 'FLOWHOST_SESSION_USER', kind: 'list', description: 'user unattended sessions may run as (repeatable)', defaultText: 'the current user' },
+  { key: 'sessionUsers', flag: 'session-user', value: '<user>', env: 'FLOWHOST_SESSION_USER', kind: 'list', description: 'user unattended sessions may run as (repeatable); a session naming no user runs as the first', defaultText: "the agent's own user only" },
   { key: 'attended', flag: 'attended', env: 'FLOWHOST_ATTENDED', kind: 'boolean', description: 'accept attended sessions for the signed-in user' },
   { key: 'sampleIntervalMs', flag: 'sample-interval-ms', value: '<ms>', env: 'FLOWHOST_SAMPLE_INTERVAL_MS', kind: 'integer', description: 'CPU/RAM sample interval while sessions run', defaultText: '1000' },
   { key: 'callbackAllow', flag: 'callback-allow', value: '<host>', env: 'FLOWHOST_CALLBACK_ALLOW', kind: 'list', description: 'callback host allowed over http and on loopback/private addresses (repeatable)' },

@@ -1,13 +1,14 @@
 /**
  * The generated service definitions, checked by the real tools that read them: systemd-analyze verify for the
  * unit; plutil -lint (macOS) or else Python's plistlib for the plist; Python's XML parser for WinSW's XML
- * (WinSW publishes no schema file). A missing tool skips its test, and says which tool and why.
+ * (WinSW publishes no schema file). A missing tool skips its test and says which (an error under CI=true).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipUnless } from '../../../support/requirements.js';
 import { launchdPlist } from '../../../../main/agent/service/launchd-plist.js';
 import type { ServiceSpec } from '../../../../main/agent/service/service-spec.js';
 import { systemdUnit } from '../../../../main/agent/service/systemd-unit.js';
@@ -35,7 +36,7 @@ function python(script: string, file: string): { status: number | null; stdout: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe.skipIf(!hasSystemdAnalyze)('systemd unit (systemd-analyze verify; skipped where systemd-analyze is not installed)', () => {
+describe.skipIf(process.platform !== 'linux' || skipUnless(hasSystemdAnalyze, 'systemd-analyze (Debian: apt-get install systemd), to verify the systemd unit'))('systemd unit (systemd-analyze verify; skipped where systemd-analyze is not installed)', () => {
   it('verifies without a warning, as root and with a service user', () => {
     expect(verifyUnit(systemdUnit(spec))).toEqual({ status: 0, output: '' });
     const user = lookupUser('daemon') ? 'daemon' : undefined;
@@ -57,7 +58,7 @@ with open(sys.argv[1], 'rb') as f:
 print(json.dumps(p))
 `;
 
-describe.skipIf(!hasPlutil && !hasPython)('launchd plist (plutil -lint on macOS, else Python plistlib; skipped where neither exists)', () => {
+describe.skipIf(skipUnless(hasPlutil || hasPython, 'plutil (macOS) or python3, to parse the launchd plist'))('launchd plist (plutil -lint on macOS, else Python plistlib; skipped where neither exists)', () => {
   it('parses as an XML property list with the argv, environment and restart policy intact', () => {
     const file = join(dir, 'com.flowhost.agent.plist');
     writeFileSync(file, launchdPlist({ ...spec, user: '_flowhost', configFile: '/etc/a&b <c>.json' }));
@@ -95,7 +96,7 @@ out['username'] = root.findtext('serviceaccount/username')
 print(json.dumps(out))
 `;
 
-describe.skipIf(!hasPython)('WinSW XML (Python xml.etree; skipped where python3 is not installed)', () => {
+describe.skipIf(skipUnless(hasPython, 'python3, to parse the WinSW XML'))('WinSW XML (Python xml.etree; skipped where python3 is not installed)', () => {
   it('is well-formed and holds the elements WinSW reads', () => {
     const file = join(dir, 'flowhost-service.xml');
     const winSpec: ServiceSpec = {

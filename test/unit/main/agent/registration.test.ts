@@ -46,6 +46,27 @@ const ok: Handler = (_req, _body, res) => {
 const options = () => ({ credentialsFile: join(dir, 'data', 'credentials.json'), orchestrator: base, group: 'g1', groupPassword: 'pw-123456', name: 'm1', capacity: 2, agentVersion: '0.1.0' });
 
 describe('registration', () => {
+  it('retries while the orchestrator answers 503 (busy), as long as its Retry-After says, then registers', async () => {
+    let busy = 2;
+    handler = (req, body, res) => {
+      if (busy-- > 0) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
+        res.end(JSON.stringify({ error: { code: 'Busy', message: 'too many registrations are being checked' } }));
+      } else ok(req, body, res);
+    };
+    expect((await ensureRegistered(options())).registered).toBe(true);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('gives up after 5 answers of 503 and says so', async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(503, { 'retry-after': '0' });
+      res.end();
+    };
+    await expect(ensureRegistered(options())).rejects.toThrow('registration failed with HTTP 503');
+    expect(requests).toHaveLength(5);
+  });
+
   it('registers on first start, stores the credential 0600, and reuses it later without the password', async () => {
     handler = ok;
     const first = await ensureRegistered(options());
