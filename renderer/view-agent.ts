@@ -18,7 +18,9 @@ const CONNECTION_TEXT: Record<StatusSnapshot['connection']['status'], string> = 
  */
 export function renderAgent(s: StatusSnapshot, attendedPending: boolean): void {
   const { machine, connection, scheduling, backlog } = s;
-  byId('machine').textContent = `Machine ${machine.flowmachineid}${machine.flowmachinegroupid ? ` · group ${machine.flowmachinegroupid}` : ' · no group'}`;
+  const header = byId('machine');
+  header.textContent = machineHeader(machine);
+  header.title = machineIds(machine);
 
   const conn = byId('connection');
   conn.dataset['status'] = connection.status;
@@ -43,4 +45,17 @@ export function renderAgent(s: StatusSnapshot, attendedPending: boolean): void {
   byId<HTMLButtonElement>('pause').disabled = scheduling.paused && !scheduling.pausedUntil;
   byId<HTMLButtonElement>('resume').disabled = !scheduling.paused;
   if (!attendedPending) byId<HTMLInputElement>('attended').checked = s.attendedMode;
+}
+
+type Machine = StatusSnapshot['machine'];
+
+/** Names for people; an id only where the agent knows no name. */
+function machineHeader(m: Machine): string {
+  const group = m.groupname ?? m.flowmachinegroupid;
+  return `Machine ${m.name ?? m.flowmachineid}${group ? ` · group ${group}` : ' · no group'}`;
+}
+
+/** The ids, for support (the header's tooltip). */
+function machineIds(m: Machine): string {
+  return `machine id ${m.flowmachineid}${m.flowmachinegroupid ? ` · group id ${m.flowmachinegroupid}` : ''}`;
 }

@@ -23,6 +23,8 @@ export const STATUS_PATHS = {
 } as const;
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
+/** A machine's or group's name as registered (main/agent/config/schema.ts, main/agent/credentials.ts). */
+const Name = Type.String({ minLength: 1, maxLength: 256 });
 const IsoTime = Type.String({ maxLength: 64 });
 const Empty = Type.Object({}, { additionalProperties: false });
 
@@ -89,7 +91,11 @@ export const StatusSnapshot = Type.Object(
     /** When the agent took it (ISO); the window computes elapsed times against it. */
     at: IsoTime,
     connection: StatusConnection,
-    machine: Type.Object({ flowmachineid: Id, flowmachinegroupid: Type.Optional(Id) }, { additionalProperties: false }),
+    /** The window shows the names; the ids stay for support. A name is absent only where the agent was given none. */
+    machine: Type.Object(
+      { flowmachineid: Id, name: Type.Optional(Name), flowmachinegroupid: Type.Optional(Id), groupname: Type.Optional(Name) },
+      { additionalProperties: false },
+    ),
     scheduling: AgentState,
     attendedMode: Type.Boolean(),
     active: Type.Array(ActiveSessionStatus, { maxItems: 256 }),

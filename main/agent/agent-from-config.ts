@@ -32,6 +32,7 @@ export function agentOptionsFromConfig(config: AgentConfig, credentials: Credent
     orchestratorUrl: credentials.orchestrator,
     ...orchestratorCaOf(config),
     credentials,
+    machineName: config.name,
     dataDir: config.dataDir,
     capacity: config.capacity,
     sessionUsers: config.sessionUsers,

@@ -41,7 +41,8 @@ export interface AgentSnapshot {
     readonly since?: string;
     readonly orchestratorUrl: string;
   };
-  readonly machine: { readonly flowmachineid: string; readonly flowmachinegroupid?: string };
+  /** Ids and, where the agent knows them, names (the machine's from config, the group's from its credentials). */
+  readonly machine: { readonly flowmachineid: string; readonly name?: string; readonly flowmachinegroupid?: string; readonly groupname?: string };
   /** The scheduling state the orchestrator sees (capacity, free slots, paused/until, draining, attended …). */
   readonly scheduling: AgentState;
   readonly attendedMode: boolean;

@@ -22,6 +22,8 @@ import { openStoreForMachine } from './store/store-identity.js';
 export interface AgentCredentials {
   readonly flowmachineid: string;
   readonly flowmachinegroupid?: string;
+  /** The group's name, as registration stored it in credentials.json. */
+  readonly group?: string;
   readonly credential: string;
   readonly callbackSecret: string;
 }
@@ -31,6 +33,8 @@ export interface AgentOptions {
   /** PEM CA an https orchestrator's certificate must chain to (--orchestrator-ca); the system's CAs otherwise. */
   readonly orchestratorCa?: string;
   readonly credentials: AgentCredentials;
+  /** The machine's name (config `name`, as it registered); the status window shows it. */
+  readonly machineName?: string;
   readonly dataDir: string;
   /** Session slots (sessioncapacity). */
   readonly capacity: number;
@@ -367,10 +371,7 @@ export class Agent {
     const since = parts.connection.connectedSince?.toISOString();
     return {
       connection: { status: parts.connection.status, orchestratorUrl: o.orchestratorUrl, ...(error ? { error } : {}), ...(since ? { since } : {}) },
-      machine: {
-        flowmachineid: o.credentials.flowmachineid,
-        ...(o.credentials.flowmachinegroupid ? { flowmachinegroupid: o.credentials.flowmachinegroupid } : {}),
-      },
+      machine: machineOf(o),
       scheduling,
       attendedMode: parts.scheduler.attended,
       sessions: parts.store.activeSessions().map((s) => sessionView(s, parts.host.liveSamples(s.sessionId))),
@@ -396,10 +397,20 @@ function emptySnapshot(o: AgentOptions): AgentSnapshot {
   };
   return {
     connection: { status: 'idle', orchestratorUrl: o.orchestratorUrl },
-    machine: { flowmachineid: o.credentials.flowmachineid },
+    machine: machineOf(o),
     scheduling: state,
     attendedMode: o.attendedMode,
     sessions: [],
     backlog: { events: 0, callbacks: 0 },
+  };
+}
+
+function machineOf(o: AgentOptions): AgentSnapshot['machine'] {
+  const { flowmachineid, flowmachinegroupid, group } = o.credentials;
+  return {
+    flowmachineid,
+    ...(o.machineName ? { name: o.machineName } : {}),
+    ...(flowmachinegroupid ? { flowmachinegroupid } : {}),
+    ...(group ? { groupname: group } : {}),
   };
 }

@@ -12,7 +12,7 @@ import { ensureRegistered } from '../agent/registration.js';
 import { AGENT_VERSION } from '../agent/agent-from-config.js';
 import { DemoApi } from './demo-api.js';
 import { CallbackReceiver } from './demo-callback-receiver.js';
-import { DEMO_GROUP_NAME, DEMO_WORKFLOW_NAME, demoFlow, demoInputs, demoInputSchema, demoOutputSchema } from './demo-flow.js';
+import { DEMO_GROUP_NAME, DEMO_MACHINE_NAME, DEMO_WORKFLOW_NAME, demoFlow, demoInputs, demoInputSchema, demoOutputSchema } from './demo-flow.js';
 import { describeFigures, followSession, sessionLogs } from './demo-session.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 
@@ -108,7 +108,7 @@ async function machineCredentials(api: DemoApi, url: string, agentDir: string): 
     orchestrator: url,
     group: DEMO_GROUP_NAME,
     groupPassword: password,
-    name: 'demo-machine',
+    name: DEMO_MACHINE_NAME,
     capacity: 2,
     agentVersion: AGENT_VERSION,
   });
@@ -120,6 +120,7 @@ async function startAgent(url: string, credentials: Credentials, dataDir: string
   const agent = new Agent({
     orchestratorUrl: url,
     credentials,
+    machineName: DEMO_MACHINE_NAME,
     dataDir,
     capacity: 2,
     sessionUsers: [],

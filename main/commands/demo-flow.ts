@@ -2,6 +2,7 @@ import type { FlowDefinition } from '../../shared/flow-definition.js';
 
 export const DEMO_WORKFLOW_NAME = 'flowhost demo: count primes';
 export const DEMO_GROUP_NAME = 'demo';
+export const DEMO_MACHINE_NAME = 'demo-machine';
 
 /** A `node` flow: logs a few lines, burns a little CPU, writes outputs. Inputs arrive as a file, never on a command line. */
 export const demoFlow: FlowDefinition = {

@@ -27,7 +27,7 @@ beforeAll(async () => {
   workflowId = await createFixtureWorkflow(orch, 'ticker.mjs');
   // 500 ms samples, stored in batches of 10: during the 4 s ticker run no batch reaches the store, so the sparklines
   // the page draws come from the agent's live samples alone.
-  machine = await startApiAgent(orch, { group: 'status-window', name: 'status-window', capacity: 1, sampleIntervalMs: 500 });
+  machine = await startApiAgent(orch, { group: 'status-window', name: 'status-pc', capacity: 1, sampleIntervalMs: 500 });
   status = await startStatusServer({ agent: machine.agent, dataDir: machine.dataDir });
   browser = await launchChromium();
 }, 60_000);
@@ -67,8 +67,9 @@ describe('status window (headless Chromium, real agent and orchestrator)', () =>
     const p = await open(status.pageUrl);
     await p.locator('#link[data-state="live"]').waitFor();
     await expect.poll(() => p.locator('#connection').getAttribute('data-status')).toBe('connected');
-    expect(await p.locator('#machine').textContent()).toContain(machine.machineId);
-    expect(await p.locator('#machine').textContent()).toContain(groupId);
+    // Names for people, ids for support (hover).
+    expect(await p.locator('#machine').textContent()).toBe('Machine status-pc · group status-window');
+    expect(await p.locator('#machine').getAttribute('title')).toBe(`machine id ${machine.machineId} · group id ${groupId}`);
     expect(await p.locator('#scheduling').textContent()).toContain('Taking work');
     await recordStatuses(p);
 
@@ -164,7 +165,8 @@ describe('status window (headless Chromium, real agent and orchestrator)', () =>
     expect(await p.getByRole('alert').textContent()).toContain('401');
     expect(await p.locator('#content').isHidden()).toBe(true);
     expect(await p.locator('#token-form').isVisible()).toBe(true);
-    expect(await p.locator('#machine').textContent()).not.toContain(machine.machineId);
+    expect(await p.locator('#machine').textContent()).not.toContain('status-pc');
+    expect(await p.locator('#machine').getAttribute('title')).toBeNull();
     const direct = await p.evaluate(async () => {
       const res = await fetch('/api/commands/status:get', { method: 'POST', headers: { Authorization: 'Bearer wrong', 'Content-Type': 'application/json' }, body: '{}' });
       return { status: res.status, body: await res.text() };
@@ -182,7 +184,7 @@ describe('status window (headless Chromium, real agent and orchestrator)', () =>
     await p.getByLabel(/Status token/).fill(token);
     await p.getByRole('button', { name: 'Connect' }).click();
     await p.locator('#link[data-state="live"]').waitFor();
-    await expect.poll(() => p.locator('#machine').textContent()).toContain(machine.machineId);
+    await expect.poll(() => p.locator('#machine').textContent()).toContain('status-pc');
     expectNoProblems();
   });
 

@@ -61,6 +61,7 @@ export async function startRealAgent(orchestratorUrl: string, opts: Omit<TestMac
   const agent = new Agent({
     orchestratorUrl,
     credentials,
+    machineName: name,
     dataDir,
     capacity,
     sessionUsers: [],
