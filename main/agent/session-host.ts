@@ -164,11 +164,6 @@ export class SessionHost {
     this.changed();
   }
 
-  /** The latest CPU/RAM sample of a running session (live figures), if the sampler produced one yet. */
-  liveSample(sessionId: string): Sample | undefined {
-    return this.runs.get(sessionId)?.active.lastSample;
-  }
-
   /** The samples of a running session not yet in the store (they are stored in batches), oldest first. */
   liveSamples(sessionId: string): readonly Sample[] {
     return this.runs.get(sessionId)?.active.unstoredSamples ?? [];
@@ -238,7 +233,7 @@ export class SessionHost {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called when a running session has a new live sample (see liveSample); not a state change. */
+  /** Called when a running session has a new live sample (see liveSamples); not a state change. */
   onSample(listener: () => void): () => void {
     this.sampleListeners.add(listener);
     return () => this.sampleListeners.delete(listener);
