@@ -1,9 +1,12 @@
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import winston from 'winston';
 import { ErrorCode, QueueReason } from '../../../../shared/error-codes.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import { AGENT_FEATURES, Feature, ORCHESTRATOR_FEATURES } from '../../../../shared/protocol-features.js';
 import { flowlogEntity } from '../../../../shared/records/index.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startRealAgent } from '../../../support/real-agent.js';
 import { waitFor } from '../../../support/wait-for.js';
 
 let o: TestOrchestrator;
@@ -21,6 +24,20 @@ function assignFailures(sessionId: string): { errorcode?: string; message?: stri
 }
 
 describe('feature negotiation (orchestrator side)', () => {
+  it('this agent and this orchestrator agree on `events` frames (the agent warns when it falls back to single events)', async () => {
+    o = await TestOrchestrator.start();
+    o.group('g1');
+    const warnings: string[] = [];
+    const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (warnings.push(chunk.toString()), done()) });
+    const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Stream({ stream })] });
+    const real = await startRealAgent(o.url, { group: 'g1', groupPassword: 'group-password', name: 'current', logger });
+    try {
+      expect(warnings.filter((w) => w.includes('did not declare'))).toEqual([]);
+    } finally {
+      await real.dispose();
+    }
+  });
+
   it('an agent before negotiation (callback-key in its header, no features in hello) gets no `features` in welcome, every protocol-1 flow kind and its callback key', async () => {
     o = await TestOrchestrator.start();
     const groupId = String(o.group('g1')['flowmachinegroupid']);
