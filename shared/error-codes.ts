@@ -21,6 +21,8 @@ export const ErrorCode = {
   StorageUnavailable: 'StorageUnavailable',
   /** The agent's upstream outbox holds more unacked events than its cap: it takes no new work until it drains. */
   OutboxFull: 'OutboxFull',
+  /** The offer needs a feature (a flow kind, an assign field) the machine's agent did not declare (shared/protocol-features.ts). */
+  FeatureUnsupported: 'FeatureUnsupported',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -36,5 +38,7 @@ export const QueueReason = {
   SessionUserUnavailable: 'SessionUserUnavailable',
   WaitingForConfirmation: 'WaitingForConfirmation',
   HigherPriorityFirst: 'HigherPriorityFirst',
+  /** The machines that could take it lack a feature it needs (their agents are older than its flow kind or fields). */
+  FeatureUnsupported: 'FeatureUnsupported',
 } as const;
 export type QueueReason = (typeof QueueReason)[keyof typeof QueueReason];

@@ -28,7 +28,7 @@ function codec<F extends { type: string }>(schemas: readonly TSchema[]) {
   };
 }
 
-export const decodeAgentFrame = codec<P.AgentFrame>([P.Hello, P.StateFrame, P.Accept, P.Reject, P.EventFrame, P.EventsFrame, P.LocalSessionFrame]);
+export const decodeAgentFrame = codec<P.AgentFrame>([P.Hello, P.StateFrame, P.Accept, P.Reject, P.EventFrame, P.EventsFrame]);
 export const decodeOrchestratorFrame = codec<P.OrchestratorFrame>([
   P.Welcome,
   P.Assign,
@@ -42,5 +42,24 @@ export const decodeOrchestratorFrame = codec<P.OrchestratorFrame>([
   P.ErrorFrame,
   P.CallbackKeyFrame,
 ]);
+
+/**
+ * The session id of an `assign` frame that does not decode (a flow kind or field this side does not know), so the
+ * offer can be rejected instead of closing the socket; undefined for any other frame.
+ */
+export function unreadableOffer(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || (value as { type?: unknown }).type !== 'assign') return undefined;
+  const session = (value as { session?: unknown }).session;
+  const id = typeof session === 'object' && session !== null ? (session as { flowsessionid?: unknown }).flowsessionid : undefined;
+  return typeof id === 'string' && UUID.test(id) ? id : undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const encodeFrame = (frame: P.AgentFrame | P.OrchestratorFrame): string => JSON.stringify(frame);

@@ -17,23 +17,6 @@ export const AGENT_WORKFLOWS_PATH = '/agent/v1/workflows';
  */
 export const MAX_FRAME_BYTES = 16 * 1_048_576;
 
-/**
- * Header of the WebSocket upgrade in which the agent lists the optional capabilities it speaks (comma-separated
- * tokens). HTTP headers unknown to an older orchestrator are ignored, and the orchestrator sends the frames of a
- * capability only to an agent that listed it, so either side may be upgraded first.
- */
-export const AGENT_CAPABILITIES_HEADER = 'Flowhost-Agent-Capabilities';
-export const AgentCapability = {
-  /** The agent takes `callback-key` frames (its callback signing key, after every welcome and on rotation). */
-  CallbackKey: 'callback-key',
-} as const;
-
-/** The capability tokens of an upgrade request's header value(s); unknown tokens are kept (and ignored by callers). */
-export function parseAgentCapabilities(value: string | readonly string[] | undefined): ReadonlySet<string> {
-  const text = (Array.isArray(value) ? value.join(',') : (value as string | undefined) ?? '').slice(0, 1024);
-  return new Set(text.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== ''));
-}
-
 /** WebSocket close codes (4000–4999 are ours). */
 export const CloseCode = {
   Normal: 1000,
@@ -52,6 +35,9 @@ const Uuid = Type.String({ format: 'uuid' });
 const Iso = Type.String({ format: 'date-time' });
 const Seq = Type.Integer({ minimum: 1 });
 const Str = (maxLength = 1024) => Type.String({ maxLength });
+
+/** A side's features (shared/protocol-features.ts): tokens, unknown ones ignored. */
+const FeatureList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 });
 
 const frame = <T extends string, P extends Record<string, TSchema>>(type: T, props: P) =>
   Type.Object({ type: Type.Literal(type), ...props }, { additionalProperties: false });
@@ -139,7 +125,13 @@ export const Hello = frame('hello', {
    * connection and maps the agent's timestamps (startedon, completedon, log line times) onto its own clock.
    */
   agentTime: Type.Optional(Iso),
+  /**
+   * The agent's features; sent only to an orchestrator that announced `features` in its upgrade response (an older
+   * one refuses unknown fields). Without it the orchestrator reads the upgrade request header.
+   */
+  features: Type.Optional(FeatureList),
 });
+export type Hello = Static<typeof Hello>;
 
 export const StateFrame = frame('state', { state: AgentState });
 
@@ -232,20 +224,7 @@ export const MAX_EVENTS_PER_FRAME = 2000;
  */
 export const EventsFrame = frame('events', { events: Type.Array(SessionEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_FRAME }) });
 
-/**
- * A Local run (`flowhost run`) that happened on the machine, reported later so the orchestrator creates its record.
- * The agent itself reports local runs with the seq'd `local-session` event (LocalSessionEvent); this frame stays for
- * peers that announce a session out of band and wait for its `confirm`.
- */
-export const LocalSessionFrame = frame('local-session', {
-  sessionId: Uuid,
-  name: Str(400),
-  createdon: Iso,
-  inputs: Type.Optional(Type.String({ maxLength: 2_000_000 })),
-  workflowid: Type.Optional(Uuid),
-});
-
-export const AgentFrame = Type.Union([Hello, StateFrame, Accept, Reject, EventFrame, EventsFrame, LocalSessionFrame]);
+export const AgentFrame = Type.Union([Hello, StateFrame, Accept, Reject, EventFrame, EventsFrame]);
 export type AgentFrame = Static<typeof AgentFrame>;
 
 // ───── orchestrator → agent ─────
@@ -260,6 +239,8 @@ export const Welcome = frame('welcome', {
   heartbeatIntervalMs: Type.Integer({ minimum: 10 }),
   /** Sessions of `activeSessions` the orchestrator no longer wants (cancelled/revoked while away). */
   cancelSessions: Type.Array(Uuid),
+  /** The orchestrator's features; sent only to an agent that declared `features`. */
+  features: Type.Optional(FeatureList),
 });
 
 export const AssignedSession = Type.Object(
@@ -301,7 +282,7 @@ export const Resume = frame('resume', { sessionId: Type.Optional(Uuid) });
 export const Drain = frame('drain', {});
 export const ErrorFrame = frame('error', { code: Str(100), message: Str(2000) });
 /**
- * The machine's current callback signing key (capability `callback-key` only): sent after every `welcome` and when
+ * The machine's current callback signing key (feature `callback-key` only): sent after every `welcome` and when
  * the group's callback secret is rotated. The agent keeps it (0600) and signs every callback from then on with it.
  */
 export const CallbackKeyFrame = frame('callback-key', { key: Type.String({ minLength: 16, maxLength: 256 }) });

@@ -2,14 +2,15 @@ import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
-import { PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame } from '../../shared/protocol.js';
+import { PROTOCOL_VERSION, type AgentFrame, type AgentState, type Hello, type OrchestratorFrame } from '../../shared/protocol.js';
+import { Feature } from '../../shared/protocol-features.js';
 import { effectiveSessionUsers } from '../../shared/session-user-rule.js';
 import { DRAIN_FLUSH_TIMEOUT_MS } from './drain-grace.js';
 import { AgentStateNotifier, sessionView, type AgentSnapshot, type SnapshotListener } from './agent-state.js';
 import { CallbackDelivery, type CallbackDeliveryOptions } from './callback-delivery.js';
 import { AgentConnection } from './connection.js';
 import type { BackoffOptions } from './connection-backoff.js';
-import { EventUploader, refusedEventsFrames } from './event-uploader.js';
+import { EventUploader } from './event-uploader.js';
 import { canRunAs as osCanRunAs, currentUser } from './process/session-user.js';
 import { Sampler } from './sampler.js';
 import { DEFAULT_MIN_FREE_BYTES, probeStorage } from './storage-probe.js';
@@ -234,7 +235,12 @@ export class Agent {
       ...(o.storageRetryMs === undefined ? {} : { storageRetryMs: o.storageRetryMs }),
       onChange: notify,
     });
-    const uploader = new EventUploader({ store, send: (text) => connection?.sendEncoded(text) ?? false, logger });
+    const uploader = new EventUploader({
+      store,
+      send: (text) => connection?.sendEncoded(text) ?? false,
+      takesEventsFrames: () => connection?.peerFeatures.has(Feature.EventsFrames) ?? false,
+      logger,
+    });
     const callbacks = new CallbackDelivery({
       store,
       signing: {
@@ -259,10 +265,7 @@ export class Agent {
       hello: () => this.hello(store, scheduler),
       heartbeat: () => ({ type: 'state', state: scheduler.agentState() }),
       onFrame: (frame) => this.route(frame),
-      onClose: (code, reason) => {
-        uploader.stop();
-        if (refusedEventsFrames(code, reason)) uploader.useSingleEventFrames();
-      },
+      onClose: () => uploader.stop(),
       onStatus: notify,
     });
     const notifier = new AgentStateNotifier({
@@ -290,7 +293,7 @@ export class Agent {
     return { store, host, scheduler, uploader, callbacks, connection, notifier, unsubscribe };
   }
 
-  private hello(store: AgentStore, scheduler: Scheduler): AgentFrame {
+  private hello(store: AgentStore, scheduler: Scheduler): Hello {
     const state = scheduler.agentState();
     this.parts?.notifier.resetSent(state);
     return {

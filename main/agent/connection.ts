@@ -1,7 +1,17 @@
 import WebSocket from 'ws';
 import type { Logger } from 'winston';
-import { AGENT_CAPABILITIES_HEADER, AGENT_WS_PATH, AgentCapability, CloseCode, MAX_FRAME_BYTES, type AgentFrame, type OrchestratorFrame } from '../../shared/protocol.js';
-import { decodeOrchestratorFrame, encodeFrame } from '../../shared/protocol-codec.js';
+import { ErrorCode } from '../../shared/error-codes.js';
+import { AGENT_WS_PATH, CloseCode, MAX_FRAME_BYTES, type AgentFrame, type Hello, type OrchestratorFrame } from '../../shared/protocol.js';
+import { decodeOrchestratorFrame, encodeFrame, unreadableOffer } from '../../shared/protocol-codec.js';
+import {
+  AGENT_FEATURES,
+  AGENT_FEATURES_HEADER,
+  Feature,
+  featureHeader,
+  ORCHESTRATOR_FEATURES_HEADER,
+  orchestratorFeatures,
+  parseFeatureHeader,
+} from '../../shared/protocol-features.js';
 import { closeReason, cutUtf8 } from '../../shared/utf8-cut.js';
 import { Backoff, type BackoffOptions } from './connection-backoff.js';
 import { ConnectionHeartbeat } from './connection-heartbeat.js';
@@ -24,8 +34,8 @@ export interface ConnectionOptions {
   readonly heartbeatIntervalMs?: number;
   /** Silence tolerated as a multiple of the heartbeat interval. Default 2.5. */
   readonly heartbeatTimeoutFactor?: number;
-  /** The `hello` frame, built fresh on every open. */
-  readonly hello: () => AgentFrame;
+  /** The `hello` frame, built fresh on every open (the connection adds the features when the orchestrator takes them). */
+  readonly hello: () => Hello;
   /** The agent's heartbeat frame (its `state`), sent every heartbeat interval once welcomed. */
   readonly heartbeat: () => AgentFrame;
   /** Every valid frame from the orchestrator, `welcome` included, in arrival order. */
@@ -67,6 +77,8 @@ export class AgentConnection {
   private readonly backoff: Backoff;
   private readonly url: string;
   private closed: Promise<void> = Promise.resolve();
+  /** What the orchestrator of the current connection announced on the upgrade, then declared in its welcome. */
+  private peer: ReadonlySet<string> = new Set();
 
   constructor(private readonly options: ConnectionOptions) {
     this.backoff = new Backoff(options.backoff);
@@ -112,9 +124,9 @@ export class AgentConnection {
     return this.welcomedAt === undefined ? undefined : new Date(this.welcomedAt);
   }
 
-  /** Bytes queued in the socket but not yet written. */
-  get bufferedAmount(): number {
-    return this.socket?.bufferedAmount ?? 0;
+  /** The features the orchestrator of the current connection declared (none from one before negotiation). */
+  get peerFeatures(): ReadonlySet<string> {
+    return this.peer;
   }
 
   /** Closes the socket (1000) and stops reconnecting; resolves when the socket is closed. */
@@ -135,13 +147,14 @@ export class AgentConnection {
     this.setStatus('connecting');
     const { flowmachineid, credential, logger } = this.options;
     const socket = new WebSocket(this.url, {
-      headers: { authorization: `Bearer ${flowmachineid}.${credential}`, [AGENT_CAPABILITIES_HEADER]: Object.values(AgentCapability).join(', ') },
+      headers: { authorization: `Bearer ${flowmachineid}.${credential}`, [AGENT_FEATURES_HEADER]: featureHeader(AGENT_FEATURES) },
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
       ...(this.options.ca ? { ca: this.options.ca } : {}),
     });
     this.socket = socket;
+    this.peer = new Set();
     let httpRefusal: string | undefined;
     let resolveClosed!: () => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));
@@ -159,9 +172,12 @@ export class AgentConnection {
       res.resume();
       socket.terminate();
     });
+    socket.on('upgrade', (res) => (this.peer = orchestratorFeatures(parseFeatureHeader(res.headers[ORCHESTRATOR_FEATURES_HEADER.toLowerCase()]))));
     socket.on('open', () => {
       heartbeat.watch();
-      this.send(this.options.hello());
+      const hello = this.options.hello();
+      // An orchestrator refuses fields it does not know: the list goes only to one that announced it takes it.
+      this.send(this.peer.has(Feature.FeatureLists) ? { ...hello, features: [...AGENT_FEATURES] } : hello);
     });
     socket.on('ping', () => heartbeat.touch());
     socket.on('message', (data, isBinary) => {
@@ -182,6 +198,10 @@ export class AgentConnection {
 
   private receive(socket: WebSocket, heartbeat: ConnectionHeartbeat, text: string | null): void {
     const decoded = text === null ? { ok: false as const, error: 'binary frames are not part of the protocol' } : decodeOrchestratorFrame(text);
+    if (!decoded.ok && text !== null) {
+      const offer = unreadableOffer(text);
+      if (offer !== undefined) return this.refuseOffer(offer, decoded.error);
+    }
     if (!decoded.ok) {
       // The error may quote a key or value of any length: the log line is cut too.
       this.options.logger.error(`invalid frame from the orchestrator: ${cutUtf8(decoded.error, 2000)}`);
@@ -194,7 +214,17 @@ export class AgentConnection {
     this.options.onFrame(frame);
   }
 
+  /**
+   * An offer this agent cannot read (a flow kind or field it does not know: the orchestrator ignored the features it
+   * declared) is rejected with the reason; the connection stays, and the orchestrator does not offer it here again.
+   */
+  private refuseOffer(sessionId: string, error: string): void {
+    this.options.logger.warn(`offer of session ${sessionId} rejected: this agent cannot read it (${cutUtf8(error, 2000)})`);
+    this.send({ type: 'reject', sessionId, errorcode: ErrorCode.FeatureUnsupported, message: cutUtf8(`this agent cannot run the offer: ${error}`, 2000) });
+  }
+
   private welcomed(frame: WelcomeFrame, heartbeat: ConnectionHeartbeat): void {
+    this.peer = orchestratorFeatures(this.peer, frame.features);
     this.welcomedAt = Date.now();
     this.error = undefined;
     this.options.logger.info(`connected to the orchestrator at ${this.url} as machine ${frame.flowmachineid}`);

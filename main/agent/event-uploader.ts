@@ -1,5 +1,5 @@
 import type { Logger } from 'winston';
-import { CloseCode, MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../shared/protocol.js';
+import { MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../shared/protocol.js';
 import type { EncodedEvent } from './store/event-outbox.js';
 
 /** The part of the agent store the uploader reads: the upstream outbox (AgentStore implements it). */
@@ -20,6 +20,11 @@ export interface EventUploaderOptions {
    * waits for the next start).
    */
   readonly send: (encodedFrame: string) => boolean;
+  /**
+   * Whether the orchestrator of the connection being started declared `events` frames (asked at every start); one
+   * event per `event` frame when not. Default: it did.
+   */
+  readonly takesEventsFrames?: () => boolean;
   readonly logger: Logger;
   /** Most events sent and not yet acked. Default 20,000. */
   readonly maxInFlightEvents?: number;
@@ -36,15 +41,9 @@ export interface EventUploaderOptions {
   readonly pollIntervalMs?: number;
 }
 
-/** The text around the events of a frame: `events` (many), or `event` (one) for orchestrators older than `events`. */
+/** The text around the events of a frame: `events` (many), or `event` (one) for orchestrators that did not declare `events`. */
 const BATCH_FRAME = { head: '{"type":"events","events":[', tail: ']}' };
 const SINGLE_FRAME = { head: '{"type":"event","event":', tail: '}' };
-
-/**
- * Whether a connection closed because the orchestrator does not know `events` frames (a release older than them,
- * whose frame decoder answers 4000 `unknown frame type "events"`): the agent then sends one `event` per frame.
- */
-export const refusedEventsFrames = (code: number, reason: string): boolean => code === CloseCode.InvalidFrame && reason.includes('unknown frame type "events"');
 
 /**
  * Sends the outbox upstream in seq order, consecutive events packed into `events` frames, with a bounded window of
@@ -90,6 +89,7 @@ export class EventUploader {
     } else {
       this.acknowledge(appliedUpTo);
     }
+    this.chooseFraming();
     this.lastSent = appliedUpTo;
     this.inFlight = [];
     this.inFlightEvents = 0;
@@ -128,11 +128,14 @@ export class EventUploader {
     this.pump();
   }
 
-  /** From now on one event per `event` frame: the orchestrator is older than `events` frames (see refusedEventsFrames). */
-  useSingleEventFrames(): void {
-    if (this.framing === SINGLE_FRAME) return;
-    this.framing = SINGLE_FRAME;
-    this.options.logger.warn('the orchestrator does not take `events` frames (an older release): sending one event per frame; upgrade it for faster replay');
+  /** `events` frames when this connection's orchestrator declared them, else one event per `event` frame (said once). */
+  private chooseFraming(): void {
+    const framing = (this.options.takesEventsFrames?.() ?? true) ? BATCH_FRAME : SINGLE_FRAME;
+    if (framing === this.framing) return;
+    this.framing = framing;
+    if (framing === SINGLE_FRAME) {
+      this.options.logger.warn('the orchestrator did not declare `events` frames (an older release): sending one event per frame; upgrade it for faster replay');
+    }
   }
 
   /** Called after every ack (drain waits on it). */

@@ -1,9 +1,9 @@
 /**
  * Encrypts a secret at rest. The tray app implements it with Electron's safeStorage (OS keychain / DPAPI /
- * libsecret); the headless agent uses the plain-file protector and relies on the file's 0600 mode.
+ * libsecret); the headless agent protects nothing and relies on the file's 0600 mode.
  */
 export interface SecretProtector {
-  /** Names the mechanism in logs: 'safeStorage', 'plain-file' … */
+  /** Names the mechanism in logs ('safeStorage' …). */
   readonly kind: string;
   /** False when the mechanism cannot encrypt on this machine now (e.g. no keyring on Linux). */
   isAvailable(): boolean;
@@ -11,11 +11,3 @@ export interface SecretProtector {
   /** Throws when the data was not protected by this mechanism (or by this user). */
   unprotect(data: Uint8Array): string;
 }
-
-/** No encryption: the bytes are the UTF-8 text; safety comes from the 0600 file mode alone. */
-export const plainFileProtector: SecretProtector = {
-  kind: 'plain-file',
-  isAvailable: () => true,
-  protect: (plain) => new TextEncoder().encode(plain),
-  unprotect: (data) => new TextDecoder('utf-8', { fatal: true }).decode(data),
-};

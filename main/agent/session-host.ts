@@ -42,8 +42,6 @@ export class SessionHost {
   private lastPrune = -Infinity;
   /** baseEnv of the agent's own user, once: copying process.env (each read crosses into C++) was a third of a launch. */
   private ownEnv: Readonly<Record<string, string>> | undefined;
-  /** Resolves once recover()'s removal of the work dirs a previous agent left is over (it runs in the background). */
-  leftoversRemoved: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SessionHostOptions) {
     this.now = options.now ?? (() => new Date());
@@ -164,11 +162,6 @@ export class SessionHost {
     this.changed();
   }
 
-  /** The latest CPU/RAM sample of a running session (live figures), if the sampler produced one yet. */
-  liveSample(sessionId: string): Sample | undefined {
-    return this.runs.get(sessionId)?.active.lastSample;
-  }
-
   /** The samples of a running session not yet in the store (they are stored in batches), oldest first. */
   liveSamples(sessionId: string): readonly Sample[] {
     return this.runs.get(sessionId)?.active.unstoredSamples ?? [];
@@ -188,7 +181,7 @@ export class SessionHost {
    * previous agent cannot be re-attached to its pipes (its output would go nowhere), so it is aborted — its group
    * killed if it still exists — and reported Aborted (AgentRestarted). Confirmed sessions that never started are
    * started now (the orchestrator will not hand them to another machine). Then the work dirs dead runs left (they
-   * hold inputs in clear) are removed, in the background (leftoversRemoved).
+   * hold inputs in clear) are removed, in the background.
    */
   recover(): void {
     const { store, logger } = this.options;
@@ -210,7 +203,7 @@ export class SessionHost {
     }
     for (const s of store.activeSessions()) if (s.stage === 'confirmed' && !s.local) this.start(s.sessionId);
     this.changed();
-    this.leftoversRemoved = removeLeftoverWorkDirs({ store, dataDir: this.options.dataDir, logger, inUse: (id) => this.workDirInUse(id) }).catch((err: Error) => {
+    void removeLeftoverWorkDirs({ store, dataDir: this.options.dataDir, logger, inUse: (id) => this.workDirInUse(id) }).catch((err: Error) => {
       logger.warn('could not remove the work dirs a previous agent left', { error: err.message });
     });
   }
@@ -238,7 +231,7 @@ export class SessionHost {
     return () => this.listeners.delete(listener);
   }
 
-  /** Called when a running session has a new live sample (see liveSample); not a state change. */
+  /** Called when a running session has a new live sample (see liveSamples); not a state change. */
   onSample(listener: () => void): () => void {
     this.sampleListeners.add(listener);
     return () => this.sampleListeners.delete(listener);

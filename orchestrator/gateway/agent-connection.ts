@@ -1,6 +1,8 @@
 import type { WebSocket, RawData } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
-import { AgentCapability, CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
+import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
+import { ErrorCode } from '../../shared/error-codes.js';
+import { agentFeatures, Feature, ORCHESTRATOR_FEATURES, unmetNeeds } from '../../shared/protocol-features.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import { closeReason } from '../../shared/utf8-cut.js';
 import type { OrchestratorContext } from '../context.js';
@@ -11,7 +13,7 @@ import { AgentInbox } from './agent-inbox.js';
 import { EventSlicer, tooManyLocalSessions } from './event-slices.js';
 import type { FrameBudget } from './frame-budget.js';
 import { applyEvents, appliedSeq, type EventChecks } from './event-applier.js';
-import { ensureLocalSession, recordLocalSession } from './local-session.js';
+import { ensureLocalSession } from './local-session.js';
 import { LostSessions } from './lost-sessions.js';
 import type { MachineStatusWriter } from './machine-status.js';
 
@@ -25,8 +27,8 @@ export interface AgentConnectionOptions {
   readonly status: MachineStatusWriter;
   readonly heartbeatIntervalMs: number;
   readonly helloTimeoutMs: number;
-  /** What the agent listed in its upgrade request's Flowhost-Agent-Capabilities header. */
-  readonly capabilities: ReadonlySet<string>;
+  /** What the agent listed in its upgrade request's features header (AGENT_FEATURES_HEADER). */
+  readonly headerFeatures: ReadonlySet<string>;
   /** The machine's upstream budget (bytes and frames per second). */
   readonly budget: FrameBudget;
   /** Most sessions one frame may create (`local-session` events); past it the connection closes (4000). */
@@ -60,8 +62,11 @@ export class AgentConnection {
   private readonly lost: LostSessions;
   private readonly inbox: AgentInbox;
   private readonly slicer = new EventSlicer();
+  /** What the agent declared it speaks (its upgrade header, then its hello's list if it sent one). */
+  private features: ReadonlySet<string>;
 
   constructor(private readonly o: AgentConnectionOptions) {
+    this.features = agentFeatures(o.headerFeatures);
     this.lost = new LostSessions({ ctx: o.ctx, queue: o.queue, machineId: o.machineId });
     this.inbox = new AgentInbox({ socket: o.socket, budget: o.budget, receive: (data, isBinary) => this.receive(data, isBinary) });
   }
@@ -91,6 +96,10 @@ export class AgentConnection {
    */
   send(frame: OrchestratorFrame): boolean {
     if (this.closed || this.o.socket.readyState !== this.o.socket.OPEN) return false;
+    if (frame.type === 'assign') {
+      const unmet = unmetNeeds(frame, this.features);
+      if (unmet !== undefined) return this.refuseOffer(frame.session.flowsessionid, unmet);
+    }
     const text = encodeFrame(frame);
     this.store.afterDurable(
       () => {
@@ -101,9 +110,19 @@ export class AgentConnection {
     return true;
   }
 
+  /**
+   * An offer the agent did not declare it can run never reaches it (an agent refuses a frame it cannot decode by
+   * closing the socket, and the offer would come back): it is rejected for the agent, with the reason, as its own
+   * reject would be, and the queue does not offer it to this machine again while it stays connected.
+   */
+  private refuseOffer(sessionId: string, reason: string): true {
+    setImmediate(() => this.guard(() => void (this.closed || this.o.queue.reject(this.o.machineId, sessionId, ErrorCode.FeatureUnsupported, reason))));
+    return true;
+  }
+
   /** The machine's current callback key, to an agent that takes `callback-key` frames and said hello. */
   sendCallbackKey(): void {
-    if (!this.live || !this.o.capabilities.has(AgentCapability.CallbackKey)) return;
+    if (!this.live || !this.features.has(Feature.CallbackKey)) return;
     const key = machineCallbackKey(this.store, this.o.machineId);
     if (key) this.send({ type: 'callback-key', key });
   }
@@ -219,11 +238,6 @@ export class AgentConnection {
       case 'event':
       case 'events':
         return this.queueEvent(frame);
-      case 'local-session': {
-        const answer = recordLocalSession(this.store, this.o.queue, this.o.machineId, { ...frame, createdon: this.clock.mapInstant(frame.createdon) });
-        this.send(answer);
-        return;
-      }
     }
   }
 
@@ -233,6 +247,7 @@ export class AgentConnection {
       return this.close(CloseCode.UnsupportedVersion, `protocol ${frame.protocol} is not supported; this orchestrator speaks ${PROTOCOL_VERSION}`);
     }
     clearTimeout(this.helloTimer);
+    if (frame.features) this.features = agentFeatures(this.o.headerFeatures, frame.features);
     const now = this.o.ctx.now();
     this.clock = AgentClock.fromHello(frame.agentTime, now, this.o.ctx.now);
     this.o.status.hello(this.o.machineId, frame.state, now, { agentversion: frame.agentVersion, os: frame.os });
@@ -245,6 +260,7 @@ export class AgentConnection {
       serverTime: now.toISOString(),
       heartbeatIntervalMs: this.o.heartbeatIntervalMs,
       cancelSessions: reconcile.cancelSessions,
+      ...(this.features.has(Feature.FeatureLists) ? { features: [...ORCHESTRATOR_FEATURES] } : {}),
     });
     for (const f of reconcile.followUps) this.send(f);
     this.live = frame.state;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/websocket';
-import { AGENT_CAPABILITIES_HEADER, AGENT_WS_PATH, CloseCode, parseAgentCapabilities } from '../../shared/protocol.js';
+import { AGENT_WS_PATH, CloseCode } from '../../shared/protocol.js';
+import { AGENT_FEATURES_HEADER, featureHeader, ORCHESTRATOR_FEATURES, ORCHESTRATOR_FEATURES_HEADER, parseFeatureHeader } from '../../shared/protocol-features.js';
 import { flowmachineEntity } from '../../shared/records/index.js';
 import { CallbackDelivery } from '../callback/callback-delivery.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
@@ -88,6 +89,13 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     return b;
   };
 
+  // The orchestrator's features ride on the upgrade response: an agent learns them before its hello, and an agent
+  // older than negotiation ignores the header.
+  const announced = `${ORCHESTRATOR_FEATURES_HEADER}: ${featureHeader(ORCHESTRATOR_FEATURES)}`;
+  app.websocketServer.on('headers', (headers: string[], request: { url?: string }) => {
+    if (request.url?.split('?')[0] === AGENT_WS_PATH) headers.push(announced);
+  });
+
   registerRoute(app, ctx, { freeFailuresPerMinute: options.maxAuthFailuresPerMinute, failureDelay: delay, slots, onRegistered: (id) => queue.machineChanged(id) });
   workflowRoute(app, ctx, auth);
 
@@ -114,7 +122,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
         status,
         heartbeatIntervalMs,
         helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
-        capabilities: parseAgentCapabilities(request.headers[AGENT_CAPABILITIES_HEADER.toLowerCase()]),
+        headerFeatures: parseFeatureHeader(request.headers[AGENT_FEATURES_HEADER.toLowerCase()]),
         budget: budgetOf(machineId),
         maxLocalSessionsPerFrame: options.maxLocalSessionsPerFrame ?? 100,
       }).start();

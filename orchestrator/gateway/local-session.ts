@@ -1,12 +1,12 @@
 import type { Static } from '@sinclair/typebox';
-import type { LocalSessionEvent, LocalSessionFrame, OrchestratorFrame } from '../../shared/protocol.js';
+import type { LocalSessionEvent } from '../../shared/protocol.js';
 import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { Queue } from '../queue/session-queue.js';
 import { appendFlowLog } from '../queue/flowlog-writer.js';
 import { storedInputs } from '../queue/secret-inputs.js';
 import type { Store } from '../store/store.js';
 
-/** What a Local run reports about itself: the `local-session` event (the agent's way) or frame. */
+/** What a Local run reports about itself: its `local-session` event. */
 export type LocalSessionInfo = Pick<Static<typeof LocalSessionEvent>, 'sessionId' | 'name' | 'createdon' | 'inputs' | 'workflowid'>;
 
 /**
@@ -44,11 +44,4 @@ export function ensureLocalSession(store: Store, queue: Queue, machineId: string
     appendFlowLog(store, info.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
   });
   return true;
-}
-
-/** The out-of-band `local-session` frame: create the session and answer `confirm` (or `error`). */
-export function recordLocalSession(store: Store, queue: Queue, machineId: string, frame: Static<typeof LocalSessionFrame>): OrchestratorFrame {
-  return ensureLocalSession(store, queue, machineId, frame)
-    ? { type: 'confirm', sessionId: frame.sessionId }
-    : { type: 'error', code: 'SessionExists', message: `session ${frame.sessionId} already exists and is not this machine's` };
 }

@@ -47,6 +47,7 @@ export const RANK: Record<QueueReason, number> = {
   MachinesPausedOrDraining: 3,
   AttendedUserNotSignedIn: 4,
   SessionUserUnavailable: 4,
+  FeatureUnsupported: 4,
   WaitingForConfirmation: 5,
   AllMachinesBusy: 6,
   HigherPriorityFirst: 7,

@@ -7,6 +7,11 @@ import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
  */
 const TRANSIENT: ReadonlySet<string> = new Set([ErrorCode.AgentPaused, ErrorCode.AgentDraining, ErrorCode.NoFreeSlot, ErrorCode.StorageUnavailable, ErrorCode.OutboxFull]);
 const TRANSIENT_COOLDOWN_MS = 2_000;
+/**
+ * Rejects that hold for as long as the machine's connection: its agent cannot run the offer (FeatureUnsupported) and
+ * will not learn to before it reconnects (its features are fixed per connection), so the offer is not made again.
+ */
+const UNTIL_RECONNECT: ReadonlySet<string> = new Set([ErrorCode.FeatureUnsupported]);
 
 /** Remembers which machine refused (or ignored) which session, so it is not offered there again for a while. */
 export class RejectCooldown {
@@ -20,11 +25,14 @@ export class RejectCooldown {
         ? QueueReason.AttendedUserNotSignedIn
         : errorcode === ErrorCode.SessionUserUnavailable
           ? QueueReason.SessionUserUnavailable
-          : QueueReason.AllMachinesBusy;
+          : errorcode === ErrorCode.FeatureUnsupported
+            ? QueueReason.FeatureUnsupported
+            : QueueReason.AllMachinesBusy;
     let byMachine = this.entries.get(sessionId);
     if (!byMachine) this.entries.set(sessionId, (byMachine = new Map()));
     const duration = errorcode !== undefined && TRANSIENT.has(errorcode) ? Math.min(this.durationMs, TRANSIENT_COOLDOWN_MS) : this.durationMs;
-    byMachine.set(machineId, { until: now.getTime() + duration, reason });
+    const until = errorcode !== undefined && UNTIL_RECONNECT.has(errorcode) ? Infinity : now.getTime() + duration;
+    byMachine.set(machineId, { until, reason });
   }
 
   reason(sessionId: string, machineId: string, now: Date): QueueReason | undefined {
@@ -38,6 +46,15 @@ export class RejectCooldown {
   /** Whether any machine may be cooling down for this session (expired entries count until asked about). */
   has(sessionId: string): boolean {
     return (this.entries.get(sessionId)?.size ?? 0) > 0;
+  }
+
+  /** The machine's connection ended: what held until it reconnects holds no more. */
+  machineDisconnected(machineId: string): void {
+    for (const [sessionId, byMachine] of this.entries) {
+      if (byMachine.get(machineId)?.until !== Infinity) continue;
+      byMachine.delete(machineId);
+      if (byMachine.size === 0) this.entries.delete(sessionId);
+    }
   }
 
   forget(sessionId: string): void {

@@ -256,6 +256,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
 
   /** The machine's connection closed: its unconfirmed offers go back to the queue. */
   disconnected(machineId: string): void {
+    this.cooldown.machineDisconnected(machineId);
     for (const [id, a] of this.book.ofMachine(machineId)) if (a.state === 'offered') this.requeue(id);
     this.machineLive(machineId);
   }

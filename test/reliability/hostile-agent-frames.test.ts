@@ -32,7 +32,7 @@ const validFrames: Record<string, Record<string, unknown>> = {
   accept: { type: 'accept', sessionId: SESSION },
   reject: { type: 'reject', sessionId: SESSION, errorcode: 'NoFreeSlot', message: 'busy' },
   event: { type: 'event', event: { seq: 1, sessionId: SESSION, at: now, kind: 'log', lines: [{ seq: 0, level: 100000002, stream: 'stdout', at: now, message: 'x' }] } },
-  'local-session': { type: 'local-session', sessionId: SESSION, name: 'local', createdon: now },
+  events: { type: 'events', events: [{ seq: 1, sessionId: SESSION, at: now, kind: 'log', lines: [{ seq: 0, level: 100000002, stream: 'stdout', at: now, message: 'x' }] }] },
 };
 
 function rowCounts(): Record<string, number> {

@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import { decodeOrchestratorFrame, encodeFrame } from '../../shared/protocol-codec.js';
+import { AGENT_FEATURES_HEADER, ORCHESTRATOR_FEATURES_HEADER, parseFeatureHeader } from '../../shared/protocol-features.js';
 import {
-  AGENT_CAPABILITIES_HEADER,
   AGENT_REGISTER_PATH,
   AGENT_WS_PATH,
   PROTOCOL_VERSION,
@@ -54,8 +54,8 @@ export interface FakeAgentOptions {
   readonly credential: string;
   /** Answer pings (default true); false simulates a dead peer. */
   readonly autoPong?: boolean;
-  /** Listed in the upgrade's Flowhost-Agent-Capabilities header; none (an agent older than the header) by default. */
-  readonly capabilities?: readonly string[];
+  /** Listed in the upgrade's features header (AGENT_FEATURES_HEADER); none (an agent older than the header) by default. */
+  readonly features?: readonly string[];
 }
 
 export class FakeAgent {
@@ -65,6 +65,8 @@ export class FakeAgent {
   private readonly unread: OrchestratorFrame[] = [];
   private readonly waiters = new Set<() => void>();
   private seq = 0;
+  /** What the orchestrator announced in its upgrade response (ORCHESTRATOR_FEATURES_HEADER). */
+  announced: ReadonlySet<string> = new Set();
 
   private constructor(
     readonly ws: WebSocket,
@@ -82,9 +84,10 @@ export class FakeAgent {
 
   static connect(o: FakeAgentOptions): Promise<FakeAgent> {
     return new Promise((resolve, reject) => {
-      const capabilities = o.capabilities?.length ? { [AGENT_CAPABILITIES_HEADER]: o.capabilities.join(', ') } : {};
-      const ws = new WebSocket(wsUrl(o.baseUrl), { headers: { authorization: `Bearer ${o.machineId}.${o.credential}`, ...capabilities }, autoPong: o.autoPong ?? true });
+      const features = o.features?.length ? { [AGENT_FEATURES_HEADER]: o.features.join(', ') } : {};
+      const ws = new WebSocket(wsUrl(o.baseUrl), { headers: { authorization: `Bearer ${o.machineId}.${o.credential}`, ...features }, autoPong: o.autoPong ?? true });
       const agent = new FakeAgent(ws, o.machineId);
+      ws.once('upgrade', (res) => (agent.announced = parseFeatureHeader(res.headers[ORCHESTRATOR_FEATURES_HEADER.toLowerCase()])));
       ws.once('open', () => resolve(agent));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused with HTTP ${res.statusCode}`)));
       ws.on('error', (err) => reject(err));
@@ -100,7 +103,9 @@ export class FakeAgent {
   }
 
   /** Sends hello and waits for welcome. */
-  async hello(opts: { state?: Partial<AgentState>; activeSessions?: string[]; lastAckedSeq?: number; lastSeq?: number; protocol?: number; agentTime?: string } = {}): Promise<FrameOf<'welcome'>> {
+  async hello(
+    opts: { state?: Partial<AgentState>; activeSessions?: string[]; lastAckedSeq?: number; lastSeq?: number; protocol?: number; agentTime?: string; features?: string[] } = {},
+  ): Promise<FrameOf<'welcome'>> {
     this.send({
       type: 'hello',
       protocol: opts.protocol ?? PROTOCOL_VERSION,
@@ -109,6 +114,7 @@ export class FakeAgent {
       lastAckedSeq: opts.lastAckedSeq ?? 0,
       ...(opts.lastSeq === undefined ? {} : { lastSeq: opts.lastSeq }),
       ...(opts.agentTime === undefined ? {} : { agentTime: opts.agentTime }),
+      ...(opts.features === undefined ? {} : { features: opts.features }),
       state: agentState(opts.state),
       activeSessions: opts.activeSessions ?? [],
     });

@@ -108,9 +108,9 @@ export class TestOrchestrator {
   }
 
   /** Registers a machine into `group` and connects a fake agent (hello not sent yet). */
-  async machine(group = 'g1', opts: { name?: string; capacity?: number; autoPong?: boolean; capabilities?: readonly string[] } = {}): Promise<{ agent: FakeAgent; machineId: string; credential: string }> {
+  async machine(group = 'g1', opts: { name?: string; capacity?: number; autoPong?: boolean; features?: readonly string[] } = {}): Promise<{ agent: FakeAgent; machineId: string; credential: string }> {
     const reg = await registerMachine(this.url, { group, password: 'group-password', name: opts.name ?? 'm', capacity: opts.capacity });
-    const agent = await FakeAgent.connect({ baseUrl: this.url, machineId: reg.flowmachineid, credential: reg.credential, autoPong: opts.autoPong, capabilities: opts.capabilities });
+    const agent = await FakeAgent.connect({ baseUrl: this.url, machineId: reg.flowmachineid, credential: reg.credential, autoPong: opts.autoPong, features: opts.features });
     return { agent, machineId: reg.flowmachineid, credential: reg.credential };
   }
 

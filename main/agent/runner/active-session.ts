@@ -54,7 +54,6 @@ export class ActiveSession {
   private run: FlowRun | undefined;
   private readonly log: SessionLog;
   private samples: Sample[] = [];
-  private latest: Sample | undefined;
   private untrack: (() => void) | undefined;
   private plan: LaunchPlan | undefined;
   private readonly startedMono = monotonicMs();
@@ -186,11 +185,6 @@ export class ActiveSession {
     }
   }
 
-  /** The latest sample (live CPU/RAM for the status window). */
-  get lastSample(): Sample | undefined {
-    return this.latest;
-  }
-
   /** Samples taken since the last stored batch, oldest first (the live end of the sparklines). */
   get unstoredSamples(): readonly Sample[] {
     return [...this.samples];
@@ -198,7 +192,6 @@ export class ActiveSession {
 
   private addSample(sample: Sample): void {
     if (this.finished) return;
-    this.latest = sample;
     this.samples.push(sample);
     if (this.samples.length >= (this.options.sampleBatch ?? 10)) {
       try {

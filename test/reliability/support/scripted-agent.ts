@@ -13,6 +13,8 @@ export interface ScriptedAgentOptions extends Partial<AgentOptions> {
   readonly name: string;
   /** The peer's heartbeat interval (see ScriptedOrchestrator). */
   readonly peerHeartbeatMs?: number;
+  /** The features the peer announces (default this orchestrator's; fewer plays an older release). */
+  readonly peerFeatures?: readonly string[];
 }
 
 /**
@@ -20,9 +22,9 @@ export interface ScriptedAgentOptions extends Partial<AgentOptions> {
  * said hello. Pushes the stops onto `cleanups` (run newest first: the agent stops before its peer closes).
  */
 export async function startScriptedAgent(o: ScriptedAgentOptions, cleanups: (() => Promise<void> | void)[]): Promise<{ peer: ScriptedOrchestrator; agent: Agent }> {
-  const { name, peerHeartbeatMs, ...agentOptions } = o;
+  const { name, peerHeartbeatMs, peerFeatures, ...agentOptions } = o;
   const machineId = randomUUID();
-  const peer = new ScriptedOrchestrator(machineId, peerHeartbeatMs);
+  const peer = new ScriptedOrchestrator(machineId, peerHeartbeatMs, peerFeatures);
   await peer.start();
   cleanups.push(() => peer.close());
   const agent = new Agent({

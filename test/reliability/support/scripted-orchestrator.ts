@@ -4,10 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../../shared/protocol-codec.js';
 import { AGENT_WS_PATH, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFrame } from '../../../shared/protocol.js';
+import { AGENT_FEATURES_HEADER, Feature, featureHeader, ORCHESTRATOR_FEATURES, ORCHESTRATOR_FEATURES_HEADER, parseFeatureHeader } from '../../../shared/protocol-features.js';
 
 /**
  * The orchestrator's end of one agent socket, played by the test: a real WebSocket server on port 0 that answers
- * hello with welcome and otherwise does only what the test tells it (assign, confirm, ack — or withhold acks).
+ * hello with welcome and otherwise does only what the test tells it (assign, confirm, ack — or withhold acks). It
+ * announces `features` (default: this orchestrator's); one that lacks `features` or `events` plays an older release,
+ * whose decoder closes the socket on a hello carrying `features` or on an `events` frame.
  * Every frame the agent sends is decoded with the protocol codec and kept, in order; an `events` frame is kept as
  * the `event` frames of its events, so tests read one shape.
  */
@@ -18,10 +21,12 @@ export class ScriptedOrchestrator {
   private wss: WebSocketServer | undefined;
   private socket: WebSocket | undefined;
   private waiters: (() => void)[] = [];
-  /** Play an orchestrator older than `events` frames: such a frame closes the socket as its decoder would. */
-  refuseEventsFrames = false;
-  /** `events` frames refused so far (their events are not kept). */
+  /** `events` frames refused so far (their events are not kept), by an orchestrator that did not announce them. */
   eventsFramesRefused = 0;
+  /** `events` frames taken (each kept as its events' `event` frames). */
+  eventsFramesReceived = 0;
+  /** The features header of each agent upgrade, in order. */
+  readonly agentHeaders: ReadonlySet<string>[] = [];
   /** How each agent socket closed, in order (code and reason as the agent sent them). */
   readonly closes: { code: number; reason: string }[] = [];
 
@@ -29,13 +34,18 @@ export class ScriptedOrchestrator {
     private readonly machineId: string,
     /** Named in welcome: the agent sends its `state` this often (and drops a link silent for 2.5×). */
     private readonly heartbeatIntervalMs = 60_000,
+    private readonly features: readonly string[] = ORCHESTRATOR_FEATURES,
   ) {}
 
   async start(): Promise<void> {
     const server = createServer();
     const wss = new WebSocketServer({ server, path: AGENT_WS_PATH });
-    wss.on('connection', (socket) => {
+    wss.on('headers', (headers) => {
+      if (this.features.length > 0) headers.push(`${ORCHESTRATOR_FEATURES_HEADER}: ${featureHeader(this.features)}`);
+    });
+    wss.on('connection', (socket, request) => {
       this.socket = socket;
+      this.agentHeaders.push(parseFeatureHeader(request.headers[AGENT_FEATURES_HEADER.toLowerCase()]));
       const pinger = setInterval(() => socket.ping(), this.heartbeatIntervalMs);
       socket.on('close', (code, reason) => {
         clearInterval(pinger);
@@ -55,15 +65,22 @@ export class ScriptedOrchestrator {
     const decoded = decodeAgentFrame(text);
     if (!decoded.ok) throw new Error(`the agent sent an invalid frame: ${decoded.error}`);
     const frame = decoded.frame;
-    if (frame.type === 'events' && this.refuseEventsFrames) {
+    if (frame.type === 'events' && !this.features.includes(Feature.EventsFrames)) {
       this.eventsFramesRefused++;
       this.socket?.close(4000, 'unknown frame type "events"');
       return;
     }
+    if (frame.type === 'hello' && frame.features && !this.features.includes(Feature.FeatureLists)) {
+      this.socket?.close(4000, 'invalid hello frame: frame must NOT have additional properties');
+      return;
+    }
+    if (frame.type === 'events') this.eventsFramesReceived++;
     if (frame.type === 'events') for (const event of frame.events) this.frames.push({ type: 'event', event });
     else this.frames.push(frame);
     if (frame.type === 'hello') {
-      this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, flowmachineid: this.machineId, appliedUpTo: 0, serverTime: new Date().toISOString(), heartbeatIntervalMs: this.heartbeatIntervalMs, cancelSessions: [] });
+      const declared = frame.features ?? [...(this.agentHeaders.at(-1) ?? [])];
+      const features = this.features.includes(Feature.FeatureLists) && declared.includes(Feature.FeatureLists) ? { features: [...this.features] } : {};
+      this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, flowmachineid: this.machineId, appliedUpTo: 0, serverTime: new Date().toISOString(), heartbeatIntervalMs: this.heartbeatIntervalMs, cancelSessions: [], ...features });
     }
     for (const w of this.waiters.splice(0)) w();
   }

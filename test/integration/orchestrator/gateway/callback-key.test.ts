@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeHmacSha256 } from '../../../../orchestrator/callback/callback-keys.js';
 import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
-import { AgentCapability } from '../../../../shared/protocol.js';
+import { Feature } from '../../../../shared/protocol-features.js';
 import { flowmachinegroupEntity } from '../../../../shared/records/index.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 
@@ -16,11 +16,11 @@ async function drained(agent: Awaited<ReturnType<TestOrchestrator['machine']>>['
   await agent.next('revoke');
 }
 
-describe('callback-key frames (capability callback-key)', () => {
-  it('an agent that lists the capability gets its own key after welcome and again when the group secret rotates; an older agent gets neither', async () => {
+describe('callback-key frames (feature callback-key)', () => {
+  it('an agent that lists the feature gets its own key after welcome and again when the group secret rotates; an older agent gets neither', async () => {
     o = await TestOrchestrator.start();
     const groupId = String(o.group('g1')['flowmachinegroupid']);
-    const newer = await o.machine('g1', { name: 'newer', capabilities: ['some-future-thing', AgentCapability.CallbackKey] });
+    const newer = await o.machine('g1', { name: 'newer', features: ['some-future-thing', Feature.CallbackKey] });
     const older = await o.machine('g1', { name: 'older' });
     await newer.agent.hello();
     await older.agent.hello();

@@ -6,10 +6,10 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import Database from 'better-sqlite3';
-import { CloseCode, MAX_FRAME_BYTES, type SessionEvent } from '../../../../shared/protocol.js';
+import { MAX_FRAME_BYTES, type SessionEvent } from '../../../../shared/protocol.js';
 import { decodeAgentFrame } from '../../../../shared/protocol-codec.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
-import { EventUploader, refusedEventsFrames, type EventUploaderOptions } from '../../../../main/agent/event-uploader.js';
+import { EventUploader, type EventUploaderOptions } from '../../../../main/agent/event-uploader.js';
 
 const logger = winston.createLogger({ silent: true });
 let dir: string;
@@ -70,24 +70,23 @@ const seqs = (events: SessionEvent[]) => events.map((e) => e.seq);
 const microtasks = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('EventUploader', () => {
-  it('sends one event per `event` frame to an orchestrator older than `events` frames', () => {
+  it('sends one event per `event` frame to an orchestrator that did not declare `events`, and batches again for one that does', () => {
     logEvents(3);
-    const { u, sent, frames } = uploader();
-    u.useSingleEventFrames();
+    let declared = false;
+    const { u, sent, frames } = uploader({ takesEventsFrames: () => declared });
     u.start(0);
     expect(frames).toEqual(['event', 'event', 'event', 'event']);
     expect(seqs(sent)).toEqual([1, 2, 3, 4]);
     u.acked(4);
     expect(store.pendingEventCount()).toBe(0);
+    u.stop();
+    // The next connection's orchestrator declared them: asked again at its start.
+    declared = true;
+    logEvents(2);
+    u.start(4);
+    expect(frames.slice(4)).toEqual(['events']);
+    expect(seqs(sent)).toEqual([1, 2, 3, 4, 5, 6]);
     u.close();
-  });
-
-  it("recognises an older orchestrator's refusal of `events` frames, and nothing else", () => {
-    // What its frame decoder answers to a type it does not know (closed with that text as the reason):
-    expect(decodeAgentFrame('{"type":"bogus"}')).toEqual({ ok: false, error: 'unknown frame type "bogus"' });
-    expect(refusedEventsFrames(CloseCode.InvalidFrame, 'unknown frame type "events"')).toBe(true);
-    expect(refusedEventsFrames(CloseCode.InvalidFrame, 'unknown frame type "bogus"')).toBe(false);
-    expect(refusedEventsFrames(CloseCode.GoingAway, 'unknown frame type "events"')).toBe(false);
   });
 
   it('sends the outbox in seq order within the window and deletes events only on ack', async () => {

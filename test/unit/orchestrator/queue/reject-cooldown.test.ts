@@ -23,6 +23,19 @@ describe('RejectCooldown', () => {
     },
   );
 
+  it('keeps a FeatureUnsupported reject for as long as the machine stays connected, however long, and drops it when it disconnects', () => {
+    const c = new RejectCooldown(60_000);
+    c.add('s1', 'm1', at(0), ErrorCode.FeatureUnsupported);
+    c.add('s1', 'm2', at(0), ErrorCode.SessionUserUnavailable);
+    c.add('s2', 'm1', at(0), ErrorCode.SessionUserUnavailable);
+    expect(c.reason('s1', 'm1', at(365 * 86_400_000))).toBe(QueueReason.FeatureUnsupported);
+    c.machineDisconnected('m1');
+    expect(c.reason('s1', 'm1', at(1))).toBeUndefined();
+    // Other rejects keep their cooldown across a reconnect.
+    expect(c.reason('s1', 'm2', at(1))).toBe(QueueReason.SessionUserUnavailable);
+    expect(c.reason('s2', 'm1', at(1))).toBe(QueueReason.SessionUserUnavailable);
+  });
+
   it('forgets a session', () => {
     const c = new RejectCooldown(60_000);
     c.add('s1', 'm1', at(0));
