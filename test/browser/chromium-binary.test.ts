@@ -1,17 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { skipUnless } from '../support/requirements.js';
+import { tempDir } from '../support/temp-dir.js';
 import { launchChromium } from './browser-harness.js';
-import { DEBIAN_CHROMIUM, findChromium, type Platform } from './chromium-binary.js';
+import { DEBIAN_CHROMIUM, findChromium, npmChromiumDir, type Platform } from './chromium-binary.js';
 
 const machine = (over: Partial<Platform> & { has?: string[] }): Platform => ({
   env: {},
   platform: 'linux',
   arch: 'x64',
   npmChromiumDir: undefined,
-  exists: (path) => (over.has ?? []).includes(path),
+  runnable: (path) => (over.has ?? []).includes(path),
   ...over,
 });
 
@@ -23,7 +24,9 @@ describe('which Chromium the browser tests drive', () => {
   });
 
   it("on Linux x64 the npm package's Chromium before Debian's", () => {
-    expect(findChromium(machine({ npmChromiumDir: npmPackageDir(), has: [DEBIAN_CHROMIUM] }))?.source).toMatch(/^@sparticuz\/chromium \d+\.\d+\.\d+ \(npm\)$/);
+    const packageDir = tempDir();
+    writeFileSync(join(packageDir, 'package.json'), '{"version": "147.0.0"}');
+    expect(findChromium(machine({ npmChromiumDir: packageDir, has: [DEBIAN_CHROMIUM] }))?.source).toBe('@sparticuz/chromium 147.0.0 (npm)');
   });
 
   it("Debian's chromium where the npm one cannot run (another CPU), then Google Chrome", () => {
@@ -40,13 +43,10 @@ describe('which Chromium the browser tests drive', () => {
   });
 });
 
-const npm = process.platform === 'linux' && process.arch === 'x64' ? findChromium({ env: {}, platform: 'linux', arch: 'x64', exists: () => false, npmChromiumDir: npmPackageDir() }) : undefined;
+const installed = npmChromiumDir();
+const npm = process.platform === 'linux' && process.arch === 'x64' && installed !== undefined ? findChromium({ env: {}, platform: 'linux', arch: 'x64', runnable: () => false, npmChromiumDir: installed }) : undefined;
 
-function npmPackageDir(): string {
-  return join(import.meta.dirname, '..', '..', 'node_modules', '@sparticuz', 'chromium');
-}
-
-describe.skipIf(skipUnless(npm !== undefined, 'Linux x64, where `npm ci` installs @sparticuz/chromium'))('the Chromium npm installs (Linux x64)', () => {
+describe.skipIf(skipUnless(npm !== undefined, 'Linux x64 and @sparticuz/chromium (`npm ci` installs it)'))('the Chromium npm installs (Linux x64)', () => {
   it('renders a page headless with playwright-core', async () => {
     const browser = await launchChromium(npm);
     try {

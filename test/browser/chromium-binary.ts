@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
@@ -24,7 +24,8 @@ export interface Platform {
   readonly env: NodeJS.ProcessEnv;
   readonly platform: NodeJS.Platform;
   readonly arch: string;
-  readonly exists: (path: string) => boolean;
+  /** Whether a file is there and executable by this process. */
+  readonly runnable: (path: string) => boolean;
   /** The `@sparticuz/chromium` package folder, undefined when it is not installed. */
   readonly npmChromiumDir: string | undefined;
 }
@@ -35,8 +36,8 @@ export function findChromium(here: Platform = thisMachine()): ChromiumBinary | u
   const given = here.env['FLOWHOST_CHROMIUM'];
   if (given) return atPath('$FLOWHOST_CHROMIUM', given);
   if (here.platform === 'linux' && here.arch === 'x64' && here.npmChromiumDir !== undefined) return npmChromium(here.npmChromiumDir);
-  if (here.platform === 'linux' && here.exists(DEBIAN_CHROMIUM)) return atPath("Debian's chromium", DEBIAN_CHROMIUM);
-  const chrome = chromePaths(here).find(here.exists);
+  if (here.platform === 'linux' && here.runnable(DEBIAN_CHROMIUM)) return atPath("Debian's chromium", DEBIAN_CHROMIUM);
+  const chrome = chromePaths(here).find(here.runnable);
   return chrome === undefined ? undefined : atPath('Google Chrome', chrome);
 }
 
@@ -101,13 +102,24 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined));
 }
 
-function thisMachine(): Platform {
-  let npmChromiumDir: string | undefined;
+/** The installed `@sparticuz/chromium` package's folder (its main file is build/cjs/index.cjs; its exports map hides package.json). */
+export function npmChromiumDir(): string | undefined {
   try {
-    // The package's main file is build/cjs/index.cjs; its exports map hides package.json.
-    npmChromiumDir = resolve(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..');
+    return resolve(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..');
   } catch {
-    npmChromiumDir = undefined;
+    return undefined;
   }
-  return { env: process.env, platform: process.platform, arch: process.arch, exists: existsSync, npmChromiumDir };
+}
+
+function runnable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function thisMachine(): Platform {
+  return { env: process.env, platform: process.platform, arch: process.arch, runnable, npmChromiumDir: npmChromiumDir() };
 }
