@@ -31,10 +31,13 @@ export interface Chromium {
 export async function launchChromium(binary: ChromiumBinary | undefined = CHROMIUM): Promise<Chromium> {
   if (binary === undefined) throw new Error(`no Chromium found: ${CHROMIUM_REQUIREMENT}`);
   const profile = mkdtempSync(join(tmpdir(), 'flowhost-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { ...binary.prepare(), headless: true, args: ARGS }).catch((err: unknown) => {
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, { ...(await binary.prepare()), headless: true, args: ARGS });
+  } catch (err) {
     rmSync(profile, { recursive: true, force: true });
     throw new Error(`cannot start ${binary.source}: ${String(err)}`);
-  });
+  }
   return {
     context,
     async close() {

@@ -17,10 +17,10 @@ const machine = (over: Partial<Platform> & { has?: string[] }): Platform => ({
 });
 
 describe('which Chromium the browser tests drive', () => {
-  it('FLOWHOST_CHROMIUM first, as given, even where another is installed', () => {
+  it('FLOWHOST_CHROMIUM first, as given, even where another is installed', async () => {
     const found = findChromium(machine({ env: { FLOWHOST_CHROMIUM: '/opt/mine/chrome' }, npmChromiumDir: '/x', has: [DEBIAN_CHROMIUM] }));
     expect(found?.source).toBe('$FLOWHOST_CHROMIUM (/opt/mine/chrome)');
-    expect(found?.prepare()).toEqual({ executablePath: '/opt/mine/chrome' });
+    expect(await found?.prepare()).toEqual({ executablePath: '/opt/mine/chrome' });
   });
 
   it("on Linux x64 the npm package's Chromium before Debian's", () => {
@@ -34,11 +34,11 @@ describe('which Chromium the browser tests drive', () => {
     expect(findChromium(machine({ arch: 'arm64', has: ['/opt/google/chrome/chrome'] }))?.source).toBe('Google Chrome (/opt/google/chrome/chrome)');
   });
 
-  it('Google Chrome where its installer puts it on macOS and Windows; none found is undefined', () => {
+  it('Google Chrome where its installer puts it on macOS and Windows; none found is undefined', async () => {
     const mac = '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome';
-    expect(findChromium(machine({ platform: 'darwin', arch: 'arm64', has: [mac] }))?.prepare()).toEqual({ executablePath: mac });
+    await expect(findChromium(machine({ platform: 'darwin', arch: 'arm64', has: [mac] }))?.prepare()).resolves.toEqual({ executablePath: mac });
     const win = join('C:\\Program Files', 'Google', 'Chrome', 'Application', 'chrome.exe');
-    expect(findChromium(machine({ platform: 'win32', env: { PROGRAMFILES: 'C:\\Program Files' }, has: [win] }))?.prepare()).toEqual({ executablePath: win });
+    await expect(findChromium(machine({ platform: 'win32', env: { PROGRAMFILES: 'C:\\Program Files' }, has: [win] }))?.prepare()).resolves.toEqual({ executablePath: win });
     expect(findChromium(machine({ platform: 'darwin', arch: 'arm64', npmChromiumDir: '/x' }))).toBeUndefined();
   });
 });
@@ -59,7 +59,7 @@ describe.skipIf(skipUnless(npm !== undefined, 'Linux x64 and @sparticuz/chromium
   });
 
   it('loads NSS, NSPR and expat from its own package, none from the OS (nothing from apt needed)', async () => {
-    const { executablePath, env } = npm!.prepare();
+    const { executablePath, env } = await npm!.prepare();
     const server = await chromium.launchServer({ executablePath, env, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
     try {
       const maps = readFileSync(`/proc/${server.process().pid}/maps`, 'utf8');

@@ -1,8 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { brotliDecompressSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliDecompress } from 'node:zlib';
 
 /**
  * Which Chromium the browser tests drive, first found wins:
@@ -17,7 +19,7 @@ export interface ChromiumBinary {
   /** Where it comes from, for messages. */
   readonly source: string;
   /** The executable and the environment to start it with (unpacks the npm Chromium on first use). */
-  prepare(): { executablePath: string; env?: Record<string, string> };
+  prepare(): Promise<{ executablePath: string; env?: Record<string, string> }>;
 }
 
 export interface Platform {
@@ -46,7 +48,7 @@ export const CHROMIUM_REQUIREMENT =
   'a Chromium for the browser tests (Linux x64: `npm ci` installs one; elsewhere Google Chrome, Debian `chromium`, or FLOWHOST_CHROMIUM=<path>)';
 
 function atPath(source: string, executablePath: string): ChromiumBinary {
-  return { source: `${source} (${executablePath})`, prepare: () => ({ executablePath }) };
+  return { source: `${source} (${executablePath})`, prepare: () => Promise.resolve({ executablePath }) };
 }
 
 function chromePaths(here: Platform): string[] {
@@ -66,8 +68,8 @@ function npmChromium(packageDir: string): ChromiumBinary {
   const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
   return {
     source: `@sparticuz/chromium ${version} (npm)`,
-    prepare() {
-      const dir = unpackOnce(packageDir, version);
+    async prepare() {
+      const dir = await unpackOnce(packageDir, version);
       return { executablePath: join(dir, 'chromium'), env: { ...stringEnv(process.env), LD_LIBRARY_PATH: join(dir, 'lib') } };
     },
   };
@@ -80,15 +82,18 @@ function npmChromium(packageDir: string): ChromiumBinary {
  * Only the browser and the shared libraries it links (NSS, NSPR, expat: the package's Amazon Linux set) are needed:
  * the tests run with --disable-gpu and need no bundled fonts.
  */
-function unpackOnce(packageDir: string, version: string): string {
+async function unpackOnce(packageDir: string, version: string): Promise<string> {
   const bin = join(packageDir, 'bin');
   const dir = resolve(packageDir, '..', '..', '.cache', 'flowhost-chromium', version);
   if (existsSync(dir)) return dir;
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
-  writeFileSync(join(partial, 'chromium'), brotliDecompressSync(readFileSync(join(bin, 'chromium.br'))), { mode: 0o755 });
-  execFileSync('tar', ['-x', '-C', partial], { input: brotliDecompressSync(readFileSync(join(bin, 'al2023.tar.br'))) });
+  // Streamed, off the event loop: the status-window tests run a real agent and orchestrator in this process meanwhile.
+  await pipeline(createReadStream(join(bin, 'chromium.br')), createBrotliDecompress(), createWriteStream(join(partial, 'chromium'), { mode: 0o755 }));
+  const tar = spawn('tar', ['-x', '-C', partial], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const [[code]] = await Promise.all([once(tar, 'close') as Promise<[number | null]>, pipeline(createReadStream(join(bin, 'al2023.tar.br')), createBrotliDecompress(), tar.stdin)]);
+  if (code !== 0) throw new Error(`tar could not unpack the libraries of @sparticuz/chromium (exit ${String(code)})`);
   try {
     renameSync(partial, dir);
   } catch (err) {
