@@ -33,7 +33,7 @@ describe('the GitHub Actions workflow', () => {
     for (const [from, to, path] of [
       [/^ {4}runs-on: .*$/m, '', '/jobs/test/runs-on'],
       [/^ {2}push:$/m, '  pussh:', "Additional property 'pussh' is not allowed"],
-      ['      - run: npm ci', '      - runs: npm ci', '/jobs/test/steps/'],
+      [/- run: npx (.*) ci$/m, '- runs: npx $1 ci', '/jobs/test/steps/'],
     ] as const) {
       const result = validate(brokenCopy(from, to));
       expect(result.status).toBe(1);
@@ -45,7 +45,7 @@ describe('the GitHub Actions workflow', () => {
     expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain('npm ci && npm test');
     expect(workflow).toMatch(/^ {8}os: \[ubuntu-latest, windows-latest, macos-latest\]$/m);
     expect(workflow).toMatch(/^ {8}node: \['20\.19', '22'\]$/m);
-    expect(workflow).toMatch(/^ {6}- run: npm ci$/m);
+    expect(workflow).toMatch(/^ {6}- run: npx --yes npm@\d+\.\d+\.\d+ ci$/m);
     expect(workflow).toContain('run: sudo -E env "PATH=$PATH" npm test');
     // The apt packages .ci/run installs, on the Linux runner too.
     const ciPackages = /apt-get install -y (.+)$/m.exec(readFileSync(join(root, '.ci', 'run'), 'utf8'))?.[1]?.split(' ');
