@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_REQUIREMENT, findChromium, type ChromiumBinary } from './chromium-binary.js';
 
 /** Scripts that run inside pages (plain JS in test/browser/pages, outside the Node typecheck). */
 export const pageScript = (name: string): string => fileURLToPath(new URL(`./pages/${name}`, import.meta.url));
 
-/** Debian's chromium package (`apt-get install -y chromium`; .ci/run installs it). */
-export const CHROMIUM = process.env['FLOWHOST_CHROMIUM'] ?? '/usr/bin/chromium';
+/** The Chromium these tests drive (see chromium-binary.ts for the order); undefined when this machine has none. */
+export const CHROMIUM = findChromium();
 
 const ARGS = [
   '--headless',
@@ -27,9 +28,16 @@ export interface Chromium {
 }
 
 /** Real headless Chromium on a fresh profile (--user-data-dir in a temp dir, removed on close). */
-export async function launchChromium(): Promise<Chromium> {
+export async function launchChromium(binary: ChromiumBinary | undefined = CHROMIUM): Promise<Chromium> {
+  if (binary === undefined) throw new Error(`no Chromium found: ${CHROMIUM_REQUIREMENT}`);
   const profile = mkdtempSync(join(tmpdir(), 'flowhost-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, { ...(await binary.prepare()), headless: true, args: ARGS });
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw new Error(`cannot start ${binary.source}: ${String(err)}`);
+  }
   return {
     context,
     async close() {

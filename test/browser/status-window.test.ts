@@ -6,7 +6,9 @@ import { startStatusServer, type RunningStatusServer } from '../../main/agent/st
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from '../e2e/api-harness.js';
-import { launchChromium, pageScript, watchPage, type Chromium, type PageProblems } from './browser-harness.js';
+import { skipUnless } from '../support/requirements.js';
+import { CHROMIUM, launchChromium, pageScript, watchPage, type Chromium, type PageProblems } from './browser-harness.js';
+import { CHROMIUM_REQUIREMENT } from './chromium-binary.js';
 
 /**
  * The status window in real headless Chromium, served by the agent's loopback status endpoint, against a real
@@ -62,7 +64,7 @@ function expectNoProblems(): void {
   expect(problems.cspViolations).toEqual([]);
 }
 
-describe('status window (headless Chromium, real agent and orchestrator)', () => {
+describe.skipIf(skipUnless(CHROMIUM !== undefined, CHROMIUM_REQUIREMENT))('status window (headless Chromium, real agent and orchestrator)', () => {
   it('shows the agent live and a session go Running → Succeeded with samples and its log', async () => {
     const p = await open(status.pageUrl);
     await p.locator('#link[data-state="live"]').waitFor();
