@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import { ensurePrivateDbFiles } from '../../shared/private-storage.js';
+import { preparePrivateDbFiles } from '../../node-shared/private-file.js';
 import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
 import { StoreError, type Row, type RowQuery, type Store } from './store.js';
 import { timeOrderedUuid } from './time-ordered-id.js';
@@ -73,7 +72,7 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? (() => new Date());
     // Created 0600 before SQLite opens it, so its WAL and SHM are 0600 too; files of an older start are tightened.
-    ensurePrivateDbFiles(options.file, { fs, platform: process.platform, warn: () => undefined });
+    preparePrivateDbFiles(options.file);
     this.db = new Database(options.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
-import { WalGroupSync } from '../../../shared/group-sync.js';
+import type { WalGroupSync } from '../../../shared/group-sync.js';
+import { nodeWalGroupSync } from '../../../node-shared/wal-group-sync.js';
 
 /**
  * The agent store's connection (WAL): statements prepared once per SQL text, and the strengths of commit.
@@ -23,7 +23,7 @@ export class StoreDb {
     this.syncFull = db.prepare('PRAGMA synchronous = FULL');
     // No WAL file to sync (it cannot be opened): a durable write fsyncs it through SQLite.
     const fallback = () => this.durable(() => this.sql(`UPDATE meta SET value = value WHERE key = 'last_seq'`).run());
-    this.group = new WalGroupSync({ path: `${db.name}-wal`, fs: { openSync, fdatasync, fdatasyncSync, closeSync }, fallback, defer: setImmediate });
+    this.group = nodeWalGroupSync(`${db.name}-wal`, fallback);
   }
 
   sql(text: string): Database.Statement {

@@ -57,7 +57,7 @@ describe('orchestrator callback delivery', () => {
     const { store, trigger } = deliveryFor(`https://hooks.example.com:${port}/cb`, { lookupAll: async () => [{ address: '169.254.169.254', family: 4 }] });
     const id = trigger();
     await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/refused: .*169\.254\.169\.254, a metadata address/) });
+    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
     expect(requests).toEqual([]);
   });
 });
