@@ -28,6 +28,8 @@ export function retryAfterMs(value: string | undefined, nowMs: number): number |
   if (!value) return undefined;
   const text = value.trim();
   if (/^\d{1,10}$/.test(text)) return Number(text) * 1000;
+  // An HTTP date names its month and zone; Date.parse would also take '-5' or '1.5' as years.
+  if (!/[a-z]{3}/i.test(text)) return undefined;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
