@@ -39,15 +39,16 @@ export interface CallbackSenderOptions {
   readonly policy: CallbackUrlPolicyOptions;
   /** `flowhost-agent`, `flowhost-orchestrator`. */
   readonly userAgent: string;
-  readonly now?: () => Date;
+  readonly now?: (() => Date) | undefined;
   /** In [0, 1): the backoff's jitter. Default Math.random. */
-  readonly random?: () => number;
-  readonly retry?: Partial<CallbackRetryPolicy>;
-  readonly requestTimeoutMs?: number;
+  readonly random?: (() => number) | undefined;
+  /** Each part defaults to CALLBACK_RETRY_POLICY's. */
+  readonly retry?: { readonly baseDelayMs?: number | undefined; readonly maxDelayMs?: number | undefined };
+  readonly requestTimeoutMs?: number | undefined;
   /** The time a signature carries (ms); default `now`. */
-  readonly signingNowMs?: () => number;
+  readonly signingNowMs?: (() => number) | undefined;
   /** Replaces the HTTP POST (tests of the schedule); default a pinned node:http(s) request. */
-  readonly send?: typeof postOnce;
+  readonly send?: typeof postOnce | undefined;
 }
 
 /**
@@ -64,7 +65,7 @@ export class CallbackSender {
   constructor(private readonly o: CallbackSenderOptions) {
     this.now = o.now ?? (() => new Date());
     this.random = o.random ?? Math.random;
-    this.retry = { ...CALLBACK_RETRY_POLICY, ...o.retry };
+    this.retry = { baseDelayMs: o.retry?.baseDelayMs ?? CALLBACK_RETRY_POLICY.baseDelayMs, maxDelayMs: o.retry?.maxDelayMs ?? CALLBACK_RETRY_POLICY.maxDelayMs };
     this.send = o.send ?? postOnce;
   }
 

@@ -61,9 +61,11 @@ export class CallbackDelivery {
       policy: options.policy,
       userAgent: 'flowhost-agent',
       now: this.now,
-      ...defined({ random: options.random, requestTimeoutMs: options.requestTimeoutMs, send: options.send }),
-      retry: defined({ baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs }),
-      ...(signing.nowMs ? { signingNowMs: () => signing.nowMs?.() ?? this.now().getTime() } : {}),
+      random: options.random,
+      requestTimeoutMs: options.requestTimeoutMs,
+      send: options.send,
+      retry: { baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs },
+      signingNowMs: signing.nowMs ? () => signing.nowMs?.() ?? this.now().getTime() : undefined,
     });
   }
   start(): void {
@@ -121,9 +123,4 @@ export class CallbackDelivery {
     const meta = { sessionId: row.sessionId, attempt: row.retrycount + 1, ...outcome, nextAttemptAt: outcome.nextAttemptAt?.toISOString() };
     this.options.logger.log(outcome.status === 'failed' ? 'warn' : 'info', `callback ${outcome.status}`, meta);
   }
-}
-
-/** Drops undefined values (exactOptionalPropertyTypes). */
-function defined<T extends Record<string, unknown>>(obj: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

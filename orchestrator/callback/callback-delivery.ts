@@ -57,9 +57,9 @@ export class CallbackDelivery {
       policy: { allow: o.allowHosts ?? [], ...(o.lookupAll ? { lookupAll: o.lookupAll } : {}) },
       userAgent: 'flowhost-orchestrator',
       now: o.ctx.now,
-      ...(o.random ? { random: o.random } : {}),
-      ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
-      retry: { ...(o.baseDelayMs ? { baseDelayMs: o.baseDelayMs } : {}), ...(o.maxDelayMs ? { maxDelayMs: o.maxDelayMs } : {}) },
+      random: o.random,
+      requestTimeoutMs: o.requestTimeoutMs,
+      retry: { baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxDelayMs },
     });
   }
 
