@@ -1,6 +1,7 @@
 /**
  * The layering of DESIGN.md, checked in `npm test` (npm run lint:deps):
- *   shared ← main/agent ← main/electron, main/cli.ts;  shared ← orchestrator;  shared ← renderer.
+ *   shared ← node-shared ← main/agent ← main/electron, main/cli.ts;  shared ← node-shared ← orchestrator;  shared ← renderer.
+ * node-shared/ is the Node code both programs need (VS Code's base/node beside base/common = shared/).
  * main/cli.ts is the one file of main/ that may import orchestrator/.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -18,6 +19,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^shared/' },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'node-shared-imports-shared-only',
+      comment: 'node-shared/ serves both Node programs: it may import shared/, node builtins and packages, never a program (main/, orchestrator/) or renderer/.',
+      severity: 'error',
+      from: { path: '^node-shared/' },
+      to: { path: '^(main|orchestrator|renderer)/' },
+    },
+    {
+      name: 'renderer-no-node-shared',
+      comment: 'The renderer runs in a sandboxed page without Node (shared/ cannot import it either: shared-is-pure).',
+      severity: 'error',
+      from: { path: '^renderer/' },
+      to: { path: '^node-shared/' },
     },
     {
       name: 'electron-only-in-main-electron',

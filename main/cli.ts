@@ -2,6 +2,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultDataDir } from './agent/data-dir.js';
+import { agentOptions } from './agent/config/options.js';
+import { settingOption } from './commands/agent-options.js';
 import { agentCommand } from './commands/agent-command.js';
 import { demoCommand, type StartDemoOrchestrator } from './commands/demo-command.js';
 import { runCommand } from './commands/run-command.js';
@@ -49,7 +51,8 @@ function orchestratorCommand(): Command {
     .addOption(new Option('--tls-cert <pem>', `serve https and wss with this certificate (chain) file; needs --tls-key (env: ${TLS_CERT_ENV})`))
     .addOption(new Option('--tls-key <pem>', `private key file of --tls-cert (env: ${TLS_KEY_ENV})`))
     .addOption(new Option('--trust-proxy [proxies]', 'count clients by X-Forwarded-For when it comes from these proxies (addresses/CIDRs; bare: loopback)').env('FLOWHOST_TRUST_PROXY'))
-    .action(async (opts: { host: string; port: number; dataDir: string; trustProxy?: string | boolean } & OrchestratorFileOptions) => {
+    .addOption(callbackAllowOption())
+    .action(async (opts: { host: string; port: number; dataDir: string; trustProxy?: string | boolean; callbackAllow?: string[] } & OrchestratorFileOptions) => {
       // Listen before anything is printed: a signal sent as soon as the ready line appears must not kill us.
       const stopSignal = new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
       const { startOrchestrator, createOrchestratorLogger, AdminTokenError, parseTrustProxy, TrustProxyError } = await import('../orchestrator/index.js');
@@ -66,6 +69,7 @@ function orchestratorCommand(): Command {
             dataDir: opts.dataDir,
             logger,
             trustProxy: parseTrustProxy(opts.trustProxy),
+            gateway: { callbackAllowHosts: opts.callbackAllow ?? [] },
             ...(given ? { adminToken: given.token, adminTokenSource: given.from } : {}),
             ...(tls ? { tls } : {}),
           }),
@@ -82,6 +86,16 @@ function orchestratorCommand(): Command {
       out(`${signal}: stopping`);
       await running.close();
     });
+}
+
+/** The agent's `--callback-allow` (same flag, same FLOWHOST_CALLBACK_ALLOW, same parsing): the orchestrator's re-sends go where its agents' callbacks may. */
+function callbackAllowOption(): Option {
+  const spec = agentOptions.find((o) => o.key === 'callbackAllow');
+  if (!spec) throw new Error('the agent has no callbackAllow setting');
+  const option = settingOption(spec).env(spec.env);
+  // commander names the env itself once .env() is set.
+  option.description = `${spec.description}, comma-separated in the env`;
+  return option;
 }
 
 function portNumber(value: string): number {

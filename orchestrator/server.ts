@@ -1,9 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
-import * as fs from 'node:fs';
 import { join } from 'node:path';
 import winston, { type Logger } from 'winston';
-import { ensurePrivateDir } from '../shared/private-storage.js';
+import { preparePrivateDataDir } from '../node-shared/private-file.js';
 import { MAX_FRAME_BYTES } from '../shared/protocol.js';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
 import { registerWebApi, type WebApi } from './api/index.js';
@@ -98,7 +97,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? createOrchestratorLogger();
   // Group password hashes, machine credentials' hashes and callback secrets live here: no other user may read them.
-  ensurePrivateDir(options.dataDir, { fs, platform: process.platform, uid: process.getuid?.(), warn: (m) => logger.warn(m) });
+  preparePrivateDataDir(options.dataDir, (m) => logger.warn(m));
   const admin: AdminToken = resolveAdminToken({
     dataDir: options.dataDir,
     option: options.adminToken,

@@ -1,13 +1,17 @@
 import type { Logger } from 'winston';
-import { ErrorCode } from '../../shared/error-codes.js';
-import { IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../../shared/callback.js';
-import { signCallback } from '../../shared/callback-signature.js';
-import { nodeHmacSha256, type CallbackSigner } from './callback-signing.js';
-import { checkCallbackUrl, type CallbackUrlPolicyOptions } from './callback-url-policy.js';
-import { postOnce, type SendResult } from './callback-http.js';
+import { CallbackSender, type CallbackSenderOptions } from '../../node-shared/callback-sender.js';
+import type { CallbackUrlPolicyOptions } from '../../node-shared/callback-url.js';
 import type { CallbackAttemptOutcome, CallbackRow } from './store/agent-store.js';
 
 export type { CallbackAttemptOutcome, CallbackRow };
+
+/** Who signs this agent's callbacks: its machine id, with its current key (replaced when the orchestrator rotates it). */
+export interface CallbackSigner {
+  readonly signer: string;
+  key(): string;
+  /** The time to sign with (ms); default the delivery's clock. */
+  nowMs?(): number;
+}
 
 /** The part of AgentStore the worker uses. */
 export interface CallbackOutbox {
@@ -30,30 +34,21 @@ export interface CallbackDeliveryOptions {
   readonly timers?: Timers;
   readonly random?: () => number;
   readonly requestTimeoutMs?: number;
-  /** Backoff: ceiling of the first retry delay and the cap (ms); full jitter below the ceiling. */
+  /** The retry policy's first ceiling and cap (ms); shared/callback-retry.ts by default. */
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
   /** How often the worker looks for due rows when not woken. */
   readonly pollIntervalMs?: number;
   readonly batchSize?: number;
   /** Replaces the HTTP POST (tests of the retry schedule); default a pinned node:http(s) request. */
-  readonly send?: typeof postOnce;
-}
-
-/** Retry-After as seconds or an HTTP date → milliseconds from now (undefined when absent or unusable). */
-export function retryAfterMs(value: string | undefined, now: Date): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
+  readonly send?: CallbackSenderOptions['send'];
 }
 
 /** Delivers due callback rows: durable (every attempt recorded), signed, retried with backoff until the row's ttl. */
 export class CallbackDelivery {
   private readonly now: () => Date;
   private readonly timers: Timers;
-  private readonly random: () => number;
-  private readonly send: typeof postOnce;
+  private readonly sender: CallbackSender;
   private timer: unknown;
   private running: Promise<number> | undefined;
   private stopped = true;
@@ -61,10 +56,18 @@ export class CallbackDelivery {
   constructor(private readonly options: CallbackDeliveryOptions) {
     this.now = options.now ?? (() => new Date());
     this.timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
-    this.random = options.random ?? Math.random;
-    this.send = options.send ?? postOnce;
+    const { signing } = options;
+    this.sender = new CallbackSender({
+      policy: options.policy,
+      userAgent: 'flowhost-agent',
+      now: this.now,
+      random: options.random,
+      requestTimeoutMs: options.requestTimeoutMs,
+      send: options.send,
+      retry: { baseDelayMs: options.baseDelayMs, maxDelayMs: options.maxDelayMs },
+      signingNowMs: signing.nowMs ? () => signing.nowMs?.() ?? this.now().getTime() : undefined,
+    });
   }
-
   start(): void {
     this.stopped = false;
     this.schedule(0);
@@ -107,60 +110,17 @@ export class CallbackDelivery {
   }
 
   private async attempt(row: CallbackRow): Promise<void> {
-    const deadline = Date.parse(row.createdon) + row.ttlinseconds * 1000;
-    const record = (outcome: CallbackAttemptOutcome) => {
-      this.options.store.recordCallbackAttempt(row.backgroundoperationid, outcome);
-      const meta = { sessionId: row.sessionId, attempt: row.retrycount + 1, ...outcome, nextAttemptAt: outcome.nextAttemptAt?.toISOString() };
-      this.options.logger.log(outcome.status === 'failed' ? 'warn' : 'info', `callback ${outcome.status}`, meta);
-    };
-    if (this.now().getTime() >= deadline) {
-      return record({ status: 'failed', error: `${ErrorCode.CallbackFailed}: ttl of ${row.ttlinseconds} s expired after ${row.retrycount} attempts` });
-    }
-    const policy = await checkCallbackUrl(row.url, this.options.policy);
-    if (!policy.ok && policy.refused) return record({ status: 'failed', error: `${ErrorCode.CallbackUrlRefused}: ${policy.reason}` });
-    let result: SendResult;
-    if (policy.ok) {
-      const body = Buffer.from(row.body, 'utf8');
-      const headers = {
-        'Content-Type': 'application/json',
-        [IDEMPOTENCY_KEY_HEADER]: row.sessionId,
-        // Signed at each attempt: a retry carries a fresh time (inside the receiver's window) and the current key.
-        [SIGNATURE_HEADER]: signCallback(this.options.signing.key(), this.options.signing.signer, body, (this.options.signing.nowMs?.() ?? this.now().getTime()) / 1000, nodeHmacSha256),
-        'User-Agent': 'flowhost-agent',
-      };
-      result = await this.send(policy.target, body, headers, this.options.requestTimeoutMs ?? 30_000);
-    } else {
-      result = { kind: 'network-error', error: policy.reason };
-    }
-    record(this.classify(result, row, deadline));
-  }
-
-  private classify(result: SendResult, row: CallbackRow, deadline: number): CallbackAttemptOutcome {
-    if (result.kind === 'response') {
-      const { status } = result;
-      if (status >= 200 && status < 300) return { status: 'succeeded', httpStatus: status };
-      if (status >= 300 && status < 400) {
-        return { status: 'failed', httpStatus: status, error: `${ErrorCode.CallbackFailed}: HTTP ${status} redirect not followed (to ${result.location ?? '?'})` };
-      }
-      if (!isRetryableCallbackStatus(status)) return { status: 'failed', httpStatus: status, error: `${ErrorCode.CallbackFailed}: HTTP ${status}` };
-    }
-    const now = this.now();
-    const error = result.kind === 'response' ? `HTTP ${result.status}` : result.error;
-    const hinted = result.kind === 'response' ? retryAfterMs(result.retryAfter, now) : undefined;
-    const delay = hinted ?? this.backoff(row.retrycount);
-    const next = new Date(now.getTime() + delay);
-    const httpStatus = result.kind === 'response' ? { httpStatus: result.status } : {};
-    if (next.getTime() > deadline) {
-      return { status: 'failed', ...httpStatus, error: `${ErrorCode.CallbackFailed}: ${error}; ttl of ${row.ttlinseconds} s ends before the next attempt` };
-    }
-    return { status: 'retry', ...httpStatus, nextAttemptAt: next, error };
-  }
-
-  /** Full jitter: uniform in [0, min(cap, base × 2^attempt)], at least 100 ms. */
-  private backoff(retrycount: number): number {
-    const base = this.options.baseDelayMs ?? 2000;
-    const cap = this.options.maxDelayMs ?? 15 * 60_000;
-    const ceiling = Math.min(cap, base * Math.pow(2, Math.min(retrycount, 30)));
-    return Math.max(100, Math.floor(this.random() * ceiling));
+    const outcome = await this.sender.attempt({
+      url: row.url,
+      body: row.body,
+      sessionId: row.sessionId,
+      retrycount: row.retrycount,
+      deadlineMs: Date.parse(row.createdon) + row.ttlinseconds * 1000,
+      ttlinseconds: row.ttlinseconds,
+      signing: { signer: this.options.signing.signer, key: this.options.signing.key() },
+    });
+    this.options.store.recordCallbackAttempt(row.backgroundoperationid, outcome);
+    const meta = { sessionId: row.sessionId, attempt: row.retrycount + 1, ...outcome, nextAttemptAt: outcome.nextAttemptAt?.toISOString() };
+    this.options.logger.log(outcome.status === 'failed' ? 'warn' : 'info', `callback ${outcome.status}`, meta);
   }
 }

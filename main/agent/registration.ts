@@ -4,8 +4,8 @@ import { AGENT_REGISTER_PATH, RegisterResponse, type RegisterRequest } from '../
 import { validator } from '../../shared/validate.js';
 import { chmodSync } from 'node:fs';
 import { readCredentials, writeCredentials, type Credentials } from './credentials.js';
-import { excessPermissions } from './private-file.js';
-import { httpExchange, HttpExchangeError, type HttpAnswer, type HttpExchangeOptions } from './http-exchange.js';
+import { excessPermissions } from '../../node-shared/private-file.js';
+import { httpExchange, HttpExchangeError, type HttpAnswer, type HttpExchangeOptions } from '../../node-shared/http-exchange.js';
 import { plainTextWarning } from './orchestrator-url.js';
 
 export class RegistrationError extends Error {

@@ -7,7 +7,8 @@ import { STATUS_PATHS } from '../../shared/status.js';
 import { StatusAssets } from './status-assets.js';
 import { StatusEventStream } from './status-event-stream.js';
 import { bearerToken, BodyError, isAllowedHost, isAllowedOrigin, isLoopbackAddress, readJsonBody, SECURITY_HEADERS, sendJson } from './status-http.js';
-import { loadOrCreateStatusToken, removeStatusEndpoint, tokenMatches, writeStatusEndpoint } from './status-token.js';
+import { loadOrCreateStatusToken, removeStatusEndpoint, writeStatusEndpoint } from './status-token.js';
+import { tokensEqual } from '../../node-shared/tokens.js';
 import { StatusProducer, type StatusAgent, type StatusStoreReader } from './status.js';
 import { AgentStore } from './store/agent-store.js';
 
@@ -91,7 +92,7 @@ export class StatusServer {
     const url = new URL(req.url ?? '/', this.url);
     if (!url.pathname.startsWith('/api/')) return this.serveAsset(req, res, url.pathname);
     if (url.pathname === STATUS_PATHS.events) return this.openStream(req, res, url);
-    if (!tokenMatches(bearerToken(req), this.options.token)) {
+    if (!tokensEqual(bearerToken(req), this.options.token)) {
       sendJson(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': 'Bearer' });
       return;
     }
@@ -152,7 +153,7 @@ export class StatusServer {
   }
 
   private openStream(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    const admitted = tokenMatches(bearerToken(req), this.options.token) || this.redeemTicket(url.searchParams.get('ticket'));
+    const admitted = tokensEqual(bearerToken(req), this.options.token) || this.redeemTicket(url.searchParams.get('ticket'));
     if (!admitted) {
       sendJson(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': 'Bearer' });
       return;

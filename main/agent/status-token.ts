@@ -1,9 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { STATUS_ENDPOINT_FILE, STATUS_TOKEN_FILE } from '../../shared/status.js';
 import { validator } from '../../shared/validate.js';
+import { newToken } from '../../node-shared/tokens.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,128}$/;
 
@@ -16,7 +16,7 @@ export function loadOrCreateStatusToken(dataDir: string): string {
     return existing;
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const token = randomBytes(32).toString('base64url');
+  const token = newToken(32);
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600); // the mode of writeFileSync is only applied to a new file
   return token;
@@ -34,12 +34,6 @@ export function readStatusToken(dataDir: string): string | undefined {
   return TOKEN_PATTERN.test(text) ? text : undefined;
 }
 
-/** Constant-time comparison of a presented token with the expected one. */
-export function tokenMatches(presented: string | undefined, expected: string): boolean {
-  if (presented === undefined) return false;
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(presented), digest(expected));
-}
 
 const StatusEndpoint = Type.Object({ url: Type.String({ maxLength: 200 }), pid: Type.Integer({ minimum: 1 }), startedon: Type.String({ maxLength: 64 }) });
 const endpointValidator = validator(StatusEndpoint);

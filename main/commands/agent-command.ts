@@ -8,7 +8,7 @@ import { CredentialsError, writeCredentials } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
 import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
-import { preparePrivateDataDir, PrivateStorageError } from '../agent/private-file.js';
+import { preparePrivateDataDir, PrivateStorageError } from '../../node-shared/private-file.js';
 import { ensureRegistered, RegistrationError } from '../agent/registration.js';
 import type { RunningStatusServer } from '../agent/status-server.js';
 import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { IDEMPOTENCY_KEY_HEADER, SIGNATURE_HEADER } from '../../shared/callback.js';
 import { verifyCallback } from '../../shared/callback-signature.js';
-import { nodeHmacSha256 } from '../agent/callback-signing.js';
+import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
 
 export interface ReceivedCallback {
   readonly path: string;

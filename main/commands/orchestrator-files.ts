@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { readSecretFile } from '../agent/config/file-settings.js';
 import { ConfigError } from '../agent/config/load.js';
-import { sharedFileMode } from '../agent/private-file.js';
+import { sharedFileMode } from '../../node-shared/private-file.js';
 import { CommandError, ExitCode } from './exit-codes.js';
 
 export const ADMIN_TOKEN_FILE_ENV = 'FLOWHOST_ADMIN_TOKEN_FILE';

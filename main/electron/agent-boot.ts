@@ -12,7 +12,7 @@ import { writeCredentials, type Credentials } from '../agent/credentials.js';
 import { dataDirFiles, defaultDataDir } from '../agent/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
 import { plainTextWarning } from '../agent/orchestrator-url.js';
-import { preparePrivateDataDir } from '../agent/private-file.js';
+import { preparePrivateDataDir } from '../../node-shared/private-file.js';
 import { ensureRegistered } from '../agent/registration.js';
 import type { SecretProtector } from '../agent/secret-protector.js';
 import { StatusProducer } from '../agent/status.js';

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Credentials, CredentialsError, parseCredentials, readCredentials } from '../agent/credentials.js';
 import type { SecretProtector } from '../agent/secret-protector.js';
-import { writePrivateFileAtomic } from '../agent/private-file.js';
+import { writePrivateFileAtomic } from '../../node-shared/private-file.js';
 import { validator } from '../../shared/validate.js';
 
 const credentialsSchema = validator(Credentials);

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { tokensEqual } from '../auth/secrets.js';
+import { tokensEqual } from '../../node-shared/tokens.js';
 import { ApiError } from './api-error.js';
 
 /** Throws 401 unless the request carries `Authorization: Bearer <admin token>` (compared in constant time). */

@@ -1,12 +1,13 @@
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { newToken } from '../../node-shared/tokens.js';
 
 const N = 16_384;
 const R = 8;
 const P = 1;
 const KEYLEN = 32;
 
-/** A new random secret (URL-safe base64). */
-export const newSecret = (bytes = 32): string => randomBytes(bytes).toString('base64url');
+/** A new random secret (URL-safe base64): node-shared's token. */
+export const newSecret = newToken;
 
 /** `scrypt$N$r$p$salt$hash`: what the store keeps instead of a password someone chose (a group's). */
 export function hashSecret(secret: string): string {
@@ -74,9 +75,3 @@ export async function verifySecretAsync(secret: string, stored: string | null | 
 /** Whether checking a secret against `stored` runs scrypt (tens of ms of CPU), not one SHA-256. */
 export const isSlowHash = (stored: string | null | undefined): boolean => parseStored(stored)?.kind === 'scrypt';
 
-/** Constant-time comparison of two tokens of any length. */
-export function tokensEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
-}

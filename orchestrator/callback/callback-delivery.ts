@@ -1,31 +1,46 @@
-import { buildCallbackBody, CALLBACK_TTL_S, IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../../shared/callback.js';
-import { checkCallbackUrl, type CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
+import { buildCallbackBody, CALLBACK_TTL_S } from '../../shared/callback.js';
+import type { CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
+import { deriveCallbackKey, ORCHESTRATOR_SIGNER } from '../../shared/callback-signature.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { backgroundoperationEntity, flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
+import { CallbackSender, type CallbackSigning } from '../../node-shared/callback-sender.js';
+import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
 import type { OrchestratorContext } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
-import { groupCallbackSecret, signAsOrchestrator } from './callback-keys.js';
-import { lookupAllAddresses, postCallback } from './callback-post.js';
+import { groupCallbackSecret } from './callback-keys.js';
 
 export interface CallbackDeliveryOptions {
   readonly ctx: OrchestratorContext;
-  /** Hosts (name or name:port) that may be reached over http and on loopback/private addresses. */
-  readonly allowHosts?: readonly string[];
-  /** First retry delay; doubles per attempt (with jitter) up to `maxDelayMs`. Defaults 2 s / 5 min. */
-  readonly baseDelayMs?: number;
-  readonly maxDelayMs?: number;
+  /** Hosts (name or name:port) that may be reached over http and on loopback/private addresses (`--callback-allow`). */
+  readonly allowHosts?: readonly string[] | undefined;
+  /** The retry policy's first ceiling and cap (ms); shared/callback-retry.ts by default. */
+  readonly baseDelayMs?: number | undefined;
+  readonly maxDelayMs?: number | undefined;
   readonly requestTimeoutMs?: number;
   /** Resolves a callback host to every address; default node:dns. */
   readonly lookupAll?: CallbackUrlPolicyOptions['lookupAll'];
+  /** The backoff's jitter, in [0, 1); default Math.random. */
+  readonly random?: () => number;
 }
 
 const NAME_PREFIX = 'callback ';
 
-/** The callback secret of the session's group, or of its machine's group (a session sent to one machine). */
-function sessionGroupSecret(store: OrchestratorContext['store'], session: Row): string | undefined {
+/** The `orchestrator` signer with the key of the session's group, or of its machine's group (a session sent to one machine). */
+function orchestratorSigning(store: OrchestratorContext['store'], session: Row): CallbackSigning | undefined {
   const machine = typeof session['_machineid_value'] === 'string' ? store.get(flowmachineEntity, session['_machineid_value']) : undefined;
   const groupId = session['_machinegroupid_value'] ?? machine?.['_flowmachinegroupid_value'];
-  return typeof groupId === 'string' ? groupCallbackSecret(store, groupId) : undefined;
+  const secret = typeof groupId === 'string' ? groupCallbackSecret(store, groupId) : undefined;
+  return secret === undefined ? undefined : { signer: ORCHESTRATOR_SIGNER, key: deriveCallbackKey(secret, ORCHESTRATOR_SIGNER, nodeHmacSha256) };
+}
+
+/**
+ * The body stored when the session ended (session-finish.ts: built once, from the agent's own values for a session an
+ * agent ran, so a re-send equals the agent's first POST byte for byte); built from the record only for a session that
+ * ended before bodies were stored.
+ */
+function storedCallbackBody(session: Row): string {
+  const stored = session['callbackbody'];
+  return typeof stored === 'string' ? stored : JSON.stringify(buildCallbackBody(session as Parameters<typeof buildCallbackBody>[0]));
 }
 
 /**
@@ -34,9 +49,19 @@ function sessionGroupSecret(store: OrchestratorContext['store'], session: Row): 
  */
 export class CallbackDelivery {
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly sender: CallbackSender;
   private closed = false;
 
-  constructor(private readonly o: CallbackDeliveryOptions) {}
+  constructor(private readonly o: CallbackDeliveryOptions) {
+    this.sender = new CallbackSender({
+      policy: { allow: o.allowHosts ?? [], ...(o.lookupAll ? { lookupAll: o.lookupAll } : {}) },
+      userAgent: 'flowhost-orchestrator',
+      now: o.ctx.now,
+      random: o.random,
+      requestTimeoutMs: o.requestTimeoutMs,
+      retry: { baseDelayMs: o.baseDelayMs, maxDelayMs: o.maxDelayMs },
+    });
+  }
 
   /** Resumes deliveries that were pending when the orchestrator stopped. */
   start(): void {
@@ -103,33 +128,30 @@ export class CallbackDelivery {
     const op = store.get(backgroundoperationEntity, id);
     if (!op || op['statecode'] !== 0 || this.closed) return;
     const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
-    const deadline = Date.parse(String(op['createdon'])) + Number(op['ttlinseconds'] ?? CALLBACK_TTL_S) * 1000;
-    const check = await checkCallbackUrl(url, { allow: this.o.allowHosts ?? [], lookupAll: this.o.lookupAll ?? lookupAllAddresses, parseUrl: (text) => new URL(text) });
-    if (!check.ok && check.refused) return this.end(id, false, `callback URL refused: ${check.reason}`);
     const session = store.get(flowsessionEntity, sessionId);
     if (!session) return this.end(id, false, `flowsession ${sessionId} no longer exists`);
-    const secret = sessionGroupSecret(store, session);
-    const body = JSON.stringify(buildCallbackBody(session as Parameters<typeof buildCallbackBody>[0]));
-    const headers: Record<string, string> = { 'content-type': 'application/json', [IDEMPOTENCY_KEY_HEADER]: sessionId };
-    // Signed at each attempt, with the group's current secret: a retry carries a fresh time, a rotation applies at once.
-    if (secret) headers[SIGNATURE_HEADER] = signAsOrchestrator(secret, body, now());
-    let failure: string;
-    if (!check.ok) {
-      failure = check.reason;
-    } else {
-      const result = await postCallback(check.target, body, headers, this.o.requestTimeoutMs ?? 30_000);
-      if ('error' in result) {
-        failure = `callback request failed: ${result.error}`;
-      } else {
-        if (result.status >= 200 && result.status < 300) return this.end(id, true, null, { outputparameters: JSON.stringify({ status: result.status }) });
-        failure = `callback answered HTTP ${result.status}`;
-        if (!isRetryableCallbackStatus(result.status)) return this.end(id, false, failure);
+    const retrycount = Number(op['retrycount'] ?? 0);
+    const ttlinseconds = Number(op['ttlinseconds'] ?? CALLBACK_TTL_S);
+    const outcome = await this.sender.attempt({
+      url,
+      body: storedCallbackBody(session),
+      sessionId,
+      retrycount,
+      deadlineMs: Date.parse(String(op['createdon'])) + ttlinseconds * 1000,
+      ttlinseconds,
+      // Read at each attempt: a rotation of the group's secret applies at once.
+      signing: orchestratorSigning(store, session),
+    });
+    if (this.closed) return;
+    switch (outcome.status) {
+      case 'succeeded':
+        return this.end(id, true, null, { outputparameters: JSON.stringify({ status: outcome.httpStatus }) });
+      case 'failed':
+        return this.end(id, false, outcome.error ?? 'failed');
+      case 'retry': {
+        store.update(backgroundoperationEntity, id, { retrycount: retrycount + 1, statuscode: 20, errormessage: outcome.error ?? null });
+        return this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
       }
     }
-    const retries = Number(op['retrycount'] ?? 0) + 1;
-    const delay = Math.min(this.o.maxDelayMs ?? 300_000, (this.o.baseDelayMs ?? 2000) * 2 ** (retries - 1)) * (0.5 + Math.random() / 2);
-    if (now().getTime() + delay > deadline) return this.end(id, false, `${failure}; gave up after ${retries} attempts (ttl reached)`);
-    store.update(backgroundoperationEntity, id, { retrycount: retries, statuscode: 20, errormessage: failure });
-    this.schedule(id, delay);
   }
 }

@@ -1,15 +1,8 @@
-import { createHmac } from 'node:crypto';
-import { deriveCallbackKey, ORCHESTRATOR_SIGNER, signCallback, type HmacSha256 } from '../../shared/callback-signature.js';
+import { deriveCallbackKey } from '../../shared/callback-signature.js';
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import { newSecret } from '../auth/secrets.js';
+import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
 import type { Store } from '../store/store.js';
-
-/** shared/callback-signature.ts's HMAC with node:crypto. */
-export const nodeHmacSha256: HmacSha256 = (key, parts) => {
-  const hmac = createHmac('sha256', key);
-  for (const part of parts) hmac.update(part);
-  return hmac.digest();
-};
 
 const MIN_SECRET_LENGTH = 16;
 
@@ -35,9 +28,4 @@ export function machineCallbackKey(store: Store, machineId: string): string | un
   const groupId = machine?.['_flowmachinegroupid_value'];
   const secret = typeof groupId === 'string' ? groupCallbackSecret(store, groupId) : undefined;
   return secret === undefined ? undefined : deriveCallbackKey(secret, machineId, nodeHmacSha256);
-}
-
-/** X-Flowhost-Signature of a callback the orchestrator sends itself (signer `orchestrator`), with the group's current secret. */
-export function signAsOrchestrator(groupSecret: string, body: string, now: Date): string {
-  return signCallback(deriveCallbackKey(groupSecret, ORCHESTRATOR_SIGNER, nodeHmacSha256), ORCHESTRATOR_SIGNER, body, now.getTime() / 1000, nodeHmacSha256);
 }

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
-import { isTerminalStatus } from '../../shared/option-sets.js';
+import { buildCallbackBody } from '../../shared/callback.js';
+import { isTerminalStatus, stateForStatus } from '../../shared/option-sets.js';
 import type { LocalSessionEvent, LogLine, SessionEvent } from '../../shared/protocol.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
@@ -59,7 +60,7 @@ export function applyEvents(store: Store, machineId: string, events: readonly Se
       if (event.kind === 'log') logs.add(event);
       else {
         logs.flush();
-        if (applyKind(store, event)) ended.push(event.sessionId);
+        if (applyKind(store, event, agentEvent)) ended.push(event.sessionId);
       }
       applied = event.seq;
     }
@@ -110,8 +111,8 @@ class PendingLogs {
 
 const ms = (iso: unknown) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
 
-/** Returns true when the event ended the session. */
-function applyKind(store: Store, e: SessionEvent): boolean {
+/** Returns true when the event ended the session. `asSent` is the event on the agent's clock (`e` is mapped onto ours). */
+function applyKind(store: Store, e: SessionEvent, asSent: SessionEvent): boolean {
   const row = store.get(flowsessionEntity, e.sessionId);
   if (!row) return false;
   const terminal = isTerminalStatus(Number(row['statuscode']));
@@ -163,8 +164,27 @@ function applyKind(store: Store, e: SessionEvent): boolean {
           machinepercentramusage: e.machinepercentramusage ?? row['machinepercentramusage'] ?? null,
           machineramusage: e.machineramusage ?? row['machineramusage'] ?? null,
         },
+        ...(row['callbackurl'] && asSent.kind === 'completed' ? { callbackBody: agentCallbackBody(asSent, row) } : {}),
       }, row);
       return true;
     }
   }
+}
+
+/**
+ * The callback body the agent built when the session ended (main/agent/store/session-completion.ts): the same function
+ * over the same values, on the agent's clock, with the outputs it reported (masked by it, and again here).
+ */
+function agentCallbackBody(e: Extract<SessionEvent, { kind: 'completed' }>, row: Row): string {
+  return JSON.stringify(
+    buildCallbackBody({
+      flowsessionid: e.sessionId,
+      statuscode: e.statuscode,
+      statecode: stateForStatus(e.statuscode),
+      startedon: e.startedon ?? null,
+      completedon: e.completedon,
+      outputs: typeof row['outputs'] === 'string' ? row['outputs'] : null,
+      errorcode: e.errorcode ?? null,
+    }),
+  );
 }

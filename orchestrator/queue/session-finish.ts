@@ -1,3 +1,4 @@
+import { buildCallbackBody } from '../../shared/callback.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import { isTerminalStatus, stateForStatus } from '../../shared/option-sets.js';
 import type { Row, Store } from '../store/store.js';
@@ -12,6 +13,11 @@ export interface Finish {
   readonly errordetails?: string | null;
   readonly runexecutionduration?: number | null;
   readonly extra?: Row;
+  /**
+   * The completion callback's body as the agent that ran the session built it: from its own values (its clock), so the
+   * body stored here equals the agent's POST byte for byte. Absent for a session the orchestrator ended: built here.
+   */
+  readonly callbackBody?: string;
 }
 
 const ms = (iso: unknown): number | undefined => (typeof iso === 'string' ? Date.parse(iso) : undefined);
@@ -49,6 +55,8 @@ export function finishSession(store: Store, sessionId: string, f: Finish, read?:
     runexecutionduration: execution,
     runwaitduration: wait,
   };
+  // Built once, here, and re-sent as stored by every later delivery (TriggerDesktopFlowRunCallback, retries).
+  if (current['callbackurl']) patch['callbackbody'] = f.callbackBody ?? ownCallbackBody(sessionId, patch, current);
   store.patch(flowsessionEntity, sessionId, patch);
   appendFlowLog(store, sessionId, {
     type: 'RunCompleted',
@@ -57,4 +65,19 @@ export function finishSession(store: Store, sessionId: string, f: Finish, read?:
     createdon: f.completedon,
   });
   return true;
+}
+
+function ownCallbackBody(sessionId: string, patch: Row, current: Row): string {
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return JSON.stringify(
+    buildCallbackBody({
+      flowsessionid: sessionId,
+      statuscode: Number(patch['statuscode']),
+      statecode: Number(patch['statecode']),
+      startedon: text(patch['startedon']),
+      completedon: String(patch['completedon']),
+      outputs: text(current['outputs']),
+      errorcode: text(patch['errorcode']),
+    }),
+  );
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import { ensurePrivateDbFiles } from '../../shared/private-storage.js';
+import { preparePrivateDbFiles } from '../../node-shared/private-file.js';
+import { CrashSafeCommits } from '../../node-shared/wal-group-sync.js';
 import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
 import { StoreError, type Row, type RowQuery, type Store } from './store.js';
 import { timeOrderedUuid } from './time-ordered-id.js';
@@ -67,21 +67,19 @@ export class SqliteStore implements Store {
   private readonly stmts = new Map<string, Database.Statement>();
   private readonly bulk = new Map<EntityDef, BulkInsert>();
   private readonly walSync: WalSync;
-  private readonly syncNormal: Database.Statement;
-  private readonly syncFull: Database.Statement;
+  private readonly commits: CrashSafeCommits;
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? (() => new Date());
     // Created 0600 before SQLite opens it, so its WAL and SHM are 0600 too; files of an older start are tightened.
-    ensurePrivateDbFiles(options.file, { fs, platform: process.platform, warn: () => undefined });
+    preparePrivateDbFiles(options.file);
     this.db = new Database(options.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
-    this.syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
-    this.syncFull = this.db.prepare('PRAGMA synchronous = FULL');
+    this.commits = new CrashSafeCommits(this.db);
     // Without a WAL file to sync (an in-memory database has none), a synchronous=FULL write makes it durable.
     this.walSync = new WalSync(`${this.db.name}-wal`, () => {
       if (!this.db.memory) this.transaction(() => this.setMeta('store.sync', new Date().toISOString()));
@@ -284,16 +282,7 @@ export class SqliteStore implements Store {
   }
 
   crashSafeTransaction<T>(fn: () => T): T {
-    // Inside a caller's transaction the level cannot change: that transaction's own commit decides.
-    if (this.db.inTransaction) return fn();
-    this.syncNormal.run();
-    try {
-      const result = this.db.transaction(fn).immediate();
-      this.walSync.committed();
-      return result;
-    } finally {
-      this.syncFull.run();
-    }
+    return this.commits.run(fn, { begin: 'immediate', committed: () => this.walSync.committed() });
   }
 
   afterDurable(run: () => void, fail: (err: Error) => void): void {

@@ -1,5 +1,5 @@
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
-import { WalGroupSync } from '../../shared/group-sync.js';
+import type { WalGroupSync } from '../../shared/group-sync.js';
+import { nodeWalGroupSync } from '../../node-shared/wal-group-sync.js';
 
 /**
  * Group commit for the orchestrator's WAL database (shared/group-sync.ts): one fdatasync of the WAL on the thread
@@ -11,7 +11,7 @@ export class WalSync {
 
   constructor(walPath: string, fullSync: () => void) {
     // startUnsynced: a process killed before its fsync may have left commits in the WAL that only the OS holds.
-    this.group = new WalGroupSync({ path: walPath, fs: { openSync, fdatasync, fdatasyncSync, closeSync }, fallback: fullSync, defer: setImmediate, startUnsynced: true });
+    this.group = nodeWalGroupSync(walPath, fullSync, { startUnsynced: true });
   }
 
   /** A crash-safe commit was made. */

@@ -31,6 +31,8 @@ export const flowsessionEntity = {
     /** The inputs in clear while the session is open, when some are secret (`inputs` holds them masked); see orchestrator/queue/secret-inputs.ts. */
     secretinputs: field(json(), { edm: 'Edm.String', hidden: true }),
     outputs: field(json(), { edm: 'Edm.String' }),
+    /** The completion callback's body, stored once when the session ended and re-sent byte for byte (orchestrator/queue/session-finish.ts). */
+    callbackbody: field(json(2_100_000), { edm: 'Edm.String', hidden: true }),
     context: field(Text(100_000), { edm: 'Edm.String', create: true, update: true }),
     correlationid: field(Text(100), { edm: 'Edm.String', create: true }),
     callbackurl: field(Text(2048), { edm: 'Edm.String', create: true }),

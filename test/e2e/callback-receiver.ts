@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyCallback, type CallbackVerification } from '../../shared/callback-signature.js';
-import { nodeHmacSha256 } from '../../main/agent/callback-signing.js';
+import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
 
 export interface ReceivedCallback {
   readonly path: string;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeHmacSha256 } from '../../main/agent/callback-signing.js';
+import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
 import { readCredentials } from '../../main/agent/credentials.js';
 import { CALLBACK_SIGNATURE_TOLERANCE_S, deriveCallbackKey, signCallback } from '../../shared/callback-signature.js';
 import { startCallbackReceiver, verifyReceived } from '../e2e/callback-receiver.js';

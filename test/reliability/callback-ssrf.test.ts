@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { CallbackDelivery } from '../../main/agent/callback-delivery.js';
-import { postOnce } from '../../main/agent/callback-http.js';
+import { postOnce } from '../../node-shared/callback-post.js';
 import { callbackRows, storeWithCallback } from './support/callback-store.js';
 import { ProgrammableReceiver } from './support/programmable-receiver.js';
 

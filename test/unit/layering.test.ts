@@ -12,7 +12,7 @@ const cruiser = join(repo, 'node_modules/dependency-cruiser/bin/dependency-cruis
 /** Runs the project's own dependency rules over a scratch tree laid out like the repository. */
 async function cruise(dir: string): Promise<{ code: number; output: string }> {
   try {
-    const { stdout } = await run(process.execPath, [cruiser, '--config', '.dependency-cruiser.cjs', '--output-type', 'err', 'shared', 'main', 'orchestrator', 'renderer'], { cwd: dir });
+    const { stdout } = await run(process.execPath, [cruiser, '--config', '.dependency-cruiser.cjs', '--output-type', 'err', 'shared', 'node-shared', 'main', 'orchestrator', 'renderer'], { cwd: dir });
     return { code: 0, output: stdout };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -28,10 +28,11 @@ function tree(files: Record<string, string>): string {
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const base: Record<string, string> = {
     'shared/types.ts': 'export const x = 1;\n',
-    'main/agent/core.ts': "import { x } from '../../shared/types.js';\nexport const y = x;\n",
+    'node-shared/host.ts': "import { statSync } from 'node:fs';\nimport { x } from '../shared/types.js';\nexport const h = [statSync, x];\n",
+    'main/agent/core.ts': "import { x } from '../../shared/types.js';\nimport { h } from '../../node-shared/host.js';\nexport const y = [x, h];\n",
     'main/electron/main.ts': "import { app } from 'electron';\nimport { y } from '../agent/core.js';\nexport const z = [app, y];\n",
     'main/cli.ts': "import { y } from './agent/core.js';\nimport { o } from '../orchestrator/server.js';\nexport const c = [y, o];\n",
-    'orchestrator/server.ts': "import { x } from '../shared/types.js';\nexport const o = x;\n",
+    'orchestrator/server.ts': "import { x } from '../shared/types.js';\nimport { h } from '../node-shared/host.js';\nexport const o = [x, h];\n",
     'renderer/app.ts': "import { x } from '../shared/types.js';\nexport const r = x;\n",
   };
   for (const [path, text] of Object.entries({ ...base, ...files })) {
@@ -69,6 +70,11 @@ describe('layering rules (dependency-cruiser)', () => {
     ['the agent core imports the orchestrator', { 'main/agent/bad.ts': "import { o } from '../../orchestrator/server.js';\nexport const b = o;\n" }, 'agent-imports-shared-only'],
     ['main/electron imports the orchestrator', { 'main/electron/bad.ts': "import { o } from '../../orchestrator/server.js';\nexport const b = o;\n" }, 'only-cli-starts-orchestrator'],
     ['the renderer imports node', { 'renderer/bad.ts': "import { join } from 'node:path';\nexport const b = join;\n" }, 'renderer-no-node'],
+    ['shared imports node-shared', { 'shared/bad.ts': "import { h } from '../node-shared/host.js';\nexport const b = h;\n" }, 'shared-is-pure'],
+    ['node-shared imports the agent', { 'node-shared/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'node-shared-imports-shared-only'],
+    ['node-shared imports the orchestrator', { 'node-shared/bad.ts': "import { o } from '../orchestrator/server.js';\nexport const b = o;\n" }, 'node-shared-imports-shared-only'],
+    ['node-shared imports electron', { 'node-shared/bad.ts': "import { app } from 'electron';\nexport const b = app;\n" }, 'electron-only-in-main-electron'],
+    ['the renderer imports node-shared', { 'renderer/bad.ts': "import { h } from '../node-shared/host.js';\nexport const b = h;\n" }, 'renderer-no-node-shared'],
     ['the renderer imports the agent', { 'renderer/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'renderer-imports-shared-only'],
   ])('fails when %s', async (_what, files, rule) => {
     const result = await cruise(scratch(files));

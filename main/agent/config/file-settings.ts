@@ -1,6 +1,6 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { sharedFileMode } from '../private-file.js';
+import { sharedFileMode } from '../../../node-shared/private-file.js';
 import { ConfigError, STDIN_PATH } from './load.js';
 import { settingsProperties, type AgentConfig } from './schema.js';
 

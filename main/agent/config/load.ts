@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { validator, ValidationError } from '../../../shared/validate.js';
-import { sharedFileMode } from '../private-file.js';
+import { sharedFileMode } from '../../../node-shared/private-file.js';
 import { convertValue } from './convert.js';
 import { ConfigVersionError, migrateConfig } from './migrate.js';
 import { agentOptions, configFileOption } from './options.js';

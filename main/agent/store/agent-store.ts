@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { preparePrivateDbFiles } from '../private-file.js';
+import { preparePrivateDbFiles } from '../../../node-shared/private-file.js';
 import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
 import { EventOutbox, type EncodedEvent } from './event-outbox.js';

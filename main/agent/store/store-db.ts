@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
-import { WalGroupSync } from '../../../shared/group-sync.js';
+import type { WalGroupSync } from '../../../shared/group-sync.js';
+import { CrashSafeCommits, nodeWalGroupSync } from '../../../node-shared/wal-group-sync.js';
 
 /**
  * The agent store's connection (WAL): statements prepared once per SQL text, and the strengths of commit.
@@ -14,16 +14,14 @@ import { WalGroupSync } from '../../../shared/group-sync.js';
  */
 export class StoreDb {
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly syncNormal: Database.Statement;
-  private readonly syncFull: Database.Statement;
+  private readonly commits: CrashSafeCommits;
   private readonly group: WalGroupSync;
 
   constructor(readonly db: Database.Database) {
-    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
-    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
+    this.commits = new CrashSafeCommits(db);
     // No WAL file to sync (it cannot be opened): a durable write fsyncs it through SQLite.
     const fallback = () => this.durable(() => this.sql(`UPDATE meta SET value = value WHERE key = 'last_seq'`).run());
-    this.group = new WalGroupSync({ path: `${db.name}-wal`, fs: { openSync, fdatasync, fdatasyncSync, closeSync }, fallback, defer: setImmediate });
+    this.group = nodeWalGroupSync(`${db.name}-wal`, fallback);
   }
 
   sql(text: string): Database.Statement {
@@ -40,16 +38,7 @@ export class StoreDb {
   }
 
   crashSafe<T>(fn: () => T): T {
-    // Inside a caller's transaction the safety level cannot change; that transaction's own commit decides.
-    if (this.db.inTransaction) return fn();
-    this.syncNormal.run();
-    try {
-      const result = this.db.transaction(fn)();
-      this.group.committed();
-      return result;
-    } finally {
-      this.syncFull.run();
-    }
+    return this.commits.run(fn, { begin: 'deferred', committed: () => this.group.committed() });
   }
 
   /** Resolves once every commit made so far is durable (at once when none waits). */

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nodeHmacSha256 as hmac } from '../../../main/agent/callback-signing.js';
+import { nodeHmacSha256 as hmac } from '../../../node-shared/node-hmac.js';
 import { CALLBACK_SIGNATURE_TOLERANCE_S, deriveCallbackKey, signCallback, verifyCallback } from '../../../shared/callback-signature.js';
 
 const GROUP = 'group-callback-secret-0123456789';

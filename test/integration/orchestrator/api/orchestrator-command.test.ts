@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startCallbackReceiver } from '../../../e2e/callback-receiver.js';
 import { envWithoutFlowhost, FLOWHOST_BIN } from '../../../support/flowhost-cli.js';
 import { tempDir as newTempDir } from '../../../support/temp-dir.js';
+import { waitFor } from '../../../support/wait-for.js';
 
 /** `flowhost orchestrator` as a real child process (main/cli.ts → orchestrator/). */
 const children: ChildProcess[] = [];
@@ -90,5 +92,46 @@ describe('flowhost orchestrator', () => {
     else expect(other).toBe('unknown group or wrong password');
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
+  }, 30_000);
+
+  it.each([
+    ['--callback-allow', ['--callback-allow', '127.0.0.1'], {}],
+    ['FLOWHOST_CALLBACK_ALLOW', [], { FLOWHOST_CALLBACK_ALLOW: 'receiver.invalid, 127.0.0.1' }],
+  ] as const)('takes the agent\'s callback allow-list (%s): its callback and re-send reach an allowed http receiver', async (_what, flags, env) => {
+    const receiver = await startCallbackReceiver();
+    try {
+      const p = start(['--port', '0', '--data-dir', join(tempDir(), 'orch'), ...flags], env);
+      const [, url] = await p.line(/Web API (http:\/\/127\.0\.0\.1:\d+)\/api\/data\/v9\.2\//);
+      const [, token] = await p.line(/new admin token \(shown once, kept in .*admin-token\): (\S+)/);
+      const api = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${url}/api/data/v9.2/${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', prefer: 'return=representation' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        expect(res.status, `${method} ${path}: ${res.status}`).toBeLessThan(300);
+        return res.status === 204 ? {} : ((await res.json()) as Record<string, string>);
+      };
+      const group = await api('POST', 'flowmachinegroups', { name: 'g1', password: 'group-password-1' });
+      const workflow = await api('POST', 'workflows', { name: 'w', clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['node', '-e', '0'] }) });
+      const session = await api('POST', 'flowsessions', {
+        'regardingobjectid@odata.bind': `/workflows(${workflow['workflowid']})`,
+        'machinegroupid@odata.bind': `/flowmachinegroups(${group['flowmachinegroupid']})`,
+        callbackurl: receiver.url('/cb'),
+      });
+      // No machine: the orchestrator ends the session itself and sends its callback, then sends it again when asked.
+      await api('POST', `flowsessions(${session['flowsessionid']})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`);
+      await waitFor(() => receiver.to('/cb').length === 1, { what: 'the callback of the cancelled session' });
+      await api('POST', `flowsessions(${session['flowsessionid']})/Microsoft.Dynamics.CRM.TriggerDesktopFlowRunCallback`);
+      await waitFor(() => receiver.to('/cb').length === 2, { what: 'the re-sent callback' });
+      const [first, again] = receiver.to('/cb');
+      expect(first!.status).toBe(200);
+      expect(again!.body).toBe(first!.body);
+      expect(JSON.parse(first!.body)).toMatchObject({ flowsessionid: session['flowsessionid'], statuscode: 7 });
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      await receiver.close();
+    }
   }, 30_000);
 });

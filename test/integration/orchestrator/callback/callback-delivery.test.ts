@@ -16,12 +16,14 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function receiver(): Promise<{ port: number; requests: string[] }> {
+/** A real receiver; the n-th request gets `answers[n]` (status and headers), later ones 200. */
+async function receiver(answers: readonly { status: number; headers?: Record<string, string> }[] = []): Promise<{ port: number; requests: string[] }> {
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
+    const answer = answers[requests.length] ?? { status: 200 };
     requests.push(`${req.method} ${req.url} host=${req.headers.host}`);
     req.resume();
-    req.on('end', () => res.end('ok'));
+    req.on('end', () => res.writeHead(answer.status, answer.headers ?? {}).end('ok'));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -57,7 +59,34 @@ describe('orchestrator callback delivery', () => {
     const { store, trigger } = deliveryFor(`https://hooks.example.com:${port}/cb`, { lookupAll: async () => [{ address: '169.254.169.254', family: 4 }] });
     const id = trigger();
     await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/refused: .*169\.254\.169\.254, a metadata address/) });
+    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
     expect(requests).toEqual([]);
+  });
+
+  // An hour's first backoff ceiling: a retry that comes within the test came from Retry-After or the injected jitter.
+  const HOUR = 3_600_000;
+
+  it("retries when the receiver's Retry-After says, not by the backoff", async () => {
+    const { port, requests } = await receiver([{ status: 429, headers: { 'retry-after': '1' } }]);
+    const { store, trigger } = deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random: () => 0.99 });
+    const id = trigger();
+    await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the retry Retry-After asked for' });
+    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    expect(requests).toHaveLength(2);
+  });
+
+  it('draws its full jitter from the injected random: a draw of 0 retries at the 100 ms floor', async () => {
+    const { port, requests } = await receiver([{ status: 503 }]);
+    const draws: number[] = [];
+    const random = () => {
+      draws.push(0);
+      return 0;
+    };
+    const { store, trigger } = deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random });
+    const id = trigger();
+    await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the retry after the injected draw' });
+    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    expect(requests).toHaveLength(2);
+    expect(draws).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_REGISTER_PATH, CloseCode, MAX_FRAME_BYTES } from '../../../../shared/protocol.js';
 import { flowmachineEntity } from '../../../../shared/records/index.js';
 import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
-import { nodeHmacSha256 } from '../../../../orchestrator/callback/callback-keys.js';
+import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { agentState, FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 import { waitFor } from '../../../support/wait-for.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeHmacSha256 } from '../../../../orchestrator/callback/callback-keys.js';
+import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
 import { Feature } from '../../../../shared/protocol-features.js';
 import { flowmachinegroupEntity } from '../../../../shared/records/index.js';

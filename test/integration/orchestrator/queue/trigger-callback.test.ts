@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared/records/index.js';
 import { waitFor } from '../../../support/wait-for.js';
-import { nodeHmacSha256 } from '../../../../orchestrator/callback/callback-keys.js';
+import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { verifyCallback } from '../../../../shared/callback-signature.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
 

@@ -4,7 +4,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { CallbackDelivery, type CallbackAttemptOutcome, type CallbackOutbox, type CallbackRow } from '../../../../main/agent/callback-delivery.js';
-import { nodeHmacSha256 } from '../../../../main/agent/callback-signing.js';
+import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { deriveCallbackKey, verifyCallback } from '../../../../shared/callback-signature.js';
 
 /** Just the two outbox methods the worker uses, kept in memory (the SQLite store has its own tests). */

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { ensurePrivateDbFiles, ensurePrivateDir, type PrivateStorageHost } from '../../shared/private-storage.js';
+import { ensurePrivateDbFiles, ensurePrivateDir, type PrivateStorageHost } from '../shared/private-storage.js';
 
-export { PrivateStorageError } from '../../shared/private-storage.js';
+export { PrivateStorageError } from '../shared/private-storage.js';
 
+/** shared/private-storage.ts's host: node:fs, this process's platform and uid. */
 const storageHost = (warn: (message: string) => void): PrivateStorageHost => ({ fs, platform: process.platform, uid: process.getuid?.(), warn });
 
-/** The agent's data dir, 0700 (created, or fixed with a warning when we own it); throws PrivateStorageError. */
+/** A program's data dir, 0700 (created, or fixed with a warning when we own it); throws PrivateStorageError. */
 export function preparePrivateDataDir(dir: string, warn: (message: string) => void): void {
   ensurePrivateDir(dir, storageHost(warn));
 }

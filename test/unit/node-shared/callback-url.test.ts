@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAddress } from '../../../../shared/callback.js';
-import { checkCallbackUrl } from '../../../../main/agent/callback-url-policy.js';
+import { classifyAddress } from '../../../shared/callback.js';
+import { checkCallbackUrl } from '../../../node-shared/callback-url.js';
 
 const lookupAll = (table: Record<string, string[]>) => async (host: string) => (table[host] ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 

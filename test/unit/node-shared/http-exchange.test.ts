@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpExchange } from '../../../../main/agent/http-exchange.js';
+import { httpExchange } from '../../../node-shared/http-exchange.js';
 
 let server: Server | undefined;
 

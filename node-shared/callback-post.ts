@@ -1,12 +1,12 @@
 import type { LookupFunction } from 'node:net';
-import type { CallbackTarget } from './callback-url-policy.js';
+import type { CallbackTarget } from './callback-url.js';
 import { httpExchange, HttpExchangeError } from './http-exchange.js';
 
 export type SendResult =
   | { readonly kind: 'response'; readonly status: number; readonly retryAfter?: string | undefined; readonly location?: string | undefined }
   | { readonly kind: 'network-error'; readonly error: string };
 
-/** Every connection goes to the address the policy checked, whatever DNS says now. */
+/** Every connection goes to the address the policy checked, whatever DNS says now (no rebinding in between). */
 function pinnedLookup(target: CallbackTarget): LookupFunction {
   return (_hostname, options, callback) => {
     if ((options as { all?: boolean }).all) {
