@@ -1,3 +1,4 @@
+import { MachineState } from '../../shared/option-sets.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/websocket';
 import { AGENT_CAPABILITIES_HEADER, AGENT_WS_PATH, CloseCode, parseAgentCapabilities } from '../../shared/protocol.js';
@@ -138,7 +139,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     machineChanged: (id) => {
       const row = ctx.store.get(flowmachineEntity, id);
       const conn = registry.get(id);
-      if (conn && (!row || Number(row['statecode'] ?? 0) === 1)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
+      if (conn && (!row || Number(row['statecode'] ?? MachineState.v.Active) === MachineState.v.Inactive)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
       else {
         status.flush();
         refreshMachineStatus(ctx.store, id, conn?.live !== undefined);
@@ -153,7 +154,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   };
   return {
     queue: facade,
-    control: agentControl(ctx.store, queue.book, registry),
+    control: agentControl(ctx.store, queue, registry),
     async close() {
       facade.close();
       status.close();

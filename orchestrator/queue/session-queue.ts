@@ -1,11 +1,11 @@
 import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
-import { isTerminalStatus } from '../../shared/option-sets.js';
+import { isTerminalStatus, QueuingType, SessionStatus } from '../../shared/option-sets.js';
 import type { AgentState, OrchestratorFrame } from '../../shared/protocol.js';
 import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
-import { AssignmentBook } from './assignment-book.js';
+import { AssignmentBook, type Assignment, type PendingCancel } from './assignment-book.js';
 export type { HelloReconcile } from './hello-reconcile.js';
 import { buildAssignFrame } from './assign-frame.js';
 import { isUniform, planDispatch, type SessionView } from './dispatch-plan.js';
@@ -26,6 +26,12 @@ export interface AgentLinks {
   /** Sends a frame; false when the machine is not connected. */
   send(machineId: string, frame: OrchestratorFrame): boolean;
 }
+
+/** The flowlog of a cancel request, per reason. */
+const CANCEL_LOGS: Readonly<Record<PendingCancel, { name: string; message: string }>> = {
+  cancelled: { name: 'CancelRequested', message: 'cancel requested' },
+  timeout: { name: 'RunTimeout', message: 'run timeout reached; cancelling' },
+};
 
 /** What a pass planned: offers, changed reasons, and per line the reason its settled backlog gets. */
 interface Pass {
@@ -59,19 +65,18 @@ export interface SessionQueueOptions {
  * by one pass.
  */
 export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
-  readonly book: AssignmentBook;
-  readonly cooldown: RejectCooldown;
-  readonly waiting: WaitingSessions;
-  readonly machines: MachineDirectory;
+  private readonly book: AssignmentBook;
+  private readonly cooldown: RejectCooldown;
+  private readonly waiting: WaitingSessions;
+  private readonly machines: MachineDirectory;
   /** Accepts of one turn, confirmed in one commit. */
-  readonly accepts: AcceptBatch;
+  private readonly accepts: AcceptBatch;
   private dirty = new Set<string>();
   private allDirty = false;
   private scheduled = false;
   private readonly queued: QueuedRecords;
   private closed = false;
-  /** Sessions the planner looked at, over all passes (a pass's cost; see `PlanLine.settled`). */
-  visited = 0;
+  private visitedCount = 0;
   private readonly index: PlannerIndex;
   /** The directory version the waiting lines were filed with. */
   private linesVersion = -1;
@@ -90,8 +95,13 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
         const targetInGroup = view.targetMachineId !== null && isGroupPartition(partition);
         return { partition, uniform: isUniform(view, this.cooldown.has(view.id), targetInGroup) };
       },
-      fifo: (partition) => this.machines.queuingTypeOf(partition) === 0,
+      fifo: (partition) => this.machines.queuingTypeOf(partition) === QueuingType.v.FIFO,
     });
+  }
+
+  /** Sessions the planner looked at, over all passes (a pass's cost; see `PlanLine.settled`). */
+  get visited(): number {
+    return this.visitedCount;
   }
 
   private get store() {
@@ -188,21 +198,17 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     const a = this.book.get(sessionId);
     if (a?.state === 'confirmed' && !this.store.get(flowmachineEntity, a.machineId)) {
       // Nobody is left to stop it or to report its end.
-      this.finish(sessionId, { statuscode: 7, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: `cancelled; its machine ${a.machineId} no longer exists` });
+      this.finish(sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: `cancelled; its machine ${a.machineId} no longer exists` });
       return this.mustGet(sessionId);
     }
     if (a?.state === 'confirmed') {
-      this.store.transaction(() => {
-        this.book.setPendingCancel(sessionId, 'cancelled');
-        appendFlowLog(this.store, sessionId, { type: 'CustomLog', level: 'Warning', name: 'CancelRequested', data: { stream: 'agent', message: 'cancel requested' } });
-      });
-      this.o.links.send(a.machineId, { type: 'cancel', sessionId, reason: 'cancelled' });
+      this.askToCancel(sessionId, a.machineId, 'cancelled');
       return this.mustGet(sessionId);
     }
     if (a) this.o.links.send(a.machineId, { type: 'revoke', sessionId });
     this.store.transaction(() => {
       if (a) this.book.clear(sessionId);
-      finishSession(this.store, sessionId, { statuscode: 7, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
+      finishSession(this.store, sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
     });
     this.markMachine(a?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
@@ -210,6 +216,40 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.notifyFinished(sessionId);
     this.schedule();
     return this.mustGet(sessionId);
+  }
+
+  /**
+   * The run timeout of a confirmed session passed: its machine is asked to cancel it (once; the session ends when the
+   * agent reports it, or by `finish` after a grace).
+   */
+  cancelOnRunTimeout(sessionId: string): void {
+    const a = this.book.get(sessionId);
+    if (a?.state !== 'confirmed' || this.book.pendingCancel(sessionId) === 'timeout') return;
+    this.askToCancel(sessionId, a.machineId, 'timeout');
+  }
+
+  /** Records the pending cancel and its flowlog in one commit, then tells the machine. */
+  private askToCancel(sessionId: string, machineId: string, reason: PendingCancel): void {
+    const log = CANCEL_LOGS[reason];
+    this.store.transaction(() => {
+      this.book.setPendingCancel(sessionId, reason);
+      appendFlowLog(this.store, sessionId, { type: 'CustomLog', level: 'Warning', name: log.name, data: { stream: 'agent', message: log.message } });
+    });
+    this.o.links.send(machineId, { type: 'cancel', sessionId, reason });
+  }
+
+  /**
+   * A session no machine took within its queue timeout ends (`f`); an unanswered offer of it is revoked first. A
+   * session a machine has confirmed meanwhile is left alone.
+   */
+  endUnplaced(sessionId: string, f: Finish): void {
+    const a = this.book.get(sessionId);
+    if (a?.state === 'confirmed') return;
+    if (a) {
+      this.o.links.send(a.machineId, { type: 'revoke', sessionId });
+      this.book.clear(sessionId);
+    }
+    this.finish(sessionId, f);
   }
 
   /** Takes an unconfirmed offer back: the session waits again (for its original target, if any). */
@@ -229,7 +269,16 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     if (row) this.markSession(this.waiting.put(row)?.view);
   }
 
-  accept(machineId: string, sessionId: string): OrchestratorFrame {
+  /**
+   * An agent accepted an offer: confirmed together with the other accepts of this turn in one commit; `reply` gets the
+   * answer (confirm, or revoke for an offer taken back meanwhile) after that commit, `fail` the error of a failed one.
+   */
+  acceptOffer(machineId: string, sessionId: string, reply: (answer: OrchestratorFrame) => void, fail: (err: Error) => void): void {
+    this.accepts.add(machineId, sessionId, reply, fail);
+  }
+
+  /** Answers one accept and writes its confirmation; joins the accept batch's transaction. */
+  private accept(machineId: string, sessionId: string): OrchestratorFrame {
     const a = this.book.get(sessionId);
     // Not (or no longer) offered to this machine: the same answer whether the id exists or not, so a machine cannot
     // probe which session ids exist.
@@ -265,6 +314,49 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     // A machine registered since the last look, or changed: its record joins the directory.
     this.machines.refresh(machineId);
     return reconcileHello(this.store, this.book, machineId, activeSessions);
+  }
+
+  /**
+   * A run the machine started by itself (Local): recorded as confirmed to it, with it as the original target. Joins
+   * the caller's store transaction.
+   */
+  recordLocalRun(sessionId: string, machineId: string, at: string): void {
+    this.book.setTarget(sessionId, machineId);
+    this.book.set(sessionId, { machineId, state: 'confirmed', at });
+  }
+
+  /**
+   * The machine a session is confirmed to, or undefined (waiting, only offered, or unknown). Still answers for an
+   * ended session: its confirmation proves ownership of late events.
+   */
+  confirmedMachineOf(sessionId: string): string | undefined {
+    const a = this.book.get(sessionId);
+    return a?.state === 'confirmed' ? a.machineId : undefined;
+  }
+
+  /** Sessions confirmed to a machine that have not ended. */
+  confirmedSessionsOf(machineId: string): string[] {
+    return this.book.ofMachine(machineId).flatMap(([id, a]) => (a.state === 'confirmed' ? [id] : []));
+  }
+
+  /** Offers sent and not yet answered, with their machine and time. */
+  unansweredOffers(): [string, Assignment][] {
+    return this.book.all().filter(([, a]) => a.state === 'offered');
+  }
+
+  /** Sessions confirmed to a machine that have not ended, with their machine and confirmation time. */
+  confirmedSessions(): [string, Assignment][] {
+    return this.book.all().filter(([, a]) => a.state === 'confirmed');
+  }
+
+  /** Why a confirmed session's machine was asked to cancel it and has not reported its end yet; null if it was not. */
+  pendingCancelOf(sessionId: string): PendingCancel | null {
+    return this.book.pendingCancel(sessionId);
+  }
+
+  /** Waiting sessions (not offered) whose queue timeout is at or before `nowMs`. */
+  waitingPastDeadline(nowMs: number): string[] {
+    return this.waiting.expired(nowMs).map((w) => w.view.id);
   }
 
   /** A session ended by its agent's report. */
@@ -330,7 +422,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       cooldown: (s, m) => this.cooldown.reason(s, m, now),
       hasCooldown: (s) => this.cooldown.has(s),
     });
-    this.visited += plan.visited;
+    this.visitedCount += plan.visited;
     const offers = plan.assign.flatMap(({ sessionId, machineId }) => this.prepareOffer(sessionId, machineId));
     // Only changed reasons are written.
     const changed = [...plan.reasons].filter(([id, reason]) => this.waiting.get(id)?.reason !== reason);
@@ -342,7 +434,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     const session = this.mustGet(sessionId);
     const built = buildAssignFrame(session, this.store.get(workflowEntity, String(session['_regardingobjectid_value'])));
     if (built.ok) return [{ sessionId, machineId, frame: built.frame }];
-    this.finish(sessionId, { statuscode: 8, completedon: this.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: built.error });
+    this.finish(sessionId, { statuscode: SessionStatus.v.Failed, completedon: this.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: built.error });
     return [];
   }
 
