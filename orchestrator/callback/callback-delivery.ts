@@ -1,6 +1,6 @@
 import { buildCallbackBody, CALLBACK_TTL_S, IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../../shared/callback.js';
 import { checkCallbackUrl, type CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
-import { isTerminalStatus } from '../../shared/option-sets.js';
+import { BackgroundOperationState, BackgroundOperationStatus, isTerminalStatus } from '../../shared/option-sets.js';
 import { backgroundoperationEntity, flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
@@ -40,7 +40,7 @@ export class CallbackDelivery {
 
   /** Resumes deliveries that were pending when the orchestrator stopped. */
   start(): void {
-    const pending = this.o.ctx.store.query(backgroundoperationEntity, { where: 'statecode = 0 AND name LIKE ?', params: [`${NAME_PREFIX}%`] });
+    const pending = this.o.ctx.store.query(backgroundoperationEntity, { where: 'statecode = ? AND name LIKE ?', params: [BackgroundOperationState.v.Ready, `${NAME_PREFIX}%`] });
     for (const op of pending) this.schedule(String(op['backgroundoperationid']), 0);
   }
 
@@ -59,8 +59,8 @@ export class CallbackDelivery {
     if (!session['callbackurl']) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
     const op = store.insert(backgroundoperationEntity, {
       name: `${NAME_PREFIX}${sessionId}`,
-      statecode: 0,
-      statuscode: 0,
+      statecode: BackgroundOperationState.v.Ready,
+      statuscode: BackgroundOperationStatus.v.WaitingForResources,
       inputparameters: JSON.stringify({ sessionId, url: session['callbackurl'] }),
       retrycount: 0,
       priority: 0,
@@ -91,8 +91,8 @@ export class CallbackDelivery {
   private end(id: string, ok: boolean, message: string | null, extra: Row = {}): void {
     this.o.ctx.store.update(backgroundoperationEntity, id, {
       ...extra,
-      statecode: 3,
-      statuscode: ok ? 30 : 31,
+      statecode: BackgroundOperationState.v.Completed,
+      statuscode: ok ? BackgroundOperationStatus.v.Succeeded : BackgroundOperationStatus.v.Failed,
       errormessage: message,
       endtime: this.o.ctx.now().toISOString(),
     });
@@ -101,7 +101,7 @@ export class CallbackDelivery {
   private async attempt(id: string): Promise<void> {
     const { store, now } = this.o.ctx;
     const op = store.get(backgroundoperationEntity, id);
-    if (!op || op['statecode'] !== 0 || this.closed) return;
+    if (!op || op['statecode'] !== BackgroundOperationState.v.Ready || this.closed) return;
     const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
     const deadline = Date.parse(String(op['createdon'])) + Number(op['ttlinseconds'] ?? CALLBACK_TTL_S) * 1000;
     const check = await checkCallbackUrl(url, { allow: this.o.allowHosts ?? [], lookupAll: this.o.lookupAll ?? lookupAllAddresses, parseUrl: (text) => new URL(text) });
@@ -129,7 +129,7 @@ export class CallbackDelivery {
     const retries = Number(op['retrycount'] ?? 0) + 1;
     const delay = Math.min(this.o.maxDelayMs ?? 300_000, (this.o.baseDelayMs ?? 2000) * 2 ** (retries - 1)) * (0.5 + Math.random() / 2);
     if (now().getTime() + delay > deadline) return this.end(id, false, `${failure}; gave up after ${retries} attempts (ttl reached)`);
-    store.update(backgroundoperationEntity, id, { retrycount: retries, statuscode: 20, errormessage: failure });
+    store.update(backgroundoperationEntity, id, { retrycount: retries, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: failure });
     this.schedule(id, delay);
   }
 }

@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import { isTerminalStatus } from '../../shared/option-sets.js';
+import { isTerminalStatus, SessionStatus } from '../../shared/option-sets.js';
 import type { LocalSessionEvent, LogLine, SessionEvent } from '../../shared/protocol.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
@@ -122,7 +122,7 @@ function applyKind(store: Store, e: SessionEvent): boolean {
     case 'started': {
       const wait = ms(e.startedon) - ms(row['createdon']);
       update({
-        statuscode: 2,
+        statuscode: SessionStatus.v.Running,
         queuereason: null,
         startedon: e.startedon,
         runwaitduration: Number.isNaN(wait) ? null : Math.max(0, Math.round(wait)),
@@ -144,7 +144,7 @@ function applyKind(store: Store, e: SessionEvent): boolean {
       return false;
     }
     case 'status':
-      if (row['statuscode'] === 1 || row['statuscode'] === 2) update({ statuscode: e.statuscode });
+      if (row['statuscode'] === SessionStatus.v.Paused || row['statuscode'] === SessionStatus.v.Running) update({ statuscode: e.statuscode });
       return false;
     case 'local-session':
       return false;

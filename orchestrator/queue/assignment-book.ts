@@ -1,3 +1,4 @@
+import { SessionStatus } from '../../shared/option-sets.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Store } from '../store/store.js';
 
@@ -11,6 +12,9 @@ export interface Assignment {
 }
 
 export type PendingCancel = 'cancelled' | 'timeout';
+
+/** Statuses of a session that may hold an assignment: waiting (offered or confirmed, not started), running, paused. */
+const OPEN_STATUSES = [SessionStatus.v.Paused, SessionStatus.v.Running, SessionStatus.v.Waiting].join(', ');
 
 const assignmentKey = (id: string) => `queue.assignment.${id}`;
 const targetKey = (id: string) => `queue.target.${id}`;
@@ -32,7 +36,7 @@ export class AssignmentBook {
   load(): void {
     this.assignments.clear();
     this.byMachine.clear();
-    const rows = this.store.query(flowsessionEntity, { where: 'statuscode IN (1, 2, 3) AND _machineid_value IS NOT NULL' });
+    const rows = this.store.query(flowsessionEntity, { where: `statuscode IN (${OPEN_STATUSES}) AND _machineid_value IS NOT NULL` });
     for (const row of rows) {
       const id = String(row['flowsessionid']);
       const raw = this.store.getMeta(assignmentKey(id));
