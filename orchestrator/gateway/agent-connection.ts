@@ -312,7 +312,7 @@ export class AgentConnection {
 
   private applySlice(events: readonly SessionEvent[]): void {
     const checks = {
-      owns: (sessionId: string) => this.o.queue.confirmedMachineOf(sessionId) === this.o.machineId,
+      owns: (sessionId: string) => this.o.queue.assignments.confirmedMachineOf(sessionId) === this.o.machineId,
       local: (e: Parameters<EventChecks['local']>[0]) => ensureLocalSession(this.store, this.o.queue, this.o.machineId, e),
     };
     const result = applyEvents(this.store, this.o.machineId, events, checks, this.clock);

@@ -154,7 +154,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   };
   return {
     queue: facade,
-    control: agentControl(ctx.store, queue, registry),
+    control: agentControl(ctx.store, queue.assignments, registry),
     async close() {
       facade.close();
       status.close();

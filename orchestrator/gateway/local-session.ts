@@ -17,7 +17,7 @@ export type LocalSessionInfo = Pick<Static<typeof LocalSessionEvent>, 'sessionId
  */
 export function ensureLocalSession(store: Store, queue: Queue, machineId: string, info: LocalSessionInfo): boolean {
   if (store.get(flowsessionEntity, info.sessionId)) {
-    return queue.confirmedMachineOf(info.sessionId) === machineId;
+    return queue.assignments.confirmedMachineOf(info.sessionId) === machineId;
   }
   store.transaction(() => {
     const machine = store.get(flowmachineEntity, machineId);

@@ -57,7 +57,7 @@ export class QueueTimers {
   private offerTimeouts(): void {
     const now = this.o.ctx.now().getTime();
     const limit = this.o.offerTimeoutMs ?? 30_000;
-    for (const [id, a] of this.o.queue.unansweredOffers()) {
+    for (const [id, a] of this.o.queue.assignments.unansweredOffers()) {
       if (Date.parse(a.at) + limit > now) continue;
       this.o.links.send(a.machineId, { type: 'revoke', sessionId: id });
       this.o.queue.requeue(id, { machineId: a.machineId, errorcode: 'NoAnswer', message: `no accept or reject within ${limit} ms` });
@@ -68,7 +68,7 @@ export class QueueTimers {
     const { store } = this.o.ctx;
     const now = this.o.ctx.now().getTime();
     const grace = this.o.runTimeoutGraceMs ?? 60_000;
-    const confirmed = this.o.queue.confirmedSessions();
+    const confirmed = this.o.queue.assignments.confirmedSessions();
     if (this.runDeadlines.size > 2 * confirmed.length + 100) this.pruneRunDeadlines(new Set(confirmed.map(([id]) => id)));
     for (const [id, a] of confirmed) {
       // A started session's deadline never changes (startedon and timeout are set once): its row is read once.
@@ -101,8 +101,8 @@ export class QueueTimers {
     const now = this.o.ctx.now().getTime();
     const grace = this.o.cancelGraceMs ?? 60_000;
     const pending = new Set<string>();
-    for (const [id, a] of this.o.queue.confirmedSessions()) {
-      if (this.o.queue.pendingCancelOf(id) !== 'cancelled') continue;
+    for (const [id, a] of this.o.queue.assignments.confirmedSessions()) {
+      if (this.o.queue.assignments.pendingCancel(id) !== 'cancelled') continue;
       pending.add(id);
       const seen = this.cancelsSeen.get(id) ?? now;
       this.cancelsSeen.set(id, seen);
@@ -127,7 +127,7 @@ export class QueueTimers {
     const { queue } = this.o;
     const now = this.o.ctx.now();
     const expired = queue.waitingPastDeadline(now.getTime());
-    for (const [id] of queue.unansweredOffers()) {
+    for (const [id] of queue.assignments.unansweredOffers()) {
       const row = store.get(flowsessionEntity, id);
       if (row && Number(row['statuscode']) === SessionStatus.v.Waiting && queueDeadline(row) <= now.getTime()) expired.push(id);
     }

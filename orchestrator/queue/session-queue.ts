@@ -5,7 +5,7 @@ import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shar
 import type { OrchestratorContext, SessionQueue } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
-import { AssignmentBook, type Assignment, type PendingCancel } from './assignment-book.js';
+import { AssignmentBook, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
 export type { HelloReconcile } from './hello-reconcile.js';
 import { buildAssignFrame } from './assign-frame.js';
 import { isUniform, planDispatch, type SessionView } from './dispatch-plan.js';
@@ -66,6 +66,8 @@ export interface SessionQueueOptions {
  */
 export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   private readonly book: AssignmentBook;
+  /** What callers may read about offers and confirmations; every change goes through the queue's methods. */
+  readonly assignments: AssignmentQueries;
   private readonly cooldown: RejectCooldown;
   private readonly waiting: WaitingSessions;
   private readonly machines: MachineDirectory;
@@ -83,6 +85,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
+    this.assignments = this.book;
     this.machines = new MachineDirectory(o.ctx.store);
     this.queued = new QueuedRecords(o.ctx.store, this.book);
     this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
@@ -323,35 +326,6 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   recordLocalRun(sessionId: string, machineId: string, at: string): void {
     this.book.setTarget(sessionId, machineId);
     this.book.set(sessionId, { machineId, state: 'confirmed', at });
-  }
-
-  /**
-   * The machine a session is confirmed to, or undefined (waiting, only offered, or unknown). Still answers for an
-   * ended session: its confirmation proves ownership of late events.
-   */
-  confirmedMachineOf(sessionId: string): string | undefined {
-    const a = this.book.get(sessionId);
-    return a?.state === 'confirmed' ? a.machineId : undefined;
-  }
-
-  /** Sessions confirmed to a machine that have not ended. */
-  confirmedSessionsOf(machineId: string): string[] {
-    return this.book.ofMachine(machineId).flatMap(([id, a]) => (a.state === 'confirmed' ? [id] : []));
-  }
-
-  /** Offers sent and not yet answered, with their machine and time. */
-  unansweredOffers(): [string, Assignment][] {
-    return this.book.all().filter(([, a]) => a.state === 'offered');
-  }
-
-  /** Sessions confirmed to a machine that have not ended, with their machine and confirmation time. */
-  confirmedSessions(): [string, Assignment][] {
-    return this.book.all().filter(([, a]) => a.state === 'confirmed');
-  }
-
-  /** Why a confirmed session's machine was asked to cancel it and has not reported its end yet; null if it was not. */
-  pendingCancelOf(sessionId: string): PendingCancel | null {
-    return this.book.pendingCancel(sessionId);
   }
 
   /** Waiting sessions (not offered) whose queue timeout is at or before `nowMs`. */

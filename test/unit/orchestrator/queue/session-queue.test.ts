@@ -170,15 +170,15 @@ describe('Queue', () => {
     await turn();
     expect(commits()).toBe(1);
     expect([answers.get(offers[0]!.sessionId)?.type, answers.get(offers[1]!.sessionId)?.type]).toEqual(['confirm', 'confirm']);
-    expect(w.queue.confirmedMachineOf(offers[1]!.sessionId)).toBe(offers[1]!.machineId);
+    expect(w.queue.assignments.confirmedMachineOf(offers[1]!.sessionId)).toBe(offers[1]!.machineId);
 
     accept(offers[2]!);
     w.links.states.delete(offers[2]!.machineId);
     w.queue.disconnected(offers[2]!.machineId);
     await turn();
     expect(answers.get(offers[2]!.sessionId)).toEqual({ type: 'revoke', sessionId: offers[2]!.sessionId });
-    expect(w.queue.confirmedMachineOf(offers[2]!.sessionId)).toBeUndefined();
-    expect(w.queue.unansweredOffers().map(([id]) => id)).not.toContain(offers[2]!.sessionId);
+    expect(w.queue.assignments.confirmedMachineOf(offers[2]!.sessionId)).toBeUndefined();
+    expect(w.queue.assignments.unansweredOffers().map(([id]) => id)).not.toContain(offers[2]!.sessionId);
   });
 
   it('leaves the reasons of a backlog alone while its machine takes one session after another', async () => {
@@ -247,9 +247,9 @@ describe('Queue', () => {
     w.queue.ended(id);
     expect(setMeta).not.toHaveBeenCalled();
     w.queue.cancel(id);
-    expect(w.queue.pendingCancelOf(id)).toBe('cancelled');
+    expect(w.queue.assignments.pendingCancel(id)).toBe('cancelled');
     w.queue.ended(id);
-    expect(w.queue.pendingCancelOf(id)).toBeNull();
+    expect(w.queue.assignments.pendingCancel(id)).toBeNull();
   });
 
   it('re-files a waiting session whose priority was changed', async () => {
