@@ -1,15 +1,16 @@
-import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
+import { ErrorCode } from '../../shared/error-codes.js';
 import { isTerminalStatus, QueuingType, SessionStatus } from '../../shared/option-sets.js';
-import type { AgentState, OrchestratorFrame } from '../../shared/protocol.js';
-import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import type { OrchestratorFrame } from '../../shared/protocol.js';
+import { flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
 import { AssignmentBook, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
+import type { AgentLinks } from './agent-links.js';
+export type { AgentLinks } from './agent-links.js';
 export type { HelloReconcile } from './hello-reconcile.js';
-import { buildAssignFrame } from './assign-frame.js';
-import { isUniform, planDispatch, type SessionView } from './dispatch-plan.js';
-import { PlannerIndex } from './live-machine-view.js';
+import { DispatchPass } from './dispatch-pass.js';
+import { isUniform, type SessionView } from './dispatch-plan.js';
 import { MachineDirectory } from './machine-directory.js';
 import { isGroupPartition, partitionOf, partitionOfMachine } from './partitions.js';
 import { QueuedRecords } from './queued-records.js';
@@ -19,33 +20,11 @@ import { reconcileHello, type HelloReconcile } from './hello-reconcile.js';
 import { finishSession, type Finish } from './session-finish.js';
 import { WaitingSessions } from './waiting-sessions.js';
 
-/** What the queue needs from the gateway: the live state of connected machines and a way to reach them. */
-export interface AgentLinks {
-  /** State of a machine that is connected and said hello; undefined otherwise. */
-  live(machineId: string): AgentState | undefined;
-  /** Sends a frame; false when the machine is not connected. */
-  send(machineId: string, frame: OrchestratorFrame): boolean;
-}
-
 /** The flowlog of a cancel request, per reason. */
 const CANCEL_LOGS: Readonly<Record<PendingCancel, { name: string; message: string }>> = {
   cancelled: { name: 'CancelRequested', message: 'cancel requested' },
   timeout: { name: 'RunTimeout', message: 'run timeout reached; cancelling' },
 };
-
-/** What a pass planned: offers, changed reasons, and per line the reason its settled backlog gets. */
-interface Pass {
-  readonly offers: Offer[];
-  readonly changed: [string, QueueReason][];
-  readonly settled: ReadonlyMap<string, QueueReason>;
-}
-
-/** A planned offer, with its assign frame. */
-interface Offer {
-  readonly sessionId: string;
-  readonly machineId: string;
-  readonly frame: OrchestratorFrame;
-}
 
 export interface SessionQueueOptions {
   readonly ctx: OrchestratorContext;
@@ -78,10 +57,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   private scheduled = false;
   private readonly queued: QueuedRecords;
   private closed = false;
-  private visitedCount = 0;
-  private readonly index: PlannerIndex;
-  /** The directory version the waiting lines were filed with. */
-  private linesVersion = -1;
+  private readonly pass: DispatchPass;
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
@@ -90,7 +66,6 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.queued = new QueuedRecords(o.ctx.store, this.book);
     this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
-    this.index = new PlannerIndex(this.machines, this.book, o.links);
     this.waiting = new WaitingSessions({
       place: (view) => {
         const partition = partitionOf(view, this.machines);
@@ -100,11 +75,23 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       },
       fifo: (partition) => this.machines.queuingTypeOf(partition) === QueuingType.v.FIFO,
     });
+    this.pass = new DispatchPass({
+      store: o.ctx.store,
+      now: () => o.ctx.now(),
+      links: o.links,
+      book: this.book,
+      waiting: this.waiting,
+      machines: this.machines,
+      cooldown: this.cooldown,
+      queued: this.queued,
+      finish: (sessionId, f) => this.finish(sessionId, f),
+      requeue: (sessionId) => this.requeue(sessionId),
+    });
   }
 
   /** Sessions the planner looked at, over all passes (a pass's cost; see `PlanLine.settled`). */
   get visited(): number {
-    return this.visitedCount;
+    return this.pass.visited;
   }
 
   private get store() {
@@ -119,7 +106,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.book.load();
     this.machines.load();
     this.waiting.load(this.store, (id) => this.book.get(id) !== undefined);
-    this.linesVersion = this.machines.version;
+    this.pass.filed();
     for (const { view } of this.waiting.values()) {
       if (!this.book.hasTarget(view.id)) this.queued.add(view.id, view.targetMachineId, view.priority);
     }
@@ -361,92 +348,16 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      const all = this.allDirty;
+      const dirty = this.dirty;
+      this.allDirty = false;
+      this.dirty = new Set();
       try {
-        this.commitPass(this.planPass());
+        if (!this.closed) this.pass.run(all, dirty);
       } catch (err) {
         this.o.ctx.logger.error(`dispatch failed: ${(err as Error).stack ?? String(err)}`);
       }
       if (this.allDirty || this.dirty.size > 0) this.schedule();
     });
-  }
-
-  /** Plans the marked partitions: the offers to make now, and the waiting sessions whose reason changed. */
-  private planPass(): Pass {
-    let all = this.allDirty;
-    const dirty = this.dirty;
-    this.allDirty = false;
-    this.dirty = new Set();
-    const none: Pass = { offers: [], changed: [], settled: new Map() };
-    if (this.waiting.size === 0 || this.closed) return none;
-    if (all) this.machines.syncGroups();
-    if (this.linesVersion !== this.machines.version) {
-      // Partitions, queuing types or targets' groups may have changed: file every waiting session again.
-      this.waiting.refile();
-      this.linesVersion = this.machines.version;
-      all = true;
-    }
-    // All sessions of a marked partition are planned together: they compete for the same machines.
-    const lines = all ? [...this.waiting.lines()] : [...dirty].flatMap((p) => this.waiting.line(p) ?? []);
-    if (lines.length === 0) return none;
-    const now = this.now();
-    const plan = planDispatch({
-      lines,
-      machines: this.index.current(),
-      now,
-      cooldown: (s, m) => this.cooldown.reason(s, m, now),
-      hasCooldown: (s) => this.cooldown.has(s),
-    });
-    this.visitedCount += plan.visited;
-    const offers = plan.assign.flatMap(({ sessionId, machineId }) => this.prepareOffer(sessionId, machineId));
-    // Only changed reasons are written.
-    const changed = [...plan.reasons].filter(([id, reason]) => this.waiting.get(id)?.reason !== reason);
-    return { offers, changed, settled: plan.settled };
-  }
-
-  /** The assign frame of a planned offer; a session whose flow cannot be built ends FlowDefinitionInvalid instead. */
-  private prepareOffer(sessionId: string, machineId: string): Offer[] {
-    const session = this.mustGet(sessionId);
-    const built = buildAssignFrame(session, this.store.get(workflowEntity, String(session['_regardingobjectid_value'])));
-    if (built.ok) return [{ sessionId, machineId, frame: built.frame }];
-    this.finish(sessionId, { statuscode: SessionStatus.v.Failed, completedon: this.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: built.error });
-    return [];
-  }
-
-  /**
-   * Commits a pass's `Queued` records, offers and changed reasons in ONE crash-safe transaction, then sends the
-   * assigns, which leave once it is durable (`AgentConnection.send`): an agent never gets an offer the store does
-   * not hold.
-   */
-  private commitPass({ offers, changed, settled }: Pass): void {
-    if (this.closed) return;
-    if (offers.length === 0 && changed.length === 0 && this.queued.size === 0) return this.settle(settled);
-    const at = this.now().toISOString();
-    try {
-      this.store.crashSafeTransaction(() => {
-        this.queued.write();
-        for (const { sessionId, machineId } of offers) {
-          this.book.set(sessionId, { machineId, state: 'offered', at });
-          this.store.patch(flowsessionEntity, sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
-          appendFlowLog(this.store, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
-        }
-        for (const [id, reason] of changed) this.store.patch(flowsessionEntity, id, { queuereason: reason });
-      });
-    } catch (err) {
-      // The in-memory book took offers that did not commit: read it back from the store.
-      this.book.load();
-      throw err;
-    }
-    this.queued.written();
-    for (const [id, reason] of changed) this.waiting.setReason(id, reason);
-    this.settle(settled);
-    for (const { sessionId, machineId, frame } of offers) {
-      this.waiting.delete(sessionId);
-      if (!this.o.links.send(machineId, frame)) this.requeue(sessionId);
-    }
-  }
-
-  /** After a pass's reasons are stored: the reason each walked line's uniform backlog now stores. */
-  private settle(settled: ReadonlyMap<string, QueueReason>): void {
-    for (const [partition, reason] of settled) this.waiting.line(partition)?.settle(reason);
   }
 }
