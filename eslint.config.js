@@ -2,6 +2,11 @@
 // Runs in `npm test` (npm run lint). Type-aware: exhaustive switches are checked against the unions they switch on.
 import tseslint from 'typescript-eslint';
 
+/** Record fields whose values are option sets: written by name, never by number. */
+const OPTION_FIELDS = '/^(statuscode|statecode|runmode|triggertype|preferredqueuingtype|category)$/';
+/** SQL comparing such a field with a number. */
+const NUMERIC_SQL = '/(statuscode|statecode|runmode|triggertype)\\s*(=|<>|!=|IN)\\s*\\(?\\s*[0-9]/i';
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test/browser/pages/**'] },
   {
@@ -29,4 +34,21 @@ export default tseslint.config(
     },
   },
   { files: ['main/electron/ipc.ts', 'main/electron/preload.ts'], rules: { 'no-restricted-imports': 'off' } },
+  {
+    // Statuses by name (shared/option-sets.ts), never by number, in production code; SQL interpolates the names.
+    files: ['shared/**/*.ts', 'main/**/*.ts', 'orchestrator/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          `Property[key.name=${OPTION_FIELDS}][value.type='Literal']`,
+          `Property[key.value=${OPTION_FIELDS}][value.type='Literal']`,
+          `Property[key.name=${OPTION_FIELDS}] > ConditionalExpression > Literal`,
+          `BinaryExpression[operator=/^[!=]==?$/][right.raw=/^[0-9]+$/]:has(:matches(Identifier[name=${OPTION_FIELDS}], Literal[value=${OPTION_FIELDS}]))`,
+          `Literal[value=${NUMERIC_SQL}]`,
+          `TemplateElement[value.raw=${NUMERIC_SQL}]`,
+        ].map((selector) => ({ selector, message: 'Write a status, state or mode by its name (shared/option-sets.ts), not its number.' })),
+      ],
+    },
+  },
 );

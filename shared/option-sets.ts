@@ -37,11 +37,13 @@ export const SessionStatus = optionSet({
   Terminated: 14,
 });
 
+const S = SessionStatus.v;
 /** Terminal statuses: a session in one of these never changes status again. */
-export const TERMINAL_STATUSES: ReadonlySet<number> = new Set([4, 5, 7, 8, 9, 10, 11, 12, 13, 14]);
+export const TERMINAL_STATUSES: ReadonlySet<number> = new Set([S.Succeeded, S.Skipped, S.Cancelled, S.Failed, S.Faulted, S.TimedOut, S.Aborted, S.Ignored, S.Deleted, S.Terminated]);
 export const isTerminalStatus = (statuscode: number): boolean => TERMINAL_STATUSES.has(statuscode);
-/** statecode that belongs to a statuscode: 13 and 14 (and 0) are Inactive, the rest Active. */
-export const stateForStatus = (statuscode: number): 0 | 1 => (statuscode === 0 || statuscode === 13 || statuscode === 14 ? 1 : 0);
+/** statecode that belongs to a statuscode: Deleted and Terminated (and NotSpecified) are Inactive, the rest Active. */
+export const stateForStatus = (statuscode: number): 0 | 1 =>
+  statuscode === S.NotSpecified || statuscode === S.Deleted || statuscode === S.Terminated ? SessionState.v.Inactive : SessionState.v.Active;
 
 export const MachineState = optionSet({ Active: 0, Inactive: 1, Maintenance: 2 });
 export const MachineStatus = optionSet({
@@ -52,9 +54,13 @@ export const MachineStatus = optionSet({
   DrainMode: 5,
 });
 export const MachineGroupState = optionSet({ Active: 0, Inactive: 1, Maintenance: 2 });
+/** The status a group is created with (the record's statuscode carries no option set). */
+export const MachineGroupStatus = optionSet({ Active: 1 });
 export const QueuingType = optionSet({ FIFO: 0, PriorityThenFIFO: 1 });
 
 export const WorkflowCategory = optionSet({ DesktopFlow: 6 });
+/** workflow statecode (the record carries no option set): an Inactive workflow is not served to agents. */
+export const WorkflowState = optionSet({ Active: 0, Inactive: 1 });
 
 export const LogLevel = optionSet({
   Verbose: 100000000,

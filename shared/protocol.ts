@@ -1,3 +1,4 @@
+import { RunMode, SessionStatus } from './option-sets.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { FlowDefinition } from './flow-definition.js';
 
@@ -174,14 +175,14 @@ export const SampleEvent = Type.Object({ ...eventBase, kind: Type.Literal('sampl
 export const OutputsEvent = Type.Object({ ...eventBase, kind: Type.Literal('outputs'), outputs: Type.String({ maxLength: 2_000_000 }) }, { additionalProperties: false });
 /** Running ⇄ Paused of a running session. */
 export const StatusEvent = Type.Object(
-  { ...eventBase, kind: Type.Literal('status'), statuscode: Type.Union([Type.Literal(1), Type.Literal(2)]) },
+  { ...eventBase, kind: Type.Literal('status'), statuscode: Type.Union([Type.Literal(SessionStatus.v.Paused), Type.Literal(SessionStatus.v.Running)]) },
   { additionalProperties: false },
 );
 export const CompletedEvent = Type.Object(
   {
     ...eventBase,
     kind: Type.Literal('completed'),
-    statuscode: Type.Integer({ minimum: 4, maximum: 14 }),
+    statuscode: Type.Integer({ minimum: SessionStatus.v.Succeeded, maximum: SessionStatus.v.Terminated }),
     startedon: Type.Optional(Iso),
     completedon: Iso,
     errorcode: Type.Optional(Str(100)),
@@ -248,7 +249,7 @@ export const AssignedSession = Type.Object(
     flowsessionid: Uuid,
     name: Str(400),
     workflowid: Uuid,
-    runmode: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)]),
+    runmode: Type.Union([Type.Literal(RunMode.v.Local), Type.Literal(RunMode.v.Attended), Type.Literal(RunMode.v.Unattended)]),
     priority: Type.Integer(),
     timeout: Type.Integer({ minimum: 1, maximum: 86_400 }),
     sessionusername: Type.Optional(Str(256)),

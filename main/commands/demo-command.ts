@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'winston';
-import { SessionStatus } from '../../shared/option-sets.js';
+import { SessionStatus, WorkflowCategory } from '../../shared/option-sets.js';
 import type { Agent } from '../agent/agent.js';
 import { readCredentials, writeCredentials, type Credentials } from '../agent/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
@@ -139,7 +139,7 @@ async function startAgent(url: string, credentials: Credentials, dataDir: string
 async function workflowId(api: DemoApi): Promise<string> {
   const record = { clientdata: JSON.stringify(demoFlow), inputschema: JSON.stringify(demoInputSchema), outputschema: JSON.stringify(demoOutputSchema) };
   const id = await api.findByName('workflows', 'workflowid', DEMO_WORKFLOW_NAME);
-  if (!id) return api.create('workflows', 'workflowid', { name: DEMO_WORKFLOW_NAME, category: 6, ...record });
+  if (!id) return api.create('workflows', 'workflowid', { name: DEMO_WORKFLOW_NAME, category: WorkflowCategory.v.DesktopFlow, ...record });
   await api.update('workflows', id, record);
   return id;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Static } from '@sinclair/typebox';
-import { SessionStatus } from '../../shared/option-sets.js';
+import { RunMode, SessionStatus } from '../../shared/option-sets.js';
 import type { Assign, LogLine } from '../../shared/protocol.js';
 import type { AgentStore } from '../agent/store/agent-store.js';
 import { CredentialsError, readCredentials, type Credentials } from '../agent/credentials.js';
@@ -113,7 +113,7 @@ function assignFrame(
 ): Static<typeof Assign> {
   return {
     type: 'assign',
-    session: { flowsessionid: sessionId, name: workflow.name.slice(0, 400), workflowid: workflowid ?? randomUUID(), runmode: 0, priority: 0, timeout, createdon: new Date().toISOString() },
+    session: { flowsessionid: sessionId, name: workflow.name.slice(0, 400), workflowid: workflowid ?? randomUUID(), runmode: RunMode.v.Local, priority: 0, timeout, createdon: new Date().toISOString() },
     flow: workflow.flow,
     inputs: JSON.stringify(inputs),
     secretInputs,

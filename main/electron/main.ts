@@ -22,7 +22,7 @@ import { IpcRouter } from './ipc.js';
 import { FailureNotifier } from './notifications.js';
 import { safeStorageProtector } from './safe-storage-protector.js';
 import { TrayController } from './tray.js';
-import { quitPrompt, type TrayAction } from './tray-menu.js';
+import { quitPrompt, type TrayAction, type TrayActionHandlers } from './tray-menu.js';
 import { trayStateFrom, type TrayState } from './tray-state.js';
 import { WINDOW_CSP } from './window-policy.js';
 import { StatusWindow } from './window.js';
@@ -108,35 +108,30 @@ async function start(): Promise<void> {
     app.exit(0);
   }
 
+  const { agent } = booted;
+  const trayActions: TrayActionHandlers = {
+    pause: () => agent.pause(),
+    'pause-1h': () => agent.pause(new Date(Date.now() + HOUR_MS)),
+    resume: () => agent.resume(),
+    'toggle-attended': () => agent.setAttendedMode(!agent.state().attendedMode),
+    'toggle-open-at-login': () => {
+      app.setLoginItemSettings({ openAtLogin: !app.getLoginItemSettings().openAtLogin });
+      tray.update(trayState());
+    },
+    'open-status-window': () => statusWindow.show(),
+    'run-local': () => runFromTray(booted, () => statusWindow.show()),
+    'drain-and-quit': () => quit(true),
+    quit: async () => {
+      const prompt = quitPrompt(trayState());
+      if (!prompt) return quit(false);
+      const { response } = await dialog.showMessageBox({ type: 'question', message: prompt.message, detail: prompt.detail, buttons: [...prompt.buttons], defaultId: 0, cancelId: 2 });
+      if (response === 0) return quit(true);
+      if (response === 1) return quit(false);
+    },
+  };
+
   async function onTrayAction(action: TrayAction): Promise<void> {
-    const { agent } = booted;
-    switch (action) {
-      case 'pause':
-        return agent.pause();
-      case 'pause-1h':
-        return agent.pause(new Date(Date.now() + HOUR_MS));
-      case 'resume':
-        return agent.resume();
-      case 'toggle-attended':
-        return agent.setAttendedMode(!agent.state().attendedMode);
-      case 'toggle-open-at-login':
-        app.setLoginItemSettings({ openAtLogin: !app.getLoginItemSettings().openAtLogin });
-        return tray.update(trayState());
-      case 'open-status-window':
-        return statusWindow.show();
-      case 'run-local':
-        return runFromTray(booted, () => statusWindow.show());
-      case 'drain-and-quit':
-        return quit(true);
-      case 'quit': {
-        const prompt = quitPrompt(trayState());
-        if (!prompt) return quit(false);
-        const { response } = await dialog.showMessageBox({ type: 'question', message: prompt.message, detail: prompt.detail, buttons: [...prompt.buttons], defaultId: 0, cancelId: 2 });
-        if (response === 0) return quit(true);
-        if (response === 1) return quit(false);
-        return;
-      }
-    }
+    return trayActions[action]();
   }
 }
 

@@ -1,16 +1,20 @@
 import type { TrayState } from './tray-state.js';
 
-/** What a click on a tray item asks for; main.ts maps each to one call. No closures in the menu. */
-export type TrayAction =
-  | 'pause'
-  | 'pause-1h'
-  | 'resume'
-  | 'toggle-attended'
-  | 'toggle-open-at-login'
-  | 'open-status-window'
-  | 'run-local'
-  | 'drain-and-quit'
-  | 'quit';
+/** What a click on a tray item asks for; main.ts maps each to one handler (TrayActionHandlers). No closures in the menu. */
+export const TRAY_ACTIONS = [
+  'pause',
+  'pause-1h',
+  'resume',
+  'toggle-attended',
+  'toggle-open-at-login',
+  'open-status-window',
+  'run-local',
+  'drain-and-quit',
+  'quit',
+] as const;
+export type TrayAction = (typeof TRAY_ACTIONS)[number];
+/** One handler per action: an action without a handler does not compile. */
+export type TrayActionHandlers = Readonly<Record<TrayAction, () => void | Promise<void>>>;
 
 export type TrayItem =
   | { readonly kind: 'status'; readonly id: string; readonly label: string }

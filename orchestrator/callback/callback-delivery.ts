@@ -1,7 +1,7 @@
 import { buildCallbackBody, CALLBACK_TTL_S } from '../../shared/callback.js';
 import type { CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
 import { deriveCallbackKey, ORCHESTRATOR_SIGNER } from '../../shared/callback-signature.js';
-import { isTerminalStatus } from '../../shared/option-sets.js';
+import { BackgroundOperationState, BackgroundOperationStatus, isTerminalStatus } from '../../shared/option-sets.js';
 import { backgroundoperationEntity, flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
 import { CallbackSender, type CallbackSigning } from '../../node-shared/callback-sender.js';
 import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
@@ -65,7 +65,7 @@ export class CallbackDelivery {
 
   /** Resumes deliveries that were pending when the orchestrator stopped. */
   start(): void {
-    const pending = this.o.ctx.store.query(backgroundoperationEntity, { where: 'statecode = 0 AND name LIKE ?', params: [`${NAME_PREFIX}%`] });
+    const pending = this.o.ctx.store.query(backgroundoperationEntity, { where: 'statecode = ? AND name LIKE ?', params: [BackgroundOperationState.v.Ready, `${NAME_PREFIX}%`] });
     for (const op of pending) this.schedule(String(op['backgroundoperationid']), 0);
   }
 
@@ -84,8 +84,8 @@ export class CallbackDelivery {
     if (!session['callbackurl']) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
     const op = store.insert(backgroundoperationEntity, {
       name: `${NAME_PREFIX}${sessionId}`,
-      statecode: 0,
-      statuscode: 0,
+      statecode: BackgroundOperationState.v.Ready,
+      statuscode: BackgroundOperationStatus.v.WaitingForResources,
       inputparameters: JSON.stringify({ sessionId, url: session['callbackurl'] }),
       retrycount: 0,
       priority: 0,
@@ -116,8 +116,8 @@ export class CallbackDelivery {
   private end(id: string, ok: boolean, message: string | null, extra: Row = {}): void {
     this.o.ctx.store.update(backgroundoperationEntity, id, {
       ...extra,
-      statecode: 3,
-      statuscode: ok ? 30 : 31,
+      statecode: BackgroundOperationState.v.Completed,
+      statuscode: ok ? BackgroundOperationStatus.v.Succeeded : BackgroundOperationStatus.v.Failed,
       errormessage: message,
       endtime: this.o.ctx.now().toISOString(),
     });
@@ -126,7 +126,7 @@ export class CallbackDelivery {
   private async attempt(id: string): Promise<void> {
     const { store, now } = this.o.ctx;
     const op = store.get(backgroundoperationEntity, id);
-    if (!op || op['statecode'] !== 0 || this.closed) return;
+    if (!op || op['statecode'] !== BackgroundOperationState.v.Ready || this.closed) return;
     const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
     const session = store.get(flowsessionEntity, sessionId);
     if (!session) return this.end(id, false, `flowsession ${sessionId} no longer exists`);
@@ -149,7 +149,7 @@ export class CallbackDelivery {
       case 'failed':
         return this.end(id, false, outcome.error ?? 'failed');
       case 'retry': {
-        store.update(backgroundoperationEntity, id, { retrycount: retrycount + 1, statuscode: 20, errormessage: outcome.error ?? null });
+        store.update(backgroundoperationEntity, id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
         return this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
       }
     }

@@ -222,7 +222,7 @@ export class AgentConnection {
         return this.o.queue.machineLive(this.o.machineId);
       case 'accept':
         // Confirmed with the other accepts of this turn in one commit; answered after it.
-        return this.o.queue.accepts.add(
+        return this.o.queue.acceptOffer(
           this.o.machineId,
           frame.sessionId,
           (answer) => this.send(answer),
@@ -328,10 +328,7 @@ export class AgentConnection {
 
   private applySlice(events: readonly SessionEvent[]): void {
     const checks = {
-      owns: (sessionId: string) => {
-        const a = this.o.queue.book.get(sessionId);
-        return a?.machineId === this.o.machineId && a.state === 'confirmed';
-      },
+      owns: (sessionId: string) => this.o.queue.assignments.confirmedMachineOf(sessionId) === this.o.machineId,
       local: (e: Parameters<EventChecks['local']>[0]) => ensureLocalSession(this.store, this.o.queue, this.o.machineId, e),
     };
     const result = applyEvents(this.store, this.o.machineId, events, checks, this.clock);

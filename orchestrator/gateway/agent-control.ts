@@ -1,8 +1,8 @@
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Store } from '../store/store.js';
+import type { AssignmentQueries } from '../queue/assignment-book.js';
 import type { AgentLinks } from '../queue/session-queue.js';
-import type { AssignmentBook } from '../queue/assignment-book.js';
 
 /** Operator commands sent to agents (pause/resume a session or a machine, drain). Each returns false when the agent is not connected. */
 export interface AgentControl {
@@ -13,12 +13,11 @@ export interface AgentControl {
   drainMachine(machineId: string): boolean;
 }
 
-export function agentControl(store: Store, book: AssignmentBook, links: AgentLinks): AgentControl {
+export function agentControl(store: Store, assignments: AssignmentQueries, links: AgentLinks): AgentControl {
   /** The machine that owns a running session, or undefined. */
   const owner = (sessionId: string): string | undefined => {
     const row = store.get(flowsessionEntity, sessionId);
-    const a = book.get(sessionId);
-    return row && !isTerminalStatus(Number(row['statuscode'])) && a?.state === 'confirmed' ? a.machineId : undefined;
+    return row && !isTerminalStatus(Number(row['statuscode'])) ? assignments.confirmedMachineOf(sessionId) : undefined;
   };
   const toOwner = (sessionId: string, type: 'pause' | 'resume') => {
     const machineId = owner(sessionId);

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { buildCallbackBody } from '../../shared/callback.js';
-import { isTerminalStatus, stateForStatus } from '../../shared/option-sets.js';
+import { isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
 import type { LocalSessionEvent, LogLine, SessionEvent } from '../../shared/protocol.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
@@ -123,7 +123,7 @@ function applyKind(store: Store, e: SessionEvent, asSent: SessionEvent): boolean
     case 'started': {
       const wait = ms(e.startedon) - ms(row['createdon']);
       update({
-        statuscode: 2,
+        statuscode: SessionStatus.v.Running,
         queuereason: null,
         startedon: e.startedon,
         runwaitduration: Number.isNaN(wait) ? null : Math.max(0, Math.round(wait)),
@@ -145,7 +145,7 @@ function applyKind(store: Store, e: SessionEvent, asSent: SessionEvent): boolean
       return false;
     }
     case 'status':
-      if (row['statuscode'] === 1 || row['statuscode'] === 2) update({ statuscode: e.statuscode });
+      if (row['statuscode'] === SessionStatus.v.Paused || row['statuscode'] === SessionStatus.v.Running) update({ statuscode: e.statuscode });
       return false;
     case 'local-session':
       return false;

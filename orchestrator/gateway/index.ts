@@ -1,3 +1,4 @@
+import { MachineState } from '../../shared/option-sets.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/websocket';
 import { AGENT_WS_PATH, CloseCode } from '../../shared/protocol.js';
@@ -146,7 +147,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     machineChanged: (id) => {
       const row = ctx.store.get(flowmachineEntity, id);
       const conn = registry.get(id);
-      if (conn && (!row || Number(row['statecode'] ?? 0) === 1)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
+      if (conn && (!row || Number(row['statecode'] ?? MachineState.v.Active) === MachineState.v.Inactive)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
       else {
         status.flush();
         refreshMachineStatus(ctx.store, id, conn?.live !== undefined);
@@ -161,7 +162,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   };
   return {
     queue: facade,
-    control: agentControl(ctx.store, queue.book, registry),
+    control: agentControl(ctx.store, queue.assignments, registry),
     async close() {
       facade.close();
       status.close();

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { LocalSessionEvent } from '../../shared/protocol.js';
+import { RunMode, SessionState, SessionStatus, TriggerType } from '../../shared/option-sets.js';
 import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { Queue } from '../queue/session-queue.js';
 import { appendFlowLog } from '../queue/flowlog-writer.js';
@@ -10,14 +11,13 @@ import type { Store } from '../store/store.js';
 export type LocalSessionInfo = Pick<Static<typeof LocalSessionEvent>, 'sessionId' | 'name' | 'createdon' | 'inputs' | 'workflowid'>;
 
 /**
- * A Local run the agent started by itself (`flowhost run`): creates its flowsession (runmode 0 Local, triggertype 2
+ * A Local run the agent started by itself (`flowhost run`): creates its flowsession (runmode Local, triggertype
  * Local) confirmed to this machine, with a RunConfirmed flowlog. Idempotent. Returns false when the id belongs to a
  * session that is not this machine's (nothing changes). Joins the caller's store transaction.
  */
 export function ensureLocalSession(store: Store, queue: Queue, machineId: string, info: LocalSessionInfo): boolean {
   if (store.get(flowsessionEntity, info.sessionId)) {
-    const a = queue.book.get(info.sessionId);
-    return a?.machineId === machineId && a.state === 'confirmed';
+    return queue.assignments.confirmedMachineOf(info.sessionId) === machineId;
   }
   store.transaction(() => {
     const machine = store.get(flowmachineEntity, machineId);
@@ -30,17 +30,16 @@ export function ensureLocalSession(store: Store, queue: Queue, machineId: string
       _regardingobjectid_value: workflowid,
       _machineid_value: machineId,
       _machinegroupid_value: (machine?.['_flowmachinegroupid_value'] as string | null) ?? null,
-      runmode: 0,
-      triggertype: 2,
-      statecode: 0,
-      statuscode: 3,
+      runmode: RunMode.v.Local,
+      triggertype: TriggerType.v.Local,
+      statecode: SessionState.v.Active,
+      statuscode: SessionStatus.v.Waiting,
       priority: 0,
       // Never assigned, so its clear inputs are not kept (an agent masks them itself).
       inputs: info.inputs !== undefined && workflow ? storedInputs(workflow['inputschema'], info.inputs).inputs : (info.inputs ?? null),
       createdon: info.createdon,
     });
-    queue.book.setTarget(info.sessionId, machineId);
-    queue.book.set(info.sessionId, { machineId, state: 'confirmed', at: info.createdon });
+    queue.recordLocalRun(info.sessionId, machineId, info.createdon);
     appendFlowLog(store, info.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
   });
   return true;

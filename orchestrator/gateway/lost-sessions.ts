@@ -26,10 +26,7 @@ export class LostSessions {
   hello(activeSessions: readonly string[], lastSeq: number | undefined): void {
     if (lastSeq === undefined) return;
     const held = new Set(activeSessions);
-    this.candidates = this.o.queue.book
-      .ofMachine(this.o.machineId)
-      .filter(([id, a]) => a.state === 'confirmed' && !held.has(id))
-      .map(([id]) => id);
+    this.candidates = this.o.queue.assignments.confirmedSessionsOf(this.o.machineId).filter((id) => !held.has(id));
     this.until = lastSeq;
   }
 

@@ -1,3 +1,4 @@
+import { MachineState } from '../../shared/option-sets.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { flowmachineEntity } from '../../shared/records/index.js';
 import { isSlowHash, verifySecretAsync } from '../auth/secrets.js';
@@ -26,7 +27,7 @@ export async function authenticateMachine(store: Store, slots: VerificationSlots
   const m = BEARER.exec(authorization ?? '');
   if (!m) return undefined;
   const machine = store.get(flowmachineEntity, m[1]!.toLowerCase());
-  if (!machine || Number(machine['statecode'] ?? 0) === 1) return undefined;
+  if (!machine || Number(machine['statecode'] ?? MachineState.v.Active) === MachineState.v.Inactive) return undefined;
   const stored = machine['credentialhash'] as string | null;
   const ok = isSlowHash(stored) ? await slots.run(() => verifySecretAsync(m[2]!, stored)) : await verifySecretAsync(m[2]!, stored);
   return ok === 'busy' ? ok : ok ? machine : undefined;

@@ -1,13 +1,14 @@
+import { MachineState, MachineStatus } from '../../shared/option-sets.js';
 import type { Logger } from 'winston';
 import type { AgentState } from '../../shared/protocol.js';
 import { flowmachineEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 
-/** flowmachine statuscode from its statecode and live state: 4 ManualMaintenance, 2 Inactive, 5 DrainMode, 1 Active. */
+/** flowmachine statuscode from its statecode and live state. */
 export function machineStatuscode(statecode: number, connected: boolean, draining: boolean): number {
-  if (statecode === 2) return 4;
-  if (!connected) return 2;
-  return draining ? 5 : 1;
+  if (statecode === MachineState.v.Maintenance) return MachineStatus.v.ManualMaintenance;
+  if (!connected) return MachineStatus.v.Inactive;
+  return draining ? MachineStatus.v.DrainMode : MachineStatus.v.Active;
 }
 
 export interface MachineStatusWriterOptions {
@@ -109,7 +110,7 @@ export class MachineStatusWriter {
         }
         const row = store.get(flowmachineEntity, machineId);
         if (!row) continue;
-        const statuscode = machineStatuscode(Number(row['statecode'] ?? 0), patch['connected'] === true, patch['draining'] === true);
+        const statuscode = machineStatuscode(Number(row['statecode'] ?? MachineState.v.Active), patch['connected'] === true, patch['draining'] === true);
         store.patch(flowmachineEntity, machineId, { ...patch, statuscode });
       }
     });
@@ -159,13 +160,13 @@ export class MachineStatusWriter {
 export function recordDisconnected(store: Store, machineId: string): void {
   const row = store.get(flowmachineEntity, machineId);
   if (!row) return;
-  store.update(flowmachineEntity, machineId, { connected: false, statuscode: machineStatuscode(Number(row['statecode'] ?? 0), false, false) });
+  store.update(flowmachineEntity, machineId, { connected: false, statuscode: machineStatuscode(Number(row['statecode'] ?? MachineState.v.Active), false, false) });
 }
 
-/** After an API change (e.g. PATCH statecode 2): keep statuscode consistent with statecode and connection. */
+/** After an API change (e.g. PATCH statecode Maintenance): keep statuscode consistent with statecode and connection. */
 export function refreshMachineStatus(store: Store, machineId: string, connected: boolean): void {
   const row = store.get(flowmachineEntity, machineId);
   if (!row) return;
-  const statuscode = machineStatuscode(Number(row['statecode'] ?? 0), connected, row['draining'] === true);
+  const statuscode = machineStatuscode(Number(row['statecode'] ?? MachineState.v.Active), connected, row['draining'] === true);
   if (row['statuscode'] !== statuscode || row['connected'] !== connected) store.update(flowmachineEntity, machineId, { statuscode, connected });
 }

@@ -1,3 +1,4 @@
+import { MachineGroupState, MachineState, MachineStatus } from '../../shared/option-sets.js';
 import type { FastifyInstance } from 'fastify';
 import { AGENT_REGISTER_PATH, RegisterRequest, type RegisterResponse } from '../../shared/protocol.js';
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
@@ -54,7 +55,7 @@ export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, op
       const note = await slowDown(limiter.fail(`${body.group.toLowerCase()}@${addressKey(request.ip)}`), 'for this group from your address');
       return sendError(reply, 401, 'Unauthorized', `unknown group or wrong password${note}`);
     }
-    if (Number(group['statecode'] ?? 0) === 1) return sendError(reply, 403, 'GroupInactive', `machine group '${String(group['name'])}' is inactive`);
+    if (Number(group['statecode'] ?? MachineGroupState.v.Active) === MachineGroupState.v.Inactive) return sendError(reply, 403, 'GroupInactive', `machine group '${String(group['name'])}' is inactive`);
     const response = ctx.store.transaction(() => createMachine(ctx, group, body));
     options.onRegistered?.(response.flowmachineid);
     ctx.logger.info(`machine ${body.name} registered into group ${String(group['name'])} as ${response.flowmachineid}`);
@@ -71,8 +72,8 @@ function createMachine(ctx: OrchestratorContext, group: Row, body: RegisterReque
     agentversion: body.agentVersion ?? null,
     _flowmachinegroupid_value: groupId,
     sessioncapacity: body.capacity ?? 1,
-    statecode: 0,
-    statuscode: 2,
+    statecode: MachineState.v.Active,
+    statuscode: MachineStatus.v.Inactive,
     connected: false,
     credentialhash: hashToken(credential),
   });

@@ -1,3 +1,4 @@
+import { WorkflowState } from '../../shared/option-sets.js';
 import type { FastifyInstance } from 'fastify';
 import { AGENT_WORKFLOWS_PATH, type AgentWorkflow } from '../../shared/protocol.js';
 import { workflowEntity } from '../../shared/records/index.js';
@@ -16,7 +17,7 @@ export function workflowRoute(app: FastifyInstance, ctx: OrchestratorContext, au
     if (!isGuid(id)) return sendError(reply, 400, 'InvalidRequest', `workflow id must be a GUID, got '${id.slice(0, 100)}'`);
     const row = ctx.store.get(workflowEntity, id.toLowerCase());
     if (!row) return sendError(reply, 404, 'NotFound', `workflow ${id} does not exist`);
-    if (Number(row['statecode'] ?? 0) === 1) return sendError(reply, 409, 'WorkflowInactive', `workflow ${id} is deactivated`);
+    if (Number(row['statecode'] ?? WorkflowState.v.Active) === WorkflowState.v.Inactive) return sendError(reply, 409, 'WorkflowInactive', `workflow ${id} is deactivated`);
     const body: AgentWorkflow = {
       workflowid: String(row['workflowid']),
       name: String(row['name']),

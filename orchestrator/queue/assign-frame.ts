@@ -1,3 +1,4 @@
+import { RunMode } from '../../shared/option-sets.js';
 import type { Static } from '@sinclair/typebox';
 import { FlowDefinition } from '../../shared/flow-definition.js';
 import { Assign, type AssignedSession } from '../../shared/protocol.js';
@@ -31,7 +32,7 @@ export function buildAssignFrame(session: Row, workflow: Row | undefined): { ok:
     flowsessionid: String(session['flowsessionid']),
     name: str(session['name']) ?? str(workflow['name']) ?? 'session',
     workflowid: String(workflow['workflowid']),
-    runmode: (session['runmode'] ?? 2) as 0 | 1 | 2,
+    runmode: (session['runmode'] ?? RunMode.v.Unattended) as AssignedSession['runmode'],
     priority: Number(session['priority'] ?? 0),
     timeout: Number(session['timeout'] ?? DEFAULT_RUN_TIMEOUT_S),
     createdon: String(session['createdon']),

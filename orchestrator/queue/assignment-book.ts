@@ -1,3 +1,4 @@
+import { SessionStatus } from '../../shared/option-sets.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Store } from '../store/store.js';
 
@@ -12,16 +13,36 @@ export interface Assignment {
 
 export type PendingCancel = 'cancelled' | 'timeout';
 
+/** Statuses of a session that may hold an assignment: waiting (offered or confirmed, not started), running, paused. */
+const OPEN_STATUSES = [SessionStatus.v.Paused, SessionStatus.v.Running, SessionStatus.v.Waiting].join(', ');
+
 const assignmentKey = (id: string) => `queue.assignment.${id}`;
 const targetKey = (id: string) => `queue.target.${id}`;
 const cancelKey = (id: string) => `queue.cancel.${id}`;
+
+/** What the queue's callers may read about offers and confirmations (`Queue.assignments`). */
+export interface AssignmentQueries {
+  /**
+   * The machine a session is confirmed to, or undefined (waiting, only offered, or unknown). Still answers for an
+   * ended session: its confirmation proves ownership of late events.
+   */
+  confirmedMachineOf(sessionId: string): string | undefined;
+  /** Sessions confirmed to a machine that have not ended. */
+  confirmedSessionsOf(machineId: string): string[];
+  /** Offers sent and not yet answered, with their machine and time. */
+  unansweredOffers(): [string, Assignment][];
+  /** Sessions confirmed to a machine that have not ended, with their machine and confirmation time. */
+  confirmedSessions(): [string, Assignment][];
+  /** Why a confirmed session's machine was asked to cancel it and has not reported its end yet; null if it was not. */
+  pendingCancel(sessionId: string): PendingCancel | null;
+}
 
 /**
  * The queue's durable bookkeeping, kept in the store's meta table (so it joins the store's transactions)
  * with an in-memory index for the hot paths. `_machineid_value` on a session is both the target the API
  * set and the machine it was assigned to; the original target is remembered here so a requeue restores it.
  */
-export class AssignmentBook {
+export class AssignmentBook implements AssignmentQueries {
   private readonly assignments = new Map<string, Assignment>();
   /** Live assignments per machine, for slot counts without a scan. */
   private readonly byMachine = new Map<string, Set<string>>();
@@ -32,7 +53,7 @@ export class AssignmentBook {
   load(): void {
     this.assignments.clear();
     this.byMachine.clear();
-    const rows = this.store.query(flowsessionEntity, { where: 'statuscode IN (1, 2, 3) AND _machineid_value IS NOT NULL' });
+    const rows = this.store.query(flowsessionEntity, { where: `statuscode IN (${OPEN_STATUSES}) AND _machineid_value IS NOT NULL` });
     for (const row of rows) {
       const id = String(row['flowsessionid']);
       const raw = this.store.getMeta(assignmentKey(id));
@@ -89,6 +110,23 @@ export class AssignmentBook {
 
   all(): [string, Assignment][] {
     return [...this.assignments];
+  }
+
+  confirmedMachineOf(sessionId: string): string | undefined {
+    const a = this.get(sessionId);
+    return a?.state === 'confirmed' ? a.machineId : undefined;
+  }
+
+  confirmedSessionsOf(machineId: string): string[] {
+    return this.ofMachine(machineId).flatMap(([id, a]) => (a.state === 'confirmed' ? [id] : []));
+  }
+
+  unansweredOffers(): [string, Assignment][] {
+    return this.all().filter(([, a]) => a.state === 'offered');
+  }
+
+  confirmedSessions(): [string, Assignment][] {
+    return this.all().filter(([, a]) => a.state === 'confirmed');
   }
 
   setTarget(sessionId: string, machineId: string | null): void {

@@ -1,3 +1,4 @@
+import { QueuingType, RunMode } from '../../shared/option-sets.js';
 import { QueueReason } from '../../shared/error-codes.js';
 import { GroupPool, isPlain } from './group-pool.js';
 import { RANK, Slots, machineBlocker, slotReason, type Choice, type MachineView, type SessionView } from './machine-eligibility.js';
@@ -62,7 +63,7 @@ export const compareQueueOrder = (a: SessionView, b: SessionView, fifo: boolean)
  * no schedule, not targeted at one machine of a group): once the partition is full, all of them wait for one reason.
  */
 export const isUniform = (s: SessionView, cooling: boolean, targetInGroup: boolean): boolean =>
-  s.runmode !== 0 && !s.scheduledfor && isPlain(s) && !cooling && !targetInGroup;
+  s.runmode !== RunMode.v.Local && !s.scheduledfor && isPlain(s) && !cooling && !targetInGroup;
 
 /**
  * Decides which waiting sessions go to which machines now, and why the others wait. Pure.
@@ -77,7 +78,7 @@ export function planDispatch(input: PlanInput): Plan {
 
 /** Whether the sessions of a partition ignore priority (a FIFO group). */
 export function isFifo(key: string, index: MachineIndex): boolean {
-  return machinesOf(key, index)[0]?.groupQueuingType === 0;
+  return machinesOf(key, index)[0]?.groupQueuingType === QueuingType.v.FIFO;
 }
 
 function machinesOf(key: string, { byId, byGroup }: MachineIndex): readonly MachineView[] {
@@ -147,7 +148,7 @@ class PlanWalk {
 
   private session(s: SessionView): void {
     this.plan.visited++;
-    if (s.runmode === 0) return;
+    if (s.runmode === RunMode.v.Local) return;
     const { now } = this.input;
     if (s.scheduledfor && Date.parse(s.scheduledfor) > now.getTime()) {
       this.plan.reasons.set(s.id, QueueReason.Scheduled);

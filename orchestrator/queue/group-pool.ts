@@ -1,10 +1,11 @@
+import { RunMode } from '../../shared/option-sets.js';
 import { QueueReason } from '../../shared/error-codes.js';
 import { RANK, machineBlocker, slotsTakenReason, type Choice, type MachineView, type SessionView, type Slots } from './machine-eligibility.js';
 
 /** A session without user or attended requirements: only machine-level state decides where it can run. */
-export const isPlain = (s: SessionView): boolean => s.runmode !== 1 && !s.sessionusername;
+export const isPlain = (s: SessionView): boolean => s.runmode !== RunMode.v.Attended && !s.sessionusername;
 
-const PLAIN: SessionView = { id: '', priority: 0, createdon: '', scheduledfor: null, groupId: null, targetMachineId: null, runmode: 2, sessionusername: null };
+const PLAIN: SessionView = { id: '', priority: 0, createdon: '', scheduledfor: null, groupId: null, targetMachineId: null, runmode: RunMode.v.Unattended, sessionusername: null };
 
 interface Entry {
   readonly slots: number;

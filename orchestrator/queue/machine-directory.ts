@@ -1,3 +1,4 @@
+import { MachineGroupState, MachineState, QueuingType } from '../../shared/option-sets.js';
 import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 import type { MachineRecord } from './machine-eligibility.js';
@@ -51,8 +52,8 @@ export class MachineDirectory implements MachinesById {
   syncGroups(): void {
     for (const g of this.store.query(flowmachinegroupEntity)) {
       const list = this.byPartition.get(String(g['flowmachinegroupid']));
-      const statecode = Number(g['statecode'] ?? 0);
-      const queuingType = Number(g['preferredqueuingtype'] ?? 1);
+      const statecode = Number(g['statecode'] ?? MachineGroupState.v.Active);
+      const queuingType = Number(g['preferredqueuingtype'] ?? QueuingType.v.PriorityThenFIFO);
       if (!list || (list[0]!.groupStatecode === statecode && list[0]!.groupQueuingType === queuingType)) continue;
       list.forEach((m, i) => {
         const record = { ...m, groupStatecode: statecode, groupQueuingType: queuingType };
@@ -76,9 +77,9 @@ export class MachineDirectory implements MachinesById {
     return this.byId.get(machineId);
   }
 
-  /** The queuing type of a partition's group: 0 FIFO, 1 priority then FIFO (also for a machine without a group). */
+  /** The queuing type of a partition's group (QueuingType; priority then FIFO for a machine without a group). */
   queuingTypeOf(partition: string): number {
-    return this.byPartition.get(partition)?.[0]?.groupQueuingType ?? 1;
+    return this.byPartition.get(partition)?.[0]?.groupQueuingType ?? QueuingType.v.PriorityThenFIFO;
   }
 
   private index(): void {
@@ -127,9 +128,9 @@ function toRecord(m: Row, g: Row | undefined): MachineRecord {
   return {
     id: String(m['flowmachineid']),
     groupId: (m['_flowmachinegroupid_value'] as string | null) ?? null,
-    statecode: Number(m['statecode'] ?? 0),
-    groupStatecode: Number(g?.['statecode'] ?? 0),
-    groupQueuingType: Number(g?.['preferredqueuingtype'] ?? 1),
+    statecode: Number(m['statecode'] ?? MachineState.v.Active),
+    groupStatecode: Number(g?.['statecode'] ?? MachineGroupState.v.Active),
+    groupQueuingType: Number(g?.['preferredqueuingtype'] ?? QueuingType.v.PriorityThenFIFO),
     sessioncapacity: Number(m['sessioncapacity'] ?? 1),
   };
 }

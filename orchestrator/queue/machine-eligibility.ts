@@ -1,3 +1,4 @@
+import { MachineGroupState, MachineState } from '../../shared/option-sets.js';
 import type { AgentState } from '../../shared/protocol.js';
 import { QueueReason } from '../../shared/error-codes.js';
 import { chooseRunAs } from '../../shared/session-user-rule.js';
@@ -20,7 +21,7 @@ export interface SessionView {
 export interface MachineRecord {
   readonly id: string;
   readonly groupId: string | null;
-  /** flowmachine statecode: 0 Active, 1 Inactive, 2 Maintenance. */
+  /** flowmachine statecode (MachineState). */
   readonly statecode: number;
   readonly groupStatecode: number;
   /** 0 FIFO, 1 priority then FIFO. */
@@ -57,7 +58,7 @@ export const RANK: Record<QueueReason, number> = {
 export function machineBlocker(s: SessionView, m: MachineView, now: Date): QueueReason | undefined {
   const live = m.live;
   if (!live) return QueueReason.NoMachineConnected;
-  if (m.statecode !== 0 || m.groupStatecode === 2) return QueueReason.MachineInMaintenance;
+  if (m.statecode !== MachineState.v.Active || m.groupStatecode === MachineGroupState.v.Maintenance) return QueueReason.MachineInMaintenance;
   const pauseOver = live.pausedUntil !== undefined && Date.parse(live.pausedUntil) <= now.getTime();
   if ((live.paused && !pauseOver) || live.draining || !live.storageOk) return QueueReason.MachinesPausedOrDraining;
   // The agent's rule on the users it advertises: names compare exactly, and its list names its own user when none is configured.

@@ -1,8 +1,7 @@
 import { ErrorCode } from '../../shared/error-codes.js';
 import { DEFAULT_RUN_TIMEOUT_S, flowsessionEntity } from '../../shared/records/index.js';
-import { isTerminalStatus } from '../../shared/option-sets.js';
+import { isTerminalStatus, SessionStatus } from '../../shared/option-sets.js';
 import type { OrchestratorContext } from '../context.js';
-import { appendFlowLog } from './flowlog-writer.js';
 import type { Queue, AgentLinks } from './session-queue.js';
 import { queueDeadline } from './waiting-sessions.js';
 
@@ -58,8 +57,8 @@ export class QueueTimers {
   private offerTimeouts(): void {
     const now = this.o.ctx.now().getTime();
     const limit = this.o.offerTimeoutMs ?? 30_000;
-    for (const [id, a] of this.o.queue.book.all()) {
-      if (a.state !== 'offered' || Date.parse(a.at) + limit > now) continue;
+    for (const [id, a] of this.o.queue.assignments.unansweredOffers()) {
+      if (Date.parse(a.at) + limit > now) continue;
       this.o.links.send(a.machineId, { type: 'revoke', sessionId: id });
       this.o.queue.requeue(id, { machineId: a.machineId, errorcode: 'NoAnswer', message: `no accept or reject within ${limit} ms` });
     }
@@ -69,7 +68,7 @@ export class QueueTimers {
     const { store } = this.o.ctx;
     const now = this.o.ctx.now().getTime();
     const grace = this.o.runTimeoutGraceMs ?? 60_000;
-    const confirmed = this.o.queue.book.all().filter(([, a]) => a.state === 'confirmed');
+    const confirmed = this.o.queue.assignments.confirmedSessions();
     if (this.runDeadlines.size > 2 * confirmed.length + 100) this.pruneRunDeadlines(new Set(confirmed.map(([id]) => id)));
     for (const [id, a] of confirmed) {
       // A started session's deadline never changes (startedon and timeout are set once): its row is read once.
@@ -81,16 +80,10 @@ export class QueueTimers {
       const deadline = base + Number(row['timeout'] ?? DEFAULT_RUN_TIMEOUT_S) * 1000;
       if (row['startedon']) this.runDeadlines.set(id, deadline);
       if (now < deadline) continue;
-      if (this.o.queue.book.pendingCancel(id) !== 'timeout') {
-        store.transaction(() => {
-          this.o.queue.book.setPendingCancel(id, 'timeout');
-          appendFlowLog(store, id, { type: 'CustomLog', level: 'Warning', name: 'RunTimeout', data: { stream: 'agent', message: 'run timeout reached; cancelling' } });
-        });
-        this.o.links.send(a.machineId, { type: 'cancel', sessionId: id, reason: 'timeout' });
-      }
+      this.o.queue.cancelOnRunTimeout(id);
       if (!this.o.links.live(a.machineId) && now >= deadline + grace) {
         this.o.queue.finish(id, {
-          statuscode: 10,
+          statuscode: SessionStatus.v.TimedOut,
           completedon: new Date(now).toISOString(),
           errorcode: ErrorCode.RunTimeout,
           errormessage: 'run timeout reached and the machine did not report',
@@ -108,14 +101,14 @@ export class QueueTimers {
     const now = this.o.ctx.now().getTime();
     const grace = this.o.cancelGraceMs ?? 60_000;
     const pending = new Set<string>();
-    for (const [id, a] of this.o.queue.book.all()) {
-      if (a.state !== 'confirmed' || this.o.queue.book.pendingCancel(id) !== 'cancelled') continue;
+    for (const [id, a] of this.o.queue.assignments.confirmedSessions()) {
+      if (this.o.queue.assignments.pendingCancel(id) !== 'cancelled') continue;
       pending.add(id);
       const seen = this.cancelsSeen.get(id) ?? now;
       this.cancelsSeen.set(id, seen);
       if (now < seen + grace) continue;
       this.o.queue.finish(id, {
-        statuscode: 7,
+        statuscode: SessionStatus.v.Cancelled,
         completedon: new Date(now).toISOString(),
         errorcode: ErrorCode.Cancelled,
         errormessage: `cancelled; machine ${a.machineId} did not report the session's end within ${Math.round(grace / 1000)} s`,
@@ -133,23 +126,16 @@ export class QueueTimers {
     const { store } = this.o.ctx;
     const { queue } = this.o;
     const now = this.o.ctx.now();
-    const expired: string[] = [];
-    for (const w of queue.waiting.expired(now.getTime())) expired.push(w.view.id);
-    for (const [id, a] of queue.book.all()) {
-      if (a.state !== 'offered') continue;
+    const expired = queue.waitingPastDeadline(now.getTime());
+    for (const [id] of queue.assignments.unansweredOffers()) {
       const row = store.get(flowsessionEntity, id);
-      if (row && Number(row['statuscode']) === 3 && queueDeadline(row) <= now.getTime()) expired.push(id);
+      if (row && Number(row['statuscode']) === SessionStatus.v.Waiting && queueDeadline(row) <= now.getTime()) expired.push(id);
     }
     for (const id of expired) {
       const row = store.get(flowsessionEntity, id);
-      const a = queue.book.get(id);
-      if (!row || a?.state === 'confirmed') continue;
-      if (a) {
-        this.o.links.send(a.machineId, { type: 'revoke', sessionId: id });
-        queue.book.clear(id);
-      }
-      queue.finish(id, {
-        statuscode: 8,
+      if (!row) continue;
+      queue.endUnplaced(id, {
+        statuscode: SessionStatus.v.Failed,
         completedon: now.toISOString(),
         errorcode: ErrorCode.NoCandidateMachine,
         errormessage: `no machine took the session within its queue timeout (last reason: ${String(row['queuereason'] ?? 'none')})`,

@@ -1,6 +1,6 @@
 import { buildCallbackBody } from '../../shared/callback.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
-import { isTerminalStatus, stateForStatus } from '../../shared/option-sets.js';
+import { isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
 import type { Row, Store } from '../store/store.js';
 import { appendFlowLog } from './flowlog-writer.js';
 
@@ -60,7 +60,7 @@ export function finishSession(store: Store, sessionId: string, f: Finish, read?:
   store.patch(flowsessionEntity, sessionId, patch);
   appendFlowLog(store, sessionId, {
     type: 'RunCompleted',
-    level: f.statuscode === 4 ? 'Information' : 'Error',
+    level: f.statuscode === SessionStatus.v.Succeeded ? 'Information' : 'Error',
     data: { statuscode: f.statuscode, errorcode: f.errorcode ?? null, errormessage: f.errormessage ?? null },
     createdon: f.completedon,
   });

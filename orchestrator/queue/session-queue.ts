@@ -1,15 +1,16 @@
-import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
-import { isTerminalStatus } from '../../shared/option-sets.js';
-import type { AgentState, OrchestratorFrame } from '../../shared/protocol.js';
-import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import { ErrorCode } from '../../shared/error-codes.js';
+import { isTerminalStatus, QueuingType, SessionStatus } from '../../shared/option-sets.js';
+import type { OrchestratorFrame } from '../../shared/protocol.js';
+import { flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
-import { AssignmentBook } from './assignment-book.js';
+import { AssignmentBook, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
+import type { AgentLinks } from './agent-links.js';
+export type { AgentLinks } from './agent-links.js';
 export type { HelloReconcile } from './hello-reconcile.js';
-import { buildAssignFrame } from './assign-frame.js';
-import { isUniform, planDispatch, type SessionView } from './dispatch-plan.js';
-import { PlannerIndex } from './live-machine-view.js';
+import { DispatchPass } from './dispatch-pass.js';
+import { isUniform, type SessionView } from './dispatch-plan.js';
 import { MachineDirectory } from './machine-directory.js';
 import { isGroupPartition, partitionOf, partitionOfMachine } from './partitions.js';
 import { QueuedRecords } from './queued-records.js';
@@ -19,27 +20,11 @@ import { reconcileHello, type HelloReconcile } from './hello-reconcile.js';
 import { finishSession, type Finish } from './session-finish.js';
 import { WaitingSessions } from './waiting-sessions.js';
 
-/** What the queue needs from the gateway: the live state of connected machines and a way to reach them. */
-export interface AgentLinks {
-  /** State of a machine that is connected and said hello; undefined otherwise. */
-  live(machineId: string): AgentState | undefined;
-  /** Sends a frame; false when the machine is not connected. */
-  send(machineId: string, frame: OrchestratorFrame): boolean;
-}
-
-/** What a pass planned: offers, changed reasons, and per line the reason its settled backlog gets. */
-interface Pass {
-  readonly offers: Offer[];
-  readonly changed: [string, QueueReason][];
-  readonly settled: ReadonlyMap<string, QueueReason>;
-}
-
-/** A planned offer, with its assign frame. */
-interface Offer {
-  readonly sessionId: string;
-  readonly machineId: string;
-  readonly frame: OrchestratorFrame;
-}
+/** The flowlog of a cancel request, per reason. */
+const CANCEL_LOGS: Readonly<Record<PendingCancel, { name: string; message: string }>> = {
+  cancelled: { name: 'CancelRequested', message: 'cancel requested' },
+  timeout: { name: 'RunTimeout', message: 'run timeout reached; cancelling' },
+};
 
 export interface SessionQueueOptions {
   readonly ctx: OrchestratorContext;
@@ -59,30 +44,28 @@ export interface SessionQueueOptions {
  * by one pass.
  */
 export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
-  readonly book: AssignmentBook;
-  readonly cooldown: RejectCooldown;
-  readonly waiting: WaitingSessions;
-  readonly machines: MachineDirectory;
+  private readonly book: AssignmentBook;
+  /** What callers may read about offers and confirmations; every change goes through the queue's methods. */
+  readonly assignments: AssignmentQueries;
+  private readonly cooldown: RejectCooldown;
+  private readonly waiting: WaitingSessions;
+  private readonly machines: MachineDirectory;
   /** Accepts of one turn, confirmed in one commit. */
-  readonly accepts: AcceptBatch;
+  private readonly accepts: AcceptBatch;
   private dirty = new Set<string>();
   private allDirty = false;
   private scheduled = false;
   private readonly queued: QueuedRecords;
   private closed = false;
-  /** Sessions the planner looked at, over all passes (a pass's cost; see `PlanLine.settled`). */
-  visited = 0;
-  private readonly index: PlannerIndex;
-  /** The directory version the waiting lines were filed with. */
-  private linesVersion = -1;
+  private readonly pass: DispatchPass;
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
+    this.assignments = this.book;
     this.machines = new MachineDirectory(o.ctx.store);
     this.queued = new QueuedRecords(o.ctx.store, this.book);
     this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
-    this.index = new PlannerIndex(this.machines, this.book, o.links);
     this.waiting = new WaitingSessions({
       place: (view) => {
         const partition = partitionOf(view, this.machines);
@@ -90,8 +73,25 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
         const targetInGroup = view.targetMachineId !== null && isGroupPartition(partition);
         return { partition, uniform: isUniform(view, this.cooldown.has(view.id), targetInGroup) };
       },
-      fifo: (partition) => this.machines.queuingTypeOf(partition) === 0,
+      fifo: (partition) => this.machines.queuingTypeOf(partition) === QueuingType.v.FIFO,
     });
+    this.pass = new DispatchPass({
+      store: o.ctx.store,
+      now: () => o.ctx.now(),
+      links: o.links,
+      book: this.book,
+      waiting: this.waiting,
+      machines: this.machines,
+      cooldown: this.cooldown,
+      queued: this.queued,
+      finish: (sessionId, f) => this.finish(sessionId, f),
+      requeue: (sessionId) => this.requeue(sessionId),
+    });
+  }
+
+  /** Sessions the planner looked at, over all passes (a pass's cost; see `PlanLine.settled`). */
+  get visited(): number {
+    return this.pass.visited;
   }
 
   private get store() {
@@ -106,7 +106,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.book.load();
     this.machines.load();
     this.waiting.load(this.store, (id) => this.book.get(id) !== undefined);
-    this.linesVersion = this.machines.version;
+    this.pass.filed();
     for (const { view } of this.waiting.values()) {
       if (!this.book.hasTarget(view.id)) this.queued.add(view.id, view.targetMachineId, view.priority);
     }
@@ -188,21 +188,17 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     const a = this.book.get(sessionId);
     if (a?.state === 'confirmed' && !this.store.get(flowmachineEntity, a.machineId)) {
       // Nobody is left to stop it or to report its end.
-      this.finish(sessionId, { statuscode: 7, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: `cancelled; its machine ${a.machineId} no longer exists` });
+      this.finish(sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: `cancelled; its machine ${a.machineId} no longer exists` });
       return this.mustGet(sessionId);
     }
     if (a?.state === 'confirmed') {
-      this.store.transaction(() => {
-        this.book.setPendingCancel(sessionId, 'cancelled');
-        appendFlowLog(this.store, sessionId, { type: 'CustomLog', level: 'Warning', name: 'CancelRequested', data: { stream: 'agent', message: 'cancel requested' } });
-      });
-      this.o.links.send(a.machineId, { type: 'cancel', sessionId, reason: 'cancelled' });
+      this.askToCancel(sessionId, a.machineId, 'cancelled');
       return this.mustGet(sessionId);
     }
     if (a) this.o.links.send(a.machineId, { type: 'revoke', sessionId });
     this.store.transaction(() => {
       if (a) this.book.clear(sessionId);
-      finishSession(this.store, sessionId, { statuscode: 7, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
+      finishSession(this.store, sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
     });
     this.markMachine(a?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
@@ -210,6 +206,40 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.notifyFinished(sessionId);
     this.schedule();
     return this.mustGet(sessionId);
+  }
+
+  /**
+   * The run timeout of a confirmed session passed: its machine is asked to cancel it (once; the session ends when the
+   * agent reports it, or by `finish` after a grace).
+   */
+  cancelOnRunTimeout(sessionId: string): void {
+    const a = this.book.get(sessionId);
+    if (a?.state !== 'confirmed' || this.book.pendingCancel(sessionId) === 'timeout') return;
+    this.askToCancel(sessionId, a.machineId, 'timeout');
+  }
+
+  /** Records the pending cancel and its flowlog in one commit, then tells the machine. */
+  private askToCancel(sessionId: string, machineId: string, reason: PendingCancel): void {
+    const log = CANCEL_LOGS[reason];
+    this.store.transaction(() => {
+      this.book.setPendingCancel(sessionId, reason);
+      appendFlowLog(this.store, sessionId, { type: 'CustomLog', level: 'Warning', name: log.name, data: { stream: 'agent', message: log.message } });
+    });
+    this.o.links.send(machineId, { type: 'cancel', sessionId, reason });
+  }
+
+  /**
+   * A session no machine took within its queue timeout ends (`f`); an unanswered offer of it is revoked first. A
+   * session a machine has confirmed meanwhile is left alone.
+   */
+  endUnplaced(sessionId: string, f: Finish): void {
+    const a = this.book.get(sessionId);
+    if (a?.state === 'confirmed') return;
+    if (a) {
+      this.o.links.send(a.machineId, { type: 'revoke', sessionId });
+      this.book.clear(sessionId);
+    }
+    this.finish(sessionId, f);
   }
 
   /** Takes an unconfirmed offer back: the session waits again (for its original target, if any). */
@@ -229,7 +259,16 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     if (row) this.markSession(this.waiting.put(row)?.view);
   }
 
-  accept(machineId: string, sessionId: string): OrchestratorFrame {
+  /**
+   * An agent accepted an offer: confirmed together with the other accepts of this turn in one commit; `reply` gets the
+   * answer (confirm, or revoke for an offer taken back meanwhile) after that commit, `fail` the error of a failed one.
+   */
+  acceptOffer(machineId: string, sessionId: string, reply: (answer: OrchestratorFrame) => void, fail: (err: Error) => void): void {
+    this.accepts.add(machineId, sessionId, reply, fail);
+  }
+
+  /** Answers one accept and writes its confirmation; joins the accept batch's transaction. */
+  private accept(machineId: string, sessionId: string): OrchestratorFrame {
     const a = this.book.get(sessionId);
     // Not (or no longer) offered to this machine: the same answer whether the id exists or not, so a machine cannot
     // probe which session ids exist.
@@ -268,6 +307,20 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     return reconcileHello(this.store, this.book, machineId, activeSessions);
   }
 
+  /**
+   * A run the machine started by itself (Local): recorded as confirmed to it, with it as the original target. Joins
+   * the caller's store transaction.
+   */
+  recordLocalRun(sessionId: string, machineId: string, at: string): void {
+    this.book.setTarget(sessionId, machineId);
+    this.book.set(sessionId, { machineId, state: 'confirmed', at });
+  }
+
+  /** Waiting sessions (not offered) whose queue timeout is at or before `nowMs`. */
+  waitingPastDeadline(nowMs: number): string[] {
+    return this.waiting.expired(nowMs).map((w) => w.view.id);
+  }
+
   /** A session ended by its agent's report. */
   ended(sessionId: string): void {
     this.markMachine(this.book.get(sessionId)?.machineId);
@@ -296,92 +349,16 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      const all = this.allDirty;
+      const dirty = this.dirty;
+      this.allDirty = false;
+      this.dirty = new Set();
       try {
-        this.commitPass(this.planPass());
+        if (!this.closed) this.pass.run(all, dirty);
       } catch (err) {
         this.o.ctx.logger.error(`dispatch failed: ${(err as Error).stack ?? String(err)}`);
       }
       if (this.allDirty || this.dirty.size > 0) this.schedule();
     });
-  }
-
-  /** Plans the marked partitions: the offers to make now, and the waiting sessions whose reason changed. */
-  private planPass(): Pass {
-    let all = this.allDirty;
-    const dirty = this.dirty;
-    this.allDirty = false;
-    this.dirty = new Set();
-    const none: Pass = { offers: [], changed: [], settled: new Map() };
-    if (this.waiting.size === 0 || this.closed) return none;
-    if (all) this.machines.syncGroups();
-    if (this.linesVersion !== this.machines.version) {
-      // Partitions, queuing types or targets' groups may have changed: file every waiting session again.
-      this.waiting.refile();
-      this.linesVersion = this.machines.version;
-      all = true;
-    }
-    // All sessions of a marked partition are planned together: they compete for the same machines.
-    const lines = all ? [...this.waiting.lines()] : [...dirty].flatMap((p) => this.waiting.line(p) ?? []);
-    if (lines.length === 0) return none;
-    const now = this.now();
-    const plan = planDispatch({
-      lines,
-      machines: this.index.current(),
-      now,
-      cooldown: (s, m) => this.cooldown.reason(s, m, now),
-      hasCooldown: (s) => this.cooldown.has(s),
-    });
-    this.visited += plan.visited;
-    const offers = plan.assign.flatMap(({ sessionId, machineId }) => this.prepareOffer(sessionId, machineId));
-    // Only changed reasons are written.
-    const changed = [...plan.reasons].filter(([id, reason]) => this.waiting.get(id)?.reason !== reason);
-    return { offers, changed, settled: plan.settled };
-  }
-
-  /** The assign frame of a planned offer; a session whose flow cannot be built ends FlowDefinitionInvalid instead. */
-  private prepareOffer(sessionId: string, machineId: string): Offer[] {
-    const session = this.mustGet(sessionId);
-    const built = buildAssignFrame(session, this.store.get(workflowEntity, String(session['_regardingobjectid_value'])));
-    if (built.ok) return [{ sessionId, machineId, frame: built.frame }];
-    this.finish(sessionId, { statuscode: 8, completedon: this.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: built.error });
-    return [];
-  }
-
-  /**
-   * Commits a pass's `Queued` records, offers and changed reasons in ONE crash-safe transaction, then sends the
-   * assigns, which leave once it is durable (`AgentConnection.send`): an agent never gets an offer the store does
-   * not hold.
-   */
-  private commitPass({ offers, changed, settled }: Pass): void {
-    if (this.closed) return;
-    if (offers.length === 0 && changed.length === 0 && this.queued.size === 0) return this.settle(settled);
-    const at = this.now().toISOString();
-    try {
-      this.store.crashSafeTransaction(() => {
-        this.queued.write();
-        for (const { sessionId, machineId } of offers) {
-          this.book.set(sessionId, { machineId, state: 'offered', at });
-          this.store.patch(flowsessionEntity, sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
-          appendFlowLog(this.store, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
-        }
-        for (const [id, reason] of changed) this.store.patch(flowsessionEntity, id, { queuereason: reason });
-      });
-    } catch (err) {
-      // The in-memory book took offers that did not commit: read it back from the store.
-      this.book.load();
-      throw err;
-    }
-    this.queued.written();
-    for (const [id, reason] of changed) this.waiting.setReason(id, reason);
-    this.settle(settled);
-    for (const { sessionId, machineId, frame } of offers) {
-      this.waiting.delete(sessionId);
-      if (!this.o.links.send(machineId, frame)) this.requeue(sessionId);
-    }
-  }
-
-  /** After a pass's reasons are stored: the reason each walked line's uniform backlog now stores. */
-  private settle(settled: ReadonlyMap<string, QueueReason>): void {
-    for (const [partition, reason] of settled) this.waiting.line(partition)?.settle(reason);
   }
 }

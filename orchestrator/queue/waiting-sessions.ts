@@ -1,3 +1,4 @@
+import { RunMode, SessionState, SessionStatus } from '../../shared/option-sets.js';
 import { DEFAULT_QUEUE_TIMEOUT_S, flowsessionEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
 import type { SessionView } from './dispatch-plan.js';
@@ -23,7 +24,8 @@ export interface WaitingSessionsOptions {
   readonly fifo: (partition: string) => boolean;
 }
 
-const isWaiting = (row: Row): boolean => Number(row['statuscode']) === 3 && Number(row['statecode'] ?? 0) === 0;
+const isWaiting = (row: Row): boolean =>
+  Number(row['statuscode']) === SessionStatus.v.Waiting && Number(row['statecode'] ?? SessionState.v.Active) === SessionState.v.Active;
 
 /** Deadline of a waiting session in the queue (ms since epoch). */
 export function queueDeadline(row: Row): number {
@@ -53,7 +55,7 @@ export class WaitingSessions {
   /** Every Waiting session of the store for which `offered` is false. */
   load(store: Store, offered: (sessionId: string) => boolean): void {
     this.byId.clear();
-    for (const row of store.query(flowsessionEntity, { where: 'statuscode = 3 AND statecode = 0', orderBy: 'createdon' })) {
+    for (const row of store.query(flowsessionEntity, { where: `statuscode = ${SessionStatus.v.Waiting} AND statecode = ${SessionState.v.Active}`, orderBy: 'createdon' })) {
       const id = String(row['flowsessionid']);
       if (isWaiting(row) && !offered(id)) this.byId.set(id, this.entry(row, ++this.arrivals));
     }
@@ -150,7 +152,7 @@ function sessionView(r: Row): SessionView {
     scheduledfor: (r['scheduledfor'] as string | null) ?? null,
     groupId: (r['_machinegroupid_value'] as string | null) ?? null,
     targetMachineId: (r['_machineid_value'] as string | null) ?? null,
-    runmode: Number(r['runmode'] ?? 2),
+    runmode: Number(r['runmode'] ?? RunMode.v.Unattended),
     sessionusername: (r['sessionusername'] as string | null) ?? null,
   };
 }

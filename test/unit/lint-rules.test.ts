@@ -22,6 +22,18 @@ const files: Record<string, string> = {
     '}',
     '',
   ].join('\n'),
+  'main/agent/status-number.ts': [
+    'export const cancelled = { statuscode: 7 };',
+    "export const isWaiting = (row: Record<string, unknown>) => Number(row['statuscode']) === 3;",
+    "export const waiting = 'SELECT id FROM sessions WHERE statuscode = 3';",
+    '',
+  ].join('\n'),
+  'main/agent/status-name.ts': [
+    "const SessionStatus = { v: { Waiting: 3 } } as const;",
+    "export const isWaiting = (row: Record<string, unknown>) => Number(row['statuscode']) === SessionStatus.v.Waiting;",
+    'export const waiting = `SELECT id FROM sessions WHERE statuscode = ${SessionStatus.v.Waiting}`;',
+    '',
+  ].join('\n'),
   'main/electron/window.ts': "import { ipcMain } from 'electron';\nexport const bus = ipcMain;\n",
   'main/electron/ipc.ts': "import { ipcMain } from 'electron';\nexport const bus = ipcMain;\n",
 };
@@ -52,6 +64,11 @@ describe('ESLint rules of the project fire', () => {
   it('raw ipcMain / ipcRenderer outside main/electron/ipc.ts and preload.ts is an error', () => {
     expect(results.get('main/electron/window.ts')).toEqual(['no-restricted-imports']);
     expect(results.get('main/electron/ipc.ts')).toEqual([]);
+  });
+
+  it('a status, state or mode written as a number (object, comparison, SQL) is an error; by name it passes', () => {
+    expect(results.get('main/agent/status-number.ts')).toEqual(['no-restricted-syntax', 'no-restricted-syntax', 'no-restricted-syntax']);
+    expect(results.get('main/agent/status-name.ts')).toEqual([]);
   });
 
   it('a clean file passes', () => {

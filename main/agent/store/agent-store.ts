@@ -1,3 +1,4 @@
+import { RunMode, SessionStatus } from '../../../shared/option-sets.js';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -114,7 +115,7 @@ export class AgentStore {
   recordAssignment(assign: AssignFrame, opts: CommitOptions = {}): void {
     const insert = () =>
       this.q
-        .sql(`INSERT OR IGNORE INTO sessions (id, stage, statuscode, assign, acceptedon) VALUES (?, 'accepted', 3, ?, ?)`)
+        .sql(`INSERT OR IGNORE INTO sessions (id, stage, statuscode, assign, acceptedon) VALUES (?, 'accepted', ${SessionStatus.v.Waiting}, ?, ?)`)
         .run(assign.session.flowsessionid, JSON.stringify(assign), this.iso());
     if (opts.deferSync) this.q.crashSafe(insert);
     else insert();
@@ -133,7 +134,7 @@ export class AgentStore {
    */
   recordLocalSession(assign: AssignFrame, report: { workflowid?: string; ownerPid?: number } = {}): void {
     const { session } = assign;
-    if (session.runmode !== 0) throw new Error(`a local session has runmode 0 (Local), not ${session.runmode}`);
+    if (session.runmode !== RunMode.v.Local) throw new Error(`a local session has runmode ${RunMode.v.Local} (Local), not ${session.runmode}`);
     this.commit(() => {
       const seq = this.events.append({
         sessionId: session.flowsessionid,
@@ -146,7 +147,7 @@ export class AgentStore {
         ...(report.workflowid !== undefined ? { workflowid: report.workflowid } : {}),
       });
       this.q
-        .sql(`INSERT INTO sessions (id, stage, statuscode, assign, acceptedon, local_seq, owner_pid) VALUES (?, 'confirmed', 3, ?, ?, ?, ?)`)
+        .sql(`INSERT INTO sessions (id, stage, statuscode, assign, acceptedon, local_seq, owner_pid) VALUES (?, 'confirmed', ${SessionStatus.v.Waiting}, ?, ?, ?, ?)`)
         .run(session.flowsessionid, JSON.stringify(assign), this.iso(), seq, report.ownerPid ?? process.pid);
     });
   }
@@ -217,7 +218,7 @@ export class AgentStore {
   markRunning(sessionId: string, info: { startedon: string; runas?: string }, opts: CommitOptions = {}): void {
     this.commit(() => {
       const changed = this.q
-        .sql(`UPDATE sessions SET stage = 'running', statuscode = 2, startedon = ?, runas = ? WHERE id = ? AND stage = 'confirmed'`)
+        .sql(`UPDATE sessions SET stage = 'running', statuscode = ${SessionStatus.v.Running}, startedon = ?, runas = ? WHERE id = ? AND stage = 'confirmed'`)
         .run(info.startedon, info.runas ?? null, sessionId).changes;
       if (changed !== 1) throw new Error(`session ${sessionId} is not confirmed; it cannot start`);
       this.events.append({
@@ -260,7 +261,7 @@ export class AgentStore {
   /** running ⇄ paused with a `status` event; no-op when already there. Returns whether it changed. */
   setPaused(sessionId: string, paused: boolean): boolean {
     return this.commit(() => {
-      const [from, to, code] = paused ? ['running', 'paused', 1 as const] : ['paused', 'running', 2 as const];
+      const [from, to, code] = paused ? ['running', 'paused', SessionStatus.v.Paused] as const : ['paused', 'running', SessionStatus.v.Running] as const;
       const changed = this.q.sql('UPDATE sessions SET stage = ?, statuscode = ? WHERE id = ? AND stage = ?').run(to, code, sessionId, from).changes;
       if (changed === 1) this.events.append({ sessionId, at: this.iso(), kind: 'status', statuscode: code });
       return changed === 1;

@@ -1,3 +1,4 @@
+import { BackgroundOperationState } from '../../../shared/option-sets.js';
 import type Database from 'better-sqlite3';
 import { maskSecretInputs } from '../../../shared/secret-mask.js';
 import type { AssignFrame, RetentionOptions } from './store-types.js';
@@ -14,7 +15,7 @@ export function pruneAcked(db: Database.Database, ackedSeq: number, now: Date, o
   const old = `SELECT id FROM sessions WHERE stage = 'completed' AND completedon < ?`;
   let logLines = db.prepare(`DELETE FROM log_lines WHERE event_seq <= ? AND session_id IN (${old})`).run(ackedSeq, cutoff).changes;
   let samples = db.prepare(`DELETE FROM samples WHERE event_seq <= ? AND session_id IN (${old})`).run(ackedSeq, cutoff).changes;
-  db.prepare(`DELETE FROM callbacks WHERE statecode = 3 AND endtime < ?`).run(cutoff);
+  db.prepare(`DELETE FROM callbacks WHERE statecode = ${BackgroundOperationState.v.Completed} AND endtime < ?`).run(cutoff);
 
   const maxLines = opts.maxLogLines ?? 1_000_000;
   let total = (db.prepare('SELECT COUNT(*) AS n FROM log_lines').get() as { n: number }).n;

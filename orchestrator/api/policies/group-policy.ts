@@ -1,3 +1,4 @@
+import { MachineGroupState, MachineGroupStatus, QueuingType } from '../../../shared/option-sets.js';
 import { FlowMachineGroupCreate, FlowMachineGroupUpdate, flowmachineEntity, flowmachinegroupEntity, flowsessionEntity } from '../../../shared/records/index.js';
 import { hashSecret, newSecret } from '../../auth/secrets.js';
 import type { Row } from '../../store/store.js';
@@ -20,9 +21,9 @@ export const groupPolicy: EntityPolicy = {
   updateSchema: FlowMachineGroupUpdate,
   deletable: true,
   prepareCreate: (_deps, values) => ({
-    preferredqueuingtype: 1,
-    statecode: 0,
-    statuscode: 1,
+    preferredqueuingtype: QueuingType.v.PriorityThenFIFO,
+    statecode: MachineGroupState.v.Active,
+    statuscode: MachineGroupStatus.v.Active,
     ...hashPassword(values),
     callbacksecret: newSecret(),
   }),

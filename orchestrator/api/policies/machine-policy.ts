@@ -1,17 +1,24 @@
+import { MachineState, MachineStatus } from '../../../shared/option-sets.js';
 import { FlowMachineUpdate, flowmachineEntity, flowsessionEntity } from '../../../shared/records/index.js';
 import type { Row } from '../../store/store.js';
 import { badRequest, conflict } from '../api-error.js';
 import type { EntityPolicy } from './entity-policy.js';
 import { TERMINAL_SQL } from './session-policy.js';
 
-/** statecode → the statuscode it implies when a PATCH sets only the state (Active, Inactive, ManualMaintenance). */
-const STATUS_FOR_STATE: Record<number, number> = { 0: 1, 1: 2, 2: 4 };
+const { v: State } = MachineState;
+const { v: Status } = MachineStatus;
+/** statecode → the statuscode it implies when a PATCH sets only the state. */
+const STATUS_FOR_STATE: Record<number, number> = { [State.Active]: Status.Active, [State.Inactive]: Status.Inactive, [State.Maintenance]: Status.ManualMaintenance };
 /** statuscodes that fit each statecode. */
-const STATUSES_OF_STATE: Record<number, readonly number[]> = { 0: [1, 2, 3, 5], 1: [2], 2: [4] };
+const STATUSES_OF_STATE: Record<number, readonly number[]> = {
+  [State.Active]: [Status.Active, Status.Inactive, Status.RequiresReconnection, Status.DrainMode],
+  [State.Inactive]: [Status.Inactive],
+  [State.Maintenance]: [Status.ManualMaintenance],
+};
 
 function machineStatus(current: Row, patch: Row, what: string): Row {
   if (patch['statecode'] === undefined && patch['statuscode'] === undefined) return patch;
-  const state = Number(patch['statecode'] ?? current['statecode'] ?? 0);
+  const state = Number(patch['statecode'] ?? current['statecode'] ?? State.Active);
   const status = patch['statuscode'] ?? (patch['statecode'] !== undefined ? STATUS_FOR_STATE[state] : current['statuscode']);
   if (patch['statecode'] === null || patch['statuscode'] === null) throw badRequest(`${what}: statecode and statuscode cannot be null`);
   if (!STATUSES_OF_STATE[state]?.includes(Number(status))) throw badRequest(`${what}: statuscode ${String(status)} does not fit statecode ${state}`);

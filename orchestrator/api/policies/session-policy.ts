@@ -1,4 +1,4 @@
-import { isTerminalStatus, TERMINAL_STATUSES } from '../../../shared/option-sets.js';
+import { isTerminalStatus, RunMode, SessionState, SessionStatus, TERMINAL_STATUSES, TriggerType } from '../../../shared/option-sets.js';
 import {
   DEFAULT_RUN_TIMEOUT_S,
   FlowSessionCreate,
@@ -15,7 +15,7 @@ import type { EntityPolicy, WriteDeps } from './entity-policy.js';
 import { checkCallbackUrl, checkInputsSize, validateInputs } from './session-inputs.js';
 
 /** Status Waiting (queued) of an active session. */
-const WAITING = { statecode: 0, statuscode: 3 } as const;
+const WAITING = { statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting } as const;
 
 /**
  * The values of a new Waiting session: target checked (exactly one of group or machine; a machine brings its
@@ -33,8 +33,8 @@ export function prepareSession(deps: WriteDeps, values: Row, what: string): Row 
   const inputs = typeof values['inputs'] === 'string' ? values['inputs'] : '{}';
   return {
     name: workflow['name'],
-    runmode: 2,
-    triggertype: 0,
+    runmode: RunMode.v.Unattended,
+    triggertype: TriggerType.v.ApiFlow,
     priority: 0,
     timeout: DEFAULT_RUN_TIMEOUT_S,
     ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined)),

@@ -1,3 +1,4 @@
+import { WorkflowCategory, WorkflowState } from '../../../shared/option-sets.js';
 import { FlowDefinition } from '../../../shared/flow-definition.js';
 import { WorkflowCreate, WorkflowUpdate, flowsessionEntity, workflowEntity } from '../../../shared/records/index.js';
 import { userSchemaValidator, validator, ValidationError } from '../../../shared/validate.js';
@@ -39,7 +40,7 @@ export const workflowPolicy: EntityPolicy = {
   createSchema: WorkflowCreate,
   updateSchema: WorkflowUpdate,
   deletable: true,
-  prepareCreate: (_deps, values, what) => ({ category: 6, statecode: 0, ...checkWorkflowFields(values, what) }),
+  prepareCreate: (_deps, values, what) => ({ category: WorkflowCategory.v.DesktopFlow, statecode: WorkflowState.v.Active, ...checkWorkflowFields(values, what) }),
   prepareUpdate: (_deps, _current, patch, what) => checkWorkflowFields(patch, what),
   checkDelete(deps, current) {
     const id = String(current['workflowid']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quitPrompt, statusLine, trayMenu, type TrayItem } from '../../../../main/electron/tray-menu.js';
+import { quitPrompt, statusLine, TRAY_ACTIONS, trayMenu, type TrayItem } from '../../../../main/electron/tray-menu.js';
 import { state } from './tray-fixtures.js';
 
 const hhmm = (iso: string) => iso.slice(11, 16);
@@ -86,6 +86,12 @@ describe('trayMenu', () => {
       expect(new Set(ids(items)).size).toBe(items.length);
       expect(JSON.parse(JSON.stringify(items))).toEqual(items);
     }
+  });
+
+  // Every action has a handler (TrayActionHandlers is a Record of them); this checks the other way: no handler is dead.
+  it('offers every tray action in some state', () => {
+    const offered = new Set([state({}), state({ paused: true })].flatMap((s) => trayMenu(s).flatMap((i) => ('action' in i ? [i.action] : []))));
+    expect([...offered].sort()).toEqual([...TRAY_ACTIONS].sort());
   });
 });
 

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import winston from 'winston';
 import type { AgentState, OrchestratorFrame } from '../../../../shared/protocol.js';
+import { SessionStatus } from '../../../../shared/option-sets.js';
 import { flowlogEntity, flowmachineEntity, flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../../../shared/records/index.js';
 import { Queue, type AgentLinks } from '../../../../orchestrator/queue/session-queue.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
@@ -108,12 +109,14 @@ describe('Queue', () => {
 
     const second = world(file);
     second.queue.start();
-    expect(second.queue.waiting.size).toBe(2);
     second.links.states.set(machineIds[0]!, agentState());
     second.queue.machineLive(machineIds[0]!);
     await turn();
     expect(second.links.assigned()).toEqual([high]);
     expect(second.store.get(flowsessionEntity, low)!['queuereason']).toBe('HigherPriorityFirst');
+    second.queue.finish(high, { statuscode: SessionStatus.v.Succeeded, completedon: new Date(clock).toISOString() });
+    await turn();
+    expect(second.links.assigned()).toEqual([high, low]);
   });
 
   it('writes the Queued record of a session enqueued just before a stop at the next start, once', async () => {
@@ -135,7 +138,13 @@ describe('Queue', () => {
     await turn();
     const queuedLogs = () => second.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND name = ?', params: [id, 'Queued'] });
     expect(queuedLogs()).toBe(1);
-    expect(second.queue.book.target(id)).toBe(machineIds[0]);
+    // Its original target was recorded too: an offer taken back restores it (none would leave the session untargeted).
+    second.links.states.set(machineIds[0]!, agentState());
+    second.queue.machineLive(machineIds[0]!);
+    await turn();
+    expect(second.links.assigned()).toEqual([id]);
+    second.queue.requeue(id);
+    expect(second.store.get(flowsessionEntity, id)!['_machineid_value']).toBe(machineIds[0]);
     second.queue.close();
     const third = world(file);
     third.queue.start();
@@ -154,21 +163,22 @@ describe('Queue', () => {
     expect(offers.map((o) => o.sessionId).sort()).toEqual([...ids].sort());
 
     const answers = new Map<string, OrchestratorFrame>();
-    const accept = (o: { machineId: string; sessionId: string }) => w.queue.accepts.add(o.machineId, o.sessionId, (a) => answers.set(o.sessionId, a), (err) => { throw err; });
+    const accept = (o: { machineId: string; sessionId: string }) => w.queue.acceptOffer(o.machineId, o.sessionId, (a) => answers.set(o.sessionId, a), (err) => { throw err; });
     const commits = countCommits(w.store);
     accept(offers[0]!);
     accept(offers[1]!);
     await turn();
     expect(commits()).toBe(1);
     expect([answers.get(offers[0]!.sessionId)?.type, answers.get(offers[1]!.sessionId)?.type]).toEqual(['confirm', 'confirm']);
-    expect(w.queue.book.get(offers[1]!.sessionId)?.state).toBe('confirmed');
+    expect(w.queue.assignments.confirmedMachineOf(offers[1]!.sessionId)).toBe(offers[1]!.machineId);
 
     accept(offers[2]!);
     w.links.states.delete(offers[2]!.machineId);
     w.queue.disconnected(offers[2]!.machineId);
     await turn();
     expect(answers.get(offers[2]!.sessionId)).toEqual({ type: 'revoke', sessionId: offers[2]!.sessionId });
-    expect(w.queue.book.get(offers[2]!.sessionId)).toBeUndefined();
+    expect(w.queue.assignments.confirmedMachineOf(offers[2]!.sessionId)).toBeUndefined();
+    expect(w.queue.assignments.unansweredOffers().map(([id]) => id)).not.toContain(offers[2]!.sessionId);
   });
 
   it('leaves the reasons of a backlog alone while its machine takes one session after another', async () => {
@@ -231,12 +241,15 @@ describe('Queue', () => {
     w.links.states.set(machineIds[0]!, agentState());
     const id = enqueue(w, wfId, groupId);
     await turn();
+    w.queue.acceptOffer(machineIds[0]!, id, () => undefined, (err) => { throw err; });
+    await turn();
     const setMeta = vi.spyOn(w.store, 'setMeta');
     w.queue.ended(id);
     expect(setMeta).not.toHaveBeenCalled();
-    w.queue.book.setPendingCancel(id, 'cancelled');
+    w.queue.cancel(id);
+    expect(w.queue.assignments.pendingCancel(id)).toBe('cancelled');
     w.queue.ended(id);
-    expect(w.queue.book.pendingCancel(id)).toBeNull();
+    expect(w.queue.assignments.pendingCancel(id)).toBeNull();
   });
 
   it('re-files a waiting session whose priority was changed', async () => {
@@ -251,6 +264,6 @@ describe('Queue', () => {
     w.queue.machineLive(machineIds[0]!);
     await turn();
     expect(w.links.assigned()).toEqual([b]);
-    expect(w.queue.waiting.get(a!)?.reason).toBe('HigherPriorityFirst');
+    expect(w.store.get(flowsessionEntity, a!)!['queuereason']).toBe('HigherPriorityFirst');
   });
 });
