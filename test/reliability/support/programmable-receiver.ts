@@ -15,6 +15,8 @@ export interface ReceivedRequest {
   readonly body: string;
   /** What this receiver answered (or was about to, for a request whose client gave up). */
   readonly answer: Answer;
+  /** How many replies this receiver had sent when the request arrived. */
+  readonly repliesBefore: number;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface ReceivedRequest {
  */
 export class ProgrammableReceiver {
   readonly requests: ReceivedRequest[] = [];
+  replies = 0;
   port = 0;
   private server: Server | undefined;
 
@@ -34,8 +37,9 @@ export class ProgrammableReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const answer = this.answer(this.requests.length);
-        this.requests.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answer });
+        this.requests.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answer, repliesBefore: this.replies });
         const reply = () => {
+          this.replies += 1;
           if (!res.destroyed) res.writeHead(answer.status, answer.headers ?? {}).end();
         };
         if (answer.delayMs) setTimeout(reply, answer.delayMs).unref();
