@@ -3,6 +3,7 @@ import { startCallbackReceiver } from './callback-receiver.js';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
+import { FrameTap } from '../support/frame-tap.js';
 
 describe('e2e: delivery across failures', () => {
   it('after the orchestrator restarts mid-run, the agent reconnects and every event is applied exactly once', async () => {
@@ -43,16 +44,21 @@ describe('e2e: delivery across failures', () => {
   it('a session cancelled while its agent was away is cancelled on reconnect (welcome.cancelSessions)', async () => {
     const orch = disposeAfterTest(await startOrchestrator());
     const g = String(orch.group('g1')['flowmachinegroupid']);
+    const tap = disposeAfterTest(await FrameTap.start(orch.url));
     // A slow first retry (1.5 s) keeps the agent away while the orchestrator takes the cancel.
-    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'away', backoff: { initialMs: 1500, maxMs: 1500, random: () => 1 } }));
+    const a = disposeAfterTest(await startAgent(orch, { group: 'g1', name: 'away', orchestratorUrl: tap.url, backoff: { initialMs: 1500, maxMs: 1500, random: () => 1 } }));
     const id = queue(orch, fixtureWorkflow(orch, 'ticker.mjs'), g, { inputs: { everyMs: 50 } });
     await waitFor(() => stdoutLogs(orch, id).length > 0, { what: 'the run to start' });
     await orch.restart();
     await waitFor(() => a.agent.state().connection.status === 'disconnected', { what: 'the agent to notice' });
+    const sentBefore = tap.fromOrchestrator.length;
     orch.gateway.queue.cancel(id);
     expect(Number(orch.get(id)['statuscode'])).toBe(2);
     const end = await waitForEnd(orch, id, 15_000);
     expect(end).toMatchObject({ statuscode: 7, errorcode: 'Cancelled' });
     expect(a.agent.state().connection.status).toBe('connected');
+    // The path: the next frame the agent got was the welcome naming the session; no cancel frame was ever sent.
+    expect(tap.fromOrchestrator[sentBefore]).toMatchObject({ type: 'welcome', cancelSessions: [id] });
+    expect(tap.frames('cancel')).toEqual([]);
   });
 });

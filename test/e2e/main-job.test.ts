@@ -30,9 +30,11 @@ describe('e2e: the main job', () => {
     expect(JSON.parse(String(end['outputs']))).toEqual({ greeting: 'hello e2e', lines: 5 });
     expect(end['startedon']).toBeTruthy();
     expect(end['completedon']).toBeTruthy();
-    expect(Number(end['machinepercentcpuusage'])).toBeGreaterThanOrEqual(0);
-    expect(Number(end['machinepercentramusage'])).toBeGreaterThan(0);
-    expect(Number(end['machineramusage'])).toBeGreaterThan(0);
+    // The flow spun a core for 1.5 s: the figures are recorded (not null) and show it.
+    expect(end['machinepercentcpuusage']).toEqual(expect.any(Number));
+    expect(end['machinepercentcpuusage']).toBeGreaterThan(0);
+    expect(end['machinepercentramusage']).toBeGreaterThan(0);
+    expect(end['machineramusage']).toBeGreaterThan(0);
     expect(stdoutLogs(orch, id)).toEqual([1, 2, 3, 4, 5].map((i) => `line ${i} of 5`));
 
     const [callback] = await waitFor(() => receiver.to('/done').length > 0 && receiver.to('/done'), { what: 'the callback' });

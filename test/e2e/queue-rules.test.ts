@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { QueueReason } from '../../shared/error-codes.js';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, waitForEnd, waitForStatus } from './e2e-harness.js';
 import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { waitFor } from '../support/wait-for.js';
@@ -47,7 +48,7 @@ describe('e2e: queue rules with real agents', () => {
     for (const id of running(g1Sessions)) expect(orch.get(id)['_machineid_value']).toBe(big.machineId);
     for (const id of running(g2Sessions)) expect(orch.get(id)['_machineid_value']).toBe(small.machineId);
     const waiting = g1Sessions.find((id) => Number(orch.get(id)['statuscode']) === 3)!;
-    expect(orch.get(waiting)['queuereason']).toBeTruthy();
+    expect(orch.get(waiting)['queuereason']).toBe(QueueReason.AllMachinesBusy);
     // A slot frees up: the waiting session of g1 takes it, on the g1 machine.
     orch.gateway.queue.cancel(running(g1Sessions)[0]!);
     await waitForStatus(orch, waiting, 2);
