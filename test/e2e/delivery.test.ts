@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startCallbackReceiver } from './callback-receiver.js';
+import { startCallbackReceiver } from '../support/callback-receiver.js';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flowmachinegroupEntity } from '../../shared/records/index.js';
-import { startCallbackReceiver, verifyReceived } from './callback-receiver.js';
+import { startCallbackReceiver, verifyReceived } from '../support/callback-receiver.js';
 import { fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs } from './e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startCallbackReceiver, verifyReceived } from './callback-receiver.js';
+import { startCallbackReceiver, verifyReceived } from '../support/callback-receiver.js';
 import { alive } from './e2e-harness.js';
 import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from './api-harness.js';
 import { waitFor } from '../support/wait-for.js';

@@ -7,7 +7,7 @@ import { fixtureWorkflow, GROUP_PASSWORD, queue, startOrchestrator, waitForEnd }
 import { waitFor } from '../support/wait-for.js';
 import { AgentProcess } from './support/agent-process.js';
 import { callbackRows } from './support/callback-store.js';
-import { ProgrammableReceiver } from './support/programmable-receiver.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
 
 /**
  * A callback pending in the agent's outbox survives kill -9 of the agent: the real agent (child process) retries a
@@ -24,7 +24,7 @@ describe('reliability: a pending callback across kill -9 of the agent', () => {
     const orch = await startOrchestrator();
     cleanups.push(() => orch.close());
     let up = false;
-    const receiver = await new ProgrammableReceiver(() => ({ status: up ? 200 : 503 })).start();
+    const receiver = await CallbackReceiver.start(() => ({ status: up ? 200 : 503 }));
     cleanups.push(() => receiver.close());
     const dataDir = mkdtempSync(join(tmpdir(), 'flowhost-cb-restart-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { flowlogEntity } from '../../shared/records/index.js';
 import { lookupUser } from '../../main/agent/process/session-user.js';
 import { processExists } from '../../main/agent/process/process-exists.js';
 import { GROUP_PASSWORD, queue, startOrchestrator, stdoutLogs, waitForEnd } from '../e2e/e2e-harness.js';
-import { startCallbackReceiver } from '../e2e/callback-receiver.js';
+import { startCallbackReceiver } from '../support/callback-receiver.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { registerTestMachine } from '../support/real-agent.js';
 import { isRoot, skipUnless } from '../support/requirements.js';

@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import winston from 'winston';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared/records/index.js';
 import { CallbackDelivery } from '../../../../orchestrator/callback/callback-delivery.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
+import { CallbackReceiver } from '../../../support/callback-receiver.js';
 import { tempDir } from '../../../support/temp-dir.js';
 import { waitFor } from '../../../support/wait-for.js';
 
@@ -16,17 +14,10 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function receiver(): Promise<{ port: number; requests: string[] }> {
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url} host=${req.headers.host}`);
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
-  return { port: (server.address() as AddressInfo).port, requests };
+async function receiver(): Promise<{ port: number; requests: () => string[] }> {
+  const rx = await CallbackReceiver.start();
+  cleanup.push(() => rx.close());
+  return { port: rx.port, requests: () => rx.requests.map((r) => `${r.method} ${r.path} host=${String(r.headers.host)}`) };
 }
 
 function deliveryFor(callbackurl: string, options: Partial<ConstructorParameters<typeof CallbackDelivery>[0]>) {
@@ -49,7 +40,7 @@ describe('orchestrator callback delivery', () => {
     const id = trigger();
     await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the delivery to end' });
     expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 30, errormessage: null });
-    expect(requests).toEqual([`POST /cb host=rebind.flowhost.invalid:${port}`]);
+    expect(requests()).toEqual([`POST /cb host=rebind.flowhost.invalid:${port}`]);
   });
 
   it('refuses a name that resolves to a metadata address, without a request', async () => {
@@ -58,6 +49,6 @@ describe('orchestrator callback delivery', () => {
     const id = trigger();
     await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the delivery to end' });
     expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/refused: .*169\.254\.169\.254, a metadata address/) });
-    expect(requests).toEqual([]);
+    expect(requests()).toEqual([]);
   });
 });
