@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAgent, registerMachine } from '../support/fake-agent.js';
 import { tempDir } from '../support/temp-dir.js';
-import { ApiOrchestratorProcess } from './support/api-orchestrator-process.js';
+import { OrchestratorProcess } from '../support/orchestrator-process.js';
 
 /**
  * Slowloris against the real orchestrator (child process): 200 connections trickle a byte every 200 ms — half
@@ -15,7 +15,7 @@ const LIMITS = { headersTimeoutMs: 1500, requestTimeoutMs: 3000, keepAliveTimeou
 const SLOW = 200;
 const BYTE_EVERY_MS = 200;
 
-let orch: ApiOrchestratorProcess | undefined;
+let orch: OrchestratorProcess | undefined;
 const sockets: Socket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
@@ -56,7 +56,7 @@ const percentile = (values: number[], p: number): number => [...values].sort((a,
 
 describe('hostile input: slowloris on the Web API', () => {
   it(`${SLOW} connections sending a byte every ${BYTE_EVERY_MS} ms are dropped by the header/request timeouts; a good client and an agent's WebSocket are unaffected`, async () => {
-    orch = await ApiOrchestratorProcess.start({ dataDir: tempDir('flowhost-slowloris-'), adminToken: TOKEN, http: LIMITS });
+    orch = await OrchestratorProcess.start({ dataDir: tempDir('flowhost-slowloris-'), adminToken: TOKEN, gateway: { heartbeatIntervalMs: 500 }, http: LIMITS });
     expect((await orch.api('POST', 'flowmachinegroups', { name: 'g1', password: 'group-password' })).status).toBe(204);
     const reg = await registerMachine(orch.url, { group: 'g1', password: 'group-password', name: 'steady' });
     const agent = await FakeAgent.connect({ baseUrl: orch.url, machineId: reg.flowmachineid, credential: reg.credential });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ensureRegistered } from '../../main/agent/registration.js';
 import { fixtureWorkflow, GROUP_PASSWORD, queue, startOrchestrator, waitForEnd } from '../e2e/e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
-import { AgentProcess } from './support/agent-process.js';
+import { AgentProcess } from '../support/agent-process.js';
 import { callbackRows } from './support/callback-store.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 

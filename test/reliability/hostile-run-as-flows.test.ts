@@ -14,13 +14,13 @@ import { registerTestMachine } from '../support/real-agent.js';
 import { isRoot, skipUnless } from '../support/requirements.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
-import { AgentProcess } from './support/agent-process.js';
+import { AgentProcess } from '../support/agent-process.js';
 
 const nobody = lookupUser('nobody');
 
 /**
  * A flow author's attacks on a root agent that runs flows as `nobody` (issue 12, items 1 and 5): the agent is a real
- * process (fixtures/agent-child.ts), so a crash is a dead process and a stuck read a lost slot.
+ * process (test/fixtures/agent-child.ts), so a crash is a dead process and a stuck read a lost slot.
  */
 describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows as a session user'))(
   'reliability: hostile flows running as nobody under a root agent',

@@ -6,7 +6,7 @@ import { appliedSeq } from '../../../orchestrator/gateway/event-applier.js';
 import { GROUP_PASSWORD, queue, startOrchestrator } from '../../e2e/e2e-harness.js';
 import { registerTestMachine } from '../../support/real-agent.js';
 import { waitFor } from '../../support/wait-for.js';
-import { AgentProcess } from './agent-process.js';
+import { AgentProcess } from '../../support/agent-process.js';
 import { chaosFigures, MARKED_LINES_CLIENTDATA, markedLinesInputs, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
 import { SeededRandom } from './seeded-random.js';
 import { agentOutbox, auditSessions, type SessionAudit } from './session-audit.js';

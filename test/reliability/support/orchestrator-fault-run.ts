@@ -6,9 +6,9 @@ import { SqliteStore } from '../../../orchestrator/store/sqlite-store.js';
 import { API_GROUP_PASSWORD, apiOk, createGroup, runFlow } from '../../e2e/api-harness.js';
 import { registerTestMachine } from '../../support/real-agent.js';
 import { waitFor } from '../../support/wait-for.js';
-import { AgentProcess } from './agent-process.js';
+import { AgentProcess } from '../../support/agent-process.js';
 import { chaosFigures, MARKED_LINES_CLIENTDATA, markedLinesInputs, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
-import { OrchestratorProcess } from './orchestrator-process.js';
+import { OrchestratorProcess } from '../../support/orchestrator-process.js';
 import { SeededRandom } from './seeded-random.js';
 import { agentOutbox, auditSessions, orchestratorAppliedSeq, type SessionAudit } from './session-audit.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -107,7 +107,12 @@ export async function runOrchestratorFaults(o: OrchestratorFaultOptions): Promis
   mkdirSync(markerDir);
   const adminToken = `reliability-admin-${rng.int(1e8, 9e8)}-token`;
   const logFiles = [join(root, 'orchestrator.log'), join(root, 'agent.log')];
-  const orch = new OrchestratorProcess({ dataDir: orchDir, adminToken, heartbeatIntervalMs: o.heartbeatIntervalMs, logFile: logFiles[0] });
+  const orch = new OrchestratorProcess({
+    dataDir: orchDir,
+    adminToken,
+    gateway: { queueTickMs: 20, heartbeatIntervalMs: o.heartbeatIntervalMs, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 },
+    ...(logFiles[0] ? { logFile: logFiles[0] } : {}),
+  });
   const proxy = new TcpProxy(() => ({ host: '127.0.0.1', port: Number(new URL(orch.url).port) }));
   let agent: AgentProcess | undefined;
   const ids: string[] = [];

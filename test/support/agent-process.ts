@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { AgentCredentials } from '../../../main/agent/agent.js';
+import type { AgentCredentials } from '../../main/agent/agent.js';
 import { FixtureChild } from './fixture-child.js';
 
 const AGENT_CHILD = fileURLToPath(new URL('../fixtures/agent-child.ts', import.meta.url));
