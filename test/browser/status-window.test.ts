@@ -5,7 +5,7 @@ import { QueueReason } from '../../shared/error-codes.js';
 import { startStatusServer, type RunningStatusServer } from '../../main/agent/status-server.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
-import { createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from '../e2e/api-harness.js';
+import { createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from '../support/api-harness.js';
 import { launchChromium, pageScript, watchPage, type Chromium, type PageProblems } from './browser-harness.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startCallbackReceiver } from '../support/callback-receiver.js';
-import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from './api-harness.js';
+import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { FrameTap } from '../support/frame-tap.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionStatus } from '../../shared/option-sets.js';
 import { flowlogEntity } from '../../shared/records/index.js';
-import { apiOk, apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type Row } from './api-harness.js';
+import { apiOk, apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type Row } from '../support/api-harness.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { currentUser, lookupUser } from '../../main/agent/process/session-user.js';

@@ -6,7 +6,7 @@ import { nodeHmacSha256 } from '../../main/agent/callback-signing.js';
 import { readCredentials } from '../../main/agent/credentials.js';
 import { CALLBACK_SIGNATURE_TOLERANCE_S, deriveCallbackKey, signCallback } from '../../shared/callback-signature.js';
 import { startCallbackReceiver, verifyReceived } from '../support/callback-receiver.js';
-import { API_GROUP_PASSWORD, apiOk, createFixtureWorkflow, createGroup, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../e2e/api-harness.js';
+import { API_GROUP_PASSWORD, apiOk, createFixtureWorkflow, createGroup, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { envWithoutFlowhost, FLOWHOST_BIN } from '../support/flowhost-cli.js';
 import { tempDir } from '../support/temp-dir.js';

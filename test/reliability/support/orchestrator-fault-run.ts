@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTerminalStatus } from '../../../shared/option-sets.js';
 import { SqliteStore } from '../../../orchestrator/store/sqlite-store.js';
-import { API_GROUP_PASSWORD, apiOk, createGroup, runFlow } from '../../e2e/api-harness.js';
+import { API_GROUP_PASSWORD, apiOk, createGroup, runFlow } from '../../support/api-harness.js';
 import { registerTestMachine } from '../../support/real-agent.js';
 import { waitFor } from '../../support/wait-for.js';
 import { AgentProcess } from '../../support/agent-process.js';
