@@ -10,9 +10,9 @@ import { fixture } from '../support/api-harness.js';
 
 /**
  * Real agents and flows against the orchestrator's gateway alone (test/support/gateway-test-orchestrator.ts: gateway
- * + queue + SQLite store on port 0, seeded by writing the store). Only for what no operator route reaches (session
- * pause through gateway.control) and for fault tests that read rows directly; the end-to-end tests queue and read
- * through the Web API (test/support/api-harness.ts).
+ * + queue + SQLite store on port 0, seeded by writing the store), only for the control no operator route reaches
+ * (session pause through gateway.control); every other end-to-end and fault test queues and reads through the Web
+ * API (test/support/api-harness.ts).
  */
 export const GROUP_PASSWORD = 'group-password';
 
@@ -30,13 +30,11 @@ export async function startOrchestrator(): Promise<TestOrchestrator> {
   return orch;
 }
 
-export type E2EAgent = RealAgent;
-
 /** Registers a machine into `group` over HTTP (the agent's registration module) and starts a real Agent. */
 export function startAgent(
   orch: TestOrchestrator,
   opts: { group: string; name: string; capacity?: number; dataDir?: string } & Partial<AgentOptions>,
-): Promise<E2EAgent> {
+): Promise<RealAgent> {
   return startRealAgent(orch.url, { groupPassword: GROUP_PASSWORD, ...opts });
 }
 
