@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { callApi } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
-import type { ApiClient } from '../e2e/api-harness.js';
+import type { ApiClient } from '../support/api-harness.js';
 import { runFlow } from './lib/real-orchestrator.js';
 import { setting, type Bench, type BenchContext } from './lib/bench.js';
 import { seedFanout, type FanoutSeed } from './lib/fanout-seed.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { startCallbackReceiver, verifyReceived } from './callback-receiver.js';
-import { createFixtureWorkflow, createGroup, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from './api-harness.js';
+import { startCallbackReceiver, verifyReceived } from '../support/callback-receiver.js';
+import { createFixtureWorkflow, createGroup, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { waitFor } from '../support/wait-for.js';
 

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { flowlogEntity } from '../../shared/records/index.js';
 import type { Row } from '../../orchestrator/store/store.js';
@@ -7,17 +6,17 @@ import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { startRealAgent, type RealAgent } from '../support/real-agent.js';
 import { waitFor } from '../support/wait-for.js';
 import { processExists } from '../../main/agent/process/process-exists.js';
+import { fixture } from '../support/api-harness.js';
 
 /**
- * End-to-end parts at the gateway level: the real orchestrator's gateway + queue + SQLite store on port 0
- * (test/support/gateway-test-orchestrator.ts), real agents in this process (own data dirs,
- * registered over HTTP), real flows (Node fixture scripts run as child processes). Used where the Web API has
- * no verb yet (session/machine pause, drain via gateway.control) and to read rows directly; the headline
- * proofs also run through the Web API in web-api.test.ts (api-harness.ts).
+ * Real agents and flows against the orchestrator's gateway alone (test/support/gateway-test-orchestrator.ts: gateway
+ * + queue + SQLite store on port 0, seeded by writing the store), only for the control no operator route reaches
+ * (session pause through gateway.control); every other end-to-end and fault test queues and reads through the Web
+ * API (test/support/api-harness.ts).
  */
 export const GROUP_PASSWORD = 'group-password';
 
-export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+export { fixture };
 
 /** The agents' logger (silent unless FLOWHOST_E2E_LOG); the reliability suite uses it too. */
 export { testAgentLogger as e2eLogger } from '../support/real-agent.js';
@@ -31,13 +30,11 @@ export async function startOrchestrator(): Promise<TestOrchestrator> {
   return orch;
 }
 
-export type E2EAgent = RealAgent;
-
 /** Registers a machine into `group` over HTTP (the agent's registration module) and starts a real Agent. */
 export function startAgent(
   orch: TestOrchestrator,
   opts: { group: string; name: string; capacity?: number; dataDir?: string } & Partial<AgentOptions>,
-): Promise<E2EAgent> {
+): Promise<RealAgent> {
   return startRealAgent(orch.url, { groupPassword: GROUP_PASSWORD, ...opts });
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, fixture } from './e2e-harness.js';
-import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from './api-harness.js';
+import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from '../support/api-harness.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { pathOnlyEnv, runFlowhost } from '../support/flowhost-cli.js';
 import { waitFor } from '../support/wait-for.js';

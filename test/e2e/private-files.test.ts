@@ -8,7 +8,7 @@ import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { pathOnlyEnv, startFlowhost } from '../support/flowhost-cli.js';
 import { isRoot, skipUnless } from '../support/requirements.js';
 import { tempDir } from '../support/temp-dir.js';
-import { API_GROUP_PASSWORD, apiOk, apiStdout, createGroup, runFlow, startApiOrchestrator, waitForSessionEnd } from './api-harness.js';
+import { API_GROUP_PASSWORD, apiOk, apiStdout, createGroup, runFlow, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 
 const nobody = lookupUser('nobody');
 const asNobody = skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows and readers as another user');

@@ -10,8 +10,8 @@ import { FakeAgent, registerMachine } from '../support/fake-agent.js';
 import { startTestOrchestrator } from '../support/orchestrator-harness.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
-import { API_GROUP_PASSWORD, apiOk, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type Row } from './api-harness.js';
-import { startCallbackReceiver } from './callback-receiver.js';
+import { API_GROUP_PASSWORD, apiOk, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type Row } from '../support/api-harness.js';
+import { startCallbackReceiver } from '../support/callback-receiver.js';
 
 /**
  * Secret inputs (`x-secret` at the top level, on a nested property and on array `items`) through the real Web API and

@@ -9,7 +9,7 @@ import { callApi, startTestOrchestrator } from '../support/orchestrator-harness.
 import { skipUnless } from '../support/requirements.js';
 import { tempDir } from '../support/temp-dir.js';
 import { hasOpenssl, makeTestPki, type TestPki } from '../support/test-pki.js';
-import { API_GROUP_PASSWORD, apiOk, apiStdout, createGroup, runFlow, waitForSessionEnd } from './api-harness.js';
+import { API_GROUP_PASSWORD, apiOk, apiStdout, createGroup, runFlow, waitForSessionEnd } from '../support/api-harness.js';
 
 const noOpenssl = skipUnless(hasOpenssl, 'openssl, to make a test CA and a server certificate');
 const CERT_REFUSAL = /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|unable to verify|self[- ]signed/i;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureRegistered } from '../../main/agent/registration.js';
-import { fixtureWorkflow, GROUP_PASSWORD, queue, startOrchestrator, waitForEnd } from '../e2e/e2e-harness.js';
+import { API_GROUP_PASSWORD, createFixtureWorkflow, createGroup, runFlow, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { waitFor } from '../support/wait-for.js';
-import { AgentProcess } from './support/agent-process.js';
+import { AgentProcess } from '../support/agent-process.js';
 import { callbackRows } from './support/callback-store.js';
-import { ProgrammableReceiver } from './support/programmable-receiver.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
 
 /**
  * A callback pending in the agent's outbox survives kill -9 of the agent: the real agent (child process) retries a
@@ -21,19 +21,19 @@ describe('reliability: a pending callback across kill -9 of the agent', () => {
   });
 
   it('503 while the agent lives, kill -9, receiver back, restart: delivered, one key, nothing lost', async () => {
-    const orch = await startOrchestrator();
+    const orch = await startApiOrchestrator();
     cleanups.push(() => orch.close());
     let up = false;
-    const receiver = await new ProgrammableReceiver(() => ({ status: up ? 200 : 503 })).start();
+    const receiver = await CallbackReceiver.start(() => ({ status: up ? 200 : 503 }));
     cleanups.push(() => receiver.close());
     const dataDir = mkdtempSync(join(tmpdir(), 'flowhost-cb-restart-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const groupId = String(orch.group('cb')['flowmachinegroupid']);
+    const groupId = await createGroup(orch, 'cb');
     const { credentials } = await ensureRegistered({
       credentialsFile: join(dataDir, 'credentials.json'),
       orchestrator: orch.url,
       group: 'cb',
-      groupPassword: GROUP_PASSWORD,
+      groupPassword: API_GROUP_PASSWORD,
       name: 'cb-agent',
       capacity: 1,
       agentVersion: 'cb',
@@ -42,8 +42,8 @@ describe('reliability: a pending callback across kill -9 of the agent', () => {
     cleanups.push(() => agent.stop());
     agent.start();
     await agent.whenConnected();
-    const id = queue(orch, fixtureWorkflow(orch, 'lines.mjs'), groupId, { inputs: { lines: 3 }, callbackurl: receiver.url('/done') });
-    expect(Number((await waitForEnd(orch, id))['statuscode'])).toBe(4);
+    const id = await runFlow(orch, await createFixtureWorkflow(orch, 'lines.mjs'), { machineGroupId: groupId, inputs: { lines: 3 }, callbackUrl: receiver.url('/done') });
+    expect((await waitForSessionEnd(orch, id))['statuscode']).toBe(4);
     await waitFor(() => receiver.requests.length >= 2, { what: 'two refused callback attempts' });
     await agent.kill9();
     const beforeRestart = receiver.requests.length;

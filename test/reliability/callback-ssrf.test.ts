@@ -8,7 +8,7 @@ import winston from 'winston';
 import { CallbackDelivery } from '../../main/agent/callback-delivery.js';
 import { postOnce } from '../../node-shared/callback-post.js';
 import { callbackRows, storeWithCallback } from './support/callback-store.js';
-import { ProgrammableReceiver } from './support/programmable-receiver.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
 
 /**
  * Callback SSRF: every URL that points (literally, through DNS, or through a redirect) at loopback, link-local or a
@@ -66,7 +66,7 @@ describe('reliability: callback SSRF — refused, and zero requests reach a forb
   }
 
   it('loopback (not allow-listed), link-local, metadata — literal, in every notation, and through DNS names — all refused without a request', async () => {
-    const forbidden = await new ProgrammableReceiver().start();
+    const forbidden = await CallbackReceiver.start();
     cleanups.push(() => forbidden.close());
     const p = forbidden.port;
     const urls = [
@@ -120,7 +120,7 @@ describe('reliability: callback SSRF — refused, and zero requests reach a forb
   });
 
   it('IPv4 carried in IPv6 (SIIT ::ffff:0:a.b.c.d, 6to4 2002::/16, NAT64 64:ff9b::/96, Teredo) is judged by that IPv4: refused without a request', async () => {
-    const forbidden = await new ProgrammableReceiver().start();
+    const forbidden = await CallbackReceiver.start();
     cleanups.push(() => forbidden.close());
     const p = forbidden.port;
     const urls = [
@@ -149,15 +149,15 @@ describe('reliability: callback SSRF — refused, and zero requests reach a forb
   });
 
   it('a redirect to a forbidden target (307/308/302/301 to loopback, metadata, link-local) is not followed: one request to the hook, none beyond', async () => {
-    const forbidden = await new ProgrammableReceiver().start();
+    const forbidden = await CallbackReceiver.start();
     cleanups.push(() => forbidden.close());
     const targets = [forbidden.url('/stolen'), 'http://169.254.169.254/latest/meta-data/', 'http://metadata.google.internal/', `http://[::1]:${forbidden.port}/`, 'http://169.254.1.1/'];
     const statuses = [307, 308, 302, 301, 303];
     let n = 0;
-    const hook = await new ProgrammableReceiver(() => {
+    const hook = await CallbackReceiver.start(() => {
       const i = n++;
       return { status: statuses[i % statuses.length]!, headers: { location: targets[i % targets.length]! } };
-    }).start();
+    });
     cleanups.push(() => hook.close());
     let requests = 0;
     for (let i = 0; i < targets.length; i++) {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flowlogEntity, flowsessionEntity } from '../../shared/records/index.js';
-import type { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
-import { fixtureWorkflow, queue, startAgent, startOrchestrator, waitForEnd, type E2EAgent } from '../e2e/e2e-harness.js';
+import type { TestOrchestrator } from '../support/orchestrator-harness.js';
+import { apiOk, createFixtureWorkflow, createGroup, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent, type Row } from '../support/api-harness.js';
 
 /**
  * Two real agents whose wall clocks are 7 minutes ahead of and behind the orchestrator's (the Agent's injected
@@ -17,17 +16,17 @@ const ms = (v: unknown) => Date.parse(String(v));
 
 describe('reliability: clock skew between agents and the orchestrator', () => {
   let orch: TestOrchestrator;
-  let ahead: E2EAgent;
-  let behind: E2EAgent;
+  let ahead: ApiAgent;
+  let behind: ApiAgent;
   let workflowId: string;
   const groups = new Map<string, string>();
 
   beforeAll(async () => {
-    orch = await startOrchestrator();
-    for (const g of ['ahead', 'behind']) groups.set(g, String(orch.group(g)['flowmachinegroupid']));
-    workflowId = fixtureWorkflow(orch, 'lines.mjs');
-    ahead = await startAgent(orch, { group: 'ahead', name: 'ahead', now: () => new Date(Date.now() + SKEW_MS) });
-    behind = await startAgent(orch, { group: 'behind', name: 'behind', now: () => new Date(Date.now() - SKEW_MS) });
+    orch = await startApiOrchestrator();
+    for (const g of ['ahead', 'behind']) groups.set(g, await createGroup(orch, g));
+    workflowId = await createFixtureWorkflow(orch, 'lines.mjs');
+    ahead = await startApiAgent(orch, { group: 'ahead', name: 'ahead', now: () => new Date(Date.now() + SKEW_MS) });
+    behind = await startApiAgent(orch, { group: 'behind', name: 'behind', now: () => new Date(Date.now() - SKEW_MS) });
   });
 
   afterAll(async () => {
@@ -40,14 +39,15 @@ describe('reliability: clock skew between agents and the orchestrator', () => {
   async function runOne(group: string) {
     const groupId = groups.get(group)!;
     const before = Date.now();
-    const id = queue(orch, workflowId, groupId, { inputs: { lines: 20, everyMs: 20 } });
-    await waitForEnd(orch, id, 20_000);
-    return { id, before, after: Date.now(), row: orch.store.get(flowsessionEntity, id)! };
+    const id = await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: { lines: 20, everyMs: 20 } });
+    const row = await waitForSessionEnd(orch, id, 20_000);
+    return { id, before, after: Date.now(), row };
   }
 
   it('agents 7 min ahead and 7 min behind: startedon/completedon/log times on the orchestrator clock, durations right, order right', async () => {
     const runs = [await runOne('ahead'), await runOne('behind'), await runOne('ahead')];
-    const figures = runs.map(({ id, before, after, row }) => {
+    const figures: { id: string; wait: number; exec: number; total: number }[] = [];
+    for (const { id, before, after, row } of runs) {
       const created = ms(row['createdon']);
       const started = ms(row['startedon']);
       const completed = ms(row['completedon']);
@@ -68,21 +68,19 @@ describe('reliability: clock skew between agents and the orchestrator', () => {
       expect(exec).toBeGreaterThanOrEqual(20 * 20 - 50);
       expect(total).toBeLessThanOrEqual(after - before + TOLERANCE_MS);
       expect(Math.abs(completed - created - total)).toBeLessThanOrEqual(TOLERANCE_MS);
-      const logTimes = orch.store
-        .query(flowlogEntity, { where: `_flowsessionid_value = ? AND name = 'stdout'`, params: [id], orderBy: 'seq' })
-        .map((r) => ms(r['createdon']));
+      const logs = await apiOk(orch, 'GET', `flowlogs?$filter=_flowsessionid_value eq ${id} and name eq 'stdout'&$orderby=seq&$select=createdon`);
+      const logTimes = (logs['value'] as Row[]).map((r) => ms(r['createdon']));
       expect(logTimes).toHaveLength(20);
       for (const t of logTimes) {
         expect(t).toBeGreaterThanOrEqual(started - TOLERANCE_MS);
         expect(t).toBeLessThanOrEqual(completed + TOLERANCE_MS);
       }
-      return { id, wait, exec, total };
-    });
+      figures.push({ id, wait, exec, total });
+    }
     // Sessions ran one after the other in real time; ordered by startedon they come out in that order.
     const ids = runs.map((r) => r.id);
-    const byStart = orch.store
-      .query(flowsessionEntity, { where: `flowsessionid IN (?, ?, ?)`, params: ids, orderBy: 'startedon' })
-      .map((r) => String(r['flowsessionid']));
+    const sessions = await apiOk(orch, 'GET', `flowsessions?$filter=${ids.map((id) => `flowsessionid eq ${id}`).join(' or ')}&$orderby=startedon&$select=flowsessionid`);
+    const byStart = (sessions['value'] as Row[]).map((r) => String(r['flowsessionid']));
     expect(byStart).toEqual(ids);
     console.log(
       `clock skew ±${SKEW_MS / 60_000} min: ${figures.map((f, i) => `#${i + 1} ${i === 1 ? 'behind' : 'ahead'} wait ${f.wait} ms exec ${f.exec} ms total ${f.total} ms`).join('; ')}`,

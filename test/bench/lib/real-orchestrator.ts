@@ -1,5 +1,5 @@
 import type { AgentCredentials } from '../../../main/agent/agent.js';
-import { API_GROUP_PASSWORD, createGroup, runFlow, startApiOrchestrator } from '../../e2e/api-harness.js';
+import { API_GROUP_PASSWORD, createGroup, runFlow, startApiOrchestrator } from '../../support/api-harness.js';
 import type { TestOrchestrator } from '../../support/orchestrator-harness.js';
 import { startTestOrchestrator } from '../../support/orchestrator-harness.js';
 import { registerTestMachine } from '../../support/real-agent.js';

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTerminalStatus } from '../../../shared/option-sets.js';
 import { appliedSeq } from '../../../orchestrator/gateway/event-applier.js';
-import { GROUP_PASSWORD, queue, startOrchestrator } from '../../e2e/e2e-harness.js';
+import { API_GROUP_PASSWORD, apiOk, createGroup, getSession, runFlow, startApiOrchestrator } from '../../support/api-harness.js';
 import { registerTestMachine } from '../../support/real-agent.js';
 import { waitFor } from '../../support/wait-for.js';
-import { AgentProcess } from './agent-process.js';
+import { AgentProcess } from '../../support/agent-process.js';
 import { chaosFigures, MARKED_LINES_CLIENTDATA, markedLinesInputs, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
 import { SeededRandom } from './seeded-random.js';
 import { agentOutbox, auditSessions, type SessionAudit } from './session-audit.js';
@@ -40,37 +40,45 @@ export async function runAgentKillChaos(o: AgentKillChaosOptions): Promise<Agent
   const startedAt = Date.now();
   const rng = new SeededRandom(o.seed);
   const capacity = o.capacity ?? 2;
-  const orch = await startOrchestrator();
+  const orch = await startApiOrchestrator();
   const dataDir = mkdtempSync(join(tmpdir(), 'flowhost-chaos-agent-'));
   const markerDir = mkdtempSync(join(tmpdir(), 'flowhost-chaos-markers-'));
   const ids: string[] = [];
   let agent: AgentProcess | undefined;
   try {
-    const groupId = String(orch.group('chaos')['flowmachinegroupid']);
-    const { credentials } = await registerTestMachine(orch.url, { group: 'chaos', groupPassword: GROUP_PASSWORD, name: 'chaos-agent', capacity, dataDir, dirTag: 'chaos' });
-    const workflowId = String(orch.workflow({ name: 'marked-lines', clientdata: MARKED_LINES_CLIENTDATA })['workflowid']);
-    const topUp = () => {
-      const waiting = ids.filter((id) => Number(orch.get(id)['statuscode']) === 3).length;
-      for (let i = waiting; i < 2; i++) ids.push(queue(orch, workflowId, groupId, { inputs: markedLinesInputs(markerDir, o.lines) }));
+    const groupId = await createGroup(orch, 'chaos');
+    const { credentials } = await registerTestMachine(orch.url, { group: 'chaos', groupPassword: API_GROUP_PASSWORD, name: 'chaos-agent', capacity, dataDir, dirTag: 'chaos' });
+    const workflowId = String((await apiOk(orch, 'POST', 'workflows', { name: 'marked-lines', category: 6, clientdata: MARKED_LINES_CLIENTDATA }))['workflowid']);
+    const statusOf = async (id: string) => Number((await getSession(orch, id))['statuscode']);
+    const topUp = async () => {
+      let waiting = 0;
+      for (const id of ids) if ((await statusOf(id)) === 3) waiting += 1;
+      for (; waiting < 2; waiting++) ids.push(await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: markedLinesInputs(markerDir, o.lines) }));
     };
     agent = new AgentProcess({ orchestratorUrl: orch.url, credentials, dataDir, capacity });
-    topUp();
+    await topUp();
     agent.start();
     await agent.whenConnected();
     for (let k = 1; k <= o.kills; k++) {
-      topUp();
+      await topUp();
       await sleep(rng.int(o.minUpMs, o.maxUpMs));
       await agent.kill9();
       agent.start();
       await agent.whenConnected();
       if (k % 10 === 0) o.log?.(`  ${k}/${o.kills} kills, ${ids.length} sessions so far`);
     }
-    await waitFor(() => ids.every((id) => isTerminalStatus(Number(orch.get(id)['statuscode']))), { what: 'every session to end', timeoutMs: 60_000 });
+    await waitFor(
+      async () => {
+        for (const id of ids) if (!isTerminalStatus(await statusOf(id))) return false;
+        return true;
+      },
+      { what: 'every session to end', timeoutMs: 60_000, intervalMs: 100 },
+    );
     const agentDb = join(dataDir, 'agent.db');
-    const applied = () => appliedSeq(orch.store, credentials.flowmachineid);
+    const applied = () => appliedSeq(orch.running.store, credentials.flowmachineid);
     await settleApplied(applied, agentDb);
     const { lastSeq } = agentOutbox(agentDb);
-    const audits = auditSessions(orch.store, agentDb, markerDir, ids);
+    const audits = auditSessions(orch.running.store, agentDb, markerDir, ids);
     return {
       kills: agent.kills,
       abortedAgentRestarted: audits.filter(abortedByRestart).length,

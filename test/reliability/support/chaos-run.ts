@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../support/wait-for.js';
-import type { AgentProcess } from './agent-process.js';
+import type { AgentProcess } from '../../support/agent-process.js';
 import { agentOutbox, type SessionAudit } from './session-audit.js';
 
 /**

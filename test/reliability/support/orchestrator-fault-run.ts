@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTerminalStatus } from '../../../shared/option-sets.js';
 import { SqliteStore } from '../../../orchestrator/store/sqlite-store.js';
-import { API_GROUP_PASSWORD, apiOk, createGroup, runFlow } from '../../e2e/api-harness.js';
+import { API_GROUP_PASSWORD, apiOk, createGroup, runFlow } from '../../support/api-harness.js';
 import { registerTestMachine } from '../../support/real-agent.js';
 import { waitFor } from '../../support/wait-for.js';
-import { AgentProcess } from './agent-process.js';
+import { AgentProcess } from '../../support/agent-process.js';
 import { chaosFigures, MARKED_LINES_CLIENTDATA, markedLinesInputs, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
-import { OrchestratorProcess } from './orchestrator-process.js';
+import { OrchestratorProcess } from '../../support/orchestrator-process.js';
 import { SeededRandom } from './seeded-random.js';
 import { agentOutbox, auditSessions, orchestratorAppliedSeq, type SessionAudit } from './session-audit.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -31,13 +31,18 @@ export interface OrchestratorFaultOptions {
 interface FaultTally {
   longestDownMs: number;
   partitions: number;
+  /** Printed, not asserted: how long the agent took to drop a black-holed link. */
   partitionDetectMsMax: number;
+  /** Per partition, what happened between cutting and healing the link: `cut → disconnected → heal` is a detection. */
+  partitionTimelines: string[];
   maxBacklogWhileDown: number;
 }
 
 export interface OrchestratorFaultFigures extends ChaosFigures, Readonly<FaultTally> {
   readonly orchestratorKills: number;
   readonly adminTokenInLogs: number;
+  /** Links the agent dropped because the orchestrator was silent past the ping timeout (its log line). */
+  readonly silenceDrops: number;
   /** Paths of the orchestrator's and the agent's log files (for the token grep), removed when the run ends. */
   readonly logFiles: readonly string[];
 }
@@ -67,12 +72,15 @@ async function killOrchestrator(rig: FaultRig, downMs: number): Promise<void> {
 /** Black-hole the link until the agent notices (ping timeout), hold it, heal it. */
 async function partitionLink(rig: FaultRig, holdMs: number): Promise<void> {
   rig.tally.partitions += 1;
+  const from = rig.agent.connectionEvents.length;
   rig.proxy.partition();
   const cut = Date.now();
   await waitFor(() => !rig.agent.connected, { what: 'the agent to notice the partition', timeoutMs: rig.heartbeatIntervalMs * 10, intervalMs: 10 });
   rig.tally.partitionDetectMsMax = Math.max(rig.tally.partitionDetectMsMax, Date.now() - cut);
   await sleep(Math.max(0, holdMs - (Date.now() - cut)));
+  const whileCut = rig.agent.connectionEvents.slice(from).map((e) => e.split(' ')[0]);
   rig.proxy.heal();
+  rig.tally.partitionTimelines.push(['cut', ...whileCut, 'heal'].join(' → '));
 }
 
 /** Audits the sessions against the (stopped) orchestrator's database. */
@@ -99,7 +107,12 @@ export async function runOrchestratorFaults(o: OrchestratorFaultOptions): Promis
   mkdirSync(markerDir);
   const adminToken = `reliability-admin-${rng.int(1e8, 9e8)}-token`;
   const logFiles = [join(root, 'orchestrator.log'), join(root, 'agent.log')];
-  const orch = new OrchestratorProcess({ dataDir: orchDir, adminToken, heartbeatIntervalMs: o.heartbeatIntervalMs, logFile: logFiles[0] });
+  const orch = new OrchestratorProcess({
+    dataDir: orchDir,
+    adminToken,
+    gateway: { queueTickMs: 20, heartbeatIntervalMs: o.heartbeatIntervalMs, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 },
+    ...(logFiles[0] ? { logFile: logFiles[0] } : {}),
+  });
   const proxy = new TcpProxy(() => ({ host: '127.0.0.1', port: Number(new URL(orch.url).port) }));
   let agent: AgentProcess | undefined;
   const ids: string[] = [];
@@ -119,7 +132,7 @@ export async function runOrchestratorFaults(o: OrchestratorFaultOptions): Promis
       for (; waiting < 2; waiting++) ids.push(await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: markedLinesInputs(markerDir, o.lines) }));
     };
     const agentDb = join(agentDir, 'agent.db');
-    const rig: FaultRig = { orch, proxy, agent, agentDb, heartbeatIntervalMs: o.heartbeatIntervalMs, tally: { longestDownMs: 0, partitions: 0, partitionDetectMsMax: 0, maxBacklogWhileDown: 0 } };
+    const rig: FaultRig = { orch, proxy, agent, agentDb, heartbeatIntervalMs: o.heartbeatIntervalMs, tally: { longestDownMs: 0, partitions: 0, partitionDetectMsMax: 0, partitionTimelines: [], maxBacklogWhileDown: 0 } };
     for (const [i, fault] of o.faults.entries()) {
       await topUp();
       await sleep(rng.int(o.minUpMs, o.maxUpMs));
@@ -147,6 +160,7 @@ export async function runOrchestratorFaults(o: OrchestratorFaultOptions): Promis
       ...rig.tally,
       ...chaosFigures({ seed: o.seed, startedAt, audits, lastSeq, applied: appliedAtEnd, agent }),
       adminTokenInLogs: occurrences(logFiles, adminToken),
+      silenceDrops: occurrences(logFiles.slice(1), 'orchestrator silent for'),
       logFiles,
     };
   } finally {

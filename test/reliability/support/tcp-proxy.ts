@@ -37,14 +37,16 @@ export class TcpProxy {
       });
     forward(client, upstream);
     forward(upstream, client);
-    const end = () => {
+    const end = (closed: Socket) => {
+      // A black hole carries no FIN or RST: the other end stays open until heal() resets it.
+      if (this.black) return void closed.destroy();
       this.pairs.delete(pair);
       client.destroy();
       upstream.destroy();
     };
     for (const s of pair) {
-      s.on('error', end);
-      s.on('close', end);
+      s.on('error', () => end(s));
+      s.on('close', () => end(s));
     }
   }
 
@@ -53,10 +55,7 @@ export class TcpProxy {
   }
 
   heal(): void {
-    for (const [client, upstream] of [...this.pairs]) {
-      client.resetAndDestroy();
-      upstream.resetAndDestroy();
-    }
+    for (const pair of [...this.pairs]) for (const s of pair) if (!s.destroyed) s.resetAndDestroy();
     this.pairs.clear();
     this.black = false;
   }

@@ -8,7 +8,7 @@ import { ExitCode } from '../../../../main/commands/exit-codes.js';
 import { dataDirFiles } from '../../../../main/agent/data-dir.js';
 import { disposeAfterTest } from '../../../support/dispose-after-test.js';
 import { FLOWHOST_BIN } from '../../../support/flowhost-cli.js';
-import { GROUP_PASSWORD, startOrchestrator } from '../../../e2e/e2e-harness.js';
+import { API_GROUP_PASSWORD, createGroup, startApiOrchestrator } from '../../../support/api-harness.js';
 import { registerTestMachine } from '../../../support/real-agent.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
@@ -42,11 +42,11 @@ async function crash(args: string[], ready: RegExp, kind: 'throw' | 'reject'): P
 describe('the crash policy: an exception or a rejection no code handled is logged with its stack, then exit 70', () => {
   for (const kind of ['throw', 'reject'] as const) {
     it(`flowhost agent (${kind}): an error line with the stack in agent.log and on stderr, exit ${ExitCode.Crashed} for the service manager to restart it`, async () => {
-      const orch = disposeAfterTest(await startOrchestrator());
-      orch.group('g1');
+      const orch = disposeAfterTest(await startApiOrchestrator());
+      await createGroup(orch, 'g1');
       const dataDir = tempDir('flowhost-crash-agent-');
       // Registered beforehand: the agent starts on the credential in its data dir.
-      await registerTestMachine(orch.url, { group: 'g1', groupPassword: GROUP_PASSWORD, name: `crash-${kind}`, dataDir });
+      await registerTestMachine(orch.url, { group: 'g1', groupPassword: API_GROUP_PASSWORD, name: `crash-${kind}`, dataDir });
       const { code, output } = await crash(['agent', '--data-dir', dataDir], /agent \S+ started/, kind);
       expect(code, output).toBe(ExitCode.Crashed);
       const message = kind === 'throw' ? 'crash-policy test: thrown in a timer' : 'crash-policy test: a rejection nobody handles';

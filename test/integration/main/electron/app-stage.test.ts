@@ -74,7 +74,7 @@ describe('the staged app (npm run dist, before electron-builder)', () => {
 
   it('would leave the orchestrator, tests, docs and scripts out even if pointed at the repository', () => {
     const keep = keptBy(root);
-    for (const f of ['orchestrator/index.ts', 'test/e2e/web-api.test.ts', 'scripts/build-renderer.mjs', 'main/cli.ts', 'renderer/main.ts']) {
+    for (const f of ['orchestrator/index.ts', 'test/e2e/main-job.test.ts', 'scripts/build-renderer.mjs', 'main/cli.ts', 'renderer/main.ts']) {
       expect(existsSync(join(root, f)), f).toBe(true);
       expect(keep(f), f).toBe(false);
     }

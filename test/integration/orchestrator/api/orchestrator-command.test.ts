@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCallbackReceiver } from '../../../e2e/callback-receiver.js';
+import { startCallbackReceiver } from '../../../support/callback-receiver.js';
 import { envWithoutFlowhost, FLOWHOST_BIN } from '../../../support/flowhost-cli.js';
 import { tempDir as newTempDir } from '../../../support/temp-dir.js';
 import { waitFor } from '../../../support/wait-for.js';

@@ -1,37 +1,35 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared/records/index.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { verifyCallback } from '../../../../shared/callback-signature.js';
 import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { CallbackReceiver, type ReceivedCallback } from '../../../support/callback-receiver.js';
 
 let o: TestOrchestrator;
-let server: Server | undefined;
+let server: CallbackReceiver | undefined;
 afterEach(async () => {
   await o?.close();
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  await server?.close();
   server = undefined;
 });
 
-/** A receiver that answers the given statuses in turn (the last one forever). */
-async function receiver(statuses: number[]): Promise<{ url: string; requests: { headers: IncomingHttpHeaders; body: string; at: number }[] }> {
-  const requests: { headers: IncomingHttpHeaders; body: string; at: number }[] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      requests.push({ headers: req.headers, body, at: o.clock.now().getTime() });
-      res.statusCode = statuses[Math.min(requests.length - 1, statuses.length - 1)]!;
-      // Ten minutes pass before the next attempt: twice the receiver's replay window.
-      o.clock.advance(10 * 60_000);
-      res.end();
-    });
+/** A receiver that answers the given statuses in turn (the last one forever); `at`: the orchestrator's clock then. */
+async function receiver(statuses: number[]): Promise<{ url: string; requests: (ReceivedCallback & { at: number })[] }> {
+  const at: number[] = [];
+  server = await CallbackReceiver.start((n) => {
+    at.push(o.clock.now().getTime());
+    // Ten minutes pass before the next attempt: twice the receiver's replay window.
+    o.clock.advance(10 * 60_000);
+    return statuses[Math.min(n, statuses.length - 1)]!;
   });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  if (typeof addr !== 'object' || !addr) throw new Error('no address');
-  return { url: `http://127.0.0.1:${addr.port}/cb`, requests };
+  const rx = server;
+  return {
+    url: rx.url('/cb'),
+    get requests() {
+      return rx.requests.map((r, i) => ({ ...r, at: at[i]! }));
+    },
+  };
 }
 
 const ops = () => o.store.query(backgroundoperationEntity);

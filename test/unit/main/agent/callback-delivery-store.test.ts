@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { CallbackDelivery } from '../../../../main/agent/callback-delivery.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
+import { CallbackReceiver } from '../../../support/callback-receiver.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -16,18 +15,8 @@ describe('callback delivery against the real AgentStore', () => {
   it('a completed session with a callbackurl is delivered once, retries surviving a store reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flowhost-cbstore-'));
     dirs.push(dir);
-    const keys: string[] = [];
-    const answers = [503, 200];
-    const server = createServer((req, res: ServerResponse) => {
-      req.resume();
-      req.on('end', () => {
-        keys.push(String(req.headers['idempotency-key']));
-        res.writeHead(answers.shift() ?? 200).end();
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/cb`;
+    const receiver = await CallbackReceiver.start((n) => (n === 0 ? 503 : 200));
+    const url = receiver.url('/cb');
 
     let clock = new Date('2026-03-01T10:00:00Z');
     const now = () => clock;
@@ -56,9 +45,8 @@ describe('callback delivery against the real AgentStore', () => {
     clock = new Date(clock.getTime() + 60_000);
     await worker(store).deliverDue();
     expect(store.pendingCallbackCount()).toBe(0);
-    expect(keys).toEqual([sessionId, sessionId]);
+    expect(receiver.keys()).toEqual([sessionId, sessionId]);
     store.close();
-    server.close();
-    await once(server, 'close');
+    await receiver.close();
   });
 });

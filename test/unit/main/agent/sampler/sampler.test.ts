@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Sample } from '../../../../../shared/protocol.js';
@@ -73,7 +74,8 @@ describe('Sampler', () => {
     `;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
     const { busy, started } = JSON.parse(out) as { busy: { cpuPercent: number; ramUsedMb: number; ramPercent: number }; started: string[] };
-    expect(busy.cpuPercent).toBeGreaterThan(0);
+    // One of the machine's cores spun for the whole window: the machine figure holds at least half of that core.
+    expect(busy.cpuPercent).toBeGreaterThanOrEqual(50 / cpus().length);
     expect(busy.cpuPercent).toBeLessThanOrEqual(100);
     expect(busy.ramUsedMb).toBeGreaterThan(0);
     expect(busy.ramPercent).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { AgentCredentials } from '../../../main/agent/agent.js';
+import type { AgentCredentials } from '../../main/agent/agent.js';
 import { FixtureChild } from './fixture-child.js';
 
 const AGENT_CHILD = fileURLToPath(new URL('../fixtures/agent-child.ts', import.meta.url));
@@ -24,6 +24,8 @@ export class AgentProcess {
   /** Seqs of every event frame sent, in send order, over all incarnations (replays repeat a seq). */
   readonly sent: number[] = [];
   connected = false;
+  /** Every `connected` / `disconnected <error>` line of every incarnation, in order. */
+  readonly connectionEvents: string[] = [];
   readonly stderr: string[] = [];
   /** How each incarnation ended that was not stopped or killed by this wrapper: exit code, or signal name. */
   readonly unexpectedExits: (number | string)[] = [];
@@ -50,9 +52,13 @@ export class AgentProcess {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('sent ')) this.sent.push(Number(line.slice(5)));
       else if (line === 'connected') {
+        this.connectionEvents.push(line);
         this.connected = true;
         for (const w of this.connectedWaiters.splice(0)) w();
-      } else if (line.startsWith('disconnected')) this.connected = false;
+      } else if (line.startsWith('disconnected')) {
+        this.connectionEvents.push(line);
+        this.connected = false;
+      }
     });
     createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
   }

@@ -1,15 +1,18 @@
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import type { AgentOptions } from '../../main/agent/agent.js';
-import { startTestOrchestrator, type TestOrchestrator } from '../support/orchestrator-harness.js';
-import { startRealAgent, type RealAgent } from '../support/real-agent.js';
-import { waitFor } from '../support/wait-for.js';
-import { fixture } from './e2e-harness.js';
+import { fileURLToPath } from 'node:url';
+import { startTestOrchestrator, type TestOrchestrator } from './orchestrator-harness.js';
+import { startRealAgent, type RealAgent } from './real-agent.js';
+import { waitFor } from './wait-for.js';
 
 /**
- * End-to-end through the public surfaces only: the real orchestrator (startTestOrchestrator: Web API + gateway),
- * driven over its Web API with the admin token, and real agents registered over HTTP.
+ * The real orchestrator (startTestOrchestrator: Web API + gateway) with the end-to-end timings, driven over its Web
+ * API with the admin token as a user would, and real agents registered over HTTP.
  */
 export const API_GROUP_PASSWORD = 'group-password-e2e';
+
+/** A flow script of test/e2e/fixtures/. */
+export const fixture = (name: string): string => fileURLToPath(new URL(`../e2e/fixtures/${name}`, import.meta.url));
 
 export type Row = Record<string, unknown>;
 
