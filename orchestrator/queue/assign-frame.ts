@@ -6,6 +6,7 @@ import { DEFAULT_RUN_TIMEOUT_S } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
 import type { Row } from '../store/store.js';
 import { clearInputs, secretInputsFor } from './secret-inputs.js';
+import { parseStoredJson } from './stored-json.js';
 
 export type AssignFrame = Static<typeof Assign>;
 
@@ -14,19 +15,10 @@ const checkAssign = validator(Assign);
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-function parseJson(text: unknown): unknown {
-  if (typeof text !== 'string' || text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The `assign` frame for a session and its workflow, or why the session cannot be run at all. */
 export function buildAssignFrame(session: Row, workflow: Row | undefined): { ok: true; frame: AssignFrame } | { ok: false; error: string } {
   if (!workflow) return { ok: false, error: `workflow ${String(session['_regardingobjectid_value'])} does not exist` };
-  const flow = parseJson(workflow['clientdata']);
+  const flow = parseStoredJson(workflow['clientdata']);
   if (!checkFlow.check(flow)) return { ok: false, error: `workflow clientdata is not a valid flow definition: ${checkFlow.errors('clientdata').join('; ')}` };
   const s: AssignedSession = {
     flowsessionid: String(session['flowsessionid']),

@@ -2,6 +2,7 @@ import { maskSecretInputs, secretInputsOf, sessionMasker, type Masker } from '..
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { Row, Store } from '../store/store.js';
+import { parseStoredJson } from './stored-json.js';
 
 /**
  * Where a session's secret inputs live on the orchestrator. `inputs` (what every read, `$filter` and `$select`
@@ -10,18 +11,9 @@ import type { Row, Store } from '../store/store.js';
  * has no `secretinputs`.
  */
 
-function parseJson(text: unknown): unknown {
-  if (typeof text !== 'string' || text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The stored form of a new session's inputs (already validated): `inputs` masked and, when any is secret, the clear text. */
 export function storedInputs(inputschema: unknown, inputsText: string): { inputs: string; secretinputs?: string } {
-  const entries = secretInputsOf(parseJson(inputschema), parseJson(inputsText));
+  const entries = secretInputsOf(parseStoredJson(inputschema), parseStoredJson(inputsText));
   if (entries.length === 0) return { inputs: inputsText };
   return { inputs: maskSecretInputs(inputsText, entries), secretinputs: inputsText };
 }
@@ -36,7 +28,7 @@ export const clearInputs = (session: Row): string => {
 };
 
 /** The assign frame's `secretInputs` of a session of this workflow. */
-export const secretInputsFor = (session: Row, workflow: Row): string[] => secretInputsOf(parseJson(workflow['inputschema']), parseJson(clearInputs(session)));
+export const secretInputsFor = (session: Row, workflow: Row): string[] => secretInputsOf(parseStoredJson(workflow['inputschema']), parseStoredJson(clearInputs(session)));
 
 /**
  * The masker of an open session's secret inputs, or undefined when it has none: what an agent reports (outputs,
