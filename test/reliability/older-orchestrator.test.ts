@@ -30,15 +30,20 @@ describe('reliability: an agent and an orchestrator that declares fewer features
     return { dataDir, peer };
   }
 
-  it('an orchestrator before negotiation (no features announced): one event per `event` frame from the start, no `features` in hello; nothing refused, lost or doubled', async () => {
-    const { dataDir, peer } = await start('older-orchestrator', []);
-
-    const lines = makeAssign({ flow: tickerFlow, inputs: { ticks: 20, everyMs: 5 } });
+  /** Offers a ticker session, confirms it and waits for its `completed` event. */
+  async function runTicker(peer: Awaited<ReturnType<typeof start>>['peer'], ticks: number): Promise<void> {
+    const lines = makeAssign({ flow: tickerFlow, inputs: { ticks, everyMs: 5 } });
     const id = lines.session.flowsessionid;
     peer.send(lines);
     await peer.waitFrame(isFrame('accept', (f) => f.sessionId === id), { what: 'accept' });
     peer.send({ type: 'confirm', sessionId: id });
     await peer.waitFrame(isFrame('event', (f) => f.event.kind === 'completed' && f.event.sessionId === id), { what: 'the completed event', timeoutMs: 30_000 });
+  }
+
+  it('an orchestrator before negotiation (no features announced): one event per `event` frame from the start, no `features` in hello; nothing refused, lost or doubled', async () => {
+    const { dataDir, peer } = await start('older-orchestrator', []);
+
+    await runTicker(peer, 20);
 
     // Before negotiation the agent sent an `events` frame first and fell back after the refusal (one close).
     expect(peer.eventsFramesRefused).toBe(0);
@@ -55,12 +60,7 @@ describe('reliability: an agent and an orchestrator that declares fewer features
 
   it('an orchestrator that announces `features` but not `events`: the agent declares its features in hello and sends single `event` frames', async () => {
     const { peer } = await start('no-events-orchestrator', [Feature.FeatureLists]);
-    const lines = makeAssign({ flow: tickerFlow, inputs: { ticks: 3, everyMs: 5 } });
-    const id = lines.session.flowsessionid;
-    peer.send(lines);
-    await peer.waitFrame(isFrame('accept', (f) => f.sessionId === id), { what: 'accept' });
-    peer.send({ type: 'confirm', sessionId: id });
-    await peer.waitFrame(isFrame('event', (f) => f.event.kind === 'completed' && f.event.sessionId === id), { what: 'the completed event', timeoutMs: 30_000 });
+    await runTicker(peer, 3);
     expect(peer.frames.find(isFrame('hello'))?.features).toEqual([...AGENT_FEATURES]);
     expect(peer.eventsFramesRefused).toBe(0);
     expect(peer.eventsFramesReceived).toBe(0);
@@ -69,12 +69,7 @@ describe('reliability: an agent and an orchestrator that declares fewer features
 
   it('an orchestrator that declares `events` gets them', async () => {
     const { peer } = await start('current-orchestrator');
-    const lines = makeAssign({ flow: tickerFlow, inputs: { ticks: 3, everyMs: 5 } });
-    const id = lines.session.flowsessionid;
-    peer.send(lines);
-    await peer.waitFrame(isFrame('accept', (f) => f.sessionId === id), { what: 'accept' });
-    peer.send({ type: 'confirm', sessionId: id });
-    await peer.waitFrame(isFrame('event', (f) => f.event.kind === 'completed' && f.event.sessionId === id), { what: 'the completed event', timeoutMs: 30_000 });
+    await runTicker(peer, 3);
     expect(peer.eventsFramesReceived).toBeGreaterThan(0);
     expect(peer.closes).toEqual([]);
   }, 60_000);
