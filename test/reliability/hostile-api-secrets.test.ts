@@ -58,6 +58,20 @@ const j = JSON.stringify;
 const action = (name: string): string => `Microsoft.Dynamics.CRM.${name}`;
 
 describe('hostile input: secrets never in API errors', () => {
+  /** The id of the background operation created last. */
+  const newestOperation = async (): Promise<string> =>
+    String((await rawRequest(`${o.url}/api/data/v9.2/backgroundoperations?$select=backgroundoperationid&$orderby=createdon desc&$top=1`, 'GET', { authorization: `Bearer ${o.token}` })).json.value[0].backgroundoperationid);
+
+  /** The status monitor's answer once the operation is Completed. */
+  const operationDone = (op: string) =>
+    waitFor(
+      async () => {
+        const r = await rawRequest(`${o.url}/api/backgroundoperation/${op}`, 'GET', { authorization: `Bearer ${o.token}` });
+        return r.json?.statecode === 3 ? r : undefined;
+      },
+      { what: `background operation ${op} to complete` },
+    );
+
   it('a group password in a refused body is never echoed', async () => {
     const bad: Array<[string, string, string, string]> = [
       ['empty name', 'POST', 'flowmachinegroups', j({ name: '', password: PASSWORD })],
@@ -119,17 +133,11 @@ describe('hostile input: secrets never in API errors', () => {
     for (const targets of [[{ name: 'g4', password: PASSWORD }], [{ name: 'g5', password: PASSWORD }, { name: '', password: PASSWORD }]]) {
       const res = await send('respond-async CreateMultiple', 'POST', `flowmachinegroups/${action('CreateMultiple')}`, j({ Targets: targets }), { prefer: 'respond-async' });
       expect(res.status, res.text).toBe(202);
-      ops.push(String((await rawRequest(`${o.url}/api/data/v9.2/backgroundoperations?$select=backgroundoperationid&$orderby=createdon desc&$top=1`, 'GET', { authorization: `Bearer ${o.token}` })).json.value[0].backgroundoperationid));
+      ops.push(await newestOperation());
     }
     const states: number[] = [];
     for (const op of ops) {
-      const done = await waitFor(
-        async () => {
-          const r = await rawRequest(`${o.url}/api/backgroundoperation/${op}`, 'GET', { authorization: `Bearer ${o.token}` });
-          return r.json?.statecode === 3 ? r : undefined;
-        },
-        { what: `background operation ${op} to complete` },
-      );
+      const done = await operationDone(op);
       answers.push({ what: `backgroundoperation ${op}`, res: done });
       states.push(Number(done.json.statuscode));
       expect(leaks(done.text), done.text).toEqual([]);
@@ -144,14 +152,8 @@ describe('hostile input: secrets never in API errors', () => {
     expect(direct.status, direct.text).toBe(201);
     const res = await send('respond-async CreateMultiple sessions', 'POST', `flowsessions/${action('CreateMultiple')}`, j({ Targets: [target] }), { prefer: 'respond-async' });
     expect(res.status, res.text).toBe(202);
-    const op = String((await rawRequest(`${o.url}/api/data/v9.2/backgroundoperations?$select=backgroundoperationid&$orderby=createdon desc&$top=1`, 'GET', { authorization: `Bearer ${o.token}` })).json.value[0].backgroundoperationid);
-    const done = await waitFor(
-      async () => {
-        const r = await rawRequest(`${o.url}/api/backgroundoperation/${op}`, 'GET', { authorization: `Bearer ${o.token}` });
-        return r.json?.statecode === 3 ? r : undefined;
-      },
-      { what: `background operation ${op} to complete` },
-    );
+    const op = await newestOperation();
+    const done = await operationDone(op);
     answers.push({ what: `backgroundoperation ${op}`, res: done });
     expect(done.json.statuscode, done.text).toBe(30);
     expect(leaks(done.text), done.text).toEqual([]);
