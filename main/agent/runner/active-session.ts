@@ -5,7 +5,7 @@ import type { Sample } from '../../../shared/protocol.js';
 import type { ProcessTree } from '../process/kill-tree.js';
 import type { UserIdentity } from '../process/session-user.js';
 import type { Sampler } from '../sampler.js';
-import { createMasker, secretValues } from '../../../shared/secret-mask.js';
+import { sessionMasker } from '../../../shared/secret-mask.js';
 import type { AgentStore, LocalSession } from '../store/agent-store.js';
 import { prepareLaunch, removeWorkDir, type LaunchPlan } from './flow-launch.js';
 import { FlowRun, type CancelReason, type FlowResult } from './flow-run.js';
@@ -69,7 +69,7 @@ export class ActiveSession {
     private readonly user: UserIdentity | undefined,
     private readonly options: ActiveSessionOptions,
   ) {
-    const mask = createMasker(secretValues(session.inputs, session.secretInputs));
+    const mask = sessionMasker(session.inputs, session.secretInputs);
     this.log = new SessionLog({
       commit: (lines) => options.store.appendLogLines(session.sessionId, lines, GROUP_COMMIT),
       onCommitError: (err, held, dropped) =>
