@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress } from 'node:zlib';
+import { x as untar } from 'tar';
 
 /**
  * Which Chromium the browser tests drive, first found wins:
@@ -91,9 +90,9 @@ async function unpackOnce(packageDir: string, version: string): Promise<string> 
   mkdirSync(partial, { recursive: true });
   // Streamed, off the event loop: the status-window tests run a real agent and orchestrator in this process meanwhile.
   await pipeline(createReadStream(join(bin, 'chromium.br')), createBrotliDecompress(), createWriteStream(join(partial, 'chromium'), { mode: 0o755 }));
-  const tar = spawn('tar', ['-x', '-C', partial], { stdio: ['pipe', 'ignore', 'inherit'] });
-  const [[code]] = await Promise.all([once(tar, 'close') as Promise<[number | null]>, pipeline(createReadStream(join(bin, 'al2023.tar.br')), createBrotliDecompress(), tar.stdin)]);
-  if (code !== 0) throw new Error(`tar could not unpack the libraries of @sparticuz/chromium (exit ${String(code)})`);
+  // The tar package reads its input to the end; a `tar -x` child stops at the end-of-archive marker and closes its
+  // stdin while the zero padding behind it is still being written, so the pipe failed (ERR_STREAM_PREMATURE_CLOSE) now and then.
+  await pipeline(createReadStream(join(bin, 'al2023.tar.br')), createBrotliDecompress(), untar({ cwd: partial, strict: true }));
   try {
     renameSync(partial, dir);
   } catch (err) {
