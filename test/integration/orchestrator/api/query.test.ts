@@ -97,7 +97,8 @@ describe('collection queries', () => {
   it('single records: 404 for an unknown id, 400 for a key that is not a GUID', async () => {
     const missing = await o.api('GET', 'flowsessions(00000000-0000-4000-8000-000000000000)');
     expect(missing.status).toBe(404);
-    expect(apiError(missing).code).toBe('NotFound');
+    // Dataverse's ObjectDoesNotExist code, flowhost's reason beside it.
+    expect(apiError(missing)).toMatchObject({ code: '0x80040217', reason: 'NotFound' });
     const bad = await o.api('GET', 'flowsessions(42)');
     expect(bad.status).toBe(400);
     expect(apiError(bad).code).toBe('InvalidKey');
