@@ -85,10 +85,11 @@ describe('collection queries', () => {
       ['flowsessions?$expand=x', 'UnknownQueryOption'],
       ['flowsessions?$skiptoken=abc', 'InvalidSkipToken'],
     ];
-    for (const [path, code] of cases) {
+    for (const [path, reason] of cases) {
       const res = await o.api('GET', path);
       expect(res.status, path).toBe(400);
-      expect(apiError(res).code, path).toBe(code);
+      // Dataverse answers an unknown property with code 0x0; the others have no Dataverse code.
+      expect(apiError(res), path).toMatchObject({ reason, code: reason === 'UnknownProperty' ? '0x0' : reason });
     }
     const prefer = await o.api('GET', 'flowsessions', undefined, { prefer: 'odata.maxpagesize=zero' });
     expect(prefer.status).toBe(400);
