@@ -76,4 +76,11 @@ describe('metadataDocument', () => {
     const response = byName(findAll(schema, 'ComplexType'), 'RunDesktopFlowResponse')!;
     expect(response.children[0]!.attrs).toMatchObject({ Name: 'flowsessionId', Type: 'Edm.Guid' });
   });
+
+  it('gives TriggerDesktopFlowRunCallback its TriggerDesktopFlowRunCallbackResponse (callbackHttpResponseCode)', () => {
+    const action = byName(findAll(schema, 'Action'), 'TriggerDesktopFlowRunCallback')!;
+    expect(findAll(action, 'ReturnType')[0]!.attrs['Type']).toBe('mscrm.TriggerDesktopFlowRunCallbackResponse');
+    const response = byName(findAll(schema, 'ComplexType'), 'TriggerDesktopFlowRunCallbackResponse')!;
+    expect(response.children[0]!.attrs).toMatchObject({ Name: 'callbackHttpResponseCode', Type: 'Edm.Int32', Nullable: 'false' });
+  });
 });
