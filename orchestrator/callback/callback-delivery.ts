@@ -122,7 +122,7 @@ export class CallbackDelivery {
     this.timers.add(t);
   }
 
-  private end(id: string, ok: boolean, message: string | null, extra: Row = {}): undefined {
+  private end(id: string, ok: boolean, message: string | null, extra: Row = {}): void {
     this.o.ctx.store.update(backgroundoperationEntity, id, {
       ...extra,
       statecode: BackgroundOperationState.v.Completed,
@@ -130,7 +130,6 @@ export class CallbackDelivery {
       errormessage: message,
       endtime: this.o.ctx.now().toISOString(),
     });
-    return undefined;
   }
 
   /** One attempt of delivery `id`, recorded; its outcome (undefined when there was nothing to attempt). */
@@ -140,7 +139,10 @@ export class CallbackDelivery {
     if (!op || op['statecode'] !== BackgroundOperationState.v.Ready || this.closed) return undefined;
     const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
     const session = store.get(flowsessionEntity, sessionId);
-    if (!session) return this.end(id, false, `flowsession ${sessionId} no longer exists`);
+    if (!session) {
+      this.end(id, false, `flowsession ${sessionId} no longer exists`);
+      return undefined;
+    }
     const retrycount = Number(op['retrycount'] ?? 0);
     const ttlinseconds = Number(op['ttlinseconds'] ?? CALLBACK_TTL_S);
     const outcome = await this.sender.attempt({
