@@ -1,5 +1,13 @@
 import { ErrorCode } from '../shared/error-codes.js';
-import { IDEMPOTENCY_KEY_HEADER, isRetryableCallbackStatus, SIGNATURE_HEADER } from '../shared/callback.js';
+import {
+  CALLBACK_CONTENT_TYPE,
+  CALLBACK_USER_AGENT,
+  IDEMPOTENCY_KEY_HEADER,
+  isRetryableCallbackStatus,
+  RUN_ID_HEADER,
+  SIGNATURE_HEADER,
+  WORKFLOW_ID_HEADER,
+} from '../shared/callback.js';
 import { callbackRetryDelayMs, CALLBACK_RETRY_POLICY, type CallbackRetryPolicy } from '../shared/callback-retry.js';
 import { signCallback } from '../shared/callback-signature.js';
 import { postOnce, type SendResult } from './callback-post.js';
@@ -17,8 +25,10 @@ export interface CallbackAttempt {
   readonly url: string;
   /** The body built once when the session ended; never rebuilt (the receiver dedupes by Idempotency-Key). */
   readonly body: string;
-  /** The session id: the Idempotency-Key. */
+  /** The session id: the Idempotency-Key and x-ms-run-id. */
   readonly sessionId: string;
+  /** The session's workflow: x-ms-workflow-id (left out when unknown). */
+  readonly workflowId: string | undefined;
   /** Attempts made before this one. */
   readonly retrycount: number;
   /** When the callback gives up (ms since the epoch): its creation + ttl. */
@@ -37,8 +47,6 @@ export interface CallbackOutcome {
 
 export interface CallbackSenderOptions {
   readonly policy: CallbackUrlPolicyOptions;
-  /** `flowhost-agent`, `flowhost-orchestrator`. */
-  readonly userAgent: string;
   readonly now?: (() => Date) | undefined;
   /** In [0, 1): the backoff's jitter. Default Math.random. */
   readonly random?: (() => number) | undefined;
@@ -49,6 +57,21 @@ export interface CallbackSenderOptions {
   readonly signingNowMs?: (() => number) | undefined;
   /** Replaces the HTTP POST (tests of the schedule); default a pinned node:http(s) request. */
   readonly send?: typeof postOnce | undefined;
+}
+
+/**
+ * The headers of every attempt but the signature: Dataverse's (User-Agent, Content-Type, x-ms-workflow-id, x-ms-run-id)
+ * and the Idempotency-Key. They derive from the session alone, so a re-send, by the agent or by the orchestrator,
+ * carries the same ones with the same body.
+ */
+export function callbackHeaders(a: Pick<CallbackAttempt, 'sessionId' | 'workflowId'>): Record<string, string> {
+  return {
+    'Content-Type': CALLBACK_CONTENT_TYPE,
+    'User-Agent': CALLBACK_USER_AGENT,
+    ...(a.workflowId !== undefined ? { [WORKFLOW_ID_HEADER]: a.workflowId } : {}),
+    [RUN_ID_HEADER]: a.sessionId,
+    [IDEMPOTENCY_KEY_HEADER]: a.sessionId,
+  };
 }
 
 /**
@@ -78,7 +101,7 @@ export class CallbackSender {
     let result: SendResult;
     if (policy.ok) {
       const body = Buffer.from(a.body, 'utf8');
-      const headers: Record<string, string> = { 'Content-Type': 'application/json', [IDEMPOTENCY_KEY_HEADER]: a.sessionId, 'User-Agent': this.o.userAgent };
+      const headers = callbackHeaders(a);
       // Signed at each attempt: a retry carries a fresh time (inside the receiver's window) and the current key.
       if (a.signing) headers[SIGNATURE_HEADER] = signCallback(a.signing.key, a.signing.signer, body, (this.o.signingNowMs?.() ?? this.now().getTime()) / 1000, nodeHmacSha256);
       result = await this.send(policy.target, body, headers, this.o.requestTimeoutMs ?? 30_000);

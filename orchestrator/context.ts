@@ -1,5 +1,12 @@
 import type { Logger } from 'winston';
+import type { CallbackOutcome } from '../node-shared/callback-sender.js';
 import type { Row, Store } from './store/store.js';
+
+/** A delivery queued by TriggerDesktopFlowRunCallback, and what its first attempt got (none when its session vanished). */
+export interface TriggeredCallback {
+  readonly operationId: string;
+  readonly firstAttempt: Promise<CallbackOutcome | undefined>;
+}
 
 /** What the queue offers the Web API (implemented in orchestrator/queue/). */
 export interface SessionQueue {
@@ -15,8 +22,11 @@ export interface SessionQueue {
   sessionChanged(sessionId: string): void;
   /** A machine or group was changed through the API (statecode, capacity …): re-evaluate the queue. */
   machineChanged(machineId: string): void;
-  /** Re-send the completion callback of a finished session (TriggerDesktopFlowRunCallback). */
-  triggerCallback(sessionId: string): void;
+  /**
+   * Re-send the completion callback of a finished session now (TriggerDesktopFlowRunCallback); later attempts, if
+   * the first one asks for them, follow as a durable backgroundoperation.
+   */
+  triggerCallback(sessionId: string): TriggeredCallback;
   /** The group's callback secret was rotated: connected machines of the group get their new key now. */
   callbackSecretRotated(groupId: string): void;
   /** Stop timers. */

@@ -125,7 +125,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
   try {
     await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
     gateway = await registerAgentGateway(app, ctx, options.gateway);
-    api = await registerWebApi(app, { ctx, queue: gateway.queue, adminToken: admin.token });
+    api = await registerWebApi(app, { ctx, queue: gateway.queue, adminToken: admin.token, callbackPolicy: { allow: options.gateway?.callbackAllowHosts ?? [] } });
     await app.listen({ host, port: options.port ?? DEFAULT_PORT });
   } catch (err) {
     await gateway?.close();

@@ -2,17 +2,32 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MAX_RUN_TIMEOUT_S } from './records/flowsession.js';
 import { DateTime, Guid } from './records/entity.js';
 
-/** Body of `POST workflows(<id>)/Microsoft.Dynamics.CRM.RunDesktopFlow`. Exactly one of machineGroupId / machineId. */
+/** Longest `runPriority` string (a name or an integer written as text). */
+export const MAX_RUN_PRIORITY_LENGTH = 100;
+
+/**
+ * Body of `POST workflows(<id>)/Microsoft.Dynamics.CRM.RunDesktopFlow`, as Microsoft documents it (runMode,
+ * runPriority, connectionName, connectionType, timeout, inputs as a JSON serialized string, callbackUrl; the nullable
+ * ones may be null) plus flowhost's extensions (machineGroupId | machineId, inputs as an object, scheduledFor,
+ * sessionUser, correlationId, an integer runPriority).
+ */
 export const RunDesktopFlowRequest = Type.Object(
   {
     runMode: Type.Union([Type.Literal('attended'), Type.Literal('unattended')]),
-    runPriority: Type.Optional(Type.Union([Type.Literal('normal'), Type.Literal('high'), Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })])),
+    /** `normal`, `high` or your own (mapped by orchestrator/api/run-desktop-flow.ts); an integer is flowhost's extension. */
+    runPriority: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: MAX_RUN_PRIORITY_LENGTH }), Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 }), Type.Null()]),
+    ),
+    connectionName: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+    /** 1 a connection (the default), 2 a connection reference (its logical name). */
+    connectionType: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2), Type.Null()])),
     machineGroupId: Type.Optional(Guid()),
     machineId: Type.Optional(Guid()),
     /** Run timeout in seconds (default 10800). */
-    timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RUN_TIMEOUT_S })),
-    inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    callbackUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+    timeout: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: MAX_RUN_TIMEOUT_S }), Type.Null()])),
+    /** A JSON serialized object (Microsoft's form) or the object itself. */
+    inputs: Type.Optional(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+    callbackUrl: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()])),
     scheduledFor: Type.Optional(DateTime()),
     sessionUser: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     correlationId: Type.Optional(Type.String({ maxLength: 100 })),
@@ -21,8 +36,13 @@ export const RunDesktopFlowRequest = Type.Object(
 );
 export type RunDesktopFlowRequest = Static<typeof RunDesktopFlowRequest>;
 
+/** `RunDesktopFlowResponse` (its `@odata.context` is added where the service root is known). */
 export const RunDesktopFlowResponse = Type.Object({ flowsessionId: Guid() }, { additionalProperties: false });
 export type RunDesktopFlowResponse = Static<typeof RunDesktopFlowResponse>;
+
+/** `TriggerDesktopFlowRunCallbackResponse`: the HTTP status the callback's receiver answered. */
+export const TriggerDesktopFlowRunCallbackResponse = Type.Object({ callbackHttpResponseCode: Type.Integer() }, { additionalProperties: false });
+export type TriggerDesktopFlowRunCallbackResponse = Static<typeof TriggerDesktopFlowRunCallbackResponse>;
 
 /** Largest number of records one CreateMultiple / UpdateMultiple / DeleteMultiple may carry. */
 export const MAX_BULK_TARGETS = 1000;

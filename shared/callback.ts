@@ -1,9 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import ipaddr from 'ipaddr.js';
 
-/** Headers of a completion callback. */
+/** Headers of a completion callback: flowhost's own two. */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const SIGNATURE_HEADER = 'X-Flowhost-Signature';
+/** …and those Dataverse sends (Microsoft's "Work with desktop flows using code", "Receive notification on script completion"). */
+export const WORKFLOW_ID_HEADER = 'x-ms-workflow-id';
+export const RUN_ID_HEADER = 'x-ms-run-id';
+export const CALLBACK_USER_AGENT = 'EnterpriseConnectors/1.0';
+export const CALLBACK_CONTENT_TYPE = 'application/json; charset=utf-8';
 /** Callback ttl default (24 h) and the statuses that are retried. */
 export const CALLBACK_TTL_S = 86_400;
 export const isRetryableCallbackStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;

@@ -59,7 +59,6 @@ export class CallbackDelivery {
     const { signing } = options;
     this.sender = new CallbackSender({
       policy: options.policy,
-      userAgent: 'flowhost-agent',
       now: this.now,
       random: options.random,
       requestTimeoutMs: options.requestTimeoutMs,
@@ -114,6 +113,7 @@ export class CallbackDelivery {
       url: row.url,
       body: row.body,
       sessionId: row.sessionId,
+      workflowId: row.workflowId ?? undefined,
       retrycount: row.retrycount,
       deadlineMs: Date.parse(row.createdon) + row.ttlinseconds * 1000,
       ttlinseconds: row.ttlinseconds,

@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NoParametersRequest } from '../../shared/api-actions.js';
+import type { CallbackUrlPolicyOptions } from '../../node-shared/callback-url.js';
+import { NoParametersRequest, type TriggerDesktopFlowRunCallbackResponse } from '../../shared/api-actions.js';
+import { ErrorCode } from '../../shared/error-codes.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import { flowmachinegroupEntity, flowsessionEntity, type EntityDef } from '../../shared/records/index.js';
 import { rotateCallbackSecret } from '../callback/callback-keys.js';
@@ -10,7 +12,7 @@ import type { BackgroundBulk } from './background-operations.js';
 import { bulkWrites, isBulkAction, type BulkAction } from './bulk-actions.js';
 import type { WriteDeps } from './policies/index.js';
 import type { RecordWriter } from './record-writer.js';
-import { baseUrl, noContent, sendJson } from './reply.js';
+import { baseUrl, noContent, sendJson, serviceRoot } from './reply.js';
 import { runDesktopFlow } from './run-desktop-flow.js';
 import { committed, requireJsonBody } from './write-handlers.js';
 
@@ -18,7 +20,12 @@ export interface ActionContext {
   readonly deps: WriteDeps;
   readonly writer: RecordWriter;
   readonly background: BackgroundBulk;
+  /** This orchestrator's callback URL policy (`--callback-allow`). */
+  readonly callbackPolicy: CallbackUrlPolicyOptions;
 }
+
+/** `@odata.context` of an action's complex-type answer, e.g. `…/$metadata#Microsoft.Dynamics.CRM.RunDesktopFlowResponse`. */
+const actionContext = (request: FastifyRequest, type: string) => ({ '@odata.context': `${serviceRoot(request)}/$metadata#Microsoft.Dynamics.CRM.${type}` });
 
 const BULK_METHOD: Record<BulkAction, 'POST' | 'PATCH' | 'DELETE'> = { CreateMultiple: 'POST', UpdateMultiple: 'PATCH', DeleteMultiple: 'DELETE' };
 
@@ -33,12 +40,33 @@ function sessionRow(c: ActionContext, id: string) {
   return row;
 }
 
+/**
+ * `TriggerDesktopFlowRunCallback`: sends the callback now and answers `callbackHttpResponseCode`, the status its
+ * receiver answered (retries a 408/429/5xx asks for go on as a backgroundoperation). No answer at all is an error:
+ * 409 for a URL the policy refuses, 502 when the receiver could not be reached (retried the same way).
+ */
+async function triggerCallback(c: ActionContext, id: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const row = sessionRow(c, id);
+  if (!isTerminalStatus(Number(row['statuscode']))) throw conflict(`flowsession ${id} has not finished yet`, 'SessionNotFinished');
+  if (!row['callbackurl']) throw conflict(`flowsession ${id} has no callbackurl`, 'NoCallbackUrl');
+  const { operationId, firstAttempt } = c.deps.queue.triggerCallback(id);
+  const outcome = await firstAttempt;
+  if (outcome?.httpStatus !== undefined) {
+    const response: TriggerDesktopFlowRunCallbackResponse = { callbackHttpResponseCode: outcome.httpStatus };
+    return sendJson(reply, 200, { ...actionContext(request, 'TriggerDesktopFlowRunCallbackResponse'), ...response });
+  }
+  const error = outcome?.error ?? `flowsession ${id} no longer exists`;
+  if (error.startsWith(ErrorCode.CallbackUrlRefused)) throw new ApiError(409, ErrorCode.CallbackUrlRefused, `the callback of flowsession ${id} was not sent: ${error}`);
+  const retried = outcome?.status === 'retry' ? `; retried as backgroundoperation ${operationId}` : '';
+  throw new ApiError(502, ErrorCode.CallbackFailed, `the callback receiver of flowsession ${id} did not answer: ${error}${retried}`);
+}
+
 /** `POST <set>(<id>)/Microsoft.Dynamics.CRM.<action>` */
-export function recordAction(c: ActionContext, entity: EntityDef, id: string, action: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function recordAction(c: ActionContext, entity: EntityDef, id: string, action: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   requireJsonBody(request);
   if (entity.set === 'workflows' && action === 'RunDesktopFlow') {
     const { response } = committed(c.deps.store, () => runDesktopFlow(c.deps, id, request.body));
-    return sendJson(reply, 200, response);
+    return sendJson(reply, 200, { ...actionContext(request, 'RunDesktopFlowResponse'), ...response });
   }
   if (entity.set === 'flowsessions' && action === 'CancelDesktopFlowRun') {
     noParameters.parse(request.body ?? {}, `${action} body`);
@@ -48,11 +76,7 @@ export function recordAction(c: ActionContext, entity: EntityDef, id: string, ac
   }
   if (entity.set === 'flowsessions' && action === 'TriggerDesktopFlowRunCallback') {
     noParameters.parse(request.body ?? {}, `${action} body`);
-    const row = sessionRow(c, id);
-    if (!isTerminalStatus(Number(row['statuscode']))) throw conflict(`flowsession ${id} has not finished yet`, 'SessionNotFinished');
-    if (!row['callbackurl']) throw conflict(`flowsession ${id} has no callbackurl`, 'NoCallbackUrl');
-    c.deps.queue.triggerCallback(id);
-    return noContent(reply);
+    return triggerCallback(c, id, request, reply);
   }
   if (entity.set === 'flowmachinegroups' && action === 'RotateCallbackSecret') {
     noParameters.parse(request.body ?? {}, `${action} body`);

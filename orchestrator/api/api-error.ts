@@ -2,7 +2,7 @@ import { ValidationError } from '../../shared/validate.js';
 import { ODataError } from '../odata/index.js';
 import { StoreError } from '../store/store.js';
 
-/** An error the Web API answers as `{"error":{"code","message"}}` with `status`. */
+/** An error the Web API answers with `status` and errorBody(); `code` is flowhost's reason. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
@@ -20,6 +20,28 @@ export const notFound = (message: string, code = 'NotFound'): ApiError => new Ap
 export const conflict = (message: string, code = 'Conflict'): ApiError => new ApiError(409, code, message);
 export const methodNotAllowed = (method: string, what: string, allow: readonly string[]): ApiError =>
   new ApiError(405, 'MethodNotAllowed', `${method} is not allowed on ${what} (allowed: ${allow.join(', ')})`, { allow: allow.join(', ') });
+
+/**
+ * Dataverse's hex error codes for the flowhost reasons that have one (Microsoft's pages: "Retrieve a table row"
+ * and the Web API error codes list for 0x80040217 ObjectDoesNotExist and 0x80040237 DuplicateRecord, "Troubleshoot
+ * Web API client errors" for 0x8006088a "Resource not found for the segment" and 0x0 for an unknown property). Where Microsoft shows an empty code
+ * (412 on a version mismatch or an If-None-Match, a wrong method) or none, `code` stays flowhost's reason.
+ */
+const DATAVERSE_CODES: Readonly<Record<string, string>> = {
+  NotFound: '0x80040217',
+  Conflict: '0x80040237',
+  UnknownEntitySet: '0x8006088a',
+  UnknownAction: '0x8006088a',
+  NoResource: '0x8006088a',
+  // "Could not find a property named '…' on type 'Microsoft.Dynamics.CRM.…'" (same page).
+  UnknownProperty: '0x0',
+};
+
+/** The `{"error": …}` body of `err`: Dataverse's code where it has one, flowhost's own reason beside it in `innererror`. */
+export function errorBody(err: ApiError): { error: { code: string; message: string; innererror: { code: string } } } {
+  const code = Object.hasOwn(DATAVERSE_CODES, err.code) ? (DATAVERSE_CODES[err.code] as string) : err.code;
+  return { error: { code, message: err.message, innererror: { code: err.code } } };
+}
 
 const STORE_STATUS: Record<StoreError['code'], number> = { NotFound: 404, PreconditionFailed: 412, Conflict: 409 };
 

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CallbackUrlPolicyOptions } from '../../node-shared/callback-url.js';
 import { backgroundoperationEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext, SessionQueue } from '../context.js';
 import { collectionAction, recordAction, type ActionContext } from './actions.js';
 import { methodNotAllowed, notFound, toApiError } from './api-error.js';
+import { refuseCallbackUrls, requestedCallbackUrls } from './callback-url-check.js';
 import { requireAdmin } from './auth.js';
 import { BackgroundBulk } from './background-operations.js';
 import { parseJsonBody } from './json-body.js';
@@ -17,6 +19,8 @@ export interface WebApiOptions {
   readonly ctx: OrchestratorContext;
   readonly queue: SessionQueue;
   readonly adminToken: string;
+  /** The callback URL policy of this orchestrator's deliveries (`--callback-allow`): a URL it refuses is refused when a request names it. */
+  readonly callbackPolicy?: CallbackUrlPolicyOptions;
 }
 
 export interface WebApi {
@@ -42,13 +46,14 @@ function allowedFor(target: ApiTarget): string[] {
   }
 }
 
-function dispatch(c: ActionContext, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+async function dispatch(c: ActionContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = request.url.split('?')[0]!;
   const target = parseApiPath(path.length > API_PATH.length ? path.slice(API_PATH.length + 1) : '');
   const allow = allowedFor(target);
   // HEAD is answered like GET (fastify drops the body).
   const method = request.method === 'HEAD' ? 'GET' : request.method;
   if (!allow.includes(method)) throw methodNotAllowed(request.method, path.slice(0, 200), allow);
+  await refuseCallbackUrls(requestedCallbackUrls(target, method, request.body), c.callbackPolicy);
   const store = c.deps.store;
   const w = { store, writer: c.writer };
   switch (target.kind) {
@@ -83,7 +88,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
   const deps = { store: o.ctx.store, queue: o.queue, now: o.ctx.now };
   const writer = new RecordWriter(deps);
   const background = new BackgroundBulk({ store: o.ctx.store, writer, logger: o.ctx.logger, now: o.ctx.now });
-  const c: ActionContext = { deps, writer, background };
+  const c: ActionContext = { deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] } };
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('odata-version', '4.0');
@@ -94,7 +99,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
   app.setNotFoundHandler((request, reply) => {
     try {
       if (!request.url.startsWith('/agent/')) requireAdmin(request, o.adminToken);
-      return sendError(reply, notFound(`no resource at ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+      return sendError(reply, notFound(`no resource at ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`, 'NoResource'));
     } catch (err) {
       return sendError(reply, toApiError(err));
     }

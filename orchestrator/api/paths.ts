@@ -31,7 +31,7 @@ function keyOf(entity: EntityDef, raw: string): string {
 }
 
 function actionName(segment: string): string {
-  if (!segment.startsWith(ACTION_NAMESPACE)) throw notFound(`unknown path segment '${segment.slice(0, 100)}' (actions are named '${ACTION_NAMESPACE}<Action>')`);
+  if (!segment.startsWith(ACTION_NAMESPACE)) throw notFound(`unknown path segment '${segment.slice(0, 100)}' (actions are named '${ACTION_NAMESPACE}<Action>')`, 'NoResource');
   return segment.slice(ACTION_NAMESPACE.length);
 }
 
@@ -50,7 +50,7 @@ export function parseApiPath(rest: string): ApiTarget {
   const [first = '', second, ...more] = segments;
   if (first === '$metadata' && second === undefined) return { kind: 'metadata' };
   const m = SEGMENT.exec(first);
-  if (!m || more.length > 0) throw notFound(`no resource at '${rest.slice(0, 200)}'`);
+  if (!m || more.length > 0) throw notFound(`no resource at '${rest.slice(0, 200)}'`, 'NoResource');
   const entity = entityOf(m[1]!);
   if (m[2] === undefined) {
     if (second === undefined) return { kind: 'collection', entity };

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiError } from './api-error.js';
+import { errorBody, type ApiError } from './api-error.js';
 
 export const API_PATH = '/api/data/v9.2';
 export const JSON_CONTENT_TYPE = 'application/json; odata.metadata=minimal';
@@ -17,7 +17,7 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
   for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
-  return sendJson(reply, err.status, { error: { code: err.code, message: err.message } });
+  return sendJson(reply, err.status, errorBody(err));
 }
 
 export const noContent = (reply: FastifyReply): FastifyReply => reply.code(204).send();

@@ -2,7 +2,7 @@ import { RunDesktopFlowRequest, type RunDesktopFlowResponse } from '../../shared
 import { Priority, RunMode, TriggerType } from '../../shared/option-sets.js';
 import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
-import { notFound } from './api-error.js';
+import { badRequest, notFound } from './api-error.js';
 import { checkLookupTargets } from './lookups.js';
 import { checkInputsSize } from './policies/session-inputs.js';
 import { prepareSession } from './policies/session-policy.js';
@@ -11,14 +11,52 @@ import type { Written } from './record-writer.js';
 
 const runRequest = validator(RunDesktopFlowRequest);
 
-/** The `runPriority` of the action as a session `priority`. */
-const priorityOf = (p: RunDesktopFlowRequest['runPriority']): number => (p === undefined ? Priority.normal : typeof p === 'number' ? p : Priority[p]);
+const WHAT = 'RunDesktopFlow body';
+
+/**
+ * The `runPriority` of the action as a session `priority` (higher first). Microsoft's `normal` and `high` (any case)
+ * are 0 and 100; "your own" is an integer, as a number (flowhost's extension) or written as text (`"50"`, `"-10"`).
+ * Any other word is refused: mapping it to some priority would be a guess.
+ */
+export function priorityOf(p: RunDesktopFlowRequest['runPriority']): number {
+  if (p === undefined || p === null) return Priority.normal;
+  if (typeof p === 'number') return p;
+  const named = p.trim().toLowerCase();
+  if (named === 'normal' || named === 'high') return Priority[named];
+  const n = /^[+-]?\d{1,7}$/.test(p.trim()) ? Number(p.trim()) : NaN;
+  if (Number.isInteger(n) && Math.abs(n) <= 1_000_000) return n;
+  throw badRequest(
+    `${WHAT}: runPriority '${p.slice(0, 100)}' is neither normal, high nor an integer priority from -1000000 to 1000000 written as text (higher runs first; normal = ${Priority.normal}, high = ${Priority.high})`,
+    'InvalidRunPriority',
+  );
+}
+
+/** `inputs` as the session stores them: Microsoft's JSON serialized string as it came, an object (flowhost's extension) serialized. */
+function inputsText(inputs: RunDesktopFlowRequest['inputs']): string {
+  const text = typeof inputs === 'string' ? inputs : JSON.stringify(inputs ?? {});
+  checkInputsSize(text);
+  return text;
+}
+
+/**
+ * Until desktop-flow connections exist, a connection would be dropped silently and the run would go elsewhere, or as
+ * another user, than its caller chose: it is refused, naming the extension that targets machines meanwhile.
+ */
+function refuseConnection(req: RunDesktopFlowRequest): void {
+  if (req.connectionName === undefined) return;
+  const kind = req.connectionType === 2 ? 'connection reference (connectionType 2)' : 'connection (connectionType 1)';
+  throw badRequest(
+    `${WHAT}: connections are not supported yet (connectionName '${req.connectionName.slice(0, 100)}', a ${kind}); target the run with machineGroupId or machineId`,
+    'ConnectionsNotSupported',
+  );
+}
 
 /** `RunDesktopFlow` bound to a workflow: creates a Waiting session (triggertype RunDesktopFlowDataverseApi) and queues it. */
 export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknown): Written & { response: RunDesktopFlowResponse } {
-  const req = runRequest.parse(body ?? {}, 'RunDesktopFlow body');
-  const inputs = JSON.stringify(req.inputs ?? {});
-  checkInputsSize(inputs);
+  const req = runRequest.parse(body ?? {}, WHAT);
+  refuseConnection(req);
+  const inputs = inputsText(req.inputs);
+  const priority = priorityOf(req.runPriority);
   if (!deps.store.get(workflowEntity, workflowId)) throw notFound(`workflow with id ${workflowId} does not exist`);
   const requested = {
     _regardingobjectid_value: workflowId,
@@ -26,7 +64,7 @@ export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknow
     _machineid_value: req.machineId?.toLowerCase() ?? null,
     runmode: req.runMode === 'attended' ? RunMode.v.Attended : RunMode.v.Unattended,
     triggertype: TriggerType.v.RunDesktopFlowDataverseApi,
-    priority: priorityOf(req.runPriority),
+    priority,
     timeout: req.timeout ?? null,
     inputs,
     callbackurl: req.callbackUrl ?? null,
@@ -34,8 +72,8 @@ export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknow
     sessionusername: req.sessionUser ?? null,
     correlationid: req.correlationId ?? null,
   };
-  checkLookupTargets(deps.store, flowsessionEntity, requested, 'RunDesktopFlow body');
-  const values = prepareSession(deps, requested, 'RunDesktopFlow body');
+  checkLookupTargets(deps.store, flowsessionEntity, requested, WHAT);
+  const values = prepareSession(deps, requested, WHAT);
   const row = deps.store.insert(flowsessionEntity, values);
   const id = String(row['flowsessionid']);
   return { row, response: { flowsessionId: id }, after: () => deps.queue.enqueued(id) };

@@ -3,9 +3,9 @@ import type { CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
 import { deriveCallbackKey, ORCHESTRATOR_SIGNER } from '../../shared/callback-signature.js';
 import { BackgroundOperationState, BackgroundOperationStatus, isTerminalStatus } from '../../shared/option-sets.js';
 import { backgroundoperationEntity, flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
-import { CallbackSender, type CallbackSigning } from '../../node-shared/callback-sender.js';
+import { CallbackSender, type CallbackOutcome, type CallbackSigning } from '../../node-shared/callback-sender.js';
 import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
-import type { OrchestratorContext } from '../context.js';
+import type { OrchestratorContext, TriggeredCallback } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
 import { groupCallbackSecret } from './callback-keys.js';
 
@@ -55,7 +55,6 @@ export class CallbackDelivery {
   constructor(private readonly o: CallbackDeliveryOptions) {
     this.sender = new CallbackSender({
       policy: { allow: o.allowHosts ?? [], ...(o.lookupAll ? { lookupAll: o.lookupAll } : {}) },
-      userAgent: 'flowhost-orchestrator',
       now: o.ctx.now,
       random: o.random,
       requestTimeoutMs: o.requestTimeoutMs,
@@ -75,8 +74,20 @@ export class CallbackDelivery {
     this.timers.clear();
   }
 
-  /** Queues a delivery of a finished session's callback; returns the backgroundoperation id. */
+  /** Queues a delivery of a finished session's callback; its first attempt runs soon. Returns the backgroundoperation id. */
   trigger(sessionId: string): string {
+    const id = this.queue(sessionId);
+    this.schedule(id, 0);
+    return id;
+  }
+
+  /** Queues a delivery and makes its first attempt now (TriggerDesktopFlowRunCallback answers with its outcome). */
+  triggerNow(sessionId: string): TriggeredCallback {
+    const operationId = this.queue(sessionId);
+    return { operationId, firstAttempt: this.attempt(operationId) };
+  }
+
+  private queue(sessionId: string): string {
     const { store, now } = this.o.ctx;
     const session = store.get(flowsessionEntity, sessionId);
     if (!session) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
@@ -92,9 +103,7 @@ export class CallbackDelivery {
       starttime: now().toISOString(),
       ttlinseconds: CALLBACK_TTL_S,
     });
-    const id = String(op['backgroundoperationid']);
-    this.schedule(id, 0);
-    return id;
+    return String(op['backgroundoperationid']);
   }
 
   /** Sends the callback of a session the orchestrator itself ended, when it has a callbackurl. */
@@ -123,34 +132,42 @@ export class CallbackDelivery {
     });
   }
 
-  private async attempt(id: string): Promise<void> {
+  /** One attempt of delivery `id`, recorded; its outcome (undefined when there was nothing to attempt). */
+  private async attempt(id: string): Promise<CallbackOutcome | undefined> {
     const { store, now } = this.o.ctx;
     const op = store.get(backgroundoperationEntity, id);
-    if (!op || op['statecode'] !== BackgroundOperationState.v.Ready || this.closed) return;
+    if (!op || op['statecode'] !== BackgroundOperationState.v.Ready || this.closed) return undefined;
     const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
     const session = store.get(flowsessionEntity, sessionId);
-    if (!session) return this.end(id, false, `flowsession ${sessionId} no longer exists`);
+    if (!session) {
+      this.end(id, false, `flowsession ${sessionId} no longer exists`);
+      return undefined;
+    }
     const retrycount = Number(op['retrycount'] ?? 0);
     const ttlinseconds = Number(op['ttlinseconds'] ?? CALLBACK_TTL_S);
     const outcome = await this.sender.attempt({
       url,
       body: storedCallbackBody(session),
       sessionId,
+      workflowId: typeof session['_regardingobjectid_value'] === 'string' ? session['_regardingobjectid_value'] : undefined,
       retrycount,
       deadlineMs: Date.parse(String(op['createdon'])) + ttlinseconds * 1000,
       ttlinseconds,
       // Read at each attempt: a rotation of the group's secret applies at once.
       signing: orchestratorSigning(store, session),
     });
-    if (this.closed) return;
+    if (this.closed) return outcome;
     switch (outcome.status) {
       case 'succeeded':
-        return this.end(id, true, null, { outputparameters: JSON.stringify({ status: outcome.httpStatus }) });
+        this.end(id, true, null, { outputparameters: JSON.stringify({ status: outcome.httpStatus }) });
+        return outcome;
       case 'failed':
-        return this.end(id, false, outcome.error ?? 'failed');
+        this.end(id, false, outcome.error ?? 'failed');
+        return outcome;
       case 'retry': {
         store.update(backgroundoperationEntity, id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
-        return this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
+        this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
+        return outcome;
       }
     }
   }

@@ -28,6 +28,8 @@ const ACTIONS: readonly ActionDef[] = [
     params: [
       { name: 'runMode', type: 'Edm.String', nullable: false },
       { name: 'runPriority', type: 'Edm.String' },
+      { name: 'connectionName', type: 'Edm.String' },
+      { name: 'connectionType', type: 'Edm.Int32' },
       { name: 'machineGroupId', type: 'Edm.Guid' },
       { name: 'machineId', type: 'Edm.Guid' },
       { name: 'timeout', type: 'Edm.Int32' },
@@ -38,7 +40,7 @@ const ACTIONS: readonly ActionDef[] = [
     returns: `${ALIAS}.RunDesktopFlowResponse`,
   },
   { name: 'CancelDesktopFlowRun', binding: `${ALIAS}.flowsession`, params: [] },
-  { name: 'TriggerDesktopFlowRunCallback', binding: `${ALIAS}.flowsession`, params: [] },
+  { name: 'TriggerDesktopFlowRunCallback', binding: `${ALIAS}.flowsession`, params: [], returns: `${ALIAS}.TriggerDesktopFlowRunCallbackResponse` },
   { name: 'RotateCallbackSecret', binding: `${ALIAS}.flowmachinegroup`, params: [], returns: `${ALIAS}.RotateCallbackSecretResponse` },
   {
     name: 'CreateMultiple',
@@ -52,6 +54,7 @@ const ACTIONS: readonly ActionDef[] = [
 
 const COMPLEX_TYPES = [
   `<ComplexType Name="RunDesktopFlowResponse"><Property Name="flowsessionId" Type="Edm.Guid" Nullable="false"/></ComplexType>`,
+  `<ComplexType Name="TriggerDesktopFlowRunCallbackResponse"><Property Name="callbackHttpResponseCode" Type="Edm.Int32" Nullable="false"/></ComplexType>`,
   `<ComplexType Name="RotateCallbackSecretResponse"><Property Name="callbacksecret" Type="Edm.String" Nullable="false"/></ComplexType>`,
   `<ComplexType Name="CreateMultipleResponse"><Property Name="Ids" Type="Collection(Edm.Guid)" Nullable="false"/></ComplexType>`,
 ];

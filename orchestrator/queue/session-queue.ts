@@ -2,7 +2,7 @@ import { ErrorCode } from '../../shared/error-codes.js';
 import { isTerminalStatus, QueuingType, SessionStatus } from '../../shared/option-sets.js';
 import type { OrchestratorFrame } from '../../shared/protocol.js';
 import { flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
-import type { OrchestratorContext, SessionQueue } from '../context.js';
+import type { OrchestratorContext, SessionQueue, TriggeredCallback } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
 import { AssignmentBook, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
@@ -34,7 +34,7 @@ export interface SessionQueueOptions {
   /** A machine that rejected a session is not offered it again for this long. Default 60 s. */
   readonly rejectCooldownMs?: number;
   /** Callback delivery: re-sends on request, and sends for sessions the orchestrator itself ended. */
-  readonly callbacks?: { trigger(sessionId: string): void; finished(sessionId: string): void };
+  readonly callbacks?: { triggerNow(sessionId: string): TriggeredCallback; finished(sessionId: string): void };
 }
 
 /**
@@ -145,9 +145,9 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.schedule();
   }
 
-  triggerCallback(sessionId: string): void {
+  triggerCallback(sessionId: string): TriggeredCallback {
     if (!this.o.callbacks) throw new Error('callback delivery is not configured');
-    this.o.callbacks.trigger(sessionId);
+    return this.o.callbacks.triggerNow(sessionId);
   }
 
   private notifyFinished(sessionId: string): void {

@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait-for.js';
 const AGENT_CLOCK_AHEAD_MS = 8_000;
 
 describe('e2e: one callback body, whoever sends it', () => {
-  it("an agent whose clock is 8 s ahead: its first POST and the orchestrator's TriggerDesktopFlowRunCallback carry the same bytes", async () => {
+  it("an agent whose clock is 8 s ahead: its first POST and the orchestrator's TriggerDesktopFlowRunCallback carry the same bytes and headers", async () => {
     const orch = disposeAfterTest(await startApiOrchestrator());
     const receiver = disposeAfterTest(await startCallbackReceiver());
     const group = await createGroup(orch, 'body-g');
@@ -19,13 +19,18 @@ describe('e2e: one callback body, whoever sends it', () => {
     const [first] = await waitFor(() => receiver.to('/cb').length === 1 && receiver.to('/cb'), { what: "the agent's callback" });
 
     const resend = await orch.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.TriggerDesktopFlowRunCallback`);
-    expect(resend.status).toBe(204);
+    expect(resend.status, resend.text).toBe(200);
+    expect(resend.json).toEqual({ '@odata.context': `${orch.url}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.TriggerDesktopFlowRunCallbackResponse`, callbackHttpResponseCode: 200 });
     const [, again] = await waitFor(() => receiver.to('/cb').length === 2 && receiver.to('/cb'), { what: "the orchestrator's re-send" });
 
     const secret = ((await orch.api('GET', `flowmachinegroups(${group})?$select=callbacksecret`)).json as { callbacksecret: string }).callbacksecret;
     expect(verifyReceived(first!, [secret])).toMatchObject({ ok: true, signer: agent.machineId });
     expect(verifyReceived(again!, [secret])).toMatchObject({ ok: true, signer: 'orchestrator' });
     expect(again!.headers['idempotency-key']).toBe(first!.headers['idempotency-key']);
+    // The headers Dataverse sends, the same from the agent and on the orchestrator's re-send.
+    const dataverseHeaders = { 'user-agent': 'EnterpriseConnectors/1.0', 'content-type': 'application/json; charset=utf-8', 'x-ms-workflow-id': wf, 'x-ms-run-id': id };
+    expect(first!.headers).toMatchObject(dataverseHeaders);
+    expect(again!.headers).toMatchObject(dataverseHeaders);
     expect(again!.body).toBe(first!.body);
     // The body carries the agent's own times: the record holds them on the orchestrator's clock, 8 s earlier.
     const sent = JSON.parse(first!.body) as { completedon: string; outputs: unknown };

@@ -135,8 +135,11 @@ describe('reliability: callback signatures (per-machine keys, signed time, rotat
     expect(receiver.to('/flaky')[0]!.headers['idempotency-key']).toBe(after);
 
     // The orchestrator's re-send of the session that ended before the rotation: signed now, with the new secret.
-    expect((await orch.api('POST', `flowsessions(${before})/Microsoft.Dynamics.CRM.TriggerDesktopFlowRunCallback`)).status).toBe(204);
-    await waitFor(() => receiver.to('/before').length > 1, { what: 'the re-sent callback' });
+    const resend = await orch.api('POST', `flowsessions(${before})/Microsoft.Dynamics.CRM.TriggerDesktopFlowRunCallback`);
+    expect(resend.status, resend.text).toBe(200);
+    expect((resend.json as { callbackHttpResponseCode: number }).callbackHttpResponseCode).toBe(200);
+    // Answered after the attempt: the re-send has arrived.
+    expect(receiver.to('/before')).toHaveLength(2);
     expect(receiver.to('/before')[1]!).toMatchObject({ status: 200, verified: { ok: true, signer: 'orchestrator' } });
     expect(receiver.to('/before')[1]!.headers['idempotency-key']).toBe(before);
 

@@ -19,8 +19,10 @@ export class CallbackOutbox {
        VALUES (@id, @sessionId, @url, @body, ${READY}, ${BackgroundOperationStatus.v.WaitingForResources}, 0, @createdon, @ttl, @createdon)`,
     );
     this.due = db.prepare(
-      `SELECT id AS backgroundoperationid, session_id AS sessionId, url, body, retrycount, createdon, ttlinseconds, nextattempton
-       FROM callbacks WHERE statecode = ${READY} AND nextattempton <= ? ORDER BY nextattempton LIMIT ?`,
+      `SELECT c.id AS backgroundoperationid, c.session_id AS sessionId, json_extract(s.assign, '$.session.workflowid') AS workflowId,
+         c.url, c.body, c.retrycount, c.createdon, c.ttlinseconds, c.nextattempton
+       FROM callbacks c LEFT JOIN sessions s ON s.id = c.session_id
+       WHERE c.statecode = ${READY} AND c.nextattempton <= ? ORDER BY c.nextattempton LIMIT ?`,
     );
     this.retry = db.prepare(
       `UPDATE callbacks SET retrycount = retrycount + 1, nextattempton = @next, errormessage = @error, httpstatus = @http

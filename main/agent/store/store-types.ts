@@ -42,6 +42,8 @@ export interface LocalSession {
 export interface CallbackRow {
   backgroundoperationid: string;
   sessionId: string;
+  /** The session's workflow (from its stored assign), for x-ms-workflow-id; null when the session row is gone. */
+  workflowId: string | null;
   url: string;
   body: string;
   retrycount: number;

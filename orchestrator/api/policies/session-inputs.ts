@@ -54,16 +54,3 @@ export function validateInputs(workflow: Row, inputsText: string | null | undefi
   const errors = check(inputs, 'inputs').map((e) => (e.startsWith('inputs') ? e : `inputs.${e}`));
   if (errors.length > 0) throw badRequest(`${what}: inputs do not match the workflow's inputschema: ${errors.join('; ')}`, 'InvalidInputs');
 }
-
-/** A callback URL must parse, be http(s) and carry no credentials (where it may be reached is the sender's policy). */
-export function checkCallbackUrl(value: unknown, what: string): void {
-  if (value === null || value === undefined) return;
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw badRequest(`${what}: callback URL '${String(value).slice(0, 200)}' is not a valid URL`, 'InvalidCallbackUrl');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badRequest(`${what}: callback URL must be https (or an allow-listed http), got ${url.protocol}`, 'InvalidCallbackUrl');
-  if (url.username !== '' || url.password !== '') throw badRequest(`${what}: callback URL must not carry credentials`, 'InvalidCallbackUrl');
-}

@@ -12,7 +12,7 @@ import { storedInputs } from '../../queue/secret-inputs.js';
 import type { Row } from '../../store/store.js';
 import { badRequest, conflict } from '../api-error.js';
 import type { EntityPolicy, WriteDeps } from './entity-policy.js';
-import { checkCallbackUrl, checkInputsSize, validateInputs } from './session-inputs.js';
+import { checkInputsSize, validateInputs } from './session-inputs.js';
 
 /** Status Waiting (queued) of an active session. */
 const WAITING = { statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting } as const;
@@ -28,7 +28,6 @@ export function prepareSession(deps: WriteDeps, values: Row, what: string): Row 
   const workflow = deps.store.get(workflowEntity, String(values['_regardingobjectid_value']));
   if (!workflow) throw badRequest(`${what}: workflow ${String(values['_regardingobjectid_value'])} does not exist`, 'LookupNotFound');
   validateInputs(workflow, values['inputs'] as string | null | undefined, what);
-  checkCallbackUrl(values['callbackurl'], what);
   const machine = machineId ? deps.store.get(flowmachineEntity, machineId) : undefined;
   const inputs = typeof values['inputs'] === 'string' ? values['inputs'] : '{}';
   return {

@@ -36,10 +36,15 @@ export async function runFlow(o: TestOrchestrator, workflowId: string, body: Rec
   return (res.json as { flowsessionId: string }).flowsessionId;
 }
 
-/** The `{"error":{code,message}}` body of a failed call, checked for shape. */
-export function apiError(res: { status: number; json: unknown; text: string }): { code: string; message: string } {
-  const body = res.json as { error?: { code?: unknown; message?: unknown } };
+/**
+ * The `{"error":{code,message,innererror:{code}}}` body of a failed call, checked for shape: `code` as on the wire
+ * (Dataverse's hex code where it has one), `reason` flowhost's own (innererror.code).
+ */
+export function apiError(res: { status: number; json: unknown; text: string }): { code: string; reason: string; message: string } {
+  const body = res.json as { error?: { code?: unknown; message?: unknown; innererror?: { code?: unknown } } };
   expect(typeof body?.error?.code, res.text).toBe('string');
   expect(typeof body?.error?.message, res.text).toBe('string');
-  return body.error as { code: string; message: string };
+  expect(typeof body?.error?.innererror?.code, res.text).toBe('string');
+  const error = body.error as { code: string; message: string; innererror: { code: string } };
+  return { code: error.code, reason: error.innererror.code, message: error.message };
 }

@@ -69,7 +69,7 @@ describe('RunDesktopFlow', () => {
       [{ runMode: 'unattended', machineGroupId: groupId, inputs: { n: 'one' } }, 400, 'inputs.n must be integer'],
       [{ runMode: 'unattended', machineGroupId: groupId, inputs: {} }, 400, "missing required property 'n'"],
       [{ runMode: 'unattended', machineGroupId: groupId, inputs: { n: 1 }, timeout: 86_401 }, 400, 'timeout'],
-      [{ runMode: 'unattended', machineGroupId: groupId, inputs: { n: 1 }, callbackUrl: 'not a url' }, 400, 'not a valid URL'],
+      [{ runMode: 'unattended', machineGroupId: groupId, inputs: { n: 1 }, callbackUrl: 'not a url' }, 400, 'not a valid absolute URL'],
       [{ runMode: 'unattended', machineGroupId: groupId, inputs: { n: 1 }, callbackUrl: 'ftp://x/y' }, 400, 'https'],
       [{ runMode: 'unattended', machineGroupId: groupId, inputs: { n: 1 }, callbackUrl: 'https://u:p@x/y' }, 400, 'credentials'],
       [{ runMode: 'unattended', machineGroupId: groupId, inputs: { n: 1 }, colour: 'red' }, 400, "unknown property 'colour'"],
@@ -105,18 +105,21 @@ describe('CancelDesktopFlowRun and TriggerDesktopFlowRunCallback', () => {
     expect((await o.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`)).status).toBe(404);
   });
 
-  it('re-sends the callback of a finished session as a backgroundoperation', async () => {
+  it('re-sends the callback of a finished session as a backgroundoperation; a receiver that cannot be reached is a 502, retried', async () => {
     const id = await runFlow(o, wfId, { machineGroupId: groupId, inputs: { n: 1 }, callbackUrl: 'https://callback.invalid/cb' });
     await o.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`);
     const before = Number((await o.api('GET', 'backgroundoperations/$count')).text);
-    expect((await o.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.TriggerDesktopFlowRunCallback`)).status).toBe(204);
+    const res = await o.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.TriggerDesktopFlowRunCallback`);
+    expect(res.status, res.text).toBe(502);
+    expect(apiError(res)).toMatchObject({ code: 'CallbackFailed', reason: 'CallbackFailed' });
+    expect(apiError(res).message).toMatch(/callback\.invalid.*retried as backgroundoperation/);
     await waitFor(async () => Number((await o.api('GET', 'backgroundoperations/$count')).text) === before + 1, { what: 'a new callback operation' });
   });
 
   it('unknown actions are 404', async () => {
     const res = await o.api('POST', `workflows(${wfId})/Microsoft.Dynamics.CRM.Explode`);
     expect(res.status).toBe(404);
-    expect(apiError(res).code).toBe('UnknownAction');
+    expect(apiError(res)).toMatchObject({ code: '0x8006088a', reason: 'UnknownAction' });
   });
 });
 

@@ -14,7 +14,7 @@ class MemoryOutbox implements CallbackOutbox {
     const id = randomUUID();
     const sessionId = randomUUID();
     const body = JSON.stringify({ flowsessionid: sessionId, statuscode: 4, statecode: 0, startedon: null, completedon: createdon.toISOString(), outputs: { n: 'ü' } });
-    this.rows.set(id, { backgroundoperationid: id, sessionId, url, body, retrycount: 0, createdon: createdon.toISOString(), ttlinseconds, nextattempton: createdon.toISOString(), status: 'pending', outcomes: [] });
+    this.rows.set(id, { backgroundoperationid: id, sessionId, workflowId: WORKFLOW_ID, url, body, retrycount: 0, createdon: createdon.toISOString(), ttlinseconds, nextattempton: createdon.toISOString(), status: 'pending', outcomes: [] });
     return id;
   }
   dueCallbacks(now: Date, limit: number): CallbackRow[] {
@@ -43,6 +43,7 @@ interface Received {
 }
 
 const groupSecret = 'callback-secret-0123456789';
+const WORKFLOW_ID = '5d1c2a8e-1f0b-4c1e-9a43-2f0d6c7b8a91';
 const machineId = '0b9a3c52-52c4-4f4e-9d1a-0c6a9f4c1e22';
 const signing = { signer: machineId, key: () => deriveCallbackKey(groupSecret, machineId, nodeHmacSha256) };
 const logger = winston.createLogger({ silent: true });
@@ -103,7 +104,13 @@ describe('callback delivery', () => {
     expect(received).toHaveLength(3);
     for (const r of received) {
       expect(r.headers['idempotency-key']).toBe(row.sessionId);
-      expect(r.headers['content-type']).toBe('application/json');
+      // The headers Dataverse sends, the same on every attempt.
+      expect(r.headers).toMatchObject({
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'EnterpriseConnectors/1.0',
+        'x-ms-workflow-id': WORKFLOW_ID,
+        'x-ms-run-id': row.sessionId,
+      });
       expect(r.body.toString('utf8')).toBe(row.body);
       // Each attempt is signed when it is made (the retries come 5+ minutes apart): each verifies at its arrival.
       const header = String(r.headers['x-flowhost-signature']);

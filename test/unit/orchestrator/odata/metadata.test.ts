@@ -71,9 +71,16 @@ describe('metadataDocument', () => {
 
   it('gives RunDesktopFlow its parameters and the flowsessionId result', () => {
     const action = byName(findAll(schema, 'Action'), 'RunDesktopFlow')!;
-    expect(findAll(action, 'Parameter').map((p) => p.attrs['Name'])).toEqual(['entity', 'runMode', 'runPriority', 'machineGroupId', 'machineId', 'timeout', 'inputs', 'callbackUrl', 'scheduledFor']);
+    expect(findAll(action, 'Parameter').map((p) => p.attrs['Name'])).toEqual(['entity', 'runMode', 'runPriority', 'connectionName', 'connectionType', 'machineGroupId', 'machineId', 'timeout', 'inputs', 'callbackUrl', 'scheduledFor']);
     expect(findAll(action, 'ReturnType')[0]!.attrs['Type']).toBe('mscrm.RunDesktopFlowResponse');
     const response = byName(findAll(schema, 'ComplexType'), 'RunDesktopFlowResponse')!;
     expect(response.children[0]!.attrs).toMatchObject({ Name: 'flowsessionId', Type: 'Edm.Guid' });
+  });
+
+  it('gives TriggerDesktopFlowRunCallback its TriggerDesktopFlowRunCallbackResponse (callbackHttpResponseCode)', () => {
+    const action = byName(findAll(schema, 'Action'), 'TriggerDesktopFlowRunCallback')!;
+    expect(findAll(action, 'ReturnType')[0]!.attrs['Type']).toBe('mscrm.TriggerDesktopFlowRunCallbackResponse');
+    const response = byName(findAll(schema, 'ComplexType'), 'TriggerDesktopFlowRunCallbackResponse')!;
+    expect(response.children[0]!.attrs).toMatchObject({ Name: 'callbackHttpResponseCode', Type: 'Edm.Int32', Nullable: 'false' });
   });
 });

@@ -134,7 +134,8 @@ describe('AgentStore', () => {
   });
 
   it('completes in one transaction: outputs, figures from samples, completed event, callback row', () => {
-    const id = running({ session: { callbackurl: 'https://example.test/cb' } });
+    const workflowid = '5d1c2a8e-1f0b-4c1e-9a43-2f0d6c7b8a91';
+    const id = running({ session: { callbackurl: 'https://example.test/cb', workflowid } });
     store.appendSamples(id, [
       { at: clock.toISOString(), machineCpuPercent: 10, machineRamUsedMb: 1000, machineRamPercent: 20, processCpuPercent: 5, processRssMb: 30 },
       { at: clock.toISOString(), machineCpuPercent: 30, machineRamUsedMb: 1500, machineRamPercent: 40 },
@@ -151,7 +152,7 @@ describe('AgentStore', () => {
     expect(store.eventsAfter(0, 100)).toHaveLength(4);
 
     const [cb] = store.dueCallbacks(clock, 10);
-    expect(cb).toMatchObject({ sessionId: id, url: 'https://example.test/cb', retrycount: 0, ttlinseconds: 86_400 });
+    expect(cb).toMatchObject({ sessionId: id, workflowId: workflowid, url: 'https://example.test/cb', retrycount: 0, ttlinseconds: 86_400 });
     expect(JSON.parse(cb!.body)).toEqual({ flowsessionid: id, statuscode: 4, statecode: 0, startedon: clock.toISOString(), completedon: clock.toISOString(), outputs: { n: 1 } });
     store.recordCallbackAttempt(cb!.backgroundoperationid, { status: 'retry', nextAttemptAt: new Date(clock.getTime() + 60_000), httpStatus: 503 });
     expect(store.dueCallbacks(clock, 10)).toEqual([]);

@@ -1,0 +1,71 @@
+import { DynamicsWebApi, type RequestError } from 'dynamics-web-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallbackReceiver } from '../../../support/callback-receiver.js';
+import { startTestOrchestrator, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
+import { waitFor } from '../../../support/wait-for.js';
+import { createGroup, createWorkflow } from './api-fixtures.js';
+
+/**
+ * The documented desktop-flow calls through a real Dataverse client library from npm (dynamics-web-api), as a
+ * Dataverse user's code makes them: only the server URL and the token differ.
+ */
+let o: TestOrchestrator;
+let receiver: CallbackReceiver | undefined;
+afterEach(async () => {
+  await o?.close();
+  await receiver?.close();
+  receiver = undefined;
+});
+
+const client = () => new DynamicsWebApi({ serverUrl: o.url, dataApi: { version: '9.2' }, onTokenRefresh: () => Promise.resolve(o.token) });
+
+/** What the client rejects with. */
+async function failure(call: Promise<unknown>): Promise<RequestError & { innererror?: { code?: string } }> {
+  try {
+    await call;
+  } catch (err) {
+    return err as RequestError;
+  }
+  throw new Error('the call succeeded');
+}
+
+describe('dynamics-web-api against flowhost', () => {
+  it('RunDesktopFlow with inputs as a JSON serialized string, TriggerDesktopFlowRunCallback, CancelDesktopFlowRun', async () => {
+    o = await startTestOrchestrator({ gateway: { queueTickMs: 20, callbackAllowHosts: ['127.0.0.1'] } });
+    receiver = await CallbackReceiver.start(() => 202);
+    const groupId = await createGroup(o);
+    const wfId = await createWorkflow(o, { name: 'Desktop flow 1' });
+    const api = client();
+
+    const run = await api.callAction<{ flowsessionId: string }>({
+      collection: 'workflows',
+      key: wfId,
+      actionName: 'Microsoft.Dynamics.CRM.RunDesktopFlow',
+      action: { runMode: 'attended', runPriority: 'normal', machineGroupId: groupId, timeout: 7200, inputs: '{"Input1":"Value", "Input2":"Value"}', callbackUrl: receiver.url('/cb') },
+    });
+    const id = run.flowsessionId;
+    const session = await api.retrieve<Record<string, unknown>>({ collection: 'flowsessions', key: id, select: ['statuscode', 'statecode', 'runmode', 'timeout', 'inputs'] });
+    expect(session).toMatchObject({ statuscode: 3, statecode: 0, runmode: 1, timeout: 7200 });
+    expect(JSON.parse(String(session['inputs']))).toEqual({ Input1: 'Value', Input2: 'Value' });
+
+    await api.callAction({ collection: 'flowsessions', key: id, actionName: 'Microsoft.Dynamics.CRM.CancelDesktopFlowRun' });
+    await waitFor(() => receiver!.requests.length === 1, { what: 'the callback of the cancelled session' });
+    const again = await api.callAction<{ callbackHttpResponseCode: number }>({ collection: 'flowsessions', key: id, actionName: 'Microsoft.Dynamics.CRM.TriggerDesktopFlowRunCallback' });
+    expect(again.callbackHttpResponseCode).toBe(202);
+    expect(receiver.requests[1]!.headers).toMatchObject({ 'x-ms-workflow-id': wfId, 'x-ms-run-id': id, 'user-agent': 'EnterpriseConnectors/1.0' });
+  });
+
+  it("errors reach the client with Dataverse's code and flowhost's reason", async () => {
+    o = await startTestOrchestrator();
+    const groupId = await createGroup(o);
+    const wfId = await createWorkflow(o);
+    const api = client();
+    const missing = await failure(api.retrieve({ collection: 'flowsessions', key: '00000000-0000-4000-8000-000000000001' }));
+    expect(missing).toMatchObject({ status: 404, code: '0x80040217', innererror: { code: 'NotFound' } });
+    const refused = await failure(
+      api.callAction({ collection: 'workflows', key: wfId, actionName: 'Microsoft.Dynamics.CRM.RunDesktopFlow', action: { runMode: 'unattended', machineGroupId: groupId, callbackUrl: 'http://127.0.0.1:9/cb' } }),
+    );
+    expect(refused).toMatchObject({ status: 400, code: 'CallbackUrlRefused' });
+    expect(refused.message).toContain('http is allowed only for allow-listed hosts');
+  });
+});
