@@ -12,6 +12,8 @@ export const ErrorCode = {
   AgentLostSession: 'AgentLostSession',
   FlowExitCode: 'FlowExitCode',
   FlowStartFailed: 'FlowStartFailed',
+  /** The session needed a display (a virtual one for Unattended, the signed-in user's for Attended) and got none. */
+  DisplayUnavailable: 'DisplayUnavailable',
   FlowDefinitionInvalid: 'FlowDefinitionInvalid',
   OutputsInvalid: 'OutputsInvalid',
   RunTimeout: 'RunTimeout',
