@@ -47,6 +47,8 @@ export interface SchedulerOptions {
   readonly attendedMode: boolean;
   /** The user signed in at this machine's desktop (the tray app's user), if any. */
   readonly signedInUser?: string;
+  /** Whether that user has a graphical session now (desktop/); absent = taken as signed in whenever attended mode is on. */
+  readonly hasDesktop?: (user: string) => boolean;
   readonly now?: () => Date;
   /** After a failed store write, how long the agent reports storageOk=false before trying again. Default 30 s. */
   readonly storageRetryMs?: number;
@@ -202,7 +204,7 @@ export class Scheduler {
       ...(outbox ? { outbox: { pending: outbox.pending(), cap: outbox.cap } } : {}),
       ...(storageProblem !== undefined ? { storageProblem } : {}),
       ...(this.pausedUntil ? { pausedUntil: this.pausedUntil } : {}),
-      ...(this.signedInUser !== undefined ? { signedInUser: this.signedInUser } : {}),
+      ...(this.signedInUser !== undefined && (!this.attendedMode || (this.options.hasDesktop?.(this.signedInUser) ?? true)) ? { signedInUser: this.signedInUser } : {}),
     };
   }
 

@@ -198,4 +198,17 @@ describe('Scheduler', () => {
     s.handle(assign(0));
     expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'RunModeUnsupported' });
   });
+
+  it('attended mode with no graphical session of the signed-in user: not available, attended work refused, until one appears', async () => {
+    let desktop = false;
+    const { s, sent } = scheduler({ attendedMode: true, signedInUser: 'alice', hasDesktop: (user) => desktop && user === 'alice' });
+    expect(s.agentState()).toMatchObject({ attendedAvailable: false });
+    s.handle(assign(1));
+    expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'AttendedUserNotSignedIn' });
+    desktop = true; // alice signed in at the machine
+    expect(s.agentState()).toMatchObject({ attendedAvailable: true, signedInUser: 'alice' });
+    s.handle(assign(1));
+    await store.flushed();
+    expect(sent.at(-1)).toMatchObject({ type: 'accept' });
+  });
 });
