@@ -42,5 +42,7 @@ export const QueueReason = {
   HigherPriorityFirst: 'HigherPriorityFirst',
   /** The machines that could take it lack a feature it needs (their agents are older than its flow kind or fields). */
   FeatureUnsupported: 'FeatureUnsupported',
+  /** The machines cannot give its run mode a display now (e.g. virtualDisplay on, Xvfb missing). */
+  DisplayUnavailable: 'DisplayUnavailable',
 } as const;
 export type QueueReason = (typeof QueueReason)[keyof typeof QueueReason];

@@ -233,6 +233,7 @@ export class Agent {
       sessionUsers: o.sessionUsers,
       attendedMode: o.attendedMode,
       ...(o.desktop ? { hasDesktop: (user: string) => o.desktop?.attendedAvailable(user) ?? false } : {}),
+      runModes: { include: () => connection?.peerFeatures.has(Feature.RunModes) ?? false, unattendedProblem: () => o.desktop?.unattendedProblem() },
       ...(o.signedInUser !== undefined || o.attendedMode ? { signedInUser: o.signedInUser ?? currentUser() } : {}),
       ...(o.now ? { now: o.now } : {}),
       outbox: { pending: () => store.pendingEventCount(), cap: o.outboxCap ?? DEFAULT_OUTBOX_CAP },

@@ -47,6 +47,11 @@ export class LinuxDesktop implements SessionDesktop {
     return mode === 'on' || (mode === 'auto' && this.tools.xvfb !== null && this.tools.xauth !== null);
   }
 
+  unattendedProblem(): string | undefined {
+    if (this.options.settings.mode !== 'on' || (this.tools.xvfb !== null && this.tools.xauth !== null)) return undefined;
+    return 'virtualDisplay is on but Xvfb or xauth is not installed (Debian: apt-get install xvfb xauth)';
+  }
+
   attendedAvailable(user: string): boolean {
     return this.graphicalSession(user, true) !== undefined;
   }
@@ -71,7 +76,7 @@ export class LinuxDesktop implements SessionDesktop {
 
   private async openXvfb(req: DisplayRequest): Promise<SessionDisplay> {
     const { xvfb, xauth } = this.tools;
-    if (!xvfb || !xauth) throw new Error('virtualDisplay is on but Xvfb or xauth is not installed (Debian: apt-get install xvfb xauth)');
+    if (!xvfb || !xauth) throw new Error(this.unattendedProblem());
     const authFile = join(req.workDir, XAUTHORITY_FILE);
     await writeXAuthority(xauth, authFile, req.user);
     const server = await startXvfb({

@@ -36,4 +36,6 @@ export interface SessionDesktop {
   open(req: DisplayRequest): Promise<SessionDisplay | undefined>;
   /** Whether attended sessions can run now: the signed-in user has a graphical session. */
   attendedAvailable(user: string): boolean;
+  /** Why unattended sessions cannot get the display they need now, or undefined when they can. */
+  unattendedProblem(): string | undefined;
 }

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import type { Static } from '@sinclair/typebox';
-import type { AgentFrame, Assign } from '../../../../shared/protocol.js';
+import { AgentState, type AgentFrame, type Assign } from '../../../../shared/protocol.js';
+import { validator } from '../../../../shared/validate.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
 import { Scheduler, type SchedulerHost, type SchedulerOptions } from '../../../../main/agent/scheduler.js';
 import { waitFor } from '../../../support/wait-for.js';
@@ -211,4 +212,20 @@ describe('Scheduler', () => {
     await store.flushed();
     expect(sent.at(-1)).toMatchObject({ type: 'accept' });
   });
+
+  it('says which run modes it can serve only to an orchestrator that takes them (run-modes), and refuses unattended work it has no display for', async () => {
+    let takes = false;
+    const problem = 'virtualDisplay is on but Xvfb or xauth is not installed';
+    const { s, sent } = scheduler({ runModes: { include: () => takes, unattendedProblem: () => problem } });
+    expect(s.agentState()).not.toHaveProperty('runModes'); // an older orchestrator refuses fields it does not know
+    takes = true;
+    expect(s.agentState().runModes).toEqual({
+      attended: { available: false, reason: 'AttendedUserNotSignedIn', message: expect.any(String) },
+      unattended: { available: false, reason: 'DisplayUnavailable', message: problem },
+    });
+    expect(validator(AgentState).check(s.agentState())).toBe(true);
+    s.handle(assign(2));
+    expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'DisplayUnavailable', message: problem });
+  });
 });
+
