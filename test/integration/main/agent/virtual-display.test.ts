@@ -110,6 +110,22 @@ describe.skipIf(skipUnless(hasUsers && hasXTools, `root, users nobody and daemon
     }
   });
 
+  it('the run timeout takes a picture, then ends the flow and its display', async () => {
+    const h = createHarness({ sessionUsers: ['nobody'], desktop: testDesktop(), killGraceMs: 2000 });
+    try {
+      const script = WAIT_WINDOW + 'xmessage -title slow hello &\nwait_window slow\necho "display $DISPLAY"\nsleep 60\n';
+      const { id, done } = h.start({ flow: sh(script), session: { ...asNobody, timeout: 2 } });
+      expect(await done).toMatchObject({ statuscode: 10, errorcode: 'RunTimeout' });
+      const { number } = await displayOf(h, id);
+      expect(h.store.displays.screenshot(id)?.png.subarray(1, 4).toString()).toBe('PNG');
+      expect(h.logText(id).some((l) => l.startsWith('screenshot of the session'))).toBe(true);
+      expect(displaySocketExists(number)).toBe(false);
+      expect(h.store.displays.servers()).toEqual([]);
+    } finally {
+      h.close();
+    }
+  });
+
   it('cancel takes a picture, then ends the flow and its display', async () => {
     const h = createHarness({ sessionUsers: ['nobody'], desktop: testDesktop(), killGraceMs: 2000 });
     try {
