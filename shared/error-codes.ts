@@ -12,6 +12,8 @@ export const ErrorCode = {
   AgentLostSession: 'AgentLostSession',
   FlowExitCode: 'FlowExitCode',
   FlowStartFailed: 'FlowStartFailed',
+  /** The session needed a display (a virtual one for Unattended, the signed-in user's for Attended) and got none. */
+  DisplayUnavailable: 'DisplayUnavailable',
   FlowDefinitionInvalid: 'FlowDefinitionInvalid',
   OutputsInvalid: 'OutputsInvalid',
   RunTimeout: 'RunTimeout',
@@ -40,5 +42,7 @@ export const QueueReason = {
   HigherPriorityFirst: 'HigherPriorityFirst',
   /** The machines that could take it lack a feature it needs (their agents are older than its flow kind or fields). */
   FeatureUnsupported: 'FeatureUnsupported',
+  /** The machines cannot give its run mode a display now (e.g. virtualDisplay on, Xvfb missing). */
+  DisplayUnavailable: 'DisplayUnavailable',
 } as const;
 export type QueueReason = (typeof QueueReason)[keyof typeof QueueReason];

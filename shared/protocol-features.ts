@@ -11,6 +11,8 @@ export const Feature = {
   FeatureLists: 'features',
   /** Orchestrator: takes `events` frames (many events a frame). */
   EventsFrames: 'events',
+  /** Orchestrator: takes `runModes` in the agent's state (which run modes the machine can serve now, and why not). */
+  RunModes: 'run-modes',
   /** Agent: takes `callback-key` frames (its callback signing key, after every welcome and on rotation). */
   CallbackKey: 'callback-key',
   /** Agent: runs flows of this kind (`flow:<kind>` of shared/flow-definition.ts). */
@@ -31,7 +33,7 @@ export const ORCHESTRATOR_FEATURES_HEADER = 'Flowhost-Orchestrator-Features';
 /** What this agent build speaks. */
 export const AGENT_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.CallbackKey, Feature.FlowCommand, Feature.FlowShell, Feature.FlowNode];
 /** What this orchestrator build speaks. */
-export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames];
+export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames, Feature.RunModes];
 
 /**
  * What an agent that does not negotiate (it lists no `features`: a release before negotiation) is taken to run:

@@ -89,6 +89,18 @@ export type AgentWorkflow = Static<typeof AgentWorkflow>;
 
 // ───── agent → orchestrator ─────
 
+/** Whether the machine can serve a run mode now; when not, the queue reason it gives (shared/error-codes.ts). */
+export const RunModeAvailability = Type.Object(
+  {
+    available: Type.Boolean(),
+    reason: Type.Optional(Type.Union([Type.Literal('AttendedUserNotSignedIn'), Type.Literal('DisplayUnavailable')])),
+    /** Why, for people (shown nowhere by the queue; logged). */
+    message: Type.Optional(Str(500)),
+  },
+  { additionalProperties: false },
+);
+export type RunModeAvailability = Static<typeof RunModeAvailability>;
+
 /** The agent's live scheduling state; sent in hello, on every change and as the heartbeat. */
 export const AgentState = Type.Object(
   {
@@ -102,6 +114,11 @@ export const AgentState = Type.Object(
     sessionUsers: Type.Array(Str(256), { maxItems: 64 }),
     /** False when the agent cannot store new work (disk full, read-only data dir). */
     storageOk: Type.Boolean(),
+    /**
+     * Which run modes the machine can serve now (a display for them: the signed-in user's, a virtual one). Sent only
+     * to an orchestrator that declared `run-modes`; without it the queue goes by attendedAvailable alone.
+     */
+    runModes: Type.Optional(Type.Object({ attended: RunModeAvailability, unattended: RunModeAvailability }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

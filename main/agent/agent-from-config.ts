@@ -6,6 +6,9 @@ import type { AgentOptions } from './agent.js';
 import { readOrchestratorCa } from './config/file-settings.js';
 import type { AgentConfig } from './config/schema.js';
 import type { Credentials } from './credentials.js';
+import { DEFAULT_DISPLAY_SETTINGS, parseDisplaySize, type DisplaySettings } from './desktop/display-settings.js';
+import { desktopForPlatform } from './desktop/desktop-for-platform.js';
+import { currentUser } from './process/session-user.js';
 import type { RegistrationOptions } from './registration.js';
 
 /** The version this agent reports when it registers and in hello. */
@@ -42,7 +45,19 @@ export function agentOptionsFromConfig(config: AgentConfig, credentials: Credent
     ...(config.maxPendingEvents === undefined ? {} : { outboxCap: config.maxPendingEvents }),
     agentVersion: AGENT_VERSION,
     logger,
+    ...desktopOf(config),
   };
+}
+
+/** The displays sessions get on this OS (desktop/), from the display settings; none where no desktop is built yet. */
+function desktopOf(config: AgentConfig): Pick<AgentOptions, 'desktop'> {
+  const settings: DisplaySettings = {
+    mode: config.virtualDisplay ?? DEFAULT_DISPLAY_SETTINGS.mode,
+    ...(config.displaySize === undefined ? DEFAULT_DISPLAY_SETTINGS : parseDisplaySize(config.displaySize)),
+    depth: config.displayDepth ?? DEFAULT_DISPLAY_SETTINGS.depth,
+  };
+  const desktop = desktopForPlatform(settings, { env: process.env, agentUser: currentUser() });
+  return desktop ? { desktop } : {};
 }
 
 /** The PEM of the configured orchestrator CA file, when one is configured (read at each start: it may be renewed). */

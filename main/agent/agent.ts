@@ -17,6 +17,7 @@ import { DEFAULT_MIN_FREE_BYTES, probeStorage } from './storage-probe.js';
 import { Scheduler } from './scheduler.js';
 import type { CanRunAs } from './scheduler-decision.js';
 import { SessionHost } from './session-host.js';
+import type { SessionDesktop } from './desktop/session-display.js';
 import type { AgentStore } from './store/agent-store.js';
 import { openStoreForMachine } from './store/store-identity.js';
 
@@ -73,6 +74,8 @@ export interface AgentOptions {
    * the credentials are (0600) and mask it in logs. The agent signs with it from now on either way.
    */
   readonly onCallbackKey?: (key: string) => void;
+  /** The display each session gets, and whether attended work can run now (desktop/); none = no display of flowhost's. */
+  readonly desktop?: SessionDesktop;
 }
 
 /** Default outbox cap: a million events (log events hold up to 5,000 lines / 512 KiB each). */
@@ -216,6 +219,7 @@ export class Agent {
       sessionUsers: o.sessionUsers,
       ...(o.now ? { now: o.now } : {}),
       ...(o.killGraceMs === undefined ? {} : { killGraceMs: o.killGraceMs }),
+      ...(o.desktop ? { desktop: o.desktop } : {}),
     });
     let connection: AgentConnection | undefined;
     const send = (frame: AgentFrame) => connection?.send(frame) ?? false;
@@ -228,6 +232,8 @@ export class Agent {
       capacity: o.capacity,
       sessionUsers: o.sessionUsers,
       attendedMode: o.attendedMode,
+      ...(o.desktop ? { hasDesktop: (user: string) => o.desktop?.attendedAvailable(user) ?? false } : {}),
+      runModes: { include: () => connection?.peerFeatures.has(Feature.RunModes) ?? false, unattendedProblem: () => o.desktop?.unattendedProblem() },
       ...(o.signedInUser !== undefined || o.attendedMode ? { signedInUser: o.signedInUser ?? currentUser() } : {}),
       ...(o.now ? { now: o.now } : {}),
       outbox: { pending: () => store.pendingEventCount(), cap: o.outboxCap ?? DEFAULT_OUTBOX_CAP },

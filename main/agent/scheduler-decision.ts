@@ -27,6 +27,8 @@ export interface MachineSchedule {
   readonly sessionUsers: readonly string[];
   /** The user the agent runs as. */
   readonly agentUser: string;
+  /** Why unattended sessions cannot get their display now (desktop/), if they cannot. */
+  readonly unattendedProblem?: string;
 }
 
 export type CanRunAs = (user: string) => { ok: true } | { ok: false; reason: string };
@@ -65,6 +67,7 @@ export function decideAssignment(schedule: MachineSchedule, assign: Static<typeo
   if (schedule.occupied >= schedule.capacity) {
     return reject(ErrorCode.NoFreeSlot, `all ${schedule.capacity} slot(s) are taken`);
   }
+  if (session.runmode === RunMode.v.Unattended && schedule.unattendedProblem !== undefined) return reject(ErrorCode.DisplayUnavailable, schedule.unattendedProblem);
   return decideUser(schedule, session, canRunAs);
 }
 

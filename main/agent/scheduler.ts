@@ -47,6 +47,13 @@ export interface SchedulerOptions {
   readonly attendedMode: boolean;
   /** The user signed in at this machine's desktop (the tray app's user), if any. */
   readonly signedInUser?: string;
+  /** Whether that user has a graphical session now (desktop/); absent = taken as signed in whenever attended mode is on. */
+  readonly hasDesktop?: (user: string) => boolean;
+  /**
+   * Which run modes the machine can serve now: `include` says whether the orchestrator takes `runModes` in the state
+   * (feature `run-modes`); `unattendedProblem` why unattended sessions cannot get their display, if they cannot.
+   */
+  readonly runModes?: { readonly include: () => boolean; readonly unattendedProblem: () => string | undefined };
   readonly now?: () => Date;
   /** After a failed store write, how long the agent reports storageOk=false before trying again. Default 30 s. */
   readonly storageRetryMs?: number;
@@ -174,6 +181,7 @@ export class Scheduler {
     };
     if (state.paused && s.pausedUntil) state.pausedUntil = s.pausedUntil.toISOString();
     if (s.signedInUser !== undefined) state.signedInUser = s.signedInUser;
+    if (this.options.runModes?.include()) state.runModes = runModesOf(state.attendedAvailable, s.unattendedProblem);
     return state;
   }
 
@@ -185,6 +193,7 @@ export class Scheduler {
   private schedule(): MachineSchedule {
     const health = this.options.storage?.() ?? { ok: true };
     const storageProblem = !health.ok ? health.reason : this.storageOk ? undefined : this.storageError;
+    const unattendedProblem = this.options.runModes?.unattendedProblem();
     const base = {
       now: this.now(),
       capacity: this.options.capacity,
@@ -202,7 +211,8 @@ export class Scheduler {
       ...(outbox ? { outbox: { pending: outbox.pending(), cap: outbox.cap } } : {}),
       ...(storageProblem !== undefined ? { storageProblem } : {}),
       ...(this.pausedUntil ? { pausedUntil: this.pausedUntil } : {}),
-      ...(this.signedInUser !== undefined ? { signedInUser: this.signedInUser } : {}),
+      ...(unattendedProblem !== undefined ? { unattendedProblem } : {}),
+      ...(this.signedInUser !== undefined && (!this.attendedMode || (this.options.hasDesktop?.(this.signedInUser) ?? true)) ? { signedInUser: this.signedInUser } : {}),
     };
   }
 
@@ -276,4 +286,12 @@ export class Scheduler {
     }, this.options.storageRetryMs ?? 30_000);
     this.options.onChange();
   }
+}
+
+/** The `runModes` of the state: attended as attendedAvailable says, unattended as its display allows. */
+function runModesOf(attendedAvailable: boolean, unattendedProblem: string | undefined): NonNullable<AgentState['runModes']> {
+  return {
+    attended: attendedAvailable ? { available: true } : { available: false, reason: 'AttendedUserNotSignedIn', message: 'attended mode is off or nobody is signed in to a graphical session' },
+    unattended: unattendedProblem === undefined ? { available: true } : { available: false, reason: 'DisplayUnavailable', message: unattendedProblem.slice(0, 500) },
+  };
 }

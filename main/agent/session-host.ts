@@ -7,6 +7,7 @@ import { isSessionGroup } from './process/session-group.js';
 import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
 import { ActiveSession, SESSION_RUN_TUNING, type SessionRunTuning } from './runner/active-session.js';
 import { removeLeftoverWorkDirs } from './runner/leftover-work-dirs.js';
+import { endLeftoverDisplays } from './desktop/leftover-displays.js';
 import { baseEnv } from './runner/flow-env.js';
 import type { CancelReason } from './runner/flow-run.js';
 import { monotonicMs } from './runner/run-clock.js';
@@ -40,6 +41,7 @@ export class SessionHost {
   private readonly now: () => Date;
   private readonly tree: ProcessTree;
   private lastPrune = -Infinity;
+  private leftovers: Promise<void> = Promise.resolve();
   /** baseEnv of the agent's own user, once: copying process.env (each read crosses into C++) was a third of a launch. */
   private ownEnv: Readonly<Record<string, string>> | undefined;
 
@@ -180,8 +182,8 @@ export class SessionHost {
    * At agent start. A session the store says was running or paused lost its agent: a live process group from a
    * previous agent cannot be re-attached to its pipes (its output would go nowhere), so it is aborted — its group
    * killed if it still exists — and reported Aborted (AgentRestarted). Confirmed sessions that never started are
-   * started now (the orchestrator will not hand them to another machine). Then the work dirs dead runs left (they
-   * hold inputs in clear) are removed, in the background.
+   * started now (the orchestrator will not hand them to another machine). Then, in the background, the display
+   * servers dead runs left are ended and their work dirs (they hold inputs in clear) removed (`leftoversCleared()`).
    */
   recover(): void {
     const { store, logger } = this.options;
@@ -203,9 +205,20 @@ export class SessionHost {
     }
     for (const s of store.activeSessions()) if (s.stage === 'confirmed' && !s.local) this.start(s.sessionId);
     this.changed();
-    void removeLeftoverWorkDirs({ store, dataDir: this.options.dataDir, logger, inUse: (id) => this.workDirInUse(id) }).catch((err: Error) => {
-      logger.warn('could not remove the work dirs a previous agent left', { error: err.message });
-    });
+    this.leftovers = Promise.all([
+      endLeftoverDisplays({ store, logger, tree: this.tree, inUse: (id) => this.runs.has(id) }),
+      removeLeftoverWorkDirs({ store, dataDir: this.options.dataDir, logger, inUse: (id) => this.workDirInUse(id) }),
+    ]).then(
+      () => undefined,
+      (err: Error) => {
+        logger.warn('could not clean up what a previous agent left', { error: err.message });
+      },
+    );
+  }
+
+  /** Resolves once recover() has ended the display servers and removed the work dirs a dead agent left. */
+  leftoversCleared(): Promise<void> {
+    return this.leftovers;
   }
 
   private workDirInUse(sessionId: string): boolean {

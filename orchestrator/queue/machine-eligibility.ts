@@ -1,4 +1,4 @@
-import { MachineGroupState, MachineState } from '../../shared/option-sets.js';
+import { MachineGroupState, MachineState, RunMode } from '../../shared/option-sets.js';
 import type { AgentState } from '../../shared/protocol.js';
 import { QueueReason } from '../../shared/error-codes.js';
 import { chooseRunAs } from '../../shared/session-user-rule.js';
@@ -49,6 +49,7 @@ export const RANK: Record<QueueReason, number> = {
   AttendedUserNotSignedIn: 4,
   SessionUserUnavailable: 4,
   FeatureUnsupported: 4,
+  DisplayUnavailable: 4,
   WaitingForConfirmation: 5,
   AllMachinesBusy: 6,
   HigherPriorityFirst: 7,
@@ -63,7 +64,16 @@ export function machineBlocker(s: SessionView, m: MachineView, now: Date): Queue
   if ((live.paused && !pauseOver) || live.draining || !live.storageOk) return QueueReason.MachinesPausedOrDraining;
   // The agent's rule on the users it advertises: names compare exactly, and its list names its own user when none is configured.
   const choice = chooseRunAs(s.sessionusername, s.runmode, { sessionUsers: live.sessionUsers, attendedUser: live.attendedAvailable ? live.signedInUser : undefined });
-  return choice.ok ? undefined : QueueReason[choice.reason];
+  if (!choice.ok) return QueueReason[choice.reason];
+  return runModeBlocker(s.runmode, live);
+}
+
+/** What the machine said of the session's run mode (`run-modes`); an agent that says nothing is taken at its word above. */
+function runModeBlocker(runmode: number, live: AgentState): QueueReason | undefined {
+  const modes = live.runModes;
+  const mode = runmode === RunMode.v.Attended ? modes?.attended : runmode === RunMode.v.Unattended ? modes?.unattended : undefined;
+  if (!mode || mode.available) return undefined;
+  return QueueReason[mode.reason ?? 'DisplayUnavailable'];
 }
 
 export const freeSlots = (m: MachineView): number => Math.max(0, Math.min(m.sessioncapacity, m.live?.capacity ?? 0) - m.assigned);

@@ -27,7 +27,9 @@ export class RejectCooldown {
           ? QueueReason.SessionUserUnavailable
           : errorcode === ErrorCode.FeatureUnsupported
             ? QueueReason.FeatureUnsupported
-            : QueueReason.AllMachinesBusy;
+            : errorcode === ErrorCode.DisplayUnavailable
+              ? QueueReason.DisplayUnavailable
+              : QueueReason.AllMachinesBusy;
     let byMachine = this.entries.get(sessionId);
     if (!byMachine) this.entries.set(sessionId, (byMachine = new Map()));
     const duration = errorcode !== undefined && TRANSIENT.has(errorcode) ? Math.min(this.durationMs, TRANSIENT_COOLDOWN_MS) : this.durationMs;

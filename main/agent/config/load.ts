@@ -1,3 +1,4 @@
+import { parseDisplaySize } from '../desktop/display-settings.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { validator, ValidationError } from '../../../shared/validate.js';
@@ -69,8 +70,19 @@ export function loadAgentConfig(sources: ConfigSources): AgentConfig {
     ...password,
   };
   if (!merged.check(result)) throw new ConfigError(`invalid configuration: ${merged.errors('config').join('; ')}`);
+  checkDisplaySize(result.displaySize);
   warnOfExposedSecrets(sources, flags, configFile !== undefined && file.groupPassword !== undefined ? configFile : undefined);
   return result;
+}
+
+/** The size's pattern is in the schema; its bounds are checked here, with a message that names them. */
+function checkDisplaySize(size: string | undefined): void {
+  if (size === undefined) return;
+  try {
+    parseDisplaySize(size);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
 }
 
 /** The group password comes from the highest source that gives it or its file; one source may not give both. */

@@ -32,6 +32,9 @@ export const agentOptions: readonly OptionSpec[] = [
   { key: 'sampleIntervalMs', flag: 'sample-interval-ms', value: '<ms>', env: 'FLOWHOST_SAMPLE_INTERVAL_MS', kind: 'integer', description: 'CPU/RAM sample interval while sessions run', defaultText: '1000' },
   { key: 'callbackAllow', flag: 'callback-allow', value: '<host>', env: 'FLOWHOST_CALLBACK_ALLOW', kind: 'list', description: 'callback host allowed over http and on loopback/private addresses (repeatable)' },
   { key: 'maxPendingEvents', flag: 'max-pending-events', value: '<n>', env: 'FLOWHOST_MAX_PENDING_EVENTS', kind: 'integer', description: 'unsent events above which no new session is taken', defaultText: '1000000' },
+  { key: 'virtualDisplay', flag: 'virtual-display', value: '<mode>', env: 'FLOWHOST_VIRTUAL_DISPLAY', kind: 'string', description: 'a private Xvfb display per unattended session (Linux): auto (when Xvfb is installed) | on | off', defaultText: 'auto' },
+  { key: 'displaySize', flag: 'display-size', value: '<WxH>', env: 'FLOWHOST_DISPLAY_SIZE', kind: 'string', description: 'screen size of each virtual display, 320x200 to 8192x8192', defaultText: '1280x1024' },
+  { key: 'displayDepth', flag: 'display-depth', value: '<bits>', env: 'FLOWHOST_DISPLAY_DEPTH', kind: 'integer', description: 'colour depth of each virtual display: 8 | 16 | 24', defaultText: '24' },
   { key: 'logLevel', flag: 'log-level', value: '<level>', env: 'FLOWHOST_LOG_LEVEL', kind: 'string', description: 'error | warn | info | debug', defaultText: 'info' },
 ];
 

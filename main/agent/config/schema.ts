@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DISPLAY_DEPTHS, DISPLAY_SIZE_PATTERN, VIRTUAL_DISPLAY_MODES } from '../desktop/display-settings.js';
 
 /** Current version of the agent config file; bump it together with a step in migrate.ts. */
 export const CONFIG_SCHEMA_VERSION = 1;
@@ -25,6 +26,11 @@ export const settingsProperties = {
   /** Unacked upstream events above which the agent refuses new sessions (OutboxFull). */
   maxPendingEvents: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
   logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')]),
+  /** Private virtual display (Xvfb) per unattended session: auto (when installed) | on | off. */
+  virtualDisplay: Type.Union(VIRTUAL_DISPLAY_MODES.map((m) => Type.Literal(m))),
+  /** `<width>x<height>` of each virtual display; bounds in desktop/display-settings.ts. */
+  displaySize: Type.String({ pattern: DISPLAY_SIZE_PATTERN, maxLength: 11 }),
+  displayDepth: Type.Union(DISPLAY_DEPTHS.map((d) => Type.Literal(d))),
 };
 export type SettingKey = keyof typeof settingsProperties;
 
@@ -63,6 +69,9 @@ export const AgentConfig = Type.Object(
     callbackAllow: settingsProperties.callbackAllow,
     maxPendingEvents: Type.Optional(settingsProperties.maxPendingEvents),
     logLevel: settingsProperties.logLevel,
+    virtualDisplay: Type.Optional(settingsProperties.virtualDisplay),
+    displaySize: Type.Optional(settingsProperties.displaySize),
+    displayDepth: Type.Optional(settingsProperties.displayDepth),
   },
   { additionalProperties: false },
 );

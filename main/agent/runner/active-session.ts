@@ -7,7 +7,9 @@ import type { UserIdentity } from '../process/session-user.js';
 import type { Sampler } from '../sampler.js';
 import { sessionMasker } from '../../../shared/secret-mask.js';
 import type { AgentStore, LocalSession } from '../store/agent-store.js';
-import { prepareLaunch, removeWorkDir, type LaunchPlan } from './flow-launch.js';
+import { DisplayLease } from '../desktop/display-lease.js';
+import type { SessionDesktop } from '../desktop/session-display.js';
+import { prepareLaunch, removeWorkDir, withMoreEnv, type LaunchPlan } from './flow-launch.js';
 import { FlowRun, type CancelReason, type FlowResult } from './flow-run.js';
 import { monotonicMs } from './run-clock.js';
 import { SessionLog } from './session-log.js';
@@ -31,10 +33,12 @@ export interface SessionRunTuning {
   readonly setprivPath?: string | null;
   /** Environment flows inherit (default process.env, minus the agent's FLOWHOST_* settings). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The display each session gets by run mode (desktop/); none = flows get no display of flowhost's. */
+  readonly desktop?: SessionDesktop;
 }
 
 /** Every key of SessionRunTuning (what a SessionHost passes on). */
-export const SESSION_RUN_TUNING = ['sampler', 'callbackTtlS', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env'] as const satisfies readonly (keyof SessionRunTuning)[];
+export const SESSION_RUN_TUNING = ['sampler', 'callbackTtlS', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env', 'desktop'] as const satisfies readonly (keyof SessionRunTuning)[];
 
 export interface ActiveSessionOptions extends SessionRunTuning {
   readonly store: AgentStore;
@@ -56,6 +60,7 @@ export class ActiveSession {
   private samples: Sample[] = [];
   private untrack: (() => void) | undefined;
   private plan: LaunchPlan | undefined;
+  private display: DisplayLease | undefined;
   private readonly startedMono = monotonicMs();
   private finished = false;
   private giveUp = false;
@@ -133,6 +138,11 @@ export class ActiveSession {
       if (recorded) this.forgetWorkDir();
       return this.finish({ statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.FlowStartFailed, errormessage: `the flow could not be prepared: ${(err as Error).message}` });
     }
+    try {
+      plan = this.plan = await this.openDisplay(plan);
+    } catch (err) {
+      return this.finish({ statuscode: SessionStatus.v.Failed, errorcode: ErrorCode.DisplayUnavailable, errormessage: `the session's display could not be started: ${(err as Error).message}` });
+    }
     // The `started` commit (group-committed by the host) is durable before the flow runs: a power loss must not
     // undo a start whose flow may have done work.
     const synced = await this.durable();
@@ -149,6 +159,7 @@ export class ActiveSession {
       mask,
       onLine: (stream, text) => this.log.addMasked(stream, text),
       onCancel: (reason) => this.log.add('agent', reason === 'timeout' ? 'run timeout reached: stopping the flow' : 'cancel requested: stopping the flow'),
+      ...(this.display ? { beforeStop: () => (this.display as DisplayLease).capture() } : {}),
     });
     const pid = this.run.start();
     if (pid !== undefined) {
@@ -156,6 +167,18 @@ export class ActiveSession {
       this.untrack = options.sampler?.track(session.sessionId, pid, (s) => this.addSample(s));
     }
     return this.finish(await this.run.done);
+  }
+
+  /** The plan with the session's display (desktop/), when it gets one: DISPLAY & co. in the flow's environment. */
+  private async openDisplay(plan: LaunchPlan): Promise<LaunchPlan> {
+    const { desktop } = this.options;
+    if (!desktop) return plan;
+    const { session, options } = this;
+    const display = (this.display = await DisplayLease.open(
+      { desktop, store: options.store, logger: options.logger, now: options.now, note: (text) => this.log.add('agent', text) },
+      { sessionId: session.sessionId, runmode: session.session.runmode, workDir: plan.workDir, ...(this.user ? { user: this.user } : {}) },
+    ));
+    return display ? withMoreEnv(plan, display.env, display.files) : plan;
   }
 
   /**
@@ -220,6 +243,8 @@ export class ActiveSession {
     this.untrack?.();
     const { now } = this.options;
     if (result.errormessage) this.log.add('agent', result.errormessage, result.statuscode === SessionStatus.v.Succeeded ? LogLevel.v.Information : LogLevel.v.Error);
+    // The display and everything on it end with the run, before the session is reported ended.
+    await this.display?.close();
     const completion = {
       ...result,
       completedon: now().toISOString(),

@@ -23,6 +23,10 @@ export interface LaunchPlan {
   readonly files: readonly string[];
   /** Set for a run as another user: the work dir is the agent's, see run-as-dir.ts. */
   readonly owner?: DirOwner;
+  /** The file the flow's variables are read from after setpriv's drop (env-file.ts); `env` is then empty. */
+  readonly envFile?: string;
+  /** The flow's variables (in `env`, or in `envFile`). */
+  readonly flowEnv: Readonly<Record<string, string>>;
 }
 
 export interface LaunchRequest {
@@ -77,7 +81,7 @@ function prepareOwn(req: LaunchRequest): LaunchPlan {
   const files = scriptFile ? [inputsFile, scriptFile] : [inputsFile];
   const env = flowEnv(req, req.ownEnv ?? baseEnv(req.env ?? process.env, undefined), inputsFile, outputsFile);
   const { file, args } = command(req, scriptFile, env);
-  return { file, args, env, cwd: req.flow.cwd ?? workDir, workDir, outputsFile, files };
+  return { file, args, env, cwd: req.flow.cwd ?? workDir, workDir, outputsFile, files, flowEnv: env };
 }
 
 /**
@@ -98,18 +102,36 @@ function prepareRunAs(req: LaunchRequest, user: UserIdentity): LaunchPlan {
     writeOwnedFile(outputsFile, '', owner);
     const env = flowEnv(req, baseEnv(req.env ?? process.env, user), inputsFile, outputsFile);
     const { file, args } = command(req, scriptFile, env);
-    const plan = { file, args, env, cwd: req.flow.cwd ?? join(workDir, USER_SUBDIR), workDir, outputsFile, files: [], owner };
+    const plan = { file, args, env, cwd: req.flow.cwd ?? join(workDir, USER_SUBDIR), workDir, outputsFile, files: [], owner, flowEnv: env };
     const setpriv = req.setprivPath === undefined ? findSetpriv() : req.setprivPath;
     if (!setpriv) return { ...plan, uid: user.uid, gid: user.gid };
     const envFile = join(workDir, ENV_FILE_NAME);
     writeOwnedFile(envFile, envFileText(env), owner);
-    const groups = user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups';
-    const drop = [`--reuid=${user.uid}`, `--regid=${user.gid}`, groups, '--'];
-    return { ...plan, file: setpriv, args: [...drop, ...withEnvFile(envFile, file, args)], env: {} };
+    return { ...plan, file: setpriv, args: [...runAsArgs(user), ...withEnvFile(envFile, file, args)], env: {}, envFile };
   } catch (err) {
     rmSync(workDir, { recursive: true, force: true }); // the agent's files only: no flow has run in it
     throw err;
   }
+}
+
+/** setpriv's arguments that drop to `user` (uid, gid, supplementary groups), up to the `--` before the command. */
+export function runAsArgs(user: UserIdentity): string[] {
+  const groups = user.groups.length > 0 ? `--groups=${user.groups.join(',')}` : '--clear-groups';
+  return [`--reuid=${user.uid}`, `--regid=${user.gid}`, groups, '--'];
+}
+
+/**
+ * The plan with more variables for the flow (its display's), set before it spawns: in `env`, or by rewriting the env
+ * file (the agent's entry in the agent's dir; the flow has not run yet). `files` are more of the agent's files in the
+ * work dir, removed with it.
+ */
+export function withMoreEnv(plan: LaunchPlan, more: Readonly<Record<string, string>>, files: readonly string[] = []): LaunchPlan {
+  const flowEnv = { ...plan.flowEnv, ...more };
+  const withFiles = { ...plan, flowEnv, files: [...plan.files, ...files] };
+  if (plan.envFile === undefined || plan.owner === undefined) return { ...withFiles, env: { ...plan.env, ...more } };
+  unlinkSync(plan.envFile);
+  writeOwnedFile(plan.envFile, envFileText(flowEnv), plan.owner);
+  return withFiles;
 }
 
 function flowEnv(req: LaunchRequest, base: Readonly<Record<string, string>>, inputsFile: string, outputsFile: string): Record<string, string> {

@@ -36,6 +36,11 @@ export interface FlowRunOptions {
   readonly mask?: (line: string) => string;
   /** A cancel/timeout was decided (before signals are sent), for the session log. */
   readonly onCancel?: (reason: CancelReason) => void;
+  /**
+   * The run is about to end badly: cancelled or timed out (before any signal), or its leader exited non-zero (before
+   * what it left in its group is killed). Awaited, so what the flow shows is still there (the display's screenshot).
+   */
+  readonly beforeStop?: () => Promise<void>;
 }
 
 /**
@@ -108,8 +113,13 @@ export class FlowRun {
     this.options.onCancel?.(reason);
     const pid = this.pid;
     if (pid === undefined) return;
-    this.options.tree.terminate(pid);
-    this.killTimer = setTimeout(() => this.options.tree.kill(pid), this.options.killGraceMs);
+    const stop = () => {
+      if (this.exited) return; // it ended while its picture was taken; watch() has killed its group
+      this.options.tree.terminate(pid);
+      this.killTimer = setTimeout(() => this.options.tree.kill(pid), this.options.killGraceMs);
+    };
+    if (this.options.beforeStop) void this.options.beforeStop().then(stop, stop);
+    else stop();
   }
 
   pause(): boolean {
@@ -140,8 +150,9 @@ export class FlowRun {
     // events.once() rejects on 'error'; a pipe error must not keep the run from completing.
     const closed = Promise.all([child.stdout, child.stderr].map((s) => (s ? once(s, 'close').catch(() => undefined) : undefined)));
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, sig) => resolve([c, sig])));
-    this.exited = true;
     this.deadline.stop();
+    if (code !== 0 && !this.cancelReason && this.options.beforeStop) await this.options.beforeStop().catch(() => undefined);
+    this.exited = true;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.options.stdioDrainMs ?? 1000);
       this.stopDrain = () => {

@@ -10,6 +10,7 @@ import { migrate } from './migrations.js';
 import { maskSecretInputs } from '../../../shared/secret-mask.js';
 import { pruneAcked, pruneSecretInputs, sweepReportedSecretInputs } from './retention.js';
 import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
+import { DisplayRecords } from './display-records.js';
 import { DurableEvents } from './durable-events.js';
 import { SessionCompletion } from './session-completion.js';
 import { StoreDb } from './store-db.js';
@@ -46,6 +47,8 @@ export class AgentStore {
   private readonly now: () => Date;
   private readonly q: StoreDb;
   private readonly durableEvents: DurableEvents;
+  /** Display servers of running sessions and screenshots of ended ones (display-records.ts). */
+  readonly displays: DisplayRecords;
 
   private constructor(
     private readonly db: Database.Database,
@@ -57,6 +60,7 @@ export class AgentStore {
     this.callbacks = new CallbackOutbox(db);
     this.completion = new SessionCompletion(this.q, this.events, this.callbacks);
     this.durableEvents = new DurableEvents(this.q, this.events, () => this.notify());
+    this.displays = new DisplayRecords(this.q);
   }
 
   static open(file: string, opts: AgentStoreOptions = {}): AgentStore {

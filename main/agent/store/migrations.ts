@@ -35,6 +35,11 @@ const steps: readonly string[] = [
   // work_dirs: a run-as session's work dir outside the data dir (it holds the inputs), recorded before the flow starts
   // and dropped once removed; a restarted agent removes what is left. Kept apart from sessions, which are pruned.
   `CREATE TABLE work_dirs (session_id TEXT PRIMARY KEY, path TEXT NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL);`,
+  // display_servers: a session's virtual display server (Xvfb), recorded when spawned and dropped once it ended; a
+  // restarted agent ends what is left. screenshots: the PNG of a session's display when it failed, timed out or was
+  // cancelled; pruned with the session's log lines.
+  `CREATE TABLE display_servers (session_id TEXT PRIMARY KEY, pid INTEGER NOT NULL);
+   CREATE TABLE screenshots (session_id TEXT PRIMARY KEY, takenon TEXT NOT NULL, png BLOB NOT NULL);`,
 ];
 
 export const SCHEMA_VERSION = steps.length;

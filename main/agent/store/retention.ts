@@ -15,6 +15,8 @@ export function pruneAcked(db: Database.Database, ackedSeq: number, now: Date, o
   const old = `SELECT id FROM sessions WHERE stage = 'completed' AND completedon < ?`;
   let logLines = db.prepare(`DELETE FROM log_lines WHERE event_seq <= ? AND session_id IN (${old})`).run(ackedSeq, cutoff).changes;
   let samples = db.prepare(`DELETE FROM samples WHERE event_seq <= ? AND session_id IN (${old})`).run(ackedSeq, cutoff).changes;
+  // Screenshots are kept as long as the logs of their session.
+  db.prepare(`DELETE FROM screenshots WHERE session_id IN (${old})`).run(cutoff);
   db.prepare(`DELETE FROM callbacks WHERE statecode = ${BackgroundOperationState.v.Completed} AND endtime < ?`).run(cutoff);
 
   const maxLines = opts.maxLogLines ?? 1_000_000;
@@ -23,12 +25,14 @@ export function pruneAcked(db: Database.Database, ackedSeq: number, now: Date, o
   const sessions = db.prepare(`SELECT id FROM sessions WHERE stage = 'completed' ORDER BY completedon`).all() as { id: string }[];
   const delLines = db.prepare('DELETE FROM log_lines WHERE session_id = ? AND event_seq <= ?');
   const delSamples = db.prepare('DELETE FROM samples WHERE session_id = ? AND event_seq <= ?');
+  const delScreenshot = db.prepare('DELETE FROM screenshots WHERE session_id = ?');
   for (const { id } of sessions) {
     if (total <= maxLines) break;
     const n = delLines.run(id, ackedSeq).changes;
     total -= n;
     logLines += n;
     samples += delSamples.run(id, ackedSeq).changes;
+    delScreenshot.run(id);
   }
   return { logLines, samples };
 }

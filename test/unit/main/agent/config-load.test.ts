@@ -152,3 +152,17 @@ describe('secret files', () => {
     await expect(readSecretFile(join(dir, 'big'), 'the group password file')).rejects.toThrow(/longer than/);
   });
 });
+
+describe('agent config: virtual displays', () => {
+  it('takes the mode, size and depth from any source, and refuses what Xvfb cannot serve with a message naming the bounds', () => {
+    const file = configFile({ schemaversion: 1, virtualDisplay: 'on', displaySize: '1920x1080' });
+    const c = loadAgentConfig({ flags: {}, env: { FLOWHOST_CONFIG: file, FLOWHOST_DISPLAY_DEPTH: '16' }, defaults, cwd: '/' });
+    expect(c).toMatchObject({ virtualDisplay: 'on', displaySize: '1920x1080', displayDepth: 16 });
+    const load = (env: Record<string, string>) => () => loadAgentConfig({ flags: {}, env, defaults, cwd: '/' });
+    expect(load({ FLOWHOST_VIRTUAL_DISPLAY: 'sometimes' })).toThrow(ConfigError);
+    expect(load({ FLOWHOST_DISPLAY_DEPTH: '32' })).toThrow(ConfigError);
+    expect(load({ FLOWHOST_DISPLAY_SIZE: '1920*1080' })).toThrow(ConfigError);
+    expect(load({ FLOWHOST_DISPLAY_SIZE: '99999x99999' })).toThrow(/between 320x200 and 8192x8192/);
+    expect(load({ FLOWHOST_DISPLAY_SIZE: '100x100' })).toThrow(/between 320x200 and 8192x8192/);
+  });
+});

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import type { Static } from '@sinclair/typebox';
-import type { AgentFrame, Assign } from '../../../../shared/protocol.js';
+import { AgentState, type AgentFrame, type Assign } from '../../../../shared/protocol.js';
+import { validator } from '../../../../shared/validate.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
 import { Scheduler, type SchedulerHost, type SchedulerOptions } from '../../../../main/agent/scheduler.js';
 import { waitFor } from '../../../support/wait-for.js';
@@ -198,4 +199,33 @@ describe('Scheduler', () => {
     s.handle(assign(0));
     expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'RunModeUnsupported' });
   });
+
+  it('attended mode with no graphical session of the signed-in user: not available, attended work refused, until one appears', async () => {
+    let desktop = false;
+    const { s, sent } = scheduler({ attendedMode: true, signedInUser: 'alice', hasDesktop: (user) => desktop && user === 'alice' });
+    expect(s.agentState()).toMatchObject({ attendedAvailable: false });
+    s.handle(assign(1));
+    expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'AttendedUserNotSignedIn' });
+    desktop = true; // alice signed in at the machine
+    expect(s.agentState()).toMatchObject({ attendedAvailable: true, signedInUser: 'alice' });
+    s.handle(assign(1));
+    await store.flushed();
+    expect(sent.at(-1)).toMatchObject({ type: 'accept' });
+  });
+
+  it('says which run modes it can serve only to an orchestrator that takes them (run-modes), and refuses unattended work it has no display for', async () => {
+    let takes = false;
+    const problem = 'virtualDisplay is on but Xvfb or xauth is not installed';
+    const { s, sent } = scheduler({ runModes: { include: () => takes, unattendedProblem: () => problem } });
+    expect(s.agentState()).not.toHaveProperty('runModes'); // an older orchestrator refuses fields it does not know
+    takes = true;
+    expect(s.agentState().runModes).toEqual({
+      attended: { available: false, reason: 'AttendedUserNotSignedIn', message: expect.any(String) },
+      unattended: { available: false, reason: 'DisplayUnavailable', message: problem },
+    });
+    expect(validator(AgentState).check(s.agentState())).toBe(true);
+    s.handle(assign(2));
+    expect(sent.at(-1)).toMatchObject({ type: 'reject', errorcode: 'DisplayUnavailable', message: problem });
+  });
 });
+

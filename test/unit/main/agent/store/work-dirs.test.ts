@@ -28,7 +28,7 @@ describe('AgentStore: run-as work dirs', () => {
     const file = join(tempDir(), 'agent.db');
     AgentStore.open(file).close();
     const db = new Database(file);
-    db.exec('DROP TABLE work_dirs');
+    db.exec('DROP TABLE work_dirs; DROP TABLE display_servers; DROP TABLE screenshots');
     db.pragma('user_version = 2');
     db.close();
     const store = AgentStore.open(file);
