@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { PNG } from 'pngjs';
 import { LinuxDesktop, type LinuxDesktopOptions } from '../../main/agent/desktop/linux-desktop.js';
 import { DEFAULT_DISPLAY_SETTINGS } from '../../main/agent/desktop/display-settings.js';
 import { lookupUser } from '../../main/agent/process/session-user.js';
@@ -34,10 +34,8 @@ export function runAs(argv: string[], env: Record<string, string>, uid?: number)
   });
 }
 
-/** RGBA pixels of a PNG, decoded by pngjs (bundled in playwright-core, which the browser tests use). */
+/** RGBA pixels of a PNG, decoded by pngjs. */
 export function decodePng(png: Buffer): { width: number; height: number; rgba: (x: number, y: number) => [number, number, number, number] } {
-  const require = createRequire(import.meta.url);
-  const { PNG } = require('playwright-core/lib/utilsBundle') as { PNG: { sync: { read(b: Buffer): { width: number; height: number; data: Buffer } } } };
   const img = PNG.sync.read(png);
   return {
     width: img.width,
