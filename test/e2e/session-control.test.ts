@@ -5,6 +5,7 @@ import { startStatusServer } from '../../main/agent/status-server.js';
 import { readStatusToken } from '../../main/agent/status-token.js';
 import { alive } from './e2e-harness.js';
 import { apiOk, apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
+import { LINUX, skipUnlessOn } from '../support/requirements.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 
@@ -60,7 +61,7 @@ describe('e2e: session control, as an operator reaches it (Web API, the agent st
   });
 
   // No operator route pauses one session yet (no Web API verb, no CLI command): driven through the gateway's control.
-  it('pauses and resumes a running session: Paused with its process group stopped, then Running to the end', async () => {
+  it.skipIf(skipUnlessOn(LINUX, 'SIGSTOP/SIGCONT, process states from /proc'))('pauses and resumes a running session: Paused with its process group stopped, then Running to the end', async () => {
     const { o, g, a } = await setup();
     const id = await runFlow(o, await createFixtureWorkflow(o, 'ticker.mjs'), { machineGroupId: g, inputs: { everyMs: 20, ticks: 60, printPid: true } });
     await waitFor(async () => (await apiStdout(o, id)).length >= 3, { what: 'first ticks' });
