@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { CallbackDelivery, type CallbackDeliveryOptions } from '../../main/agent/callback-delivery.js';
 import type { AgentStore } from '../../main/agent/store/agent-store.js';
-import { callbackRows, storeWithCallback } from './support/callback-store.js';
+import { callbackRows, storeWithCallback } from '../support/callback-store.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { SeededRandom } from './support/seeded-random.js';
 
