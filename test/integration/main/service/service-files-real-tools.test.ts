@@ -18,7 +18,8 @@ import { lookupUser } from '../../../../main/agent/process/session-user.js';
 const has = (tool: string) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).error === undefined;
 const hasSystemdAnalyze = process.platform === 'linux' && has('systemd-analyze');
 const hasPlutil = process.platform === 'darwin' && has('plutil');
-const hasPython = has('python3');
+// Status, not just a started process: Windows answers `python3` with a Store stub that exits 9009.
+const hasPython = spawnSync('python3', ['--version'], { encoding: 'utf8' }).status === 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'flowhost-service-files-'));
 const bin = resolve(import.meta.dirname, '../../../../bin/flowhost.js');
