@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { disposeAfterTest } from '../../../support/dispose-after-test.js';
 import { pathOnlyEnv, runFlowhost, startFlowhost, type FlowhostProcess } from '../../../support/flowhost-cli.js';
 import { callApi, startTestOrchestrator } from '../../../support/orchestrator-harness.js';
-import { LINUX, skipUnlessOn } from '../../../support/requirements.js';
+import { LINUX, POSIX, skipUnlessOn } from '../../../support/requirements.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
 const ADMIN_TOKEN = 'admin-token-from-a-file-0123456789';
@@ -66,7 +66,7 @@ describe('flowhost agent: the group password from a file or stdin, never from ar
     expect(byEnv.output()).not.toMatch(ARGV_WARNING);
   });
 
-  it('warns of a config file holding the group password that group or others may read (not of a 0600 one)', async () => {
+  it.skipIf(skipUnlessOn(POSIX, 'POSIX file modes'))('warns of a config file holding the group password that group or others may read (not of a 0600 one)', async () => {
     const orch = await orchestratorWithGroup();
     const dir = tempDir();
     const config = (name: string, mode: number) =>
