@@ -15,8 +15,10 @@ import { dispatch } from './dispatch.bench.js';
 import { fanOut } from './fan-out.bench.js';
 import { registerStorm } from './register-storm.bench.js';
 import { machineFlood } from './machine-flood.bench.js';
+import { hostileConnections } from './hostile-connections.bench.js';
+import { apiBurst } from './api-burst.bench.js';
 
-const benches: readonly Bench[] = [logCapture, upstreamReplay, samplingCost, idleFootprint, apiQuery, dispatch, fanOut, registerStorm, machineFlood];
+const benches: readonly Bench[] = [logCapture, upstreamReplay, samplingCost, idleFootprint, apiQuery, dispatch, fanOut, registerStorm, machineFlood, hostileConnections, apiBurst];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { skipUnless } from '../support/requirements.js';
+import { LINUX, skipUnless } from '../support/requirements.js';
 import { tempDir } from '../support/temp-dir.js';
 import { launchChromium } from './browser-harness.js';
 import { DEBIAN_CHROMIUM, findChromium, npmChromiumDir, type Platform } from './chromium-binary.js';
@@ -46,7 +46,7 @@ describe('which Chromium the browser tests drive', () => {
 const installed = npmChromiumDir();
 const npm = process.platform === 'linux' && process.arch === 'x64' && installed !== undefined ? findChromium({ env: {}, platform: 'linux', arch: 'x64', runnable: () => false, npmChromiumDir: installed }) : undefined;
 
-describe.skipIf(skipUnless(npm !== undefined, 'Linux x64 and @sparticuz/chromium (`npm ci` installs it)'))('the Chromium npm installs (Linux x64)', () => {
+describe.skipIf(skipUnless(npm !== undefined, { what: 'Linux x64 and @sparticuz/chromium (`npm ci` installs it)', platforms: LINUX }))('the Chromium npm installs (Linux x64)', () => {
   it('renders a page headless with playwright-core', async () => {
     const browser = await launchChromium(npm);
     try {

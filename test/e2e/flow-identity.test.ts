@@ -6,7 +6,7 @@ import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { currentUser, lookupUser } from '../../main/agent/process/session-user.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
-import { isRoot, skipUnless } from '../support/requirements.js';
+import { isRoot, LINUX, skipUnless } from '../support/requirements.js';
 
 const nobody = lookupUser('nobody');
 
@@ -18,7 +18,7 @@ const flowlogs = async (o: TestOrchestrator, id: string, type?: number) =>
   (await apiOk(o, 'GET', `flowlogs?$filter=_flowsessionid_value eq ${id}${type === undefined ? '' : ` and type eq ${type}`}&$select=data`))['value'] as Row[];
 
 describe('e2e: who runs the flow, and what it may show', () => {
-  it.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows as a session user'))('runs an Unattended session as its session user (needs root and a `nobody` user)', async () => {
+  it.skipIf(skipUnless(isRoot && nobody !== undefined, { what: 'root and a `nobody` user, to run flows as a session user', platforms: LINUX }))('runs an Unattended session as its session user (needs root and a `nobody` user)', async () => {
     const orch = disposeAfterTest(await startApiOrchestrator());
     const g = await createGroup(orch, 'g1');
     disposeAfterTest(await startApiAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] }));
@@ -29,7 +29,7 @@ describe('e2e: who runs the flow, and what it may show', () => {
     expect(await apiStdout(orch, id)).toEqual([`uid ${nobody!.uid} home ${nobody!.home}`]);
   });
 
-  it.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows as a session user'))('with --session-user nobody, a session that names no user runs as nobody, never as root (needs root and a `nobody` user)', async () => {
+  it.skipIf(skipUnless(isRoot && nobody !== undefined, { what: 'root and a `nobody` user, to run flows as a session user', platforms: LINUX }))('with --session-user nobody, a session that names no user runs as nobody, never as root (needs root and a `nobody` user)', async () => {
     const orch = disposeAfterTest(await startApiOrchestrator());
     const g = await createGroup(orch, 'g1');
     const a = disposeAfterTest(await startApiAgent(orch, { group: 'g1', name: 'root-agent', sessionUsers: ['nobody'] }));

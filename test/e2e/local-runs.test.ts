@@ -6,6 +6,7 @@ import { alive, fixture } from './e2e-harness.js';
 import { apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from '../support/api-harness.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { pathOnlyEnv, runFlowhost } from '../support/flowhost-cli.js';
+import { POSIX, skipUnlessOn } from '../support/requirements.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 
@@ -98,7 +99,7 @@ describe('Local runs (flowhost run) reported upstream', () => {
 });
 
 describe('an agent that lost its store', () => {
-  it('comes back with a wiped agent.db: its confirmed running session is Aborted (AgentLostSession) and new work runs with seqs after appliedUpTo', async () => {
+  it.skipIf(skipUnlessOn(POSIX, 'process groups (kill -pgid)'))('comes back with a wiped agent.db: its confirmed running session is Aborted (AgentLostSession) and new work runs with seqs after appliedUpTo', async () => {
     const orch = disposeAfterTest(await startApiOrchestrator());
     const group = await createGroup(orch, 'wipe-g');
     const a = disposeAfterTest(await startApiAgent(orch, { group: 'wipe-g', name: 'wipe' }));

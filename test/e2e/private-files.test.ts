@@ -6,12 +6,12 @@ import { lookupUser } from '../../main/agent/process/session-user.js';
 import { startTestOrchestrator } from '../support/orchestrator-harness.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { pathOnlyEnv, startFlowhost } from '../support/flowhost-cli.js';
-import { isRoot, skipUnless } from '../support/requirements.js';
+import { isRoot, LINUX, skipUnless } from '../support/requirements.js';
 import { tempDir } from '../support/temp-dir.js';
 import { API_GROUP_PASSWORD, apiOk, apiStdout, createGroup, runFlow, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 
 const nobody = lookupUser('nobody');
-const asNobody = skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows and readers as another user');
+const asNobody = skipUnless(isRoot && nobody !== undefined, { what: 'root and a `nobody` user, to run flows and readers as another user', platforms: LINUX });
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 /** What the `nobody` flow tries: list the data dir, read the store and its WAL, and say whether another session's secret was in them. */

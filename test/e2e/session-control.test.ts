@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { QueueReason } from '../../shared/error-codes.js';
 import { startStatusServer } from '../../main/agent/status-server.js';
 import { readStatusToken } from '../../main/agent/status-token.js';
-import { alive, fixtureWorkflow, queue, startAgent, startOrchestrator, stdoutLogs, waitForEnd, waitForStatus } from './e2e-harness.js';
+import { alive } from './e2e-harness.js';
 import { apiOk, apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
+import { LINUX, skipUnlessOn } from '../support/requirements.js';
 import { waitFor } from '../support/wait-for.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 
@@ -60,22 +61,20 @@ describe('e2e: session control, as an operator reaches it (Web API, the agent st
   });
 
   // No operator route pauses one session yet (no Web API verb, no CLI command): driven through the gateway's control.
-  it('pauses and resumes a running session: Paused with its process group stopped, then Running to the end', async () => {
-    const o = disposeAfterTest(await startOrchestrator());
-    const g = String(o.group('g1')['flowmachinegroupid']);
-    const a = disposeAfterTest(await startAgent(o, { group: 'g1', name: 'ctl', capacity: 2 }));
-    const id = queue(o, fixtureWorkflow(o, 'ticker.mjs'), g, { inputs: { everyMs: 20, ticks: 60, printPid: true } });
-    await waitFor(() => stdoutLogs(o, id).length >= 3, { what: 'first ticks' });
-    const pid = Number(stdoutLogs(o, id)[0]!.split(' ')[1]);
+  it.skipIf(skipUnlessOn(LINUX, 'SIGSTOP/SIGCONT, process states from /proc'))('pauses and resumes a running session: Paused with its process group stopped, then Running to the end', async () => {
+    const { o, g, a } = await setup();
+    const id = await runFlow(o, await createFixtureWorkflow(o, 'ticker.mjs'), { machineGroupId: g, inputs: { everyMs: 20, ticks: 60, printPid: true } });
+    await waitFor(async () => (await apiStdout(o, id)).length >= 3, { what: 'first ticks' });
+    const pid = Number((await apiStdout(o, id))[0]!.split(' ')[1]);
     expect(o.gateway.control.pauseSession(id)).toBe(true);
-    await waitForStatus(o, id, 1);
+    await waitFor(async () => (await getSession(o, id))['statuscode'] === 1, { what: 'the session to be Paused' });
     await waitFor(() => procState(pid) === 'T', { what: 'the flow process to be stopped (SIGSTOP)' });
     expect(a.agent.state().sessions.find((s) => s.sessionId === id)?.stage).toBe('paused');
-    expect(stdoutLogs(o, id).length).toBeLessThan(60);
+    expect((await apiStdout(o, id)).length).toBeLessThan(60);
     expect(o.gateway.control.resumeSession(id)).toBe(true);
-    const end = await waitForEnd(o, id, 15_000);
+    const end = await waitForSessionEnd(o, id, 15_000);
     expect(end['statuscode']).toBe(4);
-    expect(stdoutLogs(o, id)).toEqual([`pid ${pid}`, ...Array.from({ length: 60 }, (_, i) => `tick ${i + 1}`)]);
+    expect(await apiStdout(o, id)).toEqual([`pid ${pid}`, ...Array.from({ length: 60 }, (_, i) => `tick ${i + 1}`)]);
   });
 });
 

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runAgentKillChaos } from './support/agent-kill-chaos.js';
-import { formatFigures } from './support/chaos-run.js';
 
 describe('reliability: kill -9 of the agent while sessions run and log heavily', () => {
   it('seed 7, 4 kills: no committed event lost or applied twice, killed runs end Aborted (AgentRestarted), none runs twice', async () => {
     const f = await runAgentKillChaos({ seed: 7, kills: 4, minUpMs: 150, maxUpMs: 1500, lines: 1000 });
-    console.log(`agent kill -9 (short form)\n${formatFigures(f)}`);
     expect(f.kills).toBe(4);
     expect(f.losses).toBe(0);
     expect(f.duplicates).toBe(0);

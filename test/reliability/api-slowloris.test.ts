@@ -8,7 +8,8 @@ import { OrchestratorProcess } from '../support/orchestrator-process.js';
  * Slowloris against the real orchestrator (child process): 200 connections trickle a byte every 200 ms — half
  * never finish their headers, half send complete (authenticated) headers and then a body that never ends. The
  * server must drop every one of them (headersTimeout / requestTimeout of orchestrator/server.ts, set short here),
- * while a good client keeps its answers fast and a connected agent's WebSocket is not touched by those limits.
+ * while a good client is answered meanwhile and a connected agent's WebSocket is not touched by those limits. How fast
+ * the good client is answered under slowloris is measured by the hostile-connections bench.
  */
 const TOKEN = 'slowloris-admin-token-0123456789';
 const LIMITS = { headersTimeoutMs: 1500, requestTimeoutMs: 3000, keepAliveTimeoutMs: 1000, checkIntervalMs: 250 };
@@ -27,13 +28,12 @@ interface SlowConnection {
   readonly kind: 'headers' | 'body';
   readonly openedAt: number;
   closedAfterMs?: number;
-  bytesSent: number;
   answer: string;
 }
 
 function slowConnection(port: number, kind: SlowConnection['kind']): { conn: SlowConnection; socket: Socket; closed: Promise<void> } {
   const socket = connect(port, '127.0.0.1');
-  const conn: SlowConnection = { kind, openedAt: Date.now(), bytesSent: 0, answer: '' };
+  const conn: SlowConnection = { kind, openedAt: Date.now(), answer: '' };
   socket.on('error', () => undefined);
   socket.on('data', (d: Buffer) => (conn.answer += d.toString('latin1')));
   const closed = new Promise<void>((resolve) =>
@@ -52,8 +52,6 @@ function slowConnection(port: number, kind: SlowConnection['kind']): { conn: Slo
   return { conn, socket, closed };
 }
 
-const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
-
 describe('hostile input: slowloris on the Web API', () => {
   it(`${SLOW} connections sending a byte every ${BYTE_EVERY_MS} ms are dropped by the header/request timeouts; a good client and an agent's WebSocket are unaffected`, async () => {
     orch = await OrchestratorProcess.start({ dataDir: tempDir('flowhost-slowloris-'), adminToken: TOKEN, gateway: { heartbeatIntervalMs: 500 }, http: LIMITS });
@@ -61,60 +59,43 @@ describe('hostile input: slowloris on the Web API', () => {
     const reg = await registerMachine(orch.url, { group: 'g1', password: 'group-password', name: 'steady' });
     const agent = await FakeAgent.connect({ baseUrl: orch.url, machineId: reg.flowmachineid, credential: reg.credential });
     await agent.hello();
-    const rssBefore = orch.rss();
 
     const slow = Array.from({ length: SLOW }, (_, i) => slowConnection(orch!.port, i % 2 === 0 ? 'headers' : 'body'));
     const trickle = setInterval(() => {
       for (const { socket, conn } of slow) {
         if (socket.destroyed || conn.closedAfterMs !== undefined) continue;
         socket.write('a');
-        conn.bytesSent += 1;
       }
     }, BYTE_EVERY_MS);
 
-    const latencies: number[] = [];
     const goodStatuses = new Set<number>();
     let allClosed = false;
     const closedAll = Promise.all(slow.map((s) => s.closed)).then(() => (allClosed = true));
     const started = Date.now();
     let answeredWhileSlowOpen = 0;
     while (!allClosed && Date.now() - started < LIMITS.requestTimeoutMs + 5000) {
-      const t0 = performance.now();
       goodStatuses.add((await orch.api('GET', 'workflows?$top=5')).status);
-      latencies.push(performance.now() - t0);
       if (slow.some((s) => s.conn.closedAfterMs === undefined)) answeredWhileSlowOpen += 1;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     clearInterval(trickle);
     await closedAll;
-    const rssPeak = orch.rss();
 
     const closeTimes = (kind: SlowConnection['kind']) => slow.filter((s) => s.conn.kind === kind).map((s) => s.conn.closedAfterMs!);
-    const headerMax = Math.max(...closeTimes('headers'));
-    const bodyMax = Math.max(...closeTimes('body'));
     const answered408 = slow.filter((s) => s.conn.answer.startsWith('HTTP/1.1 408')).length;
-    const bytes = slow.reduce((n, s) => n + s.conn.bytesSent, 0);
     // Dropped by the limits, not by anything earlier: each slow connection got the 408 of a timed-out request, and
-    // none closed before its limit. How long after the limit they closed is a printed figure, not a bound.
+    // none closed before its limit.
     expect(answered408).toBe(SLOW);
     expect(Math.min(...closeTimes('headers'))).toBeGreaterThanOrEqual(LIMITS.headersTimeoutMs - 50);
     expect(Math.min(...closeTimes('body'))).toBeGreaterThanOrEqual(LIMITS.requestTimeoutMs - 50);
-    // The good client was answered while slow connections still held their sockets (latency: printed below).
+    // The good client was answered while slow connections still held their sockets.
     expect(answeredWhileSlowOpen).toBeGreaterThan(0);
     expect([...goodStatuses]).toEqual([200]);
-    const p50 = Math.round(percentile(latencies, 50));
-    const max = Math.round(Math.max(...latencies));
 
     // The agent's socket outlived every HTTP limit: it still gets answers on the same connection.
     agent.state({ freeSlots: 1 });
     expect(await Promise.race([agent.closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('open'), 300))])).toBe('open');
     expect((await orch.api('GET', `flowmachines(${reg.flowmachineid})?$select=name`)).status).toBe(200);
     await agent.close();
-    const grewMb = Math.round((rssPeak - rssBefore) / 1_048_576);
-    console.log(
-      `slowloris: ${SLOW} connections (${SLOW / 2} slow headers, ${SLOW / 2} slow bodies), ${bytes} bytes trickled; all ${answered408} answered 408 and closed — ` +
-        `headers after ≤ ${headerMax} ms (limit ${LIMITS.headersTimeoutMs}), bodies after ≤ ${bodyMax} ms (limit ${LIMITS.requestTimeoutMs}); ` +
-        `good client: ${latencies.length} GETs (${answeredWhileSlowOpen} while slow connections were open), all 200, p50 ${p50} ms, max ${max} ms; agent WebSocket stayed open; orchestrator RSS +${grewMb} MB`,
-    );
   }, 30_000);
 });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { CallbackDelivery, type CallbackDeliveryOptions } from '../../main/agent/callback-delivery.js';
 import type { AgentStore } from '../../main/agent/store/agent-store.js';
-import { callbackRows, storeWithCallback } from './support/callback-store.js';
+import { callbackRows, storeWithCallback } from '../support/callback-store.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { SeededRandom } from './support/seeded-random.js';
 
@@ -87,7 +87,6 @@ describe('reliability: callback receiver faults (simulated clock, real store, re
     }
     // Bounds: the ceilings 2, 4, … 512 s then 900 s give the fewest attempts (12); 100 ms floors give at most 36,000.
     expect(figures[1]).toMatch(/^.*: 12 attempts/);
-    console.log(`callback receiver down 1 h: ${figures.join('; ')}`);
   });
 
   it('receiver down (connection refused) for the hour: same schedule, nothing sent, failed at the ttl', async () => {

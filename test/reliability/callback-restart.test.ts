@@ -6,7 +6,7 @@ import { ensureRegistered } from '../../main/agent/registration.js';
 import { API_GROUP_PASSWORD, createFixtureWorkflow, createGroup, runFlow, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { AgentProcess } from '../support/agent-process.js';
-import { callbackRows } from './support/callback-store.js';
+import { callbackRows } from '../support/callback-store.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 
 /**

@@ -12,7 +12,7 @@ import { agentOutbox } from './support/session-audit.js';
 import { isFrame } from './support/scripted-orchestrator.js';
 import { scriptedCredentials, startScriptedAgent } from './support/scripted-agent.js';
 import { mountSupport, SmallDisk } from './support/small-disk.js';
-import { skipUnless } from '../support/requirements.js';
+import { LINUX, skipUnless } from '../support/requirements.js';
 
 /**
  * Disk full and read-only data dir, on a real tmpfs (kernel ENOSPC) and a real read-only bind mount. The agent must
@@ -23,7 +23,7 @@ const support = mountSupport();
 const MiB = 1_048_576;
 const lines = { schemaversion: 1 as const, kind: 'command' as const, argv: [process.execPath, fixture('lines.mjs')] };
 
-describe.skipIf(skipUnless(support.ok, support.ok ? '' : support.reason))('reliability: disk full and read-only data dir', () => {
+describe.skipIf(skipUnless(support.ok, { what: support.ok ? '' : support.reason, platforms: LINUX }))('reliability: disk full and read-only data dir', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();

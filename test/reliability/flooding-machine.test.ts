@@ -4,8 +4,7 @@ import { CloseCode, MAX_EVENTS_PER_FRAME, type SessionEvent } from '../../shared
 import { flowlogEntity, flowsessionEntity } from '../../shared/records/index.js';
 import { appliedSeq } from '../../orchestrator/gateway/event-applier.js';
 import { FakeAgent, registerMachine } from '../support/fake-agent.js';
-import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
-import { startTestOrchestrator, type TestOrchestrator as ApiOrchestrator } from '../support/orchestrator-harness.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../support/orchestrator-harness.js';
 
 /**
  * Issue 12 item 14: an authenticated machine sends more than any agent needs — frames of megabytes as fast as the
@@ -13,15 +12,12 @@ import { startTestOrchestrator, type TestOrchestrator as ApiOrchestrator } from 
  * is not read meanwhile) and are applied later, every event exactly once; others are served meanwhile. The budget's
  * clock is moved by hand, so "later" is an order, never a time.
  */
-let api: ApiOrchestrator | undefined;
-let gw: TestOrchestrator | undefined;
+let o: TestOrchestrator | undefined;
 const agents: FakeAgent[] = [];
 afterEach(async () => {
   for (const a of agents.splice(0)) a.ws.terminate();
-  await api?.close();
-  await gw?.close();
-  api = undefined;
-  gw = undefined;
+  await o?.close();
+  o = undefined;
 });
 
 const KiB = 1024;
@@ -42,14 +38,13 @@ const localSession = (seq: number, sessionId = randomUUID()): SessionEvent => ({
 
 describe('hostile input: a machine that floods the gateway', () => {
   it('its frames past the budget wait unread and are applied later, every event once; another machine and the admin API are served meanwhile', async () => {
-    let t = Date.now();
-    const now = () => new Date(t);
     // 480 KiB at once, then 100 KiB/s: two frames of ~200 KiB pass, the rest wait for the clock.
-    api = await startTestOrchestrator({ now, gateway: { queueTickMs: 20, machineBudget: { burstBytes: 480 * KiB, bytesPerSecond: 100 * KiB } } });
-    expect((await api.api('POST', 'flowmachinegroups', { name: 'g1', password: 'group-password-1' })).status).toBeLessThan(300);
+    const clock = TestClock.manual(Date.now());
+    o = await startTestOrchestrator({ clock, gateway: { queueTickMs: 20, machineBudget: { burstBytes: 480 * KiB, bytesPerSecond: 100 * KiB } } });
+    expect((await o.api('POST', 'flowmachinegroups', { name: 'g1', password: 'group-password-1' })).status).toBeLessThan(300);
     const connect = async (name: string) => {
-      const reg = await registerMachine(api!.url, { group: 'g1', password: 'group-password-1', name });
-      const agent = await FakeAgent.connect({ baseUrl: api!.url, machineId: reg.flowmachineid, credential: reg.credential });
+      const reg = await registerMachine(o!.url, { group: 'g1', password: 'group-password-1', name });
+      const agent = await FakeAgent.connect({ baseUrl: o!.url, machineId: reg.flowmachineid, credential: reg.credential });
       agents.push(agent);
       await agent.hello();
       return agent;
@@ -72,16 +67,16 @@ describe('hostile input: a machine that floods the gateway', () => {
     const otherSession = randomUUID();
     other.send({ type: 'events', events: [localSession(1, otherSession), logEvent(2, otherSession, 'other', 3, 10)] });
     await other.acked(2);
-    const listed = await api.api('GET', `flowsessions?$filter=flowsessionid eq ${otherSession}&$select=name`);
+    const listed = await o.api('GET', `flowsessions?$filter=flowsessionid eq ${otherSession}&$select=name`);
     expect(listed.status).toBe(200);
     expect(listed.json.value).toHaveLength(1);
-    const store = api.running.store;
+    const store = o.running.store;
     const flooderId = flooder.machineId;
     expect(appliedSeq(store, flooderId)).toBe(lastOfSecond);
     expect(Math.max(...flooder.received.filter((f) => f.type === 'ack').map((f) => f.upTo))).toBe(lastOfSecond);
 
     // The budget refills (a second per 10 ms): the waiting frames are read and applied, each event exactly once.
-    const tick = setInterval(() => (t += 1000), 10);
+    const tick = setInterval(() => clock.advance(1000), 10);
     await flooder.acked(seq, 15_000).finally(() => clearInterval(tick));
     expect(appliedSeq(store, flooderId)).toBe(seq);
     const messages = store
@@ -93,21 +88,21 @@ describe('hostile input: a machine that floods the gateway', () => {
   }, 60_000);
 
   it('a frame creating 2,000 local sessions is applied up to 100 and refused clearly (4000); the agent sends the rest again and every session exists once; 2,001 events in one frame are refused whole', async () => {
-    gw = await TestOrchestrator.start();
-    gw.group('g1');
-    const reg = await registerMachine(gw.url, { group: 'g1', password: 'group-password', name: 'many' });
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
+    o.group('g1');
+    const reg = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'many' });
     const all = Array.from({ length: MAX_EVENTS_PER_FRAME }, (_, i) => localSession(i + 1));
 
-    const tooMany = await gw.connect(reg.flowmachineid, reg.credential);
+    const tooMany = await o.connect(reg.flowmachineid, reg.credential);
     await tooMany.hello();
     tooMany.send({ type: 'events', events: [...all, localSession(2001)] });
     expect((await tooMany.closed).code).toBe(CloseCode.InvalidFrame);
-    expect(gw.store.query(flowsessionEntity, { where: '_machineid_value = ?', params: [reg.flowmachineid] })).toHaveLength(0);
+    expect(o.store.query(flowsessionEntity, { where: '_machineid_value = ?', params: [reg.flowmachineid] })).toHaveLength(0);
 
     // As the agent does: after each close it reconnects and sends what follows the welcome's appliedUpTo.
     const closes: string[] = [];
     for (let round = 0; round < 25; round++) {
-      const agent = await gw.connect(reg.flowmachineid, reg.credential);
+      const agent = await o.connect(reg.flowmachineid, reg.credential);
       const welcome = await agent.hello();
       const rest = all.slice(welcome.appliedUpTo);
       agent.send({ type: 'events', events: rest });
@@ -122,7 +117,7 @@ describe('hostile input: a machine that floods the gateway', () => {
     }
     expect(closes).toHaveLength(19);
     expect(closes[0]).toBe('more than 100 local sessions in one frame; seq 101 and later: send them again');
-    const sessions = gw.store.query(flowsessionEntity, { where: '_machineid_value = ?', params: [reg.flowmachineid] });
+    const sessions = o.store.query(flowsessionEntity, { where: '_machineid_value = ?', params: [reg.flowmachineid] });
     expect(sessions).toHaveLength(all.length);
     expect(new Set(sessions.map((s) => s['flowsessionid'])).size).toBe(all.length);
   }, 120_000);

@@ -4,7 +4,7 @@ import { WebSocket } from 'ws';
 import { decodeAgentFrame } from '../../shared/protocol-codec.js';
 import { CloseCode, MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { entities } from '../../shared/records/index.js';
-import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../support/orchestrator-harness.js';
 import { agentState, registerMachine, wsUrl } from '../support/fake-agent.js';
 
 /**
@@ -17,7 +17,7 @@ let auth = '';
 const SESSION = '6f1c1a52-7d7e-4c55-9d7a-2d0f0e3b9a11';
 
 beforeAll(async () => {
-  orch = await TestOrchestrator.start({ helloTimeoutMs: 2000 });
+  orch = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { helloTimeoutMs: 2000 } });
   orch.group('g1');
   const reg = await registerMachine(orch.url, { group: 'g1', password: 'group-password', name: 'hostile' });
   auth = `Bearer ${reg.flowmachineid}.${reg.credential}`;

@@ -11,7 +11,7 @@ import { API_GROUP_PASSWORD, apiOk, apiStdout, createGroup, getSession, runFlow,
 import { startCallbackReceiver } from '../support/callback-receiver.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { registerTestMachine } from '../support/real-agent.js';
-import { isRoot, skipUnless } from '../support/requirements.js';
+import { isRoot, LINUX, skipUnless } from '../support/requirements.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
 import { AgentProcess } from '../support/agent-process.js';
@@ -22,7 +22,7 @@ const nobody = lookupUser('nobody');
  * A flow author's attacks on a root agent that runs flows as `nobody` (issue 12, items 1 and 5): the agent is a real
  * process (test/fixtures/agent-child.ts), so a crash is a dead process and a stuck read a lost slot.
  */
-describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user, to run flows as a session user'))(
+describe.skipIf(skipUnless(isRoot && nobody !== undefined, { what: 'root and a `nobody` user, to run flows as a session user', platforms: LINUX }))(
   'reliability: hostile flows running as nobody under a root agent',
   () => {
     /** A root agent (capacity 1, session user nobody), its orchestrator, a callback receiver and a root-only secret. */

@@ -4,7 +4,12 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
+import { RunMode, SessionState, SessionStatus } from '../../shared/option-sets.js';
+import { flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import { hashSecret } from '../../orchestrator/auth/secrets.js';
+import type { Row, Store } from '../../orchestrator/store/store.js';
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../orchestrator/index.js';
+import { FakeAgent, registerMachine } from './fake-agent.js';
 
 export interface ApiResponse {
   readonly status: number;
@@ -15,12 +20,44 @@ export interface ApiResponse {
   readonly text: string;
 }
 
-export interface TestOrchestratorOptions extends Partial<Omit<OrchestratorOptions, 'dataDir' | 'port' | 'host'>> {
+/** The orchestrator's clock: real time or a time that stands still, either moved on by `advance`. */
+export class TestClock {
+  private offsetMs = 0;
+  private constructor(private readonly base: () => number) {}
+
+  /** Stands at `start` (2030-01-01 by default) until advanced: protocol tests move time by hand. */
+  static manual(start = Date.parse('2030-01-01T00:00:00.000Z')): TestClock {
+    return new TestClock(() => start);
+  }
+
+  /** Real time (what agents in the same test read), plus what `advance` added. */
+  static real(): TestClock {
+    return new TestClock(Date.now);
+  }
+
+  /** Now, in ms since the epoch. */
+  get t(): number {
+    return this.base() + this.offsetMs;
+  }
+
+  readonly now = (): Date => new Date(this.t);
+
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface TestOrchestratorOptions extends Partial<Omit<OrchestratorOptions, 'dataDir' | 'port' | 'host' | 'now'>> {
   /** Keep this data dir (e.g. a second orchestrator on the same data); a temp dir otherwise. */
   readonly dataDir?: string;
   /** With `tls`: the CA (PEM) `api` trusts for the orchestrator's certificate. */
   readonly trustCa?: string;
+  /** The orchestrator's clock; default `TestClock.real()`. */
+  readonly clock?: TestClock;
 }
+
+/** The group password of the groups `group()` writes. */
+export const SEEDED_GROUP_PASSWORD = 'group-password';
 
 export interface TestOrchestrator {
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -28,6 +65,11 @@ export interface TestOrchestrator {
   readonly token: string;
   readonly dataDir: string;
   readonly running: RunningOrchestrator;
+  readonly clock: TestClock;
+  /** The running orchestrator's store (protocol tests read and write it directly). */
+  readonly store: Store;
+  /** The running orchestrator's session queue and machine controls. */
+  readonly gateway: RunningOrchestrator['gateway'];
   /**
    * Calls the Web API with the admin token. `path` is relative to `/api/data/v9.2/` unless it starts with `/`.
    * A string body is sent as is; anything else as JSON. Headers override the defaults (pass
@@ -38,17 +80,35 @@ export interface TestOrchestrator {
   restart(): Promise<void>;
   /** Stops and removes the data dir (unless it was given); a second call waits for the first. */
   close(): Promise<void>;
+
+  // Seeding by writing the store, for protocol tests that set up what no Web API call makes (or need no API call).
+  /** A group with password SEEDED_GROUP_PASSWORD. */
+  group(name?: string, opts?: { password?: string; queuing?: number; statecode?: number }): Row;
+  /** A `command` workflow running `true` unless `extra` says otherwise. */
+  workflow(extra?: Row): Row;
+  /** Inserts a Waiting session and tells the queue, like RunDesktopFlow does. */
+  session(workflowId: string, values: Row): string;
+  /** A stored session row (throws when there is none). */
+  get(id: string): Row;
+  /** Registers a machine into `group` and connects a fake agent (hello not sent yet). */
+  machine(group?: string, opts?: { name?: string; capacity?: number; autoPong?: boolean; features?: readonly string[] }): Promise<{ agent: FakeAgent; machineId: string; credential: string }>;
+  /** Connects a fake agent with a machine's credential (hello not sent yet). */
+  connect(machineId: string, credential: string): Promise<FakeAgent>;
 }
 
-/** Starts the real orchestrator (`startOrchestrator`) on 127.0.0.1, port 0, in a fresh temp data dir. */
+/**
+ * Starts the real orchestrator (`startOrchestrator`: store, agent gateway and Web API) on 127.0.0.1, port 0, in a
+ * fresh temp data dir, on `opts.clock`.
+ */
 export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}): Promise<TestOrchestrator> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'flowhost-orch-'));
-  const { trustCa, ...given } = opts;
+  const { trustCa, clock = TestClock.real(), ...given } = opts;
   const options: OrchestratorOptions = {
     logger: winston.createLogger({ silent: true }),
     adminToken: 'test-admin-token-0123456789',
-    gateway: { queueTickMs: 20 },
     ...given,
+    gateway: { queueTickMs: 20, ...given.gateway },
+    now: clock.now,
     dataDir,
     host: '127.0.0.1',
     port: 0,
@@ -66,6 +126,13 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
     get running() {
       return running;
     },
+    get store() {
+      return running.store;
+    },
+    get gateway() {
+      return running.gateway;
+    },
+    clock,
     dataDir,
     api: (method, path, body, headers) => callApi(running.url, running.adminToken, method, path, body, headers, trustCa),
     async restart() {
@@ -80,6 +147,33 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
       })();
       return closed;
     },
+    group: (name = 'g1', o = {}) =>
+      running.store.insert(flowmachinegroupEntity, {
+        name,
+        passwordhash: hashSecret(o.password ?? SEEDED_GROUP_PASSWORD),
+        preferredqueuingtype: o.queuing ?? 1,
+        statecode: o.statecode ?? 0,
+        callbacksecret: 'callback-secret-0123456789',
+      }),
+    workflow: (extra = {}) =>
+      running.store.insert(workflowEntity, { name: 'wf', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }), ...extra }),
+    session(workflowId, values) {
+      const row = running.store.insert(flowsessionEntity, { _regardingobjectid_value: workflowId, runmode: RunMode.v.Unattended, statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting, priority: 0, ...values });
+      const id = String(row['flowsessionid']);
+      running.gateway.queue.enqueued(id);
+      return id;
+    },
+    get(id) {
+      const row = running.store.get(flowsessionEntity, id);
+      if (!row) throw new Error(`no session ${id}`);
+      return row;
+    },
+    async machine(group = 'g1', o = {}) {
+      const reg = await registerMachine(running.url, { group, password: SEEDED_GROUP_PASSWORD, name: o.name ?? 'm', capacity: o.capacity });
+      const agent = await FakeAgent.connect({ baseUrl: running.url, machineId: reg.flowmachineid, credential: reg.credential, autoPong: o.autoPong, features: o.features });
+      return { agent, machineId: reg.flowmachineid, credential: reg.credential };
+    },
+    connect: (machineId, credential) => FakeAgent.connect({ baseUrl: running.url, machineId, credential }),
   };
   return harness;
 }
@@ -92,7 +186,7 @@ export function requestOnFreshConnection(
   target: string,
   method: string,
   headers: Record<string, string>,
-  body: string | undefined,
+  body: string | Buffer | undefined,
   ca?: string,
 ): Promise<{ status: number; headers: Headers; text: string }> {
   return new Promise((resolve, reject) => {

@@ -47,6 +47,8 @@ describe('the GitHub Actions workflow', () => {
     expect(workflow).toMatch(/^ {8}node: \['20\.19', '22'\]$/m);
     expect(workflow).toMatch(/^ {6}- run: npx --yes npm@\d+\.\d+\.\d+ ci$/m);
     expect(workflow).toContain('run: sudo -E env "PATH=$PATH" npm test');
+    // GitHub's CI=true on every runner: platform-bound tests skip by their platforms (test/support/requirements.ts).
+    expect(workflow).not.toMatch(/^\s+CI:/m);
     // The apt packages .ci/run installs, on the Linux runner too.
     const ciPackages = /apt-get install -y (.+)$/m.exec(readFileSync(join(root, '.ci', 'run'), 'utf8'))?.[1]?.split(' ');
     const workflowPackages = /apt-get install -y (.+)$/m.exec(workflow)?.[1]?.split(' ');

@@ -16,7 +16,7 @@ export interface Latency {
  * `count` admin API reads one after another (a session list, as a status page polls it) from a process of their
  * own (keep-alive, like a browser): their p50 and p99 in ms.
  */
-export async function adminLatency(orch: TestOrchestrator, count: number): Promise<Latency> {
+export async function adminLatency(orch: Pick<TestOrchestrator, 'url' | 'token'>, count: number): Promise<Latency> {
   const child = startLineChild(HOSTILE_MAIN, [JSON.stringify({ mode: 'probe', baseUrl: orch.url, token: orch.token, count })]);
   try {
     const ms = await child.waitFor((l) => jsonField<number[]>(l, 'latency'), 120_000, 'admin API probe');

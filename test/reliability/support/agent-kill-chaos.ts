@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTerminalStatus } from '../../../shared/option-sets.js';
 import { appliedSeq } from '../../../orchestrator/gateway/event-applier.js';
-import { API_GROUP_PASSWORD, apiOk, createGroup, getSession, runFlow, startApiOrchestrator } from '../../support/api-harness.js';
+import { API_GROUP_PASSWORD, apiOk, createGroup, startApiOrchestrator } from '../../support/api-harness.js';
 import { registerTestMachine } from '../../support/real-agent.js';
-import { waitFor } from '../../support/wait-for.js';
 import { AgentProcess } from '../../support/agent-process.js';
-import { chaosFigures, MARKED_LINES_CLIENTDATA, markedLinesInputs, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
+import { ChaosSessions, chaosFigures, MARKED_LINES_CLIENTDATA, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
 import { SeededRandom } from './seeded-random.js';
 import { agentOutbox, auditSessions, type SessionAudit } from './session-audit.js';
 
@@ -49,31 +47,20 @@ export async function runAgentKillChaos(o: AgentKillChaosOptions): Promise<Agent
     const groupId = await createGroup(orch, 'chaos');
     const { credentials } = await registerTestMachine(orch.url, { group: 'chaos', groupPassword: API_GROUP_PASSWORD, name: 'chaos-agent', capacity, dataDir, dirTag: 'chaos' });
     const workflowId = String((await apiOk(orch, 'POST', 'workflows', { name: 'marked-lines', category: 6, clientdata: MARKED_LINES_CLIENTDATA }))['workflowid']);
-    const statusOf = async (id: string) => Number((await getSession(orch, id))['statuscode']);
-    const topUp = async () => {
-      let waiting = 0;
-      for (const id of ids) if ((await statusOf(id)) === 3) waiting += 1;
-      for (; waiting < 2; waiting++) ids.push(await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: markedLinesInputs(markerDir, o.lines) }));
-    };
+    const sessions = new ChaosSessions(ids, { orch, workflowId, groupId, markerDir, lines: o.lines });
     agent = new AgentProcess({ orchestratorUrl: orch.url, credentials, dataDir, capacity });
-    await topUp();
+    await sessions.topUp();
     agent.start();
     await agent.whenConnected();
     for (let k = 1; k <= o.kills; k++) {
-      await topUp();
+      await sessions.topUp();
       await sleep(rng.int(o.minUpMs, o.maxUpMs));
       await agent.kill9();
       agent.start();
       await agent.whenConnected();
       if (k % 10 === 0) o.log?.(`  ${k}/${o.kills} kills, ${ids.length} sessions so far`);
     }
-    await waitFor(
-      async () => {
-        for (const id of ids) if (!isTerminalStatus(await statusOf(id))) return false;
-        return true;
-      },
-      { what: 'every session to end', timeoutMs: 60_000, intervalMs: 100 },
-    );
+    await sessions.allEnded(60_000, 100);
     const agentDb = join(dataDir, 'agent.db');
     const applied = () => appliedSeq(orch.running.store, credentials.flowmachineid);
     await settleApplied(applied, agentDb);

@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { isTerminalStatus, SessionStatus } from '../../../shared/option-sets.js';
+import { apiOk, runFlow, type ApiClient } from '../../support/api-harness.js';
 import { waitFor } from '../../support/wait-for.js';
 import type { AgentProcess } from '../../support/agent-process.js';
 import { agentOutbox, type SessionAudit } from './session-audit.js';
@@ -17,6 +19,35 @@ export const markedLinesInputs = (markerDir: string, lines: number) => ({ marker
 
 /** The waits between faults are the fault schedule, not synchronisation. */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The sessions of a chaos run, queued with RunDesktopFlow into `ids`: two kept waiting, then awaited to their end. */
+export class ChaosSessions {
+  constructor(
+    readonly ids: string[],
+    private readonly q: { readonly orch: ApiClient; readonly workflowId: string; readonly groupId: string; readonly markerDir: string; readonly lines: number },
+  ) {}
+
+  private async status(id: string): Promise<number> {
+    return Number((await apiOk(this.q.orch, 'GET', `flowsessions(${id})?$select=statuscode`))['statuscode']);
+  }
+
+  /** Queues sessions until two are waiting. */
+  async topUp(): Promise<void> {
+    let waiting = 0;
+    for (const id of this.ids) if ((await this.status(id)) === SessionStatus.v.Waiting) waiting += 1;
+    for (; waiting < 2; waiting++) this.ids.push(await runFlow(this.q.orch, this.q.workflowId, { machineGroupId: this.q.groupId, inputs: markedLinesInputs(this.q.markerDir, this.q.lines) }));
+  }
+
+  async allEnded(timeoutMs: number, intervalMs: number): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const id of this.ids) if (!isTerminalStatus(await this.status(id))) return false;
+        return true;
+      },
+      { what: 'every session to end', timeoutMs, intervalMs },
+    );
+  }
+}
 
 /** Gives the orchestrator up to 30 s to apply every event the agent committed; a shortfall shows in the figures. */
 export async function settleApplied(appliedSeq: () => number, agentDb: string): Promise<void> {

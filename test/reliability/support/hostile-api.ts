@@ -1,7 +1,7 @@
-import { request as httpRequest } from 'node:http';
 import { expect } from 'vitest';
 import { entities, flowsessionEntity } from '../../../shared/records/index.js';
 import type { Store } from '../../../orchestrator/store/store.js';
+import { requestOnFreshConnection } from '../../support/orchestrator-harness.js';
 
 /**
  * Helpers of the hostile Web API tests: raw requests (any bytes, any content type), the shape check of an error
@@ -17,26 +17,15 @@ export interface RawReply {
 }
 
 /** One request on a fresh connection. `body` goes on the wire as is; `headers` are sent exactly as given. */
-export function rawRequest(url: string, method: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], json, text });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+export async function rawRequest(url: string, method: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawReply> {
+  const res = await requestOnFreshConnection(url, method, headers, body);
+  let json: unknown;
+  try {
+    json = res.text === '' ? undefined : JSON.parse(res.text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, contentType: res.headers.get('content-type') ?? undefined, json, text: res.text };
 }
 
 /** A 4xx answer with `{"error":{"code","message"}}` (both non-empty strings). */

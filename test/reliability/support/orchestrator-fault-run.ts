@@ -1,13 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTerminalStatus } from '../../../shared/option-sets.js';
 import { SqliteStore } from '../../../orchestrator/store/sqlite-store.js';
-import { API_GROUP_PASSWORD, apiOk, createGroup, runFlow } from '../../support/api-harness.js';
+import { API_GROUP_PASSWORD, apiOk, createGroup } from '../../support/api-harness.js';
 import { registerTestMachine } from '../../support/real-agent.js';
 import { waitFor } from '../../support/wait-for.js';
 import { AgentProcess } from '../../support/agent-process.js';
-import { chaosFigures, MARKED_LINES_CLIENTDATA, markedLinesInputs, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
+import { ChaosSessions, chaosFigures, MARKED_LINES_CLIENTDATA, settleApplied, sleep, type ChaosFigures } from './chaos-run.js';
 import { OrchestratorProcess } from '../../support/orchestrator-process.js';
 import { SeededRandom } from './seeded-random.js';
 import { agentOutbox, auditSessions, orchestratorAppliedSeq, type SessionAudit } from './session-audit.js';
@@ -125,28 +124,17 @@ export async function runOrchestratorFaults(o: OrchestratorFaultOptions): Promis
     agent = new AgentProcess({ orchestratorUrl: proxy.url, credentials, dataDir: agentDir, capacity: 2, heartbeatIntervalMs: o.heartbeatIntervalMs, logFile: logFiles[1] });
     agent.start();
     await agent.whenConnected();
-    const statusOf = async (id: string) => Number((await apiOk(orch, 'GET', `flowsessions(${id})?$select=statuscode`))['statuscode']);
-    const topUp = async () => {
-      let waiting = 0;
-      for (const id of ids) if ((await statusOf(id)) === 3) waiting += 1;
-      for (; waiting < 2; waiting++) ids.push(await runFlow(orch, workflowId, { machineGroupId: groupId, inputs: markedLinesInputs(markerDir, o.lines) }));
-    };
+    const sessions = new ChaosSessions(ids, { orch, workflowId, groupId, markerDir, lines: o.lines });
     const agentDb = join(agentDir, 'agent.db');
     const rig: FaultRig = { orch, proxy, agent, agentDb, heartbeatIntervalMs: o.heartbeatIntervalMs, tally: { longestDownMs: 0, partitions: 0, partitionDetectMsMax: 0, partitionTimelines: [], maxBacklogWhileDown: 0 } };
     for (const [i, fault] of o.faults.entries()) {
-      await topUp();
+      await sessions.topUp();
       await sleep(rng.int(o.minUpMs, o.maxUpMs));
       await (fault.kind === 'kill' ? killOrchestrator(rig, fault.downMs) : partitionLink(rig, fault.holdMs));
       await agent.whenConnected(60_000);
       o.log?.(`  fault ${i + 1}/${o.faults.length} (${fault.kind}) survived`);
     }
-    await waitFor(
-      async () => {
-        for (const id of ids) if (!isTerminalStatus(await statusOf(id))) return false;
-        return true;
-      },
-      { what: 'every session to end', timeoutMs: 90_000, intervalMs: 200 },
-    );
+    await sessions.allEnded(90_000, 200);
     const orchDb = join(orchDir, 'orchestrator.db');
     const applied = () => orchestratorAppliedSeq(orchDb, credentials.flowmachineid);
     await settleApplied(applied, agentDb);

@@ -3,12 +3,13 @@ import { chmodSync, closeSync, mkdirSync, openSync, statSync, writeFileSync } fr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensurePrivateDbFiles, ensurePrivateDir, PrivateStorageError } from '../../../shared/private-storage.js';
+import { POSIX, skipUnlessOn } from '../../support/requirements.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 const host = (warnings: string[], uid = process.getuid?.()) => ({ fs, platform: 'linux', uid, warn: (m: string) => warnings.push(m) });
 
-describe.skipIf(process.platform === 'win32')('private storage: data dir 0700, SQLite files 0600 (real files)', () => {
+describe.skipIf(skipUnlessOn(POSIX, 'POSIX file modes'))('private storage: data dir 0700, SQLite files 0600 (real files)', () => {
   it('creates a missing dir 0700, silently', () => {
     const warnings: string[] = [];
     const dir = join(tempDir(), 'a', 'b');

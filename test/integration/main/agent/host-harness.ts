@@ -53,6 +53,8 @@ export function processGone(pid: number): boolean {
   } catch {
     return true;
   }
+  // A zombie still answers signal 0; /proc tells it apart on Linux (elsewhere a test waits for its reaping).
+  if (process.platform !== 'linux') return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lookupUser } from '../../../../main/agent/process/session-user.js';
 import { prepareLaunch, removeWorkDir } from '../../../../main/agent/runner/flow-launch.js';
-import { isRoot, skipUnless } from '../../../support/requirements.js';
+import { isRoot, LINUX, skipUnless } from '../../../support/requirements.js';
 import { tempDir } from '../../../support/temp-dir.js';
 import { createHarness } from './host-harness.js';
 
@@ -17,7 +17,7 @@ const hasSetpriv = ['/usr/bin/setpriv', '/bin/setpriv'].some((p) => {
 });
 
 /** Issue 12 item 3: the flow's environment never reaches the root helper that drops privileges (setpriv). */
-describe.skipIf(skipUnless(isRoot && nobody !== undefined && hasSetpriv, 'root, a `nobody` user and util-linux setpriv'))('the flow environment of a run as another user', () => {
+describe.skipIf(skipUnless(isRoot && nobody !== undefined && hasSetpriv, { what: 'root, a `nobody` user and util-linux setpriv', platforms: LINUX }))('the flow environment of a run as another user', () => {
   it("loader variables in the workflow env reach only the flow's processes, never setpriv running as root", async () => {
     // LD_DEBUG_OUTPUT makes the dynamic loader of every process that gets it write <prefix>.<pid>, owned by its uid.
     const dir = tempDir('flowhost-ld-');
@@ -75,7 +75,7 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined && hasSetpriv, 'root, 
   });
 });
 
-describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user'))('the work dir of a run as another user', () => {
+describe.skipIf(skipUnless(isRoot && nobody !== undefined, { what: 'root and a `nobody` user', platforms: LINUX }))('the work dir of a run as another user', () => {
   it("is the agent's (0711) with the user's files (0600) and cwd (0700); what the flow left there is removed as the user", async () => {
     const secret = join(tempDir('flowhost-root-only-'), 'keep');
     writeFileSync(secret, 'root data', { mode: 0o600 });
@@ -104,7 +104,7 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` 
   });
 });
 
-describe.skipIf(skipUnless(isRoot && nobody !== undefined, 'root and a `nobody` user'))('the temp dir that holds run-as work dirs', () => {
+describe.skipIf(skipUnless(isRoot && nobody !== undefined, { what: 'root and a `nobody` user', platforms: LINUX }))('the temp dir that holds run-as work dirs', () => {
   it("is refused when the flow's user could rename entries in it (its own, or writable and not sticky)", () => {
     const parent = tempDir('flowhost-tmp-');
     chmodSync(parent, 0o755);

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LINUX, skipUnlessOn } from '../../../support/requirements.js';
 import { tempDir } from '../../../support/temp-dir.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { createHarness, processGone } from './host-harness.js';
@@ -8,7 +9,7 @@ import { createHarness, processGone } from './host-harness.js';
 const shell = (script: string) => ({ schemaversion: 1, kind: 'shell', shell: 'sh', script }) as const;
 
 /** Issue 12 items 1 and 5 for flows of the agent's own user: what the flow makes of its outputs path, and cancel. */
-describe("a flow's end the agent cannot be stuck on", () => {
+describe.skipIf(skipUnlessOn(LINUX, 'sh flows, mkfifo and Linux file leases (python3 fcntl)'))("a flow's end the agent cannot be stuck on", () => {
   it('mkdir, mkfifo or a symlink at $FLOWHOST_OUTPUTS: OutputsInvalid, no content quoted, and the host runs the next session', async () => {
     const secret = join(tempDir(), 'secret');
     writeFileSync(secret, 'MARKER-own-user\n', { mode: 0o600 });

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sampler } from '../../../../main/agent/sampler.js';
+import { LINUX, skipUnlessOn } from '../../../support/requirements.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { makeAssign } from '../../../support/agent-assign.js';
 import { createHarness, fixture, processGone, type Harness } from './host-harness.js';
@@ -56,7 +57,7 @@ describe('SessionHost: control', () => {
     expect(h.logText(id)).toContain('run timeout reached: stopping the flow');
   });
 
-  it('pauses (SIGSTOP, statuscode 1) and resumes (SIGCONT, statuscode 2) a running flow', async () => {
+  it.skipIf(skipUnlessOn(LINUX, 'SIGSTOP/SIGCONT, process states from /proc'))('pauses (SIGSTOP, statuscode 1) and resumes (SIGCONT, statuscode 2) a running flow', async () => {
     const counter = join(h.dir, 'counter');
     const read = () => Number(readFileSync(counter, 'utf8') || 0);
     const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'command', argv: [process.execPath, fixture('flow-ticker.mjs'), counter] } });
@@ -90,7 +91,7 @@ describe('SessionHost: control', () => {
 
   it('a cancel that comes while the start is being made durable ends the session without spawning its flow', async () => {
     const marker = join(h.dir, 'ran');
-    const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'command', argv: ['/bin/sh', '-c', `touch ${marker}`] } });
+    const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'command', argv: [process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`] } });
     expect(h.store.getSession(id)?.stage).toBe('running'); // committed, its fsync under way
     h.host.cancel(id, 'cancelled');
     expect(await done).toMatchObject({ statuscode: 7, errorcode: 'Cancelled', errormessage: 'the session was cancelled before its flow started' });

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionEvent } from '../../../../shared/protocol.js';
 import { validator } from '../../../../shared/validate.js';
 import { createHarness, fixture, type Harness } from './host-harness.js';
+import { POSIX, skipUnlessOn } from '../../../support/requirements.js';
 
 const checkEvent = validator(SessionEvent);
 let h: Harness;
@@ -50,7 +51,7 @@ describe('SessionHost: flows', () => {
     expect(s.outputs).toBeUndefined();
   });
 
-  it('runs a bash flow from a script file: env input, partial last line, exit code → Failed FlowExitCode', async () => {
+  it.skipIf(skipUnlessOn(POSIX, 'bash'))('runs a bash flow from a script file: env input, partial last line, exit code → Failed FlowExitCode', async () => {
     const script = 'echo "value=$FLOWHOST_INPUT_X"\necho "to stderr" >&2\nprintf "no newline at the end"\nexit 3\n';
     const { id, done } = h.start({ flow: { schemaversion: 1, kind: 'shell', shell: 'bash', script }, inputs: { x: '$(id) `id`; ls' } });
     const s = await done;

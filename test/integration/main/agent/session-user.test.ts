@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunAs, currentUser, lookupUser } from '../../../../main/agent/process/session-user.js';
 import { createHarness } from './host-harness.js';
-import { isRoot, skipUnless } from '../../../support/requirements.js';
+import { isRoot, LINUX, skipUnless } from '../../../support/requirements.js';
 
 const hasUseradd = (() => {
   try {
@@ -18,7 +18,7 @@ const user = `fhu${suffix}`;
 const group = `fhg${suffix}`;
 
 // Creating a user and switching to it needs root (and useradd); elsewhere these tests cannot prove anything.
-describe.skipIf(skipUnless(isRoot && hasUseradd, 'root and useradd, to run flows as a session user'))('running as the session user (needs root and useradd)', () => {
+describe.skipIf(skipUnless(isRoot && hasUseradd, { what: 'root and useradd, to run flows as a session user', platforms: LINUX }))('running as the session user (needs root and useradd)', () => {
   beforeAll(() => {
     execFileSync('groupadd', [group]);
     execFileSync('useradd', ['-m', '-d', `/home/${user}`, '-s', '/bin/sh', '-G', group, user]);

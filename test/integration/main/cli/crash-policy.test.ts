@@ -10,6 +10,7 @@ import { disposeAfterTest } from '../../../support/dispose-after-test.js';
 import { FLOWHOST_BIN } from '../../../support/flowhost-cli.js';
 import { API_GROUP_PASSWORD, createGroup, startApiOrchestrator } from '../../../support/api-harness.js';
 import { registerTestMachine } from '../../../support/real-agent.js';
+import { POSIX, skipUnlessOn } from '../../../support/requirements.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
 const CRASH_ON_SIGNAL = fileURLToPath(new URL('../../../fixtures/crash-on-signal.mjs', import.meta.url));
@@ -39,7 +40,7 @@ async function crash(args: string[], ready: RegExp, kind: 'throw' | 'reject'): P
   return { code, output };
 }
 
-describe('the crash policy: an exception or a rejection no code handled is logged with its stack, then exit 70', () => {
+describe.skipIf(skipUnlessOn(POSIX, 'SIGUSR2 (the fixture crashes on it)'))('the crash policy: an exception or a rejection no code handled is logged with its stack, then exit 70', () => {
   for (const kind of ['throw', 'reject'] as const) {
     it(`flowhost agent (${kind}): an error line with the stack in agent.log and on stderr, exit ${ExitCode.Crashed} for the service manager to restart it`, async () => {
       const orch = disposeAfterTest(await startApiOrchestrator());

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { disposeAfterTest } from '../../../support/dispose-after-test.js';
 import { pathOnlyEnv, runFlowhost, startFlowhost, type FlowhostProcess } from '../../../support/flowhost-cli.js';
 import { callApi, startTestOrchestrator } from '../../../support/orchestrator-harness.js';
+import { LINUX, POSIX, skipUnlessOn } from '../../../support/requirements.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
 const ADMIN_TOKEN = 'admin-token-from-a-file-0123456789';
@@ -31,7 +32,7 @@ async function orchestratorWithGroup() {
 }
 
 describe('flowhost agent: the group password from a file or stdin, never from argv unwarned', () => {
-  it('--group-password-file: registers, /proc/<pid>/cmdline holds no secret, no warning', async () => {
+  it.skipIf(skipUnlessOn(LINUX, '/proc/<pid>/cmdline'))('--group-password-file: registers, /proc/<pid>/cmdline holds no secret, no warning', async () => {
     const orch = await orchestratorWithGroup();
     const dir = tempDir();
     const file = secretFile(dir, 'group-password', `${API_GROUP_PASSWORD}\n`);
@@ -65,7 +66,7 @@ describe('flowhost agent: the group password from a file or stdin, never from ar
     expect(byEnv.output()).not.toMatch(ARGV_WARNING);
   });
 
-  it('warns of a config file holding the group password that group or others may read (not of a 0600 one)', async () => {
+  it.skipIf(skipUnlessOn(POSIX, 'POSIX file modes'))('warns of a config file holding the group password that group or others may read (not of a 0600 one)', async () => {
     const orch = await orchestratorWithGroup();
     const dir = tempDir();
     const config = (name: string, mode: number) =>
@@ -99,7 +100,7 @@ describe('flowhost orchestrator: the admin token from a file or stdin', () => {
     started(startFlowhost(['orchestrator', '--port', '0', '--data-dir', join(tempDir(), 'orch'), ...args], { env: { ...pathOnlyEnv(), ...o.env }, ...(o.stdin ? { stdin: o.stdin } : {}) }));
   const urlOf = async (p: FlowhostProcess) => ready.exec(await p.waitForOutput(ready))![1]!;
 
-  it('--admin-token-file: serves with that token, /proc/<pid>/cmdline holds no secret, no warning', async () => {
+  it.skipIf(skipUnlessOn(LINUX, '/proc/<pid>/cmdline'))('--admin-token-file: serves with that token, /proc/<pid>/cmdline holds no secret, no warning', async () => {
     const file = secretFile(tempDir(), 'admin-token', `${ADMIN_TOKEN}\n`);
     const orch = startOrchestratorCli(['--admin-token-file', file]);
     const url = await urlOf(orch);

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { skipUnless } from '../../../support/requirements.js';
+import { LINUX, MACOS, skipUnless } from '../../../support/requirements.js';
 import { launchdPlist } from '../../../../main/agent/service/launchd-plist.js';
 import type { ServiceSpec } from '../../../../main/agent/service/service-spec.js';
 import { systemdUnit } from '../../../../main/agent/service/systemd-unit.js';
@@ -18,7 +18,8 @@ import { lookupUser } from '../../../../main/agent/process/session-user.js';
 const has = (tool: string) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).error === undefined;
 const hasSystemdAnalyze = process.platform === 'linux' && has('systemd-analyze');
 const hasPlutil = process.platform === 'darwin' && has('plutil');
-const hasPython = has('python3');
+// Status, not just a started process: Windows answers `python3` with a Store stub that exits 9009.
+const hasPython = spawnSync('python3', ['--version'], { encoding: 'utf8' }).status === 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'flowhost-service-files-'));
 const bin = resolve(import.meta.dirname, '../../../../bin/flowhost.js');
@@ -36,7 +37,7 @@ function python(script: string, file: string): { status: number | null; stdout: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe.skipIf(process.platform !== 'linux' || skipUnless(hasSystemdAnalyze, 'systemd-analyze (Debian: apt-get install systemd), to verify the systemd unit'))('systemd unit (systemd-analyze verify; skipped where systemd-analyze is not installed)', () => {
+describe.skipIf(skipUnless(hasSystemdAnalyze, { what: 'systemd-analyze (Debian: apt-get install systemd), to verify the systemd unit', platforms: LINUX }))('systemd unit (systemd-analyze verify; skipped where systemd-analyze is not installed)', () => {
   it('verifies without a warning, as root and with a service user', () => {
     expect(verifyUnit(systemdUnit(spec))).toEqual({ status: 0, output: '' });
     const user = lookupUser('daemon') ? 'daemon' : undefined;
@@ -58,7 +59,7 @@ with open(sys.argv[1], 'rb') as f:
 print(json.dumps(p))
 `;
 
-describe.skipIf(skipUnless(hasPlutil || hasPython, 'plutil (macOS) or python3, to parse the launchd plist'))('launchd plist (plutil -lint on macOS, else Python plistlib; skipped where neither exists)', () => {
+describe.skipIf(skipUnless(hasPlutil || hasPython, { what: 'plutil (macOS) or python3, to parse the launchd plist', requiredOn: [...LINUX, ...MACOS] }))('launchd plist (plutil -lint on macOS, else Python plistlib; skipped where neither exists)', () => {
   it('parses as an XML property list with the argv, environment and restart policy intact', () => {
     const file = join(dir, 'com.flowhost.agent.plist');
     writeFileSync(file, launchdPlist({ ...spec, user: '_flowhost', configFile: '/etc/a&b <c>.json' }));

@@ -4,7 +4,7 @@ import { flowmachineEntity } from '../../../../shared/records/index.js';
 import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
 import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { agentState, FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
-import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import { waitFor } from '../../../support/wait-for.js';
 
 let o: TestOrchestrator;
@@ -17,7 +17,7 @@ const post = (path: string, body: unknown, headers: Record<string, string> = { '
 
 describe('POST /agent/v1/register', () => {
   it('creates an offline machine and answers its credential and its own callback key (derived, never the group secret)', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     const group = o.group('g1');
     const reg = await registerMachine(o.url, { group: 'G1', password: 'group-password', name: 'box', capacity: 3, os: 'linux', agentVersion: '1.2.3' });
     expect(reg.flowmachinegroupid).toBe(group['flowmachinegroupid']);
@@ -29,7 +29,7 @@ describe('POST /agent/v1/register', () => {
   });
 
   it('answers one generic 401 for an unknown group and a wrong password; past the free failures the 401s are slowed, and the right password still succeeds', async () => {
-    o = await TestOrchestrator.start({ maxAuthFailuresPerMinute: 3, authFailureDelay: { firstMs: 20, maxMs: 40 } });
+    o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { maxAuthFailuresPerMinute: 3, authFailureDelay: { firstMs: 20, maxMs: 40 } } });
     o.group('g1');
     const wrong = await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'nope', name: 'x' });
     const unknown = await post(AGENT_REGISTER_PATH, { group: 'nope', password: 'nope', name: 'x' });
@@ -48,7 +48,7 @@ describe('POST /agent/v1/register', () => {
   });
 
   it('files the new machine in the queue at once: a waiting session of its group waits for it to connect', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     const group = o.group('g1');
     const id = o.session(String(o.workflow()['workflowid']), { _machinegroupid_value: group['flowmachinegroupid'] });
     const reason = () => o.get(id)['queuereason'];
@@ -58,7 +58,7 @@ describe('POST /agent/v1/register', () => {
   });
 
   it('refuses invalid and oversize bodies', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     o.group('g1');
     const invalid = await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'group-password', name: 'x', extra: 1 });
     expect(invalid.status).toBe(400);
@@ -70,7 +70,7 @@ describe('POST /agent/v1/register', () => {
 
 describe('WebSocket /agent/v1 authentication', () => {
   it('gives no socket without a valid credential of an existing, active machine', async () => {
-    o = await TestOrchestrator.start({ maxAuthFailuresPerMinute: 100 });
+    o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { maxAuthFailuresPerMinute: 100 } });
     o.group('g1');
     const a = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'a' });
     const b = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'b' });
@@ -85,7 +85,7 @@ describe('WebSocket /agent/v1 authentication', () => {
   });
 
   it('closes a machine that is deleted while connected (4005)', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     o.group('g1');
     const { agent, machineId } = await o.machine();
     await agent.hello();
@@ -97,7 +97,7 @@ describe('WebSocket /agent/v1 authentication', () => {
 
 describe('WebSocket /agent/v1 framing', () => {
   it('answers hello with welcome and marks the machine Active', async () => {
-    o = await TestOrchestrator.start({ heartbeatIntervalMs: 5000 });
+    o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { heartbeatIntervalMs: 5000 } });
     o.group('g1');
     const { agent, machineId } = await o.machine();
     const welcome = await agent.hello({ state: { draining: false } });
@@ -110,7 +110,7 @@ describe('WebSocket /agent/v1 framing', () => {
   });
 
   it('closes 4004 when no hello comes in time', async () => {
-    o = await TestOrchestrator.start({ helloTimeoutMs: 150 });
+    o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { helloTimeoutMs: 150 } });
     o.group('g1');
     const { agent } = await o.machine();
     expect(await agent.closed).toMatchObject({ code: CloseCode.HelloTimeout });
@@ -122,7 +122,7 @@ describe('WebSocket /agent/v1 framing', () => {
     ['a hello with an unknown field', JSON.stringify({ type: 'hello', extra: 1 }), /invalid hello frame/],
     ['another frame before hello', JSON.stringify({ type: 'state', state: agentState() }), /expected hello first/],
   ])('closes 4000 on %s', async (_what, text, reason) => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     o.group('g1');
     const { agent } = await o.machine();
     agent.sendRaw(text);
@@ -132,7 +132,7 @@ describe('WebSocket /agent/v1 framing', () => {
   });
 
   it('closes 4000 on a binary frame, 1009 on an oversize frame, 4002 on another protocol version', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     o.group('g1');
     const one = (await o.machine()).agent;
     one.sendRaw(Buffer.from([1, 2, 3]));
@@ -148,7 +148,7 @@ describe('WebSocket /agent/v1 framing', () => {
   });
 
   it('replaces an older connection of the same machine (4003) and stays online', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     o.group('g1');
     const { agent, machineId, credential } = await o.machine();
     await agent.hello();
@@ -160,7 +160,7 @@ describe('WebSocket /agent/v1 framing', () => {
   });
 
   it('drops a peer that does not answer pings', async () => {
-    o = await TestOrchestrator.start({ heartbeatIntervalMs: 50 });
+    o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { heartbeatIntervalMs: 50 } });
     o.group('g1');
     const { agent, machineId } = await o.machine('g1', { autoPong: false });
     await agent.hello();

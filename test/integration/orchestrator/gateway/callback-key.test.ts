@@ -3,7 +3,7 @@ import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
 import { Feature } from '../../../../shared/protocol-features.js';
 import { flowmachinegroupEntity } from '../../../../shared/records/index.js';
-import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 
 let o: TestOrchestrator;
 afterEach(async () => {
@@ -18,7 +18,7 @@ async function drained(agent: Awaited<ReturnType<TestOrchestrator['machine']>>['
 
 describe('callback-key frames (feature callback-key)', () => {
   it('an agent that lists the feature gets its own key after welcome and again when the group secret rotates; an older agent gets neither', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     const groupId = String(o.group('g1')['flowmachinegroupid']);
     const newer = await o.machine('g1', { name: 'newer', features: ['some-future-thing', Feature.CallbackKey] });
     const older = await o.machine('g1', { name: 'older' });

@@ -3,7 +3,7 @@ import { CloseCode, type LogLine, type SessionEvent } from '../../../../shared/p
 import { flowlogEntity } from '../../../../shared/records/index.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import type { FakeAgent } from '../../../support/fake-agent.js';
-import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 
 let o: TestOrchestrator;
 afterEach(async () => {
@@ -12,7 +12,7 @@ afterEach(async () => {
 
 /** A machine holding one confirmed session; returns its agent, its credential and the session id. */
 async function confirmedSession() {
-  o = await TestOrchestrator.start();
+  o = await startTestOrchestrator({ clock: TestClock.manual() });
   const group = o.group('g1');
   const wf = o.workflow();
   const { agent, machineId, credential } = await o.machine('g1');

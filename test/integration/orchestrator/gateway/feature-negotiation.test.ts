@@ -5,7 +5,7 @@ import { ErrorCode, QueueReason } from '../../../../shared/error-codes.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import { AGENT_FEATURES, Feature, ORCHESTRATOR_FEATURES } from '../../../../shared/protocol-features.js';
 import { flowlogEntity } from '../../../../shared/records/index.js';
-import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import { startRealAgent } from '../../../support/real-agent.js';
 import { waitFor } from '../../../support/wait-for.js';
 
@@ -25,7 +25,7 @@ function assignFailures(sessionId: string): { errorcode?: string; message?: stri
 
 describe('feature negotiation (orchestrator side)', () => {
   it('this agent and this orchestrator agree on `events` frames (the agent warns when it falls back to single events)', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     o.group('g1');
     const warnings: string[] = [];
     const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (warnings.push(chunk.toString()), done()) });
@@ -39,7 +39,7 @@ describe('feature negotiation (orchestrator side)', () => {
   });
 
   it('an agent before negotiation (callback-key in its header, no features in hello) gets no `features` in welcome, every protocol-1 flow kind and its callback key', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     const groupId = String(o.group('g1')['flowmachinegroupid']);
     const wfId = String(o.workflow({ clientdata: nodeFlow })['workflowid']);
     const older = await o.machine('g1', { name: 'older', features: [Feature.CallbackKey] });
@@ -53,7 +53,7 @@ describe('feature negotiation (orchestrator side)', () => {
   });
 
   it("an agent that declares features in hello gets the orchestrator's in welcome; its hello list is the one that counts", async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     o.group('g1');
     // The header lists only `features`; the hello adds callback-key (and the rest).
     const newer = await o.machine('g1', { name: 'newer', features: [Feature.FeatureLists] });
@@ -63,7 +63,7 @@ describe('feature negotiation (orchestrator side)', () => {
   });
 
   it('an offer needing a feature the agent did not declare never reaches it: rejected for it once, with the reason, and not offered there again while it stays connected', async () => {
-    o = await TestOrchestrator.start();
+    o = await startTestOrchestrator({ clock: TestClock.manual() });
     const groupId = String(o.group('g1')['flowmachinegroupid']);
     const nodeWf = String(o.workflow({ clientdata: nodeFlow })['workflowid']);
     const commandWf = String(o.workflow()['workflowid']);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_WORKFLOWS_PATH, CloseCode } from '../../../../shared/protocol.js';
 import { flowlogEntity } from '../../../../shared/records/index.js';
 import { LogType } from '../../../../shared/option-sets.js';
-import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import type { FakeAgent } from '../../../support/fake-agent.js';
 
 let o: TestOrchestrator;
@@ -15,7 +15,7 @@ const logs = (sessionId: string) => o.store.query(flowlogEntity, { where: '_flow
 const logTypes = (sessionId: string) => logs(sessionId).map((r) => LogType.labels.get(Number(r['type'])));
 
 async function setup() {
-  o = await TestOrchestrator.start();
+  o = await startTestOrchestrator({ clock: TestClock.manual() });
   const group = o.group('g1');
   const wf = o.workflow();
   return { groupId: String(group['flowmachinegroupid']), wfId: String(wf['workflowid']) };

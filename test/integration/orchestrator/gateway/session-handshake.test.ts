@@ -3,7 +3,7 @@ import { CloseCode, type OrchestratorFrame } from '../../../../shared/protocol.j
 import { flowlogEntity } from '../../../../shared/records/index.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import { waitFor } from '../../../support/wait-for.js';
-import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 
 let o: TestOrchestrator;
 afterEach(async () => {
@@ -14,7 +14,7 @@ const logTypes = (sessionId: string) =>
   o.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq' }).map((r) => LogType.labels.get(Number(r['type'])));
 
 async function setup() {
-  o = await TestOrchestrator.start();
+  o = await startTestOrchestrator({ clock: TestClock.manual() });
   const group = o.group('g1');
   const wf = o.workflow({ inputschema: JSON.stringify({ type: 'object', properties: { pw: { type: 'string', 'x-secret': true }, n: { type: 'number' } } }), outputschema: '{"type":"object"}' });
   return { groupId: String(group['flowmachinegroupid']), wfId: String(wf['workflowid']) };
@@ -75,7 +75,7 @@ describe('assign → accept → confirm', () => {
   });
 
   it('revokes an offer that gets no answer and one whose machine disconnects; a late accept is answered with revoke', async () => {
-    o = await TestOrchestrator.start({ offerTimeoutMs: 5_000 });
+    o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { offerTimeoutMs: 5_000 } });
     const groupId = String(o.group('g1')['flowmachinegroupid']);
     const wfId = String(o.workflow()['workflowid']);
     const { agent } = await o.machine();

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { flowmachineEntity, flowmachinegroupEntity } from '../../../../shared/records/index.js';
 import type { FakeAgent } from '../../../support/fake-agent.js';
 import { waitFor } from '../../../support/wait-for.js';
-import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 
 let o: TestOrchestrator;
 afterEach(async () => {
@@ -12,7 +12,7 @@ afterEach(async () => {
 let groupId: string;
 let wfId: string;
 async function setup(queuing = 1, options = {}) {
-  o = await TestOrchestrator.start(options);
+  o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: options });
   groupId = String(o.group('g1', { queuing })['flowmachinegroupid']);
   wfId = String(o.workflow()['workflowid']);
 }

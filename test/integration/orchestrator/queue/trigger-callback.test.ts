@@ -3,7 +3,7 @@ import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared
 import { waitFor } from '../../../support/wait-for.js';
 import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { verifyCallback } from '../../../../shared/callback-signature.js';
-import { TestOrchestrator } from '../../../support/gateway-test-orchestrator.js';
+import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import { CallbackReceiver, type ReceivedCallback } from '../../../support/callback-receiver.js';
 
 let o: TestOrchestrator;
@@ -43,7 +43,7 @@ async function finishedSession(callbackurl: string): Promise<string> {
 
 describe('TriggerDesktopFlowRunCallback', () => {
   it('re-delivers the signed callback with retries on 503 until it succeeds; each attempt is signed (as the orchestrator) when it is made', async () => {
-    o = await TestOrchestrator.start({ callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 10 });
+    o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 10 } });
     const rx = await receiver([503, 503, 200]);
     const id = await finishedSession(rx.url);
     expect(() => o.gateway.queue.triggerCallback(id)).toThrow(/has not finished/);
@@ -64,7 +64,7 @@ describe('TriggerDesktopFlowRunCallback', () => {
   });
 
   it('refuses metadata and non-allow-listed addresses without sending anything', async () => {
-    o = await TestOrchestrator.start({ callbackBaseDelayMs: 10 });
+    o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { callbackBaseDelayMs: 10 } });
     const rx = await receiver([200]);
     const id = await finishedSession('http://169.254.169.254/latest');
     o.gateway.queue.cancel(id);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import winston from 'winston';
 import { CallbackDelivery } from '../../../../main/agent/callback-delivery.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
 import { CallbackReceiver } from '../../../support/callback-receiver.js';
+import { storeWithCallback } from '../../../support/callback-store.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -21,18 +21,9 @@ describe('callback delivery against the real AgentStore', () => {
     let clock = new Date('2026-03-01T10:00:00Z');
     const now = () => clock;
     const file = join(dir, 'agent.db');
-    let store = AgentStore.open(file, { now });
-    const sessionId = randomUUID();
-    store.recordAssignment({
-      type: 'assign',
-      session: { flowsessionid: sessionId, name: 's', workflowid: randomUUID(), runmode: 2, priority: 0, timeout: 60, callbackurl: url, createdon: clock.toISOString() },
-      flow: { schemaversion: 1, kind: 'command', argv: ['true'] },
-      inputs: '{}',
-      secretInputs: [],
-    });
-    store.markConfirmed(sessionId);
-    store.markRunning(sessionId, { startedon: clock.toISOString() });
-    store.complete(sessionId, { statuscode: 4, completedon: clock.toISOString() });
+    const made = storeWithCallback(file, url, { now });
+    let store = made.store;
+    const sessionId = made.sessionId;
     expect(store.pendingCallbackCount()).toBe(1);
 
     const logger = winston.createLogger({ silent: true });

@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { POSIX, skipUnlessOn } from '../../../support/requirements.js';
 import { ConfigError, loadAgentConfig } from '../../../../main/agent/config/load.js';
 import { migrateConfig } from '../../../../main/agent/config/migrate.js';
 import { readFileSettings, readSecretFile } from '../../../../main/agent/config/file-settings.js';
@@ -117,7 +118,7 @@ describe('agent config: the group password and the files settings name', () => {
     expect(() => load({ flags: { groupPassword: 'a', groupPasswordFile: '/pw' } })).toThrow(/the command line gives both groupPassword and groupPasswordFile/);
   });
 
-  it('warns, without the value, of a password on the command line and of a config file holding it that others may read', () => {
+  it.skipIf(skipUnlessOn(POSIX, 'POSIX file modes'))('warns, without the value, of a password on the command line and of a config file holding it that others may read', () => {
     expect(load({ flags: { groupPassword: 'hunter2-secret' } }).warnings).toEqual([expect.stringMatching(/command line \(--group-password\)/)]);
     expect(load({ flags: { groupPassword: 'hunter2-secret' } }).warnings.join()).not.toContain('hunter2-secret');
     const file = configFile({ schemaversion: 1, groupPassword: 'in-file' });
@@ -147,7 +148,7 @@ describe('secret files', () => {
     const config = await readFileSettings({ ...loadAgentConfig({ flags: { groupPasswordFile: join(dir, 'pw') }, env: {}, defaults, cwd: '/' }) }, { warn: (m) => warnings.push(m) });
     expect(config).toMatchObject({ groupPassword: 'p4ss word' });
     expect(config.groupPasswordFile).toBeUndefined();
-    expect(warnings).toEqual([`the group password file ${join(dir, 'pw')} may be read by group or others (mode 0604); chmod 600 it`]);
+    if (process.platform !== 'win32') expect(warnings).toEqual([`the group password file ${join(dir, 'pw')} may be read by group or others (mode 0604); chmod 600 it`]);
     writeFileSync(join(dir, 'big'), 'x'.repeat(300 * 1024));
     await expect(readSecretFile(join(dir, 'big'), 'the group password file')).rejects.toThrow(/longer than/);
   });

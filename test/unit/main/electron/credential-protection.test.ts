@@ -48,7 +48,7 @@ describe('credential protection', () => {
     writeCredentials(f.plain, creds);
     expect(protectCredentials(f, creds, protector)).toBe(true);
     expect(existsSync(f.plain)).toBe(false);
-    expect(statSync(f.protected).mode & 0o777).toBe(0o600);
+    if (process.platform !== 'win32') expect(statSync(f.protected).mode & 0o777).toBe(0o600);
     expect(readFileSync(f.protected).toString('latin1')).not.toContain(creds.credential);
     expect(loadCredentials(f, protector)).toEqual({ credentials: creds, protected: true });
   });

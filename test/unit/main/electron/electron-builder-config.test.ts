@@ -8,7 +8,8 @@ import { getConfig as readConfigFile } from 'app-builder-lib/out/util/config/loa
 import { describe, expect, it } from 'vitest';
 import { skipUnless } from '../../../support/requirements.js';
 
-const hasPython = spawnSync('python3', ['--version']).error === undefined;
+// Status, not just a started process: Windows answers `python3` with a Store stub that exits 9009.
+const hasPython = spawnSync('python3', ['--version']).status === 0;
 const root = resolve(import.meta.dirname, '../../../..');
 const scheme = JSON.parse(readFileSync(join(root, 'node_modules/app-builder-lib/scheme.json'), 'utf8')) as object;
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ProcStatsReader } from '../../../../../main/agent/process/process-stats.js';
+import { LINUX, skipUnlessOn } from '../../../../support/requirements.js';
 import { waitFor } from '../../../../support/wait-for.js';
 
 const MEMBER_MB = 96;
@@ -14,7 +15,7 @@ const ticksOf = (pid: number) => {
   return Number(f[11]) + Number(f[12]);
 };
 
-describe.skipIf(process.platform !== 'linux')('ProcStatsReader (Linux /proc)', () => {
+describe.skipIf(skipUnlessOn(LINUX, 'the /proc reader'))('ProcStatsReader (Linux /proc)', () => {
   it("sums CPU and RSS over a process group's members, not the leader's alone", async () => {
     // An idle leader; its member holds MEMBER_MB touched and spins a core. The leader alone shows neither.
     const member = `const b = Buffer.alloc(${MEMBER_MB} * 1048576).fill(1); console.log('up', b.length); for (;;) {}`;

@@ -3,9 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envFileText, withEnvFile } from '../../../../../main/agent/runner/env-file.js';
+import { POSIX, skipUnlessOn } from '../../../../support/requirements.js';
 import { tempDir } from '../../../../support/temp-dir.js';
 
-describe('the env file a run as another user starts from', () => {
+describe.skipIf(skipUnlessOn(POSIX, '/bin/sh'))('the env file a run as another user starts from', () => {
   it('a real /bin/sh started with an empty environment execs the command with exactly these variables, byte for byte', () => {
     const env = {
       PLAIN: 'value',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prepareLaunch, removeWorkDir } from '../../../../../main/agent/runner/flow-launch.js';
+import { POSIX, skipUnlessOn } from '../../../../support/requirements.js';
 
 let dataDir: string;
 beforeEach(() => {
@@ -18,7 +19,7 @@ const request = (sessionId: string) => ({
   dataDir,
 });
 
-describe('prepareLaunch / removeWorkDir', () => {
+describe.skipIf(skipUnlessOn(POSIX, 'POSIX file modes and sh'))('prepareLaunch / removeWorkDir', () => {
   it('makes a private work dir (0700) with private files (0600), the sessions dir included, and removes it after the run', async () => {
     const plan = prepareLaunch(request('s1'));
     expect(plan.workDir).toBe(join(dataDir, 'sessions', 's1'));

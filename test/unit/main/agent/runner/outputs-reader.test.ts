@@ -3,6 +3,7 @@ import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_OUTPUTS_BYTES, readOutputs } from '../../../../../main/agent/runner/outputs-reader.js';
+import { POSIX, skipUnlessOn } from '../../../../support/requirements.js';
 import { tempDir } from '../../../../support/temp-dir.js';
 
 /** Short: V8's JSON.parse error quotes only the first 10 characters of the text. */
@@ -27,13 +28,13 @@ describe('readOutputs: whatever the flow made of $FLOWHOST_OUTPUTS', () => {
     expect(await readOutputs(file, undefined)).toMatchObject({ ok: false, message: expect.stringMatching(/not a regular file/) });
   });
 
-  it('a FIFO is an error result at once: no wait for a writer', async () => {
+  it.skipIf(skipUnlessOn(POSIX, 'mkfifo'))('a FIFO is an error result at once: no wait for a writer', async () => {
     const file = join(tempDir(), 'outputs.json');
     execFileSync('mkfifo', [file]);
     expect(await readOutputs(file, undefined)).toMatchObject({ ok: false, message: expect.stringMatching(/not a regular file/) });
   });
 
-  it('a symbolic link is never followed: the target content appears nowhere', async () => {
+  it.skipIf(skipUnlessOn(POSIX, 'symbolic links without privileges'))('a symbolic link is never followed: the target content appears nowhere', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'secret'), `{"stolen": "${MARKER}"}`);
     writeFileSync(join(dir, 'secret.txt'), MARKER);

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { AgentStore } from '../../../main/agent/store/agent-store.js';
+import { AgentStore } from '../../main/agent/store/agent-store.js';
 
-/** A real agent store holding one completed session whose callback row waits in the outbox. */
-export function storeWithCallback(file: string, url: string, opts: { now: () => Date; ttlS: number }): { store: AgentStore; sessionId: string } {
+/** A real agent store holding one completed session whose callback row waits in the outbox (ttl: the default unless given). */
+export function storeWithCallback(file: string, url: string, opts: { now: () => Date; ttlS?: number }): { store: AgentStore; sessionId: string } {
   const store = AgentStore.open(file, { now: opts.now });
   const sessionId = randomUUID();
   const at = opts.now().toISOString();
@@ -16,7 +16,7 @@ export function storeWithCallback(file: string, url: string, opts: { now: () => 
   });
   store.markConfirmed(sessionId);
   store.markRunning(sessionId, { startedon: at });
-  store.complete(sessionId, { statuscode: 4, completedon: at, callbackTtlS: opts.ttlS });
+  store.complete(sessionId, { statuscode: 4, completedon: at, ...(opts.ttlS === undefined ? {} : { callbackTtlS: opts.ttlS }) });
   return { store, sessionId };
 }
 
