@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,9 @@ import { AGENT_FEATURES_HEADER, Feature, featureHeader, ORCHESTRATOR_FEATURES, O
  */
 export class ScriptedOrchestrator {
   readonly frames: AgentFrame[] = [];
+  /** For each of `frames`, the number of the socket it came on (0 = the first connection). */
+  private readonly frameSockets: number[] = [];
+  private sockets = 0;
   url = '';
   private server: Server | undefined;
   private wss: WebSocketServer | undefined;
@@ -45,6 +49,7 @@ export class ScriptedOrchestrator {
     });
     wss.on('connection', (socket, request) => {
       this.socket = socket;
+      const index = this.sockets++;
       this.agentHeaders.push(parseFeatureHeader(request.headers[AGENT_FEATURES_HEADER.toLowerCase()]));
       const pinger = setInterval(() => socket.ping(), this.heartbeatIntervalMs);
       socket.on('close', (code, reason) => {
@@ -52,7 +57,7 @@ export class ScriptedOrchestrator {
         this.closes.push({ code, reason: reason.toString('utf8') });
         for (const w of this.waiters.splice(0)) w();
       });
-      socket.on('message', (data) => this.receive(String(data)));
+      socket.on('message', (data) => this.receive(String(data), index));
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -61,7 +66,7 @@ export class ScriptedOrchestrator {
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  private receive(text: string): void {
+  private receive(text: string, socketIndex: number): void {
     const decoded = decodeAgentFrame(text);
     if (!decoded.ok) throw new Error(`the agent sent an invalid frame: ${decoded.error}`);
     const frame = decoded.frame;
@@ -75,8 +80,10 @@ export class ScriptedOrchestrator {
       return;
     }
     if (frame.type === 'events') this.eventsFramesReceived++;
-    if (frame.type === 'events') for (const event of frame.events) this.frames.push({ type: 'event', event });
-    else this.frames.push(frame);
+    for (const kept of frame.type === 'events' ? frame.events.map((event): AgentFrame => ({ type: 'event', event })) : [frame]) {
+      this.frames.push(kept);
+      this.frameSockets.push(socketIndex);
+    }
     if (frame.type === 'hello') {
       const declared = frame.features ?? [...(this.agentHeaders.at(-1) ?? [])];
       const features = this.features.includes(Feature.FeatureLists) && declared.includes(Feature.FeatureLists) ? { features: [...this.features] } : {};
@@ -137,6 +144,20 @@ export class ScriptedOrchestrator {
     return this.frames.flatMap((f) => (f.type === 'event' ? [f.event.seq] : []));
   }
 
+  /**
+   * Seqs of the `event` frames of each socket that carried any, in arrival order. This peer never acks, so an agent
+   * that reconnects (a link it found silent on a loaded machine) replays its whole outbox from seq 1 on the new socket.
+   */
+  eventSeqsBySocket(): number[][] {
+    const bySocket = new Map<number, number[]>();
+    this.frames.forEach((f, i) => {
+      if (f.type !== 'event') return;
+      const socket = this.frameSockets[i]!;
+      bySocket.set(socket, [...(bySocket.get(socket) ?? []), f.event.seq]);
+    });
+    return [...bySocket.values()];
+  }
+
   async close(): Promise<void> {
     for (const client of this.wss?.clients ?? []) client.terminate();
     this.wss?.close();
@@ -148,3 +169,13 @@ export const isFrame =
   <K extends AgentFrame['type']>(type: K, pred: (f: Extract<AgentFrame, { type: K }>) => boolean = () => true) =>
   (f: AgentFrame): f is Extract<AgentFrame, { type: K }> =>
     f.type === type && pred(f as Extract<AgentFrame, { type: K }>);
+
+/**
+ * The agent sent its outbox 1..lastSeq in order, each event once per socket: every socket carried a gap-free run
+ * from seq 1 (a reconnect replays the unacked outbox), and the last one all of it.
+ */
+export function expectOutboxSentInOrder(peer: ScriptedOrchestrator, lastSeq: number): void {
+  const bySocket = peer.eventSeqsBySocket();
+  for (const seqs of bySocket) expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  expect(bySocket.at(-1)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+}
