@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findPackageRoot } from './package-root.js';
 
 /** The files the status page consists of, by URL path; nothing else is ever served. */
 const ASSETS = {
@@ -19,7 +19,7 @@ export interface StatusAsset {
 }
 
 export interface StatusAssetsOptions {
-  /** The repository (or app) root holding renderer/ and scripts/; default: two folders up from this file. */
+  /** The repository (or app) root holding renderer/ and scripts/; default: the flowhost package this module ships in. */
   readonly root?: string;
 }
 
@@ -29,7 +29,7 @@ export class StatusAssets {
   private readonly cache = new Map<string, StatusAsset>();
 
   constructor(options: StatusAssetsOptions = {}) {
-    this.root = options.root ?? fileURLToPath(new URL('../../', import.meta.url));
+    this.root = options.root ?? findPackageRoot(import.meta.url);
   }
 
   private get dist(): string {
