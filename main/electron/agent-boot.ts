@@ -15,7 +15,7 @@ import { plainTextWarning } from '../agent/orchestrator-url.js';
 import { preparePrivateDataDir } from '../../node-shared/private-file.js';
 import { ensureRegistered } from '../agent/registration.js';
 import type { SecretProtector } from '../agent/secret-protector.js';
-import { StatusProducer } from '../agent/status.js';
+import { StatusProducer } from '../agent/status/status.js';
 import { AgentStore } from '../agent/store/agent-store.js';
 import { loadCredentials, protectCredentials, protectedFileOf } from './credential-protection.js';
 

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Configuration } from 'app-builder-lib';
 import { getFileMatchers } from 'app-builder-lib/out/fileMatcher.js';
 import { getConfig } from 'app-builder-lib/out/util/config/load.js';
-import { findPackageRoot } from '../../../../main/agent/package-root.js';
-import { StatusAssets } from '../../../../main/agent/status-assets.js';
+import { findPackageRoot } from '../../../../main/agent/status/package-root.js';
+import { StatusAssets } from '../../../../main/agent/status/status-assets.js';
 import { APP_MAIN, assertNativeBuiltForElectron, stageApp, stagePackageJson, type StagedApp } from '../../../../main/electron/app-stage.js';
 
 /**

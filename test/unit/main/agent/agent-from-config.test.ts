@@ -9,7 +9,7 @@ import { loadAgentConfig } from '../../../../main/agent/config/load.js';
 import type { Credentials } from '../../../../main/agent/credentials.js';
 import { StatusSnapshot } from '../../../../shared/status.js';
 import { validator } from '../../../../shared/validate.js';
-import { toStatusSnapshot } from '../../../../main/agent/status.js';
+import { toStatusSnapshot } from '../../../../main/agent/status/status.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

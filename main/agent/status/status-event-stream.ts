@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { StatusEvent, StatusEventPayload } from '../../shared/status.js';
+import type { StatusEvent, StatusEventPayload } from '../../../shared/status.js';
 import { SECURITY_HEADERS } from './status-http.js';
 
 export interface StatusEventStreamOptions {

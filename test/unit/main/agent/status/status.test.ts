@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StatusProducer } from '../../../../main/agent/status.js';
-import { AgentStore } from '../../../../main/agent/store/agent-store.js';
-import { statusPageUrl } from '../../../../main/commands/status-command.js';
-import { loadOrCreateStatusToken, writeStatusEndpoint } from '../../../../main/agent/status-token.js';
-import { StatusSnapshot } from '../../../../shared/status.js';
-import { validator } from '../../../../shared/validate.js';
+import { StatusProducer } from '../../../../../main/agent/status/status.js';
+import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
+import { statusPageUrl } from '../../../../../main/commands/status-command.js';
+import { loadOrCreateStatusToken, writeStatusEndpoint } from '../../../../../main/agent/status/status-token.js';
+import { StatusSnapshot } from '../../../../../shared/status.js';
+import { validator } from '../../../../../shared/validate.js';
 import { FakeStatusAgent } from './status-fakes.js';
 
 const dirs: string[] = [];

@@ -1,4 +1,4 @@
-import type { LogLine, Sample } from '../../shared/protocol.js';
+import type { LogLine, Sample } from '../../../shared/protocol.js';
 import {
   statusCommands,
   type ActiveSessionStatus,
@@ -8,10 +8,10 @@ import {
   type StatusRequest,
   type StatusResult,
   type StatusSnapshot,
-} from '../../shared/status.js';
-import { ValidationError, validator } from '../../shared/validate.js';
-import type { AgentSnapshot, SnapshotListener } from './agent-state.js';
-import type { LocalSession } from './store/agent-store.js';
+} from '../../../shared/status.js';
+import { ValidationError, validator } from '../../../shared/validate.js';
+import type { AgentSnapshot, SnapshotListener } from '../agent-state.js';
+import type { LocalSession } from '../store/agent-store.js';
 
 /** What the status producer needs of the Agent (main/agent/agent.ts fits it). */
 export interface StatusAgent {

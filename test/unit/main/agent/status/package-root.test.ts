@@ -2,15 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { findPackageRoot } from '../../../../main/agent/package-root.js';
-import { StatusAssets } from '../../../../main/agent/status-assets.js';
-import { tempDir } from '../../../support/temp-dir.js';
+import { findPackageRoot } from '../../../../../main/agent/status/package-root.js';
+import { StatusAssets } from '../../../../../main/agent/status/status-assets.js';
+import { tempDir } from '../../../../support/temp-dir.js';
 
-const repo = resolve(import.meta.dirname, '../../../..');
+const repo = resolve(import.meta.dirname, '../../../../..');
 
 describe('findPackageRoot', () => {
   it('finds the repository from a module of the sources, by URL or by path', () => {
-    const module = join(repo, 'main/agent/status-assets.ts');
+    const module = join(repo, 'main/agent/status/status-assets.ts');
     expect(findPackageRoot(pathToFileURL(module).href)).toBe(repo);
     expect(findPackageRoot(module)).toBe(repo);
   });

@@ -1,5 +1,5 @@
-import type { AgentSnapshot, SnapshotListener } from '../../../../main/agent/agent-state.js';
-import type { StatusAgent } from '../../../../main/agent/status.js';
+import type { AgentSnapshot, SnapshotListener } from '../../../../../main/agent/agent-state.js';
+import type { StatusAgent } from '../../../../../main/agent/status/status.js';
 
 /** An in-memory agent for the status endpoint's unit tests: records commands, announces changes like the Agent. */
 export class FakeStatusAgent implements StatusAgent {

@@ -3,14 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
-import { STATUS_PATHS } from '../../shared/status.js';
+import { STATUS_PATHS } from '../../../shared/status.js';
 import { StatusAssets } from './status-assets.js';
 import { StatusEventStream } from './status-event-stream.js';
 import { bearerToken, BodyError, isAllowedHost, isAllowedOrigin, isLoopbackAddress, readJsonBody, SECURITY_HEADERS, sendJson } from './status-http.js';
 import { loadOrCreateStatusToken, removeStatusEndpoint, writeStatusEndpoint } from './status-token.js';
-import { tokensEqual } from '../../node-shared/tokens.js';
+import { tokensEqual } from '../../../node-shared/tokens.js';
 import { StatusProducer, type StatusAgent, type StatusStoreReader } from './status.js';
-import { AgentStore } from './store/agent-store.js';
+import { AgentStore } from '../store/agent-store.js';
 
 export interface StatusServerOptions {
   readonly producer: StatusProducer;
@@ -187,7 +187,7 @@ export interface StartStatusServerOptions {
   readonly store?: StatusStoreReader;
   readonly port?: number;
   readonly logger?: Pick<Logger, 'warn' | 'info'>;
-  /** Where renderer/ and scripts/ live (tests); default the source tree of this file. */
+  /** Where renderer/ and scripts/ live (tests); default the flowhost package this module ships in. */
   readonly assetsRoot?: string;
 }
 

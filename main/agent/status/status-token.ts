@@ -1,9 +1,9 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { STATUS_ENDPOINT_FILE, STATUS_TOKEN_FILE } from '../../shared/status.js';
-import { validator } from '../../shared/validate.js';
-import { newToken } from '../../node-shared/tokens.js';
+import { STATUS_ENDPOINT_FILE, STATUS_TOKEN_FILE } from '../../../shared/status.js';
+import { validator } from '../../../shared/validate.js';
+import { newToken } from '../../../node-shared/tokens.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,128}$/;
 
