@@ -1,5 +1,5 @@
 import type { AgentState, Sample } from '../../shared/protocol.js';
-import type { ConnectionStatus } from './connection.js';
+import type { ConnectionStatus } from './upstream/connection.js';
 import type { LocalSession } from './store/agent-store.js';
 
 /** A session the agent holds, as observers (tray, status window) see it. */

@@ -4,10 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AgentConnection, agentWebSocketUrl, type ConnectionOptions, type ConnectionStatus } from '../../../../main/agent/connection.js';
-import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFrame } from '../../../../shared/protocol.js';
-import { waitFor } from '../../../support/wait-for.js';
-import { agentState } from '../../../support/fake-agent.js';
+import { AgentConnection, agentWebSocketUrl, type ConnectionOptions, type ConnectionStatus } from '../../../../../main/agent/upstream/connection.js';
+import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFrame } from '../../../../../shared/protocol.js';
+import { waitFor } from '../../../../support/wait-for.js';
+import { agentState } from '../../../../support/fake-agent.js';
 
 const machineId = randomUUID();
 const credential = 'c'.repeat(40);

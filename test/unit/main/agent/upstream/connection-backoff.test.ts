@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Backoff, backoffCeiling, backoffDelay } from '../../../../main/agent/connection-backoff.js';
+import { Backoff, backoffCeiling, backoffDelay } from '../../../../../main/agent/upstream/connection-backoff.js';
 
 describe('connection backoff', () => {
   it('grows exponentially up to the 30 s cap', () => {

@@ -6,10 +6,10 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import Database from 'better-sqlite3';
-import { MAX_FRAME_BYTES, type SessionEvent } from '../../../../shared/protocol.js';
-import { decodeAgentFrame } from '../../../../shared/protocol-codec.js';
-import { AgentStore } from '../../../../main/agent/store/agent-store.js';
-import { EventUploader, type EventUploaderOptions } from '../../../../main/agent/event-uploader.js';
+import { MAX_FRAME_BYTES, type SessionEvent } from '../../../../../shared/protocol.js';
+import { decodeAgentFrame } from '../../../../../shared/protocol-codec.js';
+import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
+import { EventUploader, type EventUploaderOptions } from '../../../../../main/agent/upstream/event-uploader.js';
 
 const logger = winston.createLogger({ silent: true });
 let dir: string;

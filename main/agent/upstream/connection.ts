@@ -1,8 +1,8 @@
 import WebSocket from 'ws';
 import type { Logger } from 'winston';
-import { ErrorCode } from '../../shared/error-codes.js';
-import { AGENT_WS_PATH, CloseCode, MAX_FRAME_BYTES, type AgentFrame, type Hello, type OrchestratorFrame } from '../../shared/protocol.js';
-import { decodeOrchestratorFrame, encodeFrame, unreadableOffer } from '../../shared/protocol-codec.js';
+import { ErrorCode } from '../../../shared/error-codes.js';
+import { AGENT_WS_PATH, CloseCode, MAX_FRAME_BYTES, type AgentFrame, type Hello, type OrchestratorFrame } from '../../../shared/protocol.js';
+import { decodeOrchestratorFrame, encodeFrame, unreadableOffer } from '../../../shared/protocol-codec.js';
 import {
   AGENT_FEATURES,
   AGENT_FEATURES_HEADER,
@@ -11,8 +11,8 @@ import {
   ORCHESTRATOR_FEATURES_HEADER,
   orchestratorFeatures,
   parseFeatureHeader,
-} from '../../shared/protocol-features.js';
-import { closeReason, cutUtf8 } from '../../shared/utf8-cut.js';
+} from '../../../shared/protocol-features.js';
+import { closeReason, cutUtf8 } from '../../../shared/utf8-cut.js';
 import { Backoff, type BackoffOptions } from './connection-backoff.js';
 import { ConnectionHeartbeat } from './connection-heartbeat.js';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
-import { MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../shared/protocol.js';
-import type { EncodedEvent } from './store/event-outbox.js';
+import { MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../../shared/protocol.js';
+import type { EncodedEvent } from '../store/event-outbox.js';
 
 /** The part of the agent store the uploader reads: the upstream outbox (AgentStore implements it). */
 export interface OutboxStore {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConnectionHeartbeat } from '../../../../main/agent/connection-heartbeat.js';
+import { ConnectionHeartbeat } from '../../../../../main/agent/upstream/connection-heartbeat.js';
 
 describe('connection heartbeat', () => {
   beforeEach(() => {
