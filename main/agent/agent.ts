@@ -7,7 +7,7 @@ import { Feature } from '../../shared/protocol-features.js';
 import { effectiveSessionUsers } from '../../shared/session-user-rule.js';
 import { DRAIN_FLUSH_TIMEOUT_MS } from './drain-grace.js';
 import { AgentStateNotifier, sessionView, type AgentSnapshot, type SnapshotListener } from './agent-state.js';
-import { CallbackDelivery, type CallbackDeliveryOptions } from './callback-delivery.js';
+import { CallbackDelivery, type CallbackDeliveryOptions } from './callback/callback-delivery.js';
 import { AgentConnection } from './upstream/connection.js';
 import type { BackoffOptions } from './upstream/connection-backoff.js';
 import { EventUploader } from './upstream/event-uploader.js';

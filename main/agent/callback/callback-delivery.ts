@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
-import { CallbackSender, type CallbackSenderOptions } from '../../node-shared/callback-sender.js';
-import type { CallbackUrlPolicyOptions } from '../../node-shared/callback-url.js';
-import type { CallbackAttemptOutcome, CallbackRow } from './store/agent-store.js';
+import { CallbackSender, type CallbackSenderOptions } from '../../../node-shared/callback-sender.js';
+import type { CallbackUrlPolicyOptions } from '../../../node-shared/callback-url.js';
+import type { CallbackAttemptOutcome, CallbackRow } from '../store/agent-store.js';
 
 export type { CallbackAttemptOutcome, CallbackRow };
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
-import { CallbackDelivery } from '../../../../main/agent/callback-delivery.js';
-import { AgentStore } from '../../../../main/agent/store/agent-store.js';
-import { CallbackReceiver } from '../../../support/callback-receiver.js';
+import { CallbackDelivery } from '../../../../../main/agent/callback/callback-delivery.js';
+import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
+import { CallbackReceiver } from '../../../../support/callback-receiver.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
-import { CallbackDelivery, type CallbackAttemptOutcome, type CallbackOutbox, type CallbackRow } from '../../../../main/agent/callback-delivery.js';
-import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
-import { deriveCallbackKey, verifyCallback } from '../../../../shared/callback-signature.js';
+import { CallbackDelivery, type CallbackAttemptOutcome, type CallbackOutbox, type CallbackRow } from '../../../../../main/agent/callback/callback-delivery.js';
+import { nodeHmacSha256 } from '../../../../../node-shared/node-hmac.js';
+import { deriveCallbackKey, verifyCallback } from '../../../../../shared/callback-signature.js';
 
 /** Just the two outbox methods the worker uses, kept in memory (the SQLite store has its own tests). */
 class MemoryOutbox implements CallbackOutbox {
