@@ -1,11 +1,11 @@
 import type { Static } from '@sinclair/typebox';
 import type { Logger } from 'winston';
-import { ErrorCode } from '../../shared/error-codes.js';
-import type { AgentFrame, AgentState, Assign, OrchestratorFrame } from '../../shared/protocol.js';
-import { effectiveSessionUsers } from '../../shared/session-user-rule.js';
-import { currentUser } from './process/session-user.js';
+import { ErrorCode } from '../../../shared/error-codes.js';
+import type { AgentFrame, AgentState, Assign, OrchestratorFrame } from '../../../shared/protocol.js';
+import { effectiveSessionUsers } from '../../../shared/session-user-rule.js';
+import { currentUser } from '../process/session-user.js';
 import type { StorageHealth } from './storage-probe.js';
-import type { CommitOptions } from './store/agent-store.js';
+import type { CommitOptions } from '../store/agent-store.js';
 import { decideAssignment, isOutboxFull, isPaused, type CanRunAs, type MachineSchedule } from './scheduler-decision.js';
 
 /** What the scheduler needs of the local store (the agent adapts AgentStore to it). */

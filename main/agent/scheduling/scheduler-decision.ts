@@ -1,8 +1,8 @@
 import type { Static } from '@sinclair/typebox';
-import { ErrorCode } from '../../shared/error-codes.js';
-import { RunMode } from '../../shared/option-sets.js';
-import type { Assign } from '../../shared/protocol.js';
-import { chooseRunAs } from '../../shared/session-user-rule.js';
+import { ErrorCode } from '../../../shared/error-codes.js';
+import { RunMode } from '../../../shared/option-sets.js';
+import type { Assign } from '../../../shared/protocol.js';
+import { chooseRunAs } from '../../../shared/session-user-rule.js';
 
 /** What the scheduler knows about this machine when an `assign` arrives. */
 export interface MachineSchedule {

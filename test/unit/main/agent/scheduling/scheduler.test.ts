@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import type { Static } from '@sinclair/typebox';
-import type { AgentFrame, Assign } from '../../../../shared/protocol.js';
-import { AgentStore } from '../../../../main/agent/store/agent-store.js';
-import { Scheduler, type SchedulerHost, type SchedulerOptions } from '../../../../main/agent/scheduler.js';
-import { waitFor } from '../../../support/wait-for.js';
+import type { AgentFrame, Assign } from '../../../../../shared/protocol.js';
+import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
+import { Scheduler, type SchedulerHost, type SchedulerOptions } from '../../../../../main/agent/scheduling/scheduler.js';
+import { waitFor } from '../../../../support/wait-for.js';
 
 const logger = winston.createLogger({ silent: true });
 let dir: string;

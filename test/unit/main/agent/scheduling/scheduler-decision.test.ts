@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Static } from '@sinclair/typebox';
-import type { Assign } from '../../../../shared/protocol.js';
-import { decideAssignment, isPaused, type CanRunAs, type MachineSchedule } from '../../../../main/agent/scheduler-decision.js';
+import type { Assign } from '../../../../../shared/protocol.js';
+import { decideAssignment, isPaused, type CanRunAs, type MachineSchedule } from '../../../../../main/agent/scheduling/scheduler-decision.js';
 
 const now = new Date('2030-01-01T12:00:00Z');
 const free: MachineSchedule = {
