@@ -23,7 +23,7 @@ export const STATUS_PATHS = {
 } as const;
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-/** A machine's or group's name as registered (main/agent/config/schema.ts, main/agent/credentials.ts). */
+/** A machine's or group's name as registered (main/agent/config/schema.ts, main/agent/registration/credentials.ts). */
 const Name = Type.String({ minLength: 1, maxLength: 256 });
 const IsoTime = Type.String({ maxLength: 64 });
 const Empty = Type.Object({}, { additionalProperties: false });

@@ -5,8 +5,8 @@ import type { Logger } from 'winston';
 import type { AgentOptions } from './agent.js';
 import { readOrchestratorCa } from './config/file-settings.js';
 import type { AgentConfig } from './config/schema.js';
-import type { Credentials } from './credentials.js';
-import type { RegistrationOptions } from './registration.js';
+import type { Credentials } from './registration/credentials.js';
+import type { RegistrationOptions } from './registration/registration.js';
 
 /** The version this agent reports when it registers and in hello. */
 export const AGENT_VERSION = '0.1.0';

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { validator } from '../../shared/validate.js';
-import { writePrivateFileAtomic } from '../../node-shared/private-file.js';
+import { validator } from '../../../shared/validate.js';
+import { writePrivateFileAtomic } from '../../../node-shared/private-file.js';
 
 /** What registration leaves in `<dataDir>/credentials.json` (mode 0600). */
 export const Credentials = Type.Object(

@@ -1,4 +1,4 @@
-import { classifyAddress } from '../../shared/callback.js';
+import { classifyAddress } from '../../../shared/callback.js';
 
 /**
  * The warning an agent logs once at start when it reaches its orchestrator unencrypted over the network (http:// or

@@ -4,8 +4,8 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readCredentials, writeCredentials } from '../../../../main/agent/credentials.js';
-import { ensureRegistered } from '../../../../main/agent/registration.js';
+import { readCredentials, writeCredentials } from '../../../../../main/agent/registration/credentials.js';
+import { ensureRegistered } from '../../../../../main/agent/registration/registration.js';
 
 const machineId = '0b0b0b0b-1111-4222-8333-444444444444';
 const groupId = '1c1c1c1c-1111-4222-8333-444444444444';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plainTextWarning } from '../../../../main/agent/orchestrator-url.js';
+import { plainTextWarning } from '../../../../../main/agent/registration/orchestrator-url.js';
 
 describe('the plain-text orchestrator warning', () => {
   it('is given for http:// and ws:// to a host that is not loopback', () => {

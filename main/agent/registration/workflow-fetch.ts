@@ -1,6 +1,6 @@
-import { AGENT_WORKFLOWS_PATH, AgentWorkflow } from '../../shared/protocol.js';
-import { validator } from '../../shared/validate.js';
-import { httpExchange, HttpExchangeError, type HttpAnswer } from '../../node-shared/http-exchange.js';
+import { AGENT_WORKFLOWS_PATH, AgentWorkflow } from '../../../shared/protocol.js';
+import { validator } from '../../../shared/validate.js';
+import { httpExchange, HttpExchangeError, type HttpAnswer } from '../../../node-shared/http-exchange.js';
 
 export class WorkflowFetchError extends Error {
   override readonly name = 'WorkflowFetchError';

@@ -1,11 +1,11 @@
 import { arch, platform, release } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { AGENT_REGISTER_PATH, RegisterResponse, type RegisterRequest } from '../../shared/protocol.js';
-import { validator } from '../../shared/validate.js';
+import { AGENT_REGISTER_PATH, RegisterResponse, type RegisterRequest } from '../../../shared/protocol.js';
+import { validator } from '../../../shared/validate.js';
 import { chmodSync } from 'node:fs';
 import { readCredentials, writeCredentials, type Credentials } from './credentials.js';
-import { excessPermissions } from '../../node-shared/private-file.js';
-import { httpExchange, HttpExchangeError, type HttpAnswer, type HttpExchangeOptions } from '../../node-shared/http-exchange.js';
+import { excessPermissions } from '../../../node-shared/private-file.js';
+import { httpExchange, HttpExchangeError, type HttpAnswer, type HttpExchangeOptions } from '../../../node-shared/http-exchange.js';
 import { plainTextWarning } from './orchestrator-url.js';
 
 export class RegistrationError extends Error {
