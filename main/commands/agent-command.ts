@@ -7,7 +7,7 @@ import type { AgentConfig } from '../agent/config/schema.js';
 import { CredentialsError, writeCredentials } from '../agent/registration/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
 import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
-import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
+import { createAgentLogger, type AgentLogger } from '../agent/logging/logger.js';
 import { preparePrivateDataDir, PrivateStorageError } from '../../node-shared/private-file.js';
 import { ensureRegistered, RegistrationError } from '../agent/registration/registration.js';
 import type { RunningStatusServer } from '../agent/status/status-server.js';

@@ -7,7 +7,7 @@ import { SessionStatus, WorkflowCategory } from '../../shared/option-sets.js';
 import type { Agent } from '../agent/agent.js';
 import { readCredentials, writeCredentials, type Credentials } from '../agent/registration/credentials.js';
 import { dataDirFiles } from '../agent/data-dir.js';
-import { createAgentLogger } from '../agent/logger.js';
+import { createAgentLogger } from '../agent/logging/logger.js';
 import { ensureRegistered } from '../agent/registration/registration.js';
 import { AGENT_VERSION } from '../agent/agent-from-config.js';
 import { DemoApi } from './demo-api.js';

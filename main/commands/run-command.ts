@@ -9,7 +9,7 @@ import { CredentialsError, readCredentials, type Credentials } from '../agent/re
 import { dataDirFiles } from '../agent/data-dir.js';
 import { fetchWorkflow, WorkflowFetchError } from '../agent/registration/workflow-fetch.js';
 import { readOrchestratorCa } from '../agent/config/file-settings.js';
-import { createAgentLogger } from '../agent/logger.js';
+import { createAgentLogger } from '../agent/logging/logger.js';
 import { addSettingOptions } from './agent-options.js';
 import { configOrUsageError, configWithFiles, openPrivateDataDir } from './agent-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';

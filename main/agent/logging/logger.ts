@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import winston, { format, type Logger } from 'winston';
 import { RotatingFileTransport } from './logger-rotating-file.js';
-import { longestFirst, maskForms, MIN_SECRET_LENGTH, secretForms } from '../../shared/secret-mask.js';
+import { longestFirst, maskForms, MIN_SECRET_LENGTH, secretForms } from '../../../shared/secret-mask.js';
 
 /** The secrets masked in every log line; grows at runtime (secret inputs of sessions). */
 export class SecretRegistry {

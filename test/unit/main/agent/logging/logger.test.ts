@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createAgentLogger, SecretRegistry } from '../../../../main/agent/logger.js';
-import { tempDir as newTempDir } from '../../../support/temp-dir.js';
+import { createAgentLogger, SecretRegistry } from '../../../../../main/agent/logging/logger.js';
+import { tempDir as newTempDir } from '../../../../support/temp-dir.js';
 
 const tempDir = () => newTempDir('flowhost-log-');
 
