@@ -5,7 +5,7 @@ import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-f
 import { readFileSettings } from '../agent/config/file-settings.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import { CredentialsError, writeCredentials } from '../agent/registration/credentials.js';
-import { dataDirFiles } from '../agent/data-dir.js';
+import { dataDirFiles } from '../agent/config/data-dir.js';
 import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logging/logger.js';
 import { preparePrivateDataDir, PrivateStorageError } from '../../node-shared/private-file.js';

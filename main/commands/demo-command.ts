@@ -6,7 +6,7 @@ import type { Logger } from 'winston';
 import { SessionStatus, WorkflowCategory } from '../../shared/option-sets.js';
 import type { Agent } from '../agent/agent.js';
 import { readCredentials, writeCredentials, type Credentials } from '../agent/registration/credentials.js';
-import { dataDirFiles } from '../agent/data-dir.js';
+import { dataDirFiles } from '../agent/config/data-dir.js';
 import { createAgentLogger } from '../agent/logging/logger.js';
 import { ensureRegistered } from '../agent/registration/registration.js';
 import { AGENT_VERSION } from '../agent/agent-from-config.js';

@@ -6,7 +6,7 @@ import { RunMode, SessionStatus } from '../../shared/option-sets.js';
 import type { Assign, LogLine } from '../../shared/protocol.js';
 import type { AgentStore } from '../agent/store/agent-store.js';
 import { CredentialsError, readCredentials, type Credentials } from '../agent/registration/credentials.js';
-import { dataDirFiles } from '../agent/data-dir.js';
+import { dataDirFiles } from '../agent/config/data-dir.js';
 import { fetchWorkflow, WorkflowFetchError } from '../agent/registration/workflow-fetch.js';
 import { readOrchestratorCa } from '../agent/config/file-settings.js';
 import { createAgentLogger } from '../agent/logging/logger.js';

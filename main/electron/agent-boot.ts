@@ -9,7 +9,7 @@ import { readFileSettings } from '../agent/config/file-settings.js';
 import { loadAgentConfig } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/schema.js';
 import { writeCredentials, type Credentials } from '../agent/registration/credentials.js';
-import { dataDirFiles, defaultDataDir } from '../agent/data-dir.js';
+import { dataDirFiles, defaultDataDir } from '../agent/config/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logging/logger.js';
 import { plainTextWarning } from '../agent/registration/orchestrator-url.js';
 import { preparePrivateDataDir } from '../../node-shared/private-file.js';

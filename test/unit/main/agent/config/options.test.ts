@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { agentOptions, attributeName, configFileOption } from '../../../../main/agent/config/options.js';
-import { settingsProperties } from '../../../../main/agent/config/schema.js';
-import { agentCommand } from '../../../../main/commands/agent-command.js';
-import { settingsFromFlags } from '../../../../main/commands/agent-options.js';
+import { agentOptions, attributeName, configFileOption } from '../../../../../main/agent/config/options.js';
+import { settingsProperties } from '../../../../../main/agent/config/schema.js';
+import { agentCommand } from '../../../../../main/commands/agent-command.js';
+import { settingsFromFlags } from '../../../../../main/commands/agent-options.js';
 
 describe('agent command table ↔ config (every flag has an env twin and a schema key)', () => {
   const command = agentCommand();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDataDir, runningAsService } from '../../../../main/agent/data-dir.js';
+import { defaultDataDir, runningAsService } from '../../../../../main/agent/config/data-dir.js';
 
 describe('default data dir per OS', () => {
   const cases: [string, Parameters<typeof defaultDataDir>[0], string][] = [

@@ -2,9 +2,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadAgentConfig } from '../../../../main/agent/config/load.js';
-import { migrateConfig } from '../../../../main/agent/config/migrate.js';
-import { readFileSettings, readSecretFile } from '../../../../main/agent/config/file-settings.js';
+import { ConfigError, loadAgentConfig } from '../../../../../main/agent/config/load.js';
+import { migrateConfig } from '../../../../../main/agent/config/migrate.js';
+import { readFileSettings, readSecretFile } from '../../../../../main/agent/config/file-settings.js';
 import { Readable } from 'node:stream';
 
 const defaults = { name: 'host-1', dataDir: '/default/data' };
