@@ -12,11 +12,11 @@ import { AgentConnection } from './upstream/connection.js';
 import type { BackoffOptions } from './upstream/connection-backoff.js';
 import { EventUploader } from './upstream/event-uploader.js';
 import { canRunAs as osCanRunAs, currentUser } from './process/session-user.js';
-import { Sampler } from './sampler.js';
+import { Sampler } from './runner/sampler.js';
 import { DEFAULT_MIN_FREE_BYTES, probeStorage } from './scheduling/storage-probe.js';
 import { Scheduler } from './scheduling/scheduler.js';
 import type { CanRunAs } from './scheduling/scheduler-decision.js';
-import { SessionHost } from './session-host.js';
+import { SessionHost } from './runner/session-host.js';
 import type { AgentStore } from './store/agent-store.js';
 import { openStoreForMachine } from './store/store-identity.js';
 

@@ -55,8 +55,8 @@ async function runLocal(target: string, opts: Record<string, unknown>): Promise<
   const [{ AgentStore }, { openStoreForMachine }, { SessionHost }, { Sampler }] = await Promise.all([
     import('../agent/store/agent-store.js'),
     import('../agent/store/store-identity.js'),
-    import('../agent/session-host.js'),
-    import('../agent/sampler.js'),
+    import('../agent/runner/session-host.js'),
+    import('../agent/runner/sampler.js'),
   ]);
   // The agent (now or later, on this data dir) reports the run upstream from the outbox.
   const store = credentials

@@ -4,7 +4,7 @@ import { LogLevel } from '../../../shared/option-sets.js';
 import type { Sample } from '../../../shared/protocol.js';
 import type { ProcessTree } from '../process/kill-tree.js';
 import type { UserIdentity } from '../process/session-user.js';
-import type { Sampler } from '../sampler.js';
+import type { Sampler } from './sampler.js';
 import { sessionMasker } from '../../../shared/secret-mask.js';
 import type { AgentStore, LocalSession } from '../store/agent-store.js';
 import { prepareLaunch, removeWorkDir, type LaunchPlan } from './flow-launch.js';

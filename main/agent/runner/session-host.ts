@@ -1,18 +1,18 @@
 import type { Logger } from 'winston';
-import { ErrorCode } from '../../shared/error-codes.js';
-import { RunMode, SessionStatus } from '../../shared/option-sets.js';
-import { chooseRunAs } from '../../shared/session-user-rule.js';
-import { processTreeForPlatform, type ProcessTree } from './process/kill-tree.js';
-import { isSessionGroup } from './process/session-group.js';
-import { currentUser, lookupUser, type UserIdentity } from './process/session-user.js';
-import { ActiveSession, SESSION_RUN_TUNING, type SessionRunTuning } from './runner/active-session.js';
-import { removeLeftoverWorkDirs } from './runner/leftover-work-dirs.js';
-import { baseEnv } from './runner/flow-env.js';
-import type { CancelReason } from './runner/flow-run.js';
-import { monotonicMs } from './runner/run-clock.js';
-import type { Sample } from '../../shared/protocol.js';
-import type { AgentStore, LocalSession, RetentionOptions } from './store/agent-store.js';
-import { processExists } from './process/process-exists.js';
+import { ErrorCode } from '../../../shared/error-codes.js';
+import { RunMode, SessionStatus } from '../../../shared/option-sets.js';
+import { chooseRunAs } from '../../../shared/session-user-rule.js';
+import { processTreeForPlatform, type ProcessTree } from '../process/kill-tree.js';
+import { isSessionGroup } from '../process/session-group.js';
+import { currentUser, lookupUser, type UserIdentity } from '../process/session-user.js';
+import { ActiveSession, SESSION_RUN_TUNING, type SessionRunTuning } from './active-session.js';
+import { removeLeftoverWorkDirs } from './leftover-work-dirs.js';
+import { baseEnv } from './flow-env.js';
+import type { CancelReason } from './flow-run.js';
+import { monotonicMs } from './run-clock.js';
+import type { Sample } from '../../../shared/protocol.js';
+import type { AgentStore, LocalSession, RetentionOptions } from '../store/agent-store.js';
+import { processExists } from '../process/process-exists.js';
 
 export interface SessionHostOptions extends SessionRunTuning {
   readonly store: AgentStore;

@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
-import type { Sample } from '../../shared/protocol.js';
-import { processStatsForPlatform, type ProcessStatsReader } from './process/process-stats.js';
+import type { Sample } from '../../../shared/protocol.js';
+import { processStatsForPlatform, type ProcessStatsReader } from '../process/process-stats.js';
 
 /** The machine's CPU and RAM. */
 export interface MachineLoad {

@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Sample } from '../../../../../shared/protocol.js';
 import { validator } from '../../../../../shared/validate.js';
-import { Sampler } from '../../../../../main/agent/sampler.js';
+import { Sampler } from '../../../../../main/agent/runner/sampler.js';
 import type { ProcessStatsReader } from '../../../../../main/agent/process/process-stats.js';
 import { waitFor } from '../../../../support/wait-for.js';
 
 const checkSample = validator(Sample);
-const sourcePath = fileURLToPath(new URL('../../../../../main/agent/sampler.ts', import.meta.url));
+const sourcePath = fileURLToPath(new URL('../../../../../main/agent/runner/sampler.ts', import.meta.url));
 const fixedProcesses: ProcessStatsReader = { read: async (pgids) => new Map(pgids.map((p) => [p, { cpuPercent: 150, rssMb: 12.5 }])), forget: () => undefined };
 
 describe('Sampler', () => {
