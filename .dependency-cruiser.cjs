@@ -1,6 +1,7 @@
 /**
  * The layering of DESIGN.md, checked in `npm test` (npm run lint:deps):
  *   shared ← node-shared ← main/agent ← main/electron, main/cli.ts;  shared ← node-shared ← orchestrator;  shared ← renderer.
+ * Inside main/agent: store/, process/, config/ ← the concern folders ← the files of main/agent/ itself (the wiring).
  * node-shared/ is the Node code both programs need (VS Code's base/node beside base/common = shared/).
  * main/cli.ts is the one file of main/ that may import orchestrator/.
  */
@@ -46,6 +47,28 @@ module.exports = {
       severity: 'error',
       from: { path: '^main/agent/' },
       to: { path: '^(main/electron|main/cli|orchestrator|renderer)/?' },
+    },
+    {
+      name: 'agent-folders-import-only-the-base',
+      comment:
+        "A concern folder of main/agent/ (upstream/, scheduling/, runner/, callback/, status/ …) imports, of the agent, its own files and the base folders store/, process/ and config/, never another concern: the files of main/agent/ itself wire them.",
+      severity: 'error',
+      from: { path: '^main/agent/([^/]+)/' },
+      to: { path: '^main/agent/[^/]+/', pathNot: '^main/agent/($1|store|process|config)/' },
+    },
+    {
+      name: 'agent-base-folders-are-leaves',
+      comment: 'store/, process/ and config/ of main/agent/ are what the concern folders build on: they import no other part of the agent.',
+      severity: 'error',
+      from: { path: '^main/agent/(store|process|config)/' },
+      to: { path: '^main/agent/', pathNot: '^main/agent/$1/' },
+    },
+    {
+      name: 'agent-folders-not-the-wiring',
+      comment: 'No folder of main/agent/ imports the wiring (agent.ts, orchestrator-frames.ts, agent-from-config.ts): the wiring imports them.',
+      severity: 'error',
+      from: { path: '^main/agent/[^/]+/' },
+      to: { path: '^main/agent/(agent|orchestrator-frames|agent-from-config)\\.ts$' },
     },
     {
       name: 'orchestrator-imports-shared-only',

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultDataDir } from './agent/data-dir.js';
+import { defaultDataDir } from './agent/config/data-dir.js';
 import { agentOptions } from './agent/config/options.js';
 import { settingOption } from './commands/agent-options.js';
 import { agentCommand } from './commands/agent-command.js';

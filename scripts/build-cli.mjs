@@ -22,7 +22,8 @@ try {
   const result = await build({
     entryPoints: { cli: join(root, 'main', 'cli.ts') },
     outdir: out,
-    // Chunks stay beside cli.mjs: modules find repository files from import.meta.url two levels up.
+    // Chunks stay beside cli.mjs: the service command finds bin/ from import.meta.url two levels up (the status page
+    // finds its package by its package.json, at any depth).
     chunkNames: '[name]-[hash]',
     outExtension: { '.js': '.mjs' },
     bundle: true,

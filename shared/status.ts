@@ -1,6 +1,6 @@
 /**
  * The status window's contract, shared by both transports (the loopback HTTP + Server-Sent Events endpoint of
- * main/agent/status-server.ts and Electron IPC through the preload bridge): the snapshot it shows, the commands
+ * main/agent/status/status-server.ts and Electron IPC through the preload bridge): the snapshot it shows, the commands
  * it may send with their replies, and the events pushed to it. Every entry is a schema; the agent validates each
  * command with it, and the window checks what it receives with it.
  */
@@ -23,7 +23,7 @@ export const STATUS_PATHS = {
 } as const;
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-/** A machine's or group's name as registered (main/agent/config/schema.ts, main/agent/credentials.ts). */
+/** A machine's or group's name as registered (main/agent/config/schema.ts, main/agent/registration/credentials.ts). */
 const Name = Type.String({ minLength: 1, maxLength: 256 });
 const IsoTime = Type.String({ maxLength: 64 });
 const Empty = Type.Object({}, { additionalProperties: false });

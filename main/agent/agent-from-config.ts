@@ -5,11 +5,11 @@ import type { Logger } from 'winston';
 import type { AgentOptions } from './agent.js';
 import { readOrchestratorCa } from './config/file-settings.js';
 import type { AgentConfig } from './config/schema.js';
-import type { Credentials } from './credentials.js';
-import { DEFAULT_DISPLAY_SETTINGS, parseDisplaySize, type DisplaySettings } from './desktop/display-settings.js';
-import { desktopForPlatform } from './desktop/desktop-for-platform.js';
+import type { Credentials } from './registration/credentials.js';
+import type { RegistrationOptions } from './registration/registration.js';
+import { DEFAULT_DISPLAY_SETTINGS, parseDisplaySize, type DisplaySettings } from './config/display-settings.js';
+import { desktopForPlatform } from './runner/desktop/desktop-for-platform.js';
 import { currentUser } from './process/session-user.js';
-import type { RegistrationOptions } from './registration.js';
 
 /** The version this agent reports when it registers and in hello. */
 export const AGENT_VERSION = '0.1.0';

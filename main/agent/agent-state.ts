@@ -1,5 +1,7 @@
 import type { AgentState, Sample } from '../../shared/protocol.js';
-import type { ConnectionStatus } from './connection.js';
+import { effectiveSessionUsers } from '../../shared/session-user-rule.js';
+import { currentUser } from './process/session-user.js';
+import type { ConnectionStatus } from './upstream/connection.js';
 import type { LocalSession } from './store/agent-store.js';
 
 /** A session the agent holds, as observers (tray, status window) see it. */
@@ -51,6 +53,67 @@ export interface AgentSnapshot {
 }
 
 export type SnapshotListener = (snapshot: AgentSnapshot) => void;
+
+/** What a started agent's snapshot is read from: its settings and its parts. */
+export interface SnapshotSources {
+  readonly orchestratorUrl: string;
+  readonly machine: AgentSnapshot['machine'];
+  readonly connection: { readonly status: ConnectionStatus; readonly lastError: string | undefined; readonly connectedSince: Date | undefined };
+  readonly scheduler: { agentState(): AgentState; readonly attended: boolean };
+  readonly store: { activeSessions(): LocalSession[]; pendingEventCount(): number; pendingCallbackCount(): number };
+  readonly host: { liveSamples(sessionId: string): readonly Sample[] };
+}
+
+export function agentSnapshot(s: SnapshotSources): AgentSnapshot {
+  const error = s.connection.lastError;
+  const since = s.connection.connectedSince?.toISOString();
+  return {
+    connection: { status: s.connection.status, orchestratorUrl: s.orchestratorUrl, ...(error ? { error } : {}), ...(since ? { since } : {}) },
+    machine: s.machine,
+    scheduling: s.scheduler.agentState(),
+    attendedMode: s.scheduler.attended,
+    sessions: s.store.activeSessions().map((session) => sessionView(session, s.host.liveSamples(session.sessionId))),
+    backlog: { events: s.store.pendingEventCount(), callbacks: s.store.pendingCallbackCount() },
+  };
+}
+
+/** The snapshot of an agent whose parts are not started (yet): its settings, all slots free, nothing held. */
+export function idleSnapshot(o: {
+  readonly orchestratorUrl: string;
+  readonly machine: AgentSnapshot['machine'];
+  readonly capacity: number;
+  readonly sessionUsers: readonly string[];
+  readonly attendedMode: boolean;
+}): AgentSnapshot {
+  const state: AgentState = {
+    capacity: o.capacity,
+    freeSlots: o.capacity,
+    paused: false,
+    draining: false,
+    attendedAvailable: false,
+    sessionUsers: [...effectiveSessionUsers(o.sessionUsers, currentUser())],
+    storageOk: true,
+  };
+  return {
+    connection: { status: 'idle', orchestratorUrl: o.orchestratorUrl },
+    machine: o.machine,
+    scheduling: state,
+    attendedMode: o.attendedMode,
+    sessions: [],
+    backlog: { events: 0, callbacks: 0 },
+  };
+}
+
+/** The machine as observers see it: ids and, where the agent knows them, names. */
+export function machineView(credentials: { readonly flowmachineid: string; readonly flowmachinegroupid?: string; readonly group?: string }, name?: string): AgentSnapshot['machine'] {
+  const { flowmachineid, flowmachinegroupid, group } = credentials;
+  return {
+    flowmachineid,
+    ...(name ? { name } : {}),
+    ...(flowmachinegroupid ? { flowmachinegroupid } : {}),
+    ...(group ? { groupname: group } : {}),
+  };
+}
 
 /**
  * Coalesces bursts of changes into one notification after `debounceMs`: listeners get the snapshot,

@@ -1,23 +1,22 @@
 import { existsSync } from 'node:fs';
-import { release } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
-import { PROTOCOL_VERSION, type AgentFrame, type AgentState, type Hello, type OrchestratorFrame } from '../../shared/protocol.js';
+import type { AgentFrame } from '../../shared/protocol.js';
 import { Feature } from '../../shared/protocol-features.js';
-import { effectiveSessionUsers } from '../../shared/session-user-rule.js';
 import { DRAIN_FLUSH_TIMEOUT_MS } from './drain-grace.js';
-import { AgentStateNotifier, sessionView, type AgentSnapshot, type SnapshotListener } from './agent-state.js';
-import { CallbackDelivery, type CallbackDeliveryOptions } from './callback-delivery.js';
-import { AgentConnection } from './connection.js';
-import type { BackoffOptions } from './connection-backoff.js';
-import { EventUploader } from './event-uploader.js';
+import { agentSnapshot, AgentStateNotifier, idleSnapshot, machineView, type AgentSnapshot, type SnapshotListener } from './agent-state.js';
+import { OrchestratorFrames } from './orchestrator-frames.js';
+import { CallbackDelivery, type CallbackDeliveryOptions } from './callback/callback-delivery.js';
+import { AgentConnection } from './upstream/connection.js';
+import type { BackoffOptions } from './upstream/connection-backoff.js';
+import { EventUploader } from './upstream/event-uploader.js';
 import { canRunAs as osCanRunAs, currentUser } from './process/session-user.js';
-import { Sampler } from './sampler.js';
-import { DEFAULT_MIN_FREE_BYTES, probeStorage } from './storage-probe.js';
-import { Scheduler } from './scheduler.js';
-import type { CanRunAs } from './scheduler-decision.js';
-import { SessionHost } from './session-host.js';
-import type { SessionDesktop } from './desktop/session-display.js';
+import { Sampler } from './runner/sampler.js';
+import { DEFAULT_MIN_FREE_BYTES, probeStorage } from './scheduling/storage-probe.js';
+import { Scheduler } from './scheduling/scheduler.js';
+import type { CanRunAs } from './scheduling/scheduler-decision.js';
+import { SessionHost } from './runner/session-host.js';
+import type { SessionDesktop } from './runner/desktop/session-display.js';
 import type { AgentStore } from './store/agent-store.js';
 import { openStoreForMachine } from './store/store-identity.js';
 
@@ -102,16 +101,17 @@ export class Agent {
   private parts: Parts | undefined;
   private stopping: Promise<void> | undefined;
   private readonly listeners = new Set<SnapshotListener>();
-  /** The key this machine signs callbacks with: the registered one until the orchestrator sends another. */
-  private callbackKey: string;
-  /**
-   * The orchestrator's clock minus ours at the last welcome. Callbacks are signed with the orchestrator's time, as the
-   * orchestrator maps our event times onto its clock: receivers check it against theirs, and a machine's clock may be off.
-   */
-  private orchestratorClockOffsetMs = 0;
+  /** Hello, frame routing, and what the orchestrator's frames set (clock offset, callback key): kept across restarts. */
+  private readonly frames: OrchestratorFrames;
 
   constructor(private readonly options: AgentOptions) {
-    this.callbackKey = options.credentials.callbackSecret;
+    this.frames = new OrchestratorFrames({
+      callbackKey: options.credentials.callbackSecret,
+      logger: options.logger,
+      ...(options.onCallbackKey ? { onCallbackKey: options.onCallbackKey } : {}),
+      ...(options.agentVersion === undefined ? {} : { agentVersion: options.agentVersion }),
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
 
   /** Opens the store, recovers sessions a previous run left, starts callback delivery and connects. */
@@ -251,8 +251,8 @@ export class Agent {
       store,
       signing: {
         signer: o.credentials.flowmachineid.toLowerCase(),
-        key: () => this.callbackKey,
-        nowMs: () => (o.now?.() ?? new Date()).getTime() + this.orchestratorClockOffsetMs,
+        key: () => this.frames.callbackKey,
+        nowMs: () => this.frames.orchestratorNowMs(),
       },
       policy: { allow: o.callbackAllow ?? [] },
       logger,
@@ -268,14 +268,16 @@ export class Agent {
       ...(o.backoff ? { backoff: o.backoff } : {}),
       ...(o.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       ...(o.heartbeatTimeoutFactor === undefined ? {} : { heartbeatTimeoutFactor: o.heartbeatTimeoutFactor }),
-      hello: () => this.hello(store, scheduler),
+      hello: () => this.frames.hello({ store, scheduler, notifier: this.parts?.notifier }),
       heartbeat: () => ({ type: 'state', state: scheduler.agentState() }),
-      onFrame: (frame) => this.route(frame),
+      onFrame: (frame) => {
+        if (this.parts) this.frames.route(frame, this.parts);
+      },
       onClose: () => uploader.stop(),
       onStatus: notify,
     });
     const notifier = new AgentStateNotifier({
-      snapshot: () => (this.parts ? this.snapshot(this.parts) : emptySnapshot(o)),
+      snapshot: () => (this.parts ? this.snapshot(this.parts) : this.idleSnapshot()),
       onSchedulingChange: (state) => send({ type: 'state', state }),
     });
     notifier.subscribe((snapshot) => {
@@ -299,62 +301,6 @@ export class Agent {
     return { store, host, scheduler, uploader, callbacks, connection, notifier, unsubscribe };
   }
 
-  private hello(store: AgentStore, scheduler: Scheduler): Hello {
-    const state = scheduler.agentState();
-    this.parts?.notifier.resetSent(state);
-    return {
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
-      agentVersion: this.options.agentVersion ?? '0.1.0',
-      os: `${process.platform} ${release()} ${process.arch}`.slice(0, 256),
-      lastAckedSeq: store.lastAckedSeq(),
-      lastSeq: store.lastSeq(),
-      agentTime: (this.options.now?.() ?? new Date()).toISOString(),
-      state,
-      activeSessions: store
-        .activeSessions()
-        .map((s) => s.sessionId)
-        .slice(0, 256),
-    };
-  }
-
-  private route(frame: OrchestratorFrame): void {
-    const parts = this.parts;
-    if (!parts) return;
-    switch (frame.type) {
-      case 'welcome':
-        this.orchestratorClockOffsetMs = Date.parse(frame.serverTime) - (this.options.now?.() ?? new Date()).getTime();
-        // The outbox first: it may renumber, and what it acks tells which local sessions the orchestrator knows.
-        parts.uploader.start(frame.appliedUpTo);
-        for (const id of frame.cancelSessions) {
-          // A Local run not yet reported is unknown upstream, so listed here; its replayed events will introduce it.
-          if (!parts.store.isUnreportedLocal(id)) parts.scheduler.cancel(id);
-        }
-        parts.notifier.changed();
-        return;
-      case 'ack':
-        return parts.uploader.acked(frame.upTo);
-      case 'callback-key':
-        return this.replaceCallbackKey(frame.key);
-      case 'error':
-        return;
-      default:
-        return parts.scheduler.handle(frame);
-    }
-  }
-
-  private replaceCallbackKey(key: string): void {
-    if (key === this.callbackKey) return;
-    this.callbackKey = key;
-    try {
-      this.options.onCallbackKey?.(key);
-    } catch (err) {
-      this.options.logger.error(`the new callback key is in use but could not be stored: ${(err as Error).message}`);
-      return;
-    }
-    this.options.logger.info('callback signing key replaced by the orchestrator');
-  }
-
   private async flushOutbox(parts: Parts, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const flushed = () => parts.store.pendingEventCount() === 0;
@@ -375,51 +321,16 @@ export class Agent {
 
   private snapshot(parts: Parts): AgentSnapshot {
     const o = this.options;
-    const scheduling = parts.scheduler.agentState();
-    const error = parts.connection.lastError;
-    const since = parts.connection.connectedSince?.toISOString();
-    return {
-      connection: { status: parts.connection.status, orchestratorUrl: o.orchestratorUrl, ...(error ? { error } : {}), ...(since ? { since } : {}) },
-      machine: machineOf(o),
-      scheduling,
-      attendedMode: parts.scheduler.attended,
-      sessions: parts.store.activeSessions().map((s) => sessionView(s, parts.host.liveSamples(s.sessionId))),
-      backlog: { events: parts.store.pendingEventCount(), callbacks: parts.store.pendingCallbackCount() },
-    };
+    return agentSnapshot({ ...parts, orchestratorUrl: o.orchestratorUrl, machine: machineView(o.credentials, o.machineName) });
+  }
+
+  private idleSnapshot(): AgentSnapshot {
+    const { orchestratorUrl, capacity, sessionUsers, attendedMode, credentials, machineName } = this.options;
+    return idleSnapshot({ orchestratorUrl, capacity, sessionUsers, attendedMode, machine: machineView(credentials, machineName) });
   }
 
   private requireParts(): Parts {
     if (!this.parts) throw new Error('agent not started');
     return this.parts;
   }
-}
-
-function emptySnapshot(o: AgentOptions): AgentSnapshot {
-  const state: AgentState = {
-    capacity: o.capacity,
-    freeSlots: o.capacity,
-    paused: false,
-    draining: false,
-    attendedAvailable: false,
-    sessionUsers: [...effectiveSessionUsers(o.sessionUsers, currentUser())],
-    storageOk: true,
-  };
-  return {
-    connection: { status: 'idle', orchestratorUrl: o.orchestratorUrl },
-    machine: machineOf(o),
-    scheduling: state,
-    attendedMode: o.attendedMode,
-    sessions: [],
-    backlog: { events: 0, callbacks: 0 },
-  };
-}
-
-function machineOf(o: AgentOptions): AgentSnapshot['machine'] {
-  const { flowmachineid, flowmachinegroupid, group } = o.credentials;
-  return {
-    flowmachineid,
-    ...(o.machineName ? { name: o.machineName } : {}),
-    ...(flowmachinegroupid ? { flowmachinegroupid } : {}),
-    ...(group ? { groupname: group } : {}),
-  };
 }

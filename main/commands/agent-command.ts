@@ -4,13 +4,13 @@ import type { Agent } from '../agent/agent.js';
 import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-from-config.js';
 import { readFileSettings } from '../agent/config/file-settings.js';
 import type { AgentConfig } from '../agent/config/schema.js';
-import { CredentialsError, writeCredentials } from '../agent/credentials.js';
-import { dataDirFiles } from '../agent/data-dir.js';
+import { CredentialsError, writeCredentials } from '../agent/registration/credentials.js';
+import { dataDirFiles } from '../agent/config/data-dir.js';
 import { DRAIN_GRACE_MS } from '../agent/drain-grace.js';
-import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
+import { createAgentLogger, type AgentLogger } from '../agent/logging/logger.js';
 import { preparePrivateDataDir, PrivateStorageError } from '../../node-shared/private-file.js';
-import { ensureRegistered, RegistrationError } from '../agent/registration.js';
-import type { RunningStatusServer } from '../agent/status-server.js';
+import { ensureRegistered, RegistrationError } from '../agent/registration/registration.js';
+import type { RunningStatusServer } from '../agent/status/status-server.js';
 import { addSettingOptions, ConfigError, resolveAgentConfig } from './agent-options.js';
 import { installCrashPolicy } from './crash-policy.js';
 import { CommandError, ExitCode } from './exit-codes.js';
@@ -114,7 +114,7 @@ async function runWithLogger(config: AgentConfig, log: AgentLogger): Promise<voi
 
 /** The loopback status page (`flowhost status` prints its URL); the agent runs on without it if it cannot start. */
 async function startLocalStatusPage(agent: Agent, dataDir: string, logger: Logger): Promise<RunningStatusServer | undefined> {
-  const { startStatusServer } = await import('../agent/status-server.js');
+  const { startStatusServer } = await import('../agent/status/status-server.js');
   try {
     return await startStatusServer({ agent, dataDir, logger });
   } catch (err) {

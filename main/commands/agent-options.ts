@@ -4,7 +4,7 @@ import { convertValue } from '../agent/config/convert.js';
 import { ConfigError, loadAgentConfig } from '../agent/config/load.js';
 import { agentOptions, attributeName, configFileOption, type OptionSpec } from '../agent/config/options.js';
 import type { AgentConfig, PartialSettings } from '../agent/config/schema.js';
-import { defaultDataDir, runningAsService } from '../agent/data-dir.js';
+import { defaultDataDir, runningAsService } from '../agent/config/data-dir.js';
 
 /** commander Option for one setting: its env twin is named in the help; the value is converted as the env's is. */
 export function settingOption(spec: OptionSpec): Option {

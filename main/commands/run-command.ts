@@ -5,11 +5,11 @@ import type { Static } from '@sinclair/typebox';
 import { RunMode, SessionStatus } from '../../shared/option-sets.js';
 import type { Assign, LogLine } from '../../shared/protocol.js';
 import type { AgentStore } from '../agent/store/agent-store.js';
-import { CredentialsError, readCredentials, type Credentials } from '../agent/credentials.js';
-import { dataDirFiles } from '../agent/data-dir.js';
-import { fetchWorkflow, WorkflowFetchError } from '../agent/workflow-fetch.js';
+import { CredentialsError, readCredentials, type Credentials } from '../agent/registration/credentials.js';
+import { dataDirFiles } from '../agent/config/data-dir.js';
+import { fetchWorkflow, WorkflowFetchError } from '../agent/registration/workflow-fetch.js';
 import { readOrchestratorCa } from '../agent/config/file-settings.js';
-import { createAgentLogger } from '../agent/logger.js';
+import { createAgentLogger } from '../agent/logging/logger.js';
 import { addSettingOptions } from './agent-options.js';
 import { configOrUsageError, configWithFiles, openPrivateDataDir } from './agent-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';
@@ -55,8 +55,8 @@ async function runLocal(target: string, opts: Record<string, unknown>): Promise<
   const [{ AgentStore }, { openStoreForMachine }, { SessionHost }, { Sampler }] = await Promise.all([
     import('../agent/store/agent-store.js'),
     import('../agent/store/store-identity.js'),
-    import('../agent/session-host.js'),
-    import('../agent/sampler.js'),
+    import('../agent/runner/session-host.js'),
+    import('../agent/runner/sampler.js'),
   ]);
   // The agent (now or later, on this data dir) reports the run upstream from the outbox.
   const store = credentials

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { readStatusEndpoint, readStatusToken } from '../agent/status-token.js';
+import { readStatusEndpoint, readStatusToken } from '../agent/status/status-token.js';
 import { addSettingOptions } from './agent-options.js';
 import { configOrUsageError } from './agent-command.js';
 import { CommandError, ExitCode } from './exit-codes.js';

@@ -8,14 +8,14 @@ import { agentOptionsFromConfig, registrationFromConfig } from '../agent/agent-f
 import { readFileSettings } from '../agent/config/file-settings.js';
 import { loadAgentConfig } from '../agent/config/load.js';
 import type { AgentConfig } from '../agent/config/schema.js';
-import { writeCredentials, type Credentials } from '../agent/credentials.js';
-import { dataDirFiles, defaultDataDir } from '../agent/data-dir.js';
-import { createAgentLogger, type AgentLogger } from '../agent/logger.js';
-import { plainTextWarning } from '../agent/orchestrator-url.js';
+import { writeCredentials, type Credentials } from '../agent/registration/credentials.js';
+import { dataDirFiles, defaultDataDir } from '../agent/config/data-dir.js';
+import { createAgentLogger, type AgentLogger } from '../agent/logging/logger.js';
+import { plainTextWarning } from '../agent/registration/orchestrator-url.js';
 import { preparePrivateDataDir } from '../../node-shared/private-file.js';
-import { ensureRegistered } from '../agent/registration.js';
-import type { SecretProtector } from '../agent/secret-protector.js';
-import { StatusProducer } from '../agent/status.js';
+import { ensureRegistered } from '../agent/registration/registration.js';
+import type { SecretProtector } from '../agent/registration/secret-protector.js';
+import { StatusProducer } from '../agent/status/status.js';
 import { AgentStore } from '../agent/store/agent-store.js';
 import { loadCredentials, protectCredentials, protectedFileOf } from './credential-protection.js';
 

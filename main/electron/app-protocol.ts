@@ -1,6 +1,6 @@
 import { protocol, type Session } from 'electron';
-import type { StatusAssets } from '../agent/status-assets.js';
-import { SECURITY_HEADERS } from '../agent/status-http.js';
+import type { StatusAssets } from '../agent/status/status-assets.js';
+import { SECURITY_HEADERS } from '../agent/status/status-http.js';
 import { APP_HOST, APP_SCHEME, WINDOW_CSP } from './window-policy.js';
 
 /** Must run before `app` is ready: `flowhost://` behaves like https (own origin, secure context). */

@@ -2,8 +2,8 @@
 // the protector can encrypt, it is replaced by credentials.protected and the plain file removed. No electron
 // import here: safe-storage-protector.ts supplies the Electron implementation.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { Credentials, CredentialsError, parseCredentials, readCredentials } from '../agent/credentials.js';
-import type { SecretProtector } from '../agent/secret-protector.js';
+import { Credentials, CredentialsError, parseCredentials, readCredentials } from '../agent/registration/credentials.js';
+import type { SecretProtector } from '../agent/registration/secret-protector.js';
 import { writePrivateFileAtomic } from '../../node-shared/private-file.js';
 import { validator } from '../../shared/validate.js';
 

@@ -1,5 +1,5 @@
 import { safeStorage } from 'electron';
-import type { SecretProtector } from '../agent/secret-protector.js';
+import type { SecretProtector } from '../agent/registration/secret-protector.js';
 
 /**
  * Electron's safeStorage: Keychain on macOS, DPAPI on Windows, the Secret Service / KWallet on Linux. On Linux

@@ -1,4 +1,4 @@
-import { STATUS_CSP } from '../agent/status-http.js';
+import { STATUS_CSP } from '../agent/status/status-http.js';
 
 /** The status page is served from this privileged scheme (see app-protocol.ts), never from file:// or http. */
 export const APP_SCHEME = 'flowhost';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QueueReason } from '../../shared/error-codes.js';
-import { startStatusServer, type RunningStatusServer } from '../../main/agent/status-server.js';
+import { startStatusServer, type RunningStatusServer } from '../../main/agent/status/status-server.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type ApiAgent } from '../support/api-harness.js';

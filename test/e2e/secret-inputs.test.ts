@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { StatusProducer } from '../../main/agent/status.js';
+import { StatusProducer } from '../../main/agent/status/status.js';
 import { AgentStore } from '../../main/agent/store/agent-store.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { FakeAgent, registerMachine } from '../support/fake-agent.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { QueueReason } from '../../shared/error-codes.js';
-import { startStatusServer } from '../../main/agent/status-server.js';
-import { readStatusToken } from '../../main/agent/status-token.js';
+import { startStatusServer } from '../../main/agent/status/status-server.js';
+import { readStatusToken } from '../../main/agent/status/status-token.js';
 import { alive } from './e2e-harness.js';
 import { apiOk, apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { LINUX, skipUnlessOn } from '../support/requirements.js';

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
-import { CallbackDelivery, type CallbackDeliveryOptions } from '../../main/agent/callback-delivery.js';
+import { CallbackDelivery, type CallbackDeliveryOptions } from '../../main/agent/callback/callback-delivery.js';
 import type { AgentStore } from '../../main/agent/store/agent-store.js';
 import { callbackRows, storeWithCallback } from '../support/callback-store.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { SeededRandom } from './support/seeded-random.js';
 
 /**
- * Callback delivery (main/agent/callback-delivery.ts) against a real AgentStore and real HTTP receivers, on a
+ * Callback delivery (main/agent/callback/callback-delivery.ts) against a real AgentStore and real HTTP receivers, on a
  * simulated clock: an hour-long outage, a receiver slower than the request timeout, 410. Defaults of the delivery:
  * first retry ceiling 2 s, doubling, capped at 15 min, full jitter (uniform in [0, ceiling], at least 100 ms).
  */

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
-import { readCredentials } from '../../main/agent/credentials.js';
+import { readCredentials } from '../../main/agent/registration/credentials.js';
 import { CALLBACK_SIGNATURE_TOLERANCE_S, deriveCallbackKey, signCallback } from '../../shared/callback-signature.js';
 import { startCallbackReceiver, verifyReceived } from '../support/callback-receiver.js';
 import { API_GROUP_PASSWORD, apiOk, createFixtureWorkflow, createGroup, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureRegistered } from '../../main/agent/registration.js';
+import { ensureRegistered } from '../../main/agent/registration/registration.js';
 import { API_GROUP_PASSWORD, createFixtureWorkflow, createGroup, runFlow, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { AgentProcess } from '../support/agent-process.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
-import { CallbackDelivery } from '../../main/agent/callback-delivery.js';
+import { CallbackDelivery } from '../../main/agent/callback/callback-delivery.js';
 import { postOnce } from '../../node-shared/callback-post.js';
 import { callbackRows, storeWithCallback } from '../support/callback-store.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
 import { Agent, type AgentCredentials, type AgentOptions } from '../../main/agent/agent.js';
-import { ensureRegistered } from '../../main/agent/registration.js';
+import { ensureRegistered } from '../../main/agent/registration/registration.js';
 import { waitFor } from './wait-for.js';
 
 /**

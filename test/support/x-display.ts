@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import { LinuxDesktop, type LinuxDesktopOptions } from '../../main/agent/desktop/linux-desktop.js';
-import { DEFAULT_DISPLAY_SETTINGS } from '../../main/agent/desktop/display-settings.js';
+import { LinuxDesktop, type LinuxDesktopOptions } from '../../main/agent/runner/desktop/linux-desktop.js';
+import { DEFAULT_DISPLAY_SETTINGS } from '../../main/agent/config/display-settings.js';
 import { lookupUser } from '../../main/agent/process/session-user.js';
 import { isRoot } from './requirements.js';
 

@@ -29,7 +29,9 @@ function tree(files: Record<string, string>): string {
   const base: Record<string, string> = {
     'shared/types.ts': 'export const x = 1;\n',
     'node-shared/host.ts': "import { statSync } from 'node:fs';\nimport { x } from '../shared/types.js';\nexport const h = [statSync, x];\n",
-    'main/agent/core.ts': "import { x } from '../../shared/types.js';\nimport { h } from '../../node-shared/host.js';\nexport const y = [x, h];\n",
+    'main/agent/core.ts': "import { x } from '../../shared/types.js';\nimport { h } from '../../node-shared/host.js';\nimport { r } from './runner/host.js';\nexport const y = [x, h, r];\n",
+    'main/agent/store/db.ts': "import { x } from '../../../shared/types.js';\nexport const d = x;\n",
+    'main/agent/runner/host.ts': "import { d } from '../store/db.js';\nexport const r = d;\n",
     'main/electron/main.ts': "import { app } from 'electron';\nimport { y } from '../agent/core.js';\nexport const z = [app, y];\n",
     'main/cli.ts': "import { y } from './agent/core.js';\nimport { o } from '../orchestrator/server.js';\nexport const c = [y, o];\n",
     'orchestrator/server.ts': "import { x } from '../shared/types.js';\nimport { h } from '../node-shared/host.js';\nexport const o = [x, h];\n",
@@ -75,6 +77,9 @@ describe('layering rules (dependency-cruiser)', () => {
     ['node-shared imports the orchestrator', { 'node-shared/bad.ts': "import { o } from '../orchestrator/server.js';\nexport const b = o;\n" }, 'node-shared-imports-shared-only'],
     ['node-shared imports electron', { 'node-shared/bad.ts': "import { app } from 'electron';\nexport const b = app;\n" }, 'electron-only-in-main-electron'],
     ['the renderer imports node-shared', { 'renderer/bad.ts': "import { h } from '../node-shared/host.js';\nexport const b = h;\n" }, 'renderer-imports-shared-only'],
+    ['an agent concern folder imports another', { 'main/agent/status/bad.ts': "import { r } from '../runner/host.js';\nexport const b = r;\n" }, 'agent-folders-import-only-the-base'],
+    ['the agent store imports another part of the agent', { 'main/agent/store/bad.ts': "import { r } from '../runner/host.js';\nexport const b = r;\n" }, 'agent-base-folders-are-leaves'],
+    ['an agent folder imports the wiring', { 'main/agent/agent.ts': "import { x } from '../../shared/types.js';\nexport const a = x;\n", 'main/agent/status/bad.ts': "import { a } from '../agent.js';\nexport const b = a;\n" }, 'agent-folders-not-the-wiring'],
     ['the renderer imports the agent', { 'renderer/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'renderer-imports-shared-only'],
   ])('fails when %s', async (_what, files, rule) => {
     const result = await cruise(scratch(files));

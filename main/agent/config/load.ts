@@ -1,4 +1,4 @@
-import { parseDisplaySize } from '../desktop/display-settings.js';
+import { parseDisplaySize } from './display-settings.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { validator, ValidationError } from '../../../shared/validate.js';

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DISPLAY_DEPTHS, DISPLAY_SIZE_PATTERN, VIRTUAL_DISPLAY_MODES } from '../desktop/display-settings.js';
+import { DISPLAY_DEPTHS, DISPLAY_SIZE_PATTERN, VIRTUAL_DISPLAY_MODES } from './display-settings.js';
 
 /** Current version of the agent config file; bump it together with a step in migrate.ts. */
 export const CONFIG_SCHEMA_VERSION = 1;

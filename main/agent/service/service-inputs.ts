@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { readConfigFile } from '../config/load.js';
-import { defaultDataDir } from '../data-dir.js';
+import { defaultDataDir } from '../config/data-dir.js';
 import { lookupUser } from '../process/session-user.js';
 import type { ServicePlatform } from './service-plan.js';
 import { DEFAULT_STOP_TIMEOUT_S, type ServiceSpec } from './service-spec.js';

@@ -9,12 +9,12 @@ import { EventOutbox, type EncodedEvent } from './event-outbox.js';
 import { migrate } from './migrations.js';
 import { maskSecretInputs } from '../../../shared/secret-mask.js';
 import { pruneAcked, pruneSecretInputs, sweepReportedSecretInputs } from './retention.js';
-import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
 import { DisplayRecords } from './display-records.js';
 import { DurableEvents } from './durable-events.js';
 import { SessionCompletion } from './session-completion.js';
+import { SessionReads } from './session-reads.js';
 import { StoreDb } from './store-db.js';
-import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample, SessionStage, WorkDirRecord } from './store-types.js';
+import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample, WorkDirRecord } from './store-types.js';
 
 export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, RetentionOptions, SessionStage, WorkDirRecord } from './store-types.js';
 
@@ -31,21 +31,18 @@ export interface CommitOptions {
   readonly deferSync?: boolean;
 }
 
-const ACTIVE_STAGES = `('accepted', 'confirmed', 'running', 'paused')`;
-
 /**
  * The agent's local SQLite store (WAL, synchronous=FULL): sessions, log lines, outputs, samples, the upstream
  * event outbox (per-agent seq) and the callback outbox. Every state change commits together with its event,
- * before the caller acts on it; listeners of onEvent hear about it only after the commit.
+ * before the caller acts on it; listeners of onEvent hear about it only after the commit. Reads: SessionReads.
  */
-export class AgentStore {
+export class AgentStore extends SessionReads {
   private readonly events: EventOutbox;
   private readonly callbacks: CallbackOutbox;
   private readonly completion: SessionCompletion;
   private readonly listeners = new Set<() => void>();
   private readonly callbackListeners = new Set<() => void>();
   private readonly now: () => Date;
-  private readonly q: StoreDb;
   private readonly durableEvents: DurableEvents;
   /** Display servers of running sessions and screenshots of ended ones (display-records.ts). */
   readonly displays: DisplayRecords;
@@ -54,8 +51,8 @@ export class AgentStore {
     private readonly db: Database.Database,
     opts: AgentStoreOptions,
   ) {
+    super(new StoreDb(db));
     this.now = opts.now ?? (() => new Date());
-    this.q = new StoreDb(db);
     this.events = new EventOutbox(db);
     this.callbacks = new CallbackOutbox(db);
     this.completion = new SessionCompletion(this.q, this.events, this.callbacks);
@@ -169,51 +166,6 @@ export class AgentStore {
    */
   markConfirmed(sessionId: string): void {
     this.q.crashSafe(() => this.q.sql(`UPDATE sessions SET stage = 'confirmed' WHERE id = ? AND stage = 'accepted'`).run(sessionId));
-  }
-
-  stageOf(sessionId: string): 'accepted' | 'confirmed' | undefined {
-    const row = this.q.sql('SELECT stage FROM sessions WHERE id = ?').get(sessionId) as { stage: string } | undefined;
-    if (!row || row.stage === 'completed') return undefined;
-    return row.stage === 'accepted' ? 'accepted' : 'confirmed';
-  }
-
-  activeCount(): number {
-    return (this.q.sql(`SELECT COUNT(*) AS n FROM sessions WHERE stage IN ${ACTIVE_STAGES}`).get() as { n: number }).n;
-  }
-
-  getSession(id: string): LocalSession | undefined {
-    const row = this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.id = ?`).get(id) as SessionRow | undefined;
-    return row ? toLocalSession(row) : undefined;
-  }
-
-  activeSessions(): LocalSession[] {
-    const rows = this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.stage IN ${ACTIVE_STAGES} ORDER BY s.acceptedon`).all() as SessionRow[];
-    return rows.map(toLocalSession);
-  }
-
-  /** The newest sessions, of one stage when given (the limit counts only those). */
-  recentSessions(limit: number, stage?: SessionStage): LocalSession[] {
-    const rows = (
-      stage === undefined
-        ? this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} ORDER BY s.acceptedon DESC, s.rowid DESC LIMIT ?`).all(limit)
-        : this.q.sql(`SELECT ${SESSION_COLUMNS} FROM ${SESSION_FROM} WHERE s.stage = ? ORDER BY s.acceptedon DESC, s.rowid DESC LIMIT ?`).all(stage, limit)
-    ) as SessionRow[];
-    return rows.map(toLocalSession);
-  }
-
-  logTail(sessionId: string, limit: number): LogLine[] {
-    const rows = this.q
-      .sql('SELECT seq, level, stream, at, message FROM log_lines WHERE session_id = ? ORDER BY seq DESC LIMIT ?')
-      .all(sessionId, limit) as LogLine[];
-    return rows.reverse();
-  }
-
-  /** The last `limit` resource samples of a session, oldest first (the status window's sparklines). */
-  recentSamples(sessionId: string, limit: number): Sample[] {
-    const rows = this.q
-      .sql('SELECT at, cpu, ram_mb, ram_pct FROM samples WHERE session_id = ? ORDER BY rowid DESC LIMIT ?')
-      .all(sessionId, limit) as { at: string; cpu: number; ram_mb: number; ram_pct: number }[];
-    return rows.reverse().map((r) => ({ at: r.at, machineCpuPercent: r.cpu, machineRamUsedMb: r.ram_mb, machineRamPercent: r.ram_pct }));
   }
 
   // ───── the session host's state changes (each with its event) ─────

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AgentCredentials } from '../../../main/agent/agent.js';
-import { writeCredentials } from '../../../main/agent/credentials.js';
+import { writeCredentials } from '../../../main/agent/registration/credentials.js';
 import { isBuildFresh } from '../../../scripts/build-meta.mjs';
 import { API_GROUP_PASSWORD } from '../../support/api-harness.js';
 import { FLOWHOST_BIN } from '../../support/flowhost-cli.js';

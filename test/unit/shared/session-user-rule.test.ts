@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { chooseRunAs, effectiveSessionUsers } from '../../../shared/session-user-rule.js';
-import { decideAssignment, type MachineSchedule } from '../../../main/agent/scheduler-decision.js';
-import { Scheduler, type SchedulerStore } from '../../../main/agent/scheduler.js';
+import { decideAssignment, type MachineSchedule } from '../../../main/agent/scheduling/scheduler-decision.js';
+import { Scheduler, type SchedulerStore } from '../../../main/agent/scheduling/scheduler.js';
 import { machineBlocker, type MachineView } from '../../../orchestrator/queue/machine-eligibility.js';
 import { makeAssign } from '../../support/agent-assign.js';
 

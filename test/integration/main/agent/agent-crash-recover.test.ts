@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import winston from 'winston';
 import { afterEach, expect, it } from 'vitest';
-import { SessionHost } from '../../../../main/agent/session-host.js';
+import { SessionHost } from '../../../../main/agent/runner/session-host.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { fixture, processGone } from './host-harness.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import winston from 'winston';
-import { SessionHost, type SessionHostOptions } from '../../../../main/agent/session-host.js';
+import { SessionHost, type SessionHostOptions } from '../../../../main/agent/runner/session-host.js';
 import { AgentStore, type LocalSession } from '../../../../main/agent/store/agent-store.js';
 import { makeAssign } from '../../../support/agent-assign.js';
 

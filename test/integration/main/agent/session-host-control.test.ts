@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Sampler } from '../../../../main/agent/sampler.js';
+import { Sampler } from '../../../../main/agent/runner/sampler.js';
 import { LINUX, skipUnlessOn } from '../../../support/requirements.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { makeAssign } from '../../../support/agent-assign.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import winston from 'winston';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { SessionHost } from '../../../../main/agent/session-host.js';
+import { SessionHost } from '../../../../main/agent/runner/session-host.js';
 import { RunMode } from '../../../../shared/option-sets.js';
 import { AgentStore } from '../../../../main/agent/store/agent-store.js';
 import { lookupUser } from '../../../../main/agent/process/session-user.js';

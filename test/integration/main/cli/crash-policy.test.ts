@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../../../main/commands/exit-codes.js';
-import { dataDirFiles } from '../../../../main/agent/data-dir.js';
+import { dataDirFiles } from '../../../../main/agent/config/data-dir.js';
 import { disposeAfterTest } from '../../../support/dispose-after-test.js';
 import { FLOWHOST_BIN } from '../../../support/flowhost-cli.js';
 import { API_GROUP_PASSWORD, createGroup, startApiOrchestrator } from '../../../support/api-harness.js';

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Configuration } from 'app-builder-lib';
 import { getFileMatchers } from 'app-builder-lib/out/fileMatcher.js';
 import { getConfig } from 'app-builder-lib/out/util/config/load.js';
+import { findPackageRoot } from '../../../../main/agent/status/package-root.js';
+import { StatusAssets } from '../../../../main/agent/status/status-assets.js';
 import { APP_MAIN, assertNativeBuiltForElectron, stageApp, stagePackageJson, type StagedApp } from '../../../../main/electron/app-stage.js';
 
 /**
@@ -56,6 +58,11 @@ describe('the staged app (npm run dist, before electron-builder)', () => {
     expect(pkg['devDependencies']).toEqual(rootPkg['devDependencies']);
     expect(pkg).not.toHaveProperty('scripts');
     expect(stagePackageJson({ name: 'x', main: 'old.js', scripts: { a: 'b' }, bin: {} })).toEqual({ name: 'x', main: APP_MAIN });
+  });
+
+  it('lets the bundled agent find the status page from the main bundle (the app as `flowhost agent`)', () => {
+    expect(findPackageRoot(staged.main)).toBe(staged.dir);
+    expect(new StatusAssets({ root: findPackageRoot(staged.main) }).get('/')?.body.toString('utf8')).toContain('app.js');
   });
 
   it('bundles no orchestrator, no CLI entry, no demo and no tests into the app', () => {

@@ -6,10 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../../main/agent/agent.js';
 import { agentOptionsFromConfig } from '../../../../main/agent/agent-from-config.js';
 import { loadAgentConfig } from '../../../../main/agent/config/load.js';
-import type { Credentials } from '../../../../main/agent/credentials.js';
+import type { Credentials } from '../../../../main/agent/registration/credentials.js';
 import { StatusSnapshot } from '../../../../shared/status.js';
 import { validator } from '../../../../shared/validate.js';
-import { toStatusSnapshot } from '../../../../main/agent/status.js';
+import { toStatusSnapshot } from '../../../../main/agent/status/status.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

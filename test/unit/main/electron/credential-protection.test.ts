@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeCredentials, type Credentials } from '../../../../main/agent/credentials.js';
-import type { SecretProtector } from '../../../../main/agent/secret-protector.js';
+import { writeCredentials, type Credentials } from '../../../../main/agent/registration/credentials.js';
+import type { SecretProtector } from '../../../../main/agent/registration/secret-protector.js';
 import { loadCredentials, protectCredentials, protectedFileOf } from '../../../../main/electron/credential-protection.js';
 
 /** A real encrypting protector (AES-256-GCM with a key held in memory), standing in for safeStorage. */
