@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { backgroundoperationEntity } from '../../shared/records/index.js';
-import type { OrchestratorContext, SessionQueue } from '../context.js';
+import type { BackgroundStats, OrchestratorContext, SessionQueue } from '../context.js';
 import { collectionAction, recordAction, type ActionContext } from './actions.js';
 import { methodNotAllowed, notFound, toApiError } from './api-error.js';
 import { requireAdmin } from './auth.js';
@@ -22,6 +22,8 @@ export interface WebApiOptions {
 export interface WebApi {
   /** Runs again the respond-async operations a previous run left unfinished (call once listening). */
   resumeBackgroundOperations(): void;
+  /** The respond-async bulk operations (metrics). */
+  backgroundStats(): BackgroundStats;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
 
   return {
     resumeBackgroundOperations: () => background.resume(),
+    backgroundStats: () => background.stats(),
     close: async () => background.close(),
   };
 }

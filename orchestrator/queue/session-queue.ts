@@ -18,6 +18,8 @@ import { appendFlowLog } from './flowlog-writer.js';
 import { RejectCooldown } from './reject-cooldown.js';
 import { reconcileHello, type HelloReconcile } from './hello-reconcile.js';
 import { finishSession, type Finish } from './session-finish.js';
+import { confirmationTimes, type QueueObserver } from './queue-observer.js';
+import { lineDepth, type QueueStats } from './queue-stats.js';
 import { WaitingSessions } from './waiting-sessions.js';
 
 /** The flowlog of a cancel request, per reason. */
@@ -35,6 +37,8 @@ export interface SessionQueueOptions {
   readonly rejectCooldownMs?: number;
   /** Callback delivery: re-sends on request, and sends for sessions the orchestrator itself ended. */
   readonly callbacks?: { trigger(sessionId: string): void; finished(sessionId: string): void };
+  /** Told of confirmations and ends as they happen (metrics). */
+  readonly observer?: QueueObserver;
 }
 
 /**
@@ -99,6 +103,25 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   }
   private now(): Date {
     return this.o.ctx.now();
+  }
+
+  /** What the queue holds now (see QueueStats); each held session costs a primary-key read (bounded by the fleet's slots). */
+  stats(nowMs: number): QueueStats {
+    const lines = [...this.waiting.lines()].map((line) => lineDepth(line.key, line.sessions, nowMs));
+    // Every group with a machine shows, at 0 when nothing waits in it.
+    const groups = new Set(this.machines.all().flatMap((m) => (m.groupId !== null && !this.waiting.line(m.groupId) ? [m.groupId] : [])));
+    for (const group of groups) lines.push(lineDepth(group, [], nowMs));
+    let offered = 0;
+    const held = new Map<number, number>();
+    for (const [id, a] of this.book.all()) {
+      if (a.state === 'offered') {
+        offered++;
+        continue;
+      }
+      const status = Number(this.store.get(flowsessionEntity, id)?.['statuscode'] ?? SessionStatus.v.Waiting);
+      held.set(status, (held.get(status) ?? 0) + 1);
+    }
+    return { lines, offered, held };
   }
 
   /** Loads assignments; offers that were never confirmed (orchestrator restarted) go back to the queue. */
@@ -177,7 +200,10 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
     this.cooldown.forget(sessionId);
-    if (finished) this.notifyFinished(sessionId);
+    if (finished) {
+      this.o.observer?.ended(f.statuscode);
+      this.notifyFinished(sessionId);
+    }
     this.schedule();
   }
 
@@ -203,6 +229,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.markMachine(a?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
+    this.o.observer?.ended(SessionStatus.v.Cancelled);
     this.notifyFinished(sessionId);
     this.schedule();
     return this.mustGet(sessionId);
@@ -274,11 +301,13 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     // probe which session ids exist.
     if (!a || a.machineId !== machineId) return { type: 'revoke', sessionId };
     if (a.state === 'offered') {
+      const now = this.now();
       this.store.transaction(() => {
-        this.book.set(sessionId, { machineId, state: 'confirmed', at: this.now().toISOString() });
+        this.book.set(sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
         this.store.patch(flowsessionEntity, sessionId, { queuereason: null });
         appendFlowLog(this.store, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
       });
+      this.o.observer?.confirmed(...confirmationTimes(this.store.get(flowsessionEntity, sessionId), a.at, now));
     }
     return { type: 'confirm', sessionId };
   }
@@ -323,6 +352,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
 
   /** A session ended by its agent's report. */
   ended(sessionId: string): void {
+    if (this.o.observer) this.o.observer.ended(Number(this.store.get(flowsessionEntity, sessionId)?.['statuscode']));
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.book.finished(sessionId);
     this.cooldown.forget(sessionId);

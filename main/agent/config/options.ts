@@ -32,6 +32,7 @@ export const agentOptions: readonly OptionSpec[] = [
   { key: 'sampleIntervalMs', flag: 'sample-interval-ms', value: '<ms>', env: 'FLOWHOST_SAMPLE_INTERVAL_MS', kind: 'integer', description: 'CPU/RAM sample interval while sessions run', defaultText: '1000' },
   { key: 'callbackAllow', flag: 'callback-allow', value: '<host>', env: 'FLOWHOST_CALLBACK_ALLOW', kind: 'list', description: 'callback host allowed over http and on loopback/private addresses (repeatable)' },
   { key: 'maxPendingEvents', flag: 'max-pending-events', value: '<n>', env: 'FLOWHOST_MAX_PENDING_EVENTS', kind: 'integer', description: 'unsent events above which no new session is taken', defaultText: '1000000' },
+  { key: 'statusPort', flag: 'status-port', value: '<port>', env: 'FLOWHOST_STATUS_PORT', kind: 'integer', description: "the loopback status endpoint's port (its page and /metrics)", defaultText: 'a free port' },
   { key: 'logLevel', flag: 'log-level', value: '<level>', env: 'FLOWHOST_LOG_LEVEL', kind: 'string', description: 'error | warn | info | debug', defaultText: 'info' },
 ];
 

@@ -25,6 +25,8 @@ export const settingsProperties = {
   /** Unacked upstream events above which the agent refuses new sessions (OutboxFull). */
   maxPendingEvents: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
   logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')]),
+  /** The loopback status endpoint's port (its page and `/metrics`); 0 or unset: a free port. */
+  statusPort: Type.Integer({ minimum: 0, maximum: 65535 }),
 };
 export type SettingKey = keyof typeof settingsProperties;
 
@@ -63,6 +65,7 @@ export const AgentConfig = Type.Object(
     callbackAllow: settingsProperties.callbackAllow,
     maxPendingEvents: Type.Optional(settingsProperties.maxPendingEvents),
     logLevel: settingsProperties.logLevel,
+    statusPort: Type.Optional(settingsProperties.statusPort),
   },
   { additionalProperties: false },
 );
