@@ -82,6 +82,7 @@ function orchestratorCommand(): Command {
       out(`flowhost orchestrator: Web API ${running.url}/api/data/v9.2/  agents ${running.url.replace(/^http/, 'ws')}/agent/v1`);
       if (running.adminTokenGenerated) out(`new admin token (shown once, kept in ${running.adminTokenFile}): ${running.adminToken}`);
       else out(`admin token: ${running.adminTokenFile ? `in ${running.adminTokenFile}` : given ? `from ${given.from}` : 'from $FLOWHOST_ADMIN_TOKEN'}`);
+      out(`metrics: ${running.url}/metrics (read-only token in ${running.metricsTokenFile})`);
       const signal = await stopSignal;
       out(`${signal}: stopping`);
       await running.close();
