@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { startStatusServer } from '../../main/agent/status-server.js';
 import { readStatusToken } from '../../main/agent/status-token.js';
 import { METRICS_TOKEN_FILE } from '../../node-shared/metrics.js';
+import { startCallbackReceiver } from '../support/callback-receiver.js';
 import { createFixtureWorkflow, createGroup, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
@@ -88,6 +89,14 @@ describe('e2e: /metrics of the orchestrator and of the agent, scraped as Prometh
     expect(sampleValue(running, 'flowhost_agent_replay_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(sampleValue(running, 'flowhost_agent_connected')).toBe(1);
     expectPromtoolClean(running);
+    // The orchestrator's view of the same run: the session Running, the machine's slot taken.
+    await waitFor(
+      async () => {
+        const text = await orchestratorScrape(o);
+        return sampleValue(text, 'flowhost_sessions', { status: 'Running' }) === 1 && sampleValue(text, 'flowhost_agent_slots', { state: 'free' }) === 1;
+      },
+      { what: 'the orchestrator to show the session Running on a machine with one free slot' },
+    );
 
     expect((await o.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`)).status).toBe(204);
     await waitForSessionEnd(o, id);
@@ -100,6 +109,45 @@ describe('e2e: /metrics of the orchestrator and of the agent, scraped as Prometh
     );
     expect(sampleValue(ended, 'flowhost_agent_session_memory_bytes', { session: id })).toBeUndefined();
     expect(sampleValue(ended, 'flowhost_agent_slots', { state: 'free' })).toBe(2);
+  });
+
+  it('counts the callback backlog, sessions ended and background operations as the runners work', async () => {
+    const o = disposeAfterTest(await startApiOrchestrator());
+    let accept = false;
+    const receiver = disposeAfterTest(await startCallbackReceiver(() => (accept ? 200 : 503)));
+    const g = await createGroup(o, 'callbacks');
+    const id = await runFlow(o, await createFixtureWorkflow(o, 'lines.mjs'), { machineGroupId: g, callbackUrl: receiver.url() });
+    // No machine: cancelled while waiting, so the orchestrator itself owes the callback, and the receiver refuses it.
+    expect((await o.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`)).status).toBe(204);
+    await waitFor(() => receiver.requests.length >= 1, { what: 'the first callback attempt' });
+    const owed = await orchestratorScrape(o);
+    expect(sampleValue(owed, 'flowhost_callback_backlog')).toBe(1);
+    expect(sampleValue(owed, 'flowhost_background_operations', { kind: 'callback' })).toBe(1);
+    expect(sampleValue(owed, 'flowhost_sessions_ended_total', { status: 'Cancelled' })).toBe(1);
+    expect(sampleValue(owed, 'flowhost_sessions', { status: 'Waiting' })).toBe(0);
+    accept = true;
+    const delivered = await waitFor(
+      async () => {
+        const text = await orchestratorScrape(o);
+        return sampleValue(text, 'flowhost_background_operations_completed_total', { kind: 'callback', status: 'Succeeded' }) === 1 ? text : undefined;
+      },
+      { what: 'the callback delivered' },
+    );
+    expect(sampleValue(delivered, 'flowhost_callback_backlog')).toBe(0);
+
+    // A respond-async bulk write whose target is invalid: it completes Failed.
+    const bulk = await o.api('POST', 'workflows/Microsoft.Dynamics.CRM.CreateMultiple', { Targets: [{ name: 'no clientdata' }] }, { prefer: 'respond-async' });
+    expect(bulk.status).toBe(202);
+    const bulkDone = await waitFor(
+      async () => {
+        const text = await orchestratorScrape(o);
+        return sampleValue(text, 'flowhost_background_operations_completed_total', { kind: 'bulk', status: 'Failed' }) === 1 ? text : undefined;
+      },
+      { what: 'the bulk operation counted' },
+    );
+    expect(sampleValue(bulkDone, 'flowhost_background_operations_completed_total', { kind: 'bulk', status: 'Succeeded' })).toBe(0);
+    expect(sampleValue(bulkDone, 'flowhost_background_operations', { kind: 'bulk' })).toBe(0);
+    expectPromtoolClean(delivered);
   });
 
   it('refuses a scrape without the metrics token, and the metrics token opens nothing else', async () => {
