@@ -47,3 +47,58 @@ export function lineDepth(partition: string, sessions: readonly SessionView[], n
   const oldest = Math.min(created, oldestScheduled);
   return { partition, waiting, scheduled, oldestEligibleMs: Number.isFinite(oldest) ? oldest : undefined };
 }
+
+/**
+ * The statuses of the sessions machines hold (confirmed, not ended), kept in memory so a scrape reads no rows: set at
+ * confirmation (Waiting) and from the agents' `started`/`status` events, forgotten at the end. A session not known
+ * here (the orchestrator restarted, a Local run) is read once with `read`.
+ */
+export class HeldStatuses {
+  private readonly byId = new Map<string, number>();
+
+  constructor(private readonly read: (sessionId: string) => number | undefined) {}
+
+  set(sessionId: string, statuscode: number): void {
+    this.byId.set(sessionId, statuscode);
+  }
+
+  forget(sessionId: string): void {
+    this.byId.delete(sessionId);
+  }
+
+  /** How many of `held` are in each status; what is no longer held is forgotten (a replayed event may have set it). */
+  tally(held: readonly string[]): Map<number, number> {
+    const counts = new Map<number, number>();
+    const keep = new Set(held);
+    for (const id of this.byId.keys()) if (!keep.has(id)) this.byId.delete(id);
+    for (const id of held) {
+      let status = this.byId.get(id);
+      if (status === undefined) {
+        status = this.read(id);
+        if (status === undefined) continue;
+        this.byId.set(id, status);
+      }
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+    }
+    return counts;
+  }
+}
+
+/** The queue's figures from its parts' memory (see Queue.stats). */
+export function queueStats(
+  parts: { readonly lines: Iterable<{ readonly key: string; readonly sessions: readonly SessionView[] }>; readonly groupsWithMachines: Iterable<string>; readonly assignments: Iterable<[string, { readonly state: 'offered' | 'confirmed' }]> },
+  held: HeldStatuses,
+  nowMs: number,
+): QueueStats {
+  const lines = [...parts.lines].map((line) => lineDepth(line.key, line.sessions, nowMs));
+  // Every group with a machine shows, at 0 when nothing waits in it.
+  const filed = new Set(lines.map((l) => l.partition));
+  for (const group of new Set(parts.groupsWithMachines)) if (!filed.has(group)) lines.push(lineDepth(group, [], nowMs));
+  let offered = 0;
+  const confirmed: string[] = [];
+  for (const [id, a] of parts.assignments) {
+    if (a.state === 'offered') offered++;
+    else confirmed.push(id);
+  }
+  return { lines, offered, held: held.tally(confirmed) };
+}

@@ -19,7 +19,7 @@ import { RejectCooldown } from './reject-cooldown.js';
 import { reconcileHello, type HelloReconcile } from './hello-reconcile.js';
 import { finishSession, type Finish } from './session-finish.js';
 import { confirmationTimes, type QueueObserver } from './queue-observer.js';
-import { lineDepth, type QueueStats } from './queue-stats.js';
+import { HeldStatuses, queueStats, type QueueStats } from './queue-stats.js';
 import { WaitingSessions } from './waiting-sessions.js';
 
 /** The flowlog of a cancel request, per reason. */
@@ -62,6 +62,8 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   private readonly queued: QueuedRecords;
   private closed = false;
   private readonly pass: DispatchPass;
+  /** Statuses of the sessions machines hold, for `stats`. */
+  private readonly held: HeldStatuses;
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
@@ -70,6 +72,10 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.queued = new QueuedRecords(o.ctx.store, this.book);
     this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
+    this.held = new HeldStatuses((id) => {
+      const status = this.store.get(flowsessionEntity, id)?.['statuscode'];
+      return typeof status === 'number' ? status : undefined;
+    });
     this.waiting = new WaitingSessions({
       place: (view) => {
         const partition = partitionOf(view, this.machines);
@@ -105,23 +111,15 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     return this.o.ctx.now();
   }
 
-  /** What the queue holds now (see QueueStats); each held session costs a primary-key read (bounded by the fleet's slots). */
+  /** What the queue holds now (see QueueStats), from memory: one walk over the waiting sessions and the assignments. */
   stats(nowMs: number): QueueStats {
-    const lines = [...this.waiting.lines()].map((line) => lineDepth(line.key, line.sessions, nowMs));
-    // Every group with a machine shows, at 0 when nothing waits in it.
-    const groups = new Set(this.machines.all().flatMap((m) => (m.groupId !== null && !this.waiting.line(m.groupId) ? [m.groupId] : [])));
-    for (const group of groups) lines.push(lineDepth(group, [], nowMs));
-    let offered = 0;
-    const held = new Map<number, number>();
-    for (const [id, a] of this.book.all()) {
-      if (a.state === 'offered') {
-        offered++;
-        continue;
-      }
-      const status = Number(this.store.get(flowsessionEntity, id)?.['statuscode'] ?? SessionStatus.v.Waiting);
-      held.set(status, (held.get(status) ?? 0) + 1);
-    }
-    return { lines, offered, held };
+    const groupsWithMachines = this.machines.all().flatMap((m) => (m.groupId === null ? [] : [m.groupId]));
+    return queueStats({ lines: this.waiting.lines(), groupsWithMachines, assignments: this.book.all() }, this.held, nowMs);
+  }
+
+  /** An agent reported a held session's status (its `started` or `status` event is applied): for the figures only. */
+  statusReported(sessionId: string, statuscode: number): void {
+    this.held.set(sessionId, statuscode);
   }
 
   /** Loads assignments; offers that were never confirmed (orchestrator restarted) go back to the queue. */
@@ -199,6 +197,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
+    this.held.forget(sessionId);
     this.cooldown.forget(sessionId);
     if (finished) {
       this.o.observer?.ended(f.statuscode);
@@ -307,6 +306,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
         this.store.patch(flowsessionEntity, sessionId, { queuereason: null });
         appendFlowLog(this.store, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
       });
+      this.held.set(sessionId, SessionStatus.v.Waiting);
       this.o.observer?.confirmed(...confirmationTimes(this.store.get(flowsessionEntity, sessionId), a.at, now));
     }
     return { type: 'confirm', sessionId };
@@ -355,6 +355,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     if (this.o.observer) this.o.observer.ended(Number(this.store.get(flowsessionEntity, sessionId)?.['statuscode']));
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.book.finished(sessionId);
+    this.held.forget(sessionId);
     this.cooldown.forget(sessionId);
     this.book.clearPendingCancel(sessionId);
     this.schedule();
