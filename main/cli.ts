@@ -31,7 +31,13 @@ process.exitCode = await runProgram(program, process.argv);
 async function startDemoOrchestrator(options: Parameters<StartDemoOrchestrator>[0]): ReturnType<StartDemoOrchestrator> {
   const { startOrchestrator, ADMIN_TOKEN_FILE } = await import('../orchestrator/index.js');
   const running = await startOrchestrator({ ...options, env: {}, gateway: { callbackAllowHosts: ['127.0.0.1'] } });
-  return { url: running.url, adminToken: running.adminToken, adminTokenFile: running.adminTokenFile ?? `${options.dataDir}/${ADMIN_TOKEN_FILE}`, close: () => running.close() };
+  return {
+    url: running.url,
+    adminToken: running.adminToken,
+    adminTokenFile: running.adminTokenFile ?? `${options.dataDir}/${ADMIN_TOKEN_FILE}`,
+    metricsTokenFile: running.metricsTokenFile,
+    close: () => running.close(),
+  };
 }
 
 /** `flowhost orchestrator`: the Web API and the agent gateway on one port, until SIGINT/SIGTERM. */
@@ -82,6 +88,7 @@ function orchestratorCommand(): Command {
       out(`flowhost orchestrator: Web API ${running.url}/api/data/v9.2/  agents ${running.url.replace(/^http/, 'ws')}/agent/v1`);
       if (running.adminTokenGenerated) out(`new admin token (shown once, kept in ${running.adminTokenFile}): ${running.adminToken}`);
       else out(`admin token: ${running.adminTokenFile ? `in ${running.adminTokenFile}` : given ? `from ${given.from}` : 'from $FLOWHOST_ADMIN_TOKEN'}`);
+      out(`metrics: ${running.url}/metrics (read-only token in ${running.metricsTokenFile})`);
       const signal = await stopSignal;
       out(`${signal}: stopping`);
       await running.close();

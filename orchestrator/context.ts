@@ -33,6 +33,15 @@ export interface SessionQueue {
   close(): void;
 }
 
+/** Background operations of one kind (bulk writes, callback deliveries), from the memory of the part that runs them. */
+export interface BackgroundStats {
+  /** Not completed: waiting to run (or for their next attempt), or running. */
+  readonly pending: number;
+  /** Completed since this process started. */
+  readonly succeeded: number;
+  readonly failed: number;
+}
+
 /** Everything the orchestrator's parts share; built once in orchestrator/server.ts. */
 export interface OrchestratorContext {
   readonly store: Store;

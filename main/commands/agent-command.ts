@@ -98,7 +98,7 @@ async function runWithLogger(config: AgentConfig, log: AgentLogger): Promise<voi
       },
     });
     agent.start();
-    status = await startLocalStatusPage(agent, config.dataDir, logger);
+    status = await startLocalStatusPage(agent, config.dataDir, logger, config.statusPort);
   } catch (err) {
     stopper.dispose();
     await log.close();
@@ -113,10 +113,10 @@ async function runWithLogger(config: AgentConfig, log: AgentLogger): Promise<voi
 }
 
 /** The loopback status page (`flowhost status` prints its URL); the agent runs on without it if it cannot start. */
-async function startLocalStatusPage(agent: Agent, dataDir: string, logger: Logger): Promise<RunningStatusServer | undefined> {
+async function startLocalStatusPage(agent: Agent, dataDir: string, logger: Logger, port: number | undefined): Promise<RunningStatusServer | undefined> {
   const { startStatusServer } = await import('../agent/status/status-server.js');
   try {
-    return await startStatusServer({ agent, dataDir, logger });
+    return await startStatusServer({ agent, dataDir, logger, ...(port === undefined ? {} : { port }) });
   } catch (err) {
     logger.warn(`status page not started: ${(err as Error).message}`);
     return undefined;

@@ -23,6 +23,8 @@ export interface DemoOrchestrator {
   readonly adminToken: string;
   /** Where the admin token is kept (printed for the newcomer). */
   readonly adminTokenFile: string;
+  /** Where the read-only token of `GET /metrics` is kept. */
+  readonly metricsTokenFile: string;
   close(): Promise<void>;
 }
 export type StartDemoOrchestrator = (options: { dataDir: string; host: string; port: number; logger: Logger }) => Promise<DemoOrchestrator>;
@@ -183,6 +185,7 @@ function printWhereToLook(o: DemoOrchestrator, api: DemoApi, show: (p: string) =
   out(`  Web API      ${api.apiRoot}`);
   out(`  admin token  ${show(o.adminTokenFile)}`);
   out(`  try          curl -H "Authorization: Bearer $(cat ${show(o.adminTokenFile)})" '${api.apiRoot}flowsessions?$top=5&$orderby=createdon desc'`);
+  out(`  metrics      curl -H "Authorization: Bearer $(cat ${show(o.metricsTokenFile)})" ${o.url}/metrics`);
 }
 
 function untilSignal(out: (line?: string) => void): Promise<void> {

@@ -4,6 +4,7 @@ import { BackgroundOperationState, BackgroundOperationStatus } from '../../share
 import { backgroundoperationEntity, entities, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
 import { storedInputs } from '../queue/secret-inputs.js';
+import type { BackgroundStats } from '../context.js';
 import type { Row, Store } from '../store/store.js';
 import { toApiError } from './api-error.js';
 import { BULK_ACTIONS, bulkWrites, type BulkAction } from './bulk-actions.js';
@@ -69,6 +70,7 @@ const St = BackgroundOperationState.v;
 export class BackgroundBulk {
   private readonly pending = new Set<NodeJS.Immediate>();
   private closed = false;
+  private readonly outcomes = { succeeded: 0, failed: 0 };
 
   constructor(private readonly o: BackgroundBulkOptions) {}
 
@@ -97,6 +99,11 @@ export class BackgroundBulk {
       if (op['statecode'] === St.Locked) this.o.store.update(backgroundoperationEntity, id, { retrycount: Number(op['retrycount'] ?? 0) + 1 });
       this.schedule(id);
     }
+  }
+
+  /** Operations scheduled and not run yet, and those completed since start. */
+  stats(): BackgroundStats {
+    return { pending: this.pending.size, ...this.outcomes };
   }
 
   close(): void {
@@ -129,9 +136,11 @@ export class BackgroundBulk {
         return written;
       });
       done.after();
+      this.outcomes.succeeded++;
     } catch (err) {
       const e = toApiError(err);
       if (e.status >= 500) this.o.logger.error(`background operation ${id} failed: ${(err as Error).stack ?? String(err)}`);
+      this.outcomes.failed++;
       this.finish(id, { statuscode: S.Failed, errorcode: e.status, errormessage: `${e.code}: ${e.message}`.slice(0, 10_000) });
     }
   }

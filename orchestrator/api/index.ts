@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallbackUrlPolicyOptions } from '../../node-shared/callback-url.js';
 import { backgroundoperationEntity } from '../../shared/records/index.js';
-import type { OrchestratorContext, SessionQueue } from '../context.js';
+import type { BackgroundStats, OrchestratorContext, SessionQueue } from '../context.js';
 import { collectionAction, recordAction, type ActionContext } from './actions.js';
 import { methodNotAllowed, notFound, toApiError } from './api-error.js';
 import { refuseCallbackUrls, requestedCallbackUrls } from './callback-url-check.js';
@@ -26,6 +26,8 @@ export interface WebApiOptions {
 export interface WebApi {
   /** Runs again the respond-async operations a previous run left unfinished (call once listening). */
   resumeBackgroundOperations(): void;
+  /** The respond-async bulk operations (metrics). */
+  backgroundStats(): BackgroundStats;
   close(): Promise<void>;
 }
 
@@ -121,6 +123,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
 
   return {
     resumeBackgroundOperations: () => background.resume(),
+    backgroundStats: () => background.stats(),
     close: async () => background.close(),
   };
 }

@@ -7,6 +7,7 @@ import { CallbackSender, type CallbackOutcome, type CallbackSigning } from '../.
 import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
 import type { OrchestratorContext, TriggeredCallback } from '../context.js';
 import { StoreError, type Row } from '../store/store.js';
+import type { BackgroundStats } from '../context.js';
 import { groupCallbackSecret } from './callback-keys.js';
 
 export interface CallbackDeliveryOptions {
@@ -51,6 +52,9 @@ export class CallbackDelivery {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly sender: CallbackSender;
   private closed = false;
+  /** Attempts under way (their timer has fired, the POST has not ended). */
+  private sending = 0;
+  private readonly outcomes = { succeeded: 0, failed: 0 };
 
   constructor(private readonly o: CallbackDeliveryOptions) {
     this.sender = new CallbackSender({
@@ -66,6 +70,11 @@ export class CallbackDelivery {
   start(): void {
     const pending = this.o.ctx.store.query(backgroundoperationEntity, { where: 'statecode = ? AND name LIKE ?', params: [BackgroundOperationState.v.Ready, `${NAME_PREFIX}%`] });
     for (const op of pending) this.schedule(String(op['backgroundoperationid']), 0);
+  }
+
+  /** Deliveries not completed (waiting for their next attempt, or being sent) and those completed since start. */
+  stats(): BackgroundStats {
+    return { pending: this.timers.size + this.sending, ...this.outcomes };
   }
 
   close(): void {
@@ -116,13 +125,17 @@ export class CallbackDelivery {
     if (this.closed) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
-      this.attempt(id).catch((err: unknown) => this.o.ctx.logger.error(`callback ${id}: ${(err as Error).stack ?? String(err)}`));
+      this.sending++;
+      this.attempt(id)
+        .catch((err: unknown) => this.o.ctx.logger.error(`callback ${id}: ${(err as Error).stack ?? String(err)}`))
+        .finally(() => this.sending--);
     }, delayMs);
     t.unref();
     this.timers.add(t);
   }
 
   private end(id: string, ok: boolean, message: string | null, extra: Row = {}): void {
+    this.outcomes[ok ? 'succeeded' : 'failed']++;
     this.o.ctx.store.update(backgroundoperationEntity, id, {
       ...extra,
       statecode: BackgroundOperationState.v.Completed,

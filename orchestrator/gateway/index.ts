@@ -5,7 +5,9 @@ import { AGENT_WS_PATH, CloseCode } from '../../shared/protocol.js';
 import { AGENT_FEATURES_HEADER, featureHeader, ORCHESTRATOR_FEATURES, ORCHESTRATOR_FEATURES_HEADER, parseFeatureHeader } from '../../shared/protocol-features.js';
 import { flowmachineEntity } from '../../shared/records/index.js';
 import { CallbackDelivery } from '../callback/callback-delivery.js';
-import type { OrchestratorContext, SessionQueue } from '../context.js';
+import type { BackgroundStats, OrchestratorContext, SessionQueue } from '../context.js';
+import type { QueueObserver } from '../queue/queue-observer.js';
+import type { QueueStats } from '../queue/queue-stats.js';
 import { maskStoredSecretInputs } from '../queue/secret-inputs.js';
 import { QueueTimers } from '../queue/queue-timers.js';
 import { Queue } from '../queue/session-queue.js';
@@ -55,12 +57,23 @@ export interface AgentGatewayOptions {
   readonly callbackAllowHosts?: readonly string[];
   /** First callback retry delay (doubles per attempt). Default 2 s. */
   readonly callbackBaseDelayMs?: number;
+  /** Told of the queue's confirmations and ends (metrics). */
+  readonly queueObserver?: QueueObserver;
+}
+
+/** What the gateway's parts hold right now, from memory (metrics). */
+export interface GatewayStats {
+  readonly queue: QueueStats;
+  /** Connected machines, and the slots their last reported state gives. */
+  readonly agents: { readonly connected: number; readonly capacity: number; readonly freeSlots: number };
+  readonly callbacks: BackgroundStats;
 }
 
 export interface AgentGateway {
   readonly queue: SessionQueue;
   /** Pause/resume/drain commands for connected agents. */
   readonly control: AgentControl;
+  stats(): GatewayStats;
   close(): Promise<void>;
 }
 
@@ -72,7 +85,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   const status = new MachineStatusWriter({ store: ctx.store, logger: ctx.logger, heartbeatFlushMs: Math.min(1000, heartbeatIntervalMs) });
   const callbacks = new CallbackDelivery({ ctx, allowHosts: options.callbackAllowHosts, baseDelayMs: options.callbackBaseDelayMs });
   maskStoredSecretInputs(ctx.store);
-  const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks });
+  const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks, ...(options.queueObserver ? { observer: options.queueObserver } : {}) });
   const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs, cancelGraceMs: options.cancelGraceMs });
   const delay = options.authFailureDelay ?? DEFAULT_FAILURE_DELAY;
   const slots = new VerificationSlots(options.maxVerificationsInFlight ?? DEFAULT_VERIFICATION_SLOTS, options.maxVerificationsWaiting ?? DEFAULT_VERIFICATIONS_WAITING);
@@ -163,10 +176,22 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   return {
     queue: facade,
     control: agentControl(ctx.store, queue.assignments, registry),
+    stats: () => ({ queue: queue.stats(ctx.now().getTime()), agents: connectedAgents(registry), callbacks: callbacks.stats() }),
     async close() {
       facade.close();
       status.close();
       for (const conn of registry.all()) conn.close(CloseCode.GoingAway, 'orchestrator shutting down');
     },
   };
+}
+
+function connectedAgents(registry: AgentRegistry<AgentConnection>): GatewayStats['agents'] {
+  let capacity = 0;
+  let freeSlots = 0;
+  const all = registry.all();
+  for (const conn of all) {
+    capacity += conn.live?.capacity ?? 0;
+    freeSlots += conn.live?.freeSlots ?? 0;
+  }
+  return { connected: all.length, capacity, freeSlots };
 }

@@ -18,6 +18,8 @@ import { appendFlowLog } from './flowlog-writer.js';
 import { RejectCooldown } from './reject-cooldown.js';
 import { reconcileHello, type HelloReconcile } from './hello-reconcile.js';
 import { finishSession, type Finish } from './session-finish.js';
+import { confirmationTimes, type QueueObserver } from './queue-observer.js';
+import { HeldStatuses, queueStats, type QueueStats } from './queue-stats.js';
 import { WaitingSessions } from './waiting-sessions.js';
 
 /** The flowlog of a cancel request, per reason. */
@@ -35,6 +37,8 @@ export interface SessionQueueOptions {
   readonly rejectCooldownMs?: number;
   /** Callback delivery: re-sends on request, and sends for sessions the orchestrator itself ended. */
   readonly callbacks?: { triggerNow(sessionId: string): TriggeredCallback; finished(sessionId: string): void };
+  /** Told of confirmations and ends as they happen (metrics). */
+  readonly observer?: QueueObserver;
 }
 
 /**
@@ -58,6 +62,8 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   private readonly queued: QueuedRecords;
   private closed = false;
   private readonly pass: DispatchPass;
+  /** Statuses of the sessions machines hold, for `stats`. */
+  private readonly held: HeldStatuses;
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
@@ -66,6 +72,10 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.queued = new QueuedRecords(o.ctx.store, this.book);
     this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
+    this.held = new HeldStatuses((id) => {
+      const status = this.store.get(flowsessionEntity, id)?.['statuscode'];
+      return typeof status === 'number' ? status : undefined;
+    });
     this.waiting = new WaitingSessions({
       place: (view) => {
         const partition = partitionOf(view, this.machines);
@@ -99,6 +109,17 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   }
   private now(): Date {
     return this.o.ctx.now();
+  }
+
+  /** What the queue holds now (see QueueStats), from memory: one walk over the waiting sessions and the assignments. */
+  stats(nowMs: number): QueueStats {
+    const groupsWithMachines = this.machines.all().flatMap((m) => (m.groupId === null ? [] : [m.groupId]));
+    return queueStats({ lines: this.waiting.lines(), groupsWithMachines, assignments: this.book.all() }, this.held, nowMs);
+  }
+
+  /** An agent reported a held session's status (its `started` or `status` event is applied): for the figures only. */
+  statusReported(sessionId: string, statuscode: number): void {
+    this.held.set(sessionId, statuscode);
   }
 
   /** Loads assignments; offers that were never confirmed (orchestrator restarted) go back to the queue. */
@@ -176,8 +197,12 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
+    this.held.forget(sessionId);
     this.cooldown.forget(sessionId);
-    if (finished) this.notifyFinished(sessionId);
+    if (finished) {
+      this.o.observer?.ended(f.statuscode);
+      this.notifyFinished(sessionId);
+    }
     this.schedule();
   }
 
@@ -203,6 +228,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.markMachine(a?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
+    this.o.observer?.ended(SessionStatus.v.Cancelled);
     this.notifyFinished(sessionId);
     this.schedule();
     return this.mustGet(sessionId);
@@ -274,11 +300,14 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     // probe which session ids exist.
     if (!a || a.machineId !== machineId) return { type: 'revoke', sessionId };
     if (a.state === 'offered') {
+      const now = this.now();
       this.store.transaction(() => {
-        this.book.set(sessionId, { machineId, state: 'confirmed', at: this.now().toISOString() });
+        this.book.set(sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
         this.store.patch(flowsessionEntity, sessionId, { queuereason: null });
         appendFlowLog(this.store, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
       });
+      this.held.set(sessionId, SessionStatus.v.Waiting);
+      this.o.observer?.confirmed(...confirmationTimes(this.store.get(flowsessionEntity, sessionId), a.at, now));
     }
     return { type: 'confirm', sessionId };
   }
@@ -323,8 +352,10 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
 
   /** A session ended by its agent's report. */
   ended(sessionId: string): void {
+    if (this.o.observer) this.o.observer.ended(Number(this.store.get(flowsessionEntity, sessionId)?.['statuscode']));
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.book.finished(sessionId);
+    this.held.forget(sessionId);
     this.cooldown.forget(sessionId);
     this.book.clearPendingCancel(sessionId);
     this.schedule();

@@ -35,6 +35,7 @@ export const agentOptions: readonly OptionSpec[] = [
   { key: 'virtualDisplay', flag: 'virtual-display', value: '<mode>', env: 'FLOWHOST_VIRTUAL_DISPLAY', kind: 'string', description: 'a private Xvfb display per unattended session (Linux): auto (when Xvfb is installed) | on | off', defaultText: 'auto' },
   { key: 'displaySize', flag: 'display-size', value: '<WxH>', env: 'FLOWHOST_DISPLAY_SIZE', kind: 'string', description: 'screen size of each virtual display, 320x200 to 8192x8192', defaultText: '1280x1024' },
   { key: 'displayDepth', flag: 'display-depth', value: '<bits>', env: 'FLOWHOST_DISPLAY_DEPTH', kind: 'integer', description: 'colour depth of each virtual display: 8 | 16 | 24', defaultText: '24' },
+  { key: 'statusPort', flag: 'status-port', value: '<port>', env: 'FLOWHOST_STATUS_PORT', kind: 'integer', description: "the loopback status endpoint's port (its page and /metrics)", defaultText: 'a free port' },
   { key: 'logLevel', flag: 'log-level', value: '<level>', env: 'FLOWHOST_LOG_LEVEL', kind: 'string', description: 'error | warn | info | debug', defaultText: 'info' },
 ];
 

@@ -31,6 +31,8 @@ export const settingsProperties = {
   /** `<width>x<height>` of each virtual display; bounds in desktop/display-settings.ts. */
   displaySize: Type.String({ pattern: DISPLAY_SIZE_PATTERN, maxLength: 11 }),
   displayDepth: Type.Union(DISPLAY_DEPTHS.map((d) => Type.Literal(d))),
+  /** The loopback status endpoint's port (its page and `/metrics`); 0 or unset: a free port. */
+  statusPort: Type.Integer({ minimum: 0, maximum: 65535 }),
 };
 export type SettingKey = keyof typeof settingsProperties;
 
@@ -72,6 +74,7 @@ export const AgentConfig = Type.Object(
     virtualDisplay: Type.Optional(settingsProperties.virtualDisplay),
     displaySize: Type.Optional(settingsProperties.displaySize),
     displayDepth: Type.Optional(settingsProperties.displayDepth),
+    statusPort: Type.Optional(settingsProperties.statusPort),
   },
   { additionalProperties: false },
 );

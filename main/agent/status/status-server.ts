@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { STATUS_PATHS } from '../../../shared/status.js';
+import { loadOrCreateMetricsToken, METRICS_PATH } from '../../../node-shared/metrics.js';
+import { AgentMetrics, type AgentMetricsStore } from './agent-metrics.js';
 import { StatusAssets } from './status-assets.js';
 import { StatusEventStream } from './status-event-stream.js';
 import { bearerToken, BodyError, isAllowedHost, isAllowedOrigin, isLoopbackAddress, readJsonBody, SECURITY_HEADERS, sendJson } from './status-http.js';
+import { serveMetrics, type StatusMetrics } from './status-metrics.js';
 import { loadOrCreateStatusToken, removeStatusEndpoint, writeStatusEndpoint } from './status-token.js';
 import { tokensEqual } from '../../../node-shared/tokens.js';
 import { StatusProducer, type StatusAgent, type StatusStoreReader } from './status.js';
@@ -22,6 +25,8 @@ export interface StatusServerOptions {
   readonly heartbeatMs?: number;
   /** How long a stream ticket stays valid (default 30 s). */
   readonly ticketTtlMs?: number;
+  /** Serves `GET /metrics` when given. */
+  readonly metrics?: StatusMetrics;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -90,6 +95,7 @@ export class StatusServer {
       return;
     }
     const url = new URL(req.url ?? '/', this.url);
+    if (url.pathname === METRICS_PATH && this.options.metrics) return serveMetrics(req, res, this.options.metrics);
     if (!url.pathname.startsWith('/api/')) return this.serveAsset(req, res, url.pathname);
     if (url.pathname === STATUS_PATHS.events) return this.openStream(req, res, url);
     if (!tokensEqual(bearerToken(req), this.options.token)) {
@@ -184,7 +190,7 @@ export interface StartStatusServerOptions {
   /** The agent's data dir: the token lives in it, and its agent.db is read when no `store` is given. */
   readonly dataDir: string;
   /** A reader of the agent's store; default: a second connection to `<dataDir>/agent.db` (WAL allows it). */
-  readonly store?: StatusStoreReader;
+  readonly store?: StatusStoreReader & AgentMetricsStore;
   readonly port?: number;
   readonly logger?: Pick<Logger, 'warn' | 'info'>;
   /** Where renderer/ and scripts/ live (tests); default the flowhost package this module ships in. */
@@ -206,13 +212,17 @@ export async function startStatusServer(options: StartStatusServerOptions): Prom
   await assets.ensureBuilt();
   const token = loadOrCreateStatusToken(options.dataDir);
   const ownStore = options.store ? undefined : AgentStore.open(join(options.dataDir, 'agent.db'));
-  const producer = new StatusProducer({ agent: options.agent, store: options.store ?? (ownStore as AgentStore) });
+  const store = options.store ?? (ownStore as AgentStore);
+  const producer = new StatusProducer({ agent: options.agent, store });
+  const metrics = new AgentMetrics({ agent: options.agent, store });
+  const statusMetrics = { exposition: () => metrics.exposition(), tokens: [loadOrCreateMetricsToken(options.dataDir), token] };
   let server: StatusServer;
   try {
     server = await StatusServer.start({
       producer,
       token,
       assets,
+      metrics: statusMetrics,
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.logger ? { logger: options.logger } : {}),
     });

@@ -48,11 +48,18 @@ export class SessionReads {
     return rows.reverse();
   }
 
-  /** The last `limit` resource samples of a session, oldest first (the status window's sparklines). */
+  /** The last `limit` resource samples of a session, oldest first (the status window's sparklines, the agent's metrics). */
   recentSamples(sessionId: string, limit: number): Sample[] {
     const rows = this.q
-      .sql('SELECT at, cpu, ram_mb, ram_pct FROM samples WHERE session_id = ? ORDER BY rowid DESC LIMIT ?')
-      .all(sessionId, limit) as { at: string; cpu: number; ram_mb: number; ram_pct: number }[];
-    return rows.reverse().map((r) => ({ at: r.at, machineCpuPercent: r.cpu, machineRamUsedMb: r.ram_mb, machineRamPercent: r.ram_pct }));
+      .sql('SELECT at, cpu, ram_mb, ram_pct, proc_cpu, proc_rss_mb FROM samples WHERE session_id = ? ORDER BY rowid DESC LIMIT ?')
+      .all(sessionId, limit) as { at: string; cpu: number; ram_mb: number; ram_pct: number; proc_cpu: number | null; proc_rss_mb: number | null }[];
+    return rows.reverse().map((r) => ({
+      at: r.at,
+      machineCpuPercent: r.cpu,
+      machineRamUsedMb: r.ram_mb,
+      machineRamPercent: r.ram_pct,
+      ...(r.proc_cpu === null ? {} : { processCpuPercent: r.proc_cpu }),
+      ...(r.proc_rss_mb === null ? {} : { processRssMb: r.proc_rss_mb }),
+    }));
   }
 }

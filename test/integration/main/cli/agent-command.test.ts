@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_TOKEN_FILE } from '../../../../node-shared/metrics.js';
+import { freePort } from '../../../support/prometheus.js';
 
 const repo = resolve(import.meta.dirname, '../../../..');
 const bin = join(repo, 'bin/flowhost.js');
@@ -90,6 +92,16 @@ describe('flowhost agent (real child process)', () => {
     expect(second.code, second.output).toBe(0);
     expect(second.output).toContain('using the credential of machine');
     expect(registrations).toBe(1);
+
+    // A fixed status port (for a scraper), and the agent's /metrics behind its own metrics token.
+    const port = await freePort();
+    const third = await runUntilStarted(['--data-dir', data, '--status-port', String(port)], async () => {
+      const token = readFileSync(join(data, METRICS_TOKEN_FILE), 'utf8').trim();
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^flowhost_agent_slots\{state="capacity",program="agent"\} 1$/m);
+    });
+    expect(third.code, third.output).toBe(0);
 
     const log = readFileSync(join(data, 'logs', 'agent.log'), 'utf8');
     expect(log.trim().split('\n').every((l) => JSON.parse(l) !== null)).toBe(true);

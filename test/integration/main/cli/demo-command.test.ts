@@ -22,6 +22,7 @@ describe('flowhost demo (npm start), as a newcomer runs it', () => {
       expect(out).not.toContain('demo-secret-token-123');
       expect(out).toMatch(/callback received .* signature valid/);
       expect(out).toMatch(/admin token\s+\S*admin-token/);
+      expect(out).toMatch(/metrics\s+curl -H "Authorization: Bearer \$\(cat \S*metrics-token\)" http:\/\/127\.0\.0\.1:\d+\/metrics/);
       expect(out).toContain('/api/data/v9.2/');
     }
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCallbackReceiver } from '../../../support/callback-receiver.js';
@@ -50,6 +50,11 @@ describe('flowhost orchestrator', () => {
     const ok = await fetch(`${url}/api/data/v9.2/workflows`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
     expect((await fetch(`${url}/api/data/v9.2/workflows`)).status).toBe(401);
+    // Where the metrics token is, never the token itself.
+    const [, metricsFile] = await p.line(/metrics: http:\/\/127\.0\.0\.1:\d+\/metrics \(read-only token in (.*metrics-token)\)/);
+    const metricsToken = readFileSync(metricsFile!, 'utf8').trim();
+    expect(p.out().stdout).not.toContain(metricsToken);
+    expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(200);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(p.out().stdout).not.toMatch(/"authorization"/i);
