@@ -6,6 +6,7 @@ import { SessionStatus } from '../../../../shared/option-sets.js';
 import { flowlogEntity, flowmachineEntity, flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../../../shared/records/index.js';
 import { Queue, type AgentLinks } from '../../../../orchestrator/queue/session-queue.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
+import type { Repositories } from '../../../../orchestrator/store/store.js';
 import { agentState } from '../../../support/fake-agent.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
@@ -34,7 +35,7 @@ function countCommits(store: SqliteStore): () => number {
   let commits = 0;
   for (const method of ['transaction', 'crashSafeTransaction'] as const) {
     const original = store[method].bind(store);
-    vi.spyOn(store, method).mockImplementation(<T>(fn: () => T): T => {
+    vi.spyOn(store, method).mockImplementation(<T>(fn: (tx: Repositories) => T): T => {
       if (depth++ === 0) commits++;
       try {
         return original(fn);

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowmachineEntity, flowsessionEntity, type EntityDef } from '../../../../shared/records/index.js';
-import { filterToSql, ODataError, parseFilter } from '../../../../orchestrator/odata/index.js';
+import { checkFilter, ODataError, parseFilter } from '../../../../orchestrator/odata/index.js';
+import { filterToSql, orderToSql } from '../../../../orchestrator/store/sqlite-filter.js';
 import type { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
-import { openTempStore } from './store-fixture.js';
+import { openTempStore } from '../odata/store-fixture.js';
 
-const sql = (text: string, entity: EntityDef = flowsessionEntity): { sql: string; params: unknown[] } => filterToSql(entity, parseFilter(text));
+/** What a `$filter` becomes: parsed and checked by orchestrator/odata/, compiled by the SQLite dialect. */
+const sql = (text: string, entity: EntityDef = flowsessionEntity): { sql: string; params: unknown[] } => filterToSql(entity, checkFilter(entity, parseFilter(text)));
 
 function sqlError(text: string, entity: EntityDef = flowsessionEntity): ODataError {
   try {
@@ -56,7 +58,13 @@ describe('filterToSql: the SQL it writes', () => {
   });
 });
 
-describe('filterToSql: errors', () => {
+describe('orderToSql', () => {
+  it('sorts strings case-insensitively, in the given directions', () => {
+    expect(orderToSql(flowsessionEntity, [{ field: 'name', descending: true }, { field: 'priority', descending: false }])).toBe('"name" COLLATE NOCASE DESC, "priority" ASC');
+  });
+});
+
+describe('checkFilter: errors', () => {
   it.each([
     ['nope eq 1', "Could not find a property named 'nope' on type 'Microsoft.Dynamics.CRM.flowsession'."],
     ["contains(nope,'x')", "Could not find a property named 'nope'"],
@@ -115,8 +123,8 @@ describe('filterToSql: runs on the real SQLite store', () => {
   afterAll(() => close());
 
   const names = (text: string): unknown[] => {
-    const { sql: where, params } = sql(text);
-    return store.query(flowsessionEntity, { where, params, orderBy: '"createdon"' }).map((r) => r['name']);
+    const filter = checkFilter(flowsessionEntity, parseFilter(text));
+    return store.records.list(flowsessionEntity, { filter, orderBy: [{ field: 'createdon', descending: false }] }).map((r) => r['name']);
   };
 
   it('compares strings case-insensitively', () => {

@@ -1,0 +1,175 @@
+import { BackgroundOperationState, SessionState, SessionStatus, TERMINAL_STATUSES } from '../../shared/option-sets.js';
+import {
+  backgroundoperationEntity,
+  flowlogEntity,
+  flowmachineEntity,
+  flowmachinegroupEntity,
+  flowsessionEntity,
+  workflowEntity,
+  type BackgroundOperation,
+  type EntityDef,
+  type FlowLog,
+  type FlowMachine,
+  type FlowMachineGroup,
+  type FlowSession,
+  type Workflow,
+} from '../../shared/records/index.js';
+import type {
+  EntityRepository,
+  GroupRepository,
+  LogRepository,
+  MachineRepository,
+  OperationRepository,
+  SessionRepository,
+  Values,
+  WorkflowRepository,
+} from './repositories.js';
+import { escapeLike } from './sqlite-filter.js';
+import type { SqliteTables } from './sqlite-tables.js';
+import type { Row } from './store.js';
+
+const S = SessionStatus.v;
+/** Not terminal: the one rule of shared/option-sets.ts, as SQL. */
+const OPEN = `NOT (statuscode IN (${[...TERMINAL_STATUSES].join(', ')}))`;
+/** Statuses of a session that may hold an assignment: waiting (offered or confirmed, not started), running, paused. */
+const MAY_HOLD_ASSIGNMENT = `statuscode IN (${[S.Paused, S.Running, S.Waiting].join(', ')})`;
+
+/** One entity's table as typed records: the rows the tables return carry every field of the record schema. */
+class SqliteEntityRepository<R> implements EntityRepository<R> {
+  constructor(
+    protected readonly t: SqliteTables,
+    protected readonly entity: EntityDef,
+  ) {}
+
+  protected typed(row: Row): R {
+    return row as unknown as R;
+  }
+
+  get(id: string): R | undefined {
+    const row = this.t.get(this.entity, id);
+    return row && this.typed(row);
+  }
+
+  insert(values: Values<R>): R {
+    return this.typed(this.t.insert(this.entity, values as Row));
+  }
+
+  update(id: string, changes: Values<R>, ifVersion?: number): R {
+    return this.typed(this.t.update(this.entity, id, changes as Row, ifVersion));
+  }
+
+  patch(id: string, changes: Values<R>): boolean {
+    return this.t.patch(this.entity, id, changes as Row);
+  }
+
+  delete(id: string, ifVersion?: number): void {
+    this.t.delete(this.entity, id, ifVersion);
+  }
+
+  all(): R[] {
+    return this.where();
+  }
+
+  protected where(where?: string, params: readonly unknown[] = [], orderBy?: string): R[] {
+    return this.t.query(this.entity, { where, params, orderBy }).map((row) => this.typed(row));
+  }
+
+  protected countWhere(where: string, params: readonly unknown[]): number {
+    return this.t.count(this.entity, { where, params });
+  }
+}
+
+export class SqliteSessions extends SqliteEntityRepository<FlowSession> implements SessionRepository {
+  constructor(t: SqliteTables) {
+    super(t, flowsessionEntity);
+  }
+
+  countOpenForMachine(machineId: string): number {
+    return this.countWhere(`_machineid_value = ? AND ${OPEN}`, [machineId]);
+  }
+
+  countOpenForWorkflow(workflowId: string): number {
+    return this.countWhere(`_regardingobjectid_value = ? AND ${OPEN}`, [workflowId]);
+  }
+
+  countOpenForGroup(groupId: string): number {
+    return this.countWhere(`_machinegroupid_value = ? AND ${OPEN}`, [groupId]);
+  }
+
+  waitingInQueueOrder(): FlowSession[] {
+    return this.where('statuscode = ? AND statecode = ?', [S.Waiting, SessionState.v.Active], 'createdon');
+  }
+
+  openAssigned(): FlowSession[] {
+    return this.where(`${MAY_HOLD_ASSIGNMENT} AND _machineid_value IS NOT NULL`);
+  }
+
+  withUnsplitInputs(workflowId: string): FlowSession[] {
+    return this.where('_regardingobjectid_value = ? COLLATE NOCASE AND secretinputs IS NULL AND inputs IS NOT NULL', [workflowId]);
+  }
+}
+
+export class SqliteLogs implements LogRepository {
+  constructor(private readonly t: SqliteTables) {}
+
+  insertMany(rows: readonly Values<FlowLog>[]): void {
+    this.t.insertMany(flowlogEntity, rows as readonly Row[]);
+  }
+
+  lastSeq(sessionId: string): number | undefined {
+    const row = this.t.stmt('SELECT seq FROM flowlogs WHERE _flowsessionid_value = ? COLLATE NOCASE ORDER BY seq DESC LIMIT 1').get(sessionId) as { seq: number } | undefined;
+    return row?.seq;
+  }
+
+  deleteForSession(sessionId: string): void {
+    this.t.stmt('DELETE FROM flowlogs WHERE _flowsessionid_value = ? COLLATE NOCASE').run(sessionId);
+  }
+}
+
+export class SqliteMachines extends SqliteEntityRepository<FlowMachine> implements MachineRepository {
+  constructor(t: SqliteTables) {
+    super(t, flowmachineEntity);
+  }
+
+  connected(): FlowMachine[] {
+    return this.where('connected = 1');
+  }
+
+  inGroup(groupId: string): FlowMachine[] {
+    return this.where('_flowmachinegroupid_value = ?', [groupId]);
+  }
+}
+
+export class SqliteGroups extends SqliteEntityRepository<FlowMachineGroup> implements GroupRepository {
+  constructor(t: SqliteTables) {
+    super(t, flowmachinegroupEntity);
+  }
+
+  byName(name: string): FlowMachineGroup | undefined {
+    return this.where('name = ? COLLATE NOCASE', [name])[0];
+  }
+}
+
+export class SqliteWorkflows extends SqliteEntityRepository<Workflow> implements WorkflowRepository {
+  constructor(t: SqliteTables) {
+    super(t, workflowEntity);
+  }
+
+  withSecretInputs(): Workflow[] {
+    return this.where(`inputschema LIKE '%x-secret%'`);
+  }
+}
+
+export class SqliteOperations extends SqliteEntityRepository<BackgroundOperation> implements OperationRepository {
+  constructor(t: SqliteTables) {
+    super(t, backgroundoperationEntity);
+  }
+
+  openWithPrefix(prefix: string): BackgroundOperation[] {
+    return this.where(`name LIKE ? ESCAPE '\\' AND statecode <> ?`, [`${escapeLike(prefix)}%`, BackgroundOperationState.v.Completed]);
+  }
+
+  readyWithPrefix(prefix: string): BackgroundOperation[] {
+    return this.where(`statecode = ? AND name LIKE ? ESCAPE '\\'`, [BackgroundOperationState.v.Ready, `${escapeLike(prefix)}%`]);
+  }
+}
