@@ -1,12 +1,12 @@
 import { buildCallbackBody, CALLBACK_TTL_S } from '../../shared/callback.js';
 import type { CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
 import { deriveCallbackKey, ORCHESTRATOR_SIGNER } from '../../shared/callback-signature.js';
-import { BackgroundOperationState, BackgroundOperationStatus, isTerminalStatus } from '../../shared/option-sets.js';
-import { backgroundoperationEntity, flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
+import { BackgroundOperationState, BackgroundOperationStatus, isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
+import type { BackgroundOperation } from '../../shared/records/index.js';
 import { CallbackSender, type CallbackSigning } from '../../node-shared/callback-sender.js';
 import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
 import type { OrchestratorContext } from '../context.js';
-import { StoreError, type Row } from '../store/store.js';
+import { StoreError, type SessionRecord, type Values } from '../store/store.js';
 import { groupCallbackSecret } from './callback-keys.js';
 
 export interface CallbackDeliveryOptions {
@@ -26,10 +26,10 @@ export interface CallbackDeliveryOptions {
 const NAME_PREFIX = 'callback ';
 
 /** The `orchestrator` signer with the key of the session's group, or of its machine's group (a session sent to one machine). */
-function orchestratorSigning(store: OrchestratorContext['store'], session: Row): CallbackSigning | undefined {
-  const machine = typeof session['_machineid_value'] === 'string' ? store.get(flowmachineEntity, session['_machineid_value']) : undefined;
-  const groupId = session['_machinegroupid_value'] ?? machine?.['_flowmachinegroupid_value'];
-  const secret = typeof groupId === 'string' ? groupCallbackSecret(store, groupId) : undefined;
+function orchestratorSigning(store: OrchestratorContext['store'], session: SessionRecord): CallbackSigning | undefined {
+  const machine = session._machineid_value ? store.machines.get(session._machineid_value) : undefined;
+  const groupId = session._machinegroupid_value ?? machine?._flowmachinegroupid_value;
+  const secret = groupId ? groupCallbackSecret(store, groupId) : undefined;
   return secret === undefined ? undefined : { signer: ORCHESTRATOR_SIGNER, key: deriveCallbackKey(secret, ORCHESTRATOR_SIGNER, nodeHmacSha256) };
 }
 
@@ -38,9 +38,20 @@ function orchestratorSigning(store: OrchestratorContext['store'], session: Row):
  * agent ran, so a re-send equals the agent's first POST byte for byte); built from the record only for a session that
  * ended before bodies were stored.
  */
-function storedCallbackBody(session: Row): string {
-  const stored = session['callbackbody'];
-  return typeof stored === 'string' ? stored : JSON.stringify(buildCallbackBody(session as Parameters<typeof buildCallbackBody>[0]));
+function storedCallbackBody(session: SessionRecord): string {
+  if (session.callbackbody !== null) return session.callbackbody;
+  const statuscode = session.statuscode ?? SessionStatus.v.NotSpecified;
+  return JSON.stringify(
+    buildCallbackBody({
+      flowsessionid: session.flowsessionid,
+      statuscode,
+      statecode: session.statecode ?? stateForStatus(statuscode),
+      startedon: session.startedon,
+      completedon: session.completedon ?? session.modifiedon,
+      outputs: session.outputs,
+      errorcode: session.errorcode,
+    }),
+  );
 }
 
 /**
@@ -65,8 +76,7 @@ export class CallbackDelivery {
 
   /** Resumes deliveries that were pending when the orchestrator stopped. */
   start(): void {
-    const pending = this.o.ctx.store.query(backgroundoperationEntity, { where: 'statecode = ? AND name LIKE ?', params: [BackgroundOperationState.v.Ready, `${NAME_PREFIX}%`] });
-    for (const op of pending) this.schedule(String(op['backgroundoperationid']), 0);
+    for (const op of this.o.ctx.store.operations.readyWithPrefix(NAME_PREFIX)) this.schedule(op.backgroundoperationid, 0);
   }
 
   close(): void {
@@ -78,29 +88,28 @@ export class CallbackDelivery {
   /** Queues a delivery of a finished session's callback; returns the backgroundoperation id. */
   trigger(sessionId: string): string {
     const { store, now } = this.o.ctx;
-    const session = store.get(flowsessionEntity, sessionId);
+    const session = store.sessions.get(sessionId);
     if (!session) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
-    if (!isTerminalStatus(Number(session['statuscode']))) throw new StoreError('Conflict', `flowsession ${sessionId} has not finished yet`);
-    if (!session['callbackurl']) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
-    const op = store.insert(backgroundoperationEntity, {
+    if (session.statuscode === null || !isTerminalStatus(session.statuscode)) throw new StoreError('Conflict', `flowsession ${sessionId} has not finished yet`);
+    if (!session.callbackurl) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
+    const op = store.operations.insert({
       name: `${NAME_PREFIX}${sessionId}`,
       statecode: BackgroundOperationState.v.Ready,
       statuscode: BackgroundOperationStatus.v.WaitingForResources,
-      inputparameters: JSON.stringify({ sessionId, url: session['callbackurl'] }),
+      inputparameters: JSON.stringify({ sessionId, url: session.callbackurl }),
       retrycount: 0,
       priority: 0,
       starttime: now().toISOString(),
       ttlinseconds: CALLBACK_TTL_S,
     });
-    const id = String(op['backgroundoperationid']);
+    const id = op.backgroundoperationid;
     this.schedule(id, 0);
     return id;
   }
 
   /** Sends the callback of a session the orchestrator itself ended, when it has a callbackurl. */
   finished(sessionId: string): void {
-    const session = this.o.ctx.store.get(flowsessionEntity, sessionId);
-    if (session?.['callbackurl']) this.trigger(sessionId);
+    if (this.o.ctx.store.sessions.get(sessionId)?.callbackurl) this.trigger(sessionId);
   }
 
   private schedule(id: string, delayMs: number): void {
@@ -113,8 +122,8 @@ export class CallbackDelivery {
     this.timers.add(t);
   }
 
-  private end(id: string, ok: boolean, message: string | null, extra: Row = {}): void {
-    this.o.ctx.store.update(backgroundoperationEntity, id, {
+  private end(id: string, ok: boolean, message: string | null, extra: Values<BackgroundOperation> = {}): void {
+    this.o.ctx.store.operations.update(id, {
       ...extra,
       statecode: BackgroundOperationState.v.Completed,
       statuscode: ok ? BackgroundOperationStatus.v.Succeeded : BackgroundOperationStatus.v.Failed,
@@ -125,19 +134,19 @@ export class CallbackDelivery {
 
   private async attempt(id: string): Promise<void> {
     const { store, now } = this.o.ctx;
-    const op = store.get(backgroundoperationEntity, id);
-    if (!op || op['statecode'] !== BackgroundOperationState.v.Ready || this.closed) return;
-    const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
-    const session = store.get(flowsessionEntity, sessionId);
+    const op = store.operations.get(id);
+    if (!op || op.statecode !== BackgroundOperationState.v.Ready || this.closed) return;
+    const { sessionId, url } = JSON.parse(op.inputparameters ?? 'null') as { sessionId: string; url: string };
+    const session = store.sessions.get(sessionId);
     if (!session) return this.end(id, false, `flowsession ${sessionId} no longer exists`);
-    const retrycount = Number(op['retrycount'] ?? 0);
-    const ttlinseconds = Number(op['ttlinseconds'] ?? CALLBACK_TTL_S);
+    const retrycount = op.retrycount ?? 0;
+    const ttlinseconds = op.ttlinseconds ?? CALLBACK_TTL_S;
     const outcome = await this.sender.attempt({
       url,
       body: storedCallbackBody(session),
       sessionId,
       retrycount,
-      deadlineMs: Date.parse(String(op['createdon'])) + ttlinseconds * 1000,
+      deadlineMs: Date.parse(op.createdon) + ttlinseconds * 1000,
       ttlinseconds,
       // Read at each attempt: a rotation of the group's secret applies at once.
       signing: orchestratorSigning(store, session),
@@ -149,7 +158,7 @@ export class CallbackDelivery {
       case 'failed':
         return this.end(id, false, outcome.error ?? 'failed');
       case 'retry': {
-        store.update(backgroundoperationEntity, id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
+        store.operations.update(id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
         return this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
       }
     }

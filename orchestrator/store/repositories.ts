@@ -4,33 +4,43 @@ import type { RecordQuery, StoredRecord } from './record-query.js';
 /** The fields of a write: any subset of the record's fields (null clears one). */
 export type Values<R> = { readonly [K in keyof R]?: R[K] };
 
+type Managed = 'createdon' | 'modifiedon' | 'versionnumber';
+/** A record as the store returns it: its key, times and version are always set. */
+export type Stored<R extends Record<Managed, unknown>, K extends keyof R> = R & { readonly [P in K | Managed]: NonNullable<R[P]> };
+
+export type SessionRecord = Stored<FlowSession, 'flowsessionid'>;
+export type MachineRecord = Stored<FlowMachine, 'flowmachineid'>;
+export type GroupRecord = Stored<FlowMachineGroup, 'flowmachinegroupid'>;
+export type WorkflowRecord = Stored<Workflow, 'workflowid'>;
+export type OperationRecord = Stored<BackgroundOperation, 'backgroundoperationid'>;
+
 /**
  * One entity's records by key. The store fills `createdon`, `modifiedon` and `versionnumber` (the ETag) itself and
  * enforces keys, versions and unique names; the values are validated by the callers against the record schemas.
  */
-export interface EntityRepository<R> {
-  get(id: string): R | undefined;
+export interface EntityRepository<R, S extends R = R> {
+  get(id: string): S | undefined;
   /** A missing key is a new UUID. Conflict when the key (or a unique name) exists. */
-  insert(values: Values<R>): R;
+  insert(values: Values<R>): S;
   /** Applies `changes`, bumps `versionnumber` and `modifiedon`. NotFound; with `ifVersion`, PreconditionFailed on mismatch. */
-  update(id: string, changes: Values<R>, ifVersion?: number): R;
+  update(id: string, changes: Values<R>, ifVersion?: number): S;
   /** Applies `changes` like `update` without reading the record back: the hot path. False when it does not exist. */
   patch(id: string, changes: Values<R>): boolean;
   /** NotFound; with `ifVersion`, PreconditionFailed on mismatch. */
   delete(id: string, ifVersion?: number): void;
 }
 
-export interface SessionRepository extends EntityRepository<FlowSession> {
+export interface SessionRepository extends EntityRepository<FlowSession, SessionRecord> {
   /** Sessions not in a terminal status (shared/option-sets.ts) that target the machine / run the workflow / target the group. */
   countOpenForMachine(machineId: string): number;
   countOpenForWorkflow(workflowId: string): number;
   countOpenForGroup(groupId: string): number;
   /** Waiting, active sessions, oldest first. */
-  waitingInQueueOrder(): FlowSession[];
+  waitingInQueueOrder(): SessionRecord[];
   /** Sessions that may hold an assignment (waiting, running or paused) and name a machine. */
-  openAssigned(): FlowSession[];
+  openAssigned(): SessionRecord[];
   /** Sessions of the workflow whose inputs are stored but were never split into masked and clear (older databases). */
-  withUnsplitInputs(workflowId: string): FlowSession[];
+  withUnsplitInputs(workflowId: string): SessionRecord[];
 }
 
 export interface LogRepository {
@@ -45,28 +55,28 @@ export interface LogRepository {
   deleteForSession(sessionId: string): void;
 }
 
-export interface MachineRepository extends EntityRepository<FlowMachine> {
-  all(): FlowMachine[];
-  connected(): FlowMachine[];
-  inGroup(groupId: string): FlowMachine[];
+export interface MachineRepository extends EntityRepository<FlowMachine, MachineRecord> {
+  all(): MachineRecord[];
+  connected(): MachineRecord[];
+  inGroup(groupId: string): MachineRecord[];
 }
 
-export interface GroupRepository extends EntityRepository<FlowMachineGroup> {
-  all(): FlowMachineGroup[];
+export interface GroupRepository extends EntityRepository<FlowMachineGroup, GroupRecord> {
+  all(): GroupRecord[];
   /** The group of this name, compared case-insensitively (names are unique that way). */
-  byName(name: string): FlowMachineGroup | undefined;
+  byName(name: string): GroupRecord | undefined;
 }
 
-export interface WorkflowRepository extends EntityRepository<Workflow> {
+export interface WorkflowRepository extends EntityRepository<Workflow, WorkflowRecord> {
   /** Workflows whose input schema marks an input secret (`x-secret`). */
-  withSecretInputs(): Workflow[];
+  withSecretInputs(): WorkflowRecord[];
 }
 
-export interface OperationRepository extends EntityRepository<BackgroundOperation> {
+export interface OperationRepository extends EntityRepository<BackgroundOperation, OperationRecord> {
   /** Operations whose name starts with `prefix` that have not completed. */
-  openWithPrefix(prefix: string): BackgroundOperation[];
+  openWithPrefix(prefix: string): OperationRecord[];
   /** Operations whose name starts with `prefix` that are ready to run (not started). */
-  readyWithPrefix(prefix: string): BackgroundOperation[];
+  readyWithPrefix(prefix: string): OperationRecord[];
 }
 
 /** Where a session stands between the queue and a machine (orchestrator/queue/assignment-book.ts). */

@@ -16,12 +16,17 @@ import {
 } from '../../shared/records/index.js';
 import type {
   EntityRepository,
+  GroupRecord,
   GroupRepository,
   LogRepository,
+  MachineRecord,
   MachineRepository,
+  OperationRecord,
   OperationRepository,
+  SessionRecord,
   SessionRepository,
   Values,
+  WorkflowRecord,
   WorkflowRepository,
 } from './repositories.js';
 import { escapeLike } from './sqlite-filter.js';
@@ -35,26 +40,26 @@ const OPEN = `NOT (statuscode IN (${[...TERMINAL_STATUSES].join(', ')}))`;
 const MAY_HOLD_ASSIGNMENT = `statuscode IN (${[S.Paused, S.Running, S.Waiting].join(', ')})`;
 
 /** One entity's table as typed records: the rows the tables return carry every field of the record schema. */
-class SqliteEntityRepository<R> implements EntityRepository<R> {
+class SqliteEntityRepository<R, S extends R> implements EntityRepository<R, S> {
   constructor(
     protected readonly t: SqliteTables,
     protected readonly entity: EntityDef,
   ) {}
 
-  protected typed(row: Row): R {
-    return row as unknown as R;
+  protected typed(row: Row): S {
+    return row as unknown as S;
   }
 
-  get(id: string): R | undefined {
+  get(id: string): S | undefined {
     const row = this.t.get(this.entity, id);
     return row && this.typed(row);
   }
 
-  insert(values: Values<R>): R {
+  insert(values: Values<R>): S {
     return this.typed(this.t.insert(this.entity, values as Row));
   }
 
-  update(id: string, changes: Values<R>, ifVersion?: number): R {
+  update(id: string, changes: Values<R>, ifVersion?: number): S {
     return this.typed(this.t.update(this.entity, id, changes as Row, ifVersion));
   }
 
@@ -66,11 +71,11 @@ class SqliteEntityRepository<R> implements EntityRepository<R> {
     this.t.delete(this.entity, id, ifVersion);
   }
 
-  all(): R[] {
+  all(): S[] {
     return this.where();
   }
 
-  protected where(where?: string, params: readonly unknown[] = [], orderBy?: string): R[] {
+  protected where(where?: string, params: readonly unknown[] = [], orderBy?: string): S[] {
     return this.t.query(this.entity, { where, params, orderBy }).map((row) => this.typed(row));
   }
 
@@ -79,7 +84,7 @@ class SqliteEntityRepository<R> implements EntityRepository<R> {
   }
 }
 
-export class SqliteSessions extends SqliteEntityRepository<FlowSession> implements SessionRepository {
+export class SqliteSessions extends SqliteEntityRepository<FlowSession, SessionRecord> implements SessionRepository {
   constructor(t: SqliteTables) {
     super(t, flowsessionEntity);
   }
@@ -96,15 +101,15 @@ export class SqliteSessions extends SqliteEntityRepository<FlowSession> implemen
     return this.countWhere(`_machinegroupid_value = ? AND ${OPEN}`, [groupId]);
   }
 
-  waitingInQueueOrder(): FlowSession[] {
+  waitingInQueueOrder(): SessionRecord[] {
     return this.where('statuscode = ? AND statecode = ?', [S.Waiting, SessionState.v.Active], 'createdon');
   }
 
-  openAssigned(): FlowSession[] {
+  openAssigned(): SessionRecord[] {
     return this.where(`${MAY_HOLD_ASSIGNMENT} AND _machineid_value IS NOT NULL`);
   }
 
-  withUnsplitInputs(workflowId: string): FlowSession[] {
+  withUnsplitInputs(workflowId: string): SessionRecord[] {
     return this.where('_regardingobjectid_value = ? COLLATE NOCASE AND secretinputs IS NULL AND inputs IS NOT NULL', [workflowId]);
   }
 }
@@ -126,50 +131,50 @@ export class SqliteLogs implements LogRepository {
   }
 }
 
-export class SqliteMachines extends SqliteEntityRepository<FlowMachine> implements MachineRepository {
+export class SqliteMachines extends SqliteEntityRepository<FlowMachine, MachineRecord> implements MachineRepository {
   constructor(t: SqliteTables) {
     super(t, flowmachineEntity);
   }
 
-  connected(): FlowMachine[] {
+  connected(): MachineRecord[] {
     return this.where('connected = 1');
   }
 
-  inGroup(groupId: string): FlowMachine[] {
+  inGroup(groupId: string): MachineRecord[] {
     return this.where('_flowmachinegroupid_value = ?', [groupId]);
   }
 }
 
-export class SqliteGroups extends SqliteEntityRepository<FlowMachineGroup> implements GroupRepository {
+export class SqliteGroups extends SqliteEntityRepository<FlowMachineGroup, GroupRecord> implements GroupRepository {
   constructor(t: SqliteTables) {
     super(t, flowmachinegroupEntity);
   }
 
-  byName(name: string): FlowMachineGroup | undefined {
+  byName(name: string): GroupRecord | undefined {
     return this.where('name = ? COLLATE NOCASE', [name])[0];
   }
 }
 
-export class SqliteWorkflows extends SqliteEntityRepository<Workflow> implements WorkflowRepository {
+export class SqliteWorkflows extends SqliteEntityRepository<Workflow, WorkflowRecord> implements WorkflowRepository {
   constructor(t: SqliteTables) {
     super(t, workflowEntity);
   }
 
-  withSecretInputs(): Workflow[] {
+  withSecretInputs(): WorkflowRecord[] {
     return this.where(`inputschema LIKE '%x-secret%'`);
   }
 }
 
-export class SqliteOperations extends SqliteEntityRepository<BackgroundOperation> implements OperationRepository {
+export class SqliteOperations extends SqliteEntityRepository<BackgroundOperation, OperationRecord> implements OperationRepository {
   constructor(t: SqliteTables) {
     super(t, backgroundoperationEntity);
   }
 
-  openWithPrefix(prefix: string): BackgroundOperation[] {
+  openWithPrefix(prefix: string): OperationRecord[] {
     return this.where(`name LIKE ? ESCAPE '\\' AND statecode <> ?`, [`${escapeLike(prefix)}%`, BackgroundOperationState.v.Completed]);
   }
 
-  readyWithPrefix(prefix: string): BackgroundOperation[] {
+  readyWithPrefix(prefix: string): OperationRecord[] {
     return this.where(`statecode = ? AND name LIKE ? ESCAPE '\\'`, [BackgroundOperationState.v.Ready, `${escapeLike(prefix)}%`]);
   }
 }

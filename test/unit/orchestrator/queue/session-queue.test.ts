@@ -223,7 +223,7 @@ describe('Queue', () => {
       expect(w.links.assigned()).toEqual([ids[0]]);
       expect(w.store.get(flowsessionEntity, ids[backlog - 1]!)!['queuereason']).toBe('HigherPriorityFirst');
       const visited = w.queue.visited;
-      const patches = vi.spyOn(w.store, 'patch');
+      const patches = vi.spyOn(w.store.sessions, 'patch');
       w.queue.finish(ids[0]!, { statuscode: 4, completedon: new Date(clock).toISOString() });
       await turn();
       expect(w.links.assigned()).toEqual([ids[0], ids[1]]);
