@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NoParametersRequest } from '../../shared/api-actions.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { flowmachinegroupEntity, flowsessionEntity, type EntityDef } from '../../shared/records/index.js';
+import type { EntityDef } from '../../shared/records/index.js';
 import { rotateCallbackSecret } from '../callback/callback-keys.js';
 import { validator } from '../../shared/validate.js';
 import { parsePrefer } from '../odata/index.js';
+import type { Store } from '../store/store.js';
 import { ApiError, conflict, notFound } from './api-error.js';
 import type { BackgroundBulk } from './background-operations.js';
 import { bulkWrites, isBulkAction, type BulkAction } from './bulk-actions.js';
@@ -15,6 +16,8 @@ import { runDesktopFlow } from './run-desktop-flow.js';
 import { committed, requireJsonBody } from './write-handlers.js';
 
 export interface ActionContext {
+  /** The store, for transactions; `deps.store` is the same store's repositories. */
+  readonly store: Store;
   readonly deps: WriteDeps;
   readonly writer: RecordWriter;
   readonly background: BackgroundBulk;
@@ -28,7 +31,7 @@ const unknownAction = (entity: EntityDef, action: string, bound: string): ApiErr
   notFound(`there is no action '${action.slice(0, 100)}' bound to ${bound} of ${entity.set}`, 'UnknownAction');
 
 function sessionRow(c: ActionContext, id: string) {
-  const row = c.deps.store.get(flowsessionEntity, id);
+  const row = c.deps.store.sessions.get(id);
   if (!row) throw notFound(`flowsession with id ${id} does not exist`);
   return row;
 }
@@ -37,7 +40,7 @@ function sessionRow(c: ActionContext, id: string) {
 export function recordAction(c: ActionContext, entity: EntityDef, id: string, action: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   requireJsonBody(request);
   if (entity.set === 'workflows' && action === 'RunDesktopFlow') {
-    const { response } = committed(c.deps.store, () => runDesktopFlow(c.deps, id, request.body));
+    const { response } = committed(c.store, (tx) => runDesktopFlow({ ...c.deps, store: tx }, id, request.body));
     return sendJson(reply, 200, response);
   }
   if (entity.set === 'flowsessions' && action === 'CancelDesktopFlowRun') {
@@ -49,14 +52,14 @@ export function recordAction(c: ActionContext, entity: EntityDef, id: string, ac
   if (entity.set === 'flowsessions' && action === 'TriggerDesktopFlowRunCallback') {
     noParameters.parse(request.body ?? {}, `${action} body`);
     const row = sessionRow(c, id);
-    if (!isTerminalStatus(Number(row['statuscode']))) throw conflict(`flowsession ${id} has not finished yet`, 'SessionNotFinished');
-    if (!row['callbackurl']) throw conflict(`flowsession ${id} has no callbackurl`, 'NoCallbackUrl');
+    if (row.statuscode === null || !isTerminalStatus(row.statuscode)) throw conflict(`flowsession ${id} has not finished yet`, 'SessionNotFinished');
+    if (!row.callbackurl) throw conflict(`flowsession ${id} has no callbackurl`, 'NoCallbackUrl');
     c.deps.queue.triggerCallback(id);
     return noContent(reply);
   }
   if (entity.set === 'flowmachinegroups' && action === 'RotateCallbackSecret') {
     noParameters.parse(request.body ?? {}, `${action} body`);
-    if (!c.deps.store.get(flowmachinegroupEntity, id)) throw notFound(`flowmachinegroup with id ${id} does not exist`);
+    if (!c.deps.store.groups.get(id)) throw notFound(`flowmachinegroup with id ${id} does not exist`);
     const callbacksecret = rotateCallbackSecret(c.deps.store, id);
     c.deps.queue.callbackSecretRotated(id);
     return sendJson(reply, 200, { callbacksecret });
@@ -73,6 +76,6 @@ export function collectionAction(c: ActionContext, entity: EntityDef, action: st
     const id = c.background.start(entity.set, action, request.body);
     return reply.code(202).header('location', `${baseUrl(request)}/api/backgroundoperation/${id}`).header('preference-applied', 'respond-async').send();
   }
-  const { response } = committed(c.deps.store, () => bulkWrites(c.writer, entity, action, request.body));
+  const { response } = committed(c.store, (tx) => bulkWrites(c.writer, tx, entity, action, request.body));
   return sendJson(reply, 200, response);
 }

@@ -49,7 +49,7 @@ function dispatch(c: ActionContext, request: FastifyRequest, reply: FastifyReply
   // HEAD is answered like GET (fastify drops the body).
   const method = request.method === 'HEAD' ? 'GET' : request.method;
   if (!allow.includes(method)) throw methodNotAllowed(request.method, path.slice(0, 200), allow);
-  const store = c.deps.store;
+  const store = c.store;
   const w = { store, writer: c.writer };
   switch (target.kind) {
     case 'service':
@@ -73,7 +73,7 @@ function dispatch(c: ActionContext, request: FastifyRequest, reply: FastifyReply
 /** `GET /api/backgroundoperation/<id>`: the status of a respond-async operation (the 202's Location). */
 function backgroundOperation(c: ActionContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): FastifyReply {
   const id = request.params.id.toLowerCase();
-  const row = isGuid(id) ? c.deps.store.get(backgroundoperationEntity, id) : undefined;
+  const row = isGuid(id) ? c.store.records.get(backgroundoperationEntity, id) : undefined;
   if (!row) throw notFound(`background operation ${request.params.id.slice(0, 100)} does not exist`);
   return sendJson(reply, 200, representation(request, backgroundoperationEntity, row));
 }
@@ -83,7 +83,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
   const deps = { store: o.ctx.store, queue: o.queue, now: o.ctx.now };
   const writer = new RecordWriter(deps);
   const background = new BackgroundBulk({ store: o.ctx.store, writer, logger: o.ctx.logger, now: o.ctx.now });
-  const c: ActionContext = { deps, writer, background };
+  const c: ActionContext = { store: o.ctx.store, deps, writer, background };
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('odata-version', '4.0');

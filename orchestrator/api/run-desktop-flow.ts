@@ -1,6 +1,6 @@
 import { RunDesktopFlowRequest, type RunDesktopFlowResponse } from '../../shared/api-actions.js';
 import { Priority, RunMode, TriggerType } from '../../shared/option-sets.js';
-import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
 import { notFound } from './api-error.js';
 import { checkLookupTargets } from './lookups.js';
@@ -14,12 +14,15 @@ const runRequest = validator(RunDesktopFlowRequest);
 /** The `runPriority` of the action as a session `priority`. */
 const priorityOf = (p: RunDesktopFlowRequest['runPriority']): number => (p === undefined ? Priority.normal : typeof p === 'number' ? p : Priority[p]);
 
-/** `RunDesktopFlow` bound to a workflow: creates a Waiting session (triggertype RunDesktopFlowDataverseApi) and queues it. */
+/**
+ * `RunDesktopFlow` bound to a workflow: creates a Waiting session (triggertype RunDesktopFlowDataverseApi) and queues it.
+ * Runs inside a transaction: `deps.store` is its repositories.
+ */
 export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknown): Written & { response: RunDesktopFlowResponse } {
   const req = runRequest.parse(body ?? {}, 'RunDesktopFlow body');
   const inputs = JSON.stringify(req.inputs ?? {});
   checkInputsSize(inputs);
-  if (!deps.store.get(workflowEntity, workflowId)) throw notFound(`workflow with id ${workflowId} does not exist`);
+  if (!deps.store.workflows.get(workflowId)) throw notFound(`workflow with id ${workflowId} does not exist`);
   const requested = {
     _regardingobjectid_value: workflowId,
     _machinegroupid_value: req.machineGroupId?.toLowerCase() ?? null,
@@ -36,7 +39,7 @@ export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknow
   };
   checkLookupTargets(deps.store, flowsessionEntity, requested, 'RunDesktopFlow body');
   const values = prepareSession(deps, requested, 'RunDesktopFlow body');
-  const row = deps.store.insert(flowsessionEntity, values);
-  const id = String(row['flowsessionid']);
+  const row = deps.store.records.insert(flowsessionEntity, values);
+  const id = String(row[flowsessionEntity.key]);
   return { row, response: { flowsessionId: id }, after: () => deps.queue.enqueued(id) };
 }

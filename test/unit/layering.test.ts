@@ -76,6 +76,7 @@ describe('layering rules (dependency-cruiser)', () => {
     ['node-shared imports electron', { 'node-shared/bad.ts': "import { app } from 'electron';\nexport const b = app;\n" }, 'electron-only-in-main-electron'],
     ['the renderer imports node-shared', { 'renderer/bad.ts': "import { h } from '../node-shared/host.js';\nexport const b = h;\n" }, 'renderer-imports-shared-only'],
     ['the renderer imports the agent', { 'renderer/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'renderer-imports-shared-only'],
+    ['the orchestrator opens SQLite outside its store', { 'orchestrator/bad.ts': "import Database from 'better-sqlite3';\nexport const b = Database;\n" }, 'sqlite-only-in-orchestrator-store'],
   ])('fails when %s', async (_what, files, rule) => {
     const result = await cruise(scratch(files));
     expect(result.code).not.toBe(0);
