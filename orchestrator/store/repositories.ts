@@ -13,6 +13,7 @@ export type MachineRecord = Stored<FlowMachine, 'flowmachineid'>;
 export type GroupRecord = Stored<FlowMachineGroup, 'flowmachinegroupid'>;
 export type WorkflowRecord = Stored<Workflow, 'workflowid'>;
 export type OperationRecord = Stored<BackgroundOperation, 'backgroundoperationid'>;
+export type LogRecord = Stored<FlowLog, 'flowlogid'>;
 
 /**
  * One entity's records by key. The store fills `createdon`, `modifiedon` and `versionnumber` (the ETag) itself and
@@ -49,6 +50,8 @@ export interface LogRepository {
    * is a time-ordered UUID (v7), so consecutive rows append to the key's index.
    */
   insertMany(rows: readonly Values<FlowLog>[]): void;
+  /** A session's rows in `seq` order. */
+  forSession(sessionId: string): LogRecord[];
   /** The highest `seq` of a session's rows, undefined when it has none. */
   lastSeq(sessionId: string): number | undefined;
   /** Removes every row of a session. */

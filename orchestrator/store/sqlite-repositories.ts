@@ -18,6 +18,7 @@ import type {
   EntityRepository,
   GroupRecord,
   GroupRepository,
+  LogRecord,
   LogRepository,
   MachineRecord,
   MachineRepository,
@@ -30,8 +31,7 @@ import type {
   WorkflowRepository,
 } from './repositories.js';
 import { escapeLike } from './sqlite-filter.js';
-import type { SqliteTables } from './sqlite-tables.js';
-import type { Row } from './store.js';
+import type { Row, SqliteTables } from './sqlite-tables.js';
 
 const S = SessionStatus.v;
 /** Not terminal: the one rule of shared/option-sets.ts, as SQL. */
@@ -119,6 +119,10 @@ export class SqliteLogs implements LogRepository {
 
   insertMany(rows: readonly Values<FlowLog>[]): void {
     this.t.insertMany(flowlogEntity, rows as readonly Row[]);
+  }
+
+  forSession(sessionId: string): LogRecord[] {
+    return this.t.query(flowlogEntity, { where: '_flowsessionid_value = ? COLLATE NOCASE', params: [sessionId], orderBy: 'seq' }) as unknown as LogRecord[];
   }
 
   lastSeq(sessionId: string): number | undefined {

@@ -1,11 +1,10 @@
 import { CrashSafeCommits } from '../../node-shared/wal-group-sync.js';
-import type { EntityDef } from '../../shared/records/index.js';
 import type { Repositories } from './repositories.js';
 import { SqliteQueueState } from './sqlite-queue-state.js';
 import { SqliteRecords } from './sqlite-records.js';
 import { SqliteGroups, SqliteLogs, SqliteMachines, SqliteOperations, SqliteSessions, SqliteWorkflows } from './sqlite-repositories.js';
 import { SqliteTables, type SqliteTablesOptions } from './sqlite-tables.js';
-import type { Row, RowQuery, Store } from './store.js';
+import type { Store } from './store.js';
 import { WalSync } from './wal-sync.js';
 
 export type SqliteStoreOptions = SqliteTablesOptions;
@@ -60,37 +59,5 @@ export class SqliteStore implements Store {
   close(): void {
     this.walSync.close();
     this.tables.close();
-  }
-
-  // The generic row API, until every call site uses the repositories.
-  insert(entity: EntityDef, values: Row): Row {
-    return this.tables.insert(entity, values);
-  }
-  insertMany(entity: EntityDef, rows: readonly Row[]): void {
-    this.tables.insertMany(entity, rows);
-  }
-  get(entity: EntityDef, id: string): Row | undefined {
-    return this.tables.get(entity, id);
-  }
-  update(entity: EntityDef, id: string, patch: Row, ifVersion?: number): Row {
-    return this.tables.update(entity, id, patch, ifVersion);
-  }
-  patch(entity: EntityDef, id: string, patch: Row): boolean {
-    return this.tables.patch(entity, id, patch);
-  }
-  delete(entity: EntityDef, id: string, ifVersion?: number): void {
-    this.tables.delete(entity, id, ifVersion);
-  }
-  query(entity: EntityDef, q?: RowQuery): Row[] {
-    return this.tables.query(entity, q);
-  }
-  count(entity: EntityDef, q?: Pick<RowQuery, 'where' | 'params'>): number {
-    return this.tables.count(entity, q);
-  }
-  getMeta(key: string): string | undefined {
-    return this.tables.getMeta(key);
-  }
-  setMeta(key: string, value: string): void {
-    this.tables.setMeta(key, value);
   }
 }

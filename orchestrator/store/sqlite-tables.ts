@@ -2,8 +2,22 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { preparePrivateDbFiles } from '../../node-shared/private-file.js';
 import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
-import { StoreError, type Row, type RowQuery } from './store.js';
+import { StoreError } from './store.js';
 import { timeOrderedUuid } from './time-ordered-id.js';
+
+/** A record as stored: every field of its entity, null when unset. */
+export type Row = Record<string, unknown>;
+
+/** A condition, order and page in SQLite's dialect, written by this folder's repositories. */
+export interface RowQuery {
+  /** SQL boolean expression over the entity's columns (field names), with `?` placeholders. */
+  readonly where?: string;
+  readonly params?: readonly unknown[];
+  /** SQL ORDER BY list over field names, e.g. `priority DESC, createdon ASC`. */
+  readonly orderBy?: string;
+  readonly limit?: number;
+  readonly offset?: number;
+}
 
 const sqlType = (f: FieldDef): string => {
   switch (f.edm) {

@@ -23,7 +23,7 @@ function fill(file: string, count: number, groups: string[], workflows: string[]
       store.transaction(() => {
         for (let j = i; j < Math.min(count, i + 20_000); j++) {
           const created = new Date(t0 - (count - j) * (365 * DAY / count)).toISOString();
-          store.insert(flowsessionEntity, {
+          store.sessions.insert({
             name: `session ${j}`,
             _regardingobjectid_value: workflows[j % workflows.length],
             _machinegroupid_value: groups[j % groups.length],

@@ -1,12 +1,13 @@
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { flowlogEntity } from '../../shared/records/index.js';
-import type { Row } from '../../orchestrator/store/store.js';
 import type { AgentOptions } from '../../main/agent/agent.js';
 import { TestOrchestrator } from '../support/gateway-test-orchestrator.js';
 import { startRealAgent, type RealAgent } from '../support/real-agent.js';
 import { waitFor } from '../support/wait-for.js';
 import { processExists } from '../../main/agent/process/process-exists.js';
 import { fixture } from '../support/api-harness.js';
+
+/** A record's fields as the tests write and read them. */
+type Row = Record<string, unknown>;
 
 /**
  * Real agents and flows against the orchestrator's gateway alone (test/support/gateway-test-orchestrator.ts: gateway
@@ -72,8 +73,9 @@ export async function waitForEnd(orch: TestOrchestrator, id: string, timeoutMs =
 
 /** The flow's own output lines as the orchestrator stored them (flowlog rows of the stdout stream), in seq order. */
 export function stdoutLogs(orch: TestOrchestrator, sessionId: string): string[] {
-  return orch.store
-    .query(flowlogEntity, { where: `_flowsessionid_value = ? AND name = 'stdout'`, params: [sessionId], orderBy: 'seq' })
+  return orch.store.logs
+    .forSession(sessionId)
+    .filter((r) => r.name === 'stdout')
     .map((r) => (JSON.parse(String(r['data'])) as { message: string }).message);
 }
 

@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
 import { MAX_FRAME_BYTES } from '../../shared/protocol.js';
-import { flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
-import type { Row } from '../../orchestrator/store/store.js';
 import { hashSecret } from '../../orchestrator/auth/secrets.js';
 import type { OrchestratorContext } from '../../orchestrator/context.js';
 import { registerAgentGateway, type AgentGateway, type AgentGatewayOptions } from '../../orchestrator/gateway/index.js';
 import { SqliteStore } from '../../orchestrator/store/sqlite-store.js';
 import { FakeAgent, registerMachine } from './fake-agent.js';
+
+/** A record's fields as the tests write and read them. */
+type Row = Record<string, unknown>;
 
 /** A clock tests move by hand. */
 class TestClock {
@@ -77,7 +78,7 @@ export class TestOrchestrator {
   }
 
   group(name = 'g1', opts: { password?: string; queuing?: number; statecode?: number } = {}): Row {
-    return this.store.insert(flowmachinegroupEntity, {
+    return this.store.groups.insert({
       name,
       passwordhash: hashSecret(opts.password ?? 'group-password'),
       preferredqueuingtype: opts.queuing ?? 1,
@@ -87,7 +88,7 @@ export class TestOrchestrator {
   }
 
   workflow(extra: Row = {}): Row {
-    return this.store.insert(workflowEntity, {
+    return this.store.workflows.insert({
       name: 'wf',
       category: 6,
       clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }),
@@ -97,14 +98,14 @@ export class TestOrchestrator {
 
   /** Inserts a Waiting session and tells the queue, like RunDesktopFlow does. */
   session(workflowId: string, values: Row): string {
-    const row = this.store.insert(flowsessionEntity, { _regardingobjectid_value: workflowId, runmode: 2, statecode: 0, statuscode: 3, priority: 0, ...values });
+    const row = this.store.sessions.insert({ _regardingobjectid_value: workflowId, runmode: 2, statecode: 0, statuscode: 3, priority: 0, ...values });
     const id = String(row['flowsessionid']);
     this.gateway.queue.enqueued(id);
     return id;
   }
 
   get(id: string): Row {
-    return this.store.get(flowsessionEntity, id)!;
+    return this.store.sessions.get(id)!;
   }
 
   /** Registers a machine into `group` and connects a fake agent (hello not sent yet). */

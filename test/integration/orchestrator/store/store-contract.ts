@@ -133,7 +133,7 @@ export function storeContract(engine: string, open: StoreFactory): void {
         expect(store.operations.readyWithPrefix('callback ').map((o) => o.name)).toEqual(['callback x']);
       });
 
-      it('logs: bulk insert, last seq per session, delete for a session', () => {
+      it('logs: bulk insert, a session\'s rows in seq order, last seq per session, delete for a session', () => {
         const S1 = session({}).flowsessionid!;
         const S2 = session({}).flowsessionid!;
         expect(store.logs.lastSeq(S1)).toBeUndefined();
@@ -141,6 +141,8 @@ export function storeContract(engine: string, open: StoreFactory): void {
         store.logs.insertMany(Array.from({ length: 130 }, (_, i) => line(S1, i)));
         store.logs.insertMany([line(S2, 0)]);
         expect(store.logs.lastSeq(S1.toUpperCase())).toBe(129);
+        expect(store.logs.forSession(S1.toUpperCase()).map((l) => l.seq)).toEqual(Array.from({ length: 130 }, (_, i) => i));
+        expect(store.logs.forSession(S2).map((l) => [l.flowlogid.length, l.data])).toEqual([[36, '"x"']]);
         expect(store.records.count(flowlogEntity, checkFilter(flowlogEntity, parseFilter(`_flowsessionid_value eq ${S1}`)))).toBe(130);
         store.logs.deleteForSession(S1);
         expect(store.logs.lastSeq(S1)).toBeUndefined();

@@ -86,7 +86,7 @@ describe('filter differential test against SQLite', () => {
   let rows: Record<string, unknown>[];
   beforeAll(() => {
     ({ store, close } = openTempStore());
-    rows = ROWS.map((r) => store.insert(flowmachineEntity, r));
+    rows = ROWS.map((r) => store.machines.insert(r));
   });
   afterAll(() => close());
 

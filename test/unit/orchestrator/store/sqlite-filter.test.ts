@@ -118,7 +118,7 @@ describe('filterToSql: runs on the real SQLite store', () => {
       { name: 'gamma_x', priority: null, _machineid_value: null, machinepercentcpuusage: 99, createdon: '2026-03-01T00:00:00.000Z' },
       { name: null, priority: -5, _machineid_value: G1.toUpperCase(), machinepercentcpuusage: 0, createdon: '2025-12-31T23:59:59.999Z' },
     ];
-    for (const row of rows) store.insert(flowsessionEntity, row);
+    for (const row of rows) store.sessions.insert(row);
   });
   afterAll(() => close());
 
