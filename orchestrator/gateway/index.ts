@@ -112,7 +112,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     (socket, request) => {
       const machine = authed.get(request);
       if (!machine) return socket.close(CloseCode.Unauthorized, 'not authenticated');
-      const machineId = String(machine['flowmachineid']);
+      const machineId = machine.flowmachineid;
       new AgentConnection({
         socket,
         machineId,
