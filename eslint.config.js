@@ -7,7 +7,7 @@ const OPTION_FIELDS = '/^(statuscode|statecode|runmode|triggertype|preferredqueu
 /** SQL comparing such a field with a number. */
 const NUMERIC_SQL = '/(statuscode|statecode|runmode|triggertype)\\s*(=|<>|!=|IN)\\s*\\(?\\s*[0-9]/i';
 /** Text in an SQL dialect (upper-case keywords, as the store writes them): only orchestrator/store/ holds any. */
-const SQL_TEXT = '/\\bCOLLATE\\b|\\bIN \\(|\\bLIKE\\b|\\bIS (NOT )?NULL\\b|\\bSELECT\\b.*\\bFROM\\b|\\bUPDATE\\b.*\\bSET\\b|\\bINSERT INTO\\b|\\bDELETE FROM\\b|\\bWHERE\\b|\\bORDER BY\\b/';
+const SQL_TEXT = '/\\bCOLLATE\\b|\\bIN\\s*\\(|\\bLIKE\\b|\\bIS (NOT )?NULL\\b|\\bSELECT\\b.*\\bFROM\\b|\\bUPDATE\\b.*\\bSET\\b|\\bINSERT INTO\\b|\\bDELETE FROM\\b|\\bWHERE\\b|\\bORDER BY\\b/';
 
 const statusByName = [
   `Property[key.name=${OPTION_FIELDS}][value.type='Literal']`,

@@ -36,7 +36,7 @@ const files: Record<string, string> = {
   ].join('\n'),
   'orchestrator/api/raw-sql.ts': [
     "export const byName = 'name = ? COLLATE NOCASE';",
-    'export const open = (ids: string) => `statuscode IN (${ids})`;',
+    'export const open = (ids: string) => `statuscode IN(${ids})`;',
     "export const prefix = 'name LIKE ?';",
     "export const read = 'SELECT * FROM flowsessions';",
     "export const message = 'no machine is in this group; select one in the list';",
