@@ -77,6 +77,13 @@ module.exports = {
       to: { path: '^(main|renderer)/' },
     },
     {
+      name: 'sqlite-only-in-orchestrator-store',
+      comment: 'The orchestrator reaches its database through orchestrator/store/ only (a second engine implements the same interface).',
+      severity: 'error',
+      from: { path: '^orchestrator/', pathNot: '^orchestrator/store/' },
+      to: { path: '(^|/)node_modules/better-sqlite3/' },
+    },
+    {
       name: 'renderer-imports-shared-only',
       comment: 'The renderer runs in a sandboxed page without Node: shared/ only (not node-shared/, not a program).',
       severity: 'error',

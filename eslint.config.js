@@ -6,6 +6,22 @@ import tseslint from 'typescript-eslint';
 const OPTION_FIELDS = '/^(statuscode|statecode|runmode|triggertype|preferredqueuingtype|category)$/';
 /** SQL comparing such a field with a number. */
 const NUMERIC_SQL = '/(statuscode|statecode|runmode|triggertype)\\s*(=|<>|!=|IN)\\s*\\(?\\s*[0-9]/i';
+/** Text in an SQL dialect (upper-case keywords, as the store writes them): only orchestrator/store/ holds any. */
+const SQL_TEXT = '/\\bCOLLATE\\b|\\bIN\\s*\\(|\\bLIKE\\b|\\bIS (NOT )?NULL\\b|\\bSELECT\\b.*\\bFROM\\b|\\bUPDATE\\b.*\\bSET\\b|\\bINSERT INTO\\b|\\bDELETE FROM\\b|\\bWHERE\\b|\\bORDER BY\\b/';
+
+const statusByName = [
+  `Property[key.name=${OPTION_FIELDS}][value.type='Literal']`,
+  `Property[key.value=${OPTION_FIELDS}][value.type='Literal']`,
+  `Property[key.name=${OPTION_FIELDS}] > ConditionalExpression > Literal`,
+  `BinaryExpression[operator=/^[!=]==?$/][right.raw=/^[0-9]+$/]:has(:matches(Identifier[name=${OPTION_FIELDS}], Literal[value=${OPTION_FIELDS}]))`,
+  `Literal[value=${NUMERIC_SQL}]`,
+  `TemplateElement[value.raw=${NUMERIC_SQL}]`,
+].map((selector) => ({ selector, message: 'Write a status, state or mode by its name (shared/option-sets.ts), not its number.' }));
+
+const noSqlOutsideStore = [`Literal[value=${SQL_TEXT}]`, `TemplateElement[value.raw=${SQL_TEXT}]`].map((selector) => ({
+  selector,
+  message: 'SQL lives in orchestrator/store/ only: add an intent-named repository method there (orchestrator/store/README.md).',
+}));
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'test/browser/pages/**'] },
@@ -37,18 +53,12 @@ export default tseslint.config(
   {
     // Statuses by name (shared/option-sets.ts), never by number, in production code; SQL interpolates the names.
     files: ['shared/**/*.ts', 'main/**/*.ts', 'orchestrator/**/*.ts'],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        ...[
-          `Property[key.name=${OPTION_FIELDS}][value.type='Literal']`,
-          `Property[key.value=${OPTION_FIELDS}][value.type='Literal']`,
-          `Property[key.name=${OPTION_FIELDS}] > ConditionalExpression > Literal`,
-          `BinaryExpression[operator=/^[!=]==?$/][right.raw=/^[0-9]+$/]:has(:matches(Identifier[name=${OPTION_FIELDS}], Literal[value=${OPTION_FIELDS}]))`,
-          `Literal[value=${NUMERIC_SQL}]`,
-          `TemplateElement[value.raw=${NUMERIC_SQL}]`,
-        ].map((selector) => ({ selector, message: 'Write a status, state or mode by its name (shared/option-sets.ts), not its number.' })),
-      ],
-    },
+    rules: { 'no-restricted-syntax': ['error', ...statusByName] },
+  },
+  {
+    // The orchestrator's SQL stays behind the store interface, so another engine (PostgreSQL) can implement it.
+    files: ['orchestrator/**/*.ts'],
+    ignores: ['orchestrator/store/**'],
+    rules: { 'no-restricted-syntax': ['error', ...statusByName, ...noSqlOutsideStore] },
   },
 );

@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
 import type { CallbackOutcome } from '../node-shared/callback-sender.js';
-import type { Row, Store } from './store/store.js';
+import type { SessionRecord, Store } from './store/store.js';
 
 /** A delivery queued by TriggerDesktopFlowRunCallback, and what its first attempt got (none when its session vanished). */
 export interface TriggeredCallback {
@@ -17,7 +17,7 @@ export interface SessionQueue {
    * agent (Cancelled when the agent reports it). Returns the session row after the change.
    * Throws StoreError NotFound for an unknown id; a terminal session is returned unchanged.
    */
-  cancel(sessionId: string): Row;
+  cancel(sessionId: string): SessionRecord;
   /** A session was changed through the API (priority, schedule …): re-file it in the queue. */
   sessionChanged(sessionId: string): void;
   /** A machine or group was changed through the API (statecode, capacity …): re-evaluate the queue. */

@@ -3,10 +3,11 @@ import type { CallbackUrlPolicyOptions } from '../../node-shared/callback-url.js
 import { NoParametersRequest, type TriggerDesktopFlowRunCallbackResponse } from '../../shared/api-actions.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { flowmachinegroupEntity, flowsessionEntity, type EntityDef } from '../../shared/records/index.js';
+import type { EntityDef } from '../../shared/records/index.js';
 import { rotateCallbackSecret } from '../callback/callback-keys.js';
 import { validator } from '../../shared/validate.js';
 import { parsePrefer } from '../odata/index.js';
+import type { Store } from '../store/store.js';
 import { ApiError, conflict, notFound } from './api-error.js';
 import type { BackgroundBulk } from './background-operations.js';
 import { bulkWrites, isBulkAction, type BulkAction } from './bulk-actions.js';
@@ -17,6 +18,8 @@ import { runDesktopFlow } from './run-desktop-flow.js';
 import { committed, requireJsonBody } from './write-handlers.js';
 
 export interface ActionContext {
+  /** The store, for transactions; `deps.store` is the same store's repositories. */
+  readonly store: Store;
   readonly deps: WriteDeps;
   readonly writer: RecordWriter;
   readonly background: BackgroundBulk;
@@ -35,7 +38,7 @@ const unknownAction = (entity: EntityDef, action: string, bound: string): ApiErr
   notFound(`there is no action '${action.slice(0, 100)}' bound to ${bound} of ${entity.set}`, 'UnknownAction');
 
 function sessionRow(c: ActionContext, id: string) {
-  const row = c.deps.store.get(flowsessionEntity, id);
+  const row = c.deps.store.sessions.get(id);
   if (!row) throw notFound(`flowsession with id ${id} does not exist`);
   return row;
 }
@@ -65,7 +68,7 @@ async function triggerCallback(c: ActionContext, id: string, request: FastifyReq
 export async function recordAction(c: ActionContext, entity: EntityDef, id: string, action: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   requireJsonBody(request);
   if (entity.set === 'workflows' && action === 'RunDesktopFlow') {
-    const { response } = committed(c.deps.store, () => runDesktopFlow(c.deps, id, request.body));
+    const { response } = committed(c.store, (tx) => runDesktopFlow({ ...c.deps, store: tx }, id, request.body));
     return sendJson(reply, 200, { ...actionContext(request, 'RunDesktopFlowResponse'), ...response });
   }
   if (entity.set === 'flowsessions' && action === 'CancelDesktopFlowRun') {
@@ -80,7 +83,7 @@ export async function recordAction(c: ActionContext, entity: EntityDef, id: stri
   }
   if (entity.set === 'flowmachinegroups' && action === 'RotateCallbackSecret') {
     noParameters.parse(request.body ?? {}, `${action} body`);
-    if (!c.deps.store.get(flowmachinegroupEntity, id)) throw notFound(`flowmachinegroup with id ${id} does not exist`);
+    if (!c.deps.store.groups.get(id)) throw notFound(`flowmachinegroup with id ${id} does not exist`);
     const callbacksecret = rotateCallbackSecret(c.deps.store, id);
     c.deps.queue.callbackSecretRotated(id);
     return sendJson(reply, 200, { callbacksecret });
@@ -97,6 +100,6 @@ export function collectionAction(c: ActionContext, entity: EntityDef, action: st
     const id = c.background.start(entity.set, action, request.body);
     return reply.code(202).header('location', `${baseUrl(request)}/api/backgroundoperation/${id}`).header('preference-applied', 'respond-async').send();
   }
-  const { response } = committed(c.deps.store, () => bulkWrites(c.writer, entity, action, request.body));
+  const { response } = committed(c.store, (tx) => bulkWrites(c.writer, tx, entity, action, request.body));
   return sendJson(reply, 200, response);
 }

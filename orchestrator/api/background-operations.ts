@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { Logger } from 'winston';
 import { BackgroundOperationState, BackgroundOperationStatus } from '../../shared/option-sets.js';
-import { backgroundoperationEntity, entities, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import { entities, flowsessionEntity, type BackgroundOperation } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
 import { storedInputs } from '../queue/secret-inputs.js';
 import type { BackgroundStats } from '../context.js';
-import type { Row, Store } from '../store/store.js';
+import type { Repositories, Store, Values } from '../store/store.js';
 import { toApiError } from './api-error.js';
 import { BULK_ACTIONS, bulkWrites, type BulkAction } from './bulk-actions.js';
 import type { RecordWriter } from './record-writer.js';
@@ -37,7 +37,7 @@ const writeOnlyFields = (set: string): string[] =>
  * `inputparameters` with every write-only field of every target replaced by "***", and the secret inputs of session
  * targets masked as the session record keeps them (secret-inputs.ts).
  */
-function redactedInput(stored: string, store: Store): string {
+function redactedInput(stored: string, store: Repositories): string {
   try {
     const input = JSON.parse(stored) as { set?: unknown; body?: { Targets?: unknown } };
     const hidden = writeOnlyFields(String(input.set));
@@ -49,8 +49,8 @@ function redactedInput(stored: string, store: Store): string {
       const target = t as Record<string, unknown>;
       for (const name of hidden) if (Object.hasOwn(target, name)) target[name] = '***';
       if (sessions && typeof target['inputs'] === 'string') {
-        const workflow = store.get(workflowEntity, String(target['_regardingobjectid_value']));
-        target['inputs'] = workflow ? storedInputs(workflow['inputschema'], target['inputs']).inputs : '***';
+        const workflow = store.workflows.get(String(target['_regardingobjectid_value']));
+        target['inputs'] = workflow ? storedInputs(workflow.inputschema, target['inputs']).inputs : '***';
       }
     }
     return JSON.stringify(input);
@@ -76,7 +76,7 @@ export class BackgroundBulk {
 
   /** Records the operation and schedules it; returns its id. */
   start(set: string, action: BulkAction, body: unknown): string {
-    const row = this.o.store.insert(backgroundoperationEntity, {
+    const row = this.o.store.operations.insert({
       name: `${NAME_PREFIX}${action}:${set}`,
       statecode: St.Ready,
       statuscode: S.WaitingForResources,
@@ -85,18 +85,17 @@ export class BackgroundBulk {
       priority: 0,
       ttlinseconds: TTL_S,
     });
-    const id = String(row['backgroundoperationid']);
+    const id = row.backgroundoperationid;
     this.schedule(id);
     return id;
   }
 
   /** Runs again every bulk operation that had not completed when the orchestrator stopped. */
   resume(): void {
-    const open = this.o.store.query(backgroundoperationEntity, { where: 'name LIKE ? AND statecode <> ?', params: [`${NAME_PREFIX}%`, St.Completed] });
-    for (const op of open) {
-      const id = String(op['backgroundoperationid']);
-      this.o.logger.info(`resuming background operation ${id} (${String(op['name'])})`);
-      if (op['statecode'] === St.Locked) this.o.store.update(backgroundoperationEntity, id, { retrycount: Number(op['retrycount'] ?? 0) + 1 });
+    for (const op of this.o.store.operations.openWithPrefix(NAME_PREFIX)) {
+      const id = op.backgroundoperationid;
+      this.o.logger.info(`resuming background operation ${id} (${op.name})`);
+      if (op.statecode === St.Locked) this.o.store.operations.update(id, { retrycount: (op.retrycount ?? 0) + 1 });
       this.schedule(id);
     }
   }
@@ -123,16 +122,16 @@ export class BackgroundBulk {
 
   private run(id: string): void {
     const { store, now } = this.o;
-    const op = store.get(backgroundoperationEntity, id);
-    if (!op || op['statecode'] === St.Completed) return;
-    store.update(backgroundoperationEntity, id, { statecode: St.Locked, statuscode: S.InProgress, starttime: now().toISOString() });
+    const op = store.operations.get(id);
+    if (!op || op.statecode === St.Completed) return;
+    store.operations.update(id, { statecode: St.Locked, statuscode: S.InProgress, starttime: now().toISOString() });
     try {
-      const input = bulkInput.parse(JSON.parse(String(op['inputparameters'])), 'inputparameters');
+      const input = bulkInput.parse(JSON.parse(op.inputparameters ?? 'null'), 'inputparameters');
       const entity = entities[input.set];
       if (!entity) throw new Error(`unknown entity set ${input.set}`);
-      const done = store.transaction(() => {
-        const written = bulkWrites(this.o.writer, entity, input.action, input.body);
-        this.finish(id, { statuscode: S.Succeeded, outputparameters: JSON.stringify(written.response) });
+      const done = store.transaction((tx) => {
+        const written = bulkWrites(this.o.writer, tx, entity, input.action, input.body);
+        this.finish(tx, id, { statuscode: S.Succeeded, outputparameters: JSON.stringify(written.response) });
         return written;
       });
       done.after();
@@ -141,13 +140,13 @@ export class BackgroundBulk {
       const e = toApiError(err);
       if (e.status >= 500) this.o.logger.error(`background operation ${id} failed: ${(err as Error).stack ?? String(err)}`);
       this.outcomes.failed++;
-      this.finish(id, { statuscode: S.Failed, errorcode: e.status, errormessage: `${e.code}: ${e.message}`.slice(0, 10_000) });
+      this.finish(this.o.store, id, { statuscode: S.Failed, errorcode: e.status, errormessage: `${e.code}: ${e.message}`.slice(0, 10_000) });
     }
   }
 
-  private finish(id: string, values: Row): void {
-    const input = this.o.store.get(backgroundoperationEntity, id)?.['inputparameters'];
-    const redacted = typeof input === 'string' ? { inputparameters: redactedInput(input, this.o.store) } : {};
-    this.o.store.update(backgroundoperationEntity, id, { ...values, ...redacted, statecode: St.Completed, endtime: this.o.now().toISOString() });
+  private finish(tx: Repositories, id: string, values: Values<BackgroundOperation>): void {
+    const input = tx.operations.get(id)?.inputparameters;
+    const redacted = typeof input === 'string' ? { inputparameters: redactedInput(input, tx) } : {};
+    tx.operations.update(id, { ...values, ...redacted, statecode: St.Completed, endtime: this.o.now().toISOString() });
   }
 }

@@ -3,6 +3,7 @@ import type { EntityDef } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
 import { ApiError, badRequest, toApiError } from './api-error.js';
 import { isGuid } from './paths.js';
+import type { Repositories } from '../store/store.js';
 import { asObject, type RecordWriter, type Written } from './record-writer.js';
 
 export const BULK_ACTIONS = ['CreateMultiple', 'UpdateMultiple', 'DeleteMultiple'] as const;
@@ -45,24 +46,24 @@ function deleteIds(entity: EntityDef, body: Record<string, unknown>): string[] {
  * Does one bulk action's writes, all of them or (on the first bad item) none: the caller runs this inside a
  * store transaction and calls `after` once it committed.
  */
-export function bulkWrites(writer: RecordWriter, entity: EntityDef, action: BulkAction, rawBody: unknown): Written & { response: BulkIdsResponse } {
+export function bulkWrites(writer: RecordWriter, tx: Repositories, entity: EntityDef, action: BulkAction, rawBody: unknown): Written & { response: BulkIdsResponse } {
   const body = asObject(rawBody ?? {}, `${action} body`);
   const written: Written[] = [];
   if (action === 'DeleteMultiple') {
     const ids = deleteIds(entity, body);
     const list = Object.hasOwn(body, 'Ids') ? 'Ids' : 'Targets';
-    ids.forEach((id, i) => written.push(item(`${list}[${i}]`, () => writer.remove(entity, id, undefined))));
+    ids.forEach((id, i) => written.push(item(`${list}[${i}]`, () => writer.remove(tx, entity, id, undefined))));
     return { row: {}, response: { Ids: ids }, after: () => written.forEach((w) => w.after()) };
   }
   const { Targets } = targetsRequest.parse(body, `${action} body`);
   Targets.forEach((target, i) => {
     const label = `Targets[${i}]`;
-    if (action === 'CreateMultiple') written.push(item(label, () => writer.create(entity, target, label)));
+    if (action === 'CreateMultiple') written.push(item(label, () => writer.create(tx, entity, target, label)));
     else {
       written.push(
         item(label, () => {
           const { id, rest } = keyOfTarget(entity, target, label);
-          return writer.update(entity, id, rest, undefined, label);
+          return writer.update(tx, entity, id, rest, undefined, label);
         }),
       );
     }

@@ -56,7 +56,7 @@ async function dispatch(c: ActionContext, request: FastifyRequest, reply: Fastif
   const method = request.method === 'HEAD' ? 'GET' : request.method;
   if (!allow.includes(method)) throw methodNotAllowed(request.method, path.slice(0, 200), allow);
   await refuseCallbackUrls(requestedCallbackUrls(target, method, request.body), c.callbackPolicy);
-  const store = c.deps.store;
+  const store = c.store;
   const w = { store, writer: c.writer };
   switch (target.kind) {
     case 'service':
@@ -80,7 +80,7 @@ async function dispatch(c: ActionContext, request: FastifyRequest, reply: Fastif
 /** `GET /api/backgroundoperation/<id>`: the status of a respond-async operation (the 202's Location). */
 function backgroundOperation(c: ActionContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): FastifyReply {
   const id = request.params.id.toLowerCase();
-  const row = isGuid(id) ? c.deps.store.get(backgroundoperationEntity, id) : undefined;
+  const row = isGuid(id) ? c.store.records.get(backgroundoperationEntity, id) : undefined;
   if (!row) throw notFound(`background operation ${request.params.id.slice(0, 100)} does not exist`);
   return sendJson(reply, 200, representation(request, backgroundoperationEntity, row));
 }
@@ -90,7 +90,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
   const deps = { store: o.ctx.store, queue: o.queue, now: o.ctx.now };
   const writer = new RecordWriter(deps);
   const background = new BackgroundBulk({ store: o.ctx.store, writer, logger: o.ctx.logger, now: o.ctx.now });
-  const c: ActionContext = { deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] } };
+  const c: ActionContext = { store: o.ctx.store, deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] } };
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('odata-version', '4.0');

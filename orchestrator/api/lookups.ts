@@ -1,5 +1,6 @@
 import { entities, type EntityDef } from '../../shared/records/index.js';
-import type { Row, Store } from '../store/store.js';
+import type { Repositories } from '../store/store.js';
+import type { Row } from './policies/index.js';
 import { badRequest } from './api-error.js';
 import { isGuid } from './paths.js';
 
@@ -36,18 +37,18 @@ export function resolveBinds(entity: EntityDef, body: Record<string, unknown>, w
 }
 
 /** Every lookup value in `values` must name an existing record of its target set (400 otherwise). */
-export function checkLookupTargets(store: Store, entity: EntityDef, values: Row, what: string): void {
+export function checkLookupTargets(tx: Repositories, entity: EntityDef, values: Row, what: string): void {
   for (const [name, field] of Object.entries(entity.fields)) {
     const id = values[name];
     if (!field.lookup || typeof id !== 'string') continue;
     const target = entities[field.lookup.target]!;
-    if (!store.get(target, id)) throw badRequest(`${what}: ${name} ${id} does not exist in ${target.set}`, 'LookupNotFound');
+    if (!tx.records.get(target, id)) throw badRequest(`${what}: ${name} ${id} does not exist in ${target.set}`, 'LookupNotFound');
   }
 }
 
 /** Lower-cases lookup GUIDs so that filters and joins see one spelling. */
 export function normalizeLookups(entity: EntityDef, values: Row): Row {
-  const out: Row = { ...values };
+  const out: Record<string, unknown> = { ...values };
   for (const [name, field] of Object.entries(entity.fields)) {
     if (field.lookup && typeof out[name] === 'string') out[name] = (out[name] as string).toLowerCase();
   }

@@ -1,10 +1,10 @@
 import type { TObject } from '@sinclair/typebox';
 import type { EntityDef } from '../../shared/records/index.js';
 import { validator, type Validator } from '../../shared/validate.js';
-import { StoreError, type Row } from '../store/store.js';
+import { StoreError, type Repositories } from '../store/store.js';
 import { badRequest, methodNotAllowed } from './api-error.js';
 import { checkLookupTargets, normalizeLookups, resolveBinds } from './lookups.js';
-import { allowedMethods, policyOf, type EntityPolicy, type WriteDeps } from './policies/index.js';
+import { allowedMethods, policyOf, type EntityPolicy, type Row, type WriteDeps } from './policies/index.js';
 
 /** A write done inside a transaction, and what to do once it committed (tell the queue …). */
 export interface Written {
@@ -19,7 +19,8 @@ export function asObject(body: unknown, what: string): Record<string, unknown> {
 
 /**
  * Creates, updates and deletes records through their EntityPolicy: binds resolved, the shared write schema
- * checked, lookups checked, the policy's rules applied. Callers own the transaction (one record or a whole bulk).
+ * checked, lookups checked, the policy's rules applied. Callers own the transaction (one record or a whole bulk) and
+ * pass its repositories (`tx`).
  */
 export class RecordWriter {
   private readonly validators = new WeakMap<TObject, Validator<unknown>>();
@@ -43,9 +44,14 @@ export class RecordWriter {
     return policy;
   }
 
+  /** The rules' view inside the transaction: its repositories. */
+  private inTx(tx: Repositories): WriteDeps {
+    return { ...this.deps, store: tx };
+  }
+
   /** The stored record; 404 when missing, 412 when `ifVersion` (from If-Match) is not its version. */
-  private current(entity: EntityDef, id: string, ifVersion: number | undefined): Row {
-    const row = this.deps.store.get(entity, id);
+  private current(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Row {
+    const row = tx.records.get(entity, id);
     if (!row) throw new StoreError('NotFound', `${entity.name} ${id} does not exist`);
     if (ifVersion !== undefined && row['versionnumber'] !== ifVersion) {
       throw new StoreError('PreconditionFailed', `${entity.name} ${id} has changed: its ETag is W/"${String(row['versionnumber'])}"`);
@@ -53,35 +59,35 @@ export class RecordWriter {
     return row;
   }
 
-  create(entity: EntityDef, body: unknown, what = 'body'): Written {
+  create(tx: Repositories, entity: EntityDef, body: unknown, what = 'body'): Written {
     const policy = this.allowed(entity, 'POST');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
     let values = normalizeLookups(entity, this.validate(policy.createSchema!, raw, what));
-    checkLookupTargets(this.deps.store, entity, values, what);
-    values = policy.prepareCreate?.(this.deps, values, what) ?? values;
-    const row = this.deps.store.insert(entity, values);
+    checkLookupTargets(tx, entity, values, what);
+    values = policy.prepareCreate?.(this.inTx(tx), values, what) ?? values;
+    const row = tx.records.insert(entity, values);
     return { row, after: () => policy.afterCreate?.(this.deps, row) };
   }
 
-  update(entity: EntityDef, id: string, body: unknown, ifVersion: number | undefined, what = 'body'): Written {
+  update(tx: Repositories, entity: EntityDef, id: string, body: unknown, ifVersion: number | undefined, what = 'body'): Written {
     const policy = this.allowed(entity, 'PATCH');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
     let patch = normalizeLookups(entity, this.validate(policy.updateSchema!, raw, what));
-    checkLookupTargets(this.deps.store, entity, patch, what);
-    const current = this.current(entity, id, ifVersion);
-    patch = policy.prepareUpdate?.(this.deps, current, patch, what) ?? patch;
-    const row = Object.keys(patch).length > 0 ? this.deps.store.update(entity, id, patch, ifVersion) : current;
+    checkLookupTargets(tx, entity, patch, what);
+    const current = this.current(tx, entity, id, ifVersion);
+    patch = policy.prepareUpdate?.(this.inTx(tx), current, patch, what) ?? patch;
+    const row = Object.keys(patch).length > 0 ? tx.records.update(entity, id, patch, ifVersion) : current;
     return { row, after: () => policy.afterUpdate?.(this.deps, row) };
   }
 
-  remove(entity: EntityDef, id: string, ifVersion: number | undefined): Written {
+  remove(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Written {
     const policy = this.allowed(entity, 'DELETE');
-    const current = this.current(entity, id, ifVersion);
-    policy.checkDelete?.(this.deps, current);
-    policy.deleteDependents?.(this.deps, current);
-    this.deps.store.delete(entity, id, ifVersion);
+    const current = this.current(tx, entity, id, ifVersion);
+    policy.checkDelete?.(this.inTx(tx), current);
+    policy.deleteDependents?.(this.inTx(tx), current);
+    tx.records.delete(entity, id, ifVersion);
     return { row: current, after: () => policy.afterDelete?.(this.deps, current) };
   }
 }

@@ -1,6 +1,6 @@
 import { RunDesktopFlowRequest, type RunDesktopFlowResponse } from '../../shared/api-actions.js';
 import { Priority, RunMode, TriggerType } from '../../shared/option-sets.js';
-import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
 import { badRequest, notFound } from './api-error.js';
 import { checkLookupTargets } from './lookups.js';
@@ -51,13 +51,16 @@ function refuseConnection(req: RunDesktopFlowRequest): void {
   );
 }
 
-/** `RunDesktopFlow` bound to a workflow: creates a Waiting session (triggertype RunDesktopFlowDataverseApi) and queues it. */
+/**
+ * `RunDesktopFlow` bound to a workflow: creates a Waiting session (triggertype RunDesktopFlowDataverseApi) and queues it.
+ * Runs inside a transaction: `deps.store` is its repositories.
+ */
 export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknown): Written & { response: RunDesktopFlowResponse } {
   const req = runRequest.parse(body ?? {}, WHAT);
   refuseConnection(req);
   const inputs = inputsText(req.inputs);
   const priority = priorityOf(req.runPriority);
-  if (!deps.store.get(workflowEntity, workflowId)) throw notFound(`workflow with id ${workflowId} does not exist`);
+  if (!deps.store.workflows.get(workflowId)) throw notFound(`workflow with id ${workflowId} does not exist`);
   const requested = {
     _regardingobjectid_value: workflowId,
     _machinegroupid_value: req.machineGroupId?.toLowerCase() ?? null,
@@ -74,7 +77,7 @@ export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknow
   };
   checkLookupTargets(deps.store, flowsessionEntity, requested, WHAT);
   const values = prepareSession(deps, requested, WHAT);
-  const row = deps.store.insert(flowsessionEntity, values);
-  const id = String(row['flowsessionid']);
+  const row = deps.store.records.insert(flowsessionEntity, values);
+  const id = String(row[flowsessionEntity.key]);
   return { row, response: { flowsessionId: id }, after: () => deps.queue.enqueued(id) };
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EntityDef } from '../../shared/records/index.js';
 import { parsePrefer } from '../odata/index.js';
-import type { Store } from '../store/store.js';
+import type { Repositories, Store } from '../store/store.js';
 import { ApiError, badRequest } from './api-error.js';
 import { representation } from './read-handlers.js';
 import type { RecordWriter, Written } from './record-writer.js';
@@ -36,8 +36,8 @@ export function requireJsonBody(request: FastifyRequest): void {
 
 const entityUrl = (request: FastifyRequest, entity: EntityDef, id: string): string => `${serviceRoot(request)}/${entity.set}(${id})`;
 
-/** Runs `write` in one transaction, then its after-effects. */
-export function committed<T extends Written>(store: Store, write: () => T): T {
+/** Runs `write` in one transaction (with its repositories), then its after-effects. */
+export function committed<T extends Written>(store: Store, write: (tx: Repositories) => T): T {
   const written = store.transaction(write);
   written.after();
   return written;
@@ -46,7 +46,7 @@ export function committed<T extends Written>(store: Store, write: () => T): T {
 export function postRecord(c: WriteContext, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   requireJsonBody(request);
   if (request.body === undefined) throw badRequest('a JSON body with the new record is required');
-  const { row } = committed(c.store, () => c.writer.create(entity, request.body));
+  const { row } = committed(c.store, (tx) => c.writer.create(tx, entity, request.body));
   const id = String(row[entity.key]);
   reply.header('odata-entityid', entityUrl(request, entity, id)).header('location', entityUrl(request, entity, id));
   if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
@@ -58,7 +58,7 @@ export function patchRecord(c: WriteContext, entity: EntityDef, id: string, requ
   requireJsonBody(request);
   if (request.body === undefined) throw badRequest('a JSON body with the fields to change is required');
   const ifVersion = ifMatchVersion(request);
-  const { row } = committed(c.store, () => c.writer.update(entity, id, request.body, ifVersion));
+  const { row } = committed(c.store, (tx) => c.writer.update(tx, entity, id, request.body, ifVersion));
   reply.header('odata-entityid', entityUrl(request, entity, id));
   if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
   reply.header('preference-applied', 'return=representation');
@@ -67,6 +67,6 @@ export function patchRecord(c: WriteContext, entity: EntityDef, id: string, requ
 
 export function deleteRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const ifVersion = ifMatchVersion(request);
-  committed(c.store, () => c.writer.remove(entity, id, ifVersion));
+  committed(c.store, (tx) => c.writer.remove(tx, entity, id, ifVersion));
   return noContent(reply);
 }

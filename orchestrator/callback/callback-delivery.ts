@@ -1,13 +1,12 @@
 import { buildCallbackBody, CALLBACK_TTL_S } from '../../shared/callback.js';
 import type { CallbackUrlPolicyOptions } from '../../shared/callback-policy.js';
 import { deriveCallbackKey, ORCHESTRATOR_SIGNER } from '../../shared/callback-signature.js';
-import { BackgroundOperationState, BackgroundOperationStatus, isTerminalStatus } from '../../shared/option-sets.js';
-import { backgroundoperationEntity, flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
+import { BackgroundOperationState, BackgroundOperationStatus, isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
+import type { BackgroundOperation } from '../../shared/records/index.js';
 import { CallbackSender, type CallbackOutcome, type CallbackSigning } from '../../node-shared/callback-sender.js';
 import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
-import type { OrchestratorContext, TriggeredCallback } from '../context.js';
-import { StoreError, type Row } from '../store/store.js';
-import type { BackgroundStats } from '../context.js';
+import type { BackgroundStats, OrchestratorContext, TriggeredCallback } from '../context.js';
+import { StoreError, type SessionRecord, type Values } from '../store/store.js';
 import { groupCallbackSecret } from './callback-keys.js';
 
 export interface CallbackDeliveryOptions {
@@ -27,10 +26,10 @@ export interface CallbackDeliveryOptions {
 const NAME_PREFIX = 'callback ';
 
 /** The `orchestrator` signer with the key of the session's group, or of its machine's group (a session sent to one machine). */
-function orchestratorSigning(store: OrchestratorContext['store'], session: Row): CallbackSigning | undefined {
-  const machine = typeof session['_machineid_value'] === 'string' ? store.get(flowmachineEntity, session['_machineid_value']) : undefined;
-  const groupId = session['_machinegroupid_value'] ?? machine?.['_flowmachinegroupid_value'];
-  const secret = typeof groupId === 'string' ? groupCallbackSecret(store, groupId) : undefined;
+function orchestratorSigning(store: OrchestratorContext['store'], session: SessionRecord): CallbackSigning | undefined {
+  const machine = session._machineid_value ? store.machines.get(session._machineid_value) : undefined;
+  const groupId = session._machinegroupid_value ?? machine?._flowmachinegroupid_value;
+  const secret = groupId ? groupCallbackSecret(store, groupId) : undefined;
   return secret === undefined ? undefined : { signer: ORCHESTRATOR_SIGNER, key: deriveCallbackKey(secret, ORCHESTRATOR_SIGNER, nodeHmacSha256) };
 }
 
@@ -39,9 +38,20 @@ function orchestratorSigning(store: OrchestratorContext['store'], session: Row):
  * agent ran, so a re-send equals the agent's first POST byte for byte); built from the record only for a session that
  * ended before bodies were stored.
  */
-function storedCallbackBody(session: Row): string {
-  const stored = session['callbackbody'];
-  return typeof stored === 'string' ? stored : JSON.stringify(buildCallbackBody(session as Parameters<typeof buildCallbackBody>[0]));
+function storedCallbackBody(session: SessionRecord): string {
+  if (session.callbackbody !== null) return session.callbackbody;
+  const statuscode = session.statuscode ?? SessionStatus.v.NotSpecified;
+  return JSON.stringify(
+    buildCallbackBody({
+      flowsessionid: session.flowsessionid,
+      statuscode,
+      statecode: session.statecode ?? stateForStatus(statuscode),
+      startedon: session.startedon,
+      completedon: session.completedon ?? session.modifiedon,
+      outputs: session.outputs,
+      errorcode: session.errorcode,
+    }),
+  );
 }
 
 /**
@@ -68,8 +78,7 @@ export class CallbackDelivery {
 
   /** Resumes deliveries that were pending when the orchestrator stopped. */
   start(): void {
-    const pending = this.o.ctx.store.query(backgroundoperationEntity, { where: 'statecode = ? AND name LIKE ?', params: [BackgroundOperationState.v.Ready, `${NAME_PREFIX}%`] });
-    for (const op of pending) this.schedule(String(op['backgroundoperationid']), 0);
+    for (const op of this.o.ctx.store.operations.readyWithPrefix(NAME_PREFIX)) this.schedule(op.backgroundoperationid, 0);
   }
 
   /** Deliveries not completed (waiting for their next attempt, or being sent) and those completed since start. */
@@ -98,27 +107,26 @@ export class CallbackDelivery {
 
   private queue(sessionId: string): string {
     const { store, now } = this.o.ctx;
-    const session = store.get(flowsessionEntity, sessionId);
+    const session = store.sessions.get(sessionId);
     if (!session) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
-    if (!isTerminalStatus(Number(session['statuscode']))) throw new StoreError('Conflict', `flowsession ${sessionId} has not finished yet`);
-    if (!session['callbackurl']) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
-    const op = store.insert(backgroundoperationEntity, {
+    if (session.statuscode === null || !isTerminalStatus(session.statuscode)) throw new StoreError('Conflict', `flowsession ${sessionId} has not finished yet`);
+    if (!session.callbackurl) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
+    const op = store.operations.insert({
       name: `${NAME_PREFIX}${sessionId}`,
       statecode: BackgroundOperationState.v.Ready,
       statuscode: BackgroundOperationStatus.v.WaitingForResources,
-      inputparameters: JSON.stringify({ sessionId, url: session['callbackurl'] }),
+      inputparameters: JSON.stringify({ sessionId, url: session.callbackurl }),
       retrycount: 0,
       priority: 0,
       starttime: now().toISOString(),
       ttlinseconds: CALLBACK_TTL_S,
     });
-    return String(op['backgroundoperationid']);
+    return op.backgroundoperationid;
   }
 
   /** Sends the callback of a session the orchestrator itself ended, when it has a callbackurl. */
   finished(sessionId: string): void {
-    const session = this.o.ctx.store.get(flowsessionEntity, sessionId);
-    if (session?.['callbackurl']) this.trigger(sessionId);
+    if (this.o.ctx.store.sessions.get(sessionId)?.callbackurl) this.trigger(sessionId);
   }
 
   private schedule(id: string, delayMs: number): void {
@@ -134,9 +142,9 @@ export class CallbackDelivery {
     this.timers.add(t);
   }
 
-  private end(id: string, ok: boolean, message: string | null, extra: Row = {}): void {
+  private end(id: string, ok: boolean, message: string | null, extra: Values<BackgroundOperation> = {}): void {
     this.outcomes[ok ? 'succeeded' : 'failed']++;
-    this.o.ctx.store.update(backgroundoperationEntity, id, {
+    this.o.ctx.store.operations.update(id, {
       ...extra,
       statecode: BackgroundOperationState.v.Completed,
       statuscode: ok ? BackgroundOperationStatus.v.Succeeded : BackgroundOperationStatus.v.Failed,
@@ -148,23 +156,23 @@ export class CallbackDelivery {
   /** One attempt of delivery `id`, recorded; its outcome (undefined when there was nothing to attempt). */
   private async attempt(id: string): Promise<CallbackOutcome | undefined> {
     const { store, now } = this.o.ctx;
-    const op = store.get(backgroundoperationEntity, id);
-    if (!op || op['statecode'] !== BackgroundOperationState.v.Ready || this.closed) return undefined;
-    const { sessionId, url } = JSON.parse(String(op['inputparameters'])) as { sessionId: string; url: string };
-    const session = store.get(flowsessionEntity, sessionId);
+    const op = store.operations.get(id);
+    if (!op || op.statecode !== BackgroundOperationState.v.Ready || this.closed) return undefined;
+    const { sessionId, url } = JSON.parse(op.inputparameters ?? 'null') as { sessionId: string; url: string };
+    const session = store.sessions.get(sessionId);
     if (!session) {
       this.end(id, false, `flowsession ${sessionId} no longer exists`);
       return undefined;
     }
-    const retrycount = Number(op['retrycount'] ?? 0);
-    const ttlinseconds = Number(op['ttlinseconds'] ?? CALLBACK_TTL_S);
+    const retrycount = op.retrycount ?? 0;
+    const ttlinseconds = op.ttlinseconds ?? CALLBACK_TTL_S;
     const outcome = await this.sender.attempt({
       url,
       body: storedCallbackBody(session),
       sessionId,
-      workflowId: typeof session['_regardingobjectid_value'] === 'string' ? session['_regardingobjectid_value'] : undefined,
+      workflowId: session._regardingobjectid_value ?? undefined,
       retrycount,
-      deadlineMs: Date.parse(String(op['createdon'])) + ttlinseconds * 1000,
+      deadlineMs: Date.parse(op.createdon) + ttlinseconds * 1000,
       ttlinseconds,
       // Read at each attempt: a rotation of the group's secret applies at once.
       signing: orchestratorSigning(store, session),
@@ -178,7 +186,7 @@ export class CallbackDelivery {
         this.end(id, false, outcome.error ?? 'failed');
         return outcome;
       case 'retry': {
-        store.update(backgroundoperationEntity, id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
+        store.operations.update(id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
         this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
         return outcome;
       }

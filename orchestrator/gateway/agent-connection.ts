@@ -7,13 +7,14 @@ import { agentFeatures, Feature, ORCHESTRATOR_FEATURES, unmetNeeds } from '../..
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import { closeReason } from '../../shared/utf8-cut.js';
 import type { OrchestratorContext } from '../context.js';
+import type { Repositories } from '../store/store.js';
 import type { Queue } from '../queue/session-queue.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { AgentClock } from './agent-clock.js';
 import { AgentInbox } from './agent-inbox.js';
 import { EventSlicer, tooManyLocalSessions } from './event-slices.js';
 import type { FrameBudget } from './frame-budget.js';
-import { applyEvents, appliedSeq, type EventChecks } from './event-applier.js';
+import { applyEvents, type EventChecks } from './event-applier.js';
 import { ensureLocalSession } from './local-session.js';
 import { LostSessions } from './lost-sessions.js';
 import type { MachineStatusWriter } from './machine-status.js';
@@ -257,7 +258,7 @@ export class AgentConnection {
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       flowmachineid: this.o.machineId,
-      appliedUpTo: appliedSeq(this.store, this.o.machineId),
+      appliedUpTo: this.store.queueState.appliedSeq(this.o.machineId),
       serverTime: now.toISOString(),
       heartbeatIntervalMs: this.o.heartbeatIntervalMs,
       cancelSessions: reconcile.cancelSessions,
@@ -267,7 +268,7 @@ export class AgentConnection {
     this.live = frame.state;
     this.sendCallbackKey();
     this.lost.hello(frame.activeSessions, frame.lastSeq);
-    this.lost.applied(appliedSeq(this.store, this.o.machineId));
+    this.lost.applied(this.store.queueState.appliedSeq(this.o.machineId));
     this.o.queue.machineLive(this.o.machineId);
   }
 
@@ -330,7 +331,7 @@ export class AgentConnection {
   private applySlice(events: readonly SessionEvent[]): void {
     const checks = {
       owns: (sessionId: string) => this.o.queue.assignments.confirmedMachineOf(sessionId) === this.o.machineId,
-      local: (e: Parameters<EventChecks['local']>[0]) => ensureLocalSession(this.store, this.o.queue, this.o.machineId, e),
+      local: (tx: Repositories, e: Parameters<EventChecks['local']>[1]) => ensureLocalSession(tx, this.o.queue, this.o.machineId, e),
     };
     const result = applyEvents(this.store, this.o.machineId, events, checks, this.clock);
     // A gap or a foreign session: what came before it is committed; the rest is not applied.

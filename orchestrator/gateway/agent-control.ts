@@ -1,5 +1,4 @@
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Store } from '../store/store.js';
 import type { AssignmentQueries } from '../queue/assignment-book.js';
 import type { AgentLinks } from '../queue/session-queue.js';
@@ -16,8 +15,8 @@ export interface AgentControl {
 export function agentControl(store: Store, assignments: AssignmentQueries, links: AgentLinks): AgentControl {
   /** The machine that owns a running session, or undefined. */
   const owner = (sessionId: string): string | undefined => {
-    const row = store.get(flowsessionEntity, sessionId);
-    return row && !isTerminalStatus(Number(row['statuscode'])) ? assignments.confirmedMachineOf(sessionId) : undefined;
+    const row = store.sessions.get(sessionId);
+    return row && (row.statuscode === null || !isTerminalStatus(row.statuscode)) ? assignments.confirmedMachineOf(sessionId) : undefined;
   };
   const toOwner = (sessionId: string, type: 'pause' | 'resume') => {
     const machineId = owner(sessionId);

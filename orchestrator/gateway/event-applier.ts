@@ -2,24 +2,22 @@ import type { Static } from '@sinclair/typebox';
 import { buildCallbackBody } from '../../shared/callback.js';
 import { isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
 import type { LocalSessionEvent, LogLine, SessionEvent } from '../../shared/protocol.js';
-import { flowsessionEntity } from '../../shared/records/index.js';
-import type { Row, Store } from '../store/store.js';
+import type { FlowSession } from '../../shared/records/index.js';
+import type { Repositories, SessionRecord, Store, Values } from '../store/store.js';
 import { appendFlowLogs } from '../queue/flowlog-writer.js';
 import { secretMasker } from '../queue/secret-inputs.js';
 import { finishSession } from '../queue/session-finish.js';
 import { maskJsonText } from '../../shared/secret-mask.js';
 import { AgentClock } from './agent-clock.js';
 
-const appliedKey = (machineId: string) => `gateway.appliedseq.${machineId}`;
-
-export const appliedSeq = (store: Store, machineId: string): number => Number(store.getMeta(appliedKey(machineId)) ?? 0);
+export const appliedSeq = (store: Repositories, machineId: string): number => store.queueState.appliedSeq(machineId);
 
 /** What the gateway knows about a machine's sessions while it applies its events. */
 export interface EventChecks {
   /** Whether the machine owns the session (confirmed to it). */
   readonly owns: (sessionId: string) => boolean;
-  /** Creates the session of a `local-session` event; false when the id is another machine's. */
-  readonly local: (event: Static<typeof LocalSessionEvent>) => boolean;
+  /** Creates the session of a `local-session` event in the burst's transaction `tx`; false when the id is another machine's. */
+  readonly local: (tx: Repositories, event: Static<typeof LocalSessionEvent>) => boolean;
 }
 
 export interface BurstResult {
@@ -39,12 +37,12 @@ export interface BurstResult {
  * session. Timestamps are mapped from the agent's `clock` onto ours.
  */
 export function applyEvents(store: Store, machineId: string, events: readonly SessionEvent[], checks: EventChecks, clock = AgentClock.identity): BurstResult {
-  return store.crashSafeTransaction((): BurstResult => {
-    const before = appliedSeq(store, machineId);
+  return store.crashSafeTransaction((tx): BurstResult => {
+    const before = tx.queueState.appliedSeq(machineId);
     let applied = before;
     let refused: string | undefined;
     const ended: string[] = [];
-    const logs = new PendingLogs(store, clock);
+    const logs = new PendingLogs(tx, clock);
     for (const agentEvent of events) {
       if (agentEvent.seq <= applied) continue;
       // Log lines are mapped as they are written (PendingLogs), without copying each event.
@@ -53,19 +51,19 @@ export function applyEvents(store: Store, machineId: string, events: readonly Se
         refused = `event seq ${event.seq} skips ahead; expected ${applied + 1}`;
         break;
       }
-      if (event.kind === 'local-session' ? !checks.local(event) : !checks.owns(event.sessionId)) {
+      if (event.kind === 'local-session' ? !checks.local(tx, event) : !checks.owns(event.sessionId)) {
         refused = `session ${event.sessionId} is not assigned to this machine`;
         break;
       }
       if (event.kind === 'log') logs.add(event);
       else {
         logs.flush();
-        if (applyKind(store, event, agentEvent)) ended.push(event.sessionId);
+        if (applyKind(tx, event, agentEvent)) ended.push(event.sessionId);
       }
       applied = event.seq;
     }
     logs.flush();
-    if (applied !== before) store.setMeta(appliedKey(machineId), String(applied));
+    if (applied !== before) tx.queueState.setAppliedSeq(machineId, applied);
     return refused === undefined ? { appliedUpTo: applied, ended } : { appliedUpTo: applied, ended, refused };
   });
 }
@@ -81,7 +79,7 @@ class PendingLogs {
   private lastAt = { agent: '', ours: '' };
 
   constructor(
-    private readonly store: Store,
+    private readonly tx: Repositories,
     private readonly clock: AgentClock,
   ) {}
 
@@ -93,9 +91,9 @@ class PendingLogs {
 
   flush(): void {
     for (const [sessionId, lines] of this.bySession) {
-      if (!this.store.get(flowsessionEntity, sessionId)) continue;
+      if (!this.tx.sessions.get(sessionId)) continue;
       appendFlowLogs(
-        this.store,
+        this.tx,
         sessionId,
         lines.map((l) => ({ type: 'CustomLog' as const, level: l.level, name: l.stream, data: { stream: l.stream, message: l.message }, createdon: this.time(l.at) })),
       );
@@ -109,19 +107,19 @@ class PendingLogs {
   }
 }
 
-const ms = (iso: unknown) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
+const ms = (iso: string | null) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
 
 /** Returns true when the event ended the session. `asSent` is the event on the agent's clock (`e` is mapped onto ours). */
-function applyKind(store: Store, e: SessionEvent, asSent: SessionEvent): boolean {
-  const row = store.get(flowsessionEntity, e.sessionId);
+function applyKind(tx: Repositories, e: SessionEvent, asSent: SessionEvent): boolean {
+  const row = tx.sessions.get(e.sessionId);
   if (!row) return false;
-  const terminal = isTerminalStatus(Number(row['statuscode']));
-  const update = (patch: Row) => {
-    if (!terminal) store.patch(flowsessionEntity, e.sessionId, patch);
+  const terminal = row.statuscode !== null && isTerminalStatus(row.statuscode);
+  const update = (patch: Values<FlowSession>) => {
+    if (!terminal) tx.sessions.patch(e.sessionId, patch);
   };
   switch (e.kind) {
     case 'started': {
-      const wait = ms(e.startedon) - ms(row['createdon']);
+      const wait = ms(e.startedon) - ms(row.createdon);
       update({
         statuscode: SessionStatus.v.Running,
         queuereason: null,
@@ -140,18 +138,18 @@ function applyKind(store: Store, e: SessionEvent, asSent: SessionEvent): boolean
       return false;
     }
     case 'outputs': {
-      const mask = secretMasker(store, row);
+      const mask = secretMasker(tx, row);
       update({ outputs: mask ? maskJsonText(e.outputs, mask) : e.outputs });
       return false;
     }
     case 'status':
-      if (row['statuscode'] === SessionStatus.v.Paused || row['statuscode'] === SessionStatus.v.Running) update({ statuscode: e.statuscode });
+      if (row.statuscode === SessionStatus.v.Paused || row.statuscode === SessionStatus.v.Running) update({ statuscode: e.statuscode });
       return false;
     case 'local-session':
       return false;
     case 'completed': {
-      const mask = secretMasker(store, row);
-      finishSession(store, e.sessionId, {
+      const mask = secretMasker(tx, row);
+      finishSession(tx, e.sessionId, {
         statuscode: e.statuscode,
         completedon: e.completedon,
         startedon: e.startedon ?? null,
@@ -160,11 +158,11 @@ function applyKind(store: Store, e: SessionEvent, asSent: SessionEvent): boolean
         errordetails: e.errordetails === undefined ? null : mask ? maskJsonText(e.errordetails, mask) : e.errordetails,
         runexecutionduration: e.runexecutionduration ?? null,
         extra: {
-          machinepercentcpuusage: e.machinepercentcpuusage ?? row['machinepercentcpuusage'] ?? null,
-          machinepercentramusage: e.machinepercentramusage ?? row['machinepercentramusage'] ?? null,
-          machineramusage: e.machineramusage ?? row['machineramusage'] ?? null,
+          machinepercentcpuusage: e.machinepercentcpuusage ?? row.machinepercentcpuusage,
+          machinepercentramusage: e.machinepercentramusage ?? row.machinepercentramusage,
+          machineramusage: e.machineramusage ?? row.machineramusage,
         },
-        ...(row['callbackurl'] && asSent.kind === 'completed' ? { callbackBody: agentCallbackBody(asSent, row) } : {}),
+        ...(row.callbackurl && asSent.kind === 'completed' ? { callbackBody: agentCallbackBody(asSent, row) } : {}),
       }, row);
       return true;
     }
@@ -175,7 +173,7 @@ function applyKind(store: Store, e: SessionEvent, asSent: SessionEvent): boolean
  * The callback body the agent built when the session ended (main/agent/store/session-completion.ts): the same function
  * over the same values, on the agent's clock, with the outputs it reported (masked by it, and again here).
  */
-function agentCallbackBody(e: Extract<SessionEvent, { kind: 'completed' }>, row: Row): string {
+function agentCallbackBody(e: Extract<SessionEvent, { kind: 'completed' }>, row: SessionRecord): string {
   return JSON.stringify(
     buildCallbackBody({
       flowsessionid: e.sessionId,
@@ -183,7 +181,7 @@ function agentCallbackBody(e: Extract<SessionEvent, { kind: 'completed' }>, row:
       statecode: stateForStatus(e.statuscode),
       startedon: e.startedon ?? null,
       completedon: e.completedon,
-      outputs: typeof row['outputs'] === 'string' ? row['outputs'] : null,
+      outputs: row.outputs,
       errorcode: e.errorcode ?? null,
     }),
   );

@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/websocket';
 import { AGENT_WS_PATH, CloseCode } from '../../shared/protocol.js';
 import { AGENT_FEATURES_HEADER, featureHeader, ORCHESTRATOR_FEATURES, ORCHESTRATOR_FEATURES_HEADER, parseFeatureHeader } from '../../shared/protocol-features.js';
-import { flowmachineEntity } from '../../shared/records/index.js';
 import { CallbackDelivery } from '../callback/callback-delivery.js';
 import type { BackgroundStats, OrchestratorContext, SessionQueue } from '../context.js';
 import type { QueueObserver } from '../queue/queue-observer.js';
@@ -11,7 +10,7 @@ import type { QueueStats } from '../queue/queue-stats.js';
 import { maskStoredSecretInputs } from '../queue/secret-inputs.js';
 import { QueueTimers } from '../queue/queue-timers.js';
 import { Queue } from '../queue/session-queue.js';
-import type { Row } from '../store/store.js';
+import type { MachineRecord } from '../store/store.js';
 import { AgentConnection } from './agent-connection.js';
 import { agentControl, type AgentControl } from './agent-control.js';
 import { AgentRegistry } from './agent-registry.js';
@@ -94,7 +93,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     slots,
     failures: new FailureLimiter({ free: options.maxAuthFailuresPerMinute ?? 10, windowMs: 60_000, firstDelayMs: delay.firstMs, maxDelayMs: delay.maxMs, now: ctx.now }),
   };
-  const authed = new WeakMap<FastifyRequest, Row>();
+  const authed = new WeakMap<FastifyRequest, MachineRecord>();
   const budget: MachineBudget = { ...DEFAULT_MACHINE_BUDGET, ...options.machineBudget };
   const budgets = new Map<string, FrameBudget>();
   const budgetOf = (machineId: string): FrameBudget => {
@@ -126,7 +125,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     (socket, request) => {
       const machine = authed.get(request);
       if (!machine) return socket.close(CloseCode.Unauthorized, 'not authenticated');
-      const machineId = String(machine['flowmachineid']);
+      const machineId = machine.flowmachineid;
       new AgentConnection({
         socket,
         machineId,
@@ -144,7 +143,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   );
 
   // Nobody is connected right after a start: show every machine offline until it reconnects.
-  for (const m of ctx.store.query(flowmachineEntity, { where: 'connected = 1' })) recordDisconnected(ctx.store, String(m['flowmachineid']));
+  for (const m of ctx.store.machines.connected()) recordDisconnected(ctx.store, m.flowmachineid);
   queue.start();
   timers.start();
   callbacks.start();
@@ -155,12 +154,12 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
     cancel: (id) => queue.cancel(id),
     triggerCallback: (id) => queue.triggerCallback(id),
     callbackSecretRotated: (groupId) => {
-      for (const m of ctx.store.query(flowmachineEntity, { where: '_flowmachinegroupid_value = ?', params: [groupId] })) registry.get(String(m['flowmachineid']))?.sendCallbackKey();
+      for (const m of ctx.store.machines.inGroup(groupId)) registry.get(m.flowmachineid)?.sendCallbackKey();
     },
     machineChanged: (id) => {
-      const row = ctx.store.get(flowmachineEntity, id);
+      const row = ctx.store.machines.get(id);
       const conn = registry.get(id);
-      if (conn && (!row || Number(row['statecode'] ?? MachineState.v.Active) === MachineState.v.Inactive)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
+      if (conn && (!row || (row.statecode ?? MachineState.v.Active) === MachineState.v.Inactive)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
       else {
         status.flush();
         refreshMachineStatus(ctx.store, id, conn?.live !== undefined);

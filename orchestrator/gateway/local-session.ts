@@ -1,11 +1,10 @@
 import type { Static } from '@sinclair/typebox';
 import type { LocalSessionEvent } from '../../shared/protocol.js';
 import { RunMode, SessionState, SessionStatus, TriggerType } from '../../shared/option-sets.js';
-import { flowmachineEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import type { Queue } from '../queue/session-queue.js';
 import { appendFlowLog } from '../queue/flowlog-writer.js';
 import { storedInputs } from '../queue/secret-inputs.js';
-import type { Store } from '../store/store.js';
+import type { Repositories } from '../store/store.js';
 
 /** What a Local run reports about itself: its `local-session` event. */
 export type LocalSessionInfo = Pick<Static<typeof LocalSessionEvent>, 'sessionId' | 'name' | 'createdon' | 'inputs' | 'workflowid'>;
@@ -13,34 +12,32 @@ export type LocalSessionInfo = Pick<Static<typeof LocalSessionEvent>, 'sessionId
 /**
  * A Local run the agent started by itself (`flowhost run`): creates its flowsession (runmode Local, triggertype
  * Local) confirmed to this machine, with a RunConfirmed flowlog. Idempotent. Returns false when the id belongs to a
- * session that is not this machine's (nothing changes). Joins the caller's store transaction.
+ * session that is not this machine's (nothing changes). Writes in the caller's store transaction `tx`.
  */
-export function ensureLocalSession(store: Store, queue: Queue, machineId: string, info: LocalSessionInfo): boolean {
-  if (store.get(flowsessionEntity, info.sessionId)) {
+export function ensureLocalSession(tx: Repositories, queue: Queue, machineId: string, info: LocalSessionInfo): boolean {
+  if (tx.sessions.get(info.sessionId)) {
     return queue.assignments.confirmedMachineOf(info.sessionId) === machineId;
   }
-  store.transaction(() => {
-    const machine = store.get(flowmachineEntity, machineId);
-    // A workflow file may name a workflow this orchestrator does not have: the session then points at none.
-    const workflow = info.workflowid ? store.get(workflowEntity, info.workflowid) : undefined;
-    const workflowid = workflow ? info.workflowid : null;
-    store.insert(flowsessionEntity, {
+  const machine = tx.machines.get(machineId);
+  // A workflow file may name a workflow this orchestrator does not have: the session then points at none.
+  const workflow = info.workflowid ? tx.workflows.get(info.workflowid) : undefined;
+  const workflowid = workflow ? info.workflowid : null;
+  tx.sessions.insert({
       flowsessionid: info.sessionId,
       name: info.name,
       _regardingobjectid_value: workflowid,
       _machineid_value: machineId,
-      _machinegroupid_value: (machine?.['_flowmachinegroupid_value'] as string | null) ?? null,
+      _machinegroupid_value: machine?._flowmachinegroupid_value ?? null,
       runmode: RunMode.v.Local,
       triggertype: TriggerType.v.Local,
       statecode: SessionState.v.Active,
       statuscode: SessionStatus.v.Waiting,
       priority: 0,
       // Never assigned, so its clear inputs are not kept (an agent masks them itself).
-      inputs: info.inputs !== undefined && workflow ? storedInputs(workflow['inputschema'], info.inputs).inputs : (info.inputs ?? null),
+      inputs: info.inputs !== undefined && workflow ? storedInputs(workflow.inputschema, info.inputs).inputs : (info.inputs ?? null),
       createdon: info.createdon,
     });
-    queue.recordLocalRun(info.sessionId, machineId, info.createdon);
-    appendFlowLog(store, info.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
-  });
+  queue.recordLocalRun(tx, info.sessionId, machineId, info.createdon);
+  appendFlowLog(tx, info.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
   return true;
 }

@@ -1,6 +1,5 @@
 import { ErrorCode } from '../../shared/error-codes.js';
 import { isTerminalStatus, SessionStatus } from '../../shared/option-sets.js';
-import { flowsessionEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext } from '../context.js';
 import { appendFlowLog } from '../queue/flowlog-writer.js';
 import type { Queue } from '../queue/session-queue.js';
@@ -37,11 +36,11 @@ export class LostSessions {
     this.candidates = [];
     const { store, logger } = this.o.ctx;
     for (const id of ids) {
-      const row = store.get(flowsessionEntity, id);
-      if (!row || isTerminalStatus(Number(row['statuscode']))) continue;
+      const row = store.sessions.get(id);
+      if (!row || (row.statuscode !== null && isTerminalStatus(row.statuscode))) continue;
       const message = 'the machine reconnected without this session (its agent lost it: data dir wiped or store lost); the run is aborted';
-      store.transaction(() =>
-        appendFlowLog(store, id, { type: 'CustomLog', level: 'Error', name: ErrorCode.AgentLostSession, data: { stream: 'agent', message } }),
+      store.transaction((tx) =>
+        appendFlowLog(tx, id, { type: 'CustomLog', level: 'Error', name: ErrorCode.AgentLostSession, data: { stream: 'agent', message } }),
       );
       this.o.queue.finish(id, { statuscode: SessionStatus.v.Aborted, completedon: this.o.ctx.now().toISOString(), errorcode: ErrorCode.AgentLostSession, errormessage: message });
       logger.warn(`session ${id} aborted: machine ${this.o.machineId} no longer holds it (${ErrorCode.AgentLostSession})`);

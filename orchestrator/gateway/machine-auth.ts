@@ -1,8 +1,7 @@
 import { MachineState } from '../../shared/option-sets.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { flowmachineEntity } from '../../shared/records/index.js';
 import { isSlowHash, verifySecretAsync } from '../auth/secrets.js';
-import type { Row, Store } from '../store/store.js';
+import type { MachineRecord, Store } from '../store/store.js';
 import { addressKey } from './client-address.js';
 import { slowDown, type FailureLimiter } from './failure-limiter.js';
 import { BUSY_RETRY_AFTER_S, type VerificationSlots } from './verification-slots.js';
@@ -23,12 +22,12 @@ const BEARER = /^Bearer ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
  * 'busy' when the credential needs scrypt (a machine registered before credentials were SHA-256 hashed) and every
  * slot is taken.
  */
-export async function authenticateMachine(store: Store, slots: VerificationSlots, authorization: string | undefined): Promise<Row | undefined | 'busy'> {
+export async function authenticateMachine(store: Store, slots: VerificationSlots, authorization: string | undefined): Promise<MachineRecord | undefined | 'busy'> {
   const m = BEARER.exec(authorization ?? '');
   if (!m) return undefined;
-  const machine = store.get(flowmachineEntity, m[1]!.toLowerCase());
-  if (!machine || Number(machine['statecode'] ?? MachineState.v.Active) === MachineState.v.Inactive) return undefined;
-  const stored = machine['credentialhash'] as string | null;
+  const machine = store.machines.get(m[1]!.toLowerCase());
+  if (!machine || (machine.statecode ?? MachineState.v.Active) === MachineState.v.Inactive) return undefined;
+  const stored = machine.credentialhash;
   const ok = isSlowHash(stored) ? await slots.run(() => verifySecretAsync(m[2]!, stored)) : await verifySecretAsync(m[2]!, stored);
   return ok === 'busy' ? ok : ok ? machine : undefined;
 }
@@ -44,7 +43,7 @@ export interface MachineAuth {
  * The machine an agent request authenticates as; otherwise answers it (401 for a bad credential, later and later
  * while its address keeps failing; 503 when busy) and returns undefined. A valid credential is always accepted.
  */
-export async function authenticateRequest(auth: MachineAuth, request: FastifyRequest, reply: FastifyReply): Promise<Row | undefined> {
+export async function authenticateRequest(auth: MachineAuth, request: FastifyRequest, reply: FastifyReply): Promise<MachineRecord | undefined> {
   const machine = await authenticateMachine(auth.store, auth.slots, request.headers.authorization);
   if (machine === 'busy') {
     await sendBusy(reply);

@@ -1,8 +1,11 @@
 import { MachineState, MachineStatus } from '../../shared/option-sets.js';
 import type { Logger } from 'winston';
 import type { AgentState } from '../../shared/protocol.js';
-import { flowmachineEntity } from '../../shared/records/index.js';
-import type { Row, Store } from '../store/store.js';
+import type { FlowMachine } from '../../shared/records/index.js';
+import type { Store, Values } from '../store/store.js';
+
+/** The fields of a machine an agent's reports write. */
+type MachinePatch = { -readonly [K in keyof FlowMachine]?: FlowMachine[K] };
 
 /** flowmachine statuscode from its statecode and live state. */
 export function machineStatuscode(statecode: number, connected: boolean, draining: boolean): number {
@@ -23,7 +26,7 @@ export interface MachineStatusWriterOptions {
 /** Machines written per transaction by the timer (see writeBatch). */
 const SLICE = 500;
 
-const stateFields = (state: AgentState, now: Date): Row => ({
+const stateFields = (state: AgentState, now: Date): MachinePatch => ({
   connected: true,
   lastheartbeatdate: now.toISOString(),
   freeslots: state.freeSlots,
@@ -43,7 +46,7 @@ const stateFields = (state: AgentState, now: Date): Row => ({
  * merge in arrival order.
  */
 export class MachineStatusWriter {
-  private pending = new Map<string, Row>();
+  private pending = new Map<string, MachinePatch>();
   private immediate: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** When the pending timer fires (ms since epoch). */
@@ -53,7 +56,7 @@ export class MachineStatusWriter {
   constructor(private readonly o: MachineStatusWriterOptions) {}
 
   /** A machine said hello: connected, with its state and what it runs. */
-  hello(machineId: string, state: AgentState, now: Date, extra: Row): void {
+  hello(machineId: string, state: AgentState, now: Date, extra: Values<FlowMachine>): void {
     this.merge(machineId, { ...extra, ...stateFields(state, now) });
     this.flushWithin(0);
   }
@@ -102,16 +105,16 @@ export class MachineStatusWriter {
     }
     const { store } = this.o;
     // Live status only (no decision rests on it, and hello rewrites it): crash-safe, the fsync off the event loop.
-    store.crashSafeTransaction(() => {
+    store.crashSafeTransaction((tx) => {
       for (const [machineId, patch] of batch) {
-        if (patch['connected'] === undefined) {
-          store.patch(flowmachineEntity, machineId, patch);
+        if (patch.connected === undefined) {
+          tx.machines.patch(machineId, patch);
           continue;
         }
-        const row = store.get(flowmachineEntity, machineId);
+        const row = tx.machines.get(machineId);
         if (!row) continue;
-        const statuscode = machineStatuscode(Number(row['statecode'] ?? MachineState.v.Active), patch['connected'] === true, patch['draining'] === true);
-        store.patch(flowmachineEntity, machineId, { ...patch, statuscode });
+        const statuscode = machineStatuscode(row.statecode ?? MachineState.v.Active, patch.connected === true, patch.draining === true);
+        tx.machines.patch(machineId, { ...patch, statuscode });
       }
     });
     return this.pending.size > 0;
@@ -127,7 +130,7 @@ export class MachineStatusWriter {
     this.closed = true;
   }
 
-  private merge(machineId: string, patch: Row): void {
+  private merge(machineId: string, patch: MachinePatch): void {
     if (this.closed) return;
     const current = this.pending.get(machineId);
     this.pending.set(machineId, current ? Object.assign(current, patch) : patch);
@@ -158,15 +161,15 @@ export class MachineStatusWriter {
 }
 
 export function recordDisconnected(store: Store, machineId: string): void {
-  const row = store.get(flowmachineEntity, machineId);
+  const row = store.machines.get(machineId);
   if (!row) return;
-  store.update(flowmachineEntity, machineId, { connected: false, statuscode: machineStatuscode(Number(row['statecode'] ?? MachineState.v.Active), false, false) });
+  store.machines.update(machineId, { connected: false, statuscode: machineStatuscode(row.statecode ?? MachineState.v.Active, false, false) });
 }
 
 /** After an API change (e.g. PATCH statecode Maintenance): keep statuscode consistent with statecode and connection. */
 export function refreshMachineStatus(store: Store, machineId: string, connected: boolean): void {
-  const row = store.get(flowmachineEntity, machineId);
+  const row = store.machines.get(machineId);
   if (!row) return;
-  const statuscode = machineStatuscode(Number(row['statecode'] ?? MachineState.v.Active), connected, row['draining'] === true);
-  if (row['statuscode'] !== statuscode || row['connected'] !== connected) store.update(flowmachineEntity, machineId, { statuscode, connected });
+  const statuscode = machineStatuscode(row.statecode ?? MachineState.v.Active, connected, row.draining === true);
+  if (row.statuscode !== statuscode || row.connected !== connected) store.machines.update(machineId, { statuscode, connected });
 }

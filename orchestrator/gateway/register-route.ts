@@ -1,12 +1,11 @@
 import { MachineGroupState, MachineState, MachineStatus } from '../../shared/option-sets.js';
 import type { FastifyInstance } from 'fastify';
 import { AGENT_REGISTER_PATH, RegisterRequest, type RegisterResponse } from '../../shared/protocol.js';
-import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
 import { validator } from '../../shared/validate.js';
 import { hashSecretAsync, hashToken, newSecret, verifySecretAsync } from '../auth/secrets.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import type { OrchestratorContext } from '../context.js';
-import type { Row } from '../store/store.js';
+import type { Repositories } from '../store/store.js';
 import { addressKey } from './client-address.js';
 import { FailureLimiter, slowDown } from './failure-limiter.js';
 import { sendBusy, sendError } from './machine-auth.js';
@@ -47,26 +46,25 @@ export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, op
   app.post(AGENT_REGISTER_PATH, { bodyLimit: REGISTER_BODY_LIMIT }, async (request, reply) => {
     if (!checkRequest.check(request.body)) return sendError(reply, 400, 'InvalidRequest', `invalid registration: ${checkRequest.errors('body').join('; ')}`);
     const body = request.body;
-    const group = ctx.store.query(flowmachinegroupEntity, { where: 'name = ? COLLATE NOCASE', params: [body.group], limit: 1 })[0];
-    const stored = (group?.['passwordhash'] as string | null | undefined) ?? (await (decoy ??= hashSecretAsync(newSecret())));
+    const group = ctx.store.groups.byName(body.group);
+    const stored = group?.passwordhash ?? (await (decoy ??= hashSecretAsync(newSecret())));
     const ok = await options.slots.run(() => verifySecretAsync(body.password, stored));
     if (ok === 'busy') return sendBusy(reply);
     if (!group || !ok) {
       const note = await slowDown(limiter.fail(`${body.group.toLowerCase()}@${addressKey(request.ip)}`), 'for this group from your address');
       return sendError(reply, 401, 'Unauthorized', `unknown group or wrong password${note}`);
     }
-    if (Number(group['statecode'] ?? MachineGroupState.v.Active) === MachineGroupState.v.Inactive) return sendError(reply, 403, 'GroupInactive', `machine group '${String(group['name'])}' is inactive`);
-    const response = ctx.store.transaction(() => createMachine(ctx, group, body));
+    if ((group.statecode ?? MachineGroupState.v.Active) === MachineGroupState.v.Inactive) return sendError(reply, 403, 'GroupInactive', `machine group '${group.name}' is inactive`);
+    const response = ctx.store.transaction((tx) => createMachine(tx, group.flowmachinegroupid, body));
     options.onRegistered?.(response.flowmachineid);
-    ctx.logger.info(`machine ${body.name} registered into group ${String(group['name'])} as ${response.flowmachineid}`);
+    ctx.logger.info(`machine ${body.name} registered into group ${group.name} as ${response.flowmachineid}`);
     return reply.code(200).send(response);
   });
 }
 
-function createMachine(ctx: OrchestratorContext, group: Row, body: RegisterRequest): RegisterResponse {
-  const groupId = String(group['flowmachinegroupid']);
+function createMachine(tx: Repositories, groupId: string, body: RegisterRequest): RegisterResponse {
   const credential = newSecret();
-  const machine = ctx.store.insert(flowmachineEntity, {
+  const machine = tx.machines.insert({
     name: body.name,
     os: body.os ?? null,
     agentversion: body.agentVersion ?? null,
@@ -77,7 +75,7 @@ function createMachine(ctx: OrchestratorContext, group: Row, body: RegisterReque
     connected: false,
     credentialhash: hashToken(credential),
   });
-  const flowmachineid = String(machine['flowmachineid']);
+  const flowmachineid = machine.flowmachineid;
   // The machine's own signing key, never the group's secret: a member cannot sign as another (callback-keys.ts).
-  return { flowmachineid, flowmachinegroupid: groupId, credential, callbackSecret: machineCallbackKey(ctx.store, flowmachineid)! };
+  return { flowmachineid, flowmachinegroupid: groupId, credential, callbackSecret: machineCallbackKey(tx, flowmachineid)! };
 }

@@ -1,7 +1,6 @@
 import { WorkflowState } from '../../shared/option-sets.js';
 import type { FastifyInstance } from 'fastify';
 import { AGENT_WORKFLOWS_PATH, type AgentWorkflow } from '../../shared/protocol.js';
-import { workflowEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext } from '../context.js';
 import { isGuid } from '../api/paths.js';
 import { authenticateRequest, sendError, type MachineAuth } from './machine-auth.js';
@@ -15,15 +14,15 @@ export function workflowRoute(app: FastifyInstance, ctx: OrchestratorContext, au
     if (!(await authenticateRequest(auth, request, reply))) return reply;
     const id = request.params.id;
     if (!isGuid(id)) return sendError(reply, 400, 'InvalidRequest', `workflow id must be a GUID, got '${id.slice(0, 100)}'`);
-    const row = ctx.store.get(workflowEntity, id.toLowerCase());
+    const row = ctx.store.workflows.get(id.toLowerCase());
     if (!row) return sendError(reply, 404, 'NotFound', `workflow ${id} does not exist`);
-    if (Number(row['statecode'] ?? WorkflowState.v.Active) === WorkflowState.v.Inactive) return sendError(reply, 409, 'WorkflowInactive', `workflow ${id} is deactivated`);
+    if ((row.statecode ?? WorkflowState.v.Active) === WorkflowState.v.Inactive) return sendError(reply, 409, 'WorkflowInactive', `workflow ${id} is deactivated`);
     const body: AgentWorkflow = {
-      workflowid: String(row['workflowid']),
-      name: String(row['name']),
-      clientdata: String(row['clientdata']),
-      ...(typeof row['inputschema'] === 'string' && row['inputschema'] ? { inputschema: row['inputschema'] } : {}),
-      ...(typeof row['outputschema'] === 'string' && row['outputschema'] ? { outputschema: row['outputschema'] } : {}),
+      workflowid: row.workflowid,
+      name: row.name ?? '',
+      clientdata: row.clientdata ?? '',
+      ...(row.inputschema ? { inputschema: row.inputschema } : {}),
+      ...(row.outputschema ? { outputschema: row.outputschema } : {}),
     };
     return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(body);
   });

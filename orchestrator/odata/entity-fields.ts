@@ -19,6 +19,3 @@ export function requireField(entity: EntityDef, name: string): FieldDef {
 export function visibleFieldNames(entity: EntityDef): string[] {
   return Object.keys(entity.fields).filter((name) => visibleField(entity, name) !== undefined);
 }
-
-/** A field name as a quoted SQL identifier (names come from the EntityDef, never from the request). */
-export const column = (name: string): string => `"${name.replaceAll('"', '""')}"`;

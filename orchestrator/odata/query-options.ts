@@ -1,7 +1,8 @@
 import type { EntityDef } from '../../shared/records/index.js';
-import { column, requireField } from './entity-fields.js';
+import type { OrderItem, RecordQuery } from '../store/record-query.js';
+import { requireField } from './entity-fields.js';
+import { checkFilter } from './filter-check.js';
 import { parseFilter } from './filter-parser.js';
-import { filterToSql } from './filter-sql.js';
 import { ODataError, ODataErrorCode } from './odata-error.js';
 import { MAX_PAGE_SIZE } from './prefer.js';
 import { decodeSkipToken } from './skip-token.js';
@@ -9,11 +10,9 @@ import { decodeSkipToken } from './skip-token.js';
 export interface CompiledQuery {
   /** Validated field names of `$select`, in request order; undefined = all non-hidden fields. */
   select?: string[];
-  /** SQL for the store's RowQuery; column names are the field names, double-quoted. */
-  where?: string;
-  params: unknown[];
-  /** e.g. `"priority" DESC, "createdon" ASC` */
-  orderBy?: string;
+  /** The `$filter` tree checked against the entity: what the store's dialect compiles. */
+  filter?: RecordQuery['filter'];
+  orderBy?: OrderItem[];
   top?: number;
   /** From `$skip` or `$skiptoken` (the API's own nextLink). */
   skip?: number;
@@ -58,7 +57,7 @@ function selectList(entity: EntityDef, raw: string): string[] {
   return [...new Set(names)];
 }
 
-function orderByList(entity: EntityDef, raw: string): string {
+function orderByList(entity: EntityDef, raw: string): OrderItem[] {
   const seen = new Set<string>();
   return raw
     .split(',')
@@ -66,17 +65,15 @@ function orderByList(entity: EntityDef, raw: string): string {
       const parts = item.trim().split(/\s+/);
       const [name = '', dir = 'asc', extra] = parts;
       if (name === '') throw invalid(`$orderby '${raw.slice(0, 80)}' has an empty item.`);
-      const field = requireField(entity, name);
+      requireField(entity, name);
       const direction = dir.toLowerCase();
       if (extra !== undefined || (direction !== 'asc' && direction !== 'desc')) {
         throw invalid(`$orderby item '${item.trim().slice(0, 80)}' must be 'property', 'property asc' or 'property desc'.`);
       }
       if (seen.has(name)) throw invalid(`$orderby names '${name}' more than once.`);
       seen.add(name);
-      const collate = field.edm === 'Edm.String' ? ' COLLATE NOCASE' : '';
-      return `${column(name)}${collate} ${direction.toUpperCase()}`;
-    })
-    .join(', ');
+      return { field: name, descending: direction === 'desc' };
+    });
 }
 
 function countFlag(raw: string): boolean {
@@ -85,10 +82,10 @@ function countFlag(raw: string): boolean {
   return v === 'true';
 }
 
-/** Validates the OData query options of a collection GET and compiles them for the store. Throws ODataError. */
+/** Validates the OData query options of a collection GET into what the store's generic record path takes. Throws ODataError. */
 export function compileQuery(entity: EntityDef, query: URLSearchParams): CompiledQuery {
   const options = systemOptions(query);
-  const compiled: CompiledQuery = { params: [], count: false };
+  const compiled: CompiledQuery = { count: false };
   const select = options.get('$select');
   if (select !== undefined) {
     const list = selectList(entity, select);
@@ -96,9 +93,7 @@ export function compileQuery(entity: EntityDef, query: URLSearchParams): Compile
   }
   const filter = options.get('$filter');
   if (filter !== undefined) {
-    const { sql, params } = filterToSql(entity, parseFilter(filter));
-    compiled.where = sql;
-    compiled.params = params;
+    compiled.filter = checkFilter(entity, parseFilter(filter));
   }
   const orderBy = options.get('$orderby');
   if (orderBy !== undefined) compiled.orderBy = orderByList(entity, orderBy);

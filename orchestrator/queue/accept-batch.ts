@@ -1,5 +1,5 @@
 import type { OrchestratorFrame } from '../../shared/protocol.js';
-import type { Store } from '../store/store.js';
+import type { Repositories, Store } from '../store/store.js';
 
 interface PendingAccept {
   readonly machineId: string;
@@ -10,8 +10,8 @@ interface PendingAccept {
 
 export interface AcceptBatchOptions {
   readonly store: Store;
-  /** Answers one accept (confirm, revoke or error) and writes its confirmation; joins the caller's transaction. */
-  readonly accept: (machineId: string, sessionId: string) => OrchestratorFrame;
+  /** Answers one accept (confirm, revoke or error) and writes its confirmation in the batch's transaction `tx`. */
+  readonly accept: (tx: Repositories, machineId: string, sessionId: string) => OrchestratorFrame;
   /** After a failed commit: the in-memory state that took the uncommitted confirmations is read back. */
   readonly rollback: () => void;
 }
@@ -37,7 +37,7 @@ export class AcceptBatch {
     this.pending = [];
     let answers: OrchestratorFrame[];
     try {
-      answers = this.o.store.crashSafeTransaction(() => batch.map((a) => this.o.accept(a.machineId, a.sessionId)));
+      answers = this.o.store.crashSafeTransaction((tx) => batch.map((a) => this.o.accept(tx, a.machineId, a.sessionId)));
     } catch (err) {
       this.o.rollback();
       for (const a of batch) a.fail(err as Error);

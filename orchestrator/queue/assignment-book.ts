@@ -1,24 +1,6 @@
-import { SessionStatus } from '../../shared/option-sets.js';
-import { flowsessionEntity } from '../../shared/records/index.js';
-import type { Store } from '../store/store.js';
+import type { Assignment, PendingCancel, Repositories, Store } from '../store/store.js';
 
-/** Where a session stands between the queue and a machine. */
-export interface Assignment {
-  readonly machineId: string;
-  /** `offered`: assign sent, no accept yet (revocable). `confirmed`: the machine owns it for good. */
-  readonly state: 'offered' | 'confirmed';
-  /** ISO time of the offer or of the confirmation. */
-  readonly at: string;
-}
-
-export type PendingCancel = 'cancelled' | 'timeout';
-
-/** Statuses of a session that may hold an assignment: waiting (offered or confirmed, not started), running, paused. */
-const OPEN_STATUSES = [SessionStatus.v.Paused, SessionStatus.v.Running, SessionStatus.v.Waiting].join(', ');
-
-const assignmentKey = (id: string) => `queue.assignment.${id}`;
-const targetKey = (id: string) => `queue.target.${id}`;
-const cancelKey = (id: string) => `queue.cancel.${id}`;
+export type { Assignment, PendingCancel } from '../store/store.js';
 
 /** What the queue's callers may read about offers and confirmations (`Queue.assignments`). */
 export interface AssignmentQueries {
@@ -38,8 +20,8 @@ export interface AssignmentQueries {
 }
 
 /**
- * The queue's durable bookkeeping, kept in the store's meta table (so it joins the store's transactions)
- * with an in-memory index for the hot paths. `_machineid_value` on a session is both the target the API
+ * The queue's durable bookkeeping, kept in the store's queue state (so it joins the store's transactions: each write
+ * names the transaction's repositories, `tx`) with an in-memory index for the hot paths. `_machineid_value` on a session is both the target the API
  * set and the machine it was assigned to; the original target is remembered here so a requeue restores it.
  */
 export class AssignmentBook implements AssignmentQueries {
@@ -53,11 +35,9 @@ export class AssignmentBook implements AssignmentQueries {
   load(): void {
     this.assignments.clear();
     this.byMachine.clear();
-    const rows = this.store.query(flowsessionEntity, { where: `statuscode IN (${OPEN_STATUSES}) AND _machineid_value IS NOT NULL` });
-    for (const row of rows) {
-      const id = String(row['flowsessionid']);
-      const raw = this.store.getMeta(assignmentKey(id));
-      if (raw) this.index(id, JSON.parse(raw) as Assignment);
+    for (const { flowsessionid: id } of this.store.sessions.openAssigned()) {
+      const assignment = this.store.queueState.assignment(id);
+      if (assignment) this.index(id, assignment);
     }
   }
 
@@ -78,18 +58,17 @@ export class AssignmentBook implements AssignmentQueries {
     const cached = this.assignments.get(sessionId);
     if (cached) return cached;
     // Terminal sessions are not indexed; their confirmation still proves ownership of late events.
-    const raw = this.store.getMeta(assignmentKey(sessionId));
-    return raw ? (JSON.parse(raw) as Assignment) : undefined;
+    return this.store.queueState.assignment(sessionId);
   }
 
-  set(sessionId: string, assignment: Assignment): void {
-    this.store.setMeta(assignmentKey(sessionId), JSON.stringify(assignment));
+  set(tx: Repositories, sessionId: string, assignment: Assignment): void {
+    tx.queueState.setAssignment(sessionId, assignment);
     this.index(sessionId, assignment);
   }
 
   /** Forgets an unconfirmed offer (revoke/reject/requeue). */
-  clear(sessionId: string): void {
-    this.store.setMeta(assignmentKey(sessionId), '');
+  clear(tx: Repositories, sessionId: string): void {
+    tx.queueState.setAssignment(sessionId, undefined);
     this.index(sessionId, undefined);
   }
 
@@ -129,30 +108,30 @@ export class AssignmentBook implements AssignmentQueries {
     return this.all().filter(([, a]) => a.state === 'confirmed');
   }
 
-  setTarget(sessionId: string, machineId: string | null): void {
-    this.store.setMeta(targetKey(sessionId), machineId ?? '');
+  setTarget(tx: Repositories, sessionId: string, machineId: string | null): void {
+    tx.queueState.setTarget(sessionId, machineId);
   }
 
   /** Whether the session's original target was recorded (even as none). */
   hasTarget(sessionId: string): boolean {
-    return this.store.getMeta(targetKey(sessionId)) !== undefined;
+    return this.store.queueState.target(sessionId) !== undefined;
   }
 
-  target(sessionId: string): string | null {
-    return this.store.getMeta(targetKey(sessionId)) || null;
+  /** The original target; read in `tx` when the caller is in a transaction. */
+  target(sessionId: string, tx: Repositories = this.store): string | null {
+    return tx.queueState.target(sessionId) ?? null;
   }
 
-  setPendingCancel(sessionId: string, reason: PendingCancel): void {
-    this.store.setMeta(cancelKey(sessionId), reason);
+  setPendingCancel(tx: Repositories, sessionId: string, reason: PendingCancel): void {
+    tx.queueState.setPendingCancel(sessionId, reason);
   }
 
   /** Forgets a pending cancel; writes (and commits) only when one is recorded, so an ended session costs a read. */
-  clearPendingCancel(sessionId: string): void {
-    if (this.pendingCancel(sessionId)) this.store.setMeta(cancelKey(sessionId), '');
+  clearPendingCancel(tx: Repositories, sessionId: string): void {
+    if (tx.queueState.pendingCancel(sessionId)) tx.queueState.setPendingCancel(sessionId, null);
   }
 
   pendingCancel(sessionId: string): PendingCancel | null {
-    const v = this.store.getMeta(cancelKey(sessionId));
-    return v === 'cancelled' || v === 'timeout' ? v : null;
+    return this.store.queueState.pendingCancel(sessionId);
   }
 }

@@ -1,7 +1,6 @@
 import { ErrorCode, QueueReason } from '../../shared/error-codes.js';
 import { SessionStatus } from '../../shared/option-sets.js';
 import type { OrchestratorFrame } from '../../shared/protocol.js';
-import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import { StoreError, type Store } from '../store/store.js';
 import type { AgentLinks } from './agent-links.js';
 import { buildAssignFrame } from './assign-frame.js';
@@ -108,9 +107,9 @@ export class DispatchPass {
   /** The assign frame of a planned offer; a session whose flow cannot be built ends FlowDefinitionInvalid instead. */
   private prepareOffer(sessionId: string, machineId: string): Offer[] {
     const { store } = this.o;
-    const session = store.get(flowsessionEntity, sessionId);
+    const session = store.sessions.get(sessionId);
     if (!session) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
-    const built = buildAssignFrame(session, store.get(workflowEntity, String(session['_regardingobjectid_value'])));
+    const built = buildAssignFrame(session, session._regardingobjectid_value === null ? undefined : store.workflows.get(session._regardingobjectid_value));
     if (built.ok) return [{ sessionId, machineId, frame: built.frame }];
     this.o.finish(sessionId, { statuscode: SessionStatus.v.Failed, completedon: this.o.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: built.error });
     return [];
@@ -121,14 +120,14 @@ export class DispatchPass {
     if (offers.length === 0 && changed.length === 0 && queued.size === 0) return this.settle(settled);
     const at = this.o.now().toISOString();
     try {
-      store.crashSafeTransaction(() => {
-        queued.write();
+      store.crashSafeTransaction((tx) => {
+        queued.write(tx);
         for (const { sessionId, machineId } of offers) {
-          book.set(sessionId, { machineId, state: 'offered', at });
-          store.patch(flowsessionEntity, sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
-          appendFlowLog(store, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
+          book.set(tx, sessionId, { machineId, state: 'offered', at });
+          tx.sessions.patch(sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
+          appendFlowLog(tx, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
         }
-        for (const [id, reason] of changed) store.patch(flowsessionEntity, id, { queuereason: reason });
+        for (const [id, reason] of changed) tx.sessions.patch(id, { queuereason: reason });
       });
     } catch (err) {
       // The in-memory book took offers that did not commit: read it back from the store.

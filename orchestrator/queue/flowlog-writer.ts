@@ -1,6 +1,6 @@
-import { flowlogEntity, FLOWLOG_DATA_MAX } from '../../shared/records/index.js';
+import { FLOWLOG_DATA_MAX } from '../../shared/records/index.js';
 import { LogLevel, LogType } from '../../shared/option-sets.js';
-import type { Store } from '../store/store.js';
+import type { Repositories } from '../store/store.js';
 
 export type LogTypeName = keyof typeof LogType.v;
 export type LogLevelName = keyof typeof LogLevel.v;
@@ -16,14 +16,12 @@ export interface FlowLogEntry {
 
 /**
  * Appends flowlog rows of one session with consecutive per-session `seq` (one lookup of the session's last seq, one
- * bulk insert, whatever the number of entries). Call inside a store transaction.
+ * bulk insert, whatever the number of entries). Call inside a store transaction, with its repositories.
  */
-export function appendFlowLogs(store: Store, sessionId: string, entries: readonly FlowLogEntry[]): void {
+export function appendFlowLogs(tx: Repositories, sessionId: string, entries: readonly FlowLogEntry[]): void {
   if (entries.length === 0) return;
-  const last = store.query(flowlogEntity, { where: '_flowsessionid_value = ? COLLATE NOCASE', params: [sessionId], orderBy: 'seq DESC', limit: 1 })[0];
-  let seq = last ? Number(last['seq']) + 1 : 0;
-  store.insertMany(
-    flowlogEntity,
+  let seq = (tx.logs.lastSeq(sessionId) ?? -1) + 1;
+  tx.logs.insertMany(
     entries.map((e) => {
       const data = JSON.stringify(e.data);
       return {
@@ -34,10 +32,10 @@ export function appendFlowLogs(store: Store, sessionId: string, entries: readonl
         data: data.length > FLOWLOG_DATA_MAX ? data.slice(0, FLOWLOG_DATA_MAX) : data,
         seq: seq++,
         // Unset: insertMany stamps it now.
-        createdon: e.createdon,
+        createdon: e.createdon ?? null,
       };
     }),
   );
 }
 
-export const appendFlowLog = (store: Store, sessionId: string, entry: FlowLogEntry): void => appendFlowLogs(store, sessionId, [entry]);
+export const appendFlowLog = (tx: Repositories, sessionId: string, entry: FlowLogEntry): void => appendFlowLogs(tx, sessionId, [entry]);

@@ -1,6 +1,5 @@
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import type { OrchestratorFrame } from '../../shared/protocol.js';
-import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Store } from '../store/store.js';
 import type { AssignmentBook } from './assignment-book.js';
 
@@ -16,15 +15,15 @@ export function reconcileHello(store: Store, book: AssignmentBook, machineId: st
   const out: HelloReconcile = { cancelSessions: [], followUps: [] };
   for (const id of activeSessions) {
     const a = book.get(id);
-    const row = store.get(flowsessionEntity, id);
-    if (!a || a.machineId !== machineId || a.state !== 'confirmed' || !row || isTerminalStatus(Number(row['statuscode']))) {
+    const row = store.sessions.get(id);
+    if (!a || a.machineId !== machineId || a.state !== 'confirmed' || !row || (row.statuscode !== null && isTerminalStatus(row.statuscode))) {
       out.cancelSessions.push(id);
       continue;
     }
     const pending = book.pendingCancel(id);
     if (pending === 'cancelled') out.cancelSessions.push(id);
     else if (pending === 'timeout') out.followUps.push({ type: 'cancel', sessionId: id, reason: 'timeout' });
-    else if (!row['startedon']) out.followUps.push({ type: 'confirm', sessionId: id });
+    else if (!row.startedon) out.followUps.push({ type: 'confirm', sessionId: id });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { MachineGroupState, MachineState, QueuingType } from '../../shared/option-sets.js';
-import { flowmachineEntity, flowmachinegroupEntity } from '../../shared/records/index.js';
-import type { Row, Store } from '../store/store.js';
+import type { FlowMachineGroup } from '../../shared/records/index.js';
+import type { MachineRecord as StoredMachine, Store } from '../store/store.js';
 import type { MachineRecord } from './machine-eligibility.js';
 import { machinePartition, type MachinesById } from './partitions.js';
 
@@ -18,10 +18,10 @@ export class MachineDirectory implements MachinesById {
   constructor(private readonly store: Store) {}
 
   load(): void {
-    const groups = new Map(this.store.query(flowmachinegroupEntity).map((g) => [String(g['flowmachinegroupid']), g]));
+    const groups = new Map(this.store.groups.all().map((g) => [g.flowmachinegroupid, g]));
     this.byId.clear();
-    for (const m of this.store.query(flowmachineEntity)) {
-      const record = toRecord(m, groups.get(String(m['_flowmachinegroupid_value'])));
+    for (const m of this.store.machines.all()) {
+      const record = toRecord(m, m._flowmachinegroupid_value === null ? undefined : groups.get(m._flowmachinegroupid_value));
       this.byId.set(record.id, record);
     }
     this.index();
@@ -31,9 +31,9 @@ export class MachineDirectory implements MachinesById {
   /** Re-reads one machine (and its group); returns the partitions it left or joined. */
   refresh(machineId: string): string[] {
     const before = this.byId.get(machineId);
-    const row = this.store.get(flowmachineEntity, machineId);
-    const groupId = (row?.['_flowmachinegroupid_value'] as string | null | undefined) ?? null;
-    const after = row ? toRecord(row, groupId ? this.store.get(flowmachinegroupEntity, groupId) : undefined) : undefined;
+    const row = this.store.machines.get(machineId);
+    const groupId = row?._flowmachinegroupid_value ?? null;
+    const after = row ? toRecord(row, groupId ? this.store.groups.get(groupId) : undefined) : undefined;
     if (!before && !after) return [];
     if (before && after && sameRecord(before, after)) return [machinePartition(after)];
     if (before) this.unfile(before);
@@ -50,10 +50,10 @@ export class MachineDirectory implements MachinesById {
    * dispatch calls it so a group change is seen even when nobody reported it.
    */
   syncGroups(): void {
-    for (const g of this.store.query(flowmachinegroupEntity)) {
-      const list = this.byPartition.get(String(g['flowmachinegroupid']));
-      const statecode = Number(g['statecode'] ?? MachineGroupState.v.Active);
-      const queuingType = Number(g['preferredqueuingtype'] ?? QueuingType.v.PriorityThenFIFO);
+    for (const g of this.store.groups.all()) {
+      const list = this.byPartition.get(g.flowmachinegroupid);
+      const statecode = g.statecode ?? MachineGroupState.v.Active;
+      const queuingType = g.preferredqueuingtype ?? QueuingType.v.PriorityThenFIFO;
       if (!list || (list[0]!.groupStatecode === statecode && list[0]!.groupQueuingType === queuingType)) continue;
       list.forEach((m, i) => {
         const record = { ...m, groupStatecode: statecode, groupQueuingType: queuingType };
@@ -124,13 +124,13 @@ function lowerBound(list: readonly MachineRecord[], id: string): number {
 const sameRecord = (a: MachineRecord, b: MachineRecord): boolean =>
   a.groupId === b.groupId && a.statecode === b.statecode && a.groupStatecode === b.groupStatecode && a.groupQueuingType === b.groupQueuingType && a.sessioncapacity === b.sessioncapacity;
 
-function toRecord(m: Row, g: Row | undefined): MachineRecord {
+function toRecord(m: StoredMachine, g: FlowMachineGroup | undefined): MachineRecord {
   return {
-    id: String(m['flowmachineid']),
-    groupId: (m['_flowmachinegroupid_value'] as string | null) ?? null,
-    statecode: Number(m['statecode'] ?? MachineState.v.Active),
-    groupStatecode: Number(g?.['statecode'] ?? MachineGroupState.v.Active),
-    groupQueuingType: Number(g?.['preferredqueuingtype'] ?? QueuingType.v.PriorityThenFIFO),
-    sessioncapacity: Number(m['sessioncapacity'] ?? 1),
+    id: m.flowmachineid,
+    groupId: m._flowmachinegroupid_value,
+    statecode: m.statecode ?? MachineState.v.Active,
+    groupStatecode: g?.statecode ?? MachineGroupState.v.Active,
+    groupQueuingType: g?.preferredqueuingtype ?? QueuingType.v.PriorityThenFIFO,
+    sessioncapacity: m.sessioncapacity ?? 1,
   };
 }

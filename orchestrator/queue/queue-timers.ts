@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../shared/error-codes.js';
-import { DEFAULT_RUN_TIMEOUT_S, flowsessionEntity } from '../../shared/records/index.js';
+import { DEFAULT_RUN_TIMEOUT_S } from '../../shared/records/index.js';
 import { isTerminalStatus, SessionStatus } from '../../shared/option-sets.js';
 import type { OrchestratorContext } from '../context.js';
 import type { Queue, AgentLinks } from './session-queue.js';
@@ -74,11 +74,11 @@ export class QueueTimers {
       // A started session's deadline never changes (startedon and timeout are set once): its row is read once.
       const known = this.runDeadlines.get(id);
       if (known !== undefined && now < known) continue;
-      const row = store.get(flowsessionEntity, id);
-      if (!row || isTerminalStatus(Number(row['statuscode']))) continue;
-      const base = Date.parse(String(row['startedon'] ?? a.at));
-      const deadline = base + Number(row['timeout'] ?? DEFAULT_RUN_TIMEOUT_S) * 1000;
-      if (row['startedon']) this.runDeadlines.set(id, deadline);
+      const row = store.sessions.get(id);
+      if (!row || (row.statuscode !== null && isTerminalStatus(row.statuscode))) continue;
+      const base = Date.parse(row.startedon ?? a.at);
+      const deadline = base + (row.timeout ?? DEFAULT_RUN_TIMEOUT_S) * 1000;
+      if (row.startedon) this.runDeadlines.set(id, deadline);
       if (now < deadline) continue;
       this.o.queue.cancelOnRunTimeout(id);
       if (!this.o.links.live(a.machineId) && now >= deadline + grace) {
@@ -128,17 +128,17 @@ export class QueueTimers {
     const now = this.o.ctx.now();
     const expired = queue.waitingPastDeadline(now.getTime());
     for (const [id] of queue.assignments.unansweredOffers()) {
-      const row = store.get(flowsessionEntity, id);
-      if (row && Number(row['statuscode']) === SessionStatus.v.Waiting && queueDeadline(row) <= now.getTime()) expired.push(id);
+      const row = store.sessions.get(id);
+      if (row && row.statuscode === SessionStatus.v.Waiting && queueDeadline(row) <= now.getTime()) expired.push(id);
     }
     for (const id of expired) {
-      const row = store.get(flowsessionEntity, id);
+      const row = store.sessions.get(id);
       if (!row) continue;
       queue.endUnplaced(id, {
         statuscode: SessionStatus.v.Failed,
         completedon: now.toISOString(),
         errorcode: ErrorCode.NoCandidateMachine,
-        errormessage: `no machine took the session within its queue timeout (last reason: ${String(row['queuereason'] ?? 'none')})`,
+        errormessage: `no machine took the session within its queue timeout (last reason: ${row.queuereason ?? 'none'})`,
       });
     }
   }

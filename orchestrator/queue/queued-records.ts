@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Repositories, Store } from '../store/store.js';
 import type { AssignmentBook } from './assignment-book.js';
 import { appendFlowLog } from './flowlog-writer.js';
 
@@ -23,11 +23,11 @@ export class QueuedRecords {
     return this.pending.length;
   }
 
-  /** Writes them inside the caller's store transaction; `written()` once that committed. */
-  write(): void {
+  /** Writes them inside the caller's store transaction `tx`; `written()` once that committed. */
+  write(tx: Repositories): void {
     for (const q of this.pending) {
-      this.book.setTarget(q.sessionId, q.target);
-      appendFlowLog(this.store, q.sessionId, { type: 'Queued', level: 'Information', data: { priority: q.priority } });
+      this.book.setTarget(tx, q.sessionId, q.target);
+      appendFlowLog(tx, q.sessionId, { type: 'Queued', level: 'Information', data: { priority: q.priority } });
     }
   }
 
@@ -38,7 +38,7 @@ export class QueuedRecords {
   /** Writes them in a transaction of their own: before anything else is written about a session, its `Queued` record must be in. */
   flush(): void {
     if (this.pending.length === 0) return;
-    this.store.transaction(() => this.write());
+    this.store.transaction((tx) => this.write(tx));
     this.written();
   }
 }

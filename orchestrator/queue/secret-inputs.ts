@@ -1,7 +1,7 @@
 import { maskSecretInputs, secretInputsOf, sessionMasker, type Masker } from '../../shared/secret-mask.js';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
-import type { Row, Store } from '../store/store.js';
+import type { FlowSession, Workflow } from '../../shared/records/index.js';
+import type { Repositories, Store } from '../store/store.js';
 import { parseStoredJson } from './stored-json.js';
 
 /**
@@ -19,52 +19,41 @@ export function storedInputs(inputschema: unknown, inputsText: string): { inputs
 }
 
 /** The inputs an agent is given: in clear. */
-export const clearInputs = (session: Row): string => {
-  for (const key of ['secretinputs', 'inputs'] as const) {
-    const v = session[key];
-    if (typeof v === 'string' && v !== '') return v;
-  }
-  return '{}';
-};
+export const clearInputs = (session: Pick<FlowSession, 'secretinputs' | 'inputs'>): string => session.secretinputs || session.inputs || '{}';
 
 /** The assign frame's `secretInputs` of a session of this workflow. */
-export const secretInputsFor = (session: Row, workflow: Row): string[] => secretInputsOf(parseStoredJson(workflow['inputschema']), parseStoredJson(clearInputs(session)));
+export const secretInputsFor = (session: Pick<FlowSession, 'secretinputs' | 'inputs'>, workflow: Pick<Workflow, 'inputschema'>): string[] =>
+  secretInputsOf(parseStoredJson(workflow.inputschema), parseStoredJson(clearInputs(session)));
 
 /**
  * The masker of an open session's secret inputs, or undefined when it has none: what an agent reports (outputs,
  * errors) is masked by the same rule again, so an agent that does not mask cannot put a secret into a record.
  */
-export function secretMasker(store: Store, session: Row): Masker | undefined {
-  const clear = session['secretinputs'];
-  if (typeof clear !== 'string' || clear === '') return undefined;
-  const workflow = store.get(workflowEntity, String(session['_regardingobjectid_value']));
+export function secretMasker(tx: Repositories, session: FlowSession): Masker | undefined {
+  const clear = session.secretinputs;
+  if (!clear || !session._regardingobjectid_value) return undefined;
+  const workflow = tx.workflows.get(session._regardingobjectid_value);
   return workflow ? sessionMasker(clear, secretInputsFor(session, workflow)) : undefined;
 }
-
-const MASKED_AT_REST = 'secretinputs.masked';
 
 /**
  * Once per database: sessions stored before secret inputs were masked get the stored form now (the clear copy kept
  * only for sessions that have not ended). Returns how many sessions it changed.
  */
 export function maskStoredSecretInputs(store: Store): number {
-  if (store.getMeta(MASKED_AT_REST) !== undefined) return 0;
+  if (store.queueState.secretInputsMaskedAt() !== undefined) return 0;
   let changed = 0;
-  store.transaction(() => {
-    for (const workflow of store.query(workflowEntity, { where: `inputschema LIKE '%x-secret%'` })) {
-      const sessions = store.query(flowsessionEntity, {
-        where: '_regardingobjectid_value = ? COLLATE NOCASE AND secretinputs IS NULL AND inputs IS NOT NULL',
-        params: [workflow['workflowid']],
-      });
-      for (const session of sessions) {
-        const stored = storedInputs(workflow['inputschema'], String(session['inputs']));
-        if (stored.inputs === session['inputs']) continue;
-        const open = !isTerminalStatus(Number(session['statuscode']));
-        store.patch(flowsessionEntity, String(session['flowsessionid']), { inputs: stored.inputs, secretinputs: open ? (stored.secretinputs ?? null) : null });
+  store.transaction((tx) => {
+    for (const workflow of tx.workflows.withSecretInputs()) {
+      for (const session of tx.sessions.withUnsplitInputs(workflow.workflowid)) {
+        const stored = storedInputs(workflow.inputschema, session.inputs ?? '');
+        if (stored.inputs === session.inputs) continue;
+        const open = session.statuscode === null || !isTerminalStatus(session.statuscode);
+        tx.sessions.patch(session.flowsessionid, { inputs: stored.inputs, secretinputs: open ? (stored.secretinputs ?? null) : null });
         changed++;
       }
     }
-    store.setMeta(MASKED_AT_REST, new Date().toISOString());
+    tx.queueState.setSecretInputsMasked(new Date().toISOString());
   });
   return changed;
 }

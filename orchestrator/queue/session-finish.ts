@@ -1,7 +1,7 @@
 import { buildCallbackBody } from '../../shared/callback.js';
-import { flowsessionEntity } from '../../shared/records/index.js';
+import type { FlowSession } from '../../shared/records/index.js';
 import { isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
-import type { Row, Store } from '../store/store.js';
+import type { Repositories, SessionRecord, Values } from '../store/store.js';
 import { appendFlowLog } from './flowlog-writer.js';
 
 export interface Finish {
@@ -12,7 +12,7 @@ export interface Finish {
   readonly errormessage?: string | null;
   readonly errordetails?: string | null;
   readonly runexecutionduration?: number | null;
-  readonly extra?: Row;
+  readonly extra?: Values<FlowSession>;
   /**
    * The completion callback's body as the agent that ran the session built it: from its own values (its clock), so the
    * body stored here equals the agent's POST byte for byte. Absent for a session the orchestrator ended: built here.
@@ -20,25 +20,26 @@ export interface Finish {
   readonly callbackBody?: string;
 }
 
-const ms = (iso: unknown): number | undefined => (typeof iso === 'string' ? Date.parse(iso) : undefined);
+const ms = (iso: string | null | undefined): number | undefined => (typeof iso === 'string' ? Date.parse(iso) : undefined);
 const span = (from: number | undefined, to: number | undefined): number | null =>
   from === undefined || to === undefined || Number.isNaN(from) || Number.isNaN(to) ? null : Math.max(0, Math.round(to - from));
 
 /**
  * Moves a session to a terminal status with its durations and a RunCompleted flowlog row.
  * Returns false (and changes nothing) when the session is already terminal: terminal is final.
- * Call inside a store transaction; `read` is the session's row if the caller just read it in that transaction.
+ * Call inside a store transaction, with its repositories; `read` is the session if the caller just read it in that
+ * transaction.
  */
-export function finishSession(store: Store, sessionId: string, f: Finish, read?: Row): boolean {
-  const current = read ?? store.get(flowsessionEntity, sessionId);
-  if (!current || isTerminalStatus(Number(current['statuscode']))) return false;
-  const created = ms(current['createdon']);
-  const startedon = (current['startedon'] as string | null) ?? f.startedon ?? null;
+export function finishSession(tx: Repositories, sessionId: string, f: Finish, read?: SessionRecord): boolean {
+  const current = read ?? tx.sessions.get(sessionId);
+  if (!current || current.statuscode === null || isTerminalStatus(current.statuscode)) return false;
+  const created = ms(current.createdon);
+  const startedon = current.startedon ?? f.startedon ?? null;
   const started = ms(startedon);
   const completed = ms(f.completedon);
-  const wait = (current['runwaitduration'] as number | null) ?? span(created, started);
+  const wait = current.runwaitduration ?? span(created, started);
   const execution = f.runexecutionduration ?? span(started, completed);
-  const patch: Row = {
+  const patch = {
     ...f.extra,
     statuscode: f.statuscode,
     statecode: stateForStatus(f.statuscode),
@@ -54,11 +55,11 @@ export function finishSession(store: Store, sessionId: string, f: Finish, read?:
     runduration: f.runexecutionduration != null && wait !== null ? wait + f.runexecutionduration : span(created, completed),
     runexecutionduration: execution,
     runwaitduration: wait,
-  };
+  } satisfies Values<FlowSession>;
   // Built once, here, and re-sent as stored by every later delivery (TriggerDesktopFlowRunCallback, retries).
-  if (current['callbackurl']) patch['callbackbody'] = f.callbackBody ?? ownCallbackBody(sessionId, patch, current);
-  store.patch(flowsessionEntity, sessionId, patch);
-  appendFlowLog(store, sessionId, {
+  const callbackbody = current.callbackurl ? (f.callbackBody ?? ownCallbackBody(sessionId, patch, current)) : undefined;
+  tx.sessions.patch(sessionId, callbackbody === undefined ? patch : { ...patch, callbackbody });
+  appendFlowLog(tx, sessionId, {
     type: 'RunCompleted',
     level: f.statuscode === SessionStatus.v.Succeeded ? 'Information' : 'Error',
     data: { statuscode: f.statuscode, errorcode: f.errorcode ?? null, errormessage: f.errormessage ?? null },
@@ -67,17 +68,18 @@ export function finishSession(store: Store, sessionId: string, f: Finish, read?:
   return true;
 }
 
-function ownCallbackBody(sessionId: string, patch: Row, current: Row): string {
-  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+type Ended = Pick<FlowSession, 'startedon' | 'errorcode'> & { readonly statuscode: number; readonly statecode: number; readonly completedon: string };
+
+function ownCallbackBody(sessionId: string, patch: Ended, current: FlowSession): string {
   return JSON.stringify(
     buildCallbackBody({
       flowsessionid: sessionId,
-      statuscode: Number(patch['statuscode']),
-      statecode: Number(patch['statecode']),
-      startedon: text(patch['startedon']),
-      completedon: String(patch['completedon']),
-      outputs: text(current['outputs']),
-      errorcode: text(patch['errorcode']),
+      statuscode: patch.statuscode,
+      statecode: patch.statecode,
+      startedon: patch.startedon,
+      completedon: patch.completedon,
+      outputs: current.outputs,
+      errorcode: patch.errorcode,
     }),
   );
 }

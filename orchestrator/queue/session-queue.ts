@@ -1,9 +1,8 @@
 import { ErrorCode } from '../../shared/error-codes.js';
 import { isTerminalStatus, QueuingType, SessionStatus } from '../../shared/option-sets.js';
 import type { OrchestratorFrame } from '../../shared/protocol.js';
-import { flowmachineEntity, flowsessionEntity } from '../../shared/records/index.js';
 import type { OrchestratorContext, SessionQueue, TriggeredCallback } from '../context.js';
-import { StoreError, type Row } from '../store/store.js';
+import { StoreError, type Repositories, type SessionRecord } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
 import { AssignmentBook, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
 import type { AgentLinks } from './agent-links.js';
@@ -70,12 +69,9 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.assignments = this.book;
     this.machines = new MachineDirectory(o.ctx.store);
     this.queued = new QueuedRecords(o.ctx.store, this.book);
-    this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (m, s) => this.accept(m, s), rollback: () => this.book.load() });
+    this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (tx, m, s) => this.accept(tx, m, s), rollback: () => this.book.load() });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
-    this.held = new HeldStatuses((id) => {
-      const status = this.store.get(flowsessionEntity, id)?.['statuscode'];
-      return typeof status === 'number' ? status : undefined;
-    });
+    this.held = new HeldStatuses((id) => this.store.sessions.get(id)?.statuscode ?? undefined);
     this.waiting = new WaitingSessions({
       place: (view) => {
         const partition = partitionOf(view, this.machines);
@@ -138,7 +134,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   /** A new Waiting session (its row is committed); its `Queued` records are written later (see QueuedRecords). */
   enqueued(sessionId: string): void {
     const row = this.mustGet(sessionId);
-    this.queued.add(sessionId, (row['_machineid_value'] as string | null) ?? null, Number(row['priority'] ?? 0));
+    this.queued.add(sessionId, row._machineid_value, row.priority ?? 0);
     if (!this.book.get(sessionId)) this.markSession(this.waiting.put(row)?.view);
     this.schedule();
   }
@@ -148,7 +144,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.queued.flush();
     if (this.book.get(sessionId)) return;
     this.markSession(this.waiting.get(sessionId)?.view);
-    const row = this.store.get(flowsessionEntity, sessionId);
+    const row = this.store.sessions.get(sessionId);
     if (row) this.markSession(this.waiting.put(row)?.view);
     else this.waiting.delete(sessionId);
     this.schedule();
@@ -184,8 +180,8 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.closed = true;
   }
 
-  private mustGet(sessionId: string): Row {
-    const row = this.store.get(flowsessionEntity, sessionId);
+  private mustGet(sessionId: string): SessionRecord {
+    const row = this.store.sessions.get(sessionId);
     if (!row) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
     return row;
   }
@@ -193,7 +189,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   /** Ends a session on the orchestrator's own decision. */
   finish(sessionId: string, f: Finish): void {
     this.queued.flush();
-    const finished = this.store.transaction(() => finishSession(this.store, sessionId, f));
+    const finished = this.store.transaction((tx) => finishSession(tx, sessionId, f));
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
@@ -206,12 +202,12 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.schedule();
   }
 
-  cancel(sessionId: string): Row {
+  cancel(sessionId: string): SessionRecord {
     this.queued.flush();
     const row = this.mustGet(sessionId);
-    if (isTerminalStatus(Number(row['statuscode']))) return row;
+    if (row.statuscode !== null && isTerminalStatus(row.statuscode)) return row;
     const a = this.book.get(sessionId);
-    if (a?.state === 'confirmed' && !this.store.get(flowmachineEntity, a.machineId)) {
+    if (a?.state === 'confirmed' && !this.store.machines.get(a.machineId)) {
       // Nobody is left to stop it or to report its end.
       this.finish(sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: `cancelled; its machine ${a.machineId} no longer exists` });
       return this.mustGet(sessionId);
@@ -221,9 +217,9 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       return this.mustGet(sessionId);
     }
     if (a) this.o.links.send(a.machineId, { type: 'revoke', sessionId });
-    this.store.transaction(() => {
-      if (a) this.book.clear(sessionId);
-      finishSession(this.store, sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
+    this.store.transaction((tx) => {
+      if (a) this.book.clear(tx, sessionId);
+      finishSession(tx, sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
     });
     this.markMachine(a?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
@@ -247,9 +243,9 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   /** Records the pending cancel and its flowlog in one commit, then tells the machine. */
   private askToCancel(sessionId: string, machineId: string, reason: PendingCancel): void {
     const log = CANCEL_LOGS[reason];
-    this.store.transaction(() => {
-      this.book.setPendingCancel(sessionId, reason);
-      appendFlowLog(this.store, sessionId, { type: 'CustomLog', level: 'Warning', name: log.name, data: { stream: 'agent', message: log.message } });
+    this.store.transaction((tx) => {
+      this.book.setPendingCancel(tx, sessionId, reason);
+      appendFlowLog(tx, sessionId, { type: 'CustomLog', level: 'Warning', name: log.name, data: { stream: 'agent', message: log.message } });
     });
     this.o.links.send(machineId, { type: 'cancel', sessionId, reason });
   }
@@ -263,7 +259,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     if (a?.state === 'confirmed') return;
     if (a) {
       this.o.links.send(a.machineId, { type: 'revoke', sessionId });
-      this.book.clear(sessionId);
+      this.book.clear(this.store, sessionId);
     }
     this.finish(sessionId, f);
   }
@@ -272,12 +268,12 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   requeue(sessionId: string, log?: { machineId: string; errorcode: string; message: string }): void {
     this.queued.flush();
     const offeredTo = this.book.get(sessionId)?.machineId;
-    const row = this.store.transaction(() => {
-      this.book.clear(sessionId);
-      const current = this.store.get(flowsessionEntity, sessionId);
-      if (!current || isTerminalStatus(Number(current['statuscode']))) return undefined;
-      const updated = this.store.update(flowsessionEntity, sessionId, { _machineid_value: this.book.target(sessionId), queuereason: null });
-      if (log) appendFlowLog(this.store, sessionId, { type: 'AssignFailed', level: 'Warning', data: log });
+    const row = this.store.transaction((tx) => {
+      this.book.clear(tx, sessionId);
+      const current = tx.sessions.get(sessionId);
+      if (!current || current.statuscode === null || isTerminalStatus(current.statuscode)) return undefined;
+      const updated = tx.sessions.update(sessionId, { _machineid_value: this.book.target(sessionId, tx), queuereason: null });
+      if (log) appendFlowLog(tx, sessionId, { type: 'AssignFailed', level: 'Warning', data: log });
       return updated;
     });
     if (log) this.cooldown.add(sessionId, log.machineId, this.now(), log.errorcode);
@@ -293,21 +289,19 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.accepts.add(machineId, sessionId, reply, fail);
   }
 
-  /** Answers one accept and writes its confirmation; joins the accept batch's transaction. */
-  private accept(machineId: string, sessionId: string): OrchestratorFrame {
+  /** Answers one accept and writes its confirmation in the accept batch's transaction. */
+  private accept(tx: Repositories, machineId: string, sessionId: string): OrchestratorFrame {
     const a = this.book.get(sessionId);
     // Not (or no longer) offered to this machine: the same answer whether the id exists or not, so a machine cannot
     // probe which session ids exist.
     if (!a || a.machineId !== machineId) return { type: 'revoke', sessionId };
     if (a.state === 'offered') {
       const now = this.now();
-      this.store.transaction(() => {
-        this.book.set(sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
-        this.store.patch(flowsessionEntity, sessionId, { queuereason: null });
-        appendFlowLog(this.store, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
-      });
+      this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
+      tx.sessions.patch(sessionId, { queuereason: null });
+      appendFlowLog(tx, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
       this.held.set(sessionId, SessionStatus.v.Waiting);
-      this.o.observer?.confirmed(...confirmationTimes(this.store.get(flowsessionEntity, sessionId), a.at, now));
+      this.o.observer?.confirmed(...confirmationTimes(tx.sessions.get(sessionId), a.at, now));
     }
     return { type: 'confirm', sessionId };
   }
@@ -337,12 +331,12 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   }
 
   /**
-   * A run the machine started by itself (Local): recorded as confirmed to it, with it as the original target. Joins
-   * the caller's store transaction.
+   * A run the machine started by itself (Local): recorded as confirmed to it, with it as the original target, in the
+   * caller's store transaction.
    */
-  recordLocalRun(sessionId: string, machineId: string, at: string): void {
-    this.book.setTarget(sessionId, machineId);
-    this.book.set(sessionId, { machineId, state: 'confirmed', at });
+  recordLocalRun(tx: Repositories, sessionId: string, machineId: string, at: string): void {
+    this.book.setTarget(tx, sessionId, machineId);
+    this.book.set(tx, sessionId, { machineId, state: 'confirmed', at });
   }
 
   /** Waiting sessions (not offered) whose queue timeout is at or before `nowMs`. */
@@ -352,12 +346,12 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
 
   /** A session ended by its agent's report. */
   ended(sessionId: string): void {
-    if (this.o.observer) this.o.observer.ended(Number(this.store.get(flowsessionEntity, sessionId)?.['statuscode']));
+    if (this.o.observer) this.o.observer.ended(Number(this.store.sessions.get(sessionId)?.statuscode));
     this.markMachine(this.book.get(sessionId)?.machineId);
     this.book.finished(sessionId);
     this.held.forget(sessionId);
     this.cooldown.forget(sessionId);
-    this.book.clearPendingCancel(sessionId);
+    this.book.clearPendingCancel(this.store, sessionId);
     this.schedule();
   }
 

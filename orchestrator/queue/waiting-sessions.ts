@@ -1,6 +1,6 @@
 import { RunMode, SessionState, SessionStatus } from '../../shared/option-sets.js';
-import { DEFAULT_QUEUE_TIMEOUT_S, flowsessionEntity } from '../../shared/records/index.js';
-import type { Row, Store } from '../store/store.js';
+import { DEFAULT_QUEUE_TIMEOUT_S, type FlowSession } from '../../shared/records/index.js';
+import type { SessionRecord, Store } from '../store/store.js';
 import type { SessionView } from './dispatch-plan.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { QueueLine, type LineEntry } from './queue-line.js';
@@ -24,14 +24,13 @@ export interface WaitingSessionsOptions {
   readonly fifo: (partition: string) => boolean;
 }
 
-const isWaiting = (row: Row): boolean =>
-  Number(row['statuscode']) === SessionStatus.v.Waiting && Number(row['statecode'] ?? SessionState.v.Active) === SessionState.v.Active;
+const isWaiting = (row: FlowSession): boolean => row.statuscode === SessionStatus.v.Waiting && (row.statecode ?? SessionState.v.Active) === SessionState.v.Active;
 
 /** Deadline of a waiting session in the queue (ms since epoch). */
-export function queueDeadline(row: Row): number {
-  const created = Date.parse(String(row['createdon']));
-  const scheduled = row['scheduledfor'] ? Date.parse(String(row['scheduledfor'])) : created;
-  return Math.max(created, scheduled) + Number(row['queuetimeout'] ?? DEFAULT_QUEUE_TIMEOUT_S) * 1000;
+export function queueDeadline(row: SessionRecord): number {
+  const created = Date.parse(row.createdon);
+  const scheduled = row.scheduledfor ? Date.parse(row.scheduledfor) : created;
+  return Math.max(created, scheduled) + (row.queuetimeout ?? DEFAULT_QUEUE_TIMEOUT_S) * 1000;
 }
 
 /**
@@ -55,9 +54,8 @@ export class WaitingSessions {
   /** Every Waiting session of the store for which `offered` is false. */
   load(store: Store, offered: (sessionId: string) => boolean): void {
     this.byId.clear();
-    for (const row of store.query(flowsessionEntity, { where: `statuscode = ${SessionStatus.v.Waiting} AND statecode = ${SessionState.v.Active}`, orderBy: 'createdon' })) {
-      const id = String(row['flowsessionid']);
-      if (isWaiting(row) && !offered(id)) this.byId.set(id, this.entry(row, ++this.arrivals));
+    for (const row of store.sessions.waitingInQueueOrder()) {
+      if (isWaiting(row) && !offered(row.flowsessionid)) this.byId.set(row.flowsessionid, this.entry(row, ++this.arrivals));
     }
     this.refile();
   }
@@ -78,8 +76,8 @@ export class WaitingSessions {
   }
 
   /** Files the session as its row says: waiting, or gone (not Waiting any more). */
-  put(row: Row): WaitingSession | undefined {
-    const id = String(row['flowsessionid']);
+  put(row: SessionRecord): WaitingSession | undefined {
+    const id = row.flowsessionid;
     const previous = this.delete(id);
     if (!isWaiting(row)) return undefined;
     const entry = this.entry(row, previous?.view.arrival ?? ++this.arrivals);
@@ -132,9 +130,9 @@ export class WaitingSessions {
     return this.byId.values();
   }
 
-  private entry(row: Row, arrival: number): Entry {
+  private entry(row: SessionRecord, arrival: number): Entry {
     const view = { ...sessionView(row), arrival };
-    return { view, reason: (row['queuereason'] as string | null) ?? null, deadline: queueDeadline(row), ...this.o.place(view) };
+    return { view, reason: row.queuereason, deadline: queueDeadline(row), ...this.o.place(view) };
   }
 
   private lineOf(partition: string): QueueLine {
@@ -144,15 +142,15 @@ export class WaitingSessions {
   }
 }
 
-function sessionView(r: Row): SessionView {
+function sessionView(r: SessionRecord): Omit<SessionView, 'arrival'> {
   return {
-    id: String(r['flowsessionid']),
-    priority: Number(r['priority'] ?? 0),
-    createdon: String(r['createdon']),
-    scheduledfor: (r['scheduledfor'] as string | null) ?? null,
-    groupId: (r['_machinegroupid_value'] as string | null) ?? null,
-    targetMachineId: (r['_machineid_value'] as string | null) ?? null,
-    runmode: Number(r['runmode'] ?? RunMode.v.Unattended),
-    sessionusername: (r['sessionusername'] as string | null) ?? null,
+    id: r.flowsessionid,
+    priority: r.priority ?? 0,
+    createdon: r.createdon,
+    scheduledfor: r.scheduledfor,
+    groupId: r._machinegroupid_value,
+    targetMachineId: r._machineid_value,
+    runmode: r.runmode ?? RunMode.v.Unattended,
+    sessionusername: r.sessionusername,
   };
 }

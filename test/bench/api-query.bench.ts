@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileQuery } from '../../orchestrator/odata/query-options.js';
+import { filterToSql, orderToSql } from '../../orchestrator/store/sqlite-filter.js';
 import { SqliteStore } from '../../orchestrator/store/sqlite-store.js';
 import { flowsessionEntity } from '../../shared/records/index.js';
 import { startTestOrchestrator } from '../support/orchestrator-harness.js';
@@ -22,7 +23,7 @@ function fill(file: string, count: number, groups: string[], workflows: string[]
       store.transaction(() => {
         for (let j = i; j < Math.min(count, i + 20_000); j++) {
           const created = new Date(t0 - (count - j) * (365 * DAY / count)).toISOString();
-          store.insert(flowsessionEntity, {
+          store.sessions.insert({
             name: `session ${j}`,
             _regardingobjectid_value: workflows[j % workflows.length],
             _machinegroupid_value: groups[j % groups.length],
@@ -74,8 +75,9 @@ export const apiQuery: Bench = {
       for (const [label, filter] of queries) {
         const path = `flowsessions?$filter=${filter}&$top=50`;
         const q = compileQuery(flowsessionEntity, new URLSearchParams(path.slice(path.indexOf('?') + 1)));
-        const sql = `SELECT * FROM "flowsessions"${q.where ? ` WHERE ${q.where}` : ''} ORDER BY ${q.orderBy ? `${q.orderBy}, ` : ''}"flowsessionid" LIMIT 51`;
-        const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(q.params ?? [])) as { detail: string }[]).map((r) => r.detail).join('; ');
+        const where = q.filter ? filterToSql(flowsessionEntity, q.filter) : { sql: '', params: [] };
+        const sql = `SELECT * FROM "flowsessions"${where.sql ? ` WHERE ${where.sql}` : ''} ORDER BY ${q.orderBy ? `${orderToSql(flowsessionEntity, q.orderBy)}, ` : ''}"flowsessionid" LIMIT 51`;
+        const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...where.params) as { detail: string }[]).map((r) => r.detail).join('; ');
         ctx.note(`api-query ${label}: ${plan}`);
         const stmt = raw.prepare(sql);
         const api: number[] = [];
@@ -86,7 +88,7 @@ export const apiQuery: Bench = {
           api.push(nowMs() - t);
           if (res.status !== 200) throw new Error(`GET ${path} → ${res.status}: ${res.text}`);
           t = nowMs();
-          stmt.all(...(q.params ?? []));
+          stmt.all(...where.params);
           direct.push(nowMs() - t);
         }
         const p99 = percentile(api, 99);

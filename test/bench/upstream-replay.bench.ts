@@ -3,7 +3,6 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogLevel } from '../../shared/option-sets.js';
 import type { SessionEvent } from '../../shared/protocol.js';
-import { flowsessionEntity } from '../../shared/records/index.js';
 import { waitFor } from '../support/wait-for.js';
 import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
 import { cpuMs } from './lib/proc.js';
@@ -64,12 +63,12 @@ export const upstreamReplay: Bench = {
     const groupId = String((await orch.api('GET', `flowmachinegroups?$filter=name eq '${group}'`)).json.value[0].flowmachinegroupid);
     const workflow = await createWorkflow(orch, 'sleeper', [process.execPath, '-e', 'setTimeout(() => {}, 600000)']);
     const { dataDir, credentials } = await registerBenchAgent(orch, group, 'replay-agent');
-    const applied = () => Number(orch.running.store.getMeta(`gateway.appliedseq.${credentials.flowmachineid}`) ?? 0);
+    const applied = () => orch.running.store.queueState.appliedSeq(credentials.flowmachineid);
     let agent: AgentProcess | undefined;
     try {
       agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
       const sessionId = await runFlow(orch, workflow, { machineGroupId: groupId });
-      await waitFor(() => Number(orch.running.store.get(flowsessionEntity, sessionId)?.['statuscode']) === 2, { what: 'the session to run' });
+      await waitFor(() => Number(orch.running.store.sessions.get(sessionId)?.['statuscode']) === 2, { what: 'the session to run' });
       await waitFor(() => applied() >= 1, { what: 'the started event to be applied' });
       await agent.stop({ keepDataDir: true });
       ctx.note(`upstream-replay: buffering ${count} events in the agent store`);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { SessionStatus } from '../../shared/option-sets.js';
-import { flowlogEntity } from '../../shared/records/index.js';
 import { apiOk, apiStdout, createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type Row } from '../support/api-harness.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
@@ -88,7 +87,7 @@ describe('e2e: who runs the flow, and what it may show', () => {
     expect(all.length).toBeGreaterThan(1);
     expect(all.join('\n')).not.toContain('s3cr3t-value-42');
     // Masked at rest too, not only in what the API returns.
-    const stored = orch.running.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [id] }).map((r) => String(r['data']));
+    const stored = orch.running.store.logs.forSession(id).map((r) => String(r['data']));
     expect(stored).toHaveLength(all.length);
     expect(stored.join('\n')).not.toContain('s3cr3t-value-42');
   });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, MAX_EVENTS_PER_FRAME, type SessionEvent } from '../../shared/protocol.js';
-import { flowlogEntity, flowsessionEntity } from '../../shared/records/index.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
 import { appliedSeq } from '../../orchestrator/gateway/event-applier.js';
+import { checkFilter, parseFilter } from '../../orchestrator/odata/index.js';
 import { FakeAgent, registerMachine } from '../support/fake-agent.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../support/orchestrator-harness.js';
 
@@ -79,8 +80,8 @@ describe('hostile input: a machine that floods the gateway', () => {
     const tick = setInterval(() => clock.advance(1000), 10);
     await flooder.acked(seq, 15_000).finally(() => clearInterval(tick));
     expect(appliedSeq(store, flooderId)).toBe(seq);
-    const messages = store
-      .query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [session] })
+    const messages = store.logs
+      .forSession(session)
       .map((r) => (JSON.parse(String(r['data'])) as { message?: string }).message)
       .filter((m) => m !== undefined);
     expect(messages).toHaveLength(FRAMES * LINES);
@@ -97,7 +98,9 @@ describe('hostile input: a machine that floods the gateway', () => {
     await tooMany.hello();
     tooMany.send({ type: 'events', events: [...all, localSession(2001)] });
     expect((await tooMany.closed).code).toBe(CloseCode.InvalidFrame);
-    expect(o.store.query(flowsessionEntity, { where: '_machineid_value = ?', params: [reg.flowmachineid] })).toHaveLength(0);
+    const store = o.store;
+    const onMachine = () => store.records.list(flowsessionEntity, { filter: checkFilter(flowsessionEntity, parseFilter(`_machineid_value eq ${reg.flowmachineid}`)) });
+    expect(onMachine()).toHaveLength(0);
 
     // As the agent does: after each close it reconnects and sends what follows the welcome's appliedUpTo.
     const closes: string[] = [];
@@ -117,7 +120,7 @@ describe('hostile input: a machine that floods the gateway', () => {
     }
     expect(closes).toHaveLength(19);
     expect(closes[0]).toBe('more than 100 local sessions in one frame; seq 101 and later: send them again');
-    const sessions = o.store.query(flowsessionEntity, { where: '_machineid_value = ?', params: [reg.flowmachineid] });
+    const sessions = onMachine();
     expect(sessions).toHaveLength(all.length);
     expect(new Set(sessions.map((s) => s['flowsessionid'])).size).toBe(all.length);
   }, 120_000);

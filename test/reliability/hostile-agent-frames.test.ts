@@ -36,7 +36,7 @@ const validFrames: Record<string, Record<string, unknown>> = {
 };
 
 function rowCounts(): Record<string, number> {
-  return Object.fromEntries(Object.values(entities).map((e) => [e.set, orch.store.query(e, {}).length]));
+  return Object.fromEntries(Object.values(entities).map((e) => [e.set, orch.store.records.count(e)]));
 }
 
 /** Opens an authenticated socket, optionally says hello, sends `payload`, resolves with the close code and reason. */

@@ -2,7 +2,6 @@ import { randomBytes, scryptSync } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_REGISTER_PATH, AGENT_WORKFLOWS_PATH } from '../../shared/protocol.js';
-import { flowmachinegroupEntity } from '../../shared/records/index.js';
 import { refusedUpgradeStatus, registerMachine } from '../support/fake-agent.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
@@ -59,7 +58,7 @@ function slowHash(password: string): string {
 describe('hostile input: registration as a CPU lever (item 6)', () => {
   it('with 2 checks allowed in flight and 1 waiting, 6 concurrent attempts get 3 answers 503 + Retry-After and 3 checked; the checks run off the event loop', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { maxVerificationsInFlight: 2, maxVerificationsWaiting: 1 } });
-    o.store.insert(flowmachinegroupEntity, { name: 'slow', passwordhash: slowHash('slow-password'), preferredqueuingtype: 1, statecode: 0 });
+    o.store.groups.insert({ name: 'slow', passwordhash: slowHash('slow-password'), preferredqueuingtype: 1, statecode: 0 });
     const order: string[] = [];
     const attempts = Array.from({ length: 6 }, () =>
       register(o!.url, 'slow-password', { group: 'slow' }).then((a) => {

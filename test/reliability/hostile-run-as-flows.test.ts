@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { isTerminalStatus } from '../../shared/option-sets.js';
-import { flowlogEntity, flowsessionEntity } from '../../shared/records/index.js';
 import { lookupUser } from '../../main/agent/process/session-user.js';
 import { processExists } from '../../main/agent/process/process-exists.js';
 import { API_GROUP_PASSWORD, apiOk, apiStdout, createGroup, getSession, runFlow, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
@@ -63,9 +62,9 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined, { what: 'root and a `
       const expectNoLeak = async (id: string, path: string) => {
         await waitFor(() => receiver.to(path).length > 0, { what: 'the session callback' });
         // What the API returns and what is stored.
-        const flowlogs = orch.running.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [id] });
+        const flowlogs = orch.running.store.logs.forSession(id);
         const apiFlowlogs = await apiOk(orch, 'GET', `flowlogs?$filter=_flowsessionid_value eq ${id}`);
-        const seen = [JSON.stringify(await getSession(orch, id)), JSON.stringify(orch.running.store.get(flowsessionEntity, id)), JSON.stringify(flowlogs), JSON.stringify(apiFlowlogs), ...receiver.to(path).map((r) => r.body), readFileSync(logFile, 'utf8'), agent.stderr.join('\n')];
+        const seen = [JSON.stringify(await getSession(orch, id)), JSON.stringify(orch.running.store.sessions.get(id)), JSON.stringify(flowlogs), JSON.stringify(apiFlowlogs), ...receiver.to(path).map((r) => r.body), readFileSync(logFile, 'utf8'), agent.stderr.join('\n')];
         for (const text of seen) expect(text).not.toContain(marker);
       };
       /** The agent process is alive and its one slot is free: a next session runs to Succeeded. */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { flowmachineEntity } from '../../shared/records/index.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { FakeAgent, registerMachine } from '../support/fake-agent.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../support/orchestrator-harness.js';
@@ -79,7 +78,7 @@ describe('reliability: every session can end', () => {
     await waitFor(async () => (await session(ctx, id))['statuscode'] === 2, { what: 'the session to run' });
     // The machine record is gone (removed by a release that allowed it, or by hand in the database).
     await agent.close();
-    ctx.o.running.store.delete(flowmachineEntity, machineId);
+    ctx.o.running.store.machines.delete(machineId);
 
     expect((await ctx.o.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`, {})).status).toBe(204);
     const row = await session(ctx, id);

@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import winston from 'winston';
 import { RunMode, SessionState, SessionStatus } from '../../shared/option-sets.js';
-import { flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../shared/records/index.js';
 import { hashSecret } from '../../orchestrator/auth/secrets.js';
-import type { Row, Store } from '../../orchestrator/store/store.js';
+import type { Store } from '../../orchestrator/store/store.js';
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../orchestrator/index.js';
 import { FakeAgent, registerMachine } from './fake-agent.js';
+
+/** A record as the tests seed and read it (the store's typed records fit it). */
+type Row = Record<string, unknown>;
 
 export interface ApiResponse {
   readonly status: number;
@@ -148,7 +150,7 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
       return closed;
     },
     group: (name = 'g1', o = {}) =>
-      running.store.insert(flowmachinegroupEntity, {
+      running.store.groups.insert({
         name,
         passwordhash: hashSecret(o.password ?? SEEDED_GROUP_PASSWORD),
         preferredqueuingtype: o.queuing ?? 1,
@@ -156,15 +158,15 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
         callbacksecret: 'callback-secret-0123456789',
       }),
     workflow: (extra = {}) =>
-      running.store.insert(workflowEntity, { name: 'wf', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }), ...extra }),
+      running.store.workflows.insert({ name: 'wf', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }), ...extra }),
     session(workflowId, values) {
-      const row = running.store.insert(flowsessionEntity, { _regardingobjectid_value: workflowId, runmode: RunMode.v.Unattended, statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting, priority: 0, ...values });
-      const id = String(row['flowsessionid']);
+      const row = running.store.sessions.insert({ _regardingobjectid_value: workflowId, runmode: RunMode.v.Unattended, statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting, priority: 0, ...values });
+      const id = row.flowsessionid;
       running.gateway.queue.enqueued(id);
       return id;
     },
     get(id) {
-      const row = running.store.get(flowsessionEntity, id);
+      const row = running.store.sessions.get(id);
       if (!row) throw new Error(`no session ${id}`);
       return row;
     },

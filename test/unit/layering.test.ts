@@ -81,6 +81,7 @@ describe('layering rules (dependency-cruiser)', () => {
     ['the agent store imports another part of the agent', { 'main/agent/store/bad.ts': "import { r } from '../runner/host.js';\nexport const b = r;\n" }, 'agent-base-folders-are-leaves'],
     ['an agent folder imports the wiring', { 'main/agent/agent.ts': "import { x } from '../../shared/types.js';\nexport const a = x;\n", 'main/agent/status/bad.ts': "import { a } from '../agent.js';\nexport const b = a;\n" }, 'agent-folders-not-the-wiring'],
     ['the renderer imports the agent', { 'renderer/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'renderer-imports-shared-only'],
+    ['the orchestrator opens SQLite outside its store', { 'orchestrator/bad.ts': "import Database from 'better-sqlite3';\nexport const b = Database;\n" }, 'sqlite-only-in-orchestrator-store'],
   ])('fails when %s', async (_what, files, rule) => {
     const result = await cruise(scratch(files));
     expect(result.code).not.toBe(0);

@@ -34,6 +34,15 @@ const files: Record<string, string> = {
     'export const waiting = `SELECT id FROM sessions WHERE statuscode = ${SessionStatus.v.Waiting}`;',
     '',
   ].join('\n'),
+  'orchestrator/api/raw-sql.ts': [
+    "export const byName = 'name = ? COLLATE NOCASE';",
+    'export const open = (ids: string) => `statuscode IN(${ids})`;',
+    "export const prefix = 'name LIKE ?';",
+    "export const read = 'SELECT * FROM flowsessions';",
+    "export const message = 'no machine is in this group; select one in the list';",
+    '',
+  ].join('\n'),
+  'orchestrator/store/raw-sql.ts': "export const byName = 'name = ? COLLATE NOCASE';\n",
   'main/electron/window.ts': "import { ipcMain } from 'electron';\nexport const bus = ipcMain;\n",
   'main/electron/ipc.ts': "import { ipcMain } from 'electron';\nexport const bus = ipcMain;\n",
 };
@@ -51,7 +60,7 @@ describe('ESLint rules of the project fire', () => {
       writeFileSync(join(dir, path), text);
     }
     const eslint = new ESLint({ cwd: dir });
-    const linted = await eslint.lintFiles(['shared', 'main']);
+    const linted = await eslint.lintFiles(['shared', 'main', 'orchestrator']);
     results = new Map(linted.map((r) => [r.filePath.slice(dir.length + 1), r.messages.map((m) => m.ruleId ?? m.message)]));
   }, 60_000);
 
@@ -69,6 +78,11 @@ describe('ESLint rules of the project fire', () => {
   it('a status, state or mode written as a number (object, comparison, SQL) is an error; by name it passes', () => {
     expect(results.get('main/agent/status-number.ts')).toEqual(['no-restricted-syntax', 'no-restricted-syntax', 'no-restricted-syntax']);
     expect(results.get('main/agent/status-name.ts')).toEqual([]);
+  });
+
+  it('SQL text in the orchestrator outside orchestrator/store/ is an error; inside the store, and prose, pass', () => {
+    expect(results.get('orchestrator/api/raw-sql.ts')).toEqual(['no-restricted-syntax', 'no-restricted-syntax', 'no-restricted-syntax', 'no-restricted-syntax']);
+    expect(results.get('orchestrator/store/raw-sql.ts')).toEqual([]);
   });
 
   it('a clean file passes', () => {

@@ -1,20 +1,27 @@
 import type { TObject } from '@sinclair/typebox';
 import type { EntityDef } from '../../../shared/records/index.js';
 import type { SessionQueue } from '../../context.js';
-import type { Row, Store } from '../../store/store.js';
+import type { Repositories, StoredRecord } from '../../store/store.js';
 
-/** What the per-entity rules may touch. */
+/** A record's values on the Web API's generic write path (any entity, by its EntityDef). */
+export type Row = StoredRecord;
+
+/**
+ * What the per-entity rules may touch. Inside the write's transaction (`prepare*`, `check*`, `deleteDependents`)
+ * `store` is the transaction's repositories; in `after*`, the store's own.
+ */
 export interface WriteDeps {
-  readonly store: Store;
+  readonly store: Repositories;
   readonly queue: SessionQueue;
   readonly now: () => Date;
 }
 
 /**
  * How the Web API writes one entity set: which verbs exist (a missing schema = verb not allowed), and the rules
- * around the shared write schemas. `prepare*` run inside the write's transaction; `after*` after it committed.
+ * around the shared write schemas. `prepare*` run inside the write's transaction; `after*` after it committed. `R` is
+ * the entity's stored record (`SessionRecord` …): what `current` and `row` are.
  */
-export interface EntityPolicy {
+export interface EntityPolicy<R extends StoredRecord = StoredRecord> {
   readonly entity: EntityDef;
   readonly createSchema?: TObject;
   readonly updateSchema?: TObject;
@@ -22,13 +29,13 @@ export interface EntityPolicy {
   /** Checks that must come before schema validation (e.g. a size that earns 413 rather than 400). */
   precheck?(body: Readonly<Record<string, unknown>>, what: string): void;
   prepareCreate?(deps: WriteDeps, values: Row, what: string): Row;
-  prepareUpdate?(deps: WriteDeps, current: Row, patch: Row, what: string): Row;
-  checkDelete?(deps: WriteDeps, current: Row): void;
+  prepareUpdate?(deps: WriteDeps, current: R, patch: Row, what: string): Row;
+  checkDelete?(deps: WriteDeps, current: R): void;
   /** Extra rows to delete with the record (same transaction). */
-  deleteDependents?(deps: WriteDeps, current: Row): void;
-  afterCreate?(deps: WriteDeps, row: Row): void;
-  afterUpdate?(deps: WriteDeps, row: Row): void;
-  afterDelete?(deps: WriteDeps, row: Row): void;
+  deleteDependents?(deps: WriteDeps, current: R): void;
+  afterCreate?(deps: WriteDeps, row: R): void;
+  afterUpdate?(deps: WriteDeps, row: R): void;
+  afterDelete?(deps: WriteDeps, row: R): void;
 }
 
 /** Allowed HTTP methods on a record and on the collection of `policy`. */

@@ -1,10 +1,9 @@
 import { MachineGroupState, MachineGroupStatus, QueuingType } from '../../../shared/option-sets.js';
-import { FlowMachineGroupCreate, FlowMachineGroupUpdate, flowmachineEntity, flowmachinegroupEntity, flowsessionEntity } from '../../../shared/records/index.js';
+import { FlowMachineGroupCreate, FlowMachineGroupUpdate, flowmachinegroupEntity } from '../../../shared/records/index.js';
 import { hashSecret, newSecret } from '../../auth/secrets.js';
-import type { Row } from '../../store/store.js';
 import { conflict } from '../api-error.js';
-import type { EntityPolicy, WriteDeps } from './entity-policy.js';
-import { TERMINAL_SQL } from './session-policy.js';
+import type { GroupRecord } from '../../store/store.js';
+import type { EntityPolicy, Row } from './entity-policy.js';
 
 /** The write-only `password` never reaches the store: only its scrypt hash does. */
 function hashPassword(values: Row): Row {
@@ -12,10 +11,7 @@ function hashPassword(values: Row): Row {
   return typeof password === 'string' ? { ...rest, passwordhash: hashSecret(password) } : rest;
 }
 
-const machinesOf = (deps: WriteDeps, groupId: string): Row[] =>
-  deps.store.query(flowmachineEntity, { where: '_flowmachinegroupid_value = ?', params: [groupId] });
-
-export const groupPolicy: EntityPolicy = {
+export const groupPolicy: EntityPolicy<GroupRecord> = {
   entity: flowmachinegroupEntity,
   createSchema: FlowMachineGroupCreate,
   updateSchema: FlowMachineGroupUpdate,
@@ -29,13 +25,13 @@ export const groupPolicy: EntityPolicy = {
   }),
   prepareUpdate: (_deps, _current, patch) => hashPassword(patch),
   checkDelete(deps, current) {
-    const id = String(current['flowmachinegroupid']);
-    const machines = machinesOf(deps, id).length;
+    const id = current.flowmachinegroupid;
+    const machines = deps.store.machines.inGroup(id).length;
     if (machines > 0) throw conflict(`flowmachinegroup ${id} still has ${machines} machine(s); delete them first`, 'GroupNotEmpty');
-    const open = deps.store.count(flowsessionEntity, { where: `_machinegroupid_value = ? AND NOT (${TERMINAL_SQL})`, params: [id] });
+    const open = deps.store.sessions.countOpenForGroup(id);
     if (open > 0) throw conflict(`flowmachinegroup ${id} has ${open} unfinished session(s)`, 'GroupBusy');
   },
   afterUpdate(deps, row) {
-    for (const m of machinesOf(deps, String(row['flowmachinegroupid']))) deps.queue.machineChanged(String(m['flowmachineid']));
+    for (const m of deps.store.machines.inGroup(row.flowmachinegroupid)) deps.queue.machineChanged(m.flowmachineid);
   },
 };

@@ -5,7 +5,7 @@ import { machinePolicy } from './machine-policy.js';
 import { sessionPolicy } from './session-policy.js';
 import { workflowPolicy } from './workflow-policy.js';
 
-export type { EntityPolicy, WriteDeps } from './entity-policy.js';
+export type { EntityPolicy, Row, WriteDeps } from './entity-policy.js';
 export { allowedMethods } from './entity-policy.js';
 
 const readOnly = (entity: EntityDef): EntityPolicy => ({ entity, deletable: false });

@@ -1,5 +1,5 @@
 import { unsafeInputCharacter, userSchemaValidator, ValidationError } from '../../../shared/validate.js';
-import type { Row } from '../../store/store.js';
+import type { WorkflowRecord } from '../../store/store.js';
 import { ApiError, badRequest, jsonSyntaxMessage } from '../api-error.js';
 
 /** Largest serialized `inputs` of a session (Power Automate's limit). */
@@ -36,17 +36,17 @@ function parseJson(text: string, what: string): unknown {
 }
 
 /** Parses a session's `inputs` text and validates it against the workflow's `inputschema` (when it has one). */
-export function validateInputs(workflow: Row, inputsText: string | null | undefined, what: string): void {
+export function validateInputs(workflow: WorkflowRecord, inputsText: string | null | undefined, what: string): void {
   const inputs = inputsText === null || inputsText === undefined ? {} : parseJson(inputsText, `${what}: inputs`);
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) throw badRequest(`${what}: inputs must be a JSON object`, 'InvalidInputs');
   if (depthOf(inputs) > MAX_INPUTS_DEPTH) throw badRequest(`${what}: inputs are nested deeper than ${MAX_INPUTS_DEPTH} levels`, 'InvalidInputs');
   const unsafe = unsafeInputCharacter(inputs);
   if (unsafe !== undefined) throw badRequest(`${what}: ${unsafe.slice(0, 500)}, which a flow cannot be given unchanged`, 'InvalidInputs');
-  const schemaText = workflow['inputschema'];
-  if (typeof schemaText !== 'string' || schemaText === '') return;
+  const schemaText = workflow.inputschema;
+  if (!schemaText) return;
   let check: (value: unknown, what?: string) => string[];
   try {
-    check = userSchemaValidator(parseJson(schemaText, `the inputschema of workflow ${String(workflow['workflowid'])}`));
+    check = userSchemaValidator(parseJson(schemaText, `the inputschema of workflow ${workflow.workflowid}`));
   } catch (err) {
     if (err instanceof ValidationError) throw new ApiError(409, 'InvalidInputSchema', `the workflow's inputschema cannot be used: ${err.message}`);
     throw err;

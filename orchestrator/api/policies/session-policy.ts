@@ -1,17 +1,9 @@
-import { isTerminalStatus, RunMode, SessionState, SessionStatus, TERMINAL_STATUSES, TriggerType } from '../../../shared/option-sets.js';
-import {
-  DEFAULT_RUN_TIMEOUT_S,
-  FlowSessionCreate,
-  FlowSessionUpdate,
-  flowlogEntity,
-  flowmachineEntity,
-  flowsessionEntity,
-  workflowEntity,
-} from '../../../shared/records/index.js';
+import { isTerminalStatus, RunMode, SessionState, SessionStatus, TriggerType } from '../../../shared/option-sets.js';
+import { DEFAULT_RUN_TIMEOUT_S, FlowSessionCreate, FlowSessionUpdate, flowsessionEntity } from '../../../shared/records/index.js';
 import { storedInputs } from '../../queue/secret-inputs.js';
-import type { Row } from '../../store/store.js';
 import { badRequest, conflict } from '../api-error.js';
-import type { EntityPolicy, WriteDeps } from './entity-policy.js';
+import type { SessionRecord } from '../../store/store.js';
+import type { EntityPolicy, Row, WriteDeps } from './entity-policy.js';
 import { checkInputsSize, validateInputs } from './session-inputs.js';
 
 /** Status Waiting (queued) of an active session. */
@@ -25,27 +17,25 @@ export function prepareSession(deps: WriteDeps, values: Row, what: string): Row 
   const machineId = values['_machineid_value'] as string | null | undefined;
   const groupId = values['_machinegroupid_value'] as string | null | undefined;
   if (!machineId === !groupId) throw badRequest(`${what}: a session targets exactly one of _machinegroupid_value (a group) or _machineid_value (a machine)`);
-  const workflow = deps.store.get(workflowEntity, String(values['_regardingobjectid_value']));
+  const workflow = deps.store.workflows.get(String(values['_regardingobjectid_value']));
   if (!workflow) throw badRequest(`${what}: workflow ${String(values['_regardingobjectid_value'])} does not exist`, 'LookupNotFound');
   validateInputs(workflow, values['inputs'] as string | null | undefined, what);
-  const machine = machineId ? deps.store.get(flowmachineEntity, machineId) : undefined;
+  const machine = machineId ? deps.store.machines.get(machineId) : undefined;
   const inputs = typeof values['inputs'] === 'string' ? values['inputs'] : '{}';
   return {
-    name: workflow['name'],
+    name: workflow.name,
     runmode: RunMode.v.Unattended,
     triggertype: TriggerType.v.ApiFlow,
     priority: 0,
     timeout: DEFAULT_RUN_TIMEOUT_S,
     ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined)),
-    ...storedInputs(workflow['inputschema'], inputs),
-    ...(machine ? { _machinegroupid_value: machine['_flowmachinegroupid_value'] } : {}),
+    ...storedInputs(workflow.inputschema, inputs),
+    ...(machine ? { _machinegroupid_value: machine._flowmachinegroupid_value } : {}),
     ...WAITING,
   };
 }
 
-export const TERMINAL_SQL = `statuscode IN (${[...TERMINAL_STATUSES].join(', ')})`;
-
-export const sessionPolicy: EntityPolicy = {
+export const sessionPolicy: EntityPolicy<SessionRecord> = {
   entity: flowsessionEntity,
   createSchema: FlowSessionCreate,
   updateSchema: FlowSessionUpdate,
@@ -55,19 +45,17 @@ export const sessionPolicy: EntityPolicy = {
   },
   prepareCreate: prepareSession,
   checkDelete(_deps, current) {
-    if (!isTerminalStatus(Number(current['statuscode']))) {
-      throw conflict(`flowsession ${String(current['flowsessionid'])} has not finished (statuscode ${String(current['statuscode'])}); cancel it first`, 'SessionNotFinished');
+    if (current.statuscode === null || !isTerminalStatus(current.statuscode)) {
+      throw conflict(`flowsession ${current.flowsessionid} has not finished (statuscode ${current.statuscode ?? 'none'}); cancel it first`, 'SessionNotFinished');
     }
   },
   deleteDependents(deps, current) {
-    for (const log of deps.store.query(flowlogEntity, { where: '_flowsessionid_value = ? COLLATE NOCASE', params: [current['flowsessionid']] })) {
-      deps.store.delete(flowlogEntity, String(log['flowlogid']));
-    }
+    deps.store.logs.deleteForSession(current.flowsessionid);
   },
   afterCreate(deps, row) {
-    deps.queue.enqueued(String(row['flowsessionid']));
+    deps.queue.enqueued(row.flowsessionid);
   },
   afterUpdate(deps, row) {
-    deps.queue.sessionChanged(String(row['flowsessionid']));
+    deps.queue.sessionChanged(row.flowsessionid);
   },
 };

@@ -1,11 +1,10 @@
 import { WorkflowCategory, WorkflowState } from '../../../shared/option-sets.js';
 import { FlowDefinition } from '../../../shared/flow-definition.js';
-import { WorkflowCreate, WorkflowUpdate, flowsessionEntity, workflowEntity } from '../../../shared/records/index.js';
+import { WorkflowCreate, WorkflowUpdate, workflowEntity } from '../../../shared/records/index.js';
 import { userSchemaValidator, validator, ValidationError } from '../../../shared/validate.js';
-import type { Row } from '../../store/store.js';
 import { badRequest, conflict, jsonSyntaxMessage } from '../api-error.js';
-import type { EntityPolicy } from './entity-policy.js';
-import { TERMINAL_SQL } from './session-policy.js';
+import type { WorkflowRecord } from '../../store/store.js';
+import type { EntityPolicy, Row } from './entity-policy.js';
 
 const flowDefinition = validator(FlowDefinition);
 
@@ -35,7 +34,7 @@ function checkWorkflowFields(values: Row, what: string): Row {
   return values;
 }
 
-export const workflowPolicy: EntityPolicy = {
+export const workflowPolicy: EntityPolicy<WorkflowRecord> = {
   entity: workflowEntity,
   createSchema: WorkflowCreate,
   updateSchema: WorkflowUpdate,
@@ -43,8 +42,8 @@ export const workflowPolicy: EntityPolicy = {
   prepareCreate: (_deps, values, what) => ({ category: WorkflowCategory.v.DesktopFlow, statecode: WorkflowState.v.Active, ...checkWorkflowFields(values, what) }),
   prepareUpdate: (_deps, _current, patch, what) => checkWorkflowFields(patch, what),
   checkDelete(deps, current) {
-    const id = String(current['workflowid']);
-    const open = deps.store.count(flowsessionEntity, { where: `_regardingobjectid_value = ? AND NOT (${TERMINAL_SQL})`, params: [id] });
+    const id = current.workflowid;
+    const open = deps.store.sessions.countOpenForWorkflow(id);
     if (open > 0) throw conflict(`workflow ${id} has ${open} unfinished session(s)`, 'WorkflowInUse');
   },
 };

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { hashToken, newSecret } from '../../../orchestrator/auth/secrets.js';
 import { SqliteStore } from '../../../orchestrator/store/sqlite-store.js';
-import { flowmachineEntity, flowmachinegroupEntity, workflowEntity } from '../../../shared/records/index.js';
 
 export interface FanoutSeed {
   readonly groupId: string;
@@ -23,12 +22,12 @@ export function seedFanout(dataDir: string, machines: number): FanoutSeed {
     // Hashed as registration hashes a machine credential.
     const credentialhash = hashToken(credential);
     return store.transaction(() => {
-      const groupId = String(store.insert(flowmachinegroupEntity, { name: 'fan-out', preferredqueuingtype: 1, statecode: 0, statuscode: 1 })['flowmachinegroupid']);
+      const groupId = String(store.groups.insert({ name: 'fan-out', preferredqueuingtype: 1, statecode: 0, statuscode: 1 })['flowmachinegroupid']);
       const clientdata = JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['/bin/true'] });
-      const workflowId = String(store.insert(workflowEntity, { name: 'true', category: 6, clientdata })['workflowid']);
+      const workflowId = String(store.workflows.insert({ name: 'true', category: 6, clientdata })['workflowid']);
       const machineIds = Array.from({ length: machines }, (_, i) => {
         const flowmachineid = randomUUID();
-        store.insert(flowmachineEntity, {
+        store.machines.insert({
           flowmachineid,
           name: `fan-out-${i}`,
           _flowmachinegroupid_value: groupId,

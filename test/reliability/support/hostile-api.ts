@@ -48,8 +48,8 @@ const QUEUE_OWNED = new Set(['queuereason', 'modifiedon', 'versionnumber']);
 export function storeSnapshot(store: Store): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const entity of Object.values(entities)) {
-    out[entity.set] = store
-      .query(entity, {})
+    out[entity.set] = store.records
+      .list(entity)
       .map((row) => {
         if (entity.set !== flowsessionEntity.set) return `${String(row[entity.key])}@${String(row['versionnumber'])}`;
         const fields = Object.entries(row).filter(([k]) => !QUEUE_OWNED.has(k));

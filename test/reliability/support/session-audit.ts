@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flowlogEntity, flowsessionEntity } from '../../../shared/records/index.js';
 import type { Store } from '../../../orchestrator/store/store.js';
 
 /** What one session left behind, on the flow's side, the agent's side and the orchestrator's side. */
@@ -33,10 +32,11 @@ export function auditSessions(store: Store, agentDb: string, markerDir: string, 
   try {
     const local = db.prepare(`SELECT message FROM log_lines WHERE session_id = ? AND stream = 'stdout' ORDER BY seq`);
     return ids.map((id) => {
-      const row = store.get(flowsessionEntity, id)!;
+      const row = store.sessions.get(id)!;
       const committed = (local.all(id) as { message: string }[]).map((r) => r.message);
-      const upstream = store
-        .query(flowlogEntity, { where: `_flowsessionid_value = ? AND name = 'stdout'`, params: [id], orderBy: 'seq' })
+      const upstream = store.logs
+        .forSession(id)
+        .filter((r) => r.name === 'stdout')
         .map((r) => (JSON.parse(String(r['data'])) as { message: string }).message);
       const seen = new Set(upstream);
       const inOrder = upstream.every((l, i) => l === `line ${i + 1}`) && upstream.join('\n') === committed.join('\n');

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flowmachinegroupEntity } from '../../../../shared/records/index.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import { apiError, commandFlow, createGroup, createMachine, createWorkflow, entityId, GROUP_PASSWORD } from './api-fixtures.js';
 
@@ -21,7 +20,7 @@ describe('flowmachinegroups', () => {
     expect(res.text).not.toContain(GROUP_PASSWORD);
     expect(res.json).not.toHaveProperty('password');
     expect(res.json).not.toHaveProperty('passwordhash');
-    const row = o.running.store.get(flowmachinegroupEntity, res.json.flowmachinegroupid)!;
+    const row = o.running.store.groups.get(res.json.flowmachinegroupid)!;
     expect(String(row['passwordhash'])).toMatch(/^scrypt\$/);
     expect(row['password']).toBeNull();
   });

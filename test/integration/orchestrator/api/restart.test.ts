@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backgroundoperationEntity } from '../../../../shared/records/index.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import { tempDir as newTempDir } from '../../../support/temp-dir.js';
@@ -57,7 +56,7 @@ describe('restart', () => {
     await o.running.close();
     // What a crash between "operation recorded" and "operation done" leaves behind.
     const store = new SqliteStore({ file: join(dataDir, 'orchestrator.db') });
-    const op = store.insert(backgroundoperationEntity, {
+    const op = store.operations.insert({
       name: 'bulk:CreateMultiple:workflows',
       statecode: 2,
       statuscode: 20,

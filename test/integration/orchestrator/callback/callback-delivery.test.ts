@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import winston from 'winston';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared/records/index.js';
 import { CallbackDelivery } from '../../../../orchestrator/callback/callback-delivery.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { tempDir } from '../../../support/temp-dir.js';
@@ -35,7 +34,7 @@ function deliveryFor(callbackurl: string, options: Partial<ConstructorParameters
   const store = new SqliteStore({ file: join(tempDir(), 'orchestrator.db') });
   const delivery = new CallbackDelivery({ ctx: { store, now: () => new Date(), logger }, baseDelayMs: 10, ...options });
   cleanup.push(() => delivery.close(), () => store.close());
-  const sessionId = String(store.insert(flowsessionEntity, { name: 'ended', statecode: 1, statuscode: 4, runmode: 2, priority: 0, callbackurl })['flowsessionid']);
+  const sessionId = String(store.sessions.insert({ name: 'ended', statecode: 1, statuscode: 4, runmode: 2, priority: 0, callbackurl })['flowsessionid']);
   return { store, trigger: () => delivery.trigger(sessionId) };
 }
 
@@ -49,8 +48,8 @@ describe('orchestrator callback delivery', () => {
       lookupAll: async () => [{ address: '127.0.0.1', family: 4 }],
     });
     const id = trigger();
-    await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 30, errormessage: null });
+    await waitFor(() => store.operations.get(id)?.['statecode'] === 3, { what: 'the delivery to end' });
+    expect(store.operations.get(id)).toMatchObject({ statuscode: 30, errormessage: null });
     expect(requests).toEqual([`POST /cb host=rebind.flowhost.invalid:${port}`]);
   });
 
@@ -58,8 +57,8 @@ describe('orchestrator callback delivery', () => {
     const { port, requests } = await receiver();
     const { store, trigger } = deliveryFor(`https://hooks.example.com:${port}/cb`, { lookupAll: async () => [{ address: '169.254.169.254', family: 4 }] });
     const id = trigger();
-    await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
+    await waitFor(() => store.operations.get(id)?.['statecode'] === 3, { what: 'the delivery to end' });
+    expect(store.operations.get(id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
     expect(requests).toEqual([]);
   });
 
@@ -70,8 +69,8 @@ describe('orchestrator callback delivery', () => {
     const { port, requests } = await receiver([{ status: 429, headers: { 'retry-after': '1' } }]);
     const { store, trigger } = deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random: () => 0.99 });
     const id = trigger();
-    await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the retry Retry-After asked for' });
-    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    await waitFor(() => store.operations.get(id)?.['statecode'] === 3, { what: 'the retry Retry-After asked for' });
+    expect(store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
     expect(requests).toHaveLength(2);
   });
 
@@ -84,8 +83,8 @@ describe('orchestrator callback delivery', () => {
     };
     const { store, trigger } = deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random });
     const id = trigger();
-    await waitFor(() => store.get(backgroundoperationEntity, id)?.['statecode'] === 3, { what: 'the retry after the injected draw' });
-    expect(store.get(backgroundoperationEntity, id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    await waitFor(() => store.operations.get(id)?.['statecode'] === 3, { what: 'the retry after the injected draw' });
+    expect(store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
     expect(requests).toHaveLength(2);
     expect(draws).toHaveLength(1);
   });

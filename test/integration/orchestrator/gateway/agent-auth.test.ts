@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_REGISTER_PATH, CloseCode, MAX_FRAME_BYTES } from '../../../../shared/protocol.js';
-import { flowmachineEntity } from '../../../../shared/records/index.js';
 import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
 import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { agentState, FakeAgent, refusedUpgradeStatus, registerMachine } from '../../../support/fake-agent.js';
@@ -23,7 +22,7 @@ describe('POST /agent/v1/register', () => {
     expect(reg.flowmachinegroupid).toBe(group['flowmachinegroupid']);
     expect(reg.callbackSecret).toBe(deriveCallbackKey('callback-secret-0123456789', reg.flowmachineid, nodeHmacSha256));
     expect(reg.callbackSecret).not.toContain('callback-secret-0123456789');
-    const m = o.store.get(flowmachineEntity, reg.flowmachineid)!;
+    const m = o.store.machines.get(reg.flowmachineid)!;
     expect(m).toMatchObject({ name: 'box', sessioncapacity: 3, statecode: 0, statuscode: 2, connected: false, os: 'linux', agentversion: '1.2.3' });
     expect(m['credentialhash']).not.toContain(reg.credential);
   });
@@ -78,9 +77,9 @@ describe('WebSocket /agent/v1 authentication', () => {
     expect(await refusedUpgradeStatus(o.url, `Bearer ${a.flowmachineid}.${'x'.repeat(43)}`)).toBe(401);
     expect(await refusedUpgradeStatus(o.url, `Bearer ${b.flowmachineid}.${a.credential}`)).toBe(401);
     expect(await refusedUpgradeStatus(o.url, `Basic ${a.credential}`)).toBe(401);
-    o.store.update(flowmachineEntity, a.flowmachineid, { statecode: 1 });
+    o.store.machines.update(a.flowmachineid, { statecode: 1 });
     expect(await refusedUpgradeStatus(o.url, `Bearer ${a.flowmachineid}.${a.credential}`)).toBe(401);
-    o.store.delete(flowmachineEntity, b.flowmachineid);
+    o.store.machines.delete(b.flowmachineid);
     expect(await refusedUpgradeStatus(o.url, `Bearer ${b.flowmachineid}.${b.credential}`)).toBe(401);
   });
 
@@ -89,7 +88,7 @@ describe('WebSocket /agent/v1 authentication', () => {
     o.group('g1');
     const { agent, machineId } = await o.machine();
     await agent.hello();
-    o.store.delete(flowmachineEntity, machineId);
+    o.store.machines.delete(machineId);
     o.gateway.queue.machineChanged(machineId);
     expect((await agent.closed).code).toBe(CloseCode.Revoked);
   });
@@ -102,7 +101,7 @@ describe('WebSocket /agent/v1 framing', () => {
     const { agent, machineId } = await o.machine();
     const welcome = await agent.hello({ state: { draining: false } });
     expect(welcome).toMatchObject({ protocol: 1, flowmachineid: machineId, appliedUpTo: 0, heartbeatIntervalMs: 5000, cancelSessions: [] });
-    expect(o.store.get(flowmachineEntity, machineId)).toMatchObject({ connected: true, statuscode: 1, lastheartbeatdate: o.clock.now().toISOString() });
+    expect(o.store.machines.get(machineId)).toMatchObject({ connected: true, statuscode: 1, lastheartbeatdate: o.clock.now().toISOString() });
     agent.state({ draining: true });
     await waitMachine(machineId, (m) => m['statuscode'] === 5);
     await agent.close();
@@ -155,7 +154,7 @@ describe('WebSocket /agent/v1 framing', () => {
     const second = await FakeAgent.connect({ baseUrl: o.url, machineId, credential });
     expect((await agent.closed).code).toBe(CloseCode.Replaced);
     await second.hello();
-    expect(o.store.get(flowmachineEntity, machineId)).toMatchObject({ connected: true, statuscode: 1 });
+    expect(o.store.machines.get(machineId)).toMatchObject({ connected: true, statuscode: 1 });
     await second.close();
   });
 
@@ -171,5 +170,5 @@ describe('WebSocket /agent/v1 framing', () => {
 
 async function waitMachine(id: string, ok: (m: Record<string, unknown>) => boolean): Promise<void> {
   const { waitFor } = await import('../../../support/wait-for.js');
-  await waitFor(() => ok(o.store.get(flowmachineEntity, id)!), { what: `machine ${id} state` });
+  await waitFor(() => ok(o.store.machines.get(id)!), { what: `machine ${id} state` });
 }

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { deriveCallbackKey } from '../../../../shared/callback-signature.js';
 import { Feature } from '../../../../shared/protocol-features.js';
-import { flowmachinegroupEntity } from '../../../../shared/records/index.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 
 let o: TestOrchestrator;
@@ -26,7 +25,7 @@ describe('callback-key frames (feature callback-key)', () => {
     await older.agent.hello();
     expect(await newer.agent.next('callback-key')).toEqual({ type: 'callback-key', key: deriveCallbackKey('callback-secret-0123456789', newer.machineId, nodeHmacSha256) });
 
-    o.store.update(flowmachinegroupEntity, groupId, { callbacksecret: 'rotated-secret-0123456789' });
+    o.store.groups.update(groupId, { callbacksecret: 'rotated-secret-0123456789' });
     o.gateway.queue.callbackSecretRotated(groupId);
     expect(await newer.agent.next('callback-key')).toEqual({ type: 'callback-key', key: deriveCallbackKey('rotated-secret-0123456789', newer.machineId, nodeHmacSha256) });
 

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, type LogLine, type SessionEvent } from '../../../../shared/protocol.js';
-import { flowlogEntity } from '../../../../shared/records/index.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import type { FakeAgent } from '../../../support/fake-agent.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
@@ -30,7 +29,7 @@ const log = (seq: number, sessionId: string, ...lineSeqs: number[]): SessionEven
 
 /** The session's flowlog rows in order: `<type> <message or statuscode>` with their per-session seq. */
 function flowlogs(sessionId: string): { seq: number; what: string }[] {
-  return o.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq' }).map((r) => {
+  return o.store.logs.forSession(sessionId).map((r) => {
     const data = JSON.parse(String(r['data'])) as { message?: string; statuscode?: number };
     return { seq: Number(r['seq']), what: `${LogType.labels.get(Number(r['type']))} ${data.message ?? data.statuscode}` };
   });

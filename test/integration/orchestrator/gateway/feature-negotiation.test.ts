@@ -4,7 +4,6 @@ import winston from 'winston';
 import { ErrorCode, QueueReason } from '../../../../shared/error-codes.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import { AGENT_FEATURES, Feature, ORCHESTRATOR_FEATURES } from '../../../../shared/protocol-features.js';
-import { flowlogEntity } from '../../../../shared/records/index.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import { startRealAgent } from '../../../support/real-agent.js';
 import { waitFor } from '../../../support/wait-for.js';
@@ -17,8 +16,8 @@ afterEach(async () => {
 const nodeFlow = JSON.stringify({ schemaversion: 1, kind: 'node', script: 'console.log(1)' });
 
 function assignFailures(sessionId: string): { errorcode?: string; message?: string }[] {
-  return o.store
-    .query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq' })
+  return o.store.logs
+    .forSession(sessionId)
     .filter((r) => LogType.labels.get(Number(r['type'])) === 'AssignFailed')
     .map((r) => JSON.parse(String(r['data'])) as { errorcode?: string; message?: string });
 }

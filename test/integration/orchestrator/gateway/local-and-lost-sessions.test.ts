@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_WORKFLOWS_PATH, CloseCode } from '../../../../shared/protocol.js';
-import { flowlogEntity } from '../../../../shared/records/index.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import type { FakeAgent } from '../../../support/fake-agent.js';
@@ -11,7 +10,7 @@ afterEach(async () => {
   await o?.close();
 });
 
-const logs = (sessionId: string) => o.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq' });
+const logs = (sessionId: string) => o.store.logs.forSession(sessionId);
 const logTypes = (sessionId: string) => logs(sessionId).map((r) => LogType.labels.get(Number(r['type'])));
 
 async function setup() {

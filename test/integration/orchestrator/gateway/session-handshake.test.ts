@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, type OrchestratorFrame } from '../../../../shared/protocol.js';
-import { flowlogEntity } from '../../../../shared/records/index.js';
 import { LogType } from '../../../../shared/option-sets.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
@@ -11,7 +10,7 @@ afterEach(async () => {
 });
 
 const logTypes = (sessionId: string) =>
-  o.store.query(flowlogEntity, { where: '_flowsessionid_value = ?', params: [sessionId], orderBy: 'seq' }).map((r) => LogType.labels.get(Number(r['type'])));
+  o.store.logs.forSession(sessionId).map((r) => LogType.labels.get(Number(r['type'])));
 
 async function setup() {
   o = await startTestOrchestrator({ clock: TestClock.manual() });
@@ -61,7 +60,7 @@ describe('assign → accept → confirm', () => {
     await agent.acked(last);
     expect(o.get(id)).toMatchObject({ statuscode: 4, statecode: 0, startedon: started, runwaitduration: 500, runexecutionduration: 1000, runduration: 1500, outputs: '{"ok":true}', machinepercentcpuusage: 12.5, machineramusage: 900 });
     expect(logTypes(id)).toEqual(['Queued', 'QueueAssigned', 'RunConfirmed', 'CustomLog', 'RunCompleted']);
-    const custom = o.store.query(flowlogEntity, { where: '_flowsessionid_value = ? AND type = ?', params: [id, LogType.v.CustomLog] })[0]!;
+    const custom = o.store.logs.forSession(id).filter((r) => r.type === LogType.v.CustomLog)[0]!;
     expect(JSON.parse(String(custom['data']))).toEqual({ stream: 'stdout', message: 'hello' });
   });
 
@@ -150,12 +149,12 @@ describe('events: seq, ack, replay', () => {
     again.event({ seq: 2, sessionId: id, kind: 'log', lines: [line(0)] });
     again.event({ seq: 3, sessionId: id, kind: 'log', lines: [line(1)] });
     await again.acked(3);
-    expect(o.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND type = ?', params: [id, LogType.v.CustomLog] })).toBe(2);
+    expect(o.store.logs.forSession(id).filter((r) => r.type === LogType.v.CustomLog).length).toBe(2);
     again.event({ seq: 5, sessionId: id, kind: 'log', lines: [line(3)] });
     const closed = await again.closed;
     expect(closed.code).toBe(CloseCode.InvalidFrame);
     expect(closed.reason).toContain('expected 4');
-    expect(o.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND type = ?', params: [id, LogType.v.CustomLog] })).toBe(2);
+    expect(o.store.logs.forSession(id).filter((r) => r.type === LogType.v.CustomLog).length).toBe(2);
   });
 
   it('keeps everything across an orchestrator restart: applied seq, confirmed sessions; unconfirmed offers are requeued', async () => {

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { flowmachineEntity, flowmachinegroupEntity } from '../../../../shared/records/index.js';
 import type { FakeAgent } from '../../../support/fake-agent.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
@@ -92,13 +91,13 @@ describe('machine eligibility', () => {
     const [id] = enqueue({});
     await reason(id!, 'MachinesPausedOrDraining');
     agent.state({ draining: true });
-    await waitFor(() => o.store.get(flowmachineEntity, machineId)!['statuscode'] === 5);
-    o.store.update(flowmachineEntity, machineId, { statecode: 2 });
+    await waitFor(() => o.store.machines.get(machineId)!['statuscode'] === 5);
+    o.store.machines.update(machineId, { statecode: 2 });
     o.gateway.queue.machineChanged(machineId);
-    expect(o.store.get(flowmachineEntity, machineId)!['statuscode']).toBe(4);
+    expect(o.store.machines.get(machineId)!['statuscode']).toBe(4);
     agent.state({});
     await reason(id!, 'MachineInMaintenance');
-    o.store.update(flowmachineEntity, machineId, { statecode: 0 });
+    o.store.machines.update(machineId, { statecode: 0 });
     o.gateway.queue.machineChanged(machineId);
     expect((await agent.next('assign')).session.flowsessionid).toBe(id);
   });
@@ -107,10 +106,10 @@ describe('machine eligibility', () => {
     await setup();
     const { agent } = await o.machine();
     await agent.hello({ state: { paused: true, pausedUntil: new Date(o.clock.t + 30_000).toISOString() } });
-    o.store.update(flowmachinegroupEntity, groupId, { statecode: 2 });
+    o.store.groups.update(groupId, { statecode: 2 });
     const [id] = enqueue({});
     await reason(id!, 'MachineInMaintenance');
-    o.store.update(flowmachinegroupEntity, groupId, { statecode: 0 });
+    o.store.groups.update(groupId, { statecode: 0 });
     o.gateway.queue.machineChanged(groupId);
     await reason(id!, 'MachinesPausedOrDraining');
     o.clock.advance(31_000);
@@ -125,7 +124,7 @@ describe('machine eligibility', () => {
     await reason(id!, 'AttendedUserNotSignedIn');
     agent.state({ attendedAvailable: true, signedInUser: 'bob' });
     const machineId = agent.machineId;
-    await waitFor(() => o.store.get(flowmachineEntity, machineId)!['signedinuser'] === 'bob');
+    await waitFor(() => o.store.machines.get(machineId)!['signedinuser'] === 'bob');
     expect(o.get(id!)['queuereason']).toBe('AttendedUserNotSignedIn');
     expect(agent.received.some((f) => f.type === 'assign')).toBe(false);
     agent.state({ attendedAvailable: true, signedInUser: 'alice' });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { backgroundoperationEntity, flowsessionEntity } from '../../../../shared/records/index.js';
+import { backgroundoperationEntity } from '../../../../shared/records/index.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { nodeHmacSha256 } from '../../../../node-shared/node-hmac.js';
 import { verifyCallback } from '../../../../shared/callback-signature.js';
@@ -32,7 +32,7 @@ async function receiver(statuses: number[]): Promise<{ url: string; requests: (R
   };
 }
 
-const ops = () => o.store.query(backgroundoperationEntity);
+const ops = () => o.store.records.list(backgroundoperationEntity);
 
 async function finishedSession(callbackurl: string): Promise<string> {
   const groupId = String(o.group('g1')['flowmachinegroupid']);
@@ -53,7 +53,7 @@ describe('TriggerDesktopFlowRunCallback', () => {
     o.gateway.queue.triggerCallback(id);
     await waitFor(() => ops().filter((op) => op['statuscode'] === 30).length === 2, { what: 'second delivery succeeded' });
     expect(rx.requests).toHaveLength(4);
-    const session = o.store.get(flowsessionEntity, id)!;
+    const session = o.store.sessions.get(id)!;
     for (const r of rx.requests) {
       expect(r.headers['idempotency-key']).toBe(id);
       const verified = verifyCallback(String(r.headers['x-flowhost-signature']), r.body, { secrets: ['callback-secret-0123456789'], nowSeconds: r.at / 1000, hmac: nodeHmacSha256 });
@@ -70,7 +70,7 @@ describe('TriggerDesktopFlowRunCallback', () => {
     o.gateway.queue.cancel(id);
     await waitFor(() => ops()[0]?.['statuscode'] === 31);
     expect(ops()[0]!['errormessage']).toMatch(/https/);
-    o.store.update(flowsessionEntity, id, { callbackurl: rx.url.replace('http:', 'https:').replace('127.0.0.1', '169.254.169.254') });
+    o.store.sessions.update(id, { callbackurl: rx.url.replace('http:', 'https:').replace('127.0.0.1', '169.254.169.254') });
     o.gateway.queue.triggerCallback(id);
     await waitFor(() => ops().filter((op) => op['statuscode'] === 31).length === 2);
     expect(ops().map((op) => String(op['errormessage'])).join('\n')).toContain('metadata');

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import winston from 'winston';
-import { flowmachineEntity } from '../../../../shared/records/index.js';
 import { MachineStatusWriter } from '../../../../orchestrator/gateway/machine-status.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { agentState } from '../../../support/fake-agent.js';
@@ -12,7 +11,7 @@ afterEach(() => store?.close());
 
 function setup(machines: number) {
   store = new SqliteStore({ file: join(tempDir(), 'o.db') });
-  const ids = Array.from({ length: machines }, (_, i) => String(store!.insert(flowmachineEntity, { name: `m${i}`, statecode: 0, statuscode: 2, connected: false })['flowmachineid']));
+  const ids = Array.from({ length: machines }, (_, i) => String(store!.machines.insert({ name: `m${i}`, statecode: 0, statuscode: 2, connected: false })['flowmachineid']));
   const writer = new MachineStatusWriter({ store, logger: winston.createLogger({ silent: true }), heartbeatFlushMs: 60_000 });
   return { store, ids, writer };
 }
@@ -23,10 +22,10 @@ describe('MachineStatusWriter', () => {
     const transaction = vi.spyOn(store, 'crashSafeTransaction');
     const at = new Date('2030-01-01T00:00:05Z');
     for (const id of ids) writer.heartbeat(id, at);
-    expect(store.get(flowmachineEntity, ids[0]!)!['lastheartbeatdate']).toBeNull();
+    expect(store.machines.get(ids[0]!)!['lastheartbeatdate']).toBeNull();
     writer.flush();
     expect(transaction).toHaveBeenCalledTimes(1);
-    for (const id of ids) expect(store.get(flowmachineEntity, id)!['lastheartbeatdate']).toBe(at.toISOString());
+    for (const id of ids) expect(store.machines.get(id)!['lastheartbeatdate']).toBe(at.toISOString());
     writer.close();
   });
 
@@ -38,8 +37,8 @@ describe('MachineStatusWriter', () => {
     writer.hello(b, agentState({ freeSlots: 1 }), at, { agentversion: '9.9' });
     writer.disconnected(b);
     await new Promise<void>((resolve) => setImmediate(resolve));
-    expect(store.get(flowmachineEntity, a)).toMatchObject({ connected: true, freeslots: 3, draining: true, statuscode: 5, lastheartbeatdate: at.toISOString() });
-    expect(store.get(flowmachineEntity, b)).toMatchObject({ connected: false, freeslots: 1, statuscode: 2, agentversion: '9.9' });
+    expect(store.machines.get(a)).toMatchObject({ connected: true, freeslots: 3, draining: true, statuscode: 5, lastheartbeatdate: at.toISOString() });
+    expect(store.machines.get(b)).toMatchObject({ connected: false, freeslots: 1, statuscode: 2, agentversion: '9.9' });
     writer.close();
   });
 });

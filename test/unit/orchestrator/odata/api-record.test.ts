@@ -16,9 +16,9 @@ describe('toApiRecord on rows of the real store', () => {
   let machine: Record<string, unknown>;
   beforeAll(() => {
     ({ store, close } = openTempStore());
-    session = store.insert(flowsessionEntity, { name: 'nightly', statuscode: 2, statecode: 0, runmode: 2, _machineid_value: MACHINE, priority: 100 });
-    session = store.update(flowsessionEntity, session['flowsessionid'] as string, { priority: 5 });
-    machine = store.insert(flowmachineEntity, { name: 'm1', credentialhash: 'secret-hash', connected: true, paused: false, statuscode: 5 });
+    session = store.sessions.insert({ name: 'nightly', statuscode: 2, statecode: 0, runmode: 2, _machineid_value: MACHINE, priority: 100 });
+    session = store.sessions.update(session['flowsessionid'] as string, { priority: 5 });
+    machine = store.machines.insert({ name: 'm1', credentialhash: 'secret-hash', connected: true, paused: false, statuscode: 5 });
   });
   afterAll(() => close());
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { flowsessionEntity } from '../../../../shared/records/index.js';
-import { compileQuery, filterToSql, ODataError, parseFilter, printFilter, type FilterLiteral, type FilterNode } from '../../../../orchestrator/odata/index.js';
+import { checkFilter, compileQuery, ODataError, parseFilter, printFilter, type FilterLiteral, type FilterNode } from '../../../../orchestrator/odata/index.js';
+import { filterToSql } from '../../../../orchestrator/store/sqlite-filter.js';
 
 const noThrowButODataError = (fn: () => unknown): boolean => {
   try {
@@ -33,12 +34,13 @@ describe('fuzz: hostile input only ever yields ODataError', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => noThrowButODataError(() => parseFilter(s))), { numRuns: 500 });
   });
 
-  it('compileQuery on filter-ish text: ODataError or SQL whose placeholders match its params', () => {
+  it('compileQuery on filter-ish text: ODataError or SQLite whose placeholders match its params', () => {
     fc.assert(
       fc.property(filterishText, (text) =>
         noThrowButODataError(() => {
           const q = compileQuery(flowsessionEntity, new URLSearchParams({ $filter: text }));
-          expect(placeholders(q.where ?? '')).toBe(q.params.length);
+          const { sql, params } = q.filter ? filterToSql(flowsessionEntity, q.filter) : { sql: '', params: [] };
+          expect(placeholders(sql)).toBe(params.length);
         }),
       ),
       { numRuns: 1000 },
@@ -90,11 +92,11 @@ describe('fuzz: printed trees parse back to the same tree', () => {
     );
   });
 
-  it('filterToSql on any tree: ODataError, or as many ? as params and no value spliced', () => {
+  it('checkFilter + the SQLite dialect on any tree: ODataError, or as many ? as params and no value spliced', () => {
     fc.assert(
       fc.property(tree, (t) =>
         noThrowButODataError(() => {
-          const { sql, params } = filterToSql(flowsessionEntity, t);
+          const { sql, params } = filterToSql(flowsessionEntity, checkFilter(flowsessionEntity, t));
           expect(placeholders(sql)).toBe(params.length);
           expect(sql).not.toContain("'x");
         }),

@@ -86,7 +86,7 @@ describe('filter differential test against SQLite', () => {
   let rows: Record<string, unknown>[];
   beforeAll(() => {
     ({ store, close } = openTempStore());
-    rows = ROWS.map((r) => store.insert(flowmachineEntity, r));
+    rows = ROWS.map((r) => store.machines.insert(r));
   });
   afterAll(() => close());
 
@@ -94,7 +94,7 @@ describe('filter differential test against SQLite', () => {
     fc.assert(
       fc.property(tree, (t) => {
         const q = compileQuery(flowmachineEntity, new URLSearchParams({ $filter: printFilter(t) }));
-        const got = store.query(flowmachineEntity, { where: q.where, params: q.params }).map((r) => r['flowmachineid']);
+        const got = store.records.list(flowmachineEntity, { filter: q.filter }).map((r) => r['flowmachineid']);
         const want = rows.filter((r) => evaluate(t, r)).map((r) => r['flowmachineid'] as string);
         expect(got).toEqual([...want].sort());
       }),

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import winston from 'winston';
 import type { AgentState, OrchestratorFrame } from '../../../../shared/protocol.js';
 import { SessionStatus } from '../../../../shared/option-sets.js';
-import { flowlogEntity, flowmachineEntity, flowmachinegroupEntity, flowsessionEntity, workflowEntity } from '../../../../shared/records/index.js';
 import { Queue, type AgentLinks } from '../../../../orchestrator/queue/session-queue.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
+import type { Repositories } from '../../../../orchestrator/store/store.js';
 import { agentState } from '../../../support/fake-agent.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
@@ -34,7 +34,7 @@ function countCommits(store: SqliteStore): () => number {
   let commits = 0;
   for (const method of ['transaction', 'crashSafeTransaction'] as const) {
     const original = store[method].bind(store);
-    vi.spyOn(store, method).mockImplementation(<T>(fn: () => T): T => {
+    vi.spyOn(store, method).mockImplementation(<T>(fn: (tx: Repositories) => T): T => {
       if (depth++ === 0) commits++;
       try {
         return original(fn);
@@ -60,17 +60,17 @@ function world(file: string) {
 }
 
 function seed(store: SqliteStore, machines: number): { groupId: string; wfId: string; machineIds: string[] } {
-  const groupId = String(store.insert(flowmachinegroupEntity, { name: 'g', preferredqueuingtype: 1, statecode: 0 })['flowmachinegroupid']);
-  const wfId = String(store.insert(workflowEntity, { name: 'wf', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }) })['workflowid']);
+  const groupId = String(store.groups.insert({ name: 'g', preferredqueuingtype: 1, statecode: 0 })['flowmachinegroupid']);
+  const wfId = String(store.workflows.insert({ name: 'wf', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }) })['workflowid']);
   const machineIds = Array.from({ length: machines }, (_, i) =>
-    String(store.insert(flowmachineEntity, { name: `m${i}`, _flowmachinegroupid_value: groupId, sessioncapacity: 1, statecode: 0, statuscode: 2 })['flowmachineid']),
+    String(store.machines.insert({ name: `m${i}`, _flowmachinegroupid_value: groupId, sessioncapacity: 1, statecode: 0, statuscode: 2 })['flowmachineid']),
   );
   return { groupId, wfId, machineIds };
 }
 
 function enqueue(w: ReturnType<typeof world>, wfId: string, groupId: string, priority = 0): string {
   clock += 1000;
-  const id = String(w.store.insert(flowsessionEntity, { _regardingobjectid_value: wfId, _machinegroupid_value: groupId, runmode: 2, statecode: 0, statuscode: 3, priority })['flowsessionid']);
+  const id = String(w.store.sessions.insert({ _regardingobjectid_value: wfId, _machinegroupid_value: groupId, runmode: 2, statecode: 0, statuscode: 3, priority })['flowsessionid']);
   w.queue.enqueued(id);
   return id;
 }
@@ -84,13 +84,13 @@ describe('Queue', () => {
       w.queue.start();
       const ids = Array.from({ length: 5 }, () => enqueue(w, wfId, groupId));
       await turn();
-      expect(w.store.get(flowsessionEntity, ids[0]!)!['queuereason']).toBe('NoMachineConnected');
+      expect(w.store.sessions.get(ids[0]!)!['queuereason']).toBe('NoMachineConnected');
       w.links.liveCalls = 0;
       for (const id of machineIds) w.links.states.set(id, agentState());
       for (let i = 0; i < requests; i++) w.queue.machineLive(machineIds[i % 3]!);
       await turn();
       expect(w.links.assigned()).toEqual(ids.slice(0, 3));
-      expect(w.store.get(flowsessionEntity, ids[4]!)!['queuereason']).toBe('HigherPriorityFirst');
+      expect(w.store.sessions.get(ids[4]!)!['queuereason']).toBe('HigherPriorityFirst');
       return w.links.liveCalls;
     };
     // A pass asks the gateway about machines a fixed number of times: 150 requests cost what one costs.
@@ -113,7 +113,7 @@ describe('Queue', () => {
     second.queue.machineLive(machineIds[0]!);
     await turn();
     expect(second.links.assigned()).toEqual([high]);
-    expect(second.store.get(flowsessionEntity, low)!['queuereason']).toBe('HigherPriorityFirst');
+    expect(second.store.sessions.get(low)!['queuereason']).toBe('HigherPriorityFirst');
     second.queue.finish(high, { statuscode: SessionStatus.v.Succeeded, completedon: new Date(clock).toISOString() });
     await turn();
     expect(second.links.assigned()).toEqual([high, low]);
@@ -126,7 +126,7 @@ describe('Queue', () => {
     first.queue.start();
     await turn();
     clock += 1000;
-    const id = String(first.store.insert(flowsessionEntity, { _regardingobjectid_value: wfId, _machineid_value: machineIds[0], runmode: 2, statecode: 0, statuscode: 3, priority: 0 })['flowsessionid']);
+    const id = String(first.store.sessions.insert({ _regardingobjectid_value: wfId, _machineid_value: machineIds[0], runmode: 2, statecode: 0, statuscode: 3, priority: 0 })['flowsessionid']);
     first.queue.enqueued(id);
     // Stopped before the pass that writes the Queued record.
     first.queue.close();
@@ -136,7 +136,7 @@ describe('Queue', () => {
     const second = world(file);
     second.queue.start();
     await turn();
-    const queuedLogs = () => second.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND name = ?', params: [id, 'Queued'] });
+    const queuedLogs = () => second.store.logs.forSession(id).filter((r) => r.name === 'Queued').length;
     expect(queuedLogs()).toBe(1);
     // Its original target was recorded too: an offer taken back restores it (none would leave the session untargeted).
     second.links.states.set(machineIds[0]!, agentState());
@@ -144,12 +144,12 @@ describe('Queue', () => {
     await turn();
     expect(second.links.assigned()).toEqual([id]);
     second.queue.requeue(id);
-    expect(second.store.get(flowsessionEntity, id)!['_machineid_value']).toBe(machineIds[0]);
+    expect(second.store.sessions.get(id)!['_machineid_value']).toBe(machineIds[0]);
     second.queue.close();
     const third = world(file);
     third.queue.start();
     await turn();
-    expect(third.store.count(flowlogEntity, { where: '_flowsessionid_value = ? AND name = ?', params: [id, 'Queued'] })).toBe(1);
+    expect(third.store.logs.forSession(id).filter((r) => r.name === 'Queued').length).toBe(1);
   });
 
   it('confirms the accepts of one turn in one commit, and revokes an offer taken back before that commit', async () => {
@@ -189,9 +189,9 @@ describe('Queue', () => {
     w.links.states.set(machineIds[0]!, agentState());
     w.queue.machineLive(machineIds[0]!);
     await turn();
-    const reasons = () => ids.map((id) => w.store.get(flowsessionEntity, id)!['queuereason']);
+    const reasons = () => ids.map((id) => w.store.sessions.get(id)!['queuereason']);
     expect(reasons().slice(1)).toEqual(Array(7).fill('HigherPriorityFirst'));
-    const tail = () => ids.slice(4).map((id) => w.store.get(flowsessionEntity, id)!['versionnumber']);
+    const tail = () => ids.slice(4).map((id) => w.store.sessions.get(id)!['versionnumber']);
     const tailVersions = tail();
     for (const id of ids.slice(0, 3)) {
       w.queue.finish(id, { statuscode: 4, completedon: new Date(clock).toISOString() });
@@ -202,7 +202,7 @@ describe('Queue', () => {
     expect(tail()).toEqual(tailVersions);
     w.queue.dispatch();
     await turn();
-    expect(w.store.get(flowsessionEntity, ids[4]!)!['queuereason']).toBe('AllMachinesBusy');
+    expect(w.store.sessions.get(ids[4]!)!['queuereason']).toBe('AllMachinesBusy');
     expect(tail().slice(1)).toEqual(tailVersions.slice(1));
   });
 
@@ -215,14 +215,14 @@ describe('Queue', () => {
       w.links.states.set(machineIds[0]!, agentState());
       clock += 1000;
       const ids = w.store.transaction(() =>
-        Array.from({ length: backlog }, () => String(w.store.insert(flowsessionEntity, { _regardingobjectid_value: wfId, _machinegroupid_value: groupId, runmode: 2, statecode: 0, statuscode: 3, priority: 0 })['flowsessionid'])),
+        Array.from({ length: backlog }, () => String(w.store.sessions.insert({ _regardingobjectid_value: wfId, _machinegroupid_value: groupId, runmode: 2, statecode: 0, statuscode: 3, priority: 0 })['flowsessionid'])),
       );
       for (const id of ids) w.queue.enqueued(id);
       await turn();
       expect(w.links.assigned()).toEqual([ids[0]]);
-      expect(w.store.get(flowsessionEntity, ids[backlog - 1]!)!['queuereason']).toBe('HigherPriorityFirst');
+      expect(w.store.sessions.get(ids[backlog - 1]!)!['queuereason']).toBe('HigherPriorityFirst');
       const visited = w.queue.visited;
-      const patches = vi.spyOn(w.store, 'patch');
+      const patches = vi.spyOn(w.store.sessions, 'patch');
       w.queue.finish(ids[0]!, { statuscode: 4, completedon: new Date(clock).toISOString() });
       await turn();
       expect(w.links.assigned()).toEqual([ids[0], ids[1]]);
@@ -243,9 +243,9 @@ describe('Queue', () => {
     await turn();
     w.queue.acceptOffer(machineIds[0]!, id, () => undefined, (err) => { throw err; });
     await turn();
-    const setMeta = vi.spyOn(w.store, 'setMeta');
+    const setPendingCancel = vi.spyOn(w.store.queueState, 'setPendingCancel');
     w.queue.ended(id);
-    expect(setMeta).not.toHaveBeenCalled();
+    expect(setPendingCancel).not.toHaveBeenCalled();
     w.queue.cancel(id);
     expect(w.queue.assignments.pendingCancel(id)).toBe('cancelled');
     w.queue.ended(id);
@@ -258,12 +258,12 @@ describe('Queue', () => {
     w.queue.start();
     const [a, b] = [enqueue(w, wfId, groupId), enqueue(w, wfId, groupId)];
     await turn();
-    w.store.update(flowsessionEntity, b!, { priority: 9 });
+    w.store.sessions.update(b!, { priority: 9 });
     w.queue.sessionChanged(b!);
     w.links.states.set(machineIds[0]!, agentState());
     w.queue.machineLive(machineIds[0]!);
     await turn();
     expect(w.links.assigned()).toEqual([b]);
-    expect(w.store.get(flowsessionEntity, a!)!['queuereason']).toBe('HigherPriorityFirst');
+    expect(w.store.sessions.get(a!)!['queuereason']).toBe('HigherPriorityFirst');
   });
 });

@@ -3,7 +3,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { flowmachineEntity } from '../../../../shared/records/index.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
@@ -22,9 +21,9 @@ describe('SqliteStore.crashSafeTransaction / afterDurable', () => {
     while (ran.length < 1) await turn();
     store.afterDurable(() => ran.push('nothing pending'), (err) => ran.push(err.message));
     expect(ran).toEqual(['opened', 'nothing pending']);
-    store.crashSafeTransaction(() => store!.insert(flowmachineEntity, { name: 'a', statecode: 0 }));
+    store.crashSafeTransaction(() => store!.machines.insert({ name: 'a', statecode: 0 }));
     store.afterDurable(() => ran.push('after a'), (err) => ran.push(err.message));
-    store.crashSafeTransaction(() => store!.insert(flowmachineEntity, { name: 'b', statecode: 0 }));
+    store.crashSafeTransaction(() => store!.machines.insert({ name: 'b', statecode: 0 }));
     store.afterDurable(() => ran.push('after b'), (err) => ran.push(err.message));
     // Queued behind the others even though it adds no commit: frames keep their order.
     store.afterDurable(() => ran.push('third'), (err) => ran.push(err.message));
@@ -37,7 +36,7 @@ describe('SqliteStore.crashSafeTransaction / afterDurable', () => {
 
   it('fails what waits when the store closes first', () => {
     store = new SqliteStore({ file: join(tempDir(), 'o.db') });
-    store.crashSafeTransaction(() => store!.insert(flowmachineEntity, { name: 'a', statecode: 0 }));
+    store.crashSafeTransaction(() => store!.machines.insert({ name: 'a', statecode: 0 }));
     const failed: string[] = [];
     store.afterDurable(() => failed.push('ran'), (err) => failed.push(err.message));
     store.close();
@@ -50,19 +49,17 @@ describe('SqliteStore.crashSafeTransaction / afterDurable', () => {
     const file = join(dir, 'o.db');
     const child = join(dir, 'child.mts');
     const storeModule = fileURLToPath(new URL('../../../../orchestrator/store/sqlite-store.ts', import.meta.url));
-    const records = fileURLToPath(new URL('../../../../shared/records/index.ts', import.meta.url));
     writeFileSync(
       child,
       `import { SqliteStore } from ${JSON.stringify(storeModule)};
-import { flowmachineEntity } from ${JSON.stringify(records)};
 const store = new SqliteStore({ file: ${JSON.stringify(file)} });
-store.crashSafeTransaction(() => store.insert(flowmachineEntity, { flowmachineid: '11111111-1111-1111-1111-111111111111', name: 'kept', statecode: 0 }));
+store.crashSafeTransaction(() => store.machines.insert({ flowmachineid: '11111111-1111-1111-1111-111111111111', name: 'kept', statecode: 0 }));
 process.kill(process.pid, 'SIGKILL');
 `,
     );
     const result = spawnSync(process.execPath, ['--import', 'tsx', child], { cwd: process.cwd(), encoding: 'utf8' });
     expect(result.signal).toBe('SIGKILL');
     store = new SqliteStore({ file });
-    expect(store.get(flowmachineEntity, '11111111-1111-1111-1111-111111111111')?.['name']).toBe('kept');
+    expect(store.machines.get('11111111-1111-1111-1111-111111111111')?.['name']).toBe('kept');
   });
 });

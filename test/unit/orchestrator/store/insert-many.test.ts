@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flowlogEntity, flowmachineEntity } from '../../../../shared/records/index.js';
-import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
+import { SqliteTables } from '../../../../orchestrator/store/sqlite-tables.js';
 import { StoreError } from '../../../../orchestrator/store/store.js';
 import { timeOrderedUuid } from '../../../../orchestrator/store/time-ordered-id.js';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const NOW = new Date('2030-01-02T03:04:05.000Z');
 let dir: string;
-let store: SqliteStore;
+let store: SqliteTables;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'flowhost-insert-many-'));
-  store = new SqliteStore({ file: join(dir, 'o.db'), now: () => NOW });
+  store = new SqliteTables({ file: join(dir, 'o.db'), now: () => NOW });
 });
 
 afterEach(() => {
@@ -27,7 +27,7 @@ const sessionId = '11111111-1111-4111-8111-111111111111';
 const logRow = (seq: number, extra: Record<string, unknown> = {}) => ({ _flowsessionid_value: sessionId, name: 'stdout', type: 100000006, level: 100000001, data: `{"n":${seq}}`, seq, ...extra });
 const rows = () => store.query(flowlogEntity, { orderBy: 'seq' });
 
-describe('SqliteStore.insertMany', () => {
+describe('SqliteTables.insertMany', () => {
   it('inserts every row as insert does: time-ordered keys, createdon/modifiedon now unless given, version 1', () => {
     store.insertMany(flowlogEntity, [logRow(0), logRow(1, { createdon: '2029-12-31T00:00:00.000Z', versionnumber: 7 }), logRow(2, { flowlogid: 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa' })]);
     const got = rows();

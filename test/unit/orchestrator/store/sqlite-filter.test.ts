@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowmachineEntity, flowsessionEntity, type EntityDef } from '../../../../shared/records/index.js';
-import { filterToSql, ODataError, parseFilter } from '../../../../orchestrator/odata/index.js';
+import { checkFilter, ODataError, parseFilter } from '../../../../orchestrator/odata/index.js';
+import { filterToSql, orderToSql } from '../../../../orchestrator/store/sqlite-filter.js';
 import type { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
-import { openTempStore } from './store-fixture.js';
+import { openTempStore } from '../odata/store-fixture.js';
 
-const sql = (text: string, entity: EntityDef = flowsessionEntity): { sql: string; params: unknown[] } => filterToSql(entity, parseFilter(text));
+/** What a `$filter` becomes: parsed and checked by orchestrator/odata/, compiled by the SQLite dialect. */
+const sql = (text: string, entity: EntityDef = flowsessionEntity): { sql: string; params: unknown[] } => filterToSql(entity, checkFilter(entity, parseFilter(text)));
 
 function sqlError(text: string, entity: EntityDef = flowsessionEntity): ODataError {
   try {
@@ -56,7 +58,13 @@ describe('filterToSql: the SQL it writes', () => {
   });
 });
 
-describe('filterToSql: errors', () => {
+describe('orderToSql', () => {
+  it('sorts strings case-insensitively, in the given directions', () => {
+    expect(orderToSql(flowsessionEntity, [{ field: 'name', descending: true }, { field: 'priority', descending: false }])).toBe('"name" COLLATE NOCASE DESC, "priority" ASC');
+  });
+});
+
+describe('checkFilter: errors', () => {
   it.each([
     ['nope eq 1', "Could not find a property named 'nope' on type 'Microsoft.Dynamics.CRM.flowsession'."],
     ["contains(nope,'x')", "Could not find a property named 'nope'"],
@@ -110,13 +118,13 @@ describe('filterToSql: runs on the real SQLite store', () => {
       { name: 'gamma_x', priority: null, _machineid_value: null, machinepercentcpuusage: 99, createdon: '2026-03-01T00:00:00.000Z' },
       { name: null, priority: -5, _machineid_value: G1.toUpperCase(), machinepercentcpuusage: 0, createdon: '2025-12-31T23:59:59.999Z' },
     ];
-    for (const row of rows) store.insert(flowsessionEntity, row);
+    for (const row of rows) store.sessions.insert(row);
   });
   afterAll(() => close());
 
   const names = (text: string): unknown[] => {
-    const { sql: where, params } = sql(text);
-    return store.query(flowsessionEntity, { where, params, orderBy: '"createdon"' }).map((r) => r['name']);
+    const filter = checkFilter(flowsessionEntity, parseFilter(text));
+    return store.records.list(flowsessionEntity, { filter, orderBy: [{ field: 'createdon', descending: false }] }).map((r) => r['name']);
   };
 
   it('compares strings case-insensitively', () => {

@@ -1,0 +1,136 @@
+import type { BackgroundOperation, EntityDef, FlowLog, FlowMachine, FlowMachineGroup, FlowSession, Workflow } from '../../shared/records/index.js';
+import type { RecordQuery, StoredRecord } from './record-query.js';
+
+/** The fields of a write: any subset of the record's fields (null clears one). */
+export type Values<R> = { readonly [K in keyof R]?: R[K] };
+
+type Managed = 'createdon' | 'modifiedon' | 'versionnumber';
+/** A record as the store returns it: its key, times and version are always set. */
+export type Stored<R extends Record<Managed, unknown>, K extends keyof R> = R & { readonly [P in K | Managed]: NonNullable<R[P]> };
+
+export type SessionRecord = Stored<FlowSession, 'flowsessionid'>;
+export type MachineRecord = Stored<FlowMachine, 'flowmachineid'>;
+export type GroupRecord = Stored<FlowMachineGroup, 'flowmachinegroupid'>;
+export type WorkflowRecord = Stored<Workflow, 'workflowid'>;
+export type OperationRecord = Stored<BackgroundOperation, 'backgroundoperationid'>;
+export type LogRecord = Stored<FlowLog, 'flowlogid'>;
+
+/**
+ * One entity's records by key. The store fills `createdon`, `modifiedon` and `versionnumber` (the ETag) itself and
+ * enforces keys, versions and unique names; the values are validated by the callers against the record schemas.
+ */
+export interface EntityRepository<R, S extends R = R> {
+  get(id: string): S | undefined;
+  /** A missing key is a new UUID. Conflict when the key (or a unique name) exists. */
+  insert(values: Values<R>): S;
+  /** Applies `changes`, bumps `versionnumber` and `modifiedon`. NotFound; with `ifVersion`, PreconditionFailed on mismatch. */
+  update(id: string, changes: Values<R>, ifVersion?: number): S;
+  /** Applies `changes` like `update` without reading the record back: the hot path. False when it does not exist. */
+  patch(id: string, changes: Values<R>): boolean;
+  /** NotFound; with `ifVersion`, PreconditionFailed on mismatch. */
+  delete(id: string, ifVersion?: number): void;
+}
+
+export interface SessionRepository extends EntityRepository<FlowSession, SessionRecord> {
+  /** Sessions not in a terminal status (shared/option-sets.ts) that target the machine / run the workflow / target the group. */
+  countOpenForMachine(machineId: string): number;
+  countOpenForWorkflow(workflowId: string): number;
+  countOpenForGroup(groupId: string): number;
+  /** Waiting, active sessions, oldest first. */
+  waitingInQueueOrder(): SessionRecord[];
+  /** Sessions that may hold an assignment (waiting, running or paused) and name a machine. */
+  openAssigned(): SessionRecord[];
+  /** Sessions of the workflow whose inputs are stored but were never split into masked and clear (older databases). */
+  withUnsplitInputs(workflowId: string): SessionRecord[];
+}
+
+export interface LogRepository {
+  /**
+   * Appends rows atomically without reading them back: the bulk path (a replayed backlog's log lines). A missing key
+   * is a time-ordered UUID (v7), so consecutive rows append to the key's index.
+   */
+  insertMany(rows: readonly Values<FlowLog>[]): void;
+  /** A session's rows in `seq` order. */
+  forSession(sessionId: string): LogRecord[];
+  /** The highest `seq` of a session's rows, undefined when it has none. */
+  lastSeq(sessionId: string): number | undefined;
+  /** Removes every row of a session. */
+  deleteForSession(sessionId: string): void;
+}
+
+export interface MachineRepository extends EntityRepository<FlowMachine, MachineRecord> {
+  all(): MachineRecord[];
+  connected(): MachineRecord[];
+  inGroup(groupId: string): MachineRecord[];
+}
+
+export interface GroupRepository extends EntityRepository<FlowMachineGroup, GroupRecord> {
+  all(): GroupRecord[];
+  /** The group of this name, compared case-insensitively (names are unique that way). */
+  byName(name: string): GroupRecord | undefined;
+}
+
+export interface WorkflowRepository extends EntityRepository<Workflow, WorkflowRecord> {
+  /** Workflows whose input schema marks an input secret (`x-secret`). */
+  withSecretInputs(): WorkflowRecord[];
+}
+
+export interface OperationRepository extends EntityRepository<BackgroundOperation, OperationRecord> {
+  /** Operations whose name starts with `prefix` that have not completed. */
+  openWithPrefix(prefix: string): OperationRecord[];
+  /** Operations whose name starts with `prefix` that are ready to run (not started). */
+  readyWithPrefix(prefix: string): OperationRecord[];
+}
+
+/** Where a session stands between the queue and a machine (orchestrator/queue/assignment-book.ts). */
+export interface Assignment {
+  readonly machineId: string;
+  /** `offered`: assign sent, no accept yet (revocable). `confirmed`: the machine owns it for good. */
+  readonly state: 'offered' | 'confirmed';
+  /** ISO time of the offer or of the confirmation. */
+  readonly at: string;
+}
+
+export type PendingCancel = 'cancelled' | 'timeout';
+
+/** The queue's and gateway's own durable state, beside the records (it joins the same transactions). */
+export interface QueueState {
+  /** The highest event seq of the machine applied so far (0 before any). */
+  appliedSeq(machineId: string): number;
+  setAppliedSeq(machineId: string, seq: number): void;
+  assignment(sessionId: string): Assignment | undefined;
+  /** Records an assignment, or forgets it (undefined). */
+  setAssignment(sessionId: string, assignment: Assignment | undefined): void;
+  /** The machine the session targeted before it was assigned: null for none, undefined when never recorded. */
+  target(sessionId: string): string | null | undefined;
+  setTarget(sessionId: string, machineId: string | null): void;
+  /** Why the session's machine was asked to cancel it, or null. */
+  pendingCancel(sessionId: string): PendingCancel | null;
+  setPendingCancel(sessionId: string, reason: PendingCancel | null): void;
+  /** When the stored sessions' secret inputs were masked once (undefined: not yet). */
+  secretInputsMaskedAt(): string | undefined;
+  setSecretInputsMasked(at: string): void;
+}
+
+/** The Web API's generic record path: any entity set by its EntityDef, queried by a parsed OData query. */
+export interface RecordRepository {
+  get(entity: EntityDef, id: string): StoredRecord | undefined;
+  /** Matches of the filter in order (then by key), `skip` then `top` applied. */
+  list(entity: EntityDef, query?: RecordQuery): StoredRecord[];
+  count(entity: EntityDef, filter?: RecordQuery['filter']): number;
+  insert(entity: EntityDef, values: StoredRecord): StoredRecord;
+  update(entity: EntityDef, id: string, changes: StoredRecord, ifVersion?: number): StoredRecord;
+  delete(entity: EntityDef, id: string, ifVersion?: number): void;
+}
+
+/** Every repository of one store; inside a transaction, the transaction's own. */
+export interface Repositories {
+  readonly sessions: SessionRepository;
+  readonly logs: LogRepository;
+  readonly machines: MachineRepository;
+  readonly groups: GroupRepository;
+  readonly workflows: WorkflowRepository;
+  readonly operations: OperationRepository;
+  readonly queueState: QueueState;
+  readonly records: RecordRepository;
+}

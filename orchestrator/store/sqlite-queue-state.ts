@@ -1,0 +1,57 @@
+import type { Assignment, PendingCancel, QueueState } from './repositories.js';
+import type { SqliteTables } from './sqlite-tables.js';
+
+// The meta keys of every database written so far: renaming one loses the state of a running fleet.
+const appliedKey = (machineId: string) => `gateway.appliedseq.${machineId}`;
+const assignmentKey = (sessionId: string) => `queue.assignment.${sessionId}`;
+const targetKey = (sessionId: string) => `queue.target.${sessionId}`;
+const cancelKey = (sessionId: string) => `queue.cancel.${sessionId}`;
+const MASKED_AT_REST = 'secretinputs.masked';
+
+/** The queue's state in the SQLite store's `meta` table (an empty value is a forgotten entry). */
+export class SqliteQueueState implements QueueState {
+  constructor(private readonly t: SqliteTables) {}
+
+  appliedSeq(machineId: string): number {
+    return Number(this.t.getMeta(appliedKey(machineId)) ?? 0);
+  }
+
+  setAppliedSeq(machineId: string, seq: number): void {
+    this.t.setMeta(appliedKey(machineId), String(seq));
+  }
+
+  assignment(sessionId: string): Assignment | undefined {
+    const raw = this.t.getMeta(assignmentKey(sessionId));
+    return raw ? (JSON.parse(raw) as Assignment) : undefined;
+  }
+
+  setAssignment(sessionId: string, assignment: Assignment | undefined): void {
+    this.t.setMeta(assignmentKey(sessionId), assignment ? JSON.stringify(assignment) : '');
+  }
+
+  target(sessionId: string): string | null | undefined {
+    const raw = this.t.getMeta(targetKey(sessionId));
+    return raw === undefined ? undefined : raw || null;
+  }
+
+  setTarget(sessionId: string, machineId: string | null): void {
+    this.t.setMeta(targetKey(sessionId), machineId ?? '');
+  }
+
+  pendingCancel(sessionId: string): PendingCancel | null {
+    const v = this.t.getMeta(cancelKey(sessionId));
+    return v === 'cancelled' || v === 'timeout' ? v : null;
+  }
+
+  setPendingCancel(sessionId: string, reason: PendingCancel | null): void {
+    this.t.setMeta(cancelKey(sessionId), reason ?? '');
+  }
+
+  secretInputsMaskedAt(): string | undefined {
+    return this.t.getMeta(MASKED_AT_REST);
+  }
+
+  setSecretInputsMasked(at: string): void {
+    this.t.setMeta(MASKED_AT_REST, at);
+  }
+}
