@@ -33,6 +33,15 @@ export interface SessionQueue {
   close(): void;
 }
 
+/** Operator commands to connected agents (implemented in orchestrator/gateway/agent-control.ts). Each returns false when the agent is not connected. */
+export interface AgentControl {
+  pauseSession(sessionId: string): boolean;
+  resumeSession(sessionId: string): boolean;
+  pauseMachine(machineId: string, until?: Date): boolean;
+  resumeMachine(machineId: string): boolean;
+  drainMachine(machineId: string): boolean;
+}
+
 /** Background operations of one kind (bulk writes, callback deliveries), from the memory of the part that runs them. */
 export interface BackgroundStats {
   /** Not completed: waiting to run (or for their next attempt), or running. */

@@ -135,7 +135,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
     registerMetricsEndpoint(app, { metrics, tokens: [metricsToken, admin.token] });
     await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
     gateway = await registerAgentGateway(app, ctx, { ...options.gateway, queueObserver: metrics });
-    api = await registerWebApi(app, { ctx, queue: gateway.queue, adminToken: admin.token, callbackPolicy: { allow: options.gateway?.callbackAllowHosts ?? [] } });
+    api = await registerWebApi(app, { ctx, queue: gateway.queue, control: gateway.control, adminToken: admin.token, callbackPolicy: { allow: options.gateway?.callbackAllowHosts ?? [] } });
     const [g, a] = [gateway, api];
     metrics.watch({ gateway: () => g.stats(), bulk: () => a.backgroundStats(), now });
     await app.listen({ host, port: options.port ?? DEFAULT_PORT });

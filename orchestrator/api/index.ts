@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallbackUrlPolicyOptions } from '../../node-shared/callback-url.js';
 import { backgroundoperationEntity } from '../../shared/records/index.js';
-import type { BackgroundStats, OrchestratorContext, SessionQueue } from '../context.js';
+import type { AgentControl, BackgroundStats, OrchestratorContext, SessionQueue } from '../context.js';
 import { collectionAction, recordAction, type ActionContext } from './actions.js';
 import { methodNotAllowed, notFound, toApiError } from './api-error.js';
 import { refuseCallbackUrls, requestedCallbackUrls } from './callback-url-check.js';
@@ -18,6 +18,8 @@ import { deleteRecord, patchRecord, postRecord } from './write-handlers.js';
 export interface WebApiOptions {
   readonly ctx: OrchestratorContext;
   readonly queue: SessionQueue;
+  /** The agents' pause/resume/drain commands, reached by PATCH of a session's or machine's status. */
+  readonly control: AgentControl;
   readonly adminToken: string;
   /** The callback URL policy of this orchestrator's deliveries (`--callback-allow`): a URL it refuses is refused when a request names it. */
   readonly callbackPolicy?: CallbackUrlPolicyOptions;
@@ -87,7 +89,7 @@ function backgroundOperation(c: ActionContext, request: FastifyRequest<{ Params:
 
 /** Registers the Dataverse-shaped Web API under /api: admin bearer auth, JSON bodies only, OData errors. */
 export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Promise<WebApi> {
-  const deps = { store: o.ctx.store, queue: o.queue, now: o.ctx.now };
+  const deps = { store: o.ctx.store, queue: o.queue, control: o.control, now: o.ctx.now };
   const writer = new RecordWriter(deps);
   const background = new BackgroundBulk({ store: o.ctx.store, writer, logger: o.ctx.logger, now: o.ctx.now });
   const c: ActionContext = { store: o.ctx.store, deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] } };

@@ -74,12 +74,12 @@ export class RecordWriter {
     const policy = this.allowed(entity, 'PATCH');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
-    let patch = normalizeLookups(entity, this.validate(policy.updateSchema!, raw, what));
-    checkLookupTargets(tx, entity, patch, what);
+    const requested = normalizeLookups(entity, this.validate(policy.updateSchema!, raw, what));
+    checkLookupTargets(tx, entity, requested, what);
     const current = this.current(tx, entity, id, ifVersion);
-    patch = policy.prepareUpdate?.(this.inTx(tx), current, patch, what) ?? patch;
+    const patch = policy.prepareUpdate?.(this.inTx(tx), current, requested, what) ?? requested;
     const row = Object.keys(patch).length > 0 ? tx.records.update(entity, id, patch, ifVersion) : current;
-    return { row, after: () => policy.afterUpdate?.(this.deps, row) };
+    return { row, after: () => policy.afterUpdate?.(this.deps, row, requested) };
   }
 
   remove(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Written {

@@ -1,17 +1,10 @@
 import { isTerminalStatus } from '../../shared/option-sets.js';
+import type { AgentControl } from '../context.js';
 import type { Store } from '../store/store.js';
 import type { AssignmentQueries } from '../queue/assignment-book.js';
 import type { AgentLinks } from '../queue/session-queue.js';
 
-/** Operator commands sent to agents (pause/resume a session or a machine, drain). Each returns false when the agent is not connected. */
-export interface AgentControl {
-  pauseSession(sessionId: string): boolean;
-  resumeSession(sessionId: string): boolean;
-  pauseMachine(machineId: string, until?: Date): boolean;
-  resumeMachine(machineId: string): boolean;
-  drainMachine(machineId: string): boolean;
-}
-
+/** Operator commands sent to agents (pause/resume a session or a machine, drain). */
 export function agentControl(store: Store, assignments: AssignmentQueries, links: AgentLinks): AgentControl {
   /** The machine that owns a running session, or undefined. */
   const owner = (sessionId: string): string | undefined => {

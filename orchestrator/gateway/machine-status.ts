@@ -9,7 +9,7 @@ type MachinePatch = { -readonly [K in keyof FlowMachine]?: FlowMachine[K] };
 
 /** flowmachine statuscode from its statecode and live state. */
 export function machineStatuscode(statecode: number, connected: boolean, draining: boolean): number {
-  if (statecode === MachineState.v.Maintenance) return MachineStatus.v.ManualMaintenance;
+  if (statecode === MachineState.v.Maintenance) return connected && draining ? MachineStatus.v.DrainMode : MachineStatus.v.ManualMaintenance;
   if (!connected) return MachineStatus.v.Inactive;
   return draining ? MachineStatus.v.DrainMode : MachineStatus.v.Active;
 }

@@ -60,21 +60,58 @@ describe('e2e: session control, as an operator reaches it (Web API, the agent st
     expect((await waitForSessionEnd(o, id))['statuscode']).toBe(4);
   });
 
-  // No operator route pauses one session yet (no Web API verb, no CLI command): driven through the gateway's control.
-  it.skipIf(skipUnlessOn(LINUX, 'SIGSTOP/SIGCONT, process states from /proc'))('pauses and resumes a running session: Paused with its process group stopped, then Running to the end', async () => {
+  it.skipIf(skipUnlessOn(LINUX, 'SIGSTOP/SIGCONT, process states from /proc'))('PATCH statuscode Paused pauses a running session (its process group stopped), Running resumes it to the end; If-Match as for any PATCH', async () => {
     const { o, g, a } = await setup();
     const id = await runFlow(o, await createFixtureWorkflow(o, 'ticker.mjs'), { machineGroupId: g, inputs: { everyMs: 20, ticks: 60, printPid: true } });
+    const patch = (body: object, headers?: Record<string, string>) => o.api('PATCH', `flowsessions(${id})`, body, headers);
     await waitFor(async () => (await apiStdout(o, id)).length >= 3, { what: 'first ticks' });
     const pid = Number((await apiStdout(o, id))[0]!.split(' ')[1]);
-    expect(o.gateway.control.pauseSession(id)).toBe(true);
+    expect((await patch({ statecode: 0, statuscode: 1 }, { 'if-match': 'W/"0"' })).status).toBe(412);
+    expect((await patch({ statecode: 1, statuscode: 1 })).status).toBe(400); // Paused belongs to statecode Active
+    expect((await patch({ statecode: 0, statuscode: 1 }, { 'if-match': '*' })).status).toBe(204);
     await waitFor(async () => (await getSession(o, id))['statuscode'] === 1, { what: 'the session to be Paused' });
     await waitFor(() => procState(pid) === 'T', { what: 'the flow process to be stopped (SIGSTOP)' });
     expect(a.agent.state().sessions.find((s) => s.sessionId === id)?.stage).toBe('paused');
     expect((await apiStdout(o, id)).length).toBeLessThan(60);
-    expect(o.gateway.control.resumeSession(id)).toBe(true);
+    expect((await patch({ statuscode: 1 })).status).toBe(204); // already Paused: nothing to do
+    expect((await patch({ statuscode: 3 })).status).toBe(400); // Waiting is flowhost's to set
+    expect((await patch({ statecode: 0, statuscode: 2 })).status).toBe(204);
     const end = await waitForSessionEnd(o, id, 15_000);
     expect(end['statuscode']).toBe(4);
     expect(await apiStdout(o, id)).toEqual([`pid ${pid}`, ...Array.from({ length: 60 }, (_, i) => `tick ${i + 1}`)]);
+    const ended = await patch({ statuscode: 1 });
+    expect(ended.status).toBe(400);
+    expect(ended.json.error.message).toContain('is Succeeded: it has ended');
+  });
+
+  it('PATCH statuscode Cancelled of a running session cancels it like CancelDesktopFlowRun', async () => {
+    const { o, g } = await setup();
+    const id = await runFlow(o, await createFixtureWorkflow(o, 'ticker.mjs'), { machineGroupId: g, inputs: { everyMs: 50 } });
+    await waitFor(async () => (await apiStdout(o, id)).length >= 1, { what: 'a first tick' });
+    expect((await o.api('PATCH', `flowsessions(${id})`, { statecode: 0, statuscode: 7 })).status).toBe(204);
+    expect(await waitForSessionEnd(o, id)).toMatchObject({ statuscode: 7, errorcode: 'Cancelled' });
+  });
+
+  it('PATCH statecode Maintenance + statuscode DrainMode drains the agent until it restarts; 409 while it drains or when it is not connected', async () => {
+    const { o, a } = await setup();
+    const machine = `flowmachines(${a.machineId})`;
+    expect((await o.api('PATCH', machine, { statecode: 2, statuscode: 5 })).status).toBe(204);
+    await waitFor(() => a.agent.state().scheduling.draining, { what: 'the agent to drain' });
+    await waitFor(async () => {
+      const row = await apiOk(o, 'GET', `${machine}?$select=statecode,statuscode,draining`);
+      return row['statuscode'] === 5 ? row : undefined;
+    }, { what: 'the machine to show DrainMode' });
+    const back = await o.api('PATCH', machine, { statecode: 0 });
+    expect(back.status).toBe(409);
+    expect(back.json.error.message).toContain('is draining');
+    expect((await o.api('PATCH', machine, { statecode: 0, statuscode: 5 })).status).toBe(400); // DrainMode belongs to Maintenance
+    await a.agent.stop();
+    await waitFor(async () => (await apiOk(o, 'GET', `${machine}?$select=connected`))['connected'] === false, { what: 'the machine to be disconnected' });
+    expect(await apiOk(o, 'GET', `${machine}?$select=statecode,statuscode`)).toMatchObject({ statecode: 2, statuscode: 4 });
+    const offline = await o.api('PATCH', machine, { statuscode: 5 });
+    expect(offline.status).toBe(409);
+    expect(offline.json.error.message).toContain('not connected');
+    expect((await o.api('PATCH', machine, { statecode: 0 })).status).toBe(204);
   });
 });
 

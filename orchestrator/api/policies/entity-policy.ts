@@ -1,6 +1,6 @@
 import type { TObject } from '@sinclair/typebox';
 import type { EntityDef } from '../../../shared/records/index.js';
-import type { SessionQueue } from '../../context.js';
+import type { AgentControl, SessionQueue } from '../../context.js';
 import type { Repositories, StoredRecord } from '../../store/store.js';
 
 /** A record's values on the Web API's generic write path (any entity, by its EntityDef). */
@@ -13,6 +13,8 @@ export type Row = StoredRecord;
 export interface WriteDeps {
   readonly store: Repositories;
   readonly queue: SessionQueue;
+  /** Pause/resume/drain commands to the connected agents. */
+  readonly control: AgentControl;
   readonly now: () => Date;
 }
 
@@ -34,7 +36,8 @@ export interface EntityPolicy<R extends StoredRecord = StoredRecord> {
   /** Extra rows to delete with the record (same transaction). */
   deleteDependents?(deps: WriteDeps, current: R): void;
   afterCreate?(deps: WriteDeps, row: R): void;
-  afterUpdate?(deps: WriteDeps, row: R): void;
+  /** `requested`: the PATCH's validated values (before `prepareUpdate`), e.g. a statuscode that is a command. */
+  afterUpdate?(deps: WriteDeps, row: R, requested: Row): void;
   afterDelete?(deps: WriteDeps, row: R): void;
 }
 

@@ -5,6 +5,7 @@ import { badRequest, conflict } from '../api-error.js';
 import type { SessionRecord } from '../../store/store.js';
 import type { EntityPolicy, Row, WriteDeps } from './entity-policy.js';
 import { checkInputsSize, validateInputs } from './session-inputs.js';
+import { applySessionStateChange, checkSessionStateChange } from './session-state.js';
 
 /** Status Waiting (queued) of an active session. */
 const WAITING = { statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting } as const;
@@ -44,6 +45,7 @@ export const sessionPolicy: EntityPolicy<SessionRecord> = {
     if (typeof body['inputs'] === 'string') checkInputsSize(body['inputs']);
   },
   prepareCreate: prepareSession,
+  prepareUpdate: checkSessionStateChange,
   checkDelete(_deps, current) {
     if (current.statuscode === null || !isTerminalStatus(current.statuscode)) {
       throw conflict(`flowsession ${current.flowsessionid} has not finished (statuscode ${current.statuscode ?? 'none'}); cancel it first`, 'SessionNotFinished');
@@ -55,7 +57,8 @@ export const sessionPolicy: EntityPolicy<SessionRecord> = {
   afterCreate(deps, row) {
     deps.queue.enqueued(row.flowsessionid);
   },
-  afterUpdate(deps, row) {
+  afterUpdate(deps, row, requested) {
     deps.queue.sessionChanged(row.flowsessionid);
+    applySessionStateChange(deps, row, requested);
   },
 };

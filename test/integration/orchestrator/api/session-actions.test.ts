@@ -132,10 +132,32 @@ describe('flowsessions writes', () => {
     expect(ok.status).toBe(201);
     const id = ok.json.flowsessionid;
     expect((await o.api('PATCH', `flowsessions(${id})`, { priority: 9 })).status).toBe(204);
-    const bad = await o.api('PATCH', `flowsessions(${id})`, { statuscode: 4 });
+    const bad = await o.api('PATCH', `flowsessions(${id})`, { outputs: '{}' });
     expect(bad.status).toBe(400);
-    expect(apiError(bad).message).toContain("unknown property 'statuscode'");
+    expect(apiError(bad).message).toContain("unknown property 'outputs'");
     expect((await o.api('GET', `flowsessions(${id})`)).json).toMatchObject({ priority: 9, statuscode: 3 });
+  });
+
+  it('PATCH of statecode/statuscode: 400 for what flowhost does not do, Cancelled cancels (with If-Match), then nothing more', async () => {
+    const id = await runFlow(o, wfId, { machineGroupId: groupId, inputs: { n: 1 } });
+    const refused = async (body: object, words: string) => {
+      const res = await o.api('PATCH', `flowsessions(${id})`, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(apiError(res), JSON.stringify(body)).toMatchObject({ reason: 'InvalidStateTransition' });
+      expect(apiError(res).message).toContain(words);
+    };
+    await refused({ statuscode: 1 }, 'is Waiting: only a Running session can be paused');
+    await refused({ statecode: 0, statuscode: 2 }, 'only a Paused session can be resumed');
+    await refused({ statuscode: 4 }, 'statuscode Succeeded is set by flowhost');
+    await refused({ statecode: 1, statuscode: 7 }, 'statuscode Cancelled belongs to statecode Active, not Inactive');
+    await refused({ statecode: 1 }, 'not by statecode Inactive alone');
+    const version = (await o.api('GET', `flowsessions(${id})?$select=versionnumber`)).json['versionnumber'] as number;
+    expect((await o.api('PATCH', `flowsessions(${id})`, { statuscode: 7 }, { 'if-match': `W/"${version + 1}"` })).status).toBe(412);
+    expect((await o.api('GET', `flowsessions(${id})`)).json).toMatchObject({ statuscode: 3 });
+    expect((await o.api('PATCH', `flowsessions(${id})`, { statecode: 0, statuscode: 7 }, { 'if-match': `W/"${version}"` })).status).toBe(204);
+    expect((await o.api('GET', `flowsessions(${id})`)).json).toMatchObject({ statecode: 0, statuscode: 7 });
+    await refused({ statuscode: 2 }, 'is Cancelled: it has ended and its status no longer changes');
+    expect((await o.api('PATCH', `flowsessions(${id})`, { statuscode: 7 })).status).toBe(204);
   });
 });
 
