@@ -94,8 +94,9 @@ describe('machine eligibility', () => {
     await waitFor(() => o.store.machines.get(machineId)!['statuscode'] === 5);
     o.store.machines.update(machineId, { statecode: 2 });
     o.gateway.queue.machineChanged(machineId);
-    expect(o.store.machines.get(machineId)!['statuscode']).toBe(4);
+    expect(o.store.machines.get(machineId)!['statuscode']).toBe(5); // DrainMode belongs to Maintenance (as in Dataverse)
     agent.state({});
+    await waitFor(() => o.store.machines.get(machineId)!['statuscode'] === 4);
     await reason(id!, 'MachineInMaintenance');
     o.store.machines.update(machineId, { statecode: 0 });
     o.gateway.queue.machineChanged(machineId);
