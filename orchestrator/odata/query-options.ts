@@ -25,11 +25,27 @@ const UNSUPPORTED = new Set(['$expand', '$apply', '$search', '$format', '$comput
 
 const invalid = (message: string): ODataError => new ODataError(ODataErrorCode.InvalidQueryOption, message);
 
-/** The `$` options of `query` by (lower-cased) name; rejects unknown and repeated ones. Non-`$` parameters are ignored. */
+/** Dataverse's non-`$` query parameters flowhost does not answer: refused by name rather than ignored (ignoring `fetchXml` returned every row). */
+const UNSUPPORTED_PARAMETERS: Readonly<Record<string, string>> = {
+  fetchxml: 'FetchXML queries are not supported: use $select, $filter, $orderby and $top',
+  savedquery: 'saved views are not supported: use $select, $filter, $orderby and $top',
+  userquery: 'saved views are not supported: use $select, $filter, $orderby and $top',
+};
+
+/** Any parameter that is not a `$` option: a Dataverse one flowhost does not support, an alias, or unknown. All refused. */
+function refuseParameter(rawName: string): never {
+  const name = rawName.slice(0, 64);
+  const why = UNSUPPORTED_PARAMETERS[rawName.toLowerCase()];
+  if (why !== undefined) throw new ODataError(ODataErrorCode.UnsupportedQueryParameter, `The query parameter '${name}' is not supported (${why}).`);
+  if (rawName.startsWith('@')) throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query parameter '${name}' is not supported: parameter aliases are not supported.`);
+  throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query parameter '${name}' is not supported (supported: ${KNOWN_OPTIONS.join(', ')}).`);
+}
+
+/** The `$` options of `query` by (lower-cased) name; rejects unknown and repeated ones, and every other parameter. */
 function systemOptions(query: URLSearchParams): Map<KnownOption, string> {
   const options = new Map<KnownOption, string>();
   for (const [rawName, value] of query) {
-    if (!rawName.startsWith('$')) continue;
+    if (!rawName.startsWith('$')) refuseParameter(rawName);
     const name = rawName.toLowerCase();
     if (UNSUPPORTED.has(name)) throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query option '${rawName}' is not supported.`);
     if (!(KNOWN_OPTIONS as readonly string[]).includes(name)) {

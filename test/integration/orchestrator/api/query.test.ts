@@ -95,6 +95,26 @@ describe('collection queries', () => {
     expect(prefer.status).toBe(400);
   });
 
+  it('fetchXml, saved views, aliases and unknown parameters are refused by name, never ignored', async () => {
+    const fetchXml = encodeURIComponent('<fetch top="1"><entity name="flowsession"><attribute name="name"/></entity></fetch>');
+    const cases: [string, string, string][] = [
+      [`flowsessions?fetchXml=${fetchXml}`, 'UnsupportedQueryParameter', "'fetchXml'"],
+      [`flowsessions/$count?fetchXml=${fetchXml}`, 'UnsupportedQueryParameter', "'fetchXml'"],
+      [`flowsessions(${sessions[0]})?savedQuery=00000000-0000-4000-8000-000000000001`, 'UnsupportedQueryParameter', "'savedQuery'"],
+      ['flowsessions?userQuery=00000000-0000-4000-8000-000000000001', 'UnsupportedQueryParameter', "'userQuery'"],
+      ['flowsessions?$filter=priority eq @p1&@p1=1', 'UnknownQueryOption', "'@p1'"],
+      ['flowsessions?select=name', 'UnknownQueryOption', "'select'"],
+      [`flowsessions(${sessions[0]})?nosuch=1`, 'UnknownQueryOption', "'nosuch'"],
+      ['flowsessions?$nosuch=1', 'UnknownQueryOption', "'$nosuch'"],
+    ];
+    for (const [path, reason, named] of cases) {
+      const res = await o.api('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(apiError(res), path).toMatchObject({ reason, code: reason });
+      expect(apiError(res).message, path).toContain(named);
+    }
+  });
+
   it('single records: 404 for an unknown id, 400 for a key that is not a GUID', async () => {
     const missing = await o.api('GET', 'flowsessions(00000000-0000-4000-8000-000000000000)');
     expect(missing.status).toBe(404);

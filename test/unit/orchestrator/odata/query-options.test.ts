@@ -15,9 +15,11 @@ function compileError(qs: string, entity: EntityDef = flowsessionEntity): ODataE
 }
 
 describe('compileQuery', () => {
-  it('gives an empty query for no options and ignores non-$ parameters', () => {
+  it('gives an empty query for no options and refuses every non-$ parameter by name', () => {
     expect(compile('')).toEqual({ count: false });
-    expect(compile('api-version=9.2&foo=bar')).toEqual({ count: false });
+    expect(compileError('api-version=9.2')).toMatchObject({ code: 'UnknownQueryOption', message: expect.stringContaining("'api-version'") });
+    expect(compileError('fetchXml=%3Cfetch%2F%3E')).toMatchObject({ code: 'UnsupportedQueryParameter', message: expect.stringContaining("'fetchXml'") });
+    expect(compileError('$top=1&@p1=1')).toMatchObject({ code: 'UnknownQueryOption', message: expect.stringContaining('parameter aliases') });
   });
 
   it('compiles every option together', () => {
