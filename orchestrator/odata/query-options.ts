@@ -98,6 +98,13 @@ function countFlag(raw: string): boolean {
   return v === 'true';
 }
 
+/** For a resource that takes no query options (a function such as WhoAmI): any parameter is refused by name. */
+export function refuseQueryOptions(query: URLSearchParams, resource: string): void {
+  for (const [rawName] of query) {
+    throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query parameter '${rawName.slice(0, 64)}' is not supported: ${resource} takes no query options.`);
+  }
+}
+
 /** Validates the OData query options of a collection GET into what the store's generic record path takes. Throws ODataError. */
 export function compileQuery(entity: EntityDef, query: URLSearchParams): CompiledQuery {
   const options = systemOptions(query);

@@ -76,4 +76,12 @@ describe('dynamics-web-api against flowhost', () => {
     expect(refused).toMatchObject({ status: 400, code: 'UnsupportedQueryParameter' });
     expect(refused.message).toContain("'fetchXml'");
   });
+
+  it('WhoAmI answers the WhoAmIResponse ids', async () => {
+    o = await startTestOrchestrator();
+    const me = await client().callFunction<{ BusinessUnitId: string; UserId: string; OrganizationId: string }>('WhoAmI');
+    const guid = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(me).toMatchObject({ BusinessUnitId: guid, UserId: guid, OrganizationId: guid });
+    expect(new Set([me.BusinessUnitId, me.UserId, me.OrganizationId]).size).toBe(3);
+  });
 });

@@ -144,3 +144,26 @@ describe('service documents', () => {
     expect(res.headers.get('content-type')).toBe('application/json; odata.metadata=minimal');
   });
 });
+
+describe('WhoAmI', () => {
+  it('GET WhoAmI and WhoAmI() answer the same ids under the WhoAmIResponse context; it is listed in $metadata', async () => {
+    const bare = await o.api('GET', 'WhoAmI');
+    expect(bare.status, bare.text).toBe(200);
+    expect(Object.keys(bare.json)).toEqual(['@odata.context', 'BusinessUnitId', 'UserId', 'OrganizationId']);
+    expect(bare.json['@odata.context']).toBe(`${o.url}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`);
+    expect((await o.api('GET', 'WhoAmI()')).json).toEqual(bare.json);
+    const csdl = (await o.api('GET', '$metadata')).text;
+    expect(csdl).toContain('<ComplexType Name="WhoAmIResponse">');
+    expect(csdl).toContain('<Function Name="WhoAmI">');
+    expect(csdl).toContain('<FunctionImport Name="WhoAmI" Function="mscrm.WhoAmI"/>');
+  });
+
+  it('WhoAmI is GET only and takes no query options', async () => {
+    const post = await o.api('POST', 'WhoAmI');
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
+    const option = await o.api('GET', 'WhoAmI?$select=UserId');
+    expect(option.status).toBe(400);
+    expect(apiError(option)).toMatchObject({ reason: 'UnknownQueryOption', message: expect.stringContaining("'$select'") });
+  });
+});
