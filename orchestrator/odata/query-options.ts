@@ -32,19 +32,34 @@ const UNSUPPORTED_PARAMETERS: Readonly<Record<string, string>> = {
   userquery: 'saved views are not supported: use $select, $filter, $orderby and $top',
 };
 
-/** Any parameter that is not a `$` option: a Dataverse one flowhost does not support, an alias, or unknown. All refused. */
+/** Any parameter that is neither a `$` option nor a parameter alias: a Dataverse one flowhost does not support, or unknown. */
 function refuseParameter(rawName: string): never {
   const name = rawName.slice(0, 64);
   const why = UNSUPPORTED_PARAMETERS[rawName.toLowerCase()];
   if (why !== undefined) throw new ODataError(ODataErrorCode.UnsupportedQueryParameter, `The query parameter '${name}' is not supported (${why}).`);
-  if (rawName.startsWith('@')) throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query parameter '${name}' is not supported: parameter aliases are not supported.`);
+  if (rawName.startsWith('@')) throw invalid(`The parameter alias '${name}' is not a valid name (write '@' and a letter, then letters, digits or '_').`);
   throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query parameter '${name}' is not supported (supported: ${KNOWN_OPTIONS.join(', ')}).`);
 }
 
-/** The `$` options of `query` by (lower-cased) name; rejects unknown and repeated ones, and every other parameter. */
-function systemOptions(query: URLSearchParams): Map<KnownOption, string> {
+const ALIAS_NAME = /^@[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+interface QueryParameters {
+  /** The `$` options by (lower-cased) name. */
+  readonly options: Map<KnownOption, string>;
+  /** The parameter aliases (`@p1=4`) by name with `@`: values `$filter` may name. */
+  readonly aliases: Map<string, string>;
+}
+
+/** The `$` options and parameter aliases of `query`; rejects unknown and repeated ones, and every other parameter. */
+function queryParameters(query: URLSearchParams): QueryParameters {
   const options = new Map<KnownOption, string>();
+  const aliases = new Map<string, string>();
   for (const [rawName, value] of query) {
+    if (ALIAS_NAME.test(rawName)) {
+      if (aliases.has(rawName)) throw invalid(`The parameter alias '${rawName}' was specified more than once.`);
+      aliases.set(rawName, value);
+      continue;
+    }
     if (!rawName.startsWith('$')) refuseParameter(rawName);
     const name = rawName.toLowerCase();
     if (UNSUPPORTED.has(name)) throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query option '${rawName}' is not supported.`);
@@ -54,7 +69,7 @@ function systemOptions(query: URLSearchParams): Map<KnownOption, string> {
     if (options.has(name as KnownOption)) throw invalid(`The query option '${name}' was specified more than once.`);
     options.set(name as KnownOption, value);
   }
-  return options;
+  return { options, aliases };
 }
 
 function integer(option: string, raw: string, min: number, max: number): number {
@@ -107,7 +122,7 @@ export function refuseQueryOptions(query: URLSearchParams, resource: string): vo
 
 /** Validates the OData query options of a collection GET into what the store's generic record path takes. Throws ODataError. */
 export function compileQuery(entity: EntityDef, query: URLSearchParams): CompiledQuery {
-  const options = systemOptions(query);
+  const { options, aliases } = queryParameters(query);
   const compiled: CompiledQuery = { count: false };
   const select = options.get('$select');
   if (select !== undefined) {
@@ -116,7 +131,7 @@ export function compileQuery(entity: EntityDef, query: URLSearchParams): Compile
   }
   const filter = options.get('$filter');
   if (filter !== undefined) {
-    compiled.filter = checkFilter(entity, parseFilter(filter));
+    compiled.filter = checkFilter(entity, parseFilter(filter, aliases));
   }
   const orderBy = options.get('$orderby');
   if (orderBy !== undefined) compiled.orderBy = orderByList(entity, orderBy);

@@ -95,6 +95,19 @@ describe('collection queries', () => {
     expect(prefer.status).toBe(400);
   });
 
+  it('parameter aliases stand for $filter values and are kept in @odata.nextLink', async () => {
+    const query = `flowsessions?$select=name&$filter=priority eq @p1 and _machinegroupid_value eq @group and startswith(name,@prefix)&$orderby=createdon&@p1=100&@group=${groupId}&@prefix=''`;
+    const first = await o.api('GET', query, undefined, { prefer: 'odata.maxpagesize=2' });
+    expect(first.status, first.text).toBe(200);
+    expect(first.json.value.map((r: { flowsessionid: string }) => r.flowsessionid)).toEqual([sessions[1], sessions[3]]);
+    const link: string = first.json['@odata.nextLink'];
+    expect(link).toContain('@p1=100');
+    const next = await o.api('GET', link.replace(`${o.url}/api/data/v9.2/`, ''), undefined, { prefer: 'odata.maxpagesize=2' });
+    expect(next.json.value.map((r: { flowsessionid: string }) => r.flowsessionid)).toEqual([sessions[5]]);
+    const count = await o.api('GET', 'flowsessions/$count?$filter=priority eq @p&@p=0');
+    expect(count.text).toBe('4');
+  });
+
   it('fetchXml, saved views, aliases and unknown parameters are refused by name, never ignored', async () => {
     const fetchXml = encodeURIComponent('<fetch top="1"><entity name="flowsession"><attribute name="name"/></entity></fetch>');
     const cases: [string, string, string][] = [
@@ -102,7 +115,8 @@ describe('collection queries', () => {
       [`flowsessions/$count?fetchXml=${fetchXml}`, 'UnsupportedQueryParameter', "'fetchXml'"],
       [`flowsessions(${sessions[0]})?savedQuery=00000000-0000-4000-8000-000000000001`, 'UnsupportedQueryParameter', "'savedQuery'"],
       ['flowsessions?userQuery=00000000-0000-4000-8000-000000000001', 'UnsupportedQueryParameter', "'userQuery'"],
-      ['flowsessions?$filter=priority eq @p1&@p1=1', 'UnknownQueryOption', "'@p1'"],
+      ['flowsessions?$filter=priority eq @p1', 'InvalidFilter', "'@p1'"],
+      ['flowsessions?$filter=priority eq @p1&@p1=1&@p-2=1', 'InvalidQueryOption', "'@p-2'"],
       ['flowsessions?select=name', 'UnknownQueryOption', "'select'"],
       [`flowsessions(${sessions[0]})?nosuch=1`, 'UnknownQueryOption', "'nosuch'"],
       ['flowsessions?$nosuch=1', 'UnknownQueryOption', "'$nosuch'"],
