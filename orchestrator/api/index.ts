@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallbackUrlPolicyOptions } from '../../node-shared/callback-url.js';
 import { backgroundoperationEntity } from '../../shared/records/index.js';
 import type { AgentControl, BackgroundStats, OrchestratorContext, SessionQueue } from '../context.js';
+import type { ServiceIdentity } from '../store/repositories.js';
 import { collectionAction, recordAction, type ActionContext } from './actions.js';
 import { methodNotAllowed, notFound, toApiError } from './api-error.js';
 import { refuseCallbackUrls, requestedCallbackUrls } from './callback-url-check.js';
@@ -14,6 +15,7 @@ import { getCollection, getCount, getRecord, metadata, representation, serviceDo
 import { RecordWriter } from './record-writer.js';
 import { API_PATH, sendError, sendJson } from './reply.js';
 import { deleteRecord, patchRecord, postRecord } from './write-handlers.js';
+import { serviceIdentity, whoAmI } from './who-am-i.js';
 
 export interface WebApiOptions {
   readonly ctx: OrchestratorContext;
@@ -33,12 +35,18 @@ export interface WebApi {
   close(): Promise<void>;
 }
 
+/** What the routes share: the actions' context and the WhoAmI ids. */
+interface ApiContext extends ActionContext {
+  readonly identity: ServiceIdentity;
+}
+
 const METHODS = ['GET', 'POST', 'PATCH', 'DELETE', 'PUT'] as const;
 
 function allowedFor(target: ApiTarget): string[] {
   switch (target.kind) {
     case 'service':
     case 'metadata':
+    case 'function':
     case 'count':
       return ['GET'];
     case 'collection':
@@ -50,7 +58,7 @@ function allowedFor(target: ApiTarget): string[] {
   }
 }
 
-async function dispatch(c: ActionContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function dispatch(c: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = request.url.split('?')[0]!;
   const target = parseApiPath(path.length > API_PATH.length ? path.slice(API_PATH.length + 1) : '');
   const allow = allowedFor(target);
@@ -65,6 +73,8 @@ async function dispatch(c: ActionContext, request: FastifyRequest, reply: Fastif
       return serviceDocument(request, reply);
     case 'metadata':
       return metadata(reply);
+    case 'function':
+      return whoAmI(c.identity, request, reply);
     case 'count':
       return getCount(store, target.entity, request, reply);
     case 'collection':
@@ -80,7 +90,7 @@ async function dispatch(c: ActionContext, request: FastifyRequest, reply: Fastif
 }
 
 /** `GET /api/backgroundoperation/<id>`: the status of a respond-async operation (the 202's Location). */
-function backgroundOperation(c: ActionContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): FastifyReply {
+function backgroundOperation(c: ApiContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): FastifyReply {
   const id = request.params.id.toLowerCase();
   const row = isGuid(id) ? c.store.records.get(backgroundoperationEntity, id) : undefined;
   if (!row) throw notFound(`background operation ${request.params.id.slice(0, 100)} does not exist`);
@@ -92,7 +102,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
   const deps = { store: o.ctx.store, queue: o.queue, control: o.control, now: o.ctx.now };
   const writer = new RecordWriter(deps);
   const background = new BackgroundBulk({ store: o.ctx.store, writer, logger: o.ctx.logger, now: o.ctx.now });
-  const c: ActionContext = { store: o.ctx.store, deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] } };
+  const c: ApiContext = { store: o.ctx.store, deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] }, identity: serviceIdentity(o.ctx.store) };
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('odata-version', '4.0');

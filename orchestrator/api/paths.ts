@@ -5,11 +5,17 @@ import { badRequest, notFound } from './api-error.js';
 export type ApiTarget =
   | { readonly kind: 'service' }
   | { readonly kind: 'metadata' }
+  | { readonly kind: 'function'; readonly name: UnboundFunction }
   | { readonly kind: 'collection'; readonly entity: EntityDef }
   | { readonly kind: 'count'; readonly entity: EntityDef }
   | { readonly kind: 'record'; readonly entity: EntityDef; readonly id: string }
   | { readonly kind: 'record-action'; readonly entity: EntityDef; readonly id: string; readonly action: string }
   | { readonly kind: 'collection-action'; readonly entity: EntityDef; readonly action: string };
+
+/** The unbound functions, called by bare name (`WhoAmI` or `WhoAmI()`). */
+export const UNBOUND_FUNCTIONS = ['WhoAmI'] as const;
+export type UnboundFunction = (typeof UNBOUND_FUNCTIONS)[number];
+const isUnboundFunction = (name: string): name is UnboundFunction => (UNBOUND_FUNCTIONS as readonly string[]).includes(name);
 
 export const ACTION_NAMESPACE = 'Microsoft.Dynamics.CRM.';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,6 +57,7 @@ export function parseApiPath(rest: string): ApiTarget {
   if (first === '$metadata' && second === undefined) return { kind: 'metadata' };
   const m = SEGMENT.exec(first);
   if (!m || more.length > 0) throw notFound(`no resource at '${rest.slice(0, 200)}'`, 'NoResource');
+  if (isUnboundFunction(m[1]!) && (m[2] === undefined || m[2] === '') && second === undefined) return { kind: 'function', name: m[1] };
   const entity = entityOf(m[1]!);
   if (m[2] === undefined) {
     if (second === undefined) return { kind: 'collection', entity };

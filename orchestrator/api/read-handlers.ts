@@ -24,8 +24,8 @@ function nextLink(request: FastifyRequest, entity: EntityDef, query: URLSearchPa
   }
   if (topLeft !== undefined) next.set('$top', String(topLeft));
   next.set('$skiptoken', encodeSkipToken(nextOffset));
-  // URLSearchParams over-escapes; `$ , ' ( )` are valid in a query and keep the link readable like Dataverse's.
-  const text = next.toString().replaceAll('+', '%20').replace(/%(24|2C|27|28|29)/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  // URLSearchParams over-escapes; `$ , ' ( ) @` are valid in a query and keep the link readable like Dataverse's.
+  const text = next.toString().replaceAll('+', '%20').replace(/%(24|2C|27|28|29|40)/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return `${serviceRoot(request)}/${entity.set}?${text}`;
 }
 

@@ -14,6 +14,8 @@ function apiTargetLabel(target: ApiTarget, succeeded: boolean): string {
       return `${API_PATH}/`;
     case 'metadata':
       return `${API_PATH}/$metadata`;
+    case 'function':
+      return `${API_PATH}/${target.name}`;
     case 'collection':
       return `${API_PATH}/${target.entity.set}`;
     case 'count':

@@ -1,5 +1,7 @@
 import { COMPARE_OPS, STRING_FUNCTIONS, type CompareOp, type FilterLiteral, type FilterNode, type StringFunction } from './filter-ast.js';
 import { tokenize, type Token } from './filter-tokenizer.js';
+
+type AliasToken = Extract<Token, { type: 'alias' }>;
 import { ODataError, ODataErrorCode } from './odata-error.js';
 
 /** Longest `$filter` accepted (characters). */
@@ -17,6 +19,8 @@ const describe = (t: Token): string => {
       return 'the end of the expression';
     case 'identifier':
       return `'${t.text}' at position ${t.pos}`;
+    case 'alias':
+      return `parameter alias '${t.name}' at position ${t.pos}`;
     case 'string':
       return `string literal at position ${t.pos}`;
     case 'number':
@@ -35,8 +39,12 @@ class Parser {
   private index = 0;
   private depth = 0;
   private terms = 0;
+  private aliasChars = 0;
 
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly aliases: ReadonlyMap<string, string> = new Map(),
+  ) {}
 
   parse(): FilterNode {
     const node = this.parseOr();
@@ -106,6 +114,7 @@ class Parser {
     this.terms += 1;
     if (this.terms > MAX_FILTER_TERMS) throw syntax(`more than ${MAX_FILTER_TERMS} conditions`);
     const head = this.take();
+    if (head.type === 'alias') throw syntax(`${describe(head)} stands where a property name must be: parameter aliases stand for values only`);
     if (head.type !== 'identifier') throw syntax(`expected a property name, a function or '(', found ${describe(head)}`);
     const fn = head.text.toLowerCase();
     if (this.peek().type === '(' && (STRING_FUNCTIONS as readonly string[]).includes(fn)) return this.parseFunction(fn as StringFunction);
@@ -124,14 +133,30 @@ class Parser {
     if (prop.type !== 'identifier') throw syntax(`${name}() needs a property name first, found ${describe(prop)}`);
     this.expect(',', `',' in ${name}()`);
     const arg = this.take();
-    if (arg.type !== 'string') throw syntax(`${name}() needs a string literal second, found ${describe(arg)}`);
+    const value = arg.type === 'alias' ? this.aliasValue(arg) : arg.type === 'string' ? { kind: arg.type, value: arg.value } : undefined;
+    if (value?.kind !== 'string') throw syntax(`${name}() needs a string literal second, found ${describe(arg)}`);
     this.expect(')', `')' closing ${name}()`);
-    return { kind: 'function', name, property: prop.text, value: arg.value };
+    return { kind: 'function', name, property: prop.text, value: value.value };
+  }
+
+  /** The literal an alias names (`@p1=4`): its value is parsed as a literal of its own, and counts toward the length limit. */
+  private aliasValue(t: AliasToken): FilterLiteral {
+    const text = this.aliases.get(t.name);
+    if (text === undefined) throw syntax(`${describe(t)} has no value (add '&${t.name}=<value>' to the query)`);
+    this.aliasChars += text.length;
+    if (this.aliasChars > MAX_FILTER_LENGTH) throw syntax(`the values of its parameter aliases are longer than ${MAX_FILTER_LENGTH} characters`);
+    const tokens = tokenize(text);
+    if (tokens.length !== 2 || tokens[0]!.type === 'alias') {
+      throw syntax(`the value of parameter alias '${t.name}' must be one literal ('text', a number, a GUID, a date-time, true, false or null)`);
+    }
+    return new Parser(tokens).parseLiteral();
   }
 
   private parseLiteral(): FilterLiteral {
     const t = this.take();
     switch (t.type) {
+      case 'alias':
+        return this.aliasValue(t);
       case 'string':
       case 'number':
       case 'guid':
@@ -149,9 +174,12 @@ class Parser {
   }
 }
 
-/** Parses `$filter` text into a syntax tree; throws ODataError (never anything else) on bad input. */
-export function parseFilter(text: string): FilterNode {
+/**
+ * Parses `$filter` text into a syntax tree; throws ODataError (never anything else) on bad input. `aliases` are the
+ * request's parameter aliases by name with `@` (`@p1` → `'text'`): each stands for one literal value.
+ */
+export function parseFilter(text: string, aliases?: ReadonlyMap<string, string>): FilterNode {
   if (text.length > MAX_FILTER_LENGTH) throw syntax(`longer than ${MAX_FILTER_LENGTH} characters`);
   if (text.trim() === '') throw syntax('the expression is empty');
-  return new Parser(tokenize(text)).parse();
+  return new Parser(tokenize(text), aliases).parse();
 }

@@ -4,6 +4,8 @@ import { ODataError, ODataErrorCode } from './odata-error.js';
 export type Token =
   | { readonly type: '(' | ')' | ',' | 'eof'; readonly pos: number }
   | { readonly type: 'identifier'; readonly pos: number; readonly text: string }
+  /** A parameter alias (`@p1`), with its `@`. */
+  | { readonly type: 'alias'; readonly pos: number; readonly name: string }
   | { readonly type: 'string'; readonly pos: number; readonly value: string }
   | { readonly type: 'number'; readonly pos: number; readonly value: number }
   | { readonly type: 'guid' | 'datetime'; readonly pos: number; readonly value: string };
@@ -12,6 +14,7 @@ const GUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 const DATETIME = /(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?(?![0-9A-Za-z_:.-])/y;
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![0-9A-Za-z_.-])/y;
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/y;
+const ALIAS = /@[A-Za-z_][A-Za-z0-9_]*/y;
 const SPACE = /[ \t\r\n]+/y;
 /** Date-times must stay within years 0000–9999 in UTC, so that their ISO text sorts like their value. */
 const FIRST_MS = Date.parse('0000-01-01T00:00:00Z');
@@ -93,6 +96,8 @@ function readWord(text: string, pos: number): { token: Token; length: number } {
   }
   const id = match(IDENTIFIER, text, pos);
   if (id) return { token: { type: 'identifier', pos, text: id[0] }, length: id[0].length };
+  const alias = match(ALIAS, text, pos);
+  if (alias) return { token: { type: 'alias', pos, name: alias[0] }, length: alias[0].length };
   const shown = JSON.stringify(/^[^\s(),']{1,30}|^./.exec(text.slice(pos))![0]);
   if (match(DATE_PREFIX, text, pos)) throw syntax(`${shown} at position ${pos} is not a valid date-time (write e.g. 2026-01-31T08:00:00Z)`);
   throw syntax(`unexpected ${shown} at position ${pos}`);

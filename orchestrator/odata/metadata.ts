@@ -56,6 +56,7 @@ const COMPLEX_TYPES = [
   `<ComplexType Name="RunDesktopFlowResponse"><Property Name="flowsessionId" Type="Edm.Guid" Nullable="false"/></ComplexType>`,
   `<ComplexType Name="TriggerDesktopFlowRunCallbackResponse"><Property Name="callbackHttpResponseCode" Type="Edm.Int32" Nullable="false"/></ComplexType>`,
   `<ComplexType Name="RotateCallbackSecretResponse"><Property Name="callbacksecret" Type="Edm.String" Nullable="false"/></ComplexType>`,
+  `<ComplexType Name="WhoAmIResponse"><Property Name="BusinessUnitId" Type="Edm.Guid" Nullable="false"/><Property Name="OrganizationId" Type="Edm.Guid" Nullable="false"/><Property Name="UserId" Type="Edm.Guid" Nullable="false"/></ComplexType>`,
   `<ComplexType Name="CreateMultipleResponse"><Property Name="Ids" Type="Collection(Edm.Guid)" Nullable="false"/></ComplexType>`,
 ];
 
@@ -86,7 +87,11 @@ function action(def: ActionDef): string {
   return `<Action Name="${def.name}" IsBound="true">${params}${returns}</Action>`;
 }
 
-/** The `$metadata` CSDL 4.0 document: every entity set (hidden fields left out) and the bound actions. */
+/** The unbound functions (orchestrator/api/paths.ts `UNBOUND_FUNCTIONS`), each with its import in the container. */
+const FUNCTIONS = [`<Function Name="WhoAmI"><ReturnType Type="${ALIAS}.WhoAmIResponse" Nullable="false"/></Function>`];
+const FUNCTION_IMPORTS = [`<FunctionImport Name="WhoAmI" Function="${ALIAS}.WhoAmI"/>`];
+
+/** The `$metadata` CSDL 4.0 document: every entity set (hidden fields left out), the bound actions and the unbound functions. */
 export function metadataDocument(): string {
   const all = Object.values(entities);
   const sets = all.map((e) => `<EntitySet Name="${xmlAttr(e.set)}" EntityType="${ALIAS}.${xmlAttr(e.name)}"/>`);
@@ -99,8 +104,10 @@ export function metadataDocument(): string {
     ...all.map(entityType),
     ...COMPLEX_TYPES,
     ...ACTIONS.map(action),
+    ...FUNCTIONS,
     '<EntityContainer Name="System">',
     ...sets,
+    ...FUNCTION_IMPORTS,
     '</EntityContainer>',
     '</Schema>',
     '</edmx:DataServices>',

@@ -17,6 +17,8 @@ export const ODataErrorCode = {
   TypeMismatch: 'TypeMismatch',
   InvalidQueryOption: 'InvalidQueryOption',
   UnknownQueryOption: 'UnknownQueryOption',
+  /** A Dataverse query parameter flowhost does not answer (`fetchXml`, `savedQuery`, `userQuery`). */
+  UnsupportedQueryParameter: 'UnsupportedQueryParameter',
   InvalidSkipToken: 'InvalidSkipToken',
   InvalidPrefer: 'InvalidPrefer',
 } as const;

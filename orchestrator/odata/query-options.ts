@@ -25,11 +25,42 @@ const UNSUPPORTED = new Set(['$expand', '$apply', '$search', '$format', '$comput
 
 const invalid = (message: string): ODataError => new ODataError(ODataErrorCode.InvalidQueryOption, message);
 
-/** The `$` options of `query` by (lower-cased) name; rejects unknown and repeated ones. Non-`$` parameters are ignored. */
-function systemOptions(query: URLSearchParams): Map<KnownOption, string> {
+/** Dataverse's non-`$` query parameters flowhost does not answer: refused by name rather than ignored (ignoring `fetchXml` returned every row). */
+const UNSUPPORTED_PARAMETERS: Readonly<Record<string, string>> = {
+  fetchxml: 'FetchXML queries are not supported: use $select, $filter, $orderby and $top',
+  savedquery: 'saved views are not supported: use $select, $filter, $orderby and $top',
+  userquery: 'saved views are not supported: use $select, $filter, $orderby and $top',
+};
+
+/** Any parameter that is neither a `$` option nor a parameter alias: a Dataverse one flowhost does not support, or unknown. */
+function refuseParameter(rawName: string): never {
+  const name = rawName.slice(0, 64);
+  const why = UNSUPPORTED_PARAMETERS[rawName.toLowerCase()];
+  if (why !== undefined) throw new ODataError(ODataErrorCode.UnsupportedQueryParameter, `The query parameter '${name}' is not supported (${why}).`);
+  if (rawName.startsWith('@')) throw invalid(`The parameter alias '${name}' is not a valid name (write '@' and a letter, then letters, digits or '_').`);
+  throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query parameter '${name}' is not supported (supported: ${KNOWN_OPTIONS.join(', ')}).`);
+}
+
+const ALIAS_NAME = /^@[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+interface QueryParameters {
+  /** The `$` options by (lower-cased) name. */
+  readonly options: Map<KnownOption, string>;
+  /** The parameter aliases (`@p1=4`) by name with `@`: values `$filter` may name. */
+  readonly aliases: Map<string, string>;
+}
+
+/** The `$` options and parameter aliases of `query`; rejects unknown and repeated ones, and every other parameter. */
+function queryParameters(query: URLSearchParams): QueryParameters {
   const options = new Map<KnownOption, string>();
+  const aliases = new Map<string, string>();
   for (const [rawName, value] of query) {
-    if (!rawName.startsWith('$')) continue;
+    if (ALIAS_NAME.test(rawName)) {
+      if (aliases.has(rawName)) throw invalid(`The parameter alias '${rawName}' was specified more than once.`);
+      aliases.set(rawName, value);
+      continue;
+    }
+    if (!rawName.startsWith('$')) refuseParameter(rawName);
     const name = rawName.toLowerCase();
     if (UNSUPPORTED.has(name)) throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query option '${rawName}' is not supported.`);
     if (!(KNOWN_OPTIONS as readonly string[]).includes(name)) {
@@ -38,7 +69,7 @@ function systemOptions(query: URLSearchParams): Map<KnownOption, string> {
     if (options.has(name as KnownOption)) throw invalid(`The query option '${name}' was specified more than once.`);
     options.set(name as KnownOption, value);
   }
-  return options;
+  return { options, aliases };
 }
 
 function integer(option: string, raw: string, min: number, max: number): number {
@@ -82,9 +113,16 @@ function countFlag(raw: string): boolean {
   return v === 'true';
 }
 
+/** For a resource that takes no query options (a function such as WhoAmI): any parameter is refused by name. */
+export function refuseQueryOptions(query: URLSearchParams, resource: string): void {
+  for (const [rawName] of query) {
+    throw new ODataError(ODataErrorCode.UnknownQueryOption, `The query parameter '${rawName.slice(0, 64)}' is not supported: ${resource} takes no query options.`);
+  }
+}
+
 /** Validates the OData query options of a collection GET into what the store's generic record path takes. Throws ODataError. */
 export function compileQuery(entity: EntityDef, query: URLSearchParams): CompiledQuery {
-  const options = systemOptions(query);
+  const { options, aliases } = queryParameters(query);
   const compiled: CompiledQuery = { count: false };
   const select = options.get('$select');
   if (select !== undefined) {
@@ -93,7 +131,7 @@ export function compileQuery(entity: EntityDef, query: URLSearchParams): Compile
   }
   const filter = options.get('$filter');
   if (filter !== undefined) {
-    compiled.filter = checkFilter(entity, parseFilter(filter));
+    compiled.filter = checkFilter(entity, parseFilter(filter, aliases));
   }
   const orderBy = options.get('$orderby');
   if (orderBy !== undefined) compiled.orderBy = orderByList(entity, orderBy);

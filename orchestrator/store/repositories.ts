@@ -93,6 +93,13 @@ export interface Assignment {
 
 export type PendingCancel = 'cancelled' | 'timeout';
 
+/** The ids WhoAmI answers: made once per database, then the same for its life (a backup restored keeps them). */
+export interface ServiceIdentity {
+  readonly organizationId: string;
+  readonly businessUnitId: string;
+  readonly userId: string;
+}
+
 /** The queue's and gateway's own durable state, beside the records (it joins the same transactions). */
 export interface QueueState {
   /** The highest event seq of the machine applied so far (0 before any). */
@@ -110,6 +117,9 @@ export interface QueueState {
   /** When the stored sessions' secret inputs were masked once (undefined: not yet). */
   secretInputsMaskedAt(): string | undefined;
   setSecretInputsMasked(at: string): void;
+  /** The Web API's WhoAmI ids (undefined before the first start made them). */
+  serviceIdentity(): ServiceIdentity | undefined;
+  setServiceIdentity(identity: ServiceIdentity): void;
 }
 
 /** The Web API's generic record path: any entity set by its EntityDef, queried by a parsed OData query. */

@@ -1,4 +1,4 @@
-import type { Assignment, PendingCancel, QueueState } from './repositories.js';
+import type { Assignment, PendingCancel, QueueState, ServiceIdentity } from './repositories.js';
 import type { SqliteTables } from './sqlite-tables.js';
 
 // The meta keys of every database written so far: renaming one loses the state of a running fleet.
@@ -7,6 +7,7 @@ const assignmentKey = (sessionId: string) => `queue.assignment.${sessionId}`;
 const targetKey = (sessionId: string) => `queue.target.${sessionId}`;
 const cancelKey = (sessionId: string) => `queue.cancel.${sessionId}`;
 const MASKED_AT_REST = 'secretinputs.masked';
+const IDENTITY_KEYS = { organizationId: 'identity.organizationid', businessUnitId: 'identity.businessunitid', userId: 'identity.userid' } as const;
 
 /** The queue's state in the SQLite store's `meta` table (an empty value is a forgotten entry). */
 export class SqliteQueueState implements QueueState {
@@ -53,5 +54,16 @@ export class SqliteQueueState implements QueueState {
 
   setSecretInputsMasked(at: string): void {
     this.t.setMeta(MASKED_AT_REST, at);
+  }
+
+  serviceIdentity(): ServiceIdentity | undefined {
+    const organizationId = this.t.getMeta(IDENTITY_KEYS.organizationId);
+    const businessUnitId = this.t.getMeta(IDENTITY_KEYS.businessUnitId);
+    const userId = this.t.getMeta(IDENTITY_KEYS.userId);
+    return organizationId && businessUnitId && userId ? { organizationId, businessUnitId, userId } : undefined;
+  }
+
+  setServiceIdentity(identity: ServiceIdentity): void {
+    for (const key of Object.keys(IDENTITY_KEYS) as (keyof ServiceIdentity)[]) this.t.setMeta(IDENTITY_KEYS[key], identity[key]);
   }
 }

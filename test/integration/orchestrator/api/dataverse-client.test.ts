@@ -68,4 +68,20 @@ describe('dynamics-web-api against flowhost', () => {
     expect(refused).toMatchObject({ status: 400, code: 'CallbackUrlRefused' });
     expect(refused.message).toContain('http is allowed only for allow-listed hosts');
   });
+
+  it('a FetchXML query is refused with 400 naming fetchXml, not answered with every row', async () => {
+    o = await startTestOrchestrator();
+    await createWorkflow(o);
+    const refused = await failure(client().fetch({ collection: 'workflows', fetchXml: '<fetch top="1"><entity name="workflow"><attribute name="name"/></entity></fetch>' }));
+    expect(refused).toMatchObject({ status: 400, code: 'UnsupportedQueryParameter' });
+    expect(refused.message).toContain("'fetchXml'");
+  });
+
+  it('WhoAmI answers the WhoAmIResponse ids', async () => {
+    o = await startTestOrchestrator();
+    const me = await client().callFunction<{ BusinessUnitId: string; UserId: string; OrganizationId: string }>('WhoAmI');
+    const guid = expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(me).toMatchObject({ BusinessUnitId: guid, UserId: guid, OrganizationId: guid });
+    expect(new Set([me.BusinessUnitId, me.UserId, me.OrganizationId]).size).toBe(3);
+  });
 });

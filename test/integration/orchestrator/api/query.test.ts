@@ -95,6 +95,40 @@ describe('collection queries', () => {
     expect(prefer.status).toBe(400);
   });
 
+  it('parameter aliases stand for $filter values and are kept in @odata.nextLink', async () => {
+    const query = `flowsessions?$select=name&$filter=priority eq @p1 and _machinegroupid_value eq @group and startswith(name,@prefix)&$orderby=createdon&@p1=100&@group=${groupId}&@prefix=''`;
+    const first = await o.api('GET', query, undefined, { prefer: 'odata.maxpagesize=2' });
+    expect(first.status, first.text).toBe(200);
+    expect(first.json.value.map((r: { flowsessionid: string }) => r.flowsessionid)).toEqual([sessions[1], sessions[3]]);
+    const link: string = first.json['@odata.nextLink'];
+    expect(link).toContain('@p1=100');
+    const next = await o.api('GET', link.replace(`${o.url}/api/data/v9.2/`, ''), undefined, { prefer: 'odata.maxpagesize=2' });
+    expect(next.json.value.map((r: { flowsessionid: string }) => r.flowsessionid)).toEqual([sessions[5]]);
+    const count = await o.api('GET', 'flowsessions/$count?$filter=priority eq @p&@p=0');
+    expect(count.text).toBe('4');
+  });
+
+  it('fetchXml, saved views, aliases and unknown parameters are refused by name, never ignored', async () => {
+    const fetchXml = encodeURIComponent('<fetch top="1"><entity name="flowsession"><attribute name="name"/></entity></fetch>');
+    const cases: [string, string, string][] = [
+      [`flowsessions?fetchXml=${fetchXml}`, 'UnsupportedQueryParameter', "'fetchXml'"],
+      [`flowsessions/$count?fetchXml=${fetchXml}`, 'UnsupportedQueryParameter', "'fetchXml'"],
+      [`flowsessions(${sessions[0]})?savedQuery=00000000-0000-4000-8000-000000000001`, 'UnsupportedQueryParameter', "'savedQuery'"],
+      ['flowsessions?userQuery=00000000-0000-4000-8000-000000000001', 'UnsupportedQueryParameter', "'userQuery'"],
+      ['flowsessions?$filter=priority eq @p1', 'InvalidFilter', "'@p1'"],
+      ['flowsessions?$filter=priority eq @p1&@p1=1&@p-2=1', 'InvalidQueryOption', "'@p-2'"],
+      ['flowsessions?select=name', 'UnknownQueryOption', "'select'"],
+      [`flowsessions(${sessions[0]})?nosuch=1`, 'UnknownQueryOption', "'nosuch'"],
+      ['flowsessions?$nosuch=1', 'UnknownQueryOption', "'$nosuch'"],
+    ];
+    for (const [path, reason, named] of cases) {
+      const res = await o.api('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(apiError(res), path).toMatchObject({ reason, code: reason });
+      expect(apiError(res).message, path).toContain(named);
+    }
+  });
+
   it('single records: 404 for an unknown id, 400 for a key that is not a GUID', async () => {
     const missing = await o.api('GET', 'flowsessions(00000000-0000-4000-8000-000000000000)');
     expect(missing.status).toBe(404);
@@ -122,5 +156,28 @@ describe('service documents', () => {
     expect(res.json.value.map((v: { name: string }) => v.name)).toEqual(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations']);
     expect(res.headers.get('odata-version')).toBe('4.0');
     expect(res.headers.get('content-type')).toBe('application/json; odata.metadata=minimal');
+  });
+});
+
+describe('WhoAmI', () => {
+  it('GET WhoAmI and WhoAmI() answer the same ids under the WhoAmIResponse context; it is listed in $metadata', async () => {
+    const bare = await o.api('GET', 'WhoAmI');
+    expect(bare.status, bare.text).toBe(200);
+    expect(Object.keys(bare.json)).toEqual(['@odata.context', 'BusinessUnitId', 'UserId', 'OrganizationId']);
+    expect(bare.json['@odata.context']).toBe(`${o.url}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`);
+    expect((await o.api('GET', 'WhoAmI()')).json).toEqual(bare.json);
+    const csdl = (await o.api('GET', '$metadata')).text;
+    expect(csdl).toContain('<ComplexType Name="WhoAmIResponse">');
+    expect(csdl).toContain('<Function Name="WhoAmI">');
+    expect(csdl).toContain('<FunctionImport Name="WhoAmI" Function="mscrm.WhoAmI"/>');
+  });
+
+  it('WhoAmI is GET only and takes no query options', async () => {
+    const post = await o.api('POST', 'WhoAmI');
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
+    const option = await o.api('GET', 'WhoAmI?$select=UserId');
+    expect(option.status).toBe(400);
+    expect(apiError(option)).toMatchObject({ reason: 'UnknownQueryOption', message: expect.stringContaining("'$select'") });
   });
 });

@@ -42,6 +42,14 @@ describe('restart', () => {
     expect(stale.status).toBe(412);
   });
 
+  it('answers WhoAmI with the same ids after a restart', async () => {
+    o = await startTestOrchestrator({ dataDir: tempDir() });
+    const before = (await o.api('GET', 'WhoAmI')).json;
+    expect(before.UserId).toMatch(/^[0-9a-f-]{36}$/);
+    await o.restart();
+    expect((await o.api('GET', 'WhoAmI')).json).toEqual(before);
+  });
+
   it('takes the token from FLOWHOST_ADMIN_TOKEN before the file', async () => {
     const dataDir = tempDir();
     o = await startTestOrchestrator({ dataDir, adminToken: undefined, env: { FLOWHOST_ADMIN_TOKEN: 'env-token-0123456789abcdef' } });

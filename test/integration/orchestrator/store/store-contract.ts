@@ -174,6 +174,10 @@ export function storeContract(engine: string, open: StoreFactory): void {
         expect(q.secretInputsMaskedAt()).toBeUndefined();
         q.setSecretInputsMasked('2026-01-01T00:00:00.000Z');
         expect(q.secretInputsMaskedAt()).toBe('2026-01-01T00:00:00.000Z');
+        expect(q.serviceIdentity()).toBeUndefined();
+        const identity = { organizationId: M1, businessUnitId: M2, userId: '00000000-0000-4000-8000-0000000000f1' };
+        q.setServiceIdentity(identity);
+        expect(q.serviceIdentity()).toEqual(identity);
       });
     });
 

@@ -5,12 +5,14 @@ const API = '/api/data/v9.2';
 const ID = '0b6e9a52-3b4f-4c1e-9a55-8d6f3e2a1c00';
 
 describe('routeLabel: few label values whatever the path', () => {
-  it('names entity sets, records (ids as {id}), counts and $metadata of the Web API', () => {
+  it('names entity sets, records (ids as {id}), counts, $metadata and functions of the Web API', () => {
     const label = (path: string) => routeLabel(`${API}/*`, `${API}/${path}`, 200);
     expect(label('flowsessions?$filter=statuscode eq 3')).toBe(`${API}/flowsessions`);
     expect(label(`flowsessions(${ID})`)).toBe(`${API}/flowsessions({id})`);
     expect(label('flowsessions/$count')).toBe(`${API}/flowsessions/$count`);
     expect(label('$metadata')).toBe(`${API}/$metadata`);
+    expect(label('WhoAmI()')).toBe(`${API}/WhoAmI`);
+    expect(label('WhoAmI')).toBe(`${API}/WhoAmI`);
     expect(routeLabel(API, API, 200)).toBe(`${API}/`);
   });
 

@@ -119,7 +119,8 @@ describe('parseFilter: errors', () => {
     ['priority eq 1.', 'unexpected "1." at position 12'],
     ['name eq "x"', 'unexpected "\\"x\\"" at position 8'],
     ['Microsoft.Dynamics.CRM.In(PropertyName=@p1)', 'unexpected'],
-    ['name eq @p1', 'unexpected "@p1" at position 8'],
+    ['name eq @p1', "parameter alias '@p1' at position 8 has no value (add '&@p1=<value>' to the query)"],
+    ['name eq @', 'unexpected "@" at position 8'],
   ])('refuses %j: %s', (text, message) => {
     const err = parseError(text);
     expect(err.code).toBe('InvalidFilter');
@@ -144,5 +145,52 @@ describe('parseFilter: errors', () => {
     const terms = (n: number): string => Array.from({ length: n }, (_, i) => `seq eq ${i}`).join(' or ');
     expect(() => parseFilter(terms(MAX_FILTER_TERMS))).not.toThrow();
     expect(parseError(terms(MAX_FILTER_TERMS + 1)).message).toContain(`more than ${MAX_FILTER_TERMS} conditions`);
+  });
+});
+
+describe('parseFilter: parameter aliases', () => {
+  const aliases = new Map([
+    ['@p1', '4'],
+    ['@name', "'it''s'"],
+    ['@g', '3F1C7A2E-0000-4000-8000-000000000001'],
+    ['@none', 'null'],
+    ['@prop', 'priority'],
+    ['@two', '1 2'],
+    ['@nested', '@p1'],
+  ]);
+  const parse = (text: string) => parseFilter(text, aliases);
+  function aliasError(text: string, map: ReadonlyMap<string, string> = aliases): string {
+    try {
+      parseFilter(text, map);
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'InvalidFilter', status: 400 });
+      return (err as ODataError).message;
+    }
+    throw new Error(`${text} parsed`);
+  }
+
+  it('stand for literal values in comparisons and string functions', () => {
+    expect(parse('statuscode eq @p1 and _machinegroupid_value eq @g')).toEqual({
+      kind: 'and',
+      left: cmp('statuscode', 'eq', { kind: 'number', value: 4 }),
+      right: cmp('_machinegroupid_value', 'eq', { kind: 'guid', value: '3f1c7a2e-0000-4000-8000-000000000001' }),
+    });
+    expect(parse('name ne @none')).toEqual(cmp('name', 'ne', { kind: 'null' }));
+    expect(parse('contains(name,@name)')).toEqual({ kind: 'function', name: 'contains', property: 'name', value: "it's" });
+  });
+
+  it('are refused where no value or no single literal stands behind them', () => {
+    expect(aliasError('priority eq @missing')).toContain("parameter alias '@missing' at position 12 has no value");
+    expect(aliasError('@p1 eq priority')).toContain('parameter aliases stand for values only');
+    expect(aliasError('priority eq @prop')).toContain('comparing two properties is not supported');
+    expect(aliasError('priority eq @two')).toContain("the value of parameter alias '@two' must be one literal");
+    expect(aliasError('priority eq @nested')).toContain("the value of parameter alias '@nested' must be one literal");
+    expect(aliasError('contains(name,@p1)')).toContain('contains() needs a string literal second');
+  });
+
+  it(`count their values toward the ${MAX_FILTER_LENGTH}-character limit`, () => {
+    const long = new Map([['@s', `'${'x'.repeat(MAX_FILTER_LENGTH / 2)}'`]]);
+    expect(parseFilter('name eq @s', long)).toMatchObject({ kind: 'compare' });
+    expect(aliasError('name eq @s or name eq @s', long)).toContain(`longer than ${MAX_FILTER_LENGTH} characters`);
   });
 });

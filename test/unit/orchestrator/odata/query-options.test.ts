@@ -15,9 +15,16 @@ function compileError(qs: string, entity: EntityDef = flowsessionEntity): ODataE
 }
 
 describe('compileQuery', () => {
-  it('gives an empty query for no options and ignores non-$ parameters', () => {
+  it('gives an empty query for no options and refuses every non-$ parameter by name', () => {
     expect(compile('')).toEqual({ count: false });
-    expect(compile('api-version=9.2&foo=bar')).toEqual({ count: false });
+    expect(compileError('api-version=9.2')).toMatchObject({ code: 'UnknownQueryOption', message: expect.stringContaining("'api-version'") });
+    expect(compileError('fetchXml=%3Cfetch%2F%3E')).toMatchObject({ code: 'UnsupportedQueryParameter', message: expect.stringContaining("'fetchXml'") });
+    expect(compileError('$top=1&@1p=1')).toMatchObject({ code: 'InvalidQueryOption', message: expect.stringContaining("The parameter alias '@1p' is not a valid name") });
+    expect(compileError('$filter=priority eq @p&@p=1&@p=2')).toMatchObject({ code: 'InvalidQueryOption', message: expect.stringContaining("'@p' was specified more than once") });
+  });
+
+  it('resolves parameter aliases in $filter; an unused alias is allowed', () => {
+    expect(compile('$filter=statuscode eq @p1&@p1=4&@unused=1').filter).toEqual({ kind: 'compare', op: 'eq', property: 'statuscode', value: { kind: 'number', value: 4 } });
   });
 
   it('compiles every option together', () => {
