@@ -9,7 +9,9 @@ export type ApiTarget =
   | { readonly kind: 'count'; readonly entity: EntityDef }
   | { readonly kind: 'record'; readonly entity: EntityDef; readonly id: string }
   | { readonly kind: 'record-action'; readonly entity: EntityDef; readonly id: string; readonly action: string }
-  | { readonly kind: 'collection-action'; readonly entity: EntityDef; readonly action: string };
+  | { readonly kind: 'collection-action'; readonly entity: EntityDef; readonly action: string }
+  /** `<set>(<id>)/<column>/$value`: a file column's bytes (orchestrator/api/file-columns.ts). */
+  | { readonly kind: 'file'; readonly entity: EntityDef; readonly id: string; readonly column: string };
 
 export const ACTION_NAMESPACE = 'Microsoft.Dynamics.CRM.';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,7 +52,8 @@ export function parseApiPath(rest: string): ApiTarget {
   const [first = '', second, ...more] = segments;
   if (first === '$metadata' && second === undefined) return { kind: 'metadata' };
   const m = SEGMENT.exec(first);
-  if (!m || more.length > 0) throw notFound(`no resource at '${rest.slice(0, 200)}'`, 'NoResource');
+  const fileValue = m?.[2] !== undefined && more.length === 1 && more[0] === '$value';
+  if (!m || (more.length > 0 && !fileValue)) throw notFound(`no resource at '${rest.slice(0, 200)}'`, 'NoResource');
   const entity = entityOf(m[1]!);
   if (m[2] === undefined) {
     if (second === undefined) return { kind: 'collection', entity };
@@ -59,5 +62,6 @@ export function parseApiPath(rest: string): ApiTarget {
   }
   const id = keyOf(entity, m[2]);
   if (second === undefined) return { kind: 'record', entity, id };
+  if (fileValue) return { kind: 'file', entity, id, column: second };
   return { kind: 'record-action', entity, id, action: actionName(second) };
 }
