@@ -13,6 +13,8 @@ export const Feature = {
   EventsFrames: 'events',
   /** Orchestrator: takes `runModes` in the agent's state (which run modes the machine can serve now, and why not). */
   RunModes: 'run-modes',
+  /** Orchestrator: takes `screenshot` in `completed` events (the PNG of the session's display when it ended badly). */
+  Screenshots: 'screenshots',
   /** Agent: takes `callback-key` frames (its callback signing key, after every welcome and on rotation). */
   CallbackKey: 'callback-key',
   /** Agent: runs flows of this kind (`flow:<kind>` of shared/flow-definition.ts). */
@@ -33,7 +35,7 @@ export const ORCHESTRATOR_FEATURES_HEADER = 'Flowhost-Orchestrator-Features';
 /** What this agent build speaks. */
 export const AGENT_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.CallbackKey, Feature.FlowCommand, Feature.FlowShell, Feature.FlowNode];
 /** What this orchestrator build speaks. */
-export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames, Feature.RunModes];
+export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames, Feature.RunModes, Feature.Screenshots];
 
 /**
  * What an agent that does not negotiate (it lists no `features`: a release before negotiation) is taken to run:

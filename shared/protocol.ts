@@ -17,6 +17,12 @@ export const AGENT_WORKFLOWS_PATH = '/agent/v1/workflows';
  * kept far smaller by the agent (see main/agent/store/event-outbox.ts).
  */
 export const MAX_FRAME_BYTES = 16 * 1_048_576;
+/**
+ * Largest screenshot (PNG bytes) a `completed` event carries: base64 (4/3) plus the largest rest of the event stays
+ * well under MAX_FRAME_BYTES. The agent keeps a larger picture locally and says in the session's log that it was not
+ * sent.
+ */
+export const MAX_SCREENSHOT_BYTES = 8 * 1_048_576;
 
 /** WebSocket close codes (4000–4999 are ours). */
 export const CloseCode = {
@@ -183,6 +189,12 @@ export const Sample = Type.Object(
 export type Sample = Static<typeof Sample>;
 
 const eventBase = { seq: Seq, sessionId: Uuid, at: Iso };
+/** A PNG of a session's display, base64, at most MAX_SCREENSHOT_BYTES before encoding. */
+export const Screenshot = Type.Object(
+  { takenon: Iso, png: Type.String({ minLength: 12, maxLength: Math.ceil(MAX_SCREENSHOT_BYTES / 3) * 4 }) },
+  { additionalProperties: false },
+);
+export type Screenshot = Static<typeof Screenshot>;
 export const StartedEvent = Type.Object(
   { ...eventBase, kind: Type.Literal('started'), startedon: Iso, sessionusername: Type.Optional(Str(256)), processversion: Type.Optional(Str(100)) },
   { additionalProperties: false },
@@ -210,6 +222,8 @@ export const CompletedEvent = Type.Object(
     machineramusage: Type.Optional(Type.Number({ minimum: 0 })),
     /** Durations measured on the agent's monotonic clock (ms), immune to clock skew. */
     runexecutionduration: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The picture of the session's display (feature `screenshots` only; docs/desktop.md). */
+    screenshot: Type.Optional(Screenshot),
   },
   { additionalProperties: false },
 );

@@ -245,6 +245,7 @@ export class Agent {
       store,
       send: (text) => connection?.sendEncoded(text) ?? false,
       takesEventsFrames: () => connection?.peerFeatures.has(Feature.EventsFrames) ?? false,
+      asSent: (event) => (connection?.peerFeatures.has(Feature.Screenshots) ? store.displays.withScreenshot(event) : event),
       logger,
     });
     const callbacks = new CallbackDelivery({

@@ -8,6 +8,7 @@ import { methodNotAllowed, notFound, toApiError } from './api-error.js';
 import { refuseCallbackUrls, requestedCallbackUrls } from './callback-url-check.js';
 import { requireAdmin } from './auth.js';
 import { BackgroundBulk } from './background-operations.js';
+import { getFileColumn } from './file-columns.js';
 import { parseJsonBody } from './json-body.js';
 import { isGuid, parseApiPath, type ApiTarget } from './paths.js';
 import { allowedMethods, policyOf } from './policies/index.js';
@@ -48,6 +49,7 @@ function allowedFor(target: ApiTarget): string[] {
     case 'metadata':
     case 'function':
     case 'count':
+    case 'file':
       return ['GET'];
     case 'collection':
       return allowedMethods(policyOf(target.entity)).collection;
@@ -86,6 +88,8 @@ async function dispatch(c: ApiContext, request: FastifyRequest, reply: FastifyRe
       return recordAction(c, target.entity, target.id, target.action, request, reply);
     case 'collection-action':
       return collectionAction(c, target.entity, target.action, request, reply);
+    case 'file':
+      return getFileColumn(store, target.entity, target.id, target.column, reply);
   }
 }
 

@@ -10,7 +10,9 @@ export type ApiTarget =
   | { readonly kind: 'count'; readonly entity: EntityDef }
   | { readonly kind: 'record'; readonly entity: EntityDef; readonly id: string }
   | { readonly kind: 'record-action'; readonly entity: EntityDef; readonly id: string; readonly action: string }
-  | { readonly kind: 'collection-action'; readonly entity: EntityDef; readonly action: string };
+  | { readonly kind: 'collection-action'; readonly entity: EntityDef; readonly action: string }
+  /** `<set>(<id>)/<column>/$value`: a file column's bytes (orchestrator/api/file-columns.ts). */
+  | { readonly kind: 'file'; readonly entity: EntityDef; readonly id: string; readonly column: string };
 
 /** The unbound functions, called by bare name (`WhoAmI` or `WhoAmI()`). */
 export const UNBOUND_FUNCTIONS = ['WhoAmI'] as const;
@@ -56,7 +58,8 @@ export function parseApiPath(rest: string): ApiTarget {
   const [first = '', second, ...more] = segments;
   if (first === '$metadata' && second === undefined) return { kind: 'metadata' };
   const m = SEGMENT.exec(first);
-  if (!m || more.length > 0) throw notFound(`no resource at '${rest.slice(0, 200)}'`, 'NoResource');
+  const fileValue = m?.[2] !== undefined && more.length === 1 && more[0] === '$value';
+  if (!m || (more.length > 0 && !fileValue)) throw notFound(`no resource at '${rest.slice(0, 200)}'`, 'NoResource');
   if (isUnboundFunction(m[1]!) && (m[2] === undefined || m[2] === '') && second === undefined) return { kind: 'function', name: m[1] };
   const entity = entityOf(m[1]!);
   if (m[2] === undefined) {
@@ -66,5 +69,6 @@ export function parseApiPath(rest: string): ApiTarget {
   }
   const id = keyOf(entity, m[2]);
   if (second === undefined) return { kind: 'record', entity, id };
+  if (fileValue) return { kind: 'file', entity, id, column: second };
   return { kind: 'record-action', entity, id, action: actionName(second) };
 }

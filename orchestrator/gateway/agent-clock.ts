@@ -77,7 +77,13 @@ export class AgentClock {
       case 'sample':
         return { ...e, at, samples: e.samples.map((s) => ({ ...s, at: this.map(s.at) })) };
       case 'completed':
-        return { ...e, at, completedon: this.mapInstant(e.completedon), ...(e.startedon === undefined ? {} : { startedon: this.mapInstant(e.startedon) }) };
+        return {
+          ...e,
+          at,
+          completedon: this.mapInstant(e.completedon),
+          ...(e.startedon === undefined ? {} : { startedon: this.mapInstant(e.startedon) }),
+          ...(e.screenshot === undefined ? {} : { screenshot: { ...e.screenshot, takenon: this.map(e.screenshot.takenon) } }),
+        };
       case 'local-session':
         return { ...e, at, createdon: this.mapInstant(e.createdon) };
       default:

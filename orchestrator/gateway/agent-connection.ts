@@ -3,7 +3,7 @@ import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
 import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 import { SessionStatus } from '../../shared/option-sets.js';
-import { agentFeatures, Feature, ORCHESTRATOR_FEATURES, unmetNeeds } from '../../shared/protocol-features.js';
+import { agentFeatures, Feature, unmetNeeds } from '../../shared/protocol-features.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import { closeReason } from '../../shared/utf8-cut.js';
 import type { OrchestratorContext } from '../context.js';
@@ -31,6 +31,8 @@ export interface AgentConnectionOptions {
   readonly helloTimeoutMs: number;
   /** What the agent listed in its upgrade request's features header (AGENT_FEATURES_HEADER). */
   readonly headerFeatures: ReadonlySet<string>;
+  /** What this orchestrator announces (its welcome's `features`). */
+  readonly features: readonly string[];
   /** The machine's upstream budget (bytes and frames per second). */
   readonly budget: FrameBudget;
   /** Most sessions one frame may create (`local-session` events); past it the connection closes (4000). */
@@ -262,7 +264,7 @@ export class AgentConnection {
       serverTime: now.toISOString(),
       heartbeatIntervalMs: this.o.heartbeatIntervalMs,
       cancelSessions: reconcile.cancelSessions,
-      ...(this.features.has(Feature.FeatureLists) ? { features: [...ORCHESTRATOR_FEATURES] } : {}),
+      ...(this.features.has(Feature.FeatureLists) ? { features: [...this.o.features] } : {}),
     });
     for (const f of reconcile.followUps) this.send(f);
     this.live = frame.state;

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { buildCallbackBody } from '../../shared/callback.js';
 import { isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
-import type { LocalSessionEvent, LogLine, SessionEvent } from '../../shared/protocol.js';
+import type { LocalSessionEvent, LogLine, Screenshot, SessionEvent } from '../../shared/protocol.js';
 import type { FlowSession } from '../../shared/records/index.js';
 import type { Repositories, SessionRecord, Store, Values } from '../store/store.js';
 import { appendFlowLogs } from '../queue/flowlog-writer.js';
@@ -148,6 +148,8 @@ function applyKind(tx: Repositories, e: SessionEvent, asSent: SessionEvent): boo
     case 'local-session':
       return false;
     case 'completed': {
+      // Kept like a log line, also when the session had already ended here (e.g. timed out while its agent was away).
+      if (e.screenshot) keepScreenshot(tx, row.flowsessionid, e.screenshot);
       const mask = secretMasker(tx, row);
       finishSession(tx, e.sessionId, {
         statuscode: e.statuscode,
@@ -167,6 +169,15 @@ function applyKind(tx: Repositories, e: SessionEvent, asSent: SessionEvent): boo
       return true;
     }
   }
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Stores the picture of a `completed` event when it is a PNG (anything else is dropped: the event still applies). */
+function keepScreenshot(tx: Repositories, flowsessionid: string, shot: Screenshot): void {
+  const png = Buffer.from(shot.png, 'base64');
+  if (png.length <= PNG_SIGNATURE.length || !png.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return;
+  tx.screenshots.put({ flowsessionid, takenon: shot.takenon, png });
 }
 
 /**

@@ -58,6 +58,8 @@ export interface AgentGatewayOptions {
   readonly callbackBaseDelayMs?: number;
   /** Told of the queue's confirmations and ends (metrics). */
   readonly queueObserver?: QueueObserver;
+  /** The features this orchestrator announces. Default ORCHESTRATOR_FEATURES; tests pose as an older release with fewer. */
+  readonly features?: readonly string[];
 }
 
 /** What the gateway's parts hold right now, from memory (metrics). */
@@ -104,7 +106,8 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
 
   // The orchestrator's features ride on the upgrade response: an agent learns them before its hello, and an agent
   // older than negotiation ignores the header.
-  const announced = `${ORCHESTRATOR_FEATURES_HEADER}: ${featureHeader(ORCHESTRATOR_FEATURES)}`;
+  const features = options.features ?? ORCHESTRATOR_FEATURES;
+  const announced = `${ORCHESTRATOR_FEATURES_HEADER}: ${featureHeader(features)}`;
   app.websocketServer.on('headers', (headers: string[], request: { url?: string }) => {
     if (request.url?.split('?')[0] === AGENT_WS_PATH) headers.push(announced);
   });
@@ -136,6 +139,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
         heartbeatIntervalMs,
         helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
         headerFeatures: parseFeatureHeader(request.headers[AGENT_FEATURES_HEADER.toLowerCase()]),
+        features,
         budget: budgetOf(machineId),
         maxLocalSessionsPerFrame: options.maxLocalSessionsPerFrame ?? 100,
       }).start();

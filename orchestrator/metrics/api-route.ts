@@ -26,6 +26,8 @@ function apiTargetLabel(target: ApiTarget, succeeded: boolean): string {
       return `${API_PATH}/${target.entity.set}({id})/${action(target.action)}`;
     case 'collection-action':
       return `${API_PATH}/${target.entity.set}/${action(target.action)}`;
+    case 'file':
+      return `${API_PATH}/${target.entity.set}({id})/${action(target.column)}/$value`;
   }
 }
 

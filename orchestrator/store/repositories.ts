@@ -58,6 +58,20 @@ export interface LogRepository {
   deleteForSession(sessionId: string): void;
 }
 
+/** The picture of a session's display, taken by its agent when the run failed, timed out or was cancelled. */
+export interface ScreenshotRecord {
+  readonly flowsessionid: string;
+  readonly takenon: string;
+  readonly png: Buffer;
+}
+
+export interface ScreenshotRepository {
+  /** Keeps a session's picture (one per session: a later one replaces it). It goes when its session is deleted. */
+  put(shot: ScreenshotRecord): void;
+  /** The picture of the session whose key is exactly `flowsessionid` (as stored), undefined when it has none. */
+  forSession(flowsessionid: string): ScreenshotRecord | undefined;
+}
+
 export interface MachineRepository extends EntityRepository<FlowMachine, MachineRecord> {
   all(): MachineRecord[];
   connected(): MachineRecord[];
@@ -137,6 +151,7 @@ export interface RecordRepository {
 export interface Repositories {
   readonly sessions: SessionRepository;
   readonly logs: LogRepository;
+  readonly screenshots: ScreenshotRepository;
   readonly machines: MachineRepository;
   readonly groups: GroupRepository;
   readonly workflows: WorkflowRepository;

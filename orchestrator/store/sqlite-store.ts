@@ -2,6 +2,7 @@ import { CrashSafeCommits } from '../../node-shared/wal-group-sync.js';
 import type { Repositories } from './repositories.js';
 import { SqliteQueueState } from './sqlite-queue-state.js';
 import { SqliteRecords } from './sqlite-records.js';
+import { SqliteScreenshots } from './sqlite-screenshots.js';
 import { SqliteGroups, SqliteLogs, SqliteMachines, SqliteOperations, SqliteSessions, SqliteWorkflows } from './sqlite-repositories.js';
 import { SqliteTables, type SqliteTablesOptions } from './sqlite-tables.js';
 import type { Store } from './store.js';
@@ -20,6 +21,7 @@ export class SqliteStore implements Store {
   private readonly commits: CrashSafeCommits;
   readonly sessions: SqliteSessions;
   readonly logs: SqliteLogs;
+  readonly screenshots: SqliteScreenshots;
   readonly machines: SqliteMachines;
   readonly groups: SqliteGroups;
   readonly workflows: SqliteWorkflows;
@@ -31,6 +33,7 @@ export class SqliteStore implements Store {
     const t = (this.tables = new SqliteTables(options));
     this.sessions = new SqliteSessions(t);
     this.logs = new SqliteLogs(t);
+    this.screenshots = new SqliteScreenshots(t);
     this.machines = new SqliteMachines(t);
     this.groups = new SqliteGroups(t);
     this.workflows = new SqliteWorkflows(t);

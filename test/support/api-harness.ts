@@ -1,7 +1,7 @@
 import { isTerminalStatus } from '../../shared/option-sets.js';
 import type { AgentOptions } from '../../main/agent/agent.js';
 import { fileURLToPath } from 'node:url';
-import { startTestOrchestrator, type TestOrchestrator } from './orchestrator-harness.js';
+import { startTestOrchestrator, type TestOrchestrator, type TestOrchestratorOptions } from './orchestrator-harness.js';
 import { startRealAgent, type RealAgent } from './real-agent.js';
 import { waitFor } from './wait-for.js';
 
@@ -19,8 +19,9 @@ export type Row = Record<string, unknown>;
 /** Anything with the admin-token `api` of TestOrchestrator (also the orchestrator child process of test/reliability). */
 export type ApiClient = Pick<TestOrchestrator, 'api'>;
 
-export async function startApiOrchestrator(): Promise<TestOrchestrator> {
-  return startTestOrchestrator({ gateway: { queueTickMs: 20, heartbeatIntervalMs: 200, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50 } });
+/** `gateway` adds to or overrides the end-to-end gateway options (e.g. `features`, to pose as an older release). */
+export async function startApiOrchestrator(gateway: NonNullable<TestOrchestratorOptions['gateway']> = {}): Promise<TestOrchestrator> {
+  return startTestOrchestrator({ gateway: { queueTickMs: 20, heartbeatIntervalMs: 200, callbackAllowHosts: ['127.0.0.1'], callbackBaseDelayMs: 50, ...gateway } });
 }
 
 /** One call that must succeed (< 300); the returned representation. */

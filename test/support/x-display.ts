@@ -47,5 +47,11 @@ export function decodePng(png: Buffer): { width: number; height: number; rgba: (
   };
 }
 
+/** Waits (inside the flow, on its own display) until a window titled $1 is mapped; exit 3 after ~10 s. */
+export const WAIT_WINDOW = 'wait_window() { i=0; until xwininfo -root -tree | grep -q "\\"$1\\""; do i=$((i+1)); [ $i -gt 100 ] && exit 3; sleep 0.1; done; }\n';
+
+/** A pixel of an `xmessage -bg red -fg red` window. */
+export const isRed = ([r, g, b]: [number, number, number, number]): boolean => r > 200 && g < 60 && b < 60;
+
 /** Whether an X server still serves display `:number` (its socket file is there). */
 export const displaySocketExists = (number: number): boolean => existsSync(`/tmp/.X11-unix/X${number}`);

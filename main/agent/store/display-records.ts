@@ -1,3 +1,5 @@
+import { MAX_SCREENSHOT_BYTES, type Screenshot } from '../../../shared/protocol.js';
+import type { EncodedEvent } from './event-outbox.js';
 import type { StoreDb } from './store-db.js';
 
 /** A session's picture as stored. */
@@ -37,5 +39,19 @@ export class DisplayRecords {
   screenshot(sessionId: string): StoredScreenshot | undefined {
     const row = this.q.sql('SELECT takenon, png FROM screenshots WHERE session_id = ?').get(sessionId) as { takenon: string; png: Buffer } | undefined;
     return row ? { sessionId, takenon: row.takenon, png: row.png } : undefined;
+  }
+
+  /**
+   * `event` as sent to an orchestrator that takes screenshots: a `completed` event carries its session's picture
+   * when there is one within MAX_SCREENSHOT_BYTES (the stored event never holds it, so an orchestrator that does not
+   * take pictures gets the same seq without it). Other events are returned as they are.
+   */
+  withScreenshot(event: EncodedEvent): EncodedEvent {
+    if (event.kind !== 'completed') return event;
+    const shot = this.screenshot(event.sessionId);
+    if (!shot || shot.png.length > MAX_SCREENSHOT_BYTES) return event;
+    const screenshot: Screenshot = { takenon: shot.takenon, png: shot.png.toString('base64') };
+    // The stored body is the event's JSON object: the field goes in before its closing brace.
+    return { ...event, body: `${event.body.slice(0, -1)},"screenshot":${JSON.stringify(screenshot)}}` };
   }
 }

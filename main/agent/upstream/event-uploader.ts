@@ -25,6 +25,11 @@ export interface EventUploaderOptions {
    * event per `event` frame when not. Default: it did.
    */
   readonly takesEventsFrames?: () => boolean;
+  /**
+   * An event as this connection's orchestrator gets it: what it declared it takes beyond the stored event (a
+   * `completed` event's screenshot). Default: the stored event.
+   */
+  readonly asSent?: (event: EncodedEvent) => EncodedEvent;
   readonly logger: Logger;
   /** Most events sent and not yet acked. Default 20,000. */
   readonly maxInFlightEvents?: number;
@@ -187,7 +192,9 @@ export class EventUploader {
     while (this.running && this.inFlightEvents < maxEvents && this.inFlightBytes < maxBytes) {
       // Read only about as many events as the byte window takes: big log events would otherwise be parsed and dropped again on every ack.
       const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.eventBytes));
-      const events = this.options.store.encodedEventsAfter(this.lastSent, Math.min(perFrame, maxEvents - this.inFlightEvents, fit));
+      const stored = this.options.store.encodedEventsAfter(this.lastSent, Math.min(perFrame, maxEvents - this.inFlightEvents, fit));
+      const asSent = this.options.asSent;
+      const events = asSent ? stored.map(asSent) : stored;
       if (events.length === 0 || !this.sendFrame(events, maxBytes)) return;
     }
   }

@@ -1,4 +1,5 @@
 import type { Logger } from 'winston';
+import { MAX_SCREENSHOT_BYTES } from '../../../../shared/protocol.js';
 import type { UserIdentity } from '../../process/session-user.js';
 import type { AgentStore } from '../../store/agent-store.js';
 import type { SessionDesktop, SessionDisplay } from './session-display.js';
@@ -55,7 +56,8 @@ export class DisplayLease {
     if (!shot.ok) return this.options.note(`no screenshot of the session's display: ${shot.reason}`);
     try {
       this.options.store.displays.saveScreenshot(this.sessionId, this.options.now().toISOString(), shot.png);
-      this.options.note(`screenshot of the session's display stored (${shot.png.length} bytes)`);
+      const upstream = shot.png.length > MAX_SCREENSHOT_BYTES ? `; over the ${MAX_SCREENSHOT_BYTES} bytes the orchestrator takes, so it stays on this machine` : '';
+      this.options.note(`screenshot of the session's display stored (${shot.png.length} bytes)${upstream}`);
     } catch (err) {
       this.options.logger.warn('could not store the screenshot of a session display', { sessionId: this.sessionId, error: (err as Error).message });
     }

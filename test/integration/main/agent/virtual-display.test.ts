@@ -11,14 +11,11 @@ import { lookupUser } from '../../../../main/agent/process/session-user.js';
 import { skipUnless } from '../../../support/requirements.js';
 import { tempDir } from '../../../support/temp-dir.js';
 import { waitFor } from '../../../support/wait-for.js';
-import { decodePng, displaySocketExists, hasUsers, hasXTools, runAs, testDesktop, X_TOOLS } from '../../../support/x-display.js';
+import { decodePng, displaySocketExists, hasUsers, hasXTools, isRed, runAs, testDesktop, WAIT_WINDOW, X_TOOLS } from '../../../support/x-display.js';
 import { createHarness, fixture, processGone, type Harness } from './host-harness.js';
 
 const sh = (script: string) => ({ schemaversion: 1 as const, kind: 'shell' as const, shell: 'sh' as const, script });
 const asNobody = { runmode: RunMode.v.Unattended, sessionusername: 'nobody' };
-
-/** Waits (inside the flow, on its own display) until a window titled $1 is mapped; exit 3 after ~10 s. */
-const WAIT_WINDOW = 'wait_window() { i=0; until xwininfo -root -tree | grep -q "\\"$1\\""; do i=$((i+1)); [ $i -gt 100 ] && exit 3; sleep 0.1; done; }\n';
 
 /** A dir the flows (as nobody) and the test share for markers. */
 function sharedDir(): string {
@@ -145,8 +142,6 @@ describe.skipIf(skipUnless(hasUsers && hasXTools, `root, users nobody and daemon
     }
   });
 });
-
-const isRed = ([r, g, b]: [number, number, number, number]): boolean => r > 200 && g < 60 && b < 60;
 
 describe.skipIf(skipUnless(hasUsers && hasXTools, `root, users nobody and daemon, ${X_TOOLS}`))('a virtual display after the agent is killed', () => {
   it('kill -9 of the agent leaves Xvfb running; recover() at the next start ends it (socket and lock gone, record dropped)', async () => {

@@ -148,6 +148,20 @@ export function storeContract(engine: string, open: StoreFactory): void {
         expect(store.logs.lastSeq(S1)).toBeUndefined();
         expect(store.logs.lastSeq(S2)).toBe(0);
       });
+
+      it('screenshots: one per session (a later one replaces it), read by the stored key, gone with the session', () => {
+        const S1 = session({}).flowsessionid!;
+        const S2 = session({}).flowsessionid!;
+        const png = (n: number) => Buffer.from([0x89, 0x50, 0x4e, 0x47, n]);
+        expect(store.screenshots.forSession(S1)).toBeUndefined();
+        store.screenshots.put({ flowsessionid: S1, takenon: '2030-01-01T00:00:00.000Z', png: png(1) });
+        store.screenshots.put({ flowsessionid: S1, takenon: '2030-01-01T00:00:01.000Z', png: png(2) });
+        store.screenshots.put({ flowsessionid: S2, takenon: '2030-01-01T00:00:02.000Z', png: png(3) });
+        expect(store.screenshots.forSession(S1)).toEqual({ flowsessionid: S1, takenon: '2030-01-01T00:00:01.000Z', png: png(2) });
+        store.sessions.delete(S1);
+        expect(store.screenshots.forSession(S1)).toBeUndefined();
+        expect(store.screenshots.forSession(S2)?.png).toEqual(png(3));
+      });
     });
 
     describe('queue state', () => {

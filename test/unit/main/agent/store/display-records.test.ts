@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
+import { MAX_SCREENSHOT_BYTES } from '../../../../../shared/protocol.js';
+import { decodeAgentFrame } from '../../../../../shared/protocol-codec.js';
 import { makeAssign } from '../../../../support/agent-assign.js';
 import { tempDir } from '../../../../support/temp-dir.js';
 
@@ -47,6 +49,35 @@ describe('AgentStore: display servers and screenshots', () => {
       store.prune({ maxAgeMs: 1000 });
       expect(store.displays.screenshot(done)).toBeUndefined();
       expect(store.displays.screenshot(live)?.png).toEqual(PNG); // a running session keeps its picture
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a completed event as sent to an orchestrator that takes screenshots carries the picture (base64); none over MAX_SCREENSHOT_BYTES; other kinds unchanged', () => {
+    const clock = new Date('2030-01-01T00:00:00Z');
+    const store = AgentStore.open(join(tempDir(), 'agent.db'), { now: () => clock });
+    try {
+      const [small, big, without] = [makeAssign(), makeAssign(), makeAssign()].map((a) => {
+        store.recordAssignment(a);
+        store.markConfirmed(a.session.flowsessionid);
+        store.markRunning(a.session.flowsessionid, { startedon: clock.toISOString() });
+        return a.session.flowsessionid;
+      }) as [string, string, string];
+      store.displays.saveScreenshot(small, clock.toISOString(), PNG);
+      store.displays.saveScreenshot(big, clock.toISOString(), Buffer.concat([PNG, Buffer.alloc(MAX_SCREENSHOT_BYTES)]));
+      for (const id of [small, big, without]) store.complete(id, { statuscode: 8, completedon: clock.toISOString() });
+      const stored = store.encodedEventsAfter(0, 100);
+      const sent = stored.map((e) => store.displays.withScreenshot(e));
+      const completed = (id: string) => sent.find((e) => e.kind === 'completed' && e.sessionId === id)!;
+      const decoded = decodeAgentFrame(`{"type":"event","event":${completed(small).body}}`);
+      expect(decoded).toMatchObject({ ok: true, frame: { event: { kind: 'completed', screenshot: { takenon: clock.toISOString(), png: PNG.toString('base64') } } } });
+      expect(JSON.parse(completed(big).body)).not.toHaveProperty('screenshot');
+      expect(JSON.parse(completed(without).body)).not.toHaveProperty('screenshot');
+      expect(sent.filter((e) => e.kind !== 'completed')).toEqual(stored.filter((e) => e.kind !== 'completed'));
+      // The outbox keeps the event without it: an orchestrator that does not take pictures gets the same seq as stored.
+      expect(store.encodedEventsAfter(0, 100)).toEqual(stored);
+      expect(stored.every((e) => !e.body.includes('"screenshot"'))).toBe(true);
     } finally {
       store.close();
     }
