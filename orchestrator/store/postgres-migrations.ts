@@ -44,16 +44,14 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    try {
-      const result = await migrateLocked(client, migrations);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    }
-  } finally {
+    const result = await migrateLocked(client, migrations);
+    await client.query('COMMIT');
     client.release();
+    return result;
+  } catch (err) {
+    // The connection goes, not back to the pool: whatever state it is in, closing it rolls the transaction back.
+    client.release(err instanceof Error ? err : true);
+    throw err;
   }
 }
 

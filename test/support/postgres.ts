@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { lookupUser } from '../../main/agent/process/session-user.js';
 import { freePort } from './prometheus.js';
-import { isRoot } from './requirements.js';
+import { isRoot, LINUX, type Requirement } from './requirements.js';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -32,7 +32,10 @@ const binDir = process.platform === 'linux' ? findBinDir() : undefined;
 /** The server account: `nobody` when we are root, ourselves otherwise. */
 const runAs = isRoot ? lookupUser('nobody') : undefined;
 export const hasPostgres = binDir !== undefined && (!isRoot || runAs !== undefined);
-export const POSTGRES = 'PostgreSQL server (Debian package postgresql: initdb and postgres in /usr/lib/postgresql/<version>/bin; as root, the nobody account)';
+export const POSTGRES: Requirement = {
+  what: 'PostgreSQL server (Debian package postgresql: initdb and postgres in /usr/lib/postgresql/<version>/bin; as root, the nobody account)',
+  platforms: LINUX,
+};
 
 const READY = 'database system is ready to accept connections';
 
@@ -87,7 +90,7 @@ function runTool(tool: string, args: string[], env: NodeJS.ProcessEnv): void {
 }
 
 export async function startPostgres(): Promise<PostgresServer> {
-  if (!binDir) throw new Error(`no ${POSTGRES}`);
+  if (!binDir) throw new Error(`no ${POSTGRES.what}`);
   const dir = mkdtempSync(join(tmpdir(), 'flowhost-pg-'));
   const data = join(dir, 'data');
   const own = (path: string) => runAs && chownSync(path, runAs.uid, runAs.gid);

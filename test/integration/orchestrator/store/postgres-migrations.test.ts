@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { MIGRATIONS, migrate, SchemaTooNewError, type Migration } from '../../../../orchestrator/store/postgres-migrations.js';
+import { MIGRATION_LOCK_KEY, MIGRATIONS, migrate, SchemaTooNewError, type Migration } from '../../../../orchestrator/store/postgres-migrations.js';
 import { hasPostgres, POSTGRES, startPostgres, type PostgresServer } from '../../../support/postgres.js';
 import { skipUnless } from '../../../support/requirements.js';
+import { waitFor } from '../../../support/wait-for.js';
 
 /** A pool on a fresh empty database of `server`, ended when the test ends. */
 async function freshPool(server: PostgresServer, database?: string): Promise<{ pool: pg.Pool; database: string }> {
@@ -80,6 +81,28 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
 
     expect(await migrate(pools[1]!, migrations)).toEqual({ applied: [], addedColumns: [] });
     expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1 });
+  });
+
+  it('waits for an instance migrating, and goes on when that instance dies without committing', async () => {
+    const { pool, database } = await freshPool(server);
+    // An instance in the middle of its migration: it holds the lock and has created a table it never commits.
+    const dying = new pg.Client(server.connection(database));
+    dying.on('error', () => undefined);
+    await dying.connect();
+    await dying.query('BEGIN');
+    await dying.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY.toString()]);
+    await dying.query('CREATE TABLE meta (half text)');
+
+    const migrating = migrate(pool);
+    await waitFor(
+      async () => (await pool.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount === 1,
+      { what: 'the second migrator to wait for the lock' },
+    );
+    // Its process killed: the OS closes its connection, the server rolls its transaction back and frees the lock.
+    (dying as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+
+    expect(await migrating).toEqual({ applied: [1], addedColumns: [] });
+    expect((await pool.query('SELECT key, value FROM meta')).fields.map((f) => f.name)).toEqual(['key', 'value']);
   });
 
   it('adds the column of a field an entity gained after its table was created', async () => {
