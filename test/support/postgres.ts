@@ -39,6 +39,9 @@ export const POSTGRES: Requirement = {
 
 const READY = 'database system is ready to accept connections';
 
+/** Waits for its stdin to close (the test process gone), then stops postgres ($1) fast and removes its directory ($2). */
+const WATCHDOG = 'read _; kill -INT "$1" 2>/dev/null; while kill -0 "$1" 2>/dev/null; do sleep 0.2; done; rm -rf "$2"';
+
 /** The state and parent of every process, from /proc (Linux, as the Debian package is). */
 function processes(): { pid: number; ppid: number; state: string }[] {
   const out: { pid: number; ppid: number; state: string }[] = [];
@@ -100,6 +103,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const password = randomBytes(18).toString('base64url');
 
   let child: ChildProcess | undefined;
+  let watchdog: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let log = '';
   let port = 0;
@@ -129,6 +133,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     return children;
   };
   const onExit = () => {
+    watchdog?.kill('SIGKILL');
     killServer();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -143,6 +148,13 @@ export async function startPostgres(): Promise<PostgresServer> {
     );
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    // Should this process die without `close` (kill -9, a worker killed at its timeout), the watchdog's stdin closes:
+    // it stops the server and removes the directory.
+    watchdog?.kill('SIGKILL');
+    watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'postgres-watchdog', String(proc.pid), dir], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    watchdog.stdin!.on('error', () => undefined);
+    (watchdog.stdin as unknown as { unref(): void }).unref();
+    watchdog.unref();
     await new Promise<void>((resolve, reject) => {
       proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
         log = (log + chunk).slice(-20_000);
@@ -173,10 +185,12 @@ export async function startPostgres(): Promise<PostgresServer> {
       return name;
     },
     async stop() {
+      watchdog?.kill('SIGKILL');
       if (alive()) child!.kill('SIGINT');
       await exited;
     },
     async kill() {
+      watchdog?.kill('SIGKILL');
       const children = killServer();
       await exited;
       // A restart refuses to start while a backend of the old server still holds its shared memory.
@@ -187,6 +201,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       await launch();
     },
     async close() {
+      watchdog?.kill('SIGKILL');
       if (alive()) {
         child!.kill('SIGINT');
         const timer = setTimeout(killServer, 10_000);

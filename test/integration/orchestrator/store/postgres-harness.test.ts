@@ -1,9 +1,14 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { disposeAfterTest } from '../../../support/dispose-after-test.js';
 import { hasPostgres, POSTGRES, running, startPostgres } from '../../../support/postgres.js';
 import { isRoot, skipUnless } from '../../../support/requirements.js';
+import { waitFor } from '../../../support/wait-for.js';
 
 describe.skipIf(skipUnless(hasPostgres, POSTGRES))('private PostgreSQL harness', () => {
   it('runs unprivileged, asks for a password, and keeps committed data across kill -9 and a restart', async () => {
@@ -47,5 +52,19 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('private PostgreSQL harness',
     const dir = server.socketDir;
     await server.close();
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('stops the server and removes its directory when the test process is killed -9 without closing it', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../../fixtures/postgres-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(child, 'exit');
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const { dir, port } = JSON.parse(line) as { dir: string; port: number };
+    expect(existsSync(dir)).toBe(true);
+
+    child.kill('SIGKILL');
+    await exited;
+    await waitFor(() => !existsSync(dir), { what: `the watchdog to stop postgres and remove ${dir}`, timeoutMs: 20_000 });
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'flowhost', password: 'x', database: 'postgres' });
+    await expect(client.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
