@@ -84,6 +84,13 @@ module.exports = {
       to: { path: '(^|/)node_modules/better-sqlite3/' },
     },
     {
+      name: 'pg-only-in-orchestrator-store',
+      comment: 'PostgreSQL (pg) is reached through orchestrator/store/ only, like SQLite; test/support/ (not cruised) starts a private server.',
+      severity: 'error',
+      from: { pathNot: '^orchestrator/store/' },
+      to: { path: '(^|/)node_modules/(@types/)?(pg|pg-pool|pg-cursor|pg-protocol)/' },
+    },
+    {
       name: 'renderer-imports-shared-only',
       comment: 'The renderer runs in a sandboxed page without Node: shared/ only (not node-shared/, not a program).',
       severity: 'error',

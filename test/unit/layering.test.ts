@@ -34,6 +34,7 @@ function tree(files: Record<string, string>): string {
     'main/agent/runner/host.ts': "import { d } from '../store/db.js';\nexport const r = d;\n",
     'main/electron/main.ts': "import { app } from 'electron';\nimport { y } from '../agent/core.js';\nexport const z = [app, y];\n",
     'main/cli.ts': "import { y } from './agent/core.js';\nimport { o } from '../orchestrator/server.js';\nexport const c = [y, o];\n",
+    'orchestrator/store/pg-store.ts': "import pg from 'pg';\nexport const p = pg;\n",
     'orchestrator/server.ts': "import { x } from '../shared/types.js';\nimport { h } from '../node-shared/host.js';\nexport const o = [x, h];\n",
     'renderer/app.ts': "import { x } from '../shared/types.js';\nexport const r = x;\n",
   };
@@ -82,6 +83,9 @@ describe('layering rules (dependency-cruiser)', () => {
     ['an agent folder imports the wiring', { 'main/agent/agent.ts': "import { x } from '../../shared/types.js';\nexport const a = x;\n", 'main/agent/status/bad.ts': "import { a } from '../agent.js';\nexport const b = a;\n" }, 'agent-folders-not-the-wiring'],
     ['the renderer imports the agent', { 'renderer/bad.ts': "import { y } from '../main/agent/core.js';\nexport const b = y;\n" }, 'renderer-imports-shared-only'],
     ['the orchestrator opens SQLite outside its store', { 'orchestrator/bad.ts': "import Database from 'better-sqlite3';\nexport const b = Database;\n" }, 'sqlite-only-in-orchestrator-store'],
+    ['the orchestrator opens PostgreSQL outside its store', { 'orchestrator/bad.ts': "import pg from 'pg';\nexport const b = pg;\n" }, 'pg-only-in-orchestrator-store'],
+    ['the orchestrator takes pg types outside its store', { 'orchestrator/api/bad.ts': "import type { Pool } from 'pg';\nexport type B = Pool;\n" }, 'pg-only-in-orchestrator-store'],
+    ['the agent imports pg', { 'main/agent/bad.ts': "import pg from 'pg';\nexport const b = pg;\n" }, 'pg-only-in-orchestrator-store'],
   ])('fails when %s', async (_what, files, rule) => {
     const result = await cruise(scratch(files));
     expect(result.code).not.toBe(0);
