@@ -3,6 +3,7 @@ import type { EntityDef } from '../../shared/records/index.js';
 import { parsePrefer } from '../odata/index.js';
 import type { Repositories, Store } from '../store/store.js';
 import { ApiError, badRequest } from './api-error.js';
+import { ifMatchVersion } from './conditions.js';
 import { representation } from './read-handlers.js';
 import type { RecordWriter, Written } from './record-writer.js';
 import { noContent, sendJson, serviceRoot } from './reply.js';
@@ -10,20 +11,6 @@ import { noContent, sendJson, serviceRoot } from './reply.js';
 export interface WriteContext {
   readonly store: Store;
   readonly writer: RecordWriter;
-}
-
-/**
- * `If-Match`: absent → no check; `*` → the record must exist (no version check); `W/"n"` or `"n"` → version n.
- * Returns the version to check, or undefined.
- */
-export function ifMatchVersion(request: FastifyRequest): number | undefined {
-  const header = request.headers['if-match'];
-  if (header === undefined) return undefined;
-  const value = header.trim();
-  if (value === '*') return undefined;
-  const m = /^(?:W\/)?"(\d{1,15})"$/.exec(value);
-  if (!m) throw badRequest(`If-Match '${value.slice(0, 80)}' is not an ETag like W/"3" (or *)`, 'InvalidIfMatch');
-  return Number(m[1]);
 }
 
 /** Refuses a request body that is not JSON (415); a missing body is left to the caller. */

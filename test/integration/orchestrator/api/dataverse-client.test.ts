@@ -77,6 +77,18 @@ describe('dynamics-web-api against flowhost', () => {
     expect(refused.message).toContain("'fetchXml'");
   });
 
+  it('retrieve with ifnonematch: no record while its ETag matches, the record once it changed', async () => {
+    o = await startTestOrchestrator();
+    const wfId = await createWorkflow(o);
+    const api = client();
+    const first = await api.retrieve<{ '@odata.etag': string; name: string }>({ collection: 'workflows', key: wfId, select: ['name'] });
+    const unchanged = await api.retrieve({ collection: 'workflows', key: wfId, select: ['name'], ifnonematch: first['@odata.etag'] });
+    expect(unchanged).toBeFalsy();
+    await api.update({ collection: 'workflows', key: wfId, data: { name: 'renamed' } });
+    const changed = await api.retrieve<{ name: string }>({ collection: 'workflows', key: wfId, select: ['name'], ifnonematch: first['@odata.etag'] });
+    expect(changed).toMatchObject({ name: 'renamed' });
+  });
+
   it('WhoAmI answers the WhoAmIResponse ids', async () => {
     o = await startTestOrchestrator();
     const me = await client().callFunction<{ BusinessUnitId: string; UserId: string; OrganizationId: string }>('WhoAmI');

@@ -67,6 +67,24 @@ describe('workflows', () => {
     expect((await o.api('PATCH', `workflows(${id})`, { name: 'x' }, { 'if-match': '*' })).status).toBe(404);
   });
 
+  it('If-None-Match on GET: 304 with the ETag while the version matches, 200 once changed or with annotations', async () => {
+    const id = await createWorkflow(o);
+    const same = await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'W/"1"' });
+    expect(same.status).toBe(304);
+    expect(same.text).toBe('');
+    expect(same.headers.get('etag')).toBe('W/"1"');
+    expect((await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': '"1"' })).status).toBe(304);
+    const annotated = await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'W/"1"', prefer: 'odata.include-annotations="*"' });
+    expect(annotated.status).toBe(200);
+    expect((await o.api('GET', `workflows(${id})?$expand=ownerid`, undefined, { 'if-none-match': 'W/"1"' })).status).toBe(400);
+    expect((await o.api('PATCH', `workflows(${id})`, { name: 'wf2' })).status).toBe(204);
+    const changed = await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'W/"1"' });
+    expect(changed.status).toBe(200);
+    expect(changed.json).toMatchObject({ name: 'wf2', '@odata.etag': 'W/"2"' });
+    expect((await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'W/"7", W/"2"' })).status).toBe(304);
+    expect((await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'tuesday' })).status).toBe(400);
+  });
+
   it('refuses clientdata that is not a flow definition and schemas that are not JSON Schemas', async () => {
     const notJson = await o.api('POST', 'workflows', { name: 'w', clientdata: '{' });
     expect(notJson.status).toBe(400);
