@@ -19,15 +19,18 @@ function condition(request: FastifyRequest, name: 'if-match' | 'if-none-match', 
   });
 }
 
-/**
- * `If-Match`: absent → no check; `*` → the record must exist (no version check); `W/"n"` or `"n"` → version n.
- * Returns the version to check, or undefined.
- */
-export function ifMatchVersion(request: FastifyRequest): number | undefined {
+/** `If-Match`: absent → undefined; `*` → the record must exist (no version check); `W/"n"` or `"n"` → version n. */
+export function ifMatch(request: FastifyRequest): '*' | number | undefined {
   const c = condition(request, 'if-match', 'InvalidIfMatch');
-  if (c === undefined || c === '*') return undefined;
+  if (c === undefined || c === '*') return c;
   if (c.length !== 1) throw badRequest('If-Match must name one ETag (or *)', 'InvalidIfMatch');
   return c[0];
+}
+
+/** The version `If-Match` requires, or undefined (absent or `*`). */
+export function ifMatchVersion(request: FastifyRequest): number | undefined {
+  const c = ifMatch(request);
+  return c === '*' ? undefined : c;
 }
 
 /** `If-None-Match`: absent → undefined; `*` → any existing record matches; else the versions that match. */
@@ -36,3 +39,15 @@ export const ifNoneMatch = (request: FastifyRequest): '*' | number[] | undefined
 /** Whether a record at `version` matches an `If-None-Match` condition (so a GET answers 304, a write 412). */
 export const noneMatchHits = (c: '*' | number[] | undefined, version: unknown): boolean =>
   c !== undefined && (c === '*' || c.some((v) => v === version));
+
+/** The conditions of a PATCH, checked against the record inside the write's transaction. */
+export interface Preconditions {
+  readonly ifMatch?: '*' | number;
+  readonly ifNoneMatch?: '*' | number[];
+}
+
+export const preconditions = (request: FastifyRequest): Preconditions => {
+  const m = ifMatch(request);
+  const n = ifNoneMatch(request);
+  return { ...(m === undefined ? {} : { ifMatch: m }), ...(n === undefined ? {} : { ifNoneMatch: n }) };
+};

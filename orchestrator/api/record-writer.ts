@@ -3,6 +3,7 @@ import type { EntityDef } from '../../shared/records/index.js';
 import { validator, type Validator } from '../../shared/validate.js';
 import { StoreError, type Repositories } from '../store/store.js';
 import { badRequest, methodNotAllowed } from './api-error.js';
+import { noneMatchHits, type Preconditions } from './conditions.js';
 import { checkLookupTargets, normalizeLookups, resolveBinds } from './lookups.js';
 import { allowedMethods, policyOf, type EntityPolicy, type Row, type WriteDeps } from './policies/index.js';
 
@@ -49,12 +50,18 @@ export class RecordWriter {
     return { ...this.deps, store: tx };
   }
 
-  /** The stored record; 404 when missing, 412 when `ifVersion` (from If-Match) is not its version. */
-  private current(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Row {
+  /**
+   * The stored record; 404 when missing, 412 when `ifVersion` (from If-Match) is not its version or `ifNoneMatch`
+   * (from If-None-Match: `*` prevents an update) matches it.
+   */
+  private current(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined, ifNoneMatch?: Preconditions['ifNoneMatch']): Row {
     const row = tx.records.get(entity, id);
     if (!row) throw new StoreError('NotFound', `${entity.name} ${id} does not exist`);
     if (ifVersion !== undefined && row['versionnumber'] !== ifVersion) {
       throw new StoreError('PreconditionFailed', `${entity.name} ${id} has changed: its ETag is W/"${String(row['versionnumber'])}"`);
+    }
+    if (noneMatchHits(ifNoneMatch, row['versionnumber'])) {
+      throw new StoreError('PreconditionFailed', `${entity.name} ${id} exists (W/"${String(row['versionnumber'])}") and If-None-Match refuses to update it`);
     }
     return row;
   }
@@ -70,13 +77,14 @@ export class RecordWriter {
     return { row, after: () => policy.afterCreate?.(this.deps, row) };
   }
 
-  update(tx: Repositories, entity: EntityDef, id: string, body: unknown, ifVersion: number | undefined, what = 'body'): Written {
+  update(tx: Repositories, entity: EntityDef, id: string, body: unknown, pre: Preconditions, what = 'body'): Written {
+    const ifVersion = typeof pre.ifMatch === 'number' ? pre.ifMatch : undefined;
     const policy = this.allowed(entity, 'PATCH');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
     const requested = normalizeLookups(entity, this.validate(policy.updateSchema!, raw, what));
     checkLookupTargets(tx, entity, requested, what);
-    const current = this.current(tx, entity, id, ifVersion);
+    const current = this.current(tx, entity, id, ifVersion, pre.ifNoneMatch);
     const patch = policy.prepareUpdate?.(this.inTx(tx), current, requested, what) ?? requested;
     const row = Object.keys(patch).length > 0 ? tx.records.update(entity, id, patch, ifVersion) : current;
     return { row, after: () => policy.afterUpdate?.(this.deps, row, requested) };

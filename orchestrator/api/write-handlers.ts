@@ -3,7 +3,7 @@ import type { EntityDef } from '../../shared/records/index.js';
 import { parsePrefer } from '../odata/index.js';
 import type { Repositories, Store } from '../store/store.js';
 import { ApiError, badRequest } from './api-error.js';
-import { ifMatchVersion } from './conditions.js';
+import { ifMatchVersion, preconditions } from './conditions.js';
 import { representation } from './read-handlers.js';
 import type { RecordWriter, Written } from './record-writer.js';
 import { noContent, sendJson, serviceRoot } from './reply.js';
@@ -44,8 +44,8 @@ export function postRecord(c: WriteContext, entity: EntityDef, request: FastifyR
 export function patchRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   requireJsonBody(request);
   if (request.body === undefined) throw badRequest('a JSON body with the fields to change is required');
-  const ifVersion = ifMatchVersion(request);
-  const { row } = committed(c.store, (tx) => c.writer.update(tx, entity, id, request.body, ifVersion));
+  const pre = preconditions(request);
+  const { row } = committed(c.store, (tx) => c.writer.update(tx, entity, id, request.body, pre));
   reply.header('odata-entityid', entityUrl(request, entity, id));
   if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
   reply.header('preference-applied', 'return=representation');

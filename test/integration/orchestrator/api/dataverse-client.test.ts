@@ -89,6 +89,14 @@ describe('dynamics-web-api against flowhost', () => {
     expect(changed).toMatchObject({ name: 'renamed' });
   });
 
+  it('upsert with ifnonematch "*" does not update an existing record (the client answers null on the 412)', async () => {
+    o = await startTestOrchestrator();
+    const wfId = await createWorkflow(o);
+    const api = client();
+    expect(await api.upsert({ collection: 'workflows', key: wfId, data: { name: 'overwritten' }, ifnonematch: '*' })).toBeNull();
+    expect(await api.retrieve({ collection: 'workflows', key: wfId, select: ['name'] })).toMatchObject({ name: 'wf' });
+  });
+
   it('WhoAmI answers the WhoAmIResponse ids', async () => {
     o = await startTestOrchestrator();
     const me = await client().callFunction<{ BusinessUnitId: string; UserId: string; OrganizationId: string }>('WhoAmI');

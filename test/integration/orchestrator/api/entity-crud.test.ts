@@ -85,6 +85,14 @@ describe('workflows', () => {
     expect((await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'tuesday' })).status).toBe(400);
   });
 
+  it('If-None-Match: * on PATCH → 412 when the record exists, nothing changed', async () => {
+    const id = await createWorkflow(o);
+    const refused = await o.api('PATCH', `workflows(${id})`, { name: 'no' }, { 'if-none-match': '*' });
+    expect(refused.status).toBe(412);
+    expect(apiError(refused).code).toBe('PreconditionFailed');
+    expect((await o.api('GET', `workflows(${id})`)).json).toMatchObject({ name: 'wf', '@odata.etag': 'W/"1"' });
+  });
+
   it('refuses clientdata that is not a flow definition and schemas that are not JSON Schemas', async () => {
     const notJson = await o.api('POST', 'workflows', { name: 'w', clientdata: '{' });
     expect(notJson.status).toBe(400);
