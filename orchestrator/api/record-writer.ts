@@ -66,14 +66,15 @@ export class RecordWriter {
     return row;
   }
 
-  create(tx: Repositories, entity: EntityDef, body: unknown, what = 'body'): Written {
+  /** `id`: the key the record gets (an upsert's PATCH), else a new UUID. */
+  create(tx: Repositories, entity: EntityDef, body: unknown, what = 'body', id?: string): Written {
     const policy = this.allowed(entity, 'POST');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
     let values = normalizeLookups(entity, this.validate(policy.createSchema!, raw, what));
     checkLookupTargets(tx, entity, values, what);
     values = policy.prepareCreate?.(this.inTx(tx), values, what) ?? values;
-    const row = tx.records.insert(entity, values);
+    const row = tx.records.insert(entity, id === undefined ? values : { ...values, [entity.key]: id });
     return { row, after: () => policy.afterCreate?.(this.deps, row) };
   }
 
@@ -88,6 +89,17 @@ export class RecordWriter {
     const patch = policy.prepareUpdate?.(this.inTx(tx), current, requested, what) ?? requested;
     const row = Object.keys(patch).length > 0 ? tx.records.update(entity, id, patch, ifVersion) : current;
     return { row, after: () => policy.afterUpdate?.(this.deps, row, requested) };
+  }
+
+  /**
+   * PATCH as Dataverse takes it: an update, or — when the record does not exist, the set allows creating and no
+   * `If-Match` asks for an existing one — its creation with that id (create-only columns accepted).
+   */
+  upsert(tx: Repositories, entity: EntityDef, id: string, body: unknown, pre: Preconditions): Written & { readonly created: boolean } {
+    if (pre.ifMatch === undefined && policyOf(entity).createSchema && !tx.records.get(entity, id)) {
+      return { ...this.create(tx, entity, body, 'body', id), created: true };
+    }
+    return { ...this.update(tx, entity, id, body, pre), created: false };
   }
 
   remove(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Written {

@@ -45,11 +45,11 @@ export function patchRecord(c: WriteContext, entity: EntityDef, id: string, requ
   requireJsonBody(request);
   if (request.body === undefined) throw badRequest('a JSON body with the fields to change is required');
   const pre = preconditions(request);
-  const { row } = committed(c.store, (tx) => c.writer.update(tx, entity, id, request.body, pre));
+  const { row, created } = committed(c.store, (tx) => c.writer.upsert(tx, entity, id, request.body, pre));
   reply.header('odata-entityid', entityUrl(request, entity, id));
   if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
   reply.header('preference-applied', 'return=representation');
-  return sendJson(reply, 200, representation(request, entity, row));
+  return sendJson(reply, created ? 201 : 200, representation(request, entity, row));
 }
 
 export function deleteRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
