@@ -63,7 +63,7 @@ export function bulkWrites(writer: RecordWriter, tx: Repositories, entity: Entit
       written.push(
         item(label, () => {
           const { id, rest } = keyOfTarget(entity, target, label);
-          return writer.update(tx, entity, id, rest, undefined, label);
+          return writer.update(tx, entity, id, rest, {}, label);
         }),
       );
     }

@@ -3,6 +3,7 @@ import { entities, type EntityDef } from '../../shared/records/index.js';
 import { compileQuery, encodeSkipToken, metadataDocument, MAX_PAGE_SIZE, parsePrefer, toApiRecord } from '../odata/index.js';
 import type { Store } from '../store/store.js';
 import { notFound } from './api-error.js';
+import { etagOf, ifNoneMatch, noneMatchHits } from './conditions.js';
 import { sendJson, serviceRoot } from './reply.js';
 
 const queryOf = (request: FastifyRequest): URLSearchParams => new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
@@ -62,6 +63,12 @@ export function getRecord(store: Store, entity: EntityDef, id: string, request: 
   const row = store.records.get(entity, id);
   if (!row) throw notFound(`${entity.name} with id ${id} does not exist`);
   const prefer = parsePrefer(request.headers.prefer);
+  const ifNone = ifNoneMatch(request);
+  // As Dataverse: formatted values and annotations may change while the record's version does not, so no 304 with
+  // them ($expand, the other such case, is refused by compileQuery).
+  if (prefer.includeAnnotations === undefined && noneMatchHits(ifNone, row['versionnumber'])) {
+    return reply.code(304).header('etag', etagOf(row['versionnumber'])).send();
+  }
   const record = toApiRecord(entity, row, { select: q.select, annotations: prefer.includeAnnotations });
   reply.header('etag', String(record['@odata.etag']));
   return sendJson(reply, 200, { '@odata.context': contextUrl(request, entity, q.select, true), ...record });

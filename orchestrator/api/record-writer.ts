@@ -3,6 +3,7 @@ import type { EntityDef } from '../../shared/records/index.js';
 import { validator, type Validator } from '../../shared/validate.js';
 import { StoreError, type Repositories } from '../store/store.js';
 import { badRequest, methodNotAllowed } from './api-error.js';
+import { noneMatchHits, type Preconditions } from './conditions.js';
 import { checkLookupTargets, normalizeLookups, resolveBinds } from './lookups.js';
 import { allowedMethods, policyOf, type EntityPolicy, type Row, type WriteDeps } from './policies/index.js';
 
@@ -49,37 +50,56 @@ export class RecordWriter {
     return { ...this.deps, store: tx };
   }
 
-  /** The stored record; 404 when missing, 412 when `ifVersion` (from If-Match) is not its version. */
-  private current(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Row {
+  /**
+   * The stored record; 404 when missing, 412 when `ifVersion` (from If-Match) is not its version or `ifNoneMatch`
+   * (from If-None-Match: `*` prevents an update) matches it.
+   */
+  private current(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined, ifNoneMatch?: Preconditions['ifNoneMatch']): Row {
     const row = tx.records.get(entity, id);
     if (!row) throw new StoreError('NotFound', `${entity.name} ${id} does not exist`);
     if (ifVersion !== undefined && row['versionnumber'] !== ifVersion) {
       throw new StoreError('PreconditionFailed', `${entity.name} ${id} has changed: its ETag is W/"${String(row['versionnumber'])}"`);
     }
+    if (noneMatchHits(ifNoneMatch, row['versionnumber'])) {
+      throw new StoreError('PreconditionFailed', `${entity.name} ${id} exists (W/"${String(row['versionnumber'])}") and If-None-Match refuses to update it`);
+    }
     return row;
   }
 
-  create(tx: Repositories, entity: EntityDef, body: unknown, what = 'body'): Written {
+  /** `id`: the key the record gets (an upsert's PATCH), else a new UUID. */
+  create(tx: Repositories, entity: EntityDef, body: unknown, what = 'body', id?: string): Written {
     const policy = this.allowed(entity, 'POST');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
     let values = normalizeLookups(entity, this.validate(policy.createSchema!, raw, what));
     checkLookupTargets(tx, entity, values, what);
     values = policy.prepareCreate?.(this.inTx(tx), values, what) ?? values;
-    const row = tx.records.insert(entity, values);
+    const row = tx.records.insert(entity, id === undefined ? values : { ...values, [entity.key]: id });
     return { row, after: () => policy.afterCreate?.(this.deps, row) };
   }
 
-  update(tx: Repositories, entity: EntityDef, id: string, body: unknown, ifVersion: number | undefined, what = 'body'): Written {
+  update(tx: Repositories, entity: EntityDef, id: string, body: unknown, pre: Preconditions, what = 'body'): Written {
+    const ifVersion = typeof pre.ifMatch === 'number' ? pre.ifMatch : undefined;
     const policy = this.allowed(entity, 'PATCH');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
     const requested = normalizeLookups(entity, this.validate(policy.updateSchema!, raw, what));
     checkLookupTargets(tx, entity, requested, what);
-    const current = this.current(tx, entity, id, ifVersion);
+    const current = this.current(tx, entity, id, ifVersion, pre.ifNoneMatch);
     const patch = policy.prepareUpdate?.(this.inTx(tx), current, requested, what) ?? requested;
     const row = Object.keys(patch).length > 0 ? tx.records.update(entity, id, patch, ifVersion) : current;
     return { row, after: () => policy.afterUpdate?.(this.deps, row, requested) };
+  }
+
+  /**
+   * PATCH as Dataverse takes it: an update, or — when the record does not exist, the set allows creating and no
+   * `If-Match` asks for an existing one — its creation with that id (create-only columns accepted).
+   */
+  upsert(tx: Repositories, entity: EntityDef, id: string, body: unknown, pre: Preconditions): Written & { readonly created: boolean } {
+    if (pre.ifMatch === undefined && policyOf(entity).createSchema && !tx.records.get(entity, id)) {
+      return { ...this.create(tx, entity, body, 'body', id), created: true };
+    }
+    return { ...this.update(tx, entity, id, body, pre), created: false };
   }
 
   remove(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Written {

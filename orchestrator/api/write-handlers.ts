@@ -3,6 +3,7 @@ import type { EntityDef } from '../../shared/records/index.js';
 import { parsePrefer } from '../odata/index.js';
 import type { Repositories, Store } from '../store/store.js';
 import { ApiError, badRequest } from './api-error.js';
+import { ifMatchVersion, preconditions } from './conditions.js';
 import { representation } from './read-handlers.js';
 import type { RecordWriter, Written } from './record-writer.js';
 import { noContent, sendJson, serviceRoot } from './reply.js';
@@ -10,20 +11,6 @@ import { noContent, sendJson, serviceRoot } from './reply.js';
 export interface WriteContext {
   readonly store: Store;
   readonly writer: RecordWriter;
-}
-
-/**
- * `If-Match`: absent → no check; `*` → the record must exist (no version check); `W/"n"` or `"n"` → version n.
- * Returns the version to check, or undefined.
- */
-export function ifMatchVersion(request: FastifyRequest): number | undefined {
-  const header = request.headers['if-match'];
-  if (header === undefined) return undefined;
-  const value = header.trim();
-  if (value === '*') return undefined;
-  const m = /^(?:W\/)?"(\d{1,15})"$/.exec(value);
-  if (!m) throw badRequest(`If-Match '${value.slice(0, 80)}' is not an ETag like W/"3" (or *)`, 'InvalidIfMatch');
-  return Number(m[1]);
 }
 
 /** Refuses a request body that is not JSON (415); a missing body is left to the caller. */
@@ -57,12 +44,12 @@ export function postRecord(c: WriteContext, entity: EntityDef, request: FastifyR
 export function patchRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   requireJsonBody(request);
   if (request.body === undefined) throw badRequest('a JSON body with the fields to change is required');
-  const ifVersion = ifMatchVersion(request);
-  const { row } = committed(c.store, (tx) => c.writer.update(tx, entity, id, request.body, ifVersion));
+  const pre = preconditions(request);
+  const { row, created } = committed(c.store, (tx) => c.writer.upsert(tx, entity, id, request.body, pre));
   reply.header('odata-entityid', entityUrl(request, entity, id));
   if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
   reply.header('preference-applied', 'return=representation');
-  return sendJson(reply, 200, representation(request, entity, row));
+  return sendJson(reply, created ? 201 : 200, representation(request, entity, row));
 }
 
 export function deleteRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {

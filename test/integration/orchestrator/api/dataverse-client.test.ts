@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CallbackReceiver } from '../../../support/callback-receiver.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import { waitFor } from '../../../support/wait-for.js';
-import { createGroup, createWorkflow } from './api-fixtures.js';
+import { commandFlow, createGroup, createWorkflow } from './api-fixtures.js';
 
 /**
  * The documented desktop-flow calls through a real Dataverse client library from npm (dynamics-web-api), as a
@@ -75,6 +75,37 @@ describe('dynamics-web-api against flowhost', () => {
     const refused = await failure(client().fetch({ collection: 'workflows', fetchXml: '<fetch top="1"><entity name="workflow"><attribute name="name"/></entity></fetch>' }));
     expect(refused).toMatchObject({ status: 400, code: 'UnsupportedQueryParameter' });
     expect(refused.message).toContain("'fetchXml'");
+  });
+
+  it('retrieve with ifnonematch: no record while its ETag matches, the record once it changed', async () => {
+    o = await startTestOrchestrator();
+    const wfId = await createWorkflow(o);
+    const api = client();
+    const first = await api.retrieve<{ '@odata.etag': string; name: string }>({ collection: 'workflows', key: wfId, select: ['name'] });
+    const unchanged = await api.retrieve({ collection: 'workflows', key: wfId, select: ['name'], ifnonematch: first['@odata.etag'] });
+    expect(unchanged).toBeFalsy();
+    await api.update({ collection: 'workflows', key: wfId, data: { name: 'renamed' } });
+    const changed = await api.retrieve<{ name: string }>({ collection: 'workflows', key: wfId, select: ['name'], ifnonematch: first['@odata.etag'] });
+    expect(changed).toMatchObject({ name: 'renamed' });
+  });
+
+  it('upsert with ifnonematch "*" does not update an existing record (the client answers null on the 412)', async () => {
+    o = await startTestOrchestrator();
+    const wfId = await createWorkflow(o);
+    const api = client();
+    expect(await api.upsert({ collection: 'workflows', key: wfId, data: { name: 'overwritten' }, ifnonematch: '*' })).toBeNull();
+    expect(await api.retrieve({ collection: 'workflows', key: wfId, select: ['name'] })).toMatchObject({ name: 'wf' });
+  });
+
+  it('upsert creates a missing record with its key; with ifmatch "*" it does not (the client answers null on the 404)', async () => {
+    o = await startTestOrchestrator();
+    const api = client();
+    const key = '7d577253-3ef0-4a0a-bb7f-8335c2596e70';
+    const created = await api.upsert<Record<string, unknown>>({ collection: 'workflows', key, data: { name: 'by upsert', category: 6, clientdata: commandFlow() }, returnRepresentation: true });
+    expect(created).toMatchObject({ workflowid: key, name: 'by upsert' });
+    const absent = '8e688364-4f01-4b1b-8c46-9446d3607f81';
+    expect(await api.upsert({ collection: 'workflows', key: absent, data: { name: 'x', clientdata: commandFlow() }, ifmatch: '*' })).toBeNull();
+    expect((await o.api('GET', `workflows(${absent})`)).status).toBe(404);
   });
 
   it('WhoAmI answers the WhoAmIResponse ids', async () => {

@@ -67,6 +67,49 @@ describe('workflows', () => {
     expect((await o.api('PATCH', `workflows(${id})`, { name: 'x' }, { 'if-match': '*' })).status).toBe(404);
   });
 
+  it('If-None-Match on GET: 304 with the ETag while the version matches, 200 once changed or with annotations', async () => {
+    const id = await createWorkflow(o);
+    const same = await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'W/"1"' });
+    expect(same.status).toBe(304);
+    expect(same.text).toBe('');
+    expect(same.headers.get('etag')).toBe('W/"1"');
+    expect((await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': '"1"' })).status).toBe(304);
+    const annotated = await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'W/"1"', prefer: 'odata.include-annotations="*"' });
+    expect(annotated.status).toBe(200);
+    expect((await o.api('GET', `workflows(${id})?$expand=ownerid`, undefined, { 'if-none-match': 'W/"1"' })).status).toBe(400);
+    expect((await o.api('PATCH', `workflows(${id})`, { name: 'wf2' })).status).toBe(204);
+    const changed = await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'W/"1"' });
+    expect(changed.status).toBe(200);
+    expect(changed.json).toMatchObject({ name: 'wf2', '@odata.etag': 'W/"2"' });
+    expect((await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'W/"7", W/"2"' })).status).toBe(304);
+    expect((await o.api('GET', `workflows(${id})`, undefined, { 'if-none-match': 'tuesday' })).status).toBe(400);
+  });
+
+  it('If-None-Match: * on PATCH → 412 when the record exists, nothing changed', async () => {
+    const id = await createWorkflow(o);
+    const refused = await o.api('PATCH', `workflows(${id})`, { name: 'no' }, { 'if-none-match': '*' });
+    expect(refused.status).toBe(412);
+    expect(apiError(refused).code).toBe('PreconditionFailed');
+    expect((await o.api('GET', `workflows(${id})`)).json).toMatchObject({ name: 'wf', '@odata.etag': 'W/"1"' });
+  });
+
+  it('PATCH of a missing id creates it (upsert, create-only category accepted) unless If-Match: *', async () => {
+    const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const created = await o.api('PATCH', `workflows(${id})`, { name: 'upserted', category: 6, clientdata: commandFlow() });
+    expect(created.status, created.text).toBe(204);
+    expect(created.headers.get('odata-entityid')).toBe(`${o.url}/api/data/v9.2/workflows(${id})`);
+    expect((await o.api('GET', `workflows(${id})`)).json).toMatchObject({ workflowid: id, name: 'upserted', category: 6, '@odata.etag': 'W/"1"' });
+    const updated = await o.api('PATCH', `workflows(${id})`, { name: 'again' }, { prefer: 'return=representation' });
+    expect(updated.status).toBe(200);
+    expect(updated.json).toMatchObject({ name: 'again', '@odata.etag': 'W/"2"' });
+    const other = 'c9bf9e57-1685-4c89-bafb-ff5af830be8a';
+    expect((await o.api('PATCH', `workflows(${other})`, { name: 'nope', clientdata: commandFlow() }, { 'if-match': '*' })).status).toBe(404);
+    const represented = await o.api('PATCH', `workflows(${other})`, { name: 'second', clientdata: commandFlow() }, { prefer: 'return=representation', 'if-none-match': '*' });
+    expect(represented.status, represented.text).toBe(201);
+    expect(represented.json).toMatchObject({ workflowid: other, name: 'second', '@odata.etag': 'W/"1"' });
+    expect((await o.api('PATCH', 'flowmachines(5b2c3f4e-8d7a-4b1c-9e2f-1a2b3c4d5e6f)', { name: 'x' })).status).toBe(404);
+  });
+
   it('refuses clientdata that is not a flow definition and schemas that are not JSON Schemas', async () => {
     const notJson = await o.api('POST', 'workflows', { name: 'w', clientdata: '{' });
     expect(notJson.status).toBe(400);
