@@ -5,6 +5,7 @@ import { AgentClient, findBridge, HttpTransport, IpcTransport, type LinkState, t
 import { byId } from './dom.js';
 import { renderAgent } from './view-agent.js';
 import { renderLog } from './view-log.js';
+import { renderPicture } from './view-picture.js';
 import { renderActive, renderRecent, tickElapsed, type SessionsView } from './view-sessions.js';
 
 const LOG_LINES = 200;
@@ -17,6 +18,8 @@ let clockSkewMs = 0;
 let logLoading = false;
 let logAgain = false;
 let attendedPending = 0;
+/** `<sessionId> <takenon>` of the picture shown or being fetched. */
+let pictureKey: string | undefined;
 
 function showAlert(message: string | undefined): void {
   const alert = byId('alert');
@@ -51,6 +54,24 @@ function render(s: StatusSnapshot): void {
   renderRecent(byId('recent'), s, sessionsView());
   // While the chosen session runs its log grows; once more when it ends, for the last lines.
   if (selected && (wasActive || s.active.some((a) => a.sessionId === selected?.id))) void refreshLog();
+  void refreshPicture();
+}
+
+/** Fetches the chosen session's picture once it has one (each picture once); clears it when another is chosen. */
+async function refreshPicture(): Promise<void> {
+  const shot = snapshot?.recent.find((r) => r.sessionId === selected?.id)?.screenshot;
+  const key = selected && shot ? `${selected.id} ${shot.takenon}` : undefined;
+  if (key === pictureKey) return;
+  pictureKey = key;
+  if (!client || !selected || key === undefined) return renderPicture(byId('picture'), undefined);
+  const { id, name } = selected;
+  try {
+    const picture = await client.call('session:screenshot', { sessionId: id });
+    if (pictureKey === key) renderPicture(byId('picture'), picture, name);
+  } catch (err) {
+    // Not asked again for the same picture: a refused one would be refused on every snapshot.
+    showAlert(err instanceof Error ? err.message : String(err));
+  }
 }
 
 function select(id: string, name: string): void {

@@ -5,7 +5,7 @@
  * command with it, and the window checks what it receives with it.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { AgentState, LogLine } from './protocol.js';
+import { AgentState, LogLine, MAX_SCREENSHOT_BYTES } from './protocol.js';
 
 /** File in the agent's data dir holding the status endpoint's token (mode 0600). */
 export const STATUS_TOKEN_FILE = 'status-token';
@@ -73,6 +73,30 @@ export const ActiveSessionStatus = Type.Object(
 );
 export type ActiveSessionStatus = Static<typeof ActiveSessionStatus>;
 
+/**
+ * The largest picture the window is given: the one the orchestrator takes. A larger one stays in the store and the
+ * window does not offer it, so a reply stays bounded on both transports.
+ */
+export const MAX_STATUS_SCREENSHOT_BYTES = MAX_SCREENSHOT_BYTES;
+
+/** That a finished session has a picture of its display (taken when it failed, timed out or was cancelled). */
+export const ScreenshotInfo = Type.Object(
+  { takenon: IsoTime, bytes: Type.Integer({ minimum: 1, maximum: MAX_STATUS_SCREENSHOT_BYTES }) },
+  { additionalProperties: false },
+);
+export type ScreenshotInfo = Static<typeof ScreenshotInfo>;
+
+/** The picture itself, asked for with `session:screenshot`: a PNG, base64. */
+export const SessionScreenshot = Type.Object(
+  {
+    sessionId: Id,
+    takenon: IsoTime,
+    pngBase64: Type.String({ minLength: 1, maxLength: Math.ceil(MAX_STATUS_SCREENSHOT_BYTES / 3) * 4, pattern: '^[A-Za-z0-9+/]+={0,2}$' }),
+  },
+  { additionalProperties: false },
+);
+export type SessionScreenshot = Static<typeof SessionScreenshot>;
+
 /** A finished session as the recent list shows it (newest first). */
 export const RecentSessionStatus = Type.Object(
   {
@@ -81,6 +105,8 @@ export const RecentSessionStatus = Type.Object(
     durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
     errorcode: Type.Optional(Type.String({ maxLength: 100 })),
     errormessage: Type.Optional(Type.String({ maxLength: 10_000 })),
+    /** Present when the agent stored a picture of the session's display (and it is within the window's bound). */
+    screenshot: Type.Optional(ScreenshotInfo),
   },
   { additionalProperties: false },
 );
@@ -122,6 +148,8 @@ export const statusCommands = {
     request: Type.Object({ sessionId: Id, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false }),
     reply: LogTail,
   },
+  /** The stored picture of a failed, timed-out or cancelled session of this machine (see `ScreenshotInfo`). */
+  'session:screenshot': { request: Type.Object({ sessionId: Id }, { additionalProperties: false }), reply: SessionScreenshot },
   /** Stop taking new work, for `minutes` or until resumed. Running sessions go on. */
   'agent:pause': {
     request: Type.Object({ minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })) }, { additionalProperties: false }),

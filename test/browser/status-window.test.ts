@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QueueReason } from '../../shared/error-codes.js';
+import { AgentStore } from '../../main/agent/store/agent-store.js';
 import { startStatusServer, type RunningStatusServer } from '../../main/agent/status/status-server.js';
 import type { TestOrchestrator } from '../support/orchestrator-harness.js';
 import { waitFor } from '../support/wait-for.js';
@@ -161,6 +164,42 @@ describe.skipIf(skipUnless(CHROMIUM !== undefined, CHROMIUM_REQUIREMENT))('statu
     await waitForSessionEnd(orch, id);
     expectNoProblems();
   });
+
+  it("shows the stored picture of a failed session's display under its log, through the CSP", async () => {
+    const p = await open(status.pageUrl);
+    await p.locator('#link[data-state="live"]').waitFor();
+    const failing = await createFixtureWorkflow(orch, 'lines.mjs');
+    const fine = await runFlow(orch, failing, { machineGroupId: groupId, inputs: { lines: 1, exitCode: 0 } });
+    await row(p, 'recent', fine).locator('[data-status="Succeeded"]').waitFor({ timeout: 20_000 });
+    const id = await runFlow(orch, failing, { machineGroupId: groupId, inputs: { lines: 1, exitCode: 3 } });
+    await row(p, 'recent', id).locator('[data-status="Failed"]').waitFor({ timeout: 20_000 });
+    // The picture the agent takes of a session's display (docs/desktop.md), stored here by a second connection to its
+    // store: a 64x48 red PNG. A change of the agent's state then brings a snapshot that offers it.
+    const png = new PNG({ width: 64, height: 48 });
+    for (let i = 0; i < png.data.length; i += 4) png.data.set([255, 0, 0, 255], i);
+    const writer = AgentStore.open(join(machine.dataDir, 'agent.db'));
+    try {
+      writer.displays.saveScreenshot(id, new Date().toISOString(), PNG.sync.write(png));
+    } finally {
+      writer.close();
+    }
+    machine.agent.setAttendedMode(true);
+    machine.agent.setAttendedMode(false);
+
+    await row(p, 'recent', id).getByRole('button', { name: 'Show log' }).click();
+    const img = p.locator(`#picture img[data-session-id="${id}"]`);
+    await img.waitFor({ timeout: 10_000 });
+    const natural = () => p.evaluate<{ complete: boolean; width: number; height: number }>(
+      `(() => { const el = document.querySelector('#picture img'); return { complete: el.complete, width: el.naturalWidth, height: el.naturalHeight }; })()`,
+    );
+    await expect.poll(natural).toEqual({ complete: true, width: 64, height: 48 });
+    expect(await img.getAttribute('src')).toMatch(/^blob:/);
+    expect(await p.getByRole('img', { name: /^The display of lines\.mjs when it ended/ }).count()).toBe(1);
+    // Another session chosen: its picture goes.
+    await row(p, 'recent', fine).getByRole('button', { name: 'Show log' }).click();
+    await expect.poll(() => p.locator('#picture').isHidden()).toBe(true);
+    expectNoProblems();
+  }, 60_000);
 
   it('gets nothing with a wrong token: 401, the page says so and shows no agent data', async () => {
     const p = await open(`${status.url}/#token=${'x'.repeat(43)}`);

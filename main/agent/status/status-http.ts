@@ -10,7 +10,8 @@ export const STATUS_CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "connect-src 'self'",
-  "img-src 'self'",
+  // blob: only for the picture of a failed run, which the page's own script makes from a command's reply (renderer/view-picture.ts).
+  "img-src 'self' blob:",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",

@@ -1,8 +1,12 @@
+import { SessionStatus } from '../../../shared/option-sets.js';
 import type { LogLine, Sample } from '../../../shared/protocol.js';
 import {
+  MAX_STATUS_SCREENSHOT_BYTES,
   statusCommands,
   type ActiveSessionStatus,
   type RecentSessionStatus,
+  type ScreenshotInfo,
+  type SessionScreenshot,
   type StatusCommand,
   type StatusReply,
   type StatusRequest,
@@ -12,6 +16,7 @@ import {
 import { ValidationError, validator } from '../../../shared/validate.js';
 import type { AgentSnapshot, SnapshotListener } from '../agent-state.js';
 import type { LocalSession } from '../store/agent-store.js';
+import type { DisplayRecords } from '../store/display-records.js';
 
 /** What the status producer needs of the Agent (main/agent/agent.ts fits it). */
 export interface StatusAgent {
@@ -27,7 +32,13 @@ export interface StatusStoreReader {
   recentSessions(limit: number, stage?: 'completed'): LocalSession[];
   logTail(sessionId: string, limit: number): LogLine[];
   recentSamples(sessionId: string, limit: number): Sample[];
+  /** A session of this machine (the store holds no other machine's). */
+  getSession(sessionId: string): LocalSession | undefined;
+  readonly displays: Pick<DisplayRecords, 'screenshot' | 'screenshotInfo'>;
 }
+
+/** The ends of a run for which the agent takes a picture of its display (docs/desktop.md, "Screenshots"). */
+const PICTURED_STATUSES: ReadonlySet<number> = new Set([SessionStatus.v.Failed, SessionStatus.v.TimedOut, SessionStatus.v.Cancelled]);
 
 export interface StatusProducerOptions {
   readonly agent: StatusAgent;
@@ -63,6 +74,7 @@ export class StatusProducer {
     this.handlers = {
       'status:get': () => this.snapshot(),
       'session:log-tail': ({ sessionId, limit }) => ({ sessionId, lines: options.store.logTail(sessionId, limit ?? options.logTailLimit ?? 200) }),
+      'session:screenshot': ({ sessionId }) => this.screenshot(sessionId),
       'agent:pause': ({ minutes }) => {
         options.agent.pause(minutes === undefined ? undefined : new Date(this.now().getTime() + minutes * 60_000));
         return this.snapshot();
@@ -84,7 +96,18 @@ export class StatusProducer {
       at: this.now().toISOString(),
       recent: store.recentSessions(this.options.recentLimit ?? 20, 'completed'),
       samplesOf: (id) => store.recentSamples(id, this.options.sampleLimit ?? 60),
+      screenshotOf: (id) => store.displays.screenshotInfo(id),
     });
+  }
+
+  /** Only a finished session of this machine that ended badly, and only a picture within the window's bound. */
+  private screenshot(sessionId: string): SessionScreenshot {
+    const session = this.options.store.getSession(sessionId);
+    if (!session || session.stage !== 'completed' || !PICTURED_STATUSES.has(session.statuscode)) throw new Error(`no picture for session ${sessionId}`);
+    const shot = this.options.store.displays.screenshot(sessionId);
+    if (!shot) throw new Error(`no picture for session ${sessionId}`);
+    if (shot.png.length > MAX_STATUS_SCREENSHOT_BYTES) throw new Error(`the picture of session ${sessionId} is over ${MAX_STATUS_SCREENSHOT_BYTES} bytes`);
+    return { sessionId, takenon: shot.takenon, pngBase64: shot.png.toString('base64') };
   }
 
   /** Validates `payload` with the command's shared schema, then runs it; every failure comes back as a value. */
@@ -151,7 +174,12 @@ export class StatusProducer {
 /** Pure mapping of the agent's snapshot and store rows to the window's snapshot. */
 export function toStatusSnapshot(
   agent: AgentSnapshot,
-  extra: { at: string; recent: readonly LocalSession[]; samplesOf: (sessionId: string) => readonly Sample[] },
+  extra: {
+    at: string;
+    recent: readonly LocalSession[];
+    samplesOf: (sessionId: string) => readonly Sample[];
+    screenshotOf?: (sessionId: string) => ScreenshotInfo | undefined;
+  },
 ): StatusSnapshot {
   const { status, orchestratorUrl, error, since } = agent.connection;
   return {
@@ -171,7 +199,7 @@ export function toStatusSnapshot(
         samples: withLive(extra.samplesOf(s.sessionId), s.live).map((p) => ({ at: p.at, cpu: p.machineCpuPercent, ramPct: p.machineRamPercent, ramMb: p.machineRamUsedMb })),
       }),
     ),
-    recent: extra.recent.map(recentView),
+    recent: extra.recent.map((s) => recentView(s, extra.screenshotOf)),
     backlog: { ...agent.backlog },
   };
 }
@@ -184,7 +212,8 @@ function withLive(stored: readonly Sample[], live: readonly Sample[] = []): read
   return fresh.length === 0 ? stored : [...stored, ...fresh];
 }
 
-function recentView(s: LocalSession): RecentSessionStatus {
+function recentView(s: LocalSession, screenshotOf?: (sessionId: string) => ScreenshotInfo | undefined): RecentSessionStatus {
+  const shot = PICTURED_STATUSES.has(s.statuscode) ? screenshotOf?.(s.sessionId) : undefined;
   const duration = s.runexecutionduration ?? durationMs(s.startedon, s.completedon);
   return {
     sessionId: s.sessionId,
@@ -196,6 +225,7 @@ function recentView(s: LocalSession): RecentSessionStatus {
     ...(duration === undefined ? {} : { durationMs: duration }),
     ...(s.errorcode === undefined ? {} : { errorcode: s.errorcode.slice(0, 100) }),
     ...(s.errormessage === undefined ? {} : { errormessage: s.errormessage.slice(0, 10_000) }),
+    ...(shot && shot.bytes > 0 && shot.bytes <= MAX_STATUS_SCREENSHOT_BYTES ? { screenshot: { takenon: shot.takenon, bytes: shot.bytes } } : {}),
   };
 }
 

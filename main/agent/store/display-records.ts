@@ -41,6 +41,12 @@ export class DisplayRecords {
     return row ? { sessionId, takenon: row.takenon, png: row.png } : undefined;
   }
 
+  /** That the session has a picture, and its size, without reading the picture. */
+  screenshotInfo(sessionId: string): { readonly takenon: string; readonly bytes: number } | undefined {
+    const row = this.q.sql('SELECT takenon, length(png) AS bytes FROM screenshots WHERE session_id = ?').get(sessionId) as { takenon: string; bytes: number } | undefined;
+    return row ? { takenon: row.takenon, bytes: row.bytes } : undefined;
+  }
+
   /**
    * `event` as sent to an orchestrator that takes screenshots: a `completed` event carries its session's picture
    * when there is one within MAX_SCREENSHOT_BYTES (the stored event never holds it, so an orchestrator that does not

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkEvent, checkSender, dispatchCommand, type IpcSender } from '../../../../main/electron/ipc-guard.js';
 import { isStatusPageUrl, STATUS_PAGE_URL, WINDOW_CSP } from '../../../../main/electron/window-policy.js';
-import type { StatusSnapshot } from '../../../../shared/status.js';
+import { MAX_STATUS_SCREENSHOT_BYTES, type StatusSnapshot } from '../../../../shared/status.js';
 
 const good: IpcSender = { webContentsId: 7, frameUrl: STATUS_PAGE_URL, isTopFrame: true };
 const snapshot: StatusSnapshot = {
@@ -83,6 +83,22 @@ describe('checkEvent', () => {
 });
 
 describe('WINDOW_CSP', () => {
+  it("carries a failed run's picture within the bound and refuses a larger one", async () => {
+    const payload = { sessionId: 's1' };
+    const ok = await dispatchCommand('session:screenshot', () => ({ sessionId: 's1', takenon: snapshot.at, pngBase64: 'iVBORw0KGgo=' }), { trustedId: 7, sender: good, payload }, log());
+    expect(ok).toEqual({ ok: true, value: { sessionId: 's1', takenon: snapshot.at, pngBase64: 'iVBORw0KGgo=' } });
+    const tooBig = 'A'.repeat(Math.ceil(MAX_STATUS_SCREENSHOT_BYTES / 3) * 4 + 4);
+    const l = log();
+    const refused = await dispatchCommand('session:screenshot', () => ({ sessionId: 's1', takenon: snapshot.at, pngBase64: tooBig }), { trustedId: 7, sender: good, payload }, l);
+    expect(refused).toEqual({ ok: false, error: 'session:screenshot failed: the agent produced an invalid reply' });
+    expect(l.lines.join('\n')).toContain('pngBase64');
+  });
+
+  it('admits images only from the page itself or a blob: URL it made (the picture), never data:', () => {
+    expect(WINDOW_CSP.split('; ')).toContain("img-src 'self' blob:");
+    expect(WINDOW_CSP).not.toContain('data:');
+  });
+
   it('allows no connections, inline code or frames', () => {
     expect(WINDOW_CSP).toContain("connect-src 'none'");
     expect(WINDOW_CSP).toContain("default-src 'none'");

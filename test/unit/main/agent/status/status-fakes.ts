@@ -1,5 +1,5 @@
 import type { AgentSnapshot, SnapshotListener } from '../../../../../main/agent/agent-state.js';
-import type { StatusAgent } from '../../../../../main/agent/status/status.js';
+import type { StatusAgent, StatusStoreReader } from '../../../../../main/agent/status/status.js';
 
 /** An in-memory agent for the status endpoint's unit tests: records commands, announces changes like the Agent. */
 export class FakeStatusAgent implements StatusAgent {
@@ -42,3 +42,9 @@ export class FakeStatusAgent implements StatusAgent {
     return this.listeners.size;
   }
 }
+
+/** The store reads of a machine with no sessions and no pictures, for a fake store. */
+export const noPictures: Pick<StatusStoreReader, 'getSession' | 'displays'> = {
+  getSession: () => undefined,
+  displays: { screenshot: () => undefined, screenshotInfo: () => undefined },
+};
