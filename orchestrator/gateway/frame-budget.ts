@@ -8,8 +8,9 @@ export interface MachineBudget {
 }
 
 /**
- * 16 MiB/s holds an agent replaying its outbox at ~100 k one-line log events/s (docs/performance.md) and one
- * frame of the largest size at once; 2,000 frames/s holds older agents that send one `event` per frame.
+ * 16 MiB/s holds one frame of the largest size at once and an agent replaying ~68 k one-line log events/s (~246 bytes
+ * each): the replay bench's limit today (docs/performance.md, Known misses). 2,000 frames/s holds older agents that
+ * send one `event` per frame.
  */
 export const DEFAULT_MACHINE_BUDGET: MachineBudget = { bytesPerSecond: 16 * 1_048_576, burstBytes: 32 * 1_048_576, framesPerSecond: 2000, burstFrames: 4000 };
 
