@@ -146,7 +146,7 @@ describe.skipIf(skipUnless(hasUsers && hasXTools, `root, users nobody and daemon
 describe.skipIf(skipUnless(hasUsers && hasXTools, `root, users nobody and daemon, ${X_TOOLS}`))('a virtual display after the agent is killed', () => {
   it('kill -9 of the agent leaves Xvfb running; recover() at the next start ends it (socket and lock gone, record dropped)', async () => {
     const dir = tempDir('agent-display-recover-');
-    const agent = spawn(process.execPath, ['--import', 'tsx', fixture('display-host-runner.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const agent = spawn(process.execPath, ['--import', 'tsx', fixture('host-runner.ts'), dir, 'display'], { stdio: ['ignore', 'pipe', 'inherit'] });
     onTestFinished(() => void agent.kill('SIGKILL'));
     let line = '';
     for await (const text of createInterface({ input: agent.stdout })) {
