@@ -2,7 +2,6 @@ import type { WebSocket, RawData } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
 import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
 import { ErrorCode } from '../../shared/error-codes.js';
-import { SessionStatus } from '../../shared/option-sets.js';
 import { agentFeatures, Feature, unmetNeeds } from '../../shared/protocol-features.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import { closeReason } from '../../shared/utf8-cut.js';
@@ -339,9 +338,7 @@ export class AgentConnection {
     // A gap or a foreign session: what came before it is committed; the rest is not applied.
     if (result.refused !== undefined) this.close(CloseCode.InvalidFrame, result.refused);
     this.scheduleAck(result.appliedUpTo);
-    for (const e of events) {
-      if (e.seq <= result.appliedUpTo && (e.kind === 'started' || e.kind === 'status')) this.o.queue.statusReported(e.sessionId, e.kind === 'started' ? SessionStatus.v.Running : e.statuscode);
-    }
+    for (const [sessionId, statuscode] of result.reported) this.o.queue.statusReported(sessionId, statuscode);
     for (const sessionId of result.ended) this.o.queue.ended(sessionId);
     this.lost.applied(result.appliedUpTo);
   }

@@ -25,6 +25,8 @@ export interface BurstResult {
   readonly appliedUpTo: number;
   /** Sessions a `completed` event of the burst ended, in order. */
   readonly ended: readonly string[];
+  /** The statuses `started` and `status` events of the burst reported, in order (for the queue's figures). */
+  readonly reported: readonly (readonly [sessionId: string, statuscode: number])[];
   /** Why the connection must close: a gap or a foreign session. Everything before it in the burst is applied. */
   readonly refused?: string;
 }
@@ -42,6 +44,7 @@ export function applyEvents(store: Store, machineId: string, events: readonly Se
     let applied = before;
     let refused: string | undefined;
     const ended: string[] = [];
+    const reported: [string, number][] = [];
     const logs = new PendingLogs(tx, clock);
     for (const agentEvent of events) {
       if (agentEvent.seq <= applied) continue;
@@ -59,12 +62,14 @@ export function applyEvents(store: Store, machineId: string, events: readonly Se
       else {
         logs.flush();
         if (applyKind(tx, event, agentEvent)) ended.push(event.sessionId);
+        if (event.kind === 'started') reported.push([event.sessionId, SessionStatus.v.Running]);
+        else if (event.kind === 'status') reported.push([event.sessionId, event.statuscode]);
       }
       applied = event.seq;
     }
     logs.flush();
     if (applied !== before) tx.queueState.setAppliedSeq(machineId, applied);
-    return refused === undefined ? { appliedUpTo: applied, ended } : { appliedUpTo: applied, ended, refused };
+    return refused === undefined ? { appliedUpTo: applied, ended, reported } : { appliedUpTo: applied, ended, reported, refused };
   });
 }
 
