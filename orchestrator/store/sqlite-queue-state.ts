@@ -1,3 +1,4 @@
+import type { Synced } from './sqlite-async.js';
 import type { Assignment, PendingCancel, QueueState, ServiceIdentity } from './repositories.js';
 import type { SqliteTables } from './sqlite-tables.js';
 
@@ -10,7 +11,7 @@ const MASKED_AT_REST = 'secretinputs.masked';
 const IDENTITY_KEYS = { organizationId: 'identity.organizationid', businessUnitId: 'identity.businessunitid', userId: 'identity.userid' } as const;
 
 /** The queue's state in the SQLite store's `meta` table (an empty value is a forgotten entry). */
-export class SqliteQueueState implements QueueState {
+export class SqliteQueueState implements Synced<QueueState> {
   constructor(private readonly t: SqliteTables) {}
 
   appliedSeq(machineId: string): number {

@@ -290,6 +290,30 @@ export class SqliteTables {
     return this.db.transaction(fn).immediate();
   }
 
+  /**
+   * `fn` in one transaction (BEGIN IMMEDIATE: the writer lock at once) that may await between its statements; the
+   * caller makes sure nothing else uses the connection meanwhile. With `crashSafe`, the commit does not wait for the
+   * disk (synchronous=NORMAL: it survives a kill -9 at once) and `crashSafe` is told of it for the group sync.
+   */
+  async asyncTransaction<T>(fn: () => Promise<T>, o: { readonly crashSafe?: () => void } = {}): Promise<T> {
+    if (o.crashSafe) this.stmt('PRAGMA synchronous = NORMAL').run();
+    try {
+      this.stmt('BEGIN IMMEDIATE').run();
+      let result: T;
+      try {
+        result = await fn();
+      } catch (err) {
+        if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+        throw err;
+      }
+      this.stmt('COMMIT').run();
+      o.crashSafe?.();
+      return result;
+    } finally {
+      if (o.crashSafe) this.stmt('PRAGMA synchronous = FULL').run();
+    }
+  }
+
   getMeta(key: string): string | undefined {
     return (this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }

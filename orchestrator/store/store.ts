@@ -24,18 +24,21 @@ export class StoreError extends Error {
  * connection per transaction hands each its own.
  */
 export interface Store extends Repositories {
-  /** Runs `fn` atomically: all of its writes or none. Nested calls join the outer transaction. */
-  transaction<T>(fn: (tx: Repositories) => T): T;
+  /**
+   * Runs `fn` atomically: all of its writes or none (a rejection rolls them back). Nested calls join the outer
+   * transaction. Inside `fn`, calls go to `tx`: a call on the store itself is refused.
+   */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /**
    * Like `transaction`, but the commit does not wait for the disk: it survives a crash or kill -9 of the process at
    * once, and a power loss only once it is durable. Whatever must not happen before the commit is durable (a frame
    * that tells an agent of it) goes through `afterDurable`. Nested in another transaction, it joins that one.
    */
-  crashSafeTransaction<T>(fn: (tx: Repositories) => T): T;
+  crashSafeTransaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /**
    * Runs `run` once every commit made so far is durable (at once when all are), in the order of the calls, without
    * blocking the event loop (one fsync serves every commit before it); `fail` if that cannot be done.
    */
   afterDurable(run: () => void, fail: (err: Error) => void): void;
-  close(): void;
+  close(): Promise<void>;
 }
