@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { entities } from '../../shared/records/index.js';
-import { columnDdl, ident, initialSchema } from './postgres-schema.js';
+import { columnDdl, ident, initialSchema, SCREENSHOTS_DDL } from './postgres-schema.js';
 
 /**
  * Versioned schema migrations of the PostgreSQL store, run once across every orchestrator instance that starts on
@@ -20,7 +20,10 @@ export interface Migration {
   readonly statements: () => readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'entity tables, their indexes, meta', statements: initialSchema }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'entity tables, their indexes, meta', statements: initialSchema },
+  { version: 2, name: 'session screenshots', statements: () => [SCREENSHOTS_DDL] },
+];
 
 /** Key of the advisory lock the migrators take: "flowhost" in ASCII. */
 export const MIGRATION_LOCK_KEY = 0x666c6f77686f7374n;

@@ -5,7 +5,7 @@ import { SqliteRecords } from './sqlite-records.js';
 import { SqliteScreenshots } from './sqlite-screenshots.js';
 import { SqliteGroups, SqliteLogs, SqliteMachines, SqliteOperations, SqliteSessions, SqliteWorkflows } from './sqlite-repositories.js';
 import { SqliteTables, type SqliteTablesOptions } from './sqlite-tables.js';
-import type { Store } from './store.js';
+import type { Store } from './store-types.js';
 import { WalSync } from './wal-sync.js';
 
 export type SqliteStoreOptions = SqliteTablesOptions;

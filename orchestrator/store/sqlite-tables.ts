@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { preparePrivateDbFiles } from '../../node-shared/private-file.js';
 import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
-import { StoreError } from './store.js';
+import { StoreError } from './store-types.js';
 import { timeOrderedUuid } from './time-ordered-id.js';
 
 /** A record as stored: every field of its entity, null when unset. */
@@ -152,7 +152,7 @@ export class SqliteTables {
     const id = (values[entity.key] as string | undefined) ?? randomUUID();
     const full = this.toSql(entity, { createdon: now, modifiedon: now, ...values, [entity.key]: id, versionnumber: 1 });
     const names = Object.keys(full);
-    this.runInsert(entity, () =>
+    this.refuseClash(entity, () =>
       this.stmt(`INSERT INTO "${entity.set}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`).run(full),
     );
     return this.get(entity, id)!;
@@ -162,7 +162,7 @@ export class SqliteTables {
     if (rows.length === 0) return;
     const bulk = this.bulkInsert(entity);
     const toArgs = this.rowArgs(entity, bulk);
-    this.runInsert(entity, () =>
+    this.refuseClash(entity, () =>
       this.transaction(() => {
         const args: unknown[] = [];
         let i = 0;
@@ -223,8 +223,8 @@ export class SqliteTables {
     };
   }
 
-  /** Runs an INSERT; a key or unique-name clash becomes a StoreError Conflict. */
-  private runInsert(entity: EntityDef, run: () => unknown): void {
+  /** Runs an INSERT or UPDATE; a key or unique-name clash becomes a StoreError Conflict. */
+  private refuseClash(entity: EntityDef, run: () => unknown): void {
     try {
       run();
     } catch (err) {
@@ -261,7 +261,9 @@ export class SqliteTables {
     const values = this.toSql(entity, { ...rest, modifiedon: this.now().toISOString() });
     const sets = Object.keys(values).map((n) => `"${n}" = @${n}`);
     const sql = `UPDATE "${entity.set}" SET ${sets.join(', ')}, versionnumber = versionnumber + 1 WHERE "${entity.key}" = @__id`;
-    return this.stmt(sql).run({ ...values, __id: id }).changes > 0;
+    let changes = 0;
+    this.refuseClash(entity, () => (changes = this.stmt(sql).run({ ...values, __id: id }).changes));
+    return changes > 0;
   }
 
   delete(entity: EntityDef, id: string, ifVersion?: number): void {
