@@ -75,6 +75,10 @@ export class PgTransactions<R> {
 
   private async run<T>(fn: (ctx: TxContext<R>) => Promise<T>): Promise<T> {
     const client = await this.pg.connect();
+    // The server or network gone while the code awaits something else: without a listener, the client's error event
+    // would end the process; with one, the next statement (or COMMIT) rejects.
+    const lost = () => undefined;
+    client.on('error', lost);
     const ctx = this.context(client);
     // The client goes back to the pool only when the transaction ended cleanly (COMMIT or ROLLBACK answered); else
     // it is closed, which ends whatever it was in.
@@ -100,6 +104,7 @@ export class PgTransactions<R> {
       return result;
     } finally {
       ctx.open = false;
+      client.off('error', lost);
       client.release(clean ? undefined : true);
     }
   }
