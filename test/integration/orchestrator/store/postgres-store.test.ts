@@ -4,6 +4,7 @@ import { hasPostgres, POSTGRES, startPostgres, type PostgresServer } from '../..
 import { skipUnless } from '../../../support/requirements.js';
 import { filterSemantics } from './filter-semantics.js';
 import { storeContract, type StoreFactory } from './store-contract.js';
+import { storeTransactionContract } from './store-contract-transactions.js';
 
 describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL store', () => {
   let server: PostgresServer;
@@ -18,5 +19,6 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL store', () => {
     return { store, close: () => store.close(), transactionsTakeTurns: false };
   };
   storeContract('PostgreSQL', open);
+  storeTransactionContract('PostgreSQL', open);
   filterSemantics('PostgreSQL', open);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { filterSemantics } from './filter-semantics.js';
 import { storeContract, type StoreFactory } from './store-contract.js';
+import { storeTransactionContract } from './store-contract-transactions.js';
 
 /** A store on a file in a directory of its own, removed by `close` (opened per test or per suite). */
 const open: StoreFactory = () => {
@@ -17,4 +18,5 @@ const open: StoreFactory = () => {
 };
 
 storeContract('SQLite (file on disk)', open);
+storeTransactionContract('SQLite (file on disk)', open);
 filterSemantics('SQLite (file on disk)', open);
