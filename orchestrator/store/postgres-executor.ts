@@ -39,12 +39,10 @@ export class PgTransactions<R> {
     private readonly pg: pg.Pool,
     private readonly bind: (db: PgExecutor) => R,
   ) {
+    const refused = () => (this.inside.getStore()?.open ? Promise.reject(new Error('a transaction used the store itself: use its tx')) : undefined);
     this.pool = {
-      query: (sql, params) => {
-        if (this.inside.getStore()?.open) return Promise.reject(new Error('a transaction used the store itself: use its tx'));
-        return this.track(this.pg.query(sql, params as unknown[]));
-      },
-      atomic: (body) => this.run((ctx) => body(ctx.db)),
+      query: (sql, params) => refused() ?? this.track(this.pg.query(sql, params as unknown[])),
+      atomic: (body) => refused() ?? this.run((ctx) => body(ctx.db)),
     };
   }
 

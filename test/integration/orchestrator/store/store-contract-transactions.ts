@@ -60,6 +60,7 @@ export function storeTransactionContract(engine: string, open: StoreFactory): vo
         await expect(
           store.transaction(async (tx) => {
             kept = tx.machines;
+            await expect(store.logs.insertMany([{ _flowsessionid_value: WF, seq: 0 }])).rejects.toThrow('a transaction used the store itself: use its tx');
             await store.machines.get(M1);
           }),
         ).rejects.toThrow('a transaction used the store itself: use its tx');
