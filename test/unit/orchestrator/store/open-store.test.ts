@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isPostgresLocation, postgresPoolConfig } from '../../../../orchestrator/store/open-store.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { openStore, StoreLocationError } from '../../../../orchestrator/store/store.js';
+import { freePort } from '../../../support/prometheus.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
 const SECRET = 's3cr3t-pw';
@@ -45,5 +46,12 @@ describe('openStore: the location picks the engine', () => {
       await expect(openStore(bad)).rejects.toBeInstanceOf(StoreLocationError);
     }
     expect(locationError(`postgres://flowhost:${SECRET}@db.example`).message).toContain('names no database');
+  });
+
+  it('rejects when no server answers, without the password in the error', async () => {
+    const port = await freePort();
+    const err = (await openStore(`postgres://flowhost:${SECRET}@127.0.0.1:${port}/flowhost`).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(Error);
+    expect(`${err.message} ${err.stack ?? ''}`).not.toContain(SECRET);
   });
 });
