@@ -81,11 +81,15 @@ const cronMessage = (err: unknown): string => (err instanceof Error ? err.messag
 /**
  * What is wrong with a schedule's values (the record as it will be stored, after defaults): an invalid cron
  * expression, an unknown time zone, `endon` not after `starton`, an expression that never comes due, inputs that are
- * not a JSON object. Empty when it may be stored. `now` judges "never": an expression with no due time after it
+ * not a JSON object, not exactly one target (checked when the values carry the target fields, as a whole record
+ * does). Empty when it may be stored. `now` judges "never": an expression with no due time after it
  * (30 February) is refused, a window already over is not.
  */
-export function scheduleProblems(values: ScheduleTiming & Partial<Pick<Schedule, 'inputs'>>, now: Date): string[] {
+export function scheduleProblems(values: ScheduleTiming & Partial<Pick<Schedule, 'inputs' | '_machinegroupid_value' | '_machineid_value'>>, now: Date): string[] {
   const problems: string[] = [];
+  if (('_machinegroupid_value' in values || '_machineid_value' in values) && !values._machinegroupid_value === !values._machineid_value) {
+    problems.push('a schedule targets exactly one of _machinegroupid_value (a group) or _machineid_value (a machine)');
+  }
   const zone = values.timezone ?? DEFAULT_SCHEDULE_TIMEZONE;
   const zoneProblem = timeZoneProblem(zone);
   if (zoneProblem) problems.push(zoneProblem);

@@ -87,6 +87,14 @@ describe('scheduleProblems', () => {
     ]);
   });
 
+  it('refuses a schedule that targets neither or both of a group and a machine', () => {
+    const group = '0b4f8f5e-1c61-4d7e-9a55-8a1d2f3c4b5a';
+    const target = 'a schedule targets exactly one of _machinegroupid_value (a group) or _machineid_value (a machine)';
+    expect(scheduleProblems({ ...timing({}), _machinegroupid_value: null, _machineid_value: null }, NOW)).toEqual([target]);
+    expect(scheduleProblems({ ...timing({}), _machinegroupid_value: group, _machineid_value: group }, NOW)).toEqual([target]);
+    expect(scheduleProblems({ ...timing({}), _machinegroupid_value: group, _machineid_value: null }, NOW)).toEqual([]);
+  });
+
   it('refuses inputs that are not a JSON object, and a missing expression', () => {
     expect(scheduleProblems({ ...timing({}), inputs: '{"a":' }, NOW)[0]).toMatch(/^inputs is not valid JSON: /);
     expect(scheduleProblems({ ...timing({}), inputs: '[1]' }, NOW)).toEqual(['inputs must be a JSON object']);
