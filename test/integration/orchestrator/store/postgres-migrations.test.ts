@@ -38,7 +38,7 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
       "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'",
     );
     const type = (table: string, column: string) => rows.find((r) => r.table_name === table && r.column_name === column)?.data_type;
-    expect(new Set(rows.map((r) => r.table_name))).toEqual(new Set(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'meta', 'schema_version']));
+    expect(new Set(rows.map((r) => r.table_name))).toEqual(new Set(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'schedules', 'meta', 'schema_version']));
     expect(type('flowsessions', 'flowsessionid')).toBe('uuid');
     expect(type('flowsessions', 'priority')).toBe('integer');
     expect(type('flowsessions', 'runduration')).toBe('bigint');
