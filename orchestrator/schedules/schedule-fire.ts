@@ -25,6 +25,8 @@ const ERROR_MAX = 2000;
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 const asSchedule = (row: unknown): ScheduleRecord => row as ScheduleRecord;
 const lostRace = (err: unknown): boolean => err instanceof StoreError && (err.code === 'Conflict' || err.code === 'PreconditionFailed');
+/** The schedule was deleted meanwhile. */
+const gone = (err: unknown): boolean => err instanceof StoreError && err.code === 'NotFound';
 
 /**
  * Handles every due time of `schedule` up to `now`, one transaction each: the session (by its derived id) and the
@@ -41,7 +43,7 @@ export async function fireSchedule(o: FireOptions, read: ScheduleRecord, now: Da
     try {
       return await o.store.transaction(fn);
     } catch (err) {
-      if (lostRace(err)) return reread(o.store, id);
+      if (lostRace(err) || gone(err)) return reread(o.store, id);
       throw err;
     }
   };
@@ -72,16 +74,20 @@ export async function fireSchedule(o: FireOptions, read: ScheduleRecord, now: Da
       o.onStarted?.(sessionId, current, step.dueAt);
     } catch (err) {
       if (!(err instanceof Error)) throw err;
-      if (lostRace(err)) {
-        const fresh = await reread(o.store, id);
+      const fresh = await reread(o.store, id);
+      if (!fresh) return undefined;
+      if (lostRace(err) && fresh.versionnumber === current.versionnumber) {
         // The session of this due time exists while the schedule still points at it (a record restored from before):
-        // it ran; pass over it. Otherwise another instance moved the schedule on: go on from where it is.
-        schedule = fresh?.versionnumber === current.versionnumber ? await commit(advance(ran)) : fresh;
-        continue;
+        // it ran; pass over it.
+        schedule = await commit(advance(ran));
+      } else if (fresh.versionnumber !== current.versionnumber) {
+        // Another instance (or a write) moved the schedule on: go on from where it is.
+        schedule = fresh;
+      } else {
+        o.onFailed?.(current, step.dueAt, err);
+        const message = `the session due at ${step.dueAt.toISOString()} was not started: ${err.message}`.slice(0, ERROR_MAX);
+        schedule = await commit(advance({ nextrunon: iso(step.next), errormessage: message }));
       }
-      o.onFailed?.(current, step.dueAt, err);
-      const message = `the session due at ${step.dueAt.toISOString()} was not started: ${err.message}`.slice(0, ERROR_MAX);
-      schedule = await commit(advance({ nextrunon: iso(step.next), errormessage: message }));
     }
   }
   return schedule;

@@ -257,6 +257,15 @@ describe('ScheduleRunner: two instances on one database', () => {
     expect(sessions.map((x) => [x.scheduledfor, x.name])).toEqual([[at(10), 'new name']]);
   });
 
+  it('a schedule deleted since it was read starts nothing (its session rolled back)', async () => {
+    const s = await setup();
+    const sched = await seedSchedule(s.store, s.clock.now(), { _workflowid_value: s.workflowId, cronexpression: '*/10 * * * * *' });
+    await s.store.records.delete(scheduleEntity, sched.scheduleid);
+    s.clock.set(at(10));
+    expect(await fireSchedule({ store: s.store, startRun: insertWaitingSession }, sched, s.clock.now(), new Date(T0))).toBeUndefined();
+    expect(await sessionsOf(s.store, sched.scheduleid)).toEqual([]);
+  });
+
   it('a record restored to before a due time it ran passes over that due time instead of starting it again', async () => {
     const s = await setup();
     const sched = await seedSchedule(s.store, s.clock.now(), { _workflowid_value: s.workflowId, cronexpression: '*/10 * * * * *' });
