@@ -11,6 +11,7 @@ import { disposeAfterTest } from '../../../support/dispose-after-test.js';
 import { FixtureChild } from '../../../support/fixture-child.js';
 import { dueTimesOf, insertWaitingSession, ManualClock, ManualTimer, scheduleOf, seedSchedule, seedWorkflow, sessionsOf } from '../../../support/schedule-harness.js';
 import { tempDir } from '../../../support/temp-dir.js';
+import { waitFor } from '../../../support/wait-for.js';
 
 const T0 = '2030-01-01T00:00:00.000Z';
 const at = (seconds: number): string => new Date(Date.parse(T0) + seconds * 1000).toISOString();
@@ -128,6 +129,25 @@ describe('ScheduleRunner: one session per due time', () => {
     }
     expect((await dueTimesOf(s.store, sched.scheduleid)).slice(3)).toEqual(['2030-10-27T00:30:00.000Z', '2030-10-28T01:30:00.000Z']);
     expect((await scheduleOf(s.store, sched.scheduleid)).nextrunon).toBe('2030-10-29T01:30:00.000Z');
+  });
+});
+
+describe('ScheduleRunner on the real clock and timer', () => {
+  it('starts the sessions of an every-second schedule as they come due, one per second', async () => {
+    const s = await setup();
+    const store = s.store;
+    const sched = await seedSchedule(store, new Date(), { _workflowid_value: s.workflowId, cronexpression: '* * * * * *' });
+    const runner = new ScheduleRunner({ store, now: () => new Date(), startRun: insertWaitingSession, logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    disposeAfterTest({ close: () => runner.stop() });
+    await runner.start();
+    const due = await waitFor(async () => {
+      const times = await dueTimesOf(store, sched.scheduleid);
+      return times.length >= 3 && times;
+    }, { what: 'three scheduled sessions' });
+    await runner.stop();
+    const ms = due.map((t) => Date.parse(t));
+    expect(ms.every((t) => t % 1000 === 0)).toBe(true);
+    expect(ms.slice(1).map((t, i) => t - ms[i]!)).toEqual(ms.slice(1).map(() => 1000));
   });
 });
 
