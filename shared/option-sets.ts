@@ -89,5 +89,8 @@ export const BackgroundOperationStatus = optionSet({
   Canceled: 32,
 });
 
+/** What a schedule does with due times that passed while no orchestrator ran it (docs/schedules.md). */
+export const MisfirePolicy = optionSet({ Skip: 0, RunOnce: 1 });
+
 /** Named priorities of `RunDesktopFlow` `runPriority`. */
 export const Priority = { normal: 0, high: 100 } as const;

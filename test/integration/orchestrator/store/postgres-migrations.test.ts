@@ -38,7 +38,7 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
       "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'",
     );
     const type = (table: string, column: string) => rows.find((r) => r.table_name === table && r.column_name === column)?.data_type;
-    expect(new Set(rows.map((r) => r.table_name))).toEqual(new Set(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'meta', 'schema_version', 'flowsession_screenshots']));
+    expect(new Set(rows.map((r) => r.table_name))).toEqual(new Set(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'schedules', 'meta', 'schema_version', 'flowsession_screenshots']));
     expect(type('flowsessions', 'flowsessionid')).toBe('uuid');
     expect(type('flowsessions', 'priority')).toBe('integer');
     expect(type('flowsessions', 'runduration')).toBe('bigint');
@@ -111,6 +111,15 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     await migrate(pool);
     await pool.query('ALTER TABLE flowsessions DROP COLUMN gateway');
     expect(await migrate(pool)).toEqual({ applied: [], addedColumns: ['flowsessions.gateway'] });
+    expect(await migrate(pool)).toEqual({ applied: [], addedColumns: [] });
+  });
+
+  it('adds the table of an entity added after the database was made (schedules on a database from before them)', async () => {
+    const { pool } = await freshPool(server);
+    await migrate(pool);
+    await pool.query('DROP TABLE schedules');
+    expect(await migrate(pool)).toEqual({ applied: [], addedColumns: ['schedules'] });
+    expect((await pool.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'schedules' AND column_name = 'cronexpression'")).rowCount).toBe(1);
     expect(await migrate(pool)).toEqual({ applied: [], addedColumns: [] });
   });
 
