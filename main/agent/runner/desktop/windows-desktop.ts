@@ -15,7 +15,7 @@ export interface WindowsDesktopOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Who is signed in at the console; default: WMI's Win32_ComputerSystem.UserName through PowerShell. */
   readonly consoleUser?: () => Promise<string | undefined>;
-  /** How long an answer is believed for the scheduling state. Default 5 s. */
+  /** How long an answer is believed for the scheduling state. Default 15 s: each question starts PowerShell. */
   readonly cacheMs?: number;
 }
 
@@ -38,7 +38,7 @@ export class WindowsDesktop implements SessionDesktop {
 
   attendedAvailable(user: string): boolean {
     const known = this.known;
-    if (!known || Date.now() - known.at >= (this.options.cacheMs ?? 5000)) void this.ask();
+    if (!known || Date.now() - known.at >= (this.options.cacheMs ?? 15_000)) void this.ask();
     return known?.user === user;
   }
 
