@@ -80,7 +80,7 @@ public static class FlowhostConsoleLaunch {
     uint session = WTSGetActiveConsoleSessionId();
     IntPtr token;
     if (session == 0xFFFFFFFF || !WTSQueryUserToken(session, out token)) {
-      Console.Error.WriteLine("flowhost: nobody is signed in to the console session: " + Why()); return ${LAUNCH_NO_CONSOLE_USER};
+      Console.Error.WriteLine("flowhost: no user token of the console session (nobody signed in, or the agent is not LocalSystem): " + Why()); return ${LAUNCH_NO_CONSOLE_USER};
     }
     try {
       STARTUPINFO si = new STARTUPINFO(); si.cb = Marshal.SizeOf(typeof(STARTUPINFO)); si.lpDesktop = "winsta0\\default";
