@@ -178,7 +178,7 @@ export class ActiveSession {
       { desktop, store: options.store, logger: options.logger, now: options.now, note: (text) => this.log.add('agent', text) },
       { sessionId: session.sessionId, runmode: session.session.runmode, workDir: plan.workDir, ...(this.user ? { user: this.user } : {}) },
     ));
-    return display ? withMoreEnv(plan, display.env, display.files) : plan;
+    return display ? display.launchPlan(withMoreEnv(plan, display.env, display.files)) : plan;
   }
 
   /**
