@@ -38,17 +38,17 @@ export function linesOfChunk(chunk: LogChunk): LogLine[] {
 
 /**
  * The `lines` array of a `log` event as JSON text, built from the chunk when the event is sent (the stored event
- * holds only the reference): one JSON.stringify per message, the rest of each line from a shared template.
+ * holds only the reference): the very text JSON.stringify of the lines gives. The chunk's text is JSON-encoded at
+ * once: without a backslash in it, every `\n` of the encoding is a line break, so it splits into the lines' encodings.
  */
 export function encodeLinesOfRow(row: ChunkRow): string {
-  const messages = row.text.split('\n');
-  const fields = (at: string) => `,"level":${row.level},"stream":"${row.stream}","at":"${at}","message":`;
-  let shared = fields(row.at);
-  const at = row.times === null ? undefined : timesOf(row);
+  const messages = row.text.includes('\\') ? row.text.split('\n').map((m) => JSON.stringify(m).slice(1, -1)) : JSON.stringify(row.text).slice(1, -1).split('\\n');
+  const runs: [string, number][] = row.times === null ? [[row.at, messages.length]] : (JSON.parse(row.times) as [string, number][]);
   let out = '[';
-  for (let i = 0; i < messages.length; i++) {
-    if (at) shared = fields(at(i));
-    out += `${i > 0 ? ',' : ''}{"seq":${row.first_seq + i}${shared}${JSON.stringify(messages[i])}}`;
+  let i = 0;
+  for (const [at, count] of runs) {
+    const shared = `,"level":${row.level},"stream":"${row.stream}","at":"${at}","message":"`;
+    for (const end = Math.min(i + count, messages.length); i < end; i++) out += `${i > 0 ? ',' : ''}{"seq":${row.first_seq + i}${shared}${messages[i]}"}`;
   }
   return `${out}]`;
 }

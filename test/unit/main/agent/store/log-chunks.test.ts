@@ -24,19 +24,20 @@ describe('AgentStore: log chunks', () => {
     const store = AgentStore.open(file, { now: () => new Date(at) });
     try {
       const id = running(store);
-      const lines = [line(0, 'plain'), line(1, 'quote " back\\slash \u0001 € 😀'), line(2, ''), { ...line(3, 'later'), at: '2030-01-01T00:00:00.005Z' }];
-      store.appendLogLines(id, [...lines, line(4, 'err', 'stderr')]);
+      const lines = [line(0, 'plain'), line(1, 'quote " tab\t \u0001 € 😀'), line(2, ''), { ...line(3, 'later'), at: '2030-01-01T00:00:00.005Z' }];
+      const errors = [line(4, 'back\\slash\\n not a break', 'stderr'), line(5, 'x"\\', 'stderr')];
+      store.appendLogLines(id, [...lines, ...errors]);
       const [, out, err] = store.encodedEventsAfter(0, 10);
       expect(out?.body).toBe(JSON.stringify({ sessionId: id, at, kind: 'log', seq: 2, lines }));
-      expect(err?.body).toBe(JSON.stringify({ sessionId: id, at, kind: 'log', seq: 3, lines: [line(4, 'err', 'stderr')] }));
-      expect(store.logTail(id, 3)).toEqual([...lines.slice(2), line(4, 'err', 'stderr')]);
+      expect(err?.body).toBe(JSON.stringify({ sessionId: id, at, kind: 'log', seq: 3, lines: errors }));
+      expect(store.logTail(id, 3)).toEqual([lines[3], ...errors]);
       // Stored once: the outbox row references its chunk and holds no copy of the lines.
       const raw = new Database(file, { readonly: true });
       const stored = raw.prepare(`SELECT body FROM events WHERE kind = 'log'`).pluck().all() as string[];
       const texts = raw.prepare('SELECT text FROM log_chunks ORDER BY id').pluck().all();
       raw.close();
       expect(stored.every((b) => !b.includes('"lines"'))).toBe(true);
-      expect(texts).toEqual([lines.map((l) => l.message).join('\n'), 'err']);
+      expect(texts).toEqual([lines, errors].map((ls) => ls.map((l) => l.message).join('\n')));
     } finally {
       store.close();
     }
