@@ -123,8 +123,9 @@ export class FlowRun {
     else stop();
   }
 
-  /** Backpressure: stop reading the flow's pipes (a flow that writes more then waits), until `resumePipes`. */
+  /** Backpressure: stop reading the flow's pipes (a flow that writes more then waits), until `resumePipes` or its exit. */
   pausePipes(): void {
+    if (this.exited) return;
     this.child?.stdout?.pause();
     this.child?.stderr?.pause();
   }
@@ -165,6 +166,8 @@ export class FlowRun {
     this.deadline.stop();
     if (code !== 0 && !this.cancelReason && this.options.beforeStop) await this.options.beforeStop().catch(() => undefined);
     this.exited = true;
+    // Paused by backpressure: what is left in the pipes (bounded by their size) is read now, held by the session log.
+    this.resumePipes();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.options.stdioDrainMs ?? 1000);
       this.stopDrain = () => {
