@@ -7,6 +7,7 @@ import { readOrchestratorCa } from './config/file-settings.js';
 import type { AgentConfig } from './config/schema.js';
 import type { Credentials } from './registration/credentials.js';
 import type { RegistrationOptions } from './registration/registration.js';
+import { parseOrchestratorList } from './registration/orchestrator-url.js';
 import { DEFAULT_DISPLAY_SETTINGS, parseDisplaySize, type DisplaySettings } from './config/display-settings.js';
 import { desktopForPlatform } from './runner/desktop/desktop-for-platform.js';
 import { currentUser } from './process/session-user.js';
@@ -29,10 +30,13 @@ export function registrationFromConfig(config: AgentConfig, o: { credentialsFile
   };
 }
 
-/** The Agent's options for this config and credential (the orchestrator is the one the credential belongs to). */
+/**
+ * The Agent's options for this config and credential. The orchestrator is the one the credential belongs to: the
+ * config's list of its instances when given (registration checked it names the same orchestrator), else the stored one.
+ */
 export function agentOptionsFromConfig(config: AgentConfig, credentials: Credentials, logger: Logger): AgentOptions {
   return {
-    orchestratorUrl: credentials.orchestrator,
+    orchestratorUrls: parseOrchestratorList(config.orchestrator ?? credentials.orchestrator),
     ...orchestratorCaOf(config),
     credentials,
     machineName: config.name,

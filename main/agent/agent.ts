@@ -30,7 +30,8 @@ export interface AgentCredentials {
 }
 
 export interface AgentOptions {
-  readonly orchestratorUrl: string;
+  /** The orchestrator's instances (base URLs); the connection moves between them (upstream/connection.ts). */
+  readonly orchestratorUrls: readonly string[];
   /** PEM CA an https orchestrator's certificate must chain to (--orchestrator-ca); the system's CAs otherwise. */
   readonly orchestratorCa?: string;
   readonly credentials: AgentCredentials;
@@ -261,7 +262,7 @@ export class Agent {
       ...o.callbackDelivery,
     });
     connection = new AgentConnection({
-      orchestratorUrl: o.orchestratorUrl,
+      orchestratorUrls: o.orchestratorUrls,
       ...(o.orchestratorCa ? { ca: o.orchestratorCa } : {}),
       flowmachineid: o.credentials.flowmachineid,
       credential: o.credentials.credential,
@@ -322,12 +323,12 @@ export class Agent {
 
   private snapshot(parts: Parts): AgentSnapshot {
     const o = this.options;
-    return agentSnapshot({ ...parts, orchestratorUrl: o.orchestratorUrl, machine: machineView(o.credentials, o.machineName) });
+    return agentSnapshot({ ...parts, orchestratorUrl: parts.connection.orchestratorUrl, machine: machineView(o.credentials, o.machineName) });
   }
 
   private idleSnapshot(): AgentSnapshot {
-    const { orchestratorUrl, capacity, sessionUsers, attendedMode, credentials, machineName } = this.options;
-    return idleSnapshot({ orchestratorUrl, capacity, sessionUsers, attendedMode, machine: machineView(credentials, machineName) });
+    const { orchestratorUrls, capacity, sessionUsers, attendedMode, credentials, machineName } = this.options;
+    return idleSnapshot({ orchestratorUrl: orchestratorUrls.join(','), capacity, sessionUsers, attendedMode, machine: machineView(credentials, machineName) });
   }
 
   private requireParts(): Parts {

@@ -120,7 +120,7 @@ async function machineCredentials(api: DemoApi, url: string, agentDir: string): 
 async function startAgent(url: string, credentials: Credentials, dataDir: string, logger: Logger): Promise<Agent> {
   const { Agent } = await import('../agent/agent.js');
   const agent = new Agent({
-    orchestratorUrl: url,
+    orchestratorUrls: [url],
     credentials,
     machineName: DEMO_MACHINE_NAME,
     dataDir,

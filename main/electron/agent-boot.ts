@@ -11,7 +11,7 @@ import type { AgentConfig } from '../agent/config/schema.js';
 import { writeCredentials, type Credentials } from '../agent/registration/credentials.js';
 import { dataDirFiles, defaultDataDir } from '../agent/config/data-dir.js';
 import { createAgentLogger, type AgentLogger } from '../agent/logging/logger.js';
-import { plainTextWarning } from '../agent/registration/orchestrator-url.js';
+import { parseOrchestratorList, plainTextWarningOf } from '../agent/registration/orchestrator-url.js';
 import { preparePrivateDataDir } from '../../node-shared/private-file.js';
 import { ensureRegistered } from '../agent/registration/registration.js';
 import type { SecretProtector } from '../agent/registration/secret-protector.js';
@@ -91,7 +91,7 @@ async function credentialsFor(config: AgentConfig, protector: SecretProtector, l
   const credentials = stored?.credentials ?? (await ensureRegistered(registrationFromConfig(config, { credentialsFile: files.credentials, warn: (m) => log.logger.warn(m) }))).credentials;
   log.secrets.add(credentials.credential);
   log.secrets.add(credentials.callbackSecret);
-  const clear = stored ? plainTextWarning(credentials.orchestrator) : undefined; // ensureRegistered warns otherwise
+  const clear = stored ? plainTextWarningOf(parseOrchestratorList(credentials.orchestrator)) : undefined; // ensureRegistered warns otherwise
   if (clear) log.logger.warn(clear);
   if (stored?.protected) return credentials;
   if (protectCredentials(credentialFiles, credentials, protector)) log.logger.info(`machine credential kept with ${protector.kind}`);

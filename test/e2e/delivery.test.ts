@@ -46,7 +46,7 @@ describe('e2e: delivery across failures, through the Web API', () => {
     const g = await createGroup(orch, 'g1');
     const tap = disposeAfterTest(await FrameTap.start(orch.url));
     // A slow first retry (1.5 s) keeps the agent away while the orchestrator takes the cancel.
-    const a = disposeAfterTest(await startApiAgent(orch, { group: 'g1', name: 'away', orchestratorUrl: tap.url, backoff: { initialMs: 1500, maxMs: 1500, random: () => 1 } }));
+    const a = disposeAfterTest(await startApiAgent(orch, { group: 'g1', name: 'away', orchestratorUrls: [tap.url], backoff: { initialMs: 1500, maxMs: 1500, random: () => 1 } }));
     const id = await runFlow(orch, await createFixtureWorkflow(orch, 'ticker.mjs'), { machineGroupId: g, inputs: { everyMs: 50 } });
     await waitFor(async () => (await apiStdout(orch, id)).length > 0, { what: 'the run to start' });
     await orch.restart();

@@ -68,7 +68,7 @@ describe('Local runs (flowhost run) reported upstream', () => {
     await orch.close();
     const offline = await flowhostRun([wf, '--data-dir', a.dataDir]);
     expect(offline.code).toBe(1);
-    expect(offline.stderr).toMatch(/cannot reach the orchestrator at http:\/\/127\.0\.0\.1:\d+\/? to read workflow .*run a workflow file instead/);
+    expect(offline.stderr).toMatch(/cannot reach the orchestrator at http:\/\/127\.0\.0\.1:\d+\/agent\/v1\/workflows\/.*workflow .* cannot be read; run a workflow file instead/);
   });
 
   it('a run made while the agent is connected on the same data dir is reported without waiting for a reconnect', async () => {

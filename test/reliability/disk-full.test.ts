@@ -138,7 +138,7 @@ describe.skipIf(skipUnless(support.ok, { what: support.ok ? '' : support.reason,
     const real = d.dir('agent');
     const machineId = randomUUID();
     const options = (dataDir: string): AgentOptions => ({
-      orchestratorUrl: 'http://127.0.0.1:9',
+      orchestratorUrls: ['http://127.0.0.1:9'],
       credentials: scriptedCredentials(machineId),
       dataDir,
       capacity: 1,

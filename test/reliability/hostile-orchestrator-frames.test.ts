@@ -86,7 +86,7 @@ describe('hostile input: orchestrator → agent frames', () => {
   it('garbage after welcome: the agent closes 4000, reconnects and replays from the same seq; its outbox is unchanged', async () => {
     const port = (server.address() as { port: number }).port;
     const agent = new Agent({
-      orchestratorUrl: `http://127.0.0.1:${port}`,
+      orchestratorUrls: [`http://127.0.0.1:${port}`],
       credentials: { flowmachineid: MACHINE, credential: 'c'.repeat(40), callbackSecret: 's'.repeat(32) },
       dataDir,
       capacity: 1,

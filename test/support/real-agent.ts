@@ -59,7 +59,7 @@ export async function startRealAgent(orchestratorUrl: string, opts: Omit<TestMac
   const { group, groupPassword, name, capacity = 1, dataDir: givenDir, ...agentOptions } = opts;
   const { dataDir, credentials } = await registerTestMachine(orchestratorUrl, { group, groupPassword, name, capacity, ...(givenDir ? { dataDir: givenDir } : {}) });
   const agent = new Agent({
-    orchestratorUrl,
+    orchestratorUrls: [orchestratorUrl],
     credentials,
     machineName: name,
     dataDir,

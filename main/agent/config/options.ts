@@ -19,7 +19,7 @@ export interface OptionSpec {
 
 /** The one table of agent settings: flags, env twins and config-file keys all come from it. */
 export const agentOptions: readonly OptionSpec[] = [
-  { key: 'orchestrator', flag: 'orchestrator', value: '<url>', env: 'FLOWHOST_ORCHESTRATOR', kind: 'string', description: 'orchestrator base URL (first start only)' },
+  { key: 'orchestrator', flag: 'orchestrator', value: '<url>[,<url>…]', env: 'FLOWHOST_ORCHESTRATOR', kind: 'string', description: 'orchestrator base URL; several instances of one orchestrator as URL,URL,… (the agent connects to one and moves on when it fails)' },
   { key: 'orchestratorCa', flag: 'orchestrator-ca', value: '<pem>', env: 'FLOWHOST_ORCHESTRATOR_CA', kind: 'string', description: "CA certificate file (PEM) an https orchestrator's certificate must chain to, instead of the system's CAs" },
   { key: 'group', flag: 'group', value: '<name>', env: 'FLOWHOST_GROUP', kind: 'string', description: 'machine group to register into (first start only)' },
   { key: 'groupPassword', flag: 'group-password', value: '<password>', env: 'FLOWHOST_GROUP_PASSWORD', kind: 'string', description: "the group's registration password (first start only; other users see it in the process list: prefer --group-password-file)" },

@@ -9,7 +9,8 @@ const UserName = Type.String({ minLength: 1, maxLength: 256 });
 
 /** Every agent setting, as it may appear in a config file, an env variable or a flag (all optional there). */
 export const settingsProperties = {
-  orchestrator: Type.String({ minLength: 1, maxLength: 2048, pattern: '^https?://' }),
+  /** One URL, or the instances of one orchestrator as `URL,URL,…` (registration/orchestrator-url.ts). */
+  orchestrator: Type.String({ minLength: 1, maxLength: 16_384, pattern: '^\\s*https?://[^,]+(,\\s*https?://[^,]+)*$' }),
   group: Type.String({ minLength: 1, maxLength: 256 }),
   /** PEM file of the CA an https orchestrator's certificate must chain to (instead of the system's CAs). */
   orchestratorCa: Type.String({ minLength: 1, maxLength: 4096 }),

@@ -16,6 +16,9 @@ export interface UserIdentity {
 /** Portable POSIX user names; also keeps a name from being read as an option of `id`. */
 const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}\$?$/;
 
+/** Whether `name` is a portable POSIX user name (never an option, never a path): checked before it goes into argv. */
+export const isPosixUserName = (name: string): boolean => USER_NAME.test(name);
+
 let me: string | undefined;
 
 export function currentUser(): string {

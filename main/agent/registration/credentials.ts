@@ -11,7 +11,8 @@ export const Credentials = Type.Object(
     flowmachinegroupid: Type.Optional(Type.String({ format: 'uuid' })),
     credential: Type.String({ minLength: 32, maxLength: 256 }),
     callbackSecret: Type.String({ minLength: 16, maxLength: 256 }),
-    orchestrator: Type.String({ minLength: 1, maxLength: 2048 }),
+    /** The orchestrator's instances, `URL,URL,…` (registration/orchestrator-url.ts). */
+    orchestrator: Type.String({ minLength: 1, maxLength: 16_384 }),
     group: Type.String({ minLength: 1, maxLength: 256 }),
   },
   { additionalProperties: false },

@@ -5,8 +5,9 @@ import { validator } from '../../../shared/validate.js';
 import { chmodSync } from 'node:fs';
 import { readCredentials, writeCredentials, type Credentials } from './credentials.js';
 import { excessPermissions } from '../../../node-shared/private-file.js';
-import { httpExchange, HttpExchangeError, type HttpAnswer, type HttpExchangeOptions } from '../../../node-shared/http-exchange.js';
-import { plainTextWarning } from './orchestrator-url.js';
+import { httpExchange, type HttpAnswer, type HttpExchangeOptions } from '../../../node-shared/http-exchange.js';
+import { firstAnswer } from './instance-exchange.js';
+import { formatOrchestratorList, parseOrchestratorList, plainTextWarningOf, sameOrchestrator } from './orchestrator-url.js';
 
 export class RegistrationError extends Error {
   override readonly name = 'RegistrationError';
@@ -15,6 +16,7 @@ export class RegistrationError extends Error {
 export interface RegistrationOptions {
   /** `<dataDir>/credentials.json`. */
   readonly credentialsFile: string;
+  /** The orchestrator's instances, `URL[,URL…]`. */
   readonly orchestrator?: string | undefined;
   readonly group?: string | undefined;
   readonly groupPassword?: string | undefined;
@@ -38,8 +40,6 @@ function retryAfterMs(header: string | undefined): number {
   const seconds = Number(header);
   return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_BUSY_WAIT_MS) : 1000;
 }
-/** Node's codes for a server certificate that does not chain to a trusted CA or does not name the host. */
-const CERTIFICATE_REFUSAL = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
 /**
  * Returns the stored credentials, registering the machine first when there are none. Warns (once, before any
@@ -47,10 +47,11 @@ const CERTIFICATE_REFUSAL = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISS
  */
 export async function ensureRegistered(options: RegistrationOptions): Promise<{ credentials: Credentials; registered: boolean }> {
   const stored = readCredentials(options.credentialsFile);
-  const clear = plainTextWarning(stored?.orchestrator ?? options.orchestrator ?? '');
+  const given = options.orchestrator === undefined ? undefined : orchestratorList(options.orchestrator);
+  const clear = plainTextWarningOf(stored ? orchestratorList(stored.orchestrator) : (given ?? []));
   if (clear) options.warn?.(clear);
   if (stored) {
-    if (options.orchestrator && normalizeBase(options.orchestrator) !== normalizeBase(stored.orchestrator)) {
+    if (given && !sameOrchestrator(given, orchestratorList(stored.orchestrator))) {
       throw new RegistrationError(
         `this machine is registered with ${stored.orchestrator}, not ${options.orchestrator}; remove ${options.credentialsFile} to register it again`,
       );
@@ -74,7 +75,7 @@ export async function register(options: RegistrationOptions): Promise<Credential
   if (!orchestrator || !group || !groupPassword) {
     throw new RegistrationError(`this machine is not registered yet: ${missing.join(', ')} required for the first start`);
   }
-  const url = new URL(AGENT_REGISTER_PATH.slice(1), normalizeBase(orchestrator)).toString();
+  const instances = orchestratorList(orchestrator);
   const body: RegisterRequest = {
     group,
     password: groupPassword,
@@ -84,19 +85,13 @@ export async function register(options: RegistrationOptions): Promise<Credential
     capacity: options.capacity,
   };
   const exchange: HttpExchangeOptions = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000, ...(options.orchestratorCa ? { ca: options.orchestratorCa } : {}) };
-  let res: HttpAnswer;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      res = await httpExchange(url, exchange);
-    } catch (err) {
-      const reason = err instanceof HttpExchangeError ? err.reason : (err as Error).message;
-      const hint = CERTIFICATE_REFUSAL.test(reason) ? " (its TLS certificate is not trusted: give the CA that signed it with --orchestrator-ca)" : '';
-      throw new RegistrationError(`cannot reach the orchestrator at ${url}: ${reason}${hint}`);
-    }
-    // 503: the orchestrator checks only a few group passwords at once (a register storm); wait as it says and retry.
-    if (res.status !== 503 || attempt >= BUSY_ATTEMPTS) break;
-    await delay(retryAfterMs(res.header('retry-after')));
+  let answer: { res: HttpAnswer; url: string };
+  try {
+    answer = await firstAnswer(instances, AGENT_REGISTER_PATH.slice(1), (url) => exchangeWhileBusy(url, exchange));
+  } catch (err) {
+    throw new RegistrationError((err as Error).message);
   }
+  const { res, url } = answer;
   const text = res.text;
   if (res.status < 200 || res.status > 299) throw new RegistrationError(failureMessage(res, text, group));
   let parsed: unknown;
@@ -111,9 +106,26 @@ export async function register(options: RegistrationOptions): Promise<Credential
     flowmachinegroupid: parsed.flowmachinegroupid,
     credential: parsed.credential,
     callbackSecret: parsed.callbackSecret,
-    orchestrator: normalizeBase(orchestrator),
+    orchestrator: formatOrchestratorList(instances),
     group,
   };
+}
+
+function orchestratorList(text: string): string[] {
+  try {
+    return parseOrchestratorList(text);
+  } catch (err) {
+    throw new RegistrationError((err as Error).message);
+  }
+}
+
+/** 503: the orchestrator checks only a few group passwords at once (a register storm); wait as it says and retry. */
+async function exchangeWhileBusy(url: string, exchange: HttpExchangeOptions): Promise<HttpAnswer> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await httpExchange(url, exchange);
+    if (res.status !== 503 || attempt >= BUSY_ATTEMPTS) return res;
+    await delay(retryAfterMs(res.header('retry-after')));
+  }
 }
 
 function failureMessage(res: HttpAnswer, text: string, group: string): string {
@@ -135,9 +147,4 @@ function errorDetail(text: string): string {
     // not JSON: no detail to add
   }
   return '';
-}
-
-/** `http://h:1/x` → `http://h:1/x/` so URL resolution keeps a path prefix. */
-export function normalizeBase(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
 }

@@ -1,13 +1,15 @@
 import { AGENT_WORKFLOWS_PATH, AgentWorkflow } from '../../../shared/protocol.js';
 import { validator } from '../../../shared/validate.js';
-import { httpExchange, HttpExchangeError, type HttpAnswer } from '../../../node-shared/http-exchange.js';
+import { httpExchange, type HttpAnswer, type HttpExchangeOptions } from '../../../node-shared/http-exchange.js';
+import { firstAnswer } from './instance-exchange.js';
+import { parseOrchestratorList } from './orchestrator-url.js';
 
 export class WorkflowFetchError extends Error {
   override readonly name = 'WorkflowFetchError';
 }
 
 export interface WorkflowFetchOptions {
-  /** Base URL of the orchestrator the machine is registered with. */
+  /** The orchestrator the machine is registered with: its instances' base URLs, `URL[,URL…]`. */
   readonly orchestrator: string;
   readonly flowmachineid: string;
   readonly credential: string;
@@ -22,19 +24,18 @@ const workflow = validator(AgentWorkflow);
 
 /** Reads one workflow from the orchestrator with the machine credential (`flowhost run <workflow id>`). */
 export async function fetchWorkflow(o: WorkflowFetchOptions): Promise<AgentWorkflow> {
-  const url = new URL(`${AGENT_WORKFLOWS_PATH}/${encodeURIComponent(o.workflowId)}`, o.orchestrator).toString();
+  const exchange: HttpExchangeOptions = {
+    headers: { authorization: `Bearer ${o.flowmachineid}.${o.credential}`, accept: 'application/json' },
+    timeoutMs: o.timeoutMs ?? 15_000,
+    // A workflow is one record; its clientdata is bounded by the API's body limit.
+    maxResponseBytes: 16 * 1024 * 1024,
+    ...(o.ca ? { ca: o.ca } : {}),
+  };
   let res: HttpAnswer;
   try {
-    res = await httpExchange(url, {
-      headers: { authorization: `Bearer ${o.flowmachineid}.${o.credential}`, accept: 'application/json' },
-      timeoutMs: o.timeoutMs ?? 15_000,
-      // A workflow is one record; its clientdata is bounded by the API's body limit.
-      maxResponseBytes: 16 * 1024 * 1024,
-      ...(o.ca ? { ca: o.ca } : {}),
-    });
+    ({ res } = await firstAnswer(parseOrchestratorList(o.orchestrator), `${AGENT_WORKFLOWS_PATH.slice(1)}/${encodeURIComponent(o.workflowId)}`, (url) => httpExchange(url, exchange)));
   } catch (err) {
-    const why = err instanceof HttpExchangeError ? err.reason : (err as Error).message;
-    throw new WorkflowFetchError(`cannot reach the orchestrator at ${o.orchestrator} to read workflow ${o.workflowId} (${why}); run a workflow file instead, which works offline`);
+    throw new WorkflowFetchError(`${(err as Error).message}: workflow ${o.workflowId} cannot be read; run a workflow file instead, which works offline`);
   }
   const { text } = res;
   if (res.status === 404) throw new WorkflowFetchError(`the orchestrator at ${o.orchestrator} has no workflow ${o.workflowId}`);

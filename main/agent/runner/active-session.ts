@@ -22,7 +22,7 @@ export interface SessionRunTuning {
   readonly sampler?: Sampler;
   /** ttl of callback outbox rows. Default 24 h. */
   readonly callbackTtlS?: number;
-  /** Samples per `sample` event (default 10) and the log batch delay (default 250 ms). */
+  /** Samples per `sample` event (default 10) and how long a log chunk waits for more lines (default 100 ms). */
   readonly sampleBatch?: number;
   readonly logFlushMs?: number;
   /** Lines longer than this are split (default FLOWLOG_DATA_MAX); tests make it small. */
@@ -76,7 +76,8 @@ export class ActiveSession {
   ) {
     const mask = sessionMasker(session.inputs, session.secretInputs);
     this.log = new SessionLog({
-      commit: (lines) => options.store.appendLogLines(session.sessionId, lines, GROUP_COMMIT),
+      commit: (chunks) => options.store.appendLogChunks(session.sessionId, chunks, GROUP_COMMIT),
+      onBackpressure: (pause) => (pause ? this.run?.pausePipes() : this.run?.resumePipes()),
       onCommitError: (err, held, dropped) =>
         options.logger.error('could not store session log lines; they are held in memory and retried', {
           sessionId: session.sessionId,
@@ -157,7 +158,7 @@ export class ActiveSession {
       ...(session.outputschema !== undefined ? { outputschema: session.outputschema } : {}),
       ...(options.stdioDrainMs !== undefined ? { stdioDrainMs: options.stdioDrainMs } : {}),
       mask,
-      onLine: (stream, text) => this.log.addMasked(stream, text),
+      onLines: (stream, text, count) => this.log.addMasked(stream, text, count),
       onCancel: (reason) => this.log.add('agent', reason === 'timeout' ? 'run timeout reached: stopping the flow' : 'cancel requested: stopping the flow'),
       ...(this.display ? { beforeStop: () => (this.display as DisplayLease).capture() } : {}),
     });
@@ -178,7 +179,7 @@ export class ActiveSession {
       { desktop, store: options.store, logger: options.logger, now: options.now, note: (text) => this.log.add('agent', text) },
       { sessionId: session.sessionId, runmode: session.session.runmode, workDir: plan.workDir, ...(this.user ? { user: this.user } : {}) },
     ));
-    return display ? withMoreEnv(plan, display.env, display.files) : plan;
+    return display ? display.launchPlan(withMoreEnv(plan, display.env, display.files)) : plan;
   }
 
   /**

@@ -31,8 +31,9 @@ export interface FlowRunOptions {
   readonly outputschema?: string;
   /** After the flow's leader exits, how long to wait for its pipes to close (a background child may hold them). Default 1000 ms. */
   readonly stdioDrainMs?: number;
-  readonly onLine: (stream: 'stdout' | 'stderr', text: string) => void;
-  /** Applied to each whole line before it is split (secret masking). */
+  /** The whole lines of one read of a pipe: `count` lines joined by `\n`, masked, long ones split. */
+  readonly onLines: (stream: 'stdout' | 'stderr', text: string, count: number) => void;
+  /** Applied to whole lines (the block of one read) before a long one is split (secret masking). */
   readonly mask?: (line: string) => string;
   /** A cancel/timeout was decided (before signals are sent), for the session log. */
   readonly onCancel?: (reason: CancelReason) => void;
@@ -122,6 +123,18 @@ export class FlowRun {
     else stop();
   }
 
+  /** Backpressure: stop reading the flow's pipes (a flow that writes more then waits), until `resumePipes` or its exit. */
+  pausePipes(): void {
+    if (this.exited) return;
+    this.child?.stdout?.pause();
+    this.child?.stderr?.pause();
+  }
+
+  resumePipes(): void {
+    this.child?.stdout?.resume();
+    this.child?.stderr?.resume();
+  }
+
   pause(): boolean {
     if (this.pid === undefined || this.exited || this.cancelReason) return false;
     if (!this.options.tree.pause(this.pid)) return false;
@@ -143,8 +156,8 @@ export class FlowRun {
   }
 
   private async watch(child: ChildProcess, pid: number): Promise<void> {
-    const stdout = new LineSplitter(this.options.maxLineChars, (l) => this.options.onLine('stdout', l), this.options.mask);
-    const stderr = new LineSplitter(this.options.maxLineChars, (l) => this.options.onLine('stderr', l), this.options.mask);
+    const stdout = new LineSplitter(this.options.maxLineChars, (t, n) => this.options.onLines('stdout', t, n), this.options.mask);
+    const stderr = new LineSplitter(this.options.maxLineChars, (t, n) => this.options.onLines('stderr', t, n), this.options.mask);
     child.stdout?.on('data', (c: Buffer) => stdout.push(c));
     child.stderr?.on('data', (c: Buffer) => stderr.push(c));
     // events.once() rejects on 'error'; a pipe error must not keep the run from completing.
@@ -153,6 +166,8 @@ export class FlowRun {
     this.deadline.stop();
     if (code !== 0 && !this.cancelReason && this.options.beforeStop) await this.options.beforeStop().catch(() => undefined);
     this.exited = true;
+    // Paused by backpressure: what is left in the pipes (bounded by their size) is read now, held by the session log.
+    this.resumePipes();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.options.stdioDrainMs ?? 1000);
       this.stopDrain = () => {

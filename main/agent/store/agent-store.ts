@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import { preparePrivateDbFiles } from '../../../node-shared/private-file.js';
 import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
-import { EventOutbox, type EncodedEvent } from './event-outbox.js';
+import { EventOutbox, MAX_EVENT_BYTES, MAX_LINES_PER_EVENT, type EncodedEvent } from './event-outbox.js';
+import { chunksOfLines } from './log-chunks.js';
 import { migrate } from './migrations.js';
 import { maskSecretInputs } from '../../../shared/secret-mask.js';
 import { pruneAcked, pruneSecretInputs, sweepReportedSecretInputs } from './retention.js';
@@ -14,9 +15,9 @@ import { DurableEvents } from './durable-events.js';
 import { SessionCompletion } from './session-completion.js';
 import { SessionReads } from './session-reads.js';
 import { StoreDb } from './store-db.js';
-import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogLine, RetentionOptions, Sample, WorkDirRecord } from './store-types.js';
+import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogChunk, LogLine, RetentionOptions, Sample, WorkDirRecord } from './store-types.js';
 
-export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, RetentionOptions, SessionStage, WorkDirRecord } from './store-types.js';
+export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, LogChunk, RetentionOptions, SessionStage, WorkDirRecord } from './store-types.js';
 
 export interface AgentStoreOptions {
   readonly now?: () => Date;
@@ -224,14 +225,21 @@ export class AgentStore extends SessionReads {
     });
   }
 
-  /** Many lines → one transaction and as few `log` events as the size limits allow. Lines carry their per-session seq. */
-  appendLogLines(sessionId: string, lines: readonly LogLine[], opts: CommitOptions = {}): void {
-    if (lines.length === 0) return;
+  /**
+   * A session's output as chunks (the session log cuts them), in one transaction: each chunk written once, with the
+   * `log` event that references it (its lines are built from the chunk when the event is sent).
+   */
+  appendLogChunks(sessionId: string, chunks: readonly LogChunk[], opts: CommitOptions = {}): void {
+    if (chunks.length === 0) return;
     this.commit(() => {
-      const seqs = this.events.appendLog(sessionId, this.iso(), lines);
-      const insert = this.q.sql('INSERT INTO log_lines (session_id, seq, level, stream, at, message, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?)');
-      lines.forEach((l, i) => insert.run(sessionId, l.seq, l.level, l.stream, l.at, l.message, seqs[i]));
+      const at = this.iso();
+      for (const chunk of chunks) this.events.appendLogChunk(sessionId, at, (eventSeq) => this.logChunks.insert(sessionId, chunk, eventSeq));
     }, opts);
+  }
+
+  /** Lines given one by one (each with its per-session seq): stored as chunks within the `log` event's limits. */
+  appendLogLines(sessionId: string, lines: readonly LogLine[], opts: CommitOptions = {}): void {
+    this.appendLogChunks(sessionId, chunksOfLines(lines, MAX_LINES_PER_EVENT, MAX_EVENT_BYTES), opts);
   }
 
   appendSamples(sessionId: string, samples: readonly Sample[], opts: CommitOptions = {}): void {
@@ -261,7 +269,7 @@ export class AgentStore extends SessionReads {
     return this.getSession(sessionId) as LocalSession;
   }
 
-  /** Prunes acked log lines and samples of completed sessions by age and size. */
+  /** Prunes acked log chunks and samples of completed sessions by age and size (counted in lines). */
   prune(opts: RetentionOptions = {}): { logLines: number; samples: number } {
     // Not fsync'd: what a power loss undoes is pruned again next time.
     return this.q.crashSafe(() => pruneAcked(this.db, this.events.lastAckedSeq(), this.now(), opts));

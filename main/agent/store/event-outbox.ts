@@ -1,10 +1,14 @@
 import type Database from 'better-sqlite3';
-import { type LogLine, type Sample, type SessionEvent } from '../../../shared/protocol.js';
+import { type Sample, type SessionEvent } from '../../../shared/protocol.js';
+import { encodeLinesOfRow, type ChunkRow } from './log-chunks.js';
 
 /** Distributive Omit: an event before the outbox gives it its seq. */
 export type NewEvent = SessionEvent extends infer E ? (E extends SessionEvent ? Omit<E, 'seq'> : never) : never;
 
-/** Most lines per `log` event (protocol limit) and the byte budget that keeps a frame well under MAX_FRAME_BYTES. */
+/**
+ * Most lines per `log` event (protocol limit) and the byte budget that keeps a frame well under MAX_FRAME_BYTES (a `log`
+ * event carries one chunk: the session log keeps chunks far below it).
+ */
 export const MAX_LINES_PER_EVENT = 5000;
 export const MAX_EVENT_BYTES = 512 * 1024;
 export const MAX_SAMPLES_PER_EVENT = 1000;
@@ -24,6 +28,7 @@ export interface EncodedEvent {
 export class EventOutbox {
   private readonly nextSeq: Database.Statement;
   private readonly insert: Database.Statement;
+  private readonly insertChunkEvent: Database.Statement;
   private readonly after: Database.Statement;
   private readonly del: Database.Statement;
   private readonly getMeta: Database.Statement;
@@ -32,7 +37,11 @@ export class EventOutbox {
   constructor(db: Database.Database) {
     this.nextSeq = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'last_seq' RETURNING value`);
     this.insert = db.prepare('INSERT INTO events (seq, session_id, kind, body) VALUES (?, ?, ?, ?)');
-    this.after = db.prepare('SELECT seq, session_id AS sessionId, kind, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.after = db.prepare(
+      `SELECT e.seq, e.session_id AS sessionId, e.kind, e.body, e.chunk_id, c.first_seq, c.stream, c.level, c.at, c.times, c.text
+       FROM events e LEFT JOIN log_chunks c ON c.id = e.chunk_id WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
+    );
+    this.insertChunkEvent = db.prepare('INSERT INTO events (seq, session_id, kind, body, chunk_id) VALUES (?, ?, ?, ?, ?)');
     this.del = db.prepare('DELETE FROM events WHERE seq <= ?');
     this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
     this.setAcked = db.prepare(`UPDATE meta SET value = MAX(value, ?) WHERE key = 'last_acked_seq'`);
@@ -46,9 +55,15 @@ export class EventOutbox {
     return seq;
   }
 
-  /** Appends `log` events for the lines, split by count and bytes; returns the seq of each line's event. */
-  appendLog(sessionId: string, at: string, lines: readonly LogLine[]): number[] {
-    return this.appendBatches({ sessionId, at, kind: 'log' }, 'lines', lines, MAX_LINES_PER_EVENT);
+  /**
+   * Appends the `log` event of one chunk: the stored event holds the reference (`chunk_id`), its lines are built from
+   * the chunk when it is read to be sent. `insertChunk` stores the chunk under the event's seq and returns its id.
+   */
+  appendLogChunk(sessionId: string, at: string, insertChunk: (eventSeq: number) => number): number {
+    const { value: seq } = this.nextSeq.get() as { value: number };
+    const chunkId = insertChunk(seq);
+    this.insertChunkEvent.run(seq, sessionId, 'log', JSON.stringify({ sessionId, at, kind: 'log', seq }), chunkId);
+    return seq;
   }
 
   appendSamples(sessionId: string, at: string, samples: readonly Sample[]): number[] {
@@ -59,7 +74,7 @@ export class EventOutbox {
    * One event per chunk of items. Each item is encoded once, both to size the chunks and to build the event's
    * JSON (this runs for every log line a flow writes).
    */
-  private appendBatches(head: { sessionId: string; at: string; kind: 'log' | 'sample' }, key: 'lines' | 'samples', items: readonly unknown[], maxItems: number): number[] {
+  private appendBatches(head: { sessionId: string; at: string; kind: 'sample' }, key: 'samples', items: readonly unknown[], maxItems: number): number[] {
     const seqs: number[] = [];
     for (const chunk of encodeInChunks(items, maxItems)) {
       const { value: seq } = this.nextSeq.get() as { value: number };
@@ -70,8 +85,15 @@ export class EventOutbox {
     return seqs;
   }
 
+  /** The events after `seq` as sent: a chunk's `log` event with its lines built from the chunk (the same JSON as a copy). */
   encodedEventsAfter(seq: number, limit: number): EncodedEvent[] {
-    return this.after.all(seq, limit) as EncodedEvent[];
+    const rows = this.after.all(seq, limit) as (EncodedEvent & ChunkRow & { chunk_id: number | null })[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      sessionId: r.sessionId,
+      kind: r.kind,
+      body: r.chunk_id === null ? r.body : `${r.body.slice(0, -1)},"lines":${encodeLinesOfRow(r)}}`,
+    }));
   }
 
   eventsAfter(seq: number, limit: number): SessionEvent[] {
@@ -91,7 +113,7 @@ export class EventOutbox {
   }
 
   /**
-   * Renumbers the unacked events so the first follows `appliedUpTo` (and everything that points at them: log lines,
+   * Renumbers the unacked events so the first follows `appliedUpTo` (and everything that points at them: log chunks,
    * samples, local sessions), and makes `appliedUpTo` the acked seq. For an orchestrator whose count is not within
    * [lastAckedSeq, lastSeq]: an outbox that was lost (a fresh store under a known credential) numbers after what the
    * orchestrator applied, never below it (those seqs would be taken for duplicates). Must run inside a transaction.
@@ -104,7 +126,7 @@ export class EventOutbox {
     // Two passes through negative keys: a shift down may land on seqs still held by later rows.
     db.prepare(`UPDATE events SET seq = -(seq + @shift), body = json_set(body, '$.seq', seq + @shift)`).run({ shift });
     db.prepare('UPDATE events SET seq = -seq').run();
-    for (const [table, column] of [['log_lines', 'event_seq'], ['samples', 'event_seq'], ['sessions', 'local_seq']] as const) {
+    for (const [table, column] of [['log_chunks', 'event_seq'], ['samples', 'event_seq'], ['sessions', 'local_seq']] as const) {
       db.prepare(`UPDATE ${table} SET ${column} = ${column} + ? WHERE ${column} > ?`).run(shift, acked);
     }
     db.prepare(`UPDATE meta SET value = value + ? WHERE key = 'last_seq'`).run(shift);

@@ -40,17 +40,30 @@ const steps: readonly string[] = [
   // cancelled; pruned with the session's log lines.
   `CREATE TABLE display_servers (session_id TEXT PRIMARY KEY, pid INTEGER NOT NULL);
    CREATE TABLE screenshots (session_id TEXT PRIMARY KEY, takenon TEXT NOT NULL, png BLOB NOT NULL);`,
+  // log_chunks: a session's output as chunks (consecutive lines of one stream and level, the masked text joined by
+  // '\n', the time of its lines), written once; a `log` event references its chunk (events.chunk_id) and the lines are
+  // built from it when sent. The lines of log_lines become one-line chunks; events already holding copies of their
+  // lines keep them and are sent as they are.
+  `CREATE TABLE log_chunks (
+     id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, stream TEXT NOT NULL, level INTEGER NOT NULL,
+     first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, at TEXT NOT NULL, times TEXT, text TEXT NOT NULL,
+     event_seq INTEGER NOT NULL);
+   CREATE UNIQUE INDEX log_chunks_session ON log_chunks (session_id, first_seq);
+   INSERT INTO log_chunks (session_id, stream, level, first_seq, last_seq, at, text, event_seq)
+     SELECT session_id, stream, level, seq, seq, at, message, event_seq FROM log_lines ORDER BY session_id, seq;
+   DROP TABLE log_lines;
+   ALTER TABLE events ADD COLUMN chunk_id INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = steps.length;
 
-/** Brings the file to SCHEMA_VERSION; refuses a file written by a newer agent. */
-export function migrate(db: Database.Database): void {
+/** Brings the file to SCHEMA_VERSION (a test may stop at an older `version`); refuses a file written by a newer agent. */
+export function migrate(db: Database.Database, version = steps.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > steps.length) {
     throw new Error(`agent store schema version ${current} is newer than this agent understands (${steps.length}); upgrade the agent`);
   }
-  for (let v = current; v < steps.length; v++) {
+  for (let v = current; v < Math.min(version, steps.length); v++) {
     db.transaction(() => {
       db.exec(steps[v] as string);
       db.pragma(`user_version = ${v + 1}`);

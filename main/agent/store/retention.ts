@@ -5,30 +5,33 @@ import type { AssignFrame, RetentionOptions } from './store-types.js';
 
 const DAY_MS = 86_400_000;
 
+const LINES = 'last_seq - first_seq + 1';
+const linesDeleted = (rows: unknown[]): number => (rows as { n: number }[]).reduce((sum, r) => sum + r.n, 0);
+
 /**
- * Deletes log lines and samples of completed sessions whose events were acked (event_seq <= ackedSeq):
- * first everything older than maxAgeMs, then the oldest sessions' lines while more than maxLogLines remain.
- * Runs inside the caller's transaction.
+ * Deletes log chunks and samples of completed sessions whose events were acked (event_seq <= ackedSeq):
+ * first everything older than maxAgeMs, then the oldest sessions' chunks while more than maxLogLines lines remain.
+ * Counts lines (a chunk holds a range). Runs inside the caller's transaction.
  */
 export function pruneAcked(db: Database.Database, ackedSeq: number, now: Date, opts: RetentionOptions): { logLines: number; samples: number } {
   const cutoff = new Date(now.getTime() - (opts.maxAgeMs ?? 7 * DAY_MS)).toISOString();
   const old = `SELECT id FROM sessions WHERE stage = 'completed' AND completedon < ?`;
-  let logLines = db.prepare(`DELETE FROM log_lines WHERE event_seq <= ? AND session_id IN (${old})`).run(ackedSeq, cutoff).changes;
+  let logLines = linesDeleted(db.prepare(`DELETE FROM log_chunks WHERE event_seq <= ? AND session_id IN (${old}) RETURNING ${LINES} AS n`).all(ackedSeq, cutoff));
   let samples = db.prepare(`DELETE FROM samples WHERE event_seq <= ? AND session_id IN (${old})`).run(ackedSeq, cutoff).changes;
   // Screenshots are kept as long as the logs of their session.
   db.prepare(`DELETE FROM screenshots WHERE session_id IN (${old})`).run(cutoff);
   db.prepare(`DELETE FROM callbacks WHERE statecode = ${BackgroundOperationState.v.Completed} AND endtime < ?`).run(cutoff);
 
   const maxLines = opts.maxLogLines ?? 1_000_000;
-  let total = (db.prepare('SELECT COUNT(*) AS n FROM log_lines').get() as { n: number }).n;
+  let total = (db.prepare(`SELECT COALESCE(SUM(${LINES}), 0) AS n FROM log_chunks`).get() as { n: number }).n;
   if (total <= maxLines) return { logLines, samples };
   const sessions = db.prepare(`SELECT id FROM sessions WHERE stage = 'completed' ORDER BY completedon`).all() as { id: string }[];
-  const delLines = db.prepare('DELETE FROM log_lines WHERE session_id = ? AND event_seq <= ?');
+  const delLines = db.prepare(`DELETE FROM log_chunks WHERE session_id = ? AND event_seq <= ? RETURNING ${LINES} AS n`);
   const delSamples = db.prepare('DELETE FROM samples WHERE session_id = ? AND event_seq <= ?');
   const delScreenshot = db.prepare('DELETE FROM screenshots WHERE session_id = ?');
   for (const { id } of sessions) {
     if (total <= maxLines) break;
-    const n = delLines.run(id, ackedSeq).changes;
+    const n = linesDeleted(delLines.all(id, ackedSeq));
     total -= n;
     logLines += n;
     samples += delSamples.run(id, ackedSeq).changes;

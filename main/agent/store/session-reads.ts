@@ -1,4 +1,5 @@
 import { SESSION_COLUMNS, SESSION_FROM, toLocalSession, type SessionRow } from './session-rows.js';
+import { LogChunkTable } from './log-chunks.js';
 import type { StoreDb } from './store-db.js';
 import type { LocalSession, LogLine, Sample, SessionStage } from './store-types.js';
 
@@ -9,7 +10,11 @@ const ACTIVE_STAGES = `('accepted', 'confirmed', 'running', 'paused')`;
  * the session host and the status window read. AgentStore adds every state change on top.
  */
 export class SessionReads {
-  protected constructor(protected readonly q: StoreDb) {}
+  protected readonly logChunks: LogChunkTable;
+
+  protected constructor(protected readonly q: StoreDb) {
+    this.logChunks = new LogChunkTable(q);
+  }
 
   stageOf(sessionId: string): 'accepted' | 'confirmed' | undefined {
     const row = this.q.sql('SELECT stage FROM sessions WHERE id = ?').get(sessionId) as { stage: string } | undefined;
@@ -41,11 +46,9 @@ export class SessionReads {
     return rows.map(toLocalSession);
   }
 
+  /** The last `limit` lines of a session, oldest first, read from its chunks with their line numbers. */
   logTail(sessionId: string, limit: number): LogLine[] {
-    const rows = this.q
-      .sql('SELECT seq, level, stream, at, message FROM log_lines WHERE session_id = ? ORDER BY seq DESC LIMIT ?')
-      .all(sessionId, limit) as LogLine[];
-    return rows.reverse();
+    return this.logChunks.tail(sessionId, limit);
   }
 
   /** The last `limit` resource samples of a session, oldest first (the status window's sparklines, the agent's metrics). */

@@ -88,6 +88,20 @@ export interface WorkDirRecord {
   readonly gid: number;
 }
 
+/**
+ * A session's consecutive lines of one stream and level, written once: the masked lines joined by `\n` (a line never
+ * holds one), numbered from `firstSeq`, with the time of its lines.
+ */
+export interface LogChunk {
+  readonly stream: LogLine['stream'];
+  readonly level: number;
+  readonly firstSeq: number;
+  readonly lineCount: number;
+  /** Consecutive lines sharing a time (ISO, to the millisecond), oldest first; the counts add up to lineCount. */
+  readonly times: readonly { readonly at: string; readonly lines: number }[];
+  readonly text: string;
+}
+
 export type { LogLine, Sample };
 /** The assign frame as stored (validated by the codec on arrival). */
 export type AssignFrame = Static<typeof Assign>;

@@ -22,8 +22,12 @@ type WelcomeFrame = Extract<OrchestratorFrame, { type: 'welcome' }>;
 export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'refused' | 'stopped';
 
 export interface ConnectionOptions {
-  /** Base URL of the orchestrator (http, https, ws or wss); `/agent/v1` is appended to its path. */
-  readonly orchestratorUrl: string;
+  /**
+   * Base URLs of the orchestrator's instances (http, https, ws or wss; `/agent/v1` is appended to each path). The
+   * connection starts at one chosen by the machine id (so a fleet spreads over them) and moves to the next whenever
+   * a connection fails or ends.
+   */
+  readonly orchestratorUrls: readonly string[];
   readonly flowmachineid: string;
   readonly credential: string;
   /** PEM CA a wss orchestrator's certificate must chain to, instead of the system's CAs. */
@@ -75,14 +79,24 @@ export class AgentConnection {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private welcomedAt: number | undefined;
   private readonly backoff: Backoff;
-  private readonly url: string;
+  private readonly urls: readonly string[];
+  /** Index of the instance of the current (or last) attempt, and of the next attempt's. */
+  private using = 0;
+  private next: number;
   private closed: Promise<void> = Promise.resolve();
   /** What the orchestrator of the current connection announced on the upgrade, then declared in its welcome. */
   private peer: ReadonlySet<string> = new Set();
 
   constructor(private readonly options: ConnectionOptions) {
     this.backoff = new Backoff(options.backoff);
-    this.url = agentWebSocketUrl(options.orchestratorUrl);
+    if (options.orchestratorUrls.length === 0) throw new Error('no orchestrator URL given');
+    this.urls = options.orchestratorUrls.map(agentWebSocketUrl);
+    this.next = firstInstance(options.flowmachineid, this.urls.length);
+  }
+
+  /** The orchestrator instance this connection uses now, or tries next (its base URL, as given). */
+  get orchestratorUrl(): string {
+    return this.options.orchestratorUrls[this.current === 'connected' || this.current === 'connecting' ? this.using : this.next]!;
   }
 
   get status(): ConnectionStatus {
@@ -144,9 +158,11 @@ export class AgentConnection {
   }
 
   private connect(): void {
+    this.using = this.next;
+    this.next = (this.next + 1) % this.urls.length;
     this.setStatus('connecting');
     const { flowmachineid, credential, logger } = this.options;
-    const socket = new WebSocket(this.url, {
+    const socket = new WebSocket(this.urls[this.using]!, {
       headers: { authorization: `Bearer ${flowmachineid}.${credential}`, [AGENT_FEATURES_HEADER]: featureHeader(AGENT_FEATURES) },
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
@@ -227,7 +243,7 @@ export class AgentConnection {
     this.peer = orchestratorFeatures(this.peer, frame.features);
     this.welcomedAt = Date.now();
     this.error = undefined;
-    this.options.logger.info(`connected to the orchestrator at ${this.url} as machine ${frame.flowmachineid}`);
+    this.options.logger.info(`connected to the orchestrator at ${this.urls[this.using]!} as machine ${frame.flowmachineid}`);
     heartbeat.start(frame.heartbeatIntervalMs);
     this.setStatus('connected');
   }
@@ -248,7 +264,8 @@ export class AgentConnection {
     }
     this.error = httpRefusal ?? `connection closed (${code}${reason ? `: ${reason}` : ''})`;
     const delay = this.backoff.next();
-    logger.info(`agent connection lost (${this.error}); reconnecting in ${delay} ms`);
+    const to = this.urls.length > 1 ? ` to ${this.urls[this.next]!}` : '';
+    logger.info(`agent connection lost (${this.error}); reconnecting${to} in ${delay} ms`);
     this.setStatus('disconnected');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
@@ -258,6 +275,12 @@ export class AgentConnection {
     this.current = status;
     this.options.onStatus?.(status);
   }
+}
+
+/** A stable spread of a fleet over `count` instances: the machine id's first 32 bits, modulo. */
+function firstInstance(flowmachineid: string, count: number): number {
+  const bits = Number.parseInt(flowmachineid.replaceAll('-', '').slice(0, 8), 16);
+  return Number.isFinite(bits) ? bits % count : 0;
 }
 
 function rawText(data: WebSocket.RawData): string {

@@ -44,16 +44,18 @@ export class AckingOrchestrator {
     return { flowmachineid: this.machineId, credential: 'bench-credential-'.padEnd(43, 'x'), callbackSecret: 'bench-callback-secret' };
   }
 
-  /** Assigns one session running `flow`; resolves when its `completed` event arrived (everything before it is applied). */
-  run(flow: FlowDefinition): Promise<SessionResult> {
+  /**
+   * Assigns one session running `flow` (with `inputs`, secret ones named: the agent masks them in the log); resolves
+   * when its `completed` event arrived (everything before it is applied).
+   */
+  run(flow: FlowDefinition, inputs: { inputs: string; secretInputs: string[] } = { inputs: '{}', secretInputs: [] }): Promise<SessionResult> {
     const id = randomUUID();
     const done = new Promise<SessionResult>((resolve) => this.sessions.set(id, { lines: 0, nextLineSeq: 0, gaps: 0, resolve }));
     this.send({
       type: 'assign',
       session: { flowsessionid: id, name: 'bench', workflowid: randomUUID(), runmode: 2, priority: 0, timeout: 3600, createdon: new Date().toISOString() },
       flow,
-      inputs: '{}',
-      secretInputs: [],
+      ...inputs,
     });
     return done;
   }

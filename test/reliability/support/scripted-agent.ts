@@ -28,7 +28,7 @@ export async function startScriptedAgent(o: ScriptedAgentOptions, cleanups: (() 
   await peer.start();
   cleanups.push(() => peer.close());
   const agent = new Agent({
-    orchestratorUrl: peer.url,
+    orchestratorUrls: [peer.url],
     credentials: scriptedCredentials(machineId),
     sessionUsers: [],
     attendedMode: false,

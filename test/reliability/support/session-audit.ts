@@ -30,10 +30,10 @@ const fileLines = (file: string): string[] => (existsSync(file) ? readFileSync(f
 export function auditSessions(store: Store, agentDb: string, markerDir: string, ids: readonly string[]): SessionAudit[] {
   const db = new Database(agentDb, { readonly: true });
   try {
-    const local = db.prepare(`SELECT message FROM log_lines WHERE session_id = ? AND stream = 'stdout' ORDER BY seq`);
+    const local = db.prepare(`SELECT text FROM log_chunks WHERE session_id = ? AND stream = 'stdout' ORDER BY first_seq`);
     return ids.map((id) => {
       const row = store.sessions.get(id)!;
-      const committed = (local.all(id) as { message: string }[]).map((r) => r.message);
+      const committed = (local.all(id) as { text: string }[]).flatMap((r) => r.text.split('\n'));
       const upstream = store.logs
         .forSession(id)
         .filter((r) => r.name === 'stdout')

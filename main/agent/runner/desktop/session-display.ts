@@ -1,4 +1,5 @@
 import type { UserIdentity } from '../../process/session-user.js';
+import type { LaunchPlan } from '../flow-launch.js';
 
 /** A picture of a session's display, or why there is none. */
 export type ScreenshotResult = { readonly ok: true; readonly png: Buffer } | { readonly ok: false; readonly reason: string };
@@ -13,6 +14,11 @@ export interface SessionDisplay {
   screenshot(): Promise<ScreenshotResult>;
   /** Ends the display and everything on it (a virtual one); the user's own display is left as it is. Idempotent. */
   close(): Promise<void>;
+  /**
+   * How the flow must be started to reach this display, when variables are not enough: inside the console user's GUI
+   * session (macOS `launchctl asuser`, Windows the console session's token). Called once, before the flow spawns.
+   */
+  launch?(plan: LaunchPlan): LaunchPlan;
 }
 
 export interface DisplayRequest {
@@ -28,8 +34,8 @@ export interface DisplayRequest {
 }
 
 /**
- * Which display a session gets, per run mode, on this OS (docs/desktop.md): Linux is desktop/linux-desktop.ts;
- * macOS and Windows implement the same interface when they are built. `open` resolves undefined for a session that
+ * Which display a session gets, per run mode, on this OS (docs/desktop.md): linux-desktop.ts, macos-desktop.ts,
+ * windows-desktop.ts, chosen in desktop-for-platform.ts. `open` resolves undefined for a session that
  * runs without a display, and throws (the session fails with DisplayUnavailable) when one is needed but cannot be had.
  */
 export interface SessionDesktop {

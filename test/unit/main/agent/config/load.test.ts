@@ -66,6 +66,11 @@ describe('agent config errors name the bad key', () => {
     expect(load({ FLOWHOST_CONFIG: file })).toThrow(/capacity must be integer/);
   });
 
+  it('takes the instances of one orchestrator as a list, and names a list entry that is not http(s)', () => {
+    expect(load({ FLOWHOST_ORCHESTRATOR: 'http://a:1, https://b:2/base' })().orchestrator).toBe('http://a:1, https://b:2/base');
+    expect(load({ FLOWHOST_ORCHESTRATOR: 'http://a:1,ftp://b' })).toThrow(/FLOWHOST_ORCHESTRATOR must match pattern/);
+  });
+
   it('names a value out of range after the merge', () => {
     expect(load({}, { capacity: 0 })).toThrow(/capacity must be >= 1/);
   });

@@ -109,6 +109,28 @@ describe('registration', () => {
     expect(readCredentials(options().credentialsFile)).toBeUndefined();
   });
 
+  it('registers through the first instance that answers, keeps every instance, and accepts a list naming the same orchestrator later', async () => {
+    handler = ok;
+    const dead = await closedPortUrl();
+    const { credentials } = await ensureRegistered({ ...options(), orchestrator: `${dead}, ${base}` });
+    expect(requests).toHaveLength(1);
+    expect(credentials.orchestrator).toBe(`${dead}/,${base}/`);
+    const later = await ensureRegistered({ ...options(), orchestrator: `${base}/,http://third:1` });
+    expect(later).toMatchObject({ registered: false, credentials: { flowmachineid: machineId } });
+    await expect(ensureRegistered({ ...options(), orchestrator: 'http://other:1,http://third:1' })).rejects.toThrow(/registered with .* not http:\/\/other:1,http:\/\/third:1/);
+  });
+
+  it('says why for each instance when none can be reached, and refuses a bad list before any request', async () => {
+    const [a, b] = [await closedPortUrl(), await closedPortUrl()];
+    await expect(ensureRegistered({ ...options(), orchestrator: `${a},${b}` })).rejects.toThrow(
+      /cannot reach the orchestrator at http:\/\/127\.0\.0\.1:\d+\/agent\/v1\/register: ECONNREFUSED; nor at http:\/\/127\.0\.0\.1:\d+\/agent\/v1\/register: ECONNREFUSED/,
+    );
+    await expect(ensureRegistered({ ...options(), orchestrator: `${base},ftp://h` })).rejects.toThrow(/orchestrator URL ftp:\/\/h must be http\(s\) or ws\(s\)/);
+    await expect(ensureRegistered({ ...options(), orchestrator: `http://u:secret@h` })).rejects.toThrow(/must not carry a user or password/);
+    await expect(ensureRegistered({ ...options(), orchestrator: Array.from({ length: 9 }, (_, i) => `http://h${i}`).join(',') })).rejects.toThrow(/at most 8/);
+    expect(requests).toHaveLength(0);
+  });
+
   it('refuses to reuse credentials of another orchestrator', async () => {
     handler = ok;
     await ensureRegistered(options());

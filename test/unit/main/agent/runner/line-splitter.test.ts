@@ -2,9 +2,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../../../../main/agent/runner/line-splitter.js';
 
+/** Collects the lines of each block, checking the block's count. */
+const collect =
+  (out: string[]) =>
+  (text: string, count: number): void => {
+    const lines = text.split('\n');
+    expect(lines.length).toBe(count);
+    out.push(...lines);
+  };
+
 function split(chunks: Buffer[], max = 10, transform?: (l: string) => string): string[] {
   const out: string[] = [];
-  const s = new LineSplitter(max, (l) => out.push(l), transform);
+  const s = new LineSplitter(max, collect(out), transform);
   for (const c of chunks) s.push(c);
   s.end();
   return out;
@@ -27,7 +36,7 @@ describe('LineSplitter', () => {
 
   it('bounds memory on a stream without newlines', () => {
     const out: string[] = [];
-    const s = new LineSplitter(10, (l) => out.push(l));
+    const s = new LineSplitter(10, collect(out));
     s.push(Buffer.from('x'.repeat(35)));
     expect(out).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(10)]);
     s.end();
@@ -40,6 +49,14 @@ describe('LineSplitter', () => {
 
   it('applies the transform to whole lines before splitting', () => {
     expect(split([Buffer.from('aaaaSECRETbbbb\n')], 6, (l) => l.replace('SECRET', '***'))).toEqual(['aaaa**', '*bbbb']);
+  });
+
+  it('masks whole lines, a read of them at a time: a secret split across reads is caught', () => {
+    const blocks: string[] = [];
+    const s = new LineSplitter(100, (text) => blocks.push(text), (t) => t.replaceAll('hunter2', '***'));
+    for (const part of ['a\nthe pass is hun', 'ter2 ok\nb\nc', '\n']) s.push(Buffer.from(part));
+    s.end();
+    expect(blocks).toEqual(['a', 'the pass is *** ok\nb', 'c']);
   });
 
   it('loses no character, whatever the chunking (property)', () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
+import { migrate } from '../../../../../main/agent/store/migrations.js';
 import { tempDir } from '../../../../support/temp-dir.js';
 
 describe('AgentStore: run-as work dirs', () => {
@@ -26,10 +27,8 @@ describe('AgentStore: run-as work dirs', () => {
 
   it('an agent store of the previous schema gains the table when opened', () => {
     const file = join(tempDir(), 'agent.db');
-    AgentStore.open(file).close();
     const db = new Database(file);
-    db.exec('DROP TABLE work_dirs; DROP TABLE display_servers; DROP TABLE screenshots');
-    db.pragma('user_version = 2');
+    migrate(db, 2);
     db.close();
     const store = AgentStore.open(file);
     try {

@@ -57,11 +57,11 @@ afterEach(async () => {
   cleanups = [];
 });
 
-function connect(url: string, extra: Partial<ConnectionOptions> = {}) {
+function connect(url: string | string[], extra: Partial<ConnectionOptions> = {}) {
   const frames: OrchestratorFrame[] = [];
   const statuses: ConnectionStatus[] = [];
   const conn = new AgentConnection({
-    orchestratorUrl: url,
+    orchestratorUrls: typeof url === 'string' ? [url] : url,
     flowmachineid: machineId,
     credential,
     logger,
@@ -82,6 +82,41 @@ describe('agentWebSocketUrl', () => {
     expect(agentWebSocketUrl('http://h:1')).toBe('ws://h:1/agent/v1');
     expect(agentWebSocketUrl('https://h/base/')).toBe('wss://h/base/agent/v1');
     expect(() => agentWebSocketUrl('ftp://h')).toThrow(/http\(s\) or ws\(s\)/);
+  });
+});
+
+/** The URL of a port nothing listens on (bound, then closed). */
+async function deadUrl(): Promise<string> {
+  const server = await scriptedServer();
+  await server.close();
+  return server.url;
+}
+
+/** A machine id whose first 32 bits are `n` (the connection's first instance is that modulo the count). */
+const idStartingAt = (n: number) => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+
+describe('AgentConnection over several orchestrator instances', () => {
+  it('spreads a fleet: the machine id picks the first instance', async () => {
+    const [a, b] = [await scriptedServer(), await scriptedServer()];
+    cleanups.push(a.close, b.close);
+    const { conn } = connect([a.url, b.url], { flowmachineid: idStartingAt(1) });
+    await waitFor(() => b.peers[0]?.frames[0], { what: 'hello at the second instance' });
+    expect(a.peers).toHaveLength(0);
+    expect(conn.orchestratorUrl).toBe(b.url);
+  });
+
+  it('moves past an instance it cannot reach, and to the next when its instance goes away', async () => {
+    const [a, b] = [await scriptedServer(), await scriptedServer()];
+    cleanups.push(a.close, b.close);
+    const { conn } = connect([await deadUrl(), a.url, b.url], { flowmachineid: idStartingAt(0) });
+    const atA = await waitFor(() => a.peers[0]?.frames[0] && a.peers[0], { what: 'hello at the first live instance' });
+    atA.socket.send(JSON.stringify({ ...welcome(), flowmachineid: idStartingAt(0) }));
+    await waitFor(() => conn.status === 'connected', { what: 'connected' });
+    expect(conn.orchestratorUrl).toBe(a.url);
+    atA.socket.terminate();
+    const atB = await waitFor(() => b.peers[0]?.frames[0] && b.peers[0], { what: 'hello at the next instance' });
+    expect(atB.frames[0]).toMatchObject({ type: 'hello' });
+    expect(a.peers).toHaveLength(1);
   });
 });
 
