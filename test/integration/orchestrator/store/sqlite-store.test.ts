@@ -5,5 +5,5 @@ import { storeContract } from './store-contract.js';
 
 storeContract('SQLite (file on disk)', () => {
   const store = new SqliteStore({ file: join(tempDir(), 'flowhost.db') });
-  return { store, close: () => store.close() };
+  return { store, close: async () => await store.close() };
 });

@@ -109,8 +109,8 @@ describe('checkFilter: errors', () => {
 
 describe('filterToSql: runs on the real SQLite store', () => {
   let store: SqliteStore;
-  let close: () => void;
-  beforeAll(() => {
+  let close: () => Promise<void>;
+  beforeAll(async () => {
     ({ store, close } = openTempStore());
     const rows = [
       { name: 'Alpha', priority: 100, _machineid_value: G1, machinepercentcpuusage: 12.5, createdon: '2026-01-01T00:00:00.000Z' },
@@ -118,47 +118,47 @@ describe('filterToSql: runs on the real SQLite store', () => {
       { name: 'gamma_x', priority: null, _machineid_value: null, machinepercentcpuusage: 99, createdon: '2026-03-01T00:00:00.000Z' },
       { name: null, priority: -5, _machineid_value: G1.toUpperCase(), machinepercentcpuusage: 0, createdon: '2025-12-31T23:59:59.999Z' },
     ];
-    for (const row of rows) store.sessions.insert(row);
+    for (const row of rows) await store.sessions.insert(row);
   });
   afterAll(() => close());
 
-  const names = (text: string): unknown[] => {
+  const names = async (text: string): Promise<unknown[]> => {
     const filter = checkFilter(flowsessionEntity, parseFilter(text));
-    return store.records.list(flowsessionEntity, { filter, orderBy: [{ field: 'createdon', descending: false }] }).map((r) => r['name']);
+    return (await store.records.list(flowsessionEntity, { filter, orderBy: [{ field: 'createdon', descending: false }] })).map((r) => r['name']);
   };
 
-  it('compares strings case-insensitively', () => {
-    expect(names("name eq 'ALPHA'")).toEqual(['Alpha']);
-    expect(names("name gt 'B'")).toEqual(['beta 50%', 'gamma_x']);
+  it('compares strings case-insensitively', async () => {
+    expect(await names("name eq 'ALPHA'")).toEqual(['Alpha']);
+    expect(await names("name gt 'B'")).toEqual(['beta 50%', 'gamma_x']);
   });
 
-  it('matches LIKE wildcards literally', () => {
-    expect(names("contains(name,'%')")).toEqual(['beta 50%']);
-    expect(names("contains(name,'_')")).toEqual(['gamma_x']);
-    expect(names("startswith(name,'AL')")).toEqual(['Alpha']);
-    expect(names("endswith(name,'0%')")).toEqual(['beta 50%']);
+  it('matches LIKE wildcards literally', async () => {
+    expect(await names("contains(name,'%')")).toEqual(['beta 50%']);
+    expect(await names("contains(name,'_')")).toEqual(['gamma_x']);
+    expect(await names("startswith(name,'AL')")).toEqual(['Alpha']);
+    expect(await names("endswith(name,'0%')")).toEqual(['beta 50%']);
   });
 
-  it('finds lookups by GUID whatever their case', () => {
-    expect(names(`_machineid_value eq ${G1}`)).toEqual([null, 'Alpha']);
-    expect(names(`_machineid_value eq null`)).toEqual(['gamma_x']);
+  it('finds lookups by GUID whatever their case', async () => {
+    expect(await names(`_machineid_value eq ${G1}`)).toEqual([null, 'Alpha']);
+    expect(await names(`_machineid_value eq null`)).toEqual(['gamma_x']);
   });
 
-  it('gives null rows OData semantics: ne includes them, not(gt) includes them', () => {
-    expect(names('priority ne 0')).toEqual([null, 'Alpha', 'gamma_x']);
-    expect(names('priority gt 0')).toEqual(['Alpha']);
-    expect(names('not (priority gt 0)')).toEqual([null, 'beta 50%', 'gamma_x']);
-    expect(names("not contains(name,'a')")).toEqual([null]);
+  it('gives null rows OData semantics: ne includes them, not(gt) includes them', async () => {
+    expect(await names('priority ne 0')).toEqual([null, 'Alpha', 'gamma_x']);
+    expect(await names('priority gt 0')).toEqual(['Alpha']);
+    expect(await names('not (priority gt 0)')).toEqual([null, 'beta 50%', 'gamma_x']);
+    expect(await names("not contains(name,'a')")).toEqual([null]);
   });
 
-  it('compares numbers and date-times by value', () => {
-    expect(names('machinepercentcpuusage ge 12.5')).toEqual(['Alpha', 'gamma_x']);
-    expect(names('createdon ge 2026-01-01T01:00:00+01:00')).toEqual(['Alpha', 'beta 50%', 'gamma_x']);
-    expect(names('createdon lt 2026-01-01')).toEqual([null]);
+  it('compares numbers and date-times by value', async () => {
+    expect(await names('machinepercentcpuusage ge 12.5')).toEqual(['Alpha', 'gamma_x']);
+    expect(await names('createdon ge 2026-01-01T01:00:00+01:00')).toEqual(['Alpha', 'beta 50%', 'gamma_x']);
+    expect(await names('createdon lt 2026-01-01')).toEqual([null]);
   });
 
-  it('runs the largest filter the parser allows within SQLite limits', () => {
+  it('runs the largest filter the parser allows within SQLite limits', async () => {
     const big = Array.from({ length: 400 }, (_, i) => `priority eq ${i}`).join(' or ');
-    expect(names(big)).toEqual(['Alpha', 'beta 50%']);
+    expect(await names(big)).toEqual(['Alpha', 'beta 50%']);
   });
 });
