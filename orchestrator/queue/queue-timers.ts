@@ -69,8 +69,7 @@ export class QueueTimers {
     const limit = this.o.offerTimeoutMs ?? 30_000;
     for (const [id, a] of this.o.queue.assignments.unansweredOffers()) {
       if (Date.parse(a.at) + limit > now) continue;
-      this.o.links.send(a.machineId, { type: 'revoke', sessionId: id });
-      await this.o.queue.requeue(id, { machineId: a.machineId, errorcode: 'NoAnswer', message: `no accept or reject within ${limit} ms` });
+      await this.o.queue.revokeUnanswered(id, a, { machineId: a.machineId, errorcode: 'NoAnswer', message: `no accept or reject within ${limit} ms` });
     }
   }
 

@@ -5,7 +5,7 @@ import type { OrchestratorContext, SessionQueue, TriggeredCallback } from '../co
 import { SerialLane } from '../serial-lane.js';
 import { StoreError, type Repositories, type SessionRecord } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
-import { AssignmentBook, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
+import { AssignmentBook, type Assignment, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
 import type { AgentLinks } from './agent-links.js';
 export type { AgentLinks } from './agent-links.js';
 export type { HelloReconcile } from './hello-reconcile.js';
@@ -299,6 +299,19 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
         await this.book.clear(this.store, sessionId);
       }
       await this.finishNow(sessionId, f);
+    });
+  }
+
+  /**
+   * An offer left unanswered: revoked and its session waits again, unless it was answered (or taken back) since the
+   * caller saw it. Judged in the lane, where an accept cannot slip in between.
+   */
+  revokeUnanswered(sessionId: string, offer: Assignment, log: { machineId: string; errorcode: string; message: string }): Promise<void> {
+    return this.lane.run(async () => {
+      const a = this.book.live(sessionId);
+      if (a?.state !== 'offered' || a.machineId !== offer.machineId || a.at !== offer.at) return;
+      this.o.links.send(a.machineId, { type: 'revoke', sessionId });
+      await this.requeueNow(sessionId, log);
     });
   }
 

@@ -5,7 +5,7 @@ import type { AgentState, OrchestratorFrame } from '../../../../shared/protocol.
 import { SessionStatus } from '../../../../shared/option-sets.js';
 import { Queue, type AgentLinks } from '../../../../orchestrator/queue/session-queue.js';
 import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
-import type { Repositories } from '../../../../orchestrator/store/store.js';
+import type { Assignment, Repositories } from '../../../../orchestrator/store/store.js';
 import { agentState } from '../../../support/fake-agent.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
@@ -293,6 +293,26 @@ describe('Queue', () => {
     expect(await w.queue.assignments.pendingCancel(id)).toBe('cancelled');
     await w.queue.ended(id);
     expect(await w.queue.assignments.pendingCancel(id)).toBeNull();
+  });
+
+  it('does not take back an offer that was accepted after the timer saw it unanswered', async () => {
+    const w = world(join(tempDir(), 'o.db'));
+    const { groupId, wfId, machineIds } = await seed(w.store, 1);
+    await w.queue.start();
+    w.links.states.set(machineIds[0]!, agentState());
+    const id = await enqueue(w, wfId, groupId);
+    await turn();
+    // What the offer timer read, then (while it awaited) the accept came and was committed.
+    const [[seen, offer]] = w.queue.assignments.unansweredOffers() as [[string, Assignment]];
+    expect(seen).toBe(id);
+    const answers: OrchestratorFrame[] = [];
+    w.queue.acceptOffer(machineIds[0]!, id, (a) => answers.push(a), (err) => { throw err; });
+    await turn();
+    expect(answers).toEqual([{ type: 'confirm', sessionId: id }]);
+    await w.queue.revokeUnanswered(id, offer, { machineId: offer.machineId, errorcode: 'NoAnswer', message: 'no answer' });
+    expect(await w.queue.assignments.confirmedMachineOf(id)).toBe(machineIds[0]);
+    expect((await w.store.sessions.get(id))!['_machineid_value']).toBe(machineIds[0]);
+    expect(w.links.sent.map(({ frame }) => frame.type)).toEqual(['assign']);
   });
 
   it('re-files a waiting session whose priority was changed', async () => {
