@@ -176,8 +176,8 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
       await queue.machineChanged(id);
     },
     close: async () => {
-      timers.stop();
       callbacks.close();
+      await timers.stop();
       await queue.close();
     },
   };

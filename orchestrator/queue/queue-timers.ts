@@ -42,9 +42,11 @@ export class QueueTimers {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer; resolves once a tick under way is done. */
+  stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    return this.ticks.idle();
   }
 
   /** One round of the clock work; resolves when it is done (a failure is logged, never thrown). */
