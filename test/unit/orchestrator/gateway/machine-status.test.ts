@@ -32,6 +32,28 @@ describe('MachineStatusWriter', () => {
     await writer.close();
   });
 
+  it('commits its batches in the order it took them, also when the store answers the first one late', async () => {
+    const { store, ids, writer } = await setup(1);
+    const id = ids[0]!;
+    let release!: () => void;
+    const late = new Promise<void>((resolve) => (release = resolve));
+    const original = store.crashSafeTransaction.bind(store);
+    let calls = 0;
+    vi.spyOn(store, 'crashSafeTransaction').mockImplementation(async (fn) => {
+      if (calls++ === 0) await late;
+      return original(fn);
+    });
+    const at = new Date('2030-01-01T00:00:05Z');
+    writer.hello(id, agentState(), at, {});
+    const hello = writer.flush();
+    writer.disconnected(id);
+    const disconnect = writer.flush();
+    release();
+    await Promise.all([hello, disconnect]);
+    expect(await store.machines.get(id)).toMatchObject({ connected: false, statuscode: 2 });
+    await writer.close();
+  });
+
   it('writes hellos and disconnects at the end of the turn, with the state frames before them, merged in arrival order', async () => {
     const { store, ids, writer } = await setup(2);
     const [a, b] = ids as [string, string];
