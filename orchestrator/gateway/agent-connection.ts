@@ -265,7 +265,8 @@ export class AgentConnection {
     this.clock = AgentClock.fromHello(frame.agentTime, now, this.o.ctx.now);
     this.o.status.hello(this.o.machineId, frame.state, now, { agentversion: frame.agentVersion, os: frame.os });
     const reconcile = await this.o.queue.hello(this.o.machineId, frame.activeSessions);
-    // No event of this machine is applied before its hello is handled: the seq stays as read until then.
+    // This connection's events wait for its hello; one a replaced connection still commits meanwhile is a duplicate
+    // when the agent sends it again (skipped by its seq).
     const appliedUpTo = await this.store.queueState.appliedSeq(this.o.machineId);
     // Replaced or closed while the store answered: the newer connection (or the agent's next one) takes it from here.
     if (this.closed) return;
