@@ -142,18 +142,21 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
   } catch (err) {
     await gateway?.close();
     await app.close();
-    store.close();
+    await gateway?.idle();
+    await store.close();
     throw err;
   }
   const { url, port } = listeningUrl(app, host, options.tls ? 'https' : 'http');
   logger.info(`orchestrator listening on ${url} (data: ${options.dataDir})`);
-  api.resumeBackgroundOperations();
+  await api.resumeBackgroundOperations();
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     await gateway?.close();
     await app.close();
     await api?.close();
-    store.close();
+    // The agents' connections closed with the app: what they left the queue to do is done before the store closes.
+    await gateway?.idle();
+    await store.close();
     logger.info('orchestrator stopped');
   };
   return {

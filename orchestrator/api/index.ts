@@ -30,7 +30,7 @@ export interface WebApiOptions {
 
 export interface WebApi {
   /** Runs again the respond-async operations a previous run left unfinished (call once listening). */
-  resumeBackgroundOperations(): void;
+  resumeBackgroundOperations(): Promise<void>;
   /** The respond-async bulk operations (metrics). */
   backgroundStats(): BackgroundStats;
   close(): Promise<void>;
@@ -94,9 +94,9 @@ async function dispatch(c: ApiContext, request: FastifyRequest, reply: FastifyRe
 }
 
 /** `GET /api/backgroundoperation/<id>`: the status of a respond-async operation (the 202's Location). */
-function backgroundOperation(c: ApiContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): FastifyReply {
+async function backgroundOperation(c: ApiContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Promise<FastifyReply> {
   const id = request.params.id.toLowerCase();
-  const row = isGuid(id) ? c.store.records.get(backgroundoperationEntity, id) : undefined;
+  const row = isGuid(id) ? await c.store.records.get(backgroundoperationEntity, id) : undefined;
   if (!row) throw notFound(`background operation ${request.params.id.slice(0, 100)} does not exist`);
   return sendJson(reply, 200, representation(request, backgroundoperationEntity, row));
 }
@@ -106,7 +106,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
   const deps = { store: o.ctx.store, queue: o.queue, control: o.control, now: o.ctx.now };
   const writer = new RecordWriter(deps);
   const background = new BackgroundBulk({ store: o.ctx.store, writer, logger: o.ctx.logger, now: o.ctx.now });
-  const c: ApiContext = { store: o.ctx.store, deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] }, identity: serviceIdentity(o.ctx.store) };
+  const c: ApiContext = { store: o.ctx.store, deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] }, identity: await serviceIdentity(o.ctx.store) };
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('odata-version', '4.0');

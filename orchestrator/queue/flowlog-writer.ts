@@ -18,10 +18,10 @@ export interface FlowLogEntry {
  * Appends flowlog rows of one session with consecutive per-session `seq` (one lookup of the session's last seq, one
  * bulk insert, whatever the number of entries). Call inside a store transaction, with its repositories.
  */
-export function appendFlowLogs(tx: Repositories, sessionId: string, entries: readonly FlowLogEntry[]): void {
+export async function appendFlowLogs(tx: Repositories, sessionId: string, entries: readonly FlowLogEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  let seq = (tx.logs.lastSeq(sessionId) ?? -1) + 1;
-  tx.logs.insertMany(
+  let seq = ((await tx.logs.lastSeq(sessionId)) ?? -1) + 1;
+  await tx.logs.insertMany(
     entries.map((e) => {
       const data = JSON.stringify(e.data);
       return {
@@ -38,4 +38,4 @@ export function appendFlowLogs(tx: Repositories, sessionId: string, entries: rea
   );
 }
 
-export const appendFlowLog = (tx: Repositories, sessionId: string, entry: FlowLogEntry): void => appendFlowLogs(tx, sessionId, [entry]);
+export const appendFlowLog = (tx: Repositories, sessionId: string, entry: FlowLogEntry): Promise<void> => appendFlowLogs(tx, sessionId, [entry]);

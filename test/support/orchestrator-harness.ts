@@ -85,13 +85,13 @@ export interface TestOrchestrator {
 
   // Seeding by writing the store, for protocol tests that set up what no Web API call makes (or need no API call).
   /** A group with password SEEDED_GROUP_PASSWORD. */
-  group(name?: string, opts?: { password?: string; queuing?: number; statecode?: number }): Row;
+  group(name?: string, opts?: { password?: string; queuing?: number; statecode?: number }): Promise<Row>;
   /** A `command` workflow running `true` unless `extra` says otherwise. */
-  workflow(extra?: Row): Row;
-  /** Inserts a Waiting session and tells the queue, like RunDesktopFlow does. */
-  session(workflowId: string, values: Row): string;
-  /** A stored session row (throws when there is none). */
-  get(id: string): Row;
+  workflow(extra?: Row): Promise<Row>;
+  /** Inserts a Waiting session and tells the queue, like RunDesktopFlow does (resolves once the queue filed it). */
+  session(workflowId: string, values: Row): Promise<string>;
+  /** A stored session row (rejects when there is none). */
+  get(id: string): Promise<Row>;
   /** Registers a machine into `group` and connects a fake agent (hello not sent yet). */
   machine(group?: string, opts?: { name?: string; capacity?: number; autoPong?: boolean; features?: readonly string[] }): Promise<{ agent: FakeAgent; machineId: string; credential: string }>;
   /** Connects a fake agent with a machine's credential (hello not sent yet). */
@@ -159,14 +159,14 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
       }),
     workflow: (extra = {}) =>
       running.store.workflows.insert({ name: 'wf', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }), ...extra }),
-    session(workflowId, values) {
-      const row = running.store.sessions.insert({ _regardingobjectid_value: workflowId, runmode: RunMode.v.Unattended, statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting, priority: 0, ...values });
+    async session(workflowId, values) {
+      const row = await running.store.sessions.insert({ _regardingobjectid_value: workflowId, runmode: RunMode.v.Unattended, statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting, priority: 0, ...values });
       const id = row.flowsessionid;
-      running.gateway.queue.enqueued(id);
+      await running.gateway.queue.enqueued(id);
       return id;
     },
-    get(id) {
-      const row = running.store.sessions.get(id);
+    async get(id) {
+      const row = await running.store.sessions.get(id);
       if (!row) throw new Error(`no session ${id}`);
       return row;
     },

@@ -64,14 +64,14 @@ describe('restart', () => {
     await o.running.close();
     // What a crash between "operation recorded" and "operation done" leaves behind.
     const store = new SqliteStore({ file: join(dataDir, 'orchestrator.db') });
-    const op = store.operations.insert({
+    const op = await store.operations.insert({
       name: 'bulk:CreateMultiple:workflows',
       statecode: 2,
       statuscode: 20,
       retrycount: 0,
       inputparameters: JSON.stringify({ set: 'workflows', action: 'CreateMultiple', body: { Targets: [{ name: 'resumed', clientdata: commandFlow() }] } }),
     });
-    store.close();
+    await store.close();
     const id = String(op['backgroundoperationid']);
     o = await startTestOrchestrator({ dataDir });
     const done = await waitFor(async () => {

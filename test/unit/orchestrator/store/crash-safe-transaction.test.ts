@@ -7,7 +7,9 @@ import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
 let store: SqliteStore | undefined;
-afterEach(() => store?.close());
+afterEach(async () => {
+  await store?.close();
+});
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
