@@ -38,6 +38,6 @@ export function ensureLocalSession(tx: Repositories, queue: Queue, machineId: st
       createdon: info.createdon,
     });
   queue.recordLocalRun(tx, info.sessionId, machineId, info.createdon);
-  appendFlowLog(tx, info.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
+  appendFlowLog(tx, info.sessionId, { type: 'DesktopFlowRunQueueRunConfirmed', level: 'Info', data: { machineId, local: true } });
   return true;
 }

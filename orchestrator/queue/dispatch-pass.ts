@@ -125,7 +125,7 @@ export class DispatchPass {
         for (const { sessionId, machineId } of offers) {
           book.set(tx, sessionId, { machineId, state: 'offered', at });
           tx.sessions.patch(sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
-          appendFlowLog(tx, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
+          appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssigned', level: 'Info', data: { machineId } });
         }
         for (const [id, reason] of changed) tx.sessions.patch(id, { queuereason: reason });
       });

@@ -27,7 +27,7 @@ export class QueuedRecords {
   write(tx: Repositories): void {
     for (const q of this.pending) {
       this.book.setTarget(tx, q.sessionId, q.target);
-      appendFlowLog(tx, q.sessionId, { type: 'Queued', level: 'Information', data: { priority: q.priority } });
+      appendFlowLog(tx, q.sessionId, { type: 'DesktopFlowRunQueued', level: 'Info', data: { priority: q.priority } });
     }
   }
 

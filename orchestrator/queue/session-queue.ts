@@ -273,7 +273,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       const current = tx.sessions.get(sessionId);
       if (!current || current.statuscode === null || isTerminalStatus(current.statuscode)) return undefined;
       const updated = tx.sessions.update(sessionId, { _machineid_value: this.book.target(sessionId, tx), queuereason: null });
-      if (log) appendFlowLog(tx, sessionId, { type: 'AssignFailed', level: 'Warning', data: log });
+      if (log) appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssignFailed', level: 'Warning', data: log });
       return updated;
     });
     if (log) this.cooldown.add(sessionId, log.machineId, this.now(), log.errorcode);
@@ -299,7 +299,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       const now = this.now();
       this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
       tx.sessions.patch(sessionId, { queuereason: null });
-      appendFlowLog(tx, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
+      appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueRunConfirmed', level: 'Info', data: { machineId } });
       this.held.set(sessionId, SessionStatus.v.Waiting);
       this.o.observer?.confirmed(...confirmationTimes(tx.sessions.get(sessionId), a.at, now));
     }

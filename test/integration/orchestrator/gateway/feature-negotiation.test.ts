@@ -18,7 +18,7 @@ const nodeFlow = JSON.stringify({ schemaversion: 1, kind: 'node', script: 'conso
 function assignFailures(sessionId: string): { errorcode?: string; message?: string }[] {
   return o.store.logs
     .forSession(sessionId)
-    .filter((r) => LogType.labels.get(Number(r['type'])) === 'AssignFailed')
+    .filter((r) => LogType.labels.get(Number(r['type'])) === 'DesktopFlowRunQueueAssignFailed')
     .map((r) => JSON.parse(String(r['data'])) as { errorcode?: string; message?: string });
 }
 

@@ -136,7 +136,7 @@ describe('Queue', () => {
     const second = world(file);
     second.queue.start();
     await turn();
-    const queuedLogs = () => second.store.logs.forSession(id).filter((r) => r.name === 'Queued').length;
+    const queuedLogs = () => second.store.logs.forSession(id).filter((r) => r.name === 'DesktopFlowRunQueued').length;
     expect(queuedLogs()).toBe(1);
     // Its original target was recorded too: an offer taken back restores it (none would leave the session untargeted).
     second.links.states.set(machineIds[0]!, agentState());
@@ -149,7 +149,7 @@ describe('Queue', () => {
     const third = world(file);
     third.queue.start();
     await turn();
-    expect(third.store.logs.forSession(id).filter((r) => r.name === 'Queued').length).toBe(1);
+    expect(third.store.logs.forSession(id).filter((r) => r.name === 'DesktopFlowRunQueued').length).toBe(1);
   });
 
   it('confirms the accepts of one turn in one commit, and revokes an offer taken back before that commit', async () => {
