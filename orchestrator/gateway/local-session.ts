@@ -38,6 +38,6 @@ export async function ensureLocalSession(tx: Repositories, queue: Queue, machine
       createdon: info.createdon,
     });
   await queue.recordLocalRun(tx, info.sessionId, machineId, info.createdon);
-  await appendFlowLog(tx, info.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
+  await appendFlowLog(tx, info.sessionId, { type: 'DesktopFlowRunQueueRunConfirmed', level: 'Info', data: { machineId, local: true } });
   return true;
 }

@@ -134,7 +134,7 @@ export class DispatchPass {
         for (const { sessionId, machineId } of offers) {
           await book.set(tx, sessionId, { machineId, state: 'offered', at });
           await tx.sessions.patch(sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
-          await appendFlowLog(tx, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
+          await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssigned', level: 'Info', data: { machineId } });
         }
         for (const [id, reason] of changed) await tx.sessions.patch(id, { queuereason: reason });
         return count;

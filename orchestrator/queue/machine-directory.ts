@@ -55,7 +55,7 @@ export class MachineDirectory implements MachinesById {
     for (const g of await this.store.groups.all()) {
       const list = this.byPartition.get(g.flowmachinegroupid);
       const statecode = g.statecode ?? MachineGroupState.v.Active;
-      const queuingType = g.preferredqueuingtype ?? QueuingType.v.PriorityThenFIFO;
+      const queuingType = g.preferredqueuingtype ?? QueuingType.v.ExtendedQueuePrioritization;
       if (!list || (list[0]!.groupStatecode === statecode && list[0]!.groupQueuingType === queuingType)) continue;
       list.forEach((m, i) => {
         const record = { ...m, groupStatecode: statecode, groupQueuingType: queuingType };
@@ -81,7 +81,7 @@ export class MachineDirectory implements MachinesById {
 
   /** The queuing type of a partition's group (QueuingType; priority then FIFO for a machine without a group). */
   queuingTypeOf(partition: string): number {
-    return this.byPartition.get(partition)?.[0]?.groupQueuingType ?? QueuingType.v.PriorityThenFIFO;
+    return this.byPartition.get(partition)?.[0]?.groupQueuingType ?? QueuingType.v.ExtendedQueuePrioritization;
   }
 
   private index(): void {
@@ -132,7 +132,7 @@ function toRecord(m: StoredMachine, g: FlowMachineGroup | undefined): MachineRec
     groupId: m._flowmachinegroupid_value,
     statecode: m.statecode ?? MachineState.v.Active,
     groupStatecode: g?.statecode ?? MachineGroupState.v.Active,
-    groupQueuingType: g?.preferredqueuingtype ?? QueuingType.v.PriorityThenFIFO,
+    groupQueuingType: g?.preferredqueuingtype ?? QueuingType.v.ExtendedQueuePrioritization,
     sessioncapacity: m.sessioncapacity ?? 1,
   };
 }

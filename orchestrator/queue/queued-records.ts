@@ -28,7 +28,7 @@ export class QueuedRecords {
     const batch = this.pending.slice();
     for (const q of batch) {
       await this.book.setTarget(tx, q.sessionId, q.target);
-      await appendFlowLog(tx, q.sessionId, { type: 'Queued', level: 'Information', data: { priority: q.priority } });
+      await appendFlowLog(tx, q.sessionId, { type: 'DesktopFlowRunQueued', level: 'Info', data: { priority: q.priority } });
     }
     return batch.length;
   }

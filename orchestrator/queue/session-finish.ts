@@ -60,8 +60,8 @@ export async function finishSession(tx: Repositories, sessionId: string, f: Fini
   const callbackbody = current.callbackurl ? (f.callbackBody ?? ownCallbackBody(sessionId, patch, current)) : undefined;
   await tx.sessions.patch(sessionId, callbackbody === undefined ? patch : { ...patch, callbackbody });
   await appendFlowLog(tx, sessionId, {
-    type: 'RunCompleted',
-    level: f.statuscode === SessionStatus.v.Succeeded ? 'Information' : 'Error',
+    type: 'DesktopFlowRunQueueRunCompleted',
+    level: f.statuscode === SessionStatus.v.Succeeded ? 'Info' : 'Error',
     data: { statuscode: f.statuscode, errorcode: f.errorcode ?? null, errormessage: f.errormessage ?? null },
     createdon: f.completedon,
   });

@@ -328,7 +328,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       const current = await tx.sessions.get(sessionId);
       if (!current || current.statuscode === null || isTerminalStatus(current.statuscode)) return undefined;
       const updated = await tx.sessions.update(sessionId, { _machineid_value: await this.book.target(sessionId, tx), queuereason: null });
-      if (log) await appendFlowLog(tx, sessionId, { type: 'AssignFailed', level: 'Warning', data: log });
+      if (log) await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssignFailed', level: 'Warning', data: log });
       return updated;
     });
     if (log) this.cooldown.add(sessionId, log.machineId, this.now(), log.errorcode);
@@ -354,7 +354,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       const now = this.now();
       await this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
       await tx.sessions.patch(sessionId, { queuereason: null });
-      await appendFlowLog(tx, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
+      await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueRunConfirmed', level: 'Info', data: { machineId } });
       this.held.set(sessionId, SessionStatus.v.Waiting);
       this.o.observer?.confirmed(...confirmationTimes(await tx.sessions.get(sessionId), a.at, now));
     }

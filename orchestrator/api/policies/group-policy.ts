@@ -17,7 +17,7 @@ export const groupPolicy: EntityPolicy<GroupRecord> = {
   updateSchema: FlowMachineGroupUpdate,
   deletable: true,
   prepareCreate: (_deps, values) => ({
-    preferredqueuingtype: QueuingType.v.PriorityThenFIFO,
+    preferredqueuingtype: QueuingType.v.ExtendedQueuePrioritization,
     statecode: MachineGroupState.v.Active,
     statuscode: MachineGroupStatus.v.Active,
     ...hashPassword(values),

@@ -62,7 +62,7 @@ describe('events frames', () => {
     const rows = await flowlogs(id);
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i));
     // The completion is written between the lines that came before and after it.
-    expect(rows.slice(before).map((r) => r.what)).toEqual(['CustomLog line 0', 'CustomLog line 1', 'CustomLog line 2', 'CustomLog line 3', 'RunCompleted 4', 'CustomLog line 4']);
+    expect(rows.slice(before).map((r) => r.what)).toEqual(['CustomLog line 0', 'CustomLog line 1', 'CustomLog line 2', 'CustomLog line 3', 'DesktopFlowRunQueueRunCompleted 4', 'CustomLog line 4']);
     expect(await o.get(id)).toMatchObject({ statuscode: 4, machinepercentcpuusage: 12 });
     // A round trip behind it (a replayed duplicate is acked again): a second ack of the frame would come first.
     agent.send({ type: 'events', events: [log(7, id, 4)] });

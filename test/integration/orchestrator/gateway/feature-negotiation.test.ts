@@ -17,7 +17,7 @@ const nodeFlow = JSON.stringify({ schemaversion: 1, kind: 'node', script: 'conso
 
 async function assignFailures(sessionId: string): Promise<{ errorcode?: string; message?: string }[]> {
   return (await o.store.logs.forSession(sessionId))
-    .filter((r) => LogType.labels.get(Number(r['type'])) === 'AssignFailed')
+    .filter((r) => LogType.labels.get(Number(r['type'])) === 'DesktopFlowRunQueueAssignFailed')
     .map((r) => JSON.parse(String(r['data'])) as { errorcode?: string; message?: string });
 }
 

@@ -53,7 +53,7 @@ describe('local-session events (Local runs reported in seq order)', () => {
       runwaitduration: 1000,
       runduration: 2000,
     });
-    expect(await logTypes(id)).toEqual(['RunConfirmed', 'RunCompleted']);
+    expect(await logTypes(id)).toEqual(['DesktopFlowRunQueueRunConfirmed', 'DesktopFlowRunQueueRunCompleted']);
     expect(first).toBe(1);
     await agent.close();
   });
@@ -72,7 +72,7 @@ describe('local-session events (Local runs reported in seq order)', () => {
     expect(welcome.cancelSessions).toEqual([]);
     agent.event({ sessionId: id, kind: 'local-session', name: 'l', createdon: new Date(o.clock.t).toISOString(), seq: 1 });
     await agent.acked(1);
-    expect(await logTypes(id)).toEqual(['RunConfirmed']);
+    expect(await logTypes(id)).toEqual(['DesktopFlowRunQueueRunConfirmed']);
     await agent.close();
   });
 
@@ -119,7 +119,7 @@ describe('sessions an agent lost', () => {
     expect(await o.get(id)).toMatchObject({ statuscode: 11, statecode: 0, errorcode: 'AgentLostSession' });
     const lostLine = (await logs(id)).find((r) => r['name'] === 'AgentLostSession');
     expect(JSON.parse(String(lostLine?.['data']))).toMatchObject({ stream: 'agent', message: expect.stringContaining('reconnected without this session') });
-    expect((await logTypes(id)).at(-1)).toBe('RunCompleted');
+    expect((await logTypes(id)).at(-1)).toBe('DesktopFlowRunQueueRunCompleted');
     // The freed slot takes new work.
     const next = await o.session(wfId, { _machinegroupid_value: groupId });
     expect((await agent.next('assign')).session.flowsessionid).toBe(next);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, type OrchestratorFrame } from '../../../../shared/protocol.js';
-import { LogType } from '../../../../shared/option-sets.js';
+import { FlowLogLevel, LogType } from '../../../../shared/option-sets.js';
 import { waitFor } from '../../../support/wait-for.js';
 import { startTestOrchestrator, TestClock, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 
@@ -50,7 +50,7 @@ describe('assign → accept → confirm', () => {
     expect(await o.get(id)).toMatchObject({ _machineid_value: machineId, queuereason: 'WaitingForConfirmation', statuscode: 3 });
     agent.send({ type: 'accept', sessionId: id });
     expect(await agent.next('confirm')).toEqual({ type: 'confirm', sessionId: id });
-    expect(await logTypes(id)).toEqual(['Queued', 'QueueAssigned', 'RunConfirmed']);
+    expect(await logTypes(id)).toEqual(['DesktopFlowRunQueued', 'DesktopFlowRunQueueAssigned', 'DesktopFlowRunQueueRunConfirmed']);
 
     const started = new Date(o.clock.t + 500).toISOString();
     agent.event({ sessionId: id, kind: 'started', startedon: started });
@@ -59,7 +59,9 @@ describe('assign → accept → confirm', () => {
     const last = agent.event({ sessionId: id, kind: 'completed', statuscode: 4, completedon: new Date(o.clock.t + 1500).toISOString(), machinepercentcpuusage: 12.5, machinepercentramusage: 40, machineramusage: 900, runexecutionduration: 1000 });
     await agent.acked(last);
     expect(await o.get(id)).toMatchObject({ statuscode: 4, statecode: 0, startedon: started, runwaitduration: 500, runexecutionduration: 1000, runduration: 1500, outputs: '{"ok":true}', machinepercentcpuusage: 12.5, machineramusage: 900 });
-    expect(await logTypes(id)).toEqual(['Queued', 'QueueAssigned', 'RunConfirmed', 'CustomLog', 'RunCompleted']);
+    expect(await logTypes(id)).toEqual(['DesktopFlowRunQueued', 'DesktopFlowRunQueueAssigned', 'DesktopFlowRunQueueRunConfirmed', 'CustomLog', 'DesktopFlowRunQueueRunCompleted']);
+    // The agent sent stdout's wire level (100000001); the flowlog carries Dataverse's Info, the others theirs by name.
+    expect((await o.store.logs.forSession(id)).map((r) => FlowLogLevel.labels.get(Number(r['level'])))).toEqual(['Info', 'Info', 'Info', 'Info', 'Info']);
     const custom = (await o.store.logs.forSession(id)).filter((r) => r.type === LogType.v.CustomLog)[0]!;
     expect(JSON.parse(String(custom['data']))).toEqual({ stream: 'stdout', message: 'hello' });
   });
@@ -70,7 +72,7 @@ describe('assign → accept → confirm', () => {
     const again = await two.agent.next('assign');
     expect(again.session.flowsessionid).toBe(id);
     expect((await o.get(id))['_machineid_value']).toBe(two.machineId);
-    expect(await logTypes(id)).toEqual(['Queued', 'QueueAssigned', 'AssignFailed', 'QueueAssigned']);
+    expect(await logTypes(id)).toEqual(['DesktopFlowRunQueued', 'DesktopFlowRunQueueAssigned', 'DesktopFlowRunQueueAssignFailed', 'DesktopFlowRunQueueAssigned']);
   });
 
   it('revokes an offer that gets no answer and one whose machine disconnects; a late accept is answered with revoke', async () => {

@@ -175,7 +175,7 @@ describe('Queue', () => {
     const second = world(file);
     await second.queue.start();
     await turn();
-    const queuedLogs = async () => (await second.store.logs.forSession(id)).filter((r) => r.name === 'Queued').length;
+    const queuedLogs = async () => (await second.store.logs.forSession(id)).filter((r) => r.name === 'DesktopFlowRunQueued').length;
     expect(await queuedLogs()).toBe(1);
     // Its original target was recorded too: an offer taken back restores it (none would leave the session untargeted).
     second.links.states.set(machineIds[0]!, agentState());
@@ -188,7 +188,7 @@ describe('Queue', () => {
     const third = world(file);
     await third.queue.start();
     await turn();
-    expect((await third.store.logs.forSession(id)).filter((r) => r.name === 'Queued').length).toBe(1);
+    expect((await third.store.logs.forSession(id)).filter((r) => r.name === 'DesktopFlowRunQueued').length).toBe(1);
   });
 
   it('confirms the accepts of one turn in one commit, and revokes an offer taken back before that commit', async () => {
