@@ -1,5 +1,3 @@
-import { WireLogLevel } from './protocol-log-level.js';
-
 /**
  * Option sets of the record model: integers on the wire, labels for `Prefer: odata.include-annotations`. Values and
  * labels are exactly those of Microsoft's entity references (learn.microsoft.com/power-apps/developer/data-platform/
@@ -125,11 +123,6 @@ export const LogType = optionSet({
   DesktopFlowOrchestrationRepairWindowsIdentityIncorrectResponse: 100000311,
 });
 
-/**
- * @deprecated The agent's wire level of a log line, not Dataverse's flowlog level: use `WireLogLevel` from
- * shared/protocol.ts. Kept so main/agent/ compiles until it imports `WireLogLevel`.
- */
-export const LogLevel = { v: WireLogLevel } as const;
 
 export const BackgroundOperationState = optionSet({ Ready: 0, Locked: 2, Completed: 3 });
 export const BackgroundOperationStatus = optionSet(

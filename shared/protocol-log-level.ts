@@ -2,7 +2,7 @@
  * The level of a log line on the agent ⇄ orchestrator wire (`LogLine.level`, shared/protocol.ts re-exports it): the
  * numbers agents send, frozen. They are NOT Dataverse's flowlog `level` (100000001 here is stdout's Information,
  * there Debug): the orchestrator maps them with `flowLogLevelOfWire` (shared/flowlog-level.ts) when it writes flowlogs.
- * Kept apart from protocol.ts only because option-sets.ts re-exports it for the agent (protocol.ts imports option-sets.ts).
+ * Its own module so that flowlog-level.ts can map it without importing the whole protocol.
  */
 export const WireLogLevel = {
   Verbose: 100000000,

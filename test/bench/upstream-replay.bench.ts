@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LogLevel } from '../../shared/option-sets.js';
-import type { SessionEvent } from '../../shared/protocol.js';
+import { WireLogLevel, type SessionEvent } from '../../shared/protocol.js';
 import { waitFor } from '../support/wait-for.js';
 import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
 import { cpuMs } from './lib/proc.js';
@@ -22,7 +21,7 @@ const TARGET = 100_000;
 const eventTime = (t0: number, i: number): string => new Date(t0 + i).toISOString();
 
 function logEvent(seq: number, sessionId: string, lineSeq: number, at: string): SessionEvent {
-  return { seq, sessionId, at, kind: 'log', lines: [{ seq: lineSeq, level: LogLevel.v.Information, stream: 'stdout', at, message: 'x'.repeat(59) }] };
+  return { seq, sessionId, at, kind: 'log', lines: [{ seq: lineSeq, level: WireLogLevel.Information, stream: 'stdout', at, message: 'x'.repeat(59) }] };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BackgroundOperationState, BackgroundOperationStatus, LogLevel, LogType, SessionState, SessionStatus } from '../../../../shared/option-sets.js';
+import { BackgroundOperationState, BackgroundOperationStatus, FlowLogLevel, LogType, SessionState, SessionStatus } from '../../../../shared/option-sets.js';
 import { flowlogEntity, flowmachineEntity, type FlowSession } from '../../../../shared/records/index.js';
 import { checkFilter, parseFilter } from '../../../../orchestrator/odata/index.js';
 import { StoreError, type SessionRecord, type Store, type Values } from '../../../../orchestrator/store/store.js';
@@ -183,7 +183,7 @@ export function storeContract(engine: string, open: StoreFactory): void {
         const S1 = (await session({})).flowsessionid;
         const S2 = (await session({})).flowsessionid;
         expect(await store.logs.lastSeq(S1)).toBeUndefined();
-        const line = (sessionId: string, seq: number) => ({ _flowsessionid_value: sessionId, seq, type: LogType.v.CustomLog, level: LogLevel.v.Information, data: '"x"' });
+        const line = (sessionId: string, seq: number) => ({ _flowsessionid_value: sessionId, seq, type: LogType.v.CustomLog, level: FlowLogLevel.v.Info, data: '"x"' });
         await store.logs.insertMany(Array.from({ length: 130 }, (_, i) => line(S1, i)));
         await store.logs.insertMany([line(S2, 0)]);
         expect(await store.logs.lastSeq(S1.toUpperCase())).toBe(129);
@@ -197,7 +197,7 @@ export function storeContract(engine: string, open: StoreFactory): void {
 
       it('logs: a bulk insert with a clashing key is Conflict and inserts none of its rows', async () => {
         const S1 = (await session({})).flowsessionid;
-        const row = (flowlogid: string, seq: number) => ({ flowlogid, _flowsessionid_value: S1, seq, type: LogType.v.CustomLog, level: LogLevel.v.Information });
+        const row = (flowlogid: string, seq: number) => ({ flowlogid, _flowsessionid_value: S1, seq, type: LogType.v.CustomLog, level: FlowLogLevel.v.Info });
         await store.logs.insertMany([row(M1, 0)]);
         expect((await storeError(() => store.logs.insertMany([row(M2, 1), row(M1, 2)]))).code).toBe('Conflict');
         expect((await store.logs.forSession(S1)).map((l) => l.seq)).toEqual([0]);
