@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { entities } from '../../shared/records/index.js';
+import { storedValueChangeStatements } from './stored-value-sql.js';
 import { columnDdl, entityDdl, ident, initialSchema, SCREENSHOTS_DDL } from './postgres-schema.js';
 
 /**
@@ -23,6 +24,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'entity tables, their indexes, meta', statements: initialSchema },
   { version: 2, name: 'session screenshots', statements: () => [SCREENSHOTS_DDL] },
+  { version: 3, name: "option-set values as Microsoft's (flowlog level)", statements: storedValueChangeStatements },
 ];
 
 /** Key of the advisory lock the migrators take: "flowhost" in ASCII. */

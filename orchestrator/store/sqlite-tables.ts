@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { storedValueChangeStatements } from './stored-value-sql.js';
 import { randomUUID } from 'node:crypto';
 import { preparePrivateDbFiles } from '../../node-shared/private-file.js';
 import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
@@ -77,6 +78,9 @@ export interface SqliteTablesOptions {
  * The SQLite store's engine: one table per `EntityDef` (columns added at start), extra indexes, generic row access by
  * key and by SQL condition. Only the SQLite repositories (this folder) use it; SQL text stays in this folder.
  */
+/** Set once a database's stored option-set values are Microsoft's. */
+const OPTION_SETS_MARKER = 'store.optionsets.microsoft';
+
 export class SqliteTables {
   readonly db: Database.Database;
   private readonly now: () => Date;
@@ -113,6 +117,13 @@ export class SqliteTables {
       (UNIQUE[entity.set] ?? []).forEach((col) =>
         this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS "ux_${entity.set}_${col}" ON "${entity.set}" ("${col}" COLLATE NOCASE)`),
       );
+    }
+    // Option-set values whose meaning changed (shared/stored-value-changes.ts), rewritten once per database.
+    if (this.getMeta(OPTION_SETS_MARKER) === undefined) {
+      this.transaction(() => {
+        for (const sql of storedValueChangeStatements()) this.db.exec(sql);
+        this.setMeta(OPTION_SETS_MARKER, new Date().toISOString());
+      });
     }
   }
 

@@ -32,7 +32,7 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
 
   it('creates every entity table with a column type per EDM type, the indexes and meta on an empty database', async () => {
     const { pool } = await freshPool(server);
-    expect(await migrate(pool)).toEqual({ applied: [1, 2], addedColumns: [] });
+    expect(await migrate(pool)).toEqual({ applied: [1, 2, 3], addedColumns: [] });
 
     const { rows } = await pool.query<{ table_name: string; column_name: string; data_type: string }>(
       "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'",
@@ -71,17 +71,18 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     );
     const results = await Promise.all(pools.map((pool) => migrate(pool, migrations)));
 
-    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3]);
-    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1 });
+    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3, 4]);
+    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
     const versions = await pools[0]!.query<{ version: number; name: string }>('SELECT version, name FROM schema_version ORDER BY version');
     expect(versions.rows).toEqual([
       { version: 1, name: MIGRATIONS[0]!.name },
       { version: 2, name: 'session screenshots' },
-      { version: 3, name: 'a column of meta' },
+      { version: 3, name: MIGRATIONS[2]!.name },
+      { version: 4, name: 'a column of meta' },
     ]);
 
     expect(await migrate(pools[1]!, migrations)).toEqual({ applied: [], addedColumns: [] });
-    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1 });
+    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
   });
 
   it('waits for an instance migrating, and goes on when that instance dies without committing', async () => {
@@ -102,7 +103,7 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     // Its process killed: the OS closes its connection, the server rolls its transaction back and frees the lock.
     (dying as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
 
-    expect(await migrating).toEqual({ applied: [1, 2], addedColumns: [] });
+    expect(await migrating).toEqual({ applied: [1, 2, 3], addedColumns: [] });
     expect((await pool.query('SELECT key, value FROM meta')).fields.map((f) => f.name)).toEqual(['key', 'value']);
   });
 
