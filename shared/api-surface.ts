@@ -6,6 +6,7 @@ import {
   flowmachineEntity,
   flowmachinegroupEntity,
   flowsessionEntity,
+  scheduleEntity,
   workflowEntity,
   type EntityDef,
 } from './records/index.js';
@@ -37,6 +38,7 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
   { entity: workflowEntity, origin: 'dataverse' },
   { entity: flowlogEntity, origin: 'dataverse' },
   { entity: backgroundoperationEntity, origin: 'dataverse' },
+  { entity: scheduleEntity, origin: 'flowhost' },
 ];
 
 /** A parameter's EDM type as CSDL writes it; `mscrm.` names a type of the namespace. */

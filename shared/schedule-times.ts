@@ -116,7 +116,7 @@ export function scheduleProblems(values: ScheduleTiming & Partial<Pick<Schedule,
   return problems;
 }
 
-type ScheduleValues = Partial<Omit<Schedule, 'nextrunon'>>;
+export type ScheduleValues = Partial<Omit<Schedule, 'nextrunon'>>;
 
 /** A new schedule's values as stored: the defaults under the body's, and `nextrunon` from `now`. Validate the result with `scheduleProblems` first. */
 export function scheduleCreateValues(body: ScheduleValues, now: Date): ScheduleValues & Pick<Schedule, 'nextrunon'> {

@@ -36,7 +36,28 @@ export function postgresPoolConfig(location: string): { connectionString: string
  * Opens the store at `location`: a `postgres://` or `postgresql://` URL opens the PostgreSQL store (its schema
  * migrated before this resolves), anything else is the path of the SQLite file (or `:memory:`).
  */
-export async function openStore(location: string): Promise<Store> {
-  if (isPostgresLocation(location)) return PostgresStore.open({ pool: postgresPoolConfig(location) });
-  return new SqliteStore({ file: location });
+export async function openStore(location: string, o: { readonly now?: () => Date } = {}): Promise<Store> {
+  if (isPostgresLocation(location)) return PostgresStore.open({ pool: postgresPoolConfig(location), ...o });
+  return new SqliteStore({ file: location, ...o });
+}
+
+/** True when a PostgreSQL `location` carries its password in the URL. */
+export function storePasswordGiven(location: string): boolean {
+  if (!isPostgresLocation(location)) return false;
+  try {
+    return new URL(location.trim()).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** What a log line or the CLI may say of `location`: the engine and where, never a user or password. */
+export function storeName(location: string): string {
+  if (!isPostgresLocation(location)) return `SQLite file ${location}`;
+  try {
+    const url = new URL(location.trim());
+    return `PostgreSQL database ${url.pathname.slice(1)} at ${url.host}`;
+  } catch {
+    return 'PostgreSQL (the URL is not valid)';
+  }
 }

@@ -2,4 +2,4 @@
 export type * from './repositories.js';
 export type { OrderItem, RecordQuery, StoredRecord } from './record-query.js';
 export { StoreError, type Store } from './store-types.js';
-export { openStore, StoreLocationError } from './open-store.js';
+export { openStore, storeName, storePasswordGiven, StoreLocationError } from './open-store.js';

@@ -15,7 +15,13 @@ export interface WriteDeps {
   readonly queue: SessionQueue;
   /** Pause/resume/drain commands to the connected agents. */
   readonly control: AgentControl;
+  /** The schedule runner: told after a schedule was written, so its timer follows the new due times. */
+  readonly schedules: ScheduleWaker;
   readonly now: () => Date;
+}
+
+export interface ScheduleWaker {
+  wake(): Promise<void>;
 }
 
 /**
