@@ -9,6 +9,7 @@ import { hashSecret } from '../../orchestrator/auth/secrets.js';
 import type { Store } from '../../orchestrator/store/store.js';
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../orchestrator/index.js';
 import { FakeAgent, registerMachine } from './fake-agent.js';
+import { hasPostgres, POSTGRES, startPostgres, type PostgresServer } from './postgres.js';
 
 /** A record as the tests seed and read it (the store's typed records fit it). */
 type Row = Record<string, unknown>;
@@ -99,15 +100,40 @@ export interface TestOrchestrator {
 }
 
 /**
+ * The store of every test orchestrator of this process: `FLOWHOST_TEST_STORE=postgres` gives each a database of its
+ * own on one private PostgreSQL server (test/support/postgres.ts, started on first use, gone with the process), so the
+ * orchestrator suites run on PostgreSQL as they do on the default SQLite file (`sqlite`, or unset).
+ */
+export const TEST_STORE = parseTestStore(process.env['FLOWHOST_TEST_STORE']);
+
+function parseTestStore(value: string | undefined): 'sqlite' | 'postgres' {
+  if (value === undefined || value === '' || value === 'sqlite') return 'sqlite';
+  if (value === 'postgres') return 'postgres';
+  throw new Error(`FLOWHOST_TEST_STORE must be sqlite or postgres, not ${value}`);
+}
+
+let testPostgres: Promise<PostgresServer> | undefined;
+
+async function testStoreLocation(): Promise<string | undefined> {
+  if (TEST_STORE === 'sqlite') return undefined;
+  if (!hasPostgres) throw new Error(`FLOWHOST_TEST_STORE=postgres needs ${POSTGRES.what}`);
+  testPostgres ??= startPostgres();
+  const server = await testPostgres;
+  return server.url(await server.createDatabase());
+}
+
+/**
  * Starts the real orchestrator (`startOrchestrator`: store, agent gateway and Web API) on 127.0.0.1, port 0, in a
  * fresh temp data dir, on `opts.clock`.
  */
 export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}): Promise<TestOrchestrator> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'flowhost-orch-'));
   const { trustCa, clock = TestClock.real(), ...given } = opts;
+  const store = given.store ?? (await testStoreLocation());
   const options: OrchestratorOptions = {
     logger: winston.createLogger({ silent: true }),
     adminToken: 'test-admin-token-0123456789',
+    ...(store === undefined ? {} : { store }),
     ...given,
     gateway: { queueTickMs: 20, ...given.gateway },
     now: clock.now,
