@@ -109,10 +109,14 @@ export class PgTransactions<R> {
 
   private context(client: pg.PoolClient): TxContext<R> {
     let savepoints = 0;
+    // Statements the code issues at once (a Promise.all over its tx) take turns on the one client, in issue order.
+    let tail: Promise<unknown> = Promise.resolve();
     const db: PgExecutor = {
-      query: (sql, params) => {
+      query: <Q extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) => {
         if (!ctx.open) return Promise.reject(new Error("a transaction's tx was used after its transaction ended"));
-        return client.query(sql, params as unknown[]);
+        const next = tail.then(() => client.query<Q>(sql, params as unknown[]));
+        tail = next.catch(() => undefined);
+        return next;
       },
       atomic: async (body) => {
         const name = `sp${++savepoints}`;

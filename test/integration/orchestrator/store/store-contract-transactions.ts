@@ -89,6 +89,24 @@ export function storeTransactionContract(engine: string, open: StoreFactory): vo
         expect(await store.machines.get(M1)).toBeUndefined();
       });
 
+      it("statements a transaction's code issues at once take turns on its connection (no driver warning), all committed", async () => {
+        const warnings: string[] = [];
+        const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+        process.on('warning', onWarning);
+        try {
+          const [a, b, all] = await store.transaction(async (tx) =>
+            Promise.all([tx.machines.insert({ flowmachineid: M1, name: 'a' }), tx.machines.insert({ flowmachineid: M2, name: 'b' }), tx.machines.all()]),
+          );
+          expect([a.name, b.name]).toEqual(['a', 'b']);
+          expect(all.map((m) => m.name).sort()).toEqual(['a', 'b']);
+          expect((await store.machines.all()).map((m) => m.name).sort()).toEqual(['a', 'b']);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          expect(warnings).toEqual([]);
+        } finally {
+          process.off('warning', onWarning);
+        }
+      });
+
       it('concurrent transactions each commit their own writes', async () => {
         await Promise.all(
           Array.from({ length: 8 }, (_, i) =>
