@@ -69,6 +69,8 @@ export interface TestOrchestrator {
   readonly dataDir: string;
   readonly running: RunningOrchestrator;
   readonly clock: TestClock;
+  /** Where its records live (`openStore` opens a second connection to them, as another process would). */
+  readonly storeLocation: string;
   /** The running orchestrator's store (protocol tests read and write it directly). */
   readonly store: Store;
   /** The running orchestrator's session queue and machine controls. */
@@ -113,13 +115,17 @@ function parseTestStore(value: string | undefined): 'sqlite' | 'postgres' {
 }
 
 let testPostgres: Promise<PostgresServer> | undefined;
+/** The database made for a data dir: an orchestrator started again on the same data dir finds its records, as on SQLite. */
+const databaseOfDataDir = new Map<string, Promise<string>>();
 
-async function testStoreLocation(): Promise<string | undefined> {
+async function testStoreLocation(dataDir: string): Promise<string | undefined> {
   if (TEST_STORE === 'sqlite') return undefined;
   if (!hasPostgres) throw new Error(`FLOWHOST_TEST_STORE=postgres needs ${POSTGRES.what}`);
   testPostgres ??= startPostgres();
   const server = await testPostgres;
-  return server.url(await server.createDatabase());
+  let database = databaseOfDataDir.get(dataDir);
+  if (!database) databaseOfDataDir.set(dataDir, (database = server.createDatabase()));
+  return server.url(await database);
 }
 
 /**
@@ -129,7 +135,7 @@ async function testStoreLocation(): Promise<string | undefined> {
 export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}): Promise<TestOrchestrator> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'flowhost-orch-'));
   const { trustCa, clock = TestClock.real(), ...given } = opts;
-  const store = given.store ?? (await testStoreLocation());
+  const store = given.store ?? (await testStoreLocation(dataDir));
   const options: OrchestratorOptions = {
     logger: winston.createLogger({ silent: true }),
     adminToken: 'test-admin-token-0123456789',
@@ -162,6 +168,7 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
     },
     clock,
     dataDir,
+    storeLocation: store ?? join(dataDir, 'orchestrator.db'),
     api: (method, path, body, headers) => callApi(running.url, running.adminToken, method, path, body, headers, trustCa),
     async restart() {
       await running.close();

@@ -101,7 +101,7 @@ describe('WebSocket /agent/v1 framing', () => {
     const { agent, machineId } = await o.machine();
     const welcome = await agent.hello({ state: { draining: false } });
     expect(welcome).toMatchObject({ protocol: 1, flowmachineid: machineId, appliedUpTo: 0, heartbeatIntervalMs: 5000, cancelSessions: [] });
-    expect(await o.store.machines.get(machineId)).toMatchObject({ connected: true, statuscode: 1, lastheartbeatdate: o.clock.now().toISOString() });
+    await expect.poll(() => o.store.machines.get(machineId)).toMatchObject({ connected: true, statuscode: 1, lastheartbeatdate: o.clock.now().toISOString() });
     agent.state({ draining: true });
     await waitMachine(machineId, (m) => m['statuscode'] === 5);
     await agent.close();

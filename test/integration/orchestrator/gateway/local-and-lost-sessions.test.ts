@@ -116,7 +116,7 @@ describe('sessions an agent lost', () => {
     const agent = await o.connect(m.machineId, m.credential);
     const welcome = await agent.hello({ lastSeq: 0, activeSessions: [] });
     expect(welcome.appliedUpTo).toBe(1);
-    expect(await o.get(id)).toMatchObject({ statuscode: 11, statecode: 0, errorcode: 'AgentLostSession' });
+    await expect.poll(() => o.get(id)).toMatchObject({ statuscode: 11, statecode: 0, errorcode: 'AgentLostSession' });
     const lostLine = (await logs(id)).find((r) => r['name'] === 'AgentLostSession');
     expect(JSON.parse(String(lostLine?.['data']))).toMatchObject({ stream: 'agent', message: expect.stringContaining('reconnected without this session') });
     expect((await logTypes(id)).at(-1)).toBe('DesktopFlowRunQueueRunCompleted');
@@ -150,7 +150,7 @@ describe('sessions an agent lost', () => {
     const a2 = await o.connect(m.machineId, m.credential);
     await a2.hello({ lastSeq: 0, activeSessions: [held], state: { capacity: 2, freeSlots: 1 } });
     expect((await o.get(held))['statuscode']).toBe(3);
-    expect(await o.get(other)).toMatchObject({ statuscode: 11, errorcode: 'AgentLostSession' });
+    await expect.poll(() => o.get(other)).toMatchObject({ statuscode: 11, errorcode: 'AgentLostSession' });
     await a2.close();
     const a3 = await o.connect(m.machineId, m.credential);
     await a3.hello({ activeSessions: [] }); // no lastSeq: not judged

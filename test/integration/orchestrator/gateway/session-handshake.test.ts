@@ -87,7 +87,7 @@ describe('assign → accept → confirm', () => {
     expect(await agent.next('revoke')).toEqual({ type: 'revoke', sessionId: id });
     agent.send({ type: 'accept', sessionId: id });
     expect(await agent.next('revoke')).toEqual({ type: 'revoke', sessionId: id });
-    expect(await o.get(id)).toMatchObject({ statuscode: 3, _machineid_value: null, queuereason: 'AllMachinesBusy' });
+    await expect.poll(() => o.get(id)).toMatchObject({ statuscode: 3, _machineid_value: null, queuereason: 'AllMachinesBusy' });
   });
 
   it('never applies frames for sessions of another machine', async () => {
