@@ -76,6 +76,9 @@ export async function scheduleRetry(tx: Repositories, current: SessionRecord, en
   const due = new Date(clock.now().getTime() + Math.round(retryDelaySeconds(policy, attempt + 1, clock.random ?? Math.random) * 1000));
   const correlationid = current.correlationid ?? first;
   const id = attemptSessionId(first, attempt + 1);
+  const chained = current.correlationid === null ? { correlationid } : {};
+  // Made already (this ending applied once more, on a store restored from before it): exactly one next attempt.
+  if (await tx.sessions.get(id)) return chained;
   await tx.records.insert(flowsessionEntity, {
     flowsessionid: id,
     name: current.name,
@@ -114,5 +117,5 @@ export async function scheduleRetry(tx: Repositories, current: SessionRecord, en
     name: QueueReason.RetryScheduled,
     data: { stream: 'orchestrator', message: `attempt ${attempt} of ${policy.maxAttempts} ended (${reason}); attempt ${attempt + 1} is session ${id}, eligible at ${due.toISOString()}` },
   });
-  return current.correlationid === null ? { correlationid } : {};
+  return chained;
 }
