@@ -84,6 +84,20 @@ describe('e2e: retries through the Web API with a real agent', () => {
     expect(receiver.to('/done').map((c) => c.headers['idempotency-key'])).toEqual([second!['flowsessionid']]);
   });
 
+  it('the next attempt, committed with the end of the one before, runs after an orchestrator restart during its backoff', async () => {
+    const orch = disposeAfterTest(await startApiOrchestrator());
+    const g = await createGroup(orch, 'g1');
+    disposeAfterTest(await startApiAgent(orch, { group: 'g1', name: 'retrying' }));
+    const wf = await createFixtureWorkflow(orch, 'flaky.mjs');
+    const first = await runFlow(orch, wf, { machineGroupId: g, inputs: { counter: counterFile(), failures: 1 }, retryPolicy: { maxAttempts: 2, backoffSeconds: 3, jitter: false, on: ['Failed'] } });
+    expect(await waitForSessionEnd(orch, first)).toMatchObject({ statuscode: 8 });
+    await orch.restart();
+    const [, second] = await chain(orch, first);
+    expect(second).toMatchObject({ attempt: 2, statuscode: 3, queuereason: 'RetryScheduled' });
+    expect(await waitForSessionEnd(orch, String(second!['flowsessionid']), 20_000)).toMatchObject({ statuscode: 4, attempt: 2, firstattemptid: first });
+    expect((await chain(orch, first)).length).toBe(2);
+  });
+
   it('cancelling an earlier, ended attempt cancels the waiting one', async () => {
     const orch = disposeAfterTest(await startApiOrchestrator());
     const g = await createGroup(orch, 'g1');
