@@ -31,6 +31,8 @@ export const RunDesktopFlowRequest = Type.Object(
     scheduledFor: Type.Optional(DateTime()),
     sessionUser: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     correlationId: Type.Optional(Type.String({ maxLength: 100 })),
+    /** flowhost's extension: a RetryPolicy (shared/retry-policy.ts) as an object or its JSON; checked where the session is prepared. */
+    retryPolicy: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.String({ maxLength: 4000 }), Type.Null()])),
   },
   { additionalProperties: false },
 );

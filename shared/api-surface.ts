@@ -92,6 +92,7 @@ const RUN_DESKTOP_FLOW_PARAMS = {
   scheduledFor: fh('Edm.DateTimeOffset'),
   sessionUser: fh('Edm.String'),
   correlationId: fh('Edm.String'),
+  retryPolicy: fh('Edm.String'),
 } as const satisfies Record<keyof RunDesktopFlowRequest, ParameterDef>;
 
 const TARGETS = { Targets: dv(`Collection(${API_ALIAS}.crmbaseentity)`, true) } as const satisfies Record<keyof BulkTargetsRequest, ParameterDef>;

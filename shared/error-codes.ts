@@ -31,6 +31,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** Why a waiting session is still waiting; shown as `queuereason` on the session. */
 export const QueueReason = {
   Scheduled: 'Scheduled',
+  /** The next attempt of a session its retry policy tries again (shared/retry-policy.ts), held until `scheduledfor`. */
+  RetryScheduled: 'RetryScheduled',
   NoMachineConnected: 'NoMachineConnected',
   GroupIsEmpty: 'GroupIsEmpty',
   AllMachinesBusy: 'AllMachinesBusy',

@@ -74,6 +74,8 @@ export async function runDesktopFlow(deps: WriteDeps, workflowId: string, body: 
     scheduledfor: req.scheduledFor ?? null,
     sessionusername: req.sessionUser ?? null,
     correlationid: req.correlationId ?? null,
+    // The call's policy wins over its workflow's (prepareSession falls back to that one).
+    retrypolicy: req.retryPolicy ?? null,
   };
   await checkLookupTargets(deps.store, flowsessionEntity, requested, WHAT);
   const values = await prepareSession(deps, requested, WHAT);

@@ -7,6 +7,7 @@ import { validator } from '../../shared/validate.js';
 import type { SessionRecord, WorkflowRecord } from '../store/store.js';
 import { clearInputs, secretInputsFor } from './secret-inputs.js';
 import { parseStoredJson } from './stored-json.js';
+import { callbackWithheld } from './session-retry.js';
 
 export type AssignFrame = Static<typeof Assign>;
 
@@ -33,6 +34,8 @@ export function buildAssignFrame(session: SessionRecord, workflow: WorkflowRecor
     const v = str(session[key]);
     if (v !== undefined) s[key] = v;
   }
+  // An attempt that may be tried again calls back through the orchestrator, and only when it turns out the last.
+  if (callbackWithheld(session)) delete s.callbackurl;
   const frame: AssignFrame = {
     type: 'assign',
     session: s,

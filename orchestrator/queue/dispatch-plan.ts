@@ -151,7 +151,7 @@ class PlanWalk {
     if (s.runmode === RunMode.v.Local) return;
     const { now } = this.input;
     if (s.scheduledfor && Date.parse(s.scheduledfor) > now.getTime()) {
-      this.plan.reasons.set(s.id, QueueReason.Scheduled);
+      this.plan.reasons.set(s.id, s.retry ? QueueReason.RetryScheduled : QueueReason.Scheduled);
       return;
     }
     const { byId } = this.index;

@@ -13,6 +13,8 @@ export interface SessionView {
   readonly targetMachineId: string | null;
   readonly runmode: number;
   readonly sessionusername: string | null;
+  /** A later attempt of a retried session: held until `scheduledfor` as RetryScheduled. */
+  readonly retry?: boolean;
   /** Arrival order in the queue: breaks ties between sessions created in the same millisecond. */
   readonly arrival?: number;
 }
@@ -43,6 +45,7 @@ export type Choice = { machine: MachineView; reason?: undefined } | { machine?: 
 export const RANK: Record<QueueReason, number> = {
   GroupIsEmpty: 0,
   Scheduled: 0,
+  RetryScheduled: 0,
   NoMachineConnected: 1,
   MachineInMaintenance: 2,
   MachinesPausedOrDraining: 3,

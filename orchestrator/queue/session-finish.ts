@@ -3,6 +3,7 @@ import type { FlowSession } from '../../shared/records/index.js';
 import { isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
 import type { Repositories, SessionRecord, Values } from '../store/store.js';
 import { appendFlowLog } from './flowlog-writer.js';
+import { scheduleRetry, type RetryClock } from './session-retry.js';
 
 export interface Finish {
   readonly statuscode: number;
@@ -20,17 +21,21 @@ export interface Finish {
   readonly callbackBody?: string;
 }
 
+const SYSTEM_CLOCK: RetryClock = { now: () => new Date() };
+
 const ms = (iso: string | null | undefined): number | undefined => (typeof iso === 'string' ? Date.parse(iso) : undefined);
 const span = (from: number | undefined, to: number | undefined): number | null =>
   from === undefined || to === undefined || Number.isNaN(from) || Number.isNaN(to) ? null : Math.max(0, Math.round(to - from));
 
 /**
  * Moves a session to a terminal status with its durations and a RunCompleted flowlog row.
+ * When its retry policy names the ending and attempts remain, the next attempt is created in the same transaction
+ * (session-retry.ts; `clock` gives its eligible time).
  * Returns false (and changes nothing) when the session is already terminal: terminal is final.
  * Call inside a store transaction, with its repositories; `read` is the session if the caller just read it in that
  * transaction.
  */
-export async function finishSession(tx: Repositories, sessionId: string, f: Finish, read?: SessionRecord): Promise<boolean> {
+export async function finishSession(tx: Repositories, sessionId: string, f: Finish, read?: SessionRecord, clock: RetryClock = SYSTEM_CLOCK): Promise<boolean> {
   const current = read ?? (await tx.sessions.get(sessionId));
   if (!current || current.statuscode === null || isTerminalStatus(current.statuscode)) return false;
   const created = ms(current.createdon);
@@ -39,8 +44,10 @@ export async function finishSession(tx: Repositories, sessionId: string, f: Fini
   const completed = ms(f.completedon);
   const wait = current.runwaitduration ?? span(created, started);
   const execution = f.runexecutionduration ?? span(started, completed);
+  const retried = await scheduleRetry(tx, current, { statuscode: f.statuscode, errorcode: f.errorcode, errordetails: f.errordetails }, clock);
   const patch = {
     ...f.extra,
+    ...retried,
     statuscode: f.statuscode,
     statecode: stateForStatus(f.statuscode),
     completedon: f.completedon,

@@ -18,6 +18,7 @@ import { appendFlowLog } from './flowlog-writer.js';
 import { RejectCooldown } from './reject-cooldown.js';
 import { reconcileHello, type HelloReconcile } from './hello-reconcile.js';
 import { finishSession, type Finish } from './session-finish.js';
+import { callbackWithheld, laterAttemptIds, nextAttempt } from './session-retry.js';
 import { confirmationTimes, type QueueObserver } from './queue-observer.js';
 import { HeldStatuses, queueStats, type QueueStats } from './queue-stats.js';
 import { WaitingSessions } from './waiting-sessions.js';
@@ -192,7 +193,19 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     return this.o.callbacks.triggerNow(sessionId);
   }
 
-  private async notifyFinished(sessionId: string): Promise<void> {
+  /**
+   * After an attempt ended: its next attempt (created in the same commit when its retry policy asked for one) is filed
+   * and no callback goes out; otherwise the callback, unless its agent sent it (`agentSent`: the agent had the URL).
+   */
+  private async notifyFinished(sessionId: string, agentReported = false): Promise<void> {
+    const row = await this.store.sessions.get(sessionId);
+    const next = row ? await nextAttempt(this.store, row) : undefined;
+    if (next) {
+      this.queued.add(next.flowsessionid, next._machineid_value, next.priority ?? 0);
+      if (next.statuscode === SessionStatus.v.Waiting && !(await this.book.get(next.flowsessionid))) this.markSession(this.waiting.put(next)?.view);
+      return;
+    }
+    if (agentReported && !(row && callbackWithheld(row))) return;
     try {
       await this.o.callbacks?.finished(sessionId);
     } catch (err) {
@@ -219,7 +232,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
 
   private async finishNow(sessionId: string, f: Finish): Promise<void> {
     await this.queued.flush();
-    const finished = await this.store.transaction((tx) => finishSession(tx, sessionId, f));
+    const finished = await this.store.transaction((tx) => finishSession(tx, sessionId, f, undefined, { now: () => this.now() }));
     this.markMachine((await this.book.get(sessionId))?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
@@ -239,7 +252,10 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   private async cancelNow(sessionId: string): Promise<SessionRecord> {
     await this.queued.flush();
     const row = await this.mustGet(sessionId);
-    if (row.statuscode !== null && isTerminalStatus(row.statuscode)) return row;
+    if (row.statuscode !== null && isTerminalStatus(row.statuscode)) {
+      await this.cancelLaterAttempts(row);
+      return row;
+    }
     const a = await this.book.get(sessionId);
     if (a?.state === 'confirmed' && !(await this.store.machines.get(a.machineId))) {
       // Nobody is left to stop it or to report its end.
@@ -262,6 +278,14 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     await this.notifyFinished(sessionId);
     this.schedule();
     return this.mustGet(sessionId);
+  }
+
+  /** A cancel of any attempt stops its chain: a later attempt not yet ended is cancelled too. */
+  private async cancelLaterAttempts(row: SessionRecord): Promise<void> {
+    for (const id of laterAttemptIds(row)) {
+      const later = await this.store.sessions.get(id);
+      if (later && (later.statuscode === null || !isTerminalStatus(later.statuscode))) await this.cancelNow(id);
+    }
   }
 
   /**
@@ -415,6 +439,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       this.held.forget(sessionId);
       this.cooldown.forget(sessionId);
       await this.book.clearPendingCancel(this.store, sessionId);
+      await this.notifyFinished(sessionId, true);
       this.schedule();
     });
   }

@@ -153,5 +153,6 @@ function sessionView(r: SessionRecord): Omit<SessionView, 'arrival'> {
     targetMachineId: r._machineid_value,
     runmode: r.runmode ?? RunMode.v.Unattended,
     sessionusername: r.sessionusername,
+    ...((r.attempt ?? 1) > 1 ? { retry: true } : {}),
   };
 }

@@ -56,6 +56,12 @@ export const flowsessionEntity = {
     parentcloudflowrunsequenceid: field(Text(256), { edm: 'Edm.String', create: true }),
     /** The schedule whose due time started the session (orchestrator/schedules/); set by the orchestrator only. */
     schedule_id: field(Guid(), { edm: 'Edm.Guid', lookup: { nav: 'schedule', target: 'schedules' } }),
+    /** The session's retry policy as it applies to every attempt of its chain (shared/retry-policy.ts; JSON); set by the orchestrator only. */
+    retrypolicy: field(Text(4000), { edm: 'Edm.String' }),
+    /** Which attempt of its chain the session is (1 the first); set by the orchestrator only. */
+    attempt: field(Int({ minimum: 1, maximum: 100 }), { edm: 'Edm.Int32' }),
+    /** The first attempt's session of a retried chain (on every later attempt); set by the orchestrator only. */
+    firstattemptid: field(Guid(), { edm: 'Edm.Guid' }),
     ...commonFields,
   },
 } satisfies EntityDef;

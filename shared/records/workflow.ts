@@ -18,6 +18,8 @@ export const workflowEntity = {
     inputschema: field(Text(100_000), { edm: 'Edm.String', create: true, update: true }),
     /** JSON Schema (as a string) that `outputs` must satisfy at completion. */
     outputschema: field(Text(100_000), { edm: 'Edm.String', create: true, update: true }),
+    /** The retry policy of its sessions (shared/retry-policy.ts, as JSON); a RunDesktopFlow call's `retryPolicy` wins. */
+    retrypolicy: field(Text(4000), { edm: 'Edm.String', create: true, update: true }),
     statecode: field(Int({ minimum: 0, maximum: 1 }), { edm: 'Edm.Int32', update: true }),
     ...commonFields,
   },

@@ -1,5 +1,7 @@
 import { isTerminalStatus, RunMode, SessionState, SessionStatus, TriggerType } from '../../../shared/option-sets.js';
 import { DEFAULT_RUN_TIMEOUT_S, FlowSessionCreate, FlowSessionUpdate, flowsessionEntity } from '../../../shared/records/index.js';
+import { parseRetryPolicy } from '../../../shared/retry-policy.js';
+import { ValidationError } from '../../../shared/validate.js';
 import { storedInputs } from '../../queue/secret-inputs.js';
 import { badRequest, conflict } from '../api-error.js';
 import type { SessionRecord } from '../../store/store.js';
@@ -23,6 +25,7 @@ export async function prepareSession(deps: WriteDeps, values: Row, what: string)
   validateInputs(workflow, values['inputs'] as string | null | undefined, what);
   const machine = machineId ? await deps.store.machines.get(machineId) : undefined;
   const inputs = typeof values['inputs'] === 'string' ? values['inputs'] : '{}';
+  const retrypolicy = retryPolicyText(values['retrypolicy'] ?? workflow.retrypolicy, what);
   return {
     name: workflow.name,
     runmode: RunMode.v.Unattended,
@@ -32,8 +35,20 @@ export async function prepareSession(deps: WriteDeps, values: Row, what: string)
     ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined)),
     ...storedInputs(workflow.inputschema, inputs),
     ...(machine ? { _machinegroupid_value: machine._flowmachinegroupid_value } : {}),
+    ...(retrypolicy === undefined ? {} : { retrypolicy, attempt: 1 }),
     ...WAITING,
   };
+}
+
+/** The retry policy a new session keeps for its chain: the call's, else its workflow's; checked, as compact JSON. */
+function retryPolicyText(given: unknown, what: string): string | undefined {
+  if (given === null || given === undefined) return undefined;
+  try {
+    return JSON.stringify(parseRetryPolicy(given, 'retryPolicy'));
+  } catch (err) {
+    if (err instanceof ValidationError) throw badRequest(`${what}: ${err.message}`, 'InvalidRetryPolicy');
+    throw err;
+  }
 }
 
 export const sessionPolicy: EntityPolicy<SessionRecord> = {

@@ -1,6 +1,7 @@
 import { WorkflowCategory, WorkflowState } from '../../../shared/option-sets.js';
 import { FlowDefinition } from '../../../shared/flow-definition.js';
 import { WorkflowCreate, WorkflowUpdate, workflowEntity } from '../../../shared/records/index.js';
+import { parseRetryPolicy } from '../../../shared/retry-policy.js';
 import { userSchemaValidator, validator, ValidationError } from '../../../shared/validate.js';
 import { badRequest, conflict, jsonSyntaxMessage } from '../api-error.js';
 import type { WorkflowRecord } from '../../store/store.js';
@@ -16,11 +17,20 @@ function parseJsonField(values: Row, name: string, what: string): unknown {
   }
 }
 
-/** clientdata must be a FlowDefinition; inputschema/outputschema must compile as JSON Schemas. */
+/** clientdata must be a FlowDefinition; inputschema/outputschema must compile as JSON Schemas; retrypolicy must be a RetryPolicy. */
 function checkWorkflowFields(values: Row, what: string): Row {
   if (typeof values['clientdata'] === 'string') {
     const definition = parseJsonField(values, 'clientdata', what);
     if (!flowDefinition.check(definition)) throw badRequest(`${what}: clientdata is not a valid flow definition: ${flowDefinition.errors('clientdata').join('; ')}`);
+  }
+  if (typeof values['retrypolicy'] === 'string') {
+    try {
+      // Stored as given when valid; refused with the reason otherwise.
+      parseRetryPolicy(values['retrypolicy'], 'retrypolicy');
+    } catch (err) {
+      if (err instanceof ValidationError) throw badRequest(`${what}: ${err.message}`, 'InvalidRetryPolicy');
+      throw err;
+    }
   }
   for (const name of ['inputschema', 'outputschema']) {
     if (typeof values[name] !== 'string') continue;

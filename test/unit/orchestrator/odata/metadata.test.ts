@@ -90,6 +90,7 @@ describe('metadataDocument', () => {
       ['scheduledFor', 'Edm.DateTimeOffset', 'true'],
       ['sessionUser', 'Edm.String', 'true'],
       ['correlationId', 'Edm.String', 'true'],
+      ['retryPolicy', 'Edm.String', 'true'],
     ]);
     // Exactly the properties RunDesktopFlow's validator accepts.
     expect(params.slice(1).map(([name]) => name).sort()).toEqual(Object.keys(RunDesktopFlowRequest.properties).sort());
