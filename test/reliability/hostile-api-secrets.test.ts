@@ -67,7 +67,7 @@ describe('hostile input: secrets never in API errors', () => {
     waitFor(
       async () => {
         const r = await rawRequest(`${o.url}/api/backgroundoperation/${op}`, 'GET', { authorization: `Bearer ${o.token}` });
-        return r.json?.statecode === 3 ? r : undefined;
+        return r.json?.backgroundoperationstatecode === 3 ? r : undefined;
       },
       { what: `background operation ${op} to complete` },
     );
@@ -139,7 +139,7 @@ describe('hostile input: secrets never in API errors', () => {
     for (const op of ops) {
       const done = await operationDone(op);
       answers.push({ what: `backgroundoperation ${op}`, res: done });
-      states.push(Number(done.json.statuscode));
+      states.push(Number(done.json.backgroundoperationstatuscode));
       expect(leaks(done.text), done.text).toEqual([]);
     }
     expect(states).toEqual([30, 31]); // Succeeded, Failed
@@ -155,7 +155,7 @@ describe('hostile input: secrets never in API errors', () => {
     const op = await newestOperation();
     const done = await operationDone(op);
     answers.push({ what: `backgroundoperation ${op}`, res: done });
-    expect(done.json.statuscode, done.text).toBe(30);
+    expect(done.json.backgroundoperationstatuscode, done.text).toBe(30);
     expect(leaks(done.text), done.text).toEqual([]);
     const sessions = await send('GET sessions', 'GET', 'flowsessions?$select=inputs', '');
     expect(sessions.json.value.length, sessions.text).toBeGreaterThanOrEqual(2);

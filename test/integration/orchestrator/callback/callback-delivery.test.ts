@@ -48,8 +48,8 @@ describe('orchestrator callback delivery', () => {
       lookupAll: async () => [{ address: '127.0.0.1', family: 4 }],
     });
     const id = await trigger();
-    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, errormessage: null });
+    await waitFor(async () => (await store.operations.get(id))?.['backgroundoperationstatecode'] === 3, { what: 'the delivery to end' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatuscode: 30, errormessage: null });
     expect(requests).toEqual([`POST /cb host=rebind.flowhost.invalid:${port}`]);
   });
 
@@ -57,8 +57,8 @@ describe('orchestrator callback delivery', () => {
     const { port, requests } = await receiver();
     const { store, trigger } = await deliveryFor(`https://hooks.example.com:${port}/cb`, { lookupAll: async () => [{ address: '169.254.169.254', family: 4 }] });
     const id = await trigger();
-    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(await store.operations.get(id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
+    await waitFor(async () => (await store.operations.get(id))?.['backgroundoperationstatecode'] === 3, { what: 'the delivery to end' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
     expect(requests).toEqual([]);
   });
 
@@ -69,8 +69,8 @@ describe('orchestrator callback delivery', () => {
     const { port, requests } = await receiver([{ status: 429, headers: { 'retry-after': '1' } }]);
     const { store, trigger } = await deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random: () => 0.99 });
     const id = await trigger();
-    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the retry Retry-After asked for' });
-    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    await waitFor(async () => (await store.operations.get(id))?.['backgroundoperationstatecode'] === 3, { what: 'the retry Retry-After asked for' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatuscode: 30, retrycount: 1 });
     expect(requests).toHaveLength(2);
   });
 
@@ -83,8 +83,8 @@ describe('orchestrator callback delivery', () => {
     };
     const { store, trigger } = await deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random });
     const id = await trigger();
-    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the retry after the injected draw' });
-    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    await waitFor(async () => (await store.operations.get(id))?.['backgroundoperationstatecode'] === 3, { what: 'the retry after the injected draw' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatuscode: 30, retrycount: 1 });
     expect(requests).toHaveLength(2);
     expect(draws).toHaveLength(1);
   });
