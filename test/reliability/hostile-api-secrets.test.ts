@@ -101,6 +101,30 @@ describe('hostile input: secrets never in API errors', () => {
     }
   });
 
+  it('a connection credential is never echoed, read back or kept in a respond-async operation', async () => {
+    const conn = (extra: Record<string, unknown>) => j({ name: 'c1', _machinegroupid_value: id.group, sessionusername: 'robot', password: PASSWORD, ...extra });
+    const bad: Array<[string, string]> = [
+      ['connection: unknown field', conn({ colour: 'red' })],
+      ['connection: no target', j({ name: 'c1', sessionusername: 'robot', password: PASSWORD })],
+      ['connection: password too long', conn({ password: PASSWORD.repeat(20) })],
+      ['connection: password unquoted', `{"name":"c1","sessionusername":"robot","password":${PASSWORD}}`],
+    ];
+    for (const [what, body] of bad) {
+      const res = await send(what, 'POST', 'desktopflowconnections', body);
+      expectClearError(res, what);
+      expect(leaks(res.text), `${what}: ${res.text}`).toEqual([]);
+    }
+    const created = await send('POST a connection', 'POST', 'desktopflowconnections', conn({}), { prefer: 'return=representation' });
+    expect(created.status, created.text).toBe(201);
+    await send('GET connections', 'GET', 'desktopflowconnections', '');
+    const res = await send('respond-async CreateMultiple connections', 'POST', `desktopflowconnections/${action('CreateMultiple')}`, j({ Targets: [JSON.parse(conn({ name: 'c2' })) as unknown] }), { prefer: 'respond-async' });
+    expect(res.status, res.text).toBe(202);
+    const done = await operationDone(await newestOperation());
+    answers.push({ what: 'backgroundoperation of connections', res: done });
+    expect(done.json.backgroundoperationstatuscode, done.text).toBe(30);
+    for (const { what, res: answer } of answers.slice(-7)) expect(leaks(answer.text), `${what}: ${answer.text}`).toEqual([]);
+  });
+
   it('a secret input (x-secret) in a refused body is never echoed', async () => {
     const run = `workflows(${id.workflow})/${action('RunDesktopFlow')}`;
     const runBody = (inputs: unknown) => j({ runMode: 'unattended', machineGroupId: id.group, inputs });
