@@ -187,8 +187,16 @@ export class CallbackDelivery {
         await this.end(id, false, outcome.error ?? 'failed');
         return outcome;
       case 'retry': {
-        await store.operations.update(id, { retrycount: retrycount + 1, backgroundoperationstatuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
-        this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
+        // Against the version read before the attempt: a PATCH that canceled the delivery meanwhile stands.
+        const retry = { retrycount: retrycount + 1, backgroundoperationstatuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null };
+        const kept = await store.operations.update(id, retry, op.versionnumber).then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof StoreError && err.code === 'PreconditionFailed') return false;
+            throw err;
+          },
+        );
+        if (kept) this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
         return outcome;
       }
     }
