@@ -2,6 +2,8 @@ import type { Static } from '@sinclair/typebox';
 import type { BulkDeleteIdsRequest, BulkTargetsRequest, RunDesktopFlowRequest } from './api-actions.js';
 import {
   backgroundoperationEntity,
+  connectionreferenceEntity,
+  desktopflowconnectionEntity,
   flowlogEntity,
   flowmachineEntity,
   flowmachinegroupEntity,
@@ -38,7 +40,9 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
   { entity: workflowEntity, origin: 'dataverse' },
   { entity: flowlogEntity, origin: 'dataverse' },
   { entity: backgroundoperationEntity, origin: 'dataverse' },
+  { entity: connectionreferenceEntity, origin: 'dataverse' },
   { entity: scheduleEntity, origin: 'flowhost' },
+  { entity: desktopflowconnectionEntity, origin: 'flowhost' },
 ];
 
 /** A parameter's EDM type as CSDL writes it; `mscrm.` names a type of the namespace. */

@@ -5,13 +5,14 @@ import { entities, flowsessionEntity, type BackgroundOperation } from '../../sha
 import { validator } from '../../shared/validate.js';
 import { storedInputs } from '../queue/secret-inputs.js';
 import type { BackgroundStats } from '../context.js';
-import type { Repositories, Store, Values } from '../store/store.js';
+import { OPERATION_NAME_PREFIX } from '../store/operation-names.js';
+import { StoreError, type OperationRecord, type Repositories, type Store, type Values } from '../store/store.js';
 import { toApiError } from './api-error.js';
 import { BULK_ACTIONS, bulkWrites, type BulkAction } from './bulk-actions.js';
 import type { RecordWriter } from './record-writer.js';
 
 /** Name prefix of the backgroundoperation rows this module runs (callback deliveries use their own). */
-const NAME_PREFIX = 'bulk:';
+const NAME_PREFIX = OPERATION_NAME_PREFIX.bulk;
 const TTL_S = 7 * 24 * 3600;
 
 const BulkInput = Type.Object(
@@ -78,8 +79,8 @@ export class BackgroundBulk {
   async start(set: string, action: BulkAction, body: unknown): Promise<string> {
     const row = await this.o.store.operations.insert({
       name: `${NAME_PREFIX}${action}:${set}`,
-      statecode: St.Ready,
-      statuscode: S.WaitingForResources,
+      backgroundoperationstatecode: St.Ready,
+      backgroundoperationstatuscode: S.WaitingForResources,
       inputparameters: JSON.stringify({ set, action, body: body ?? {} }),
       retrycount: 0,
       priority: 0,
@@ -95,7 +96,7 @@ export class BackgroundBulk {
     for (const op of await this.o.store.operations.openWithPrefix(NAME_PREFIX)) {
       const id = op.backgroundoperationid;
       this.o.logger.info(`resuming background operation ${id} (${op.name})`);
-      if (op.statecode === St.Locked) await this.o.store.operations.update(id, { retrycount: (op.retrycount ?? 0) + 1 });
+      if (op.backgroundoperationstatecode === St.Locked) await this.o.store.operations.update(id, { retrycount: (op.retrycount ?? 0) + 1 });
       this.schedule(id);
     }
   }
@@ -121,17 +122,16 @@ export class BackgroundBulk {
   }
 
   private async run(id: string): Promise<void> {
-    const { store, now } = this.o;
-    const op = await store.operations.get(id);
-    if (!op || op.statecode === St.Completed) return;
-    await store.operations.update(id, { statecode: St.Locked, statuscode: S.InProgress, starttime: now().toISOString() });
+    const { store } = this.o;
+    const op = await this.lock(id);
+    if (!op) return;
     try {
       const input = bulkInput.parse(JSON.parse(op.inputparameters ?? 'null'), 'inputparameters');
       const entity = entities[input.set];
       if (!entity) throw new Error(`unknown entity set ${input.set}`);
       const done = await store.transaction(async (tx) => {
         const written = await bulkWrites(this.o.writer, tx, entity, input.action, input.body);
-        await this.finish(tx, id, { statuscode: S.Succeeded, outputparameters: JSON.stringify(written.response) });
+        await this.finish(tx, id, { backgroundoperationstatuscode: S.Succeeded, outputparameters: JSON.stringify(written.response) });
         return written;
       });
       await done.after();
@@ -140,13 +140,30 @@ export class BackgroundBulk {
       const e = toApiError(err);
       if (e.status >= 500) this.o.logger.error(`background operation ${id} failed: ${(err as Error).stack ?? String(err)}`);
       this.outcomes.failed++;
-      await this.finish(this.o.store, id, { statuscode: S.Failed, errorcode: e.status, errormessage: `${e.code}: ${e.message}`.slice(0, 10_000) });
+      await this.finish(this.o.store, id, { backgroundoperationstatuscode: S.Failed, errorcode: e.status, errormessage: `${e.code}: ${e.message}`.slice(0, 10_000) });
+    }
+  }
+
+  /**
+   * Takes the operation (Locked, In Progress) unless it completed meanwhile, e.g. canceled by a PATCH; the version
+   * check makes a cancel that lands between the read and the write win. Undefined when there is nothing to run.
+   */
+  private async lock(id: string): Promise<OperationRecord | undefined> {
+    for (;;) {
+      const op = await this.o.store.operations.get(id);
+      if (!op || op.backgroundoperationstatecode === St.Completed) return undefined;
+      try {
+        const values = { backgroundoperationstatecode: St.Locked, backgroundoperationstatuscode: S.InProgress, starttime: this.o.now().toISOString() };
+        return await this.o.store.operations.update(id, values, op.versionnumber);
+      } catch (err) {
+        if (!(err instanceof StoreError) || err.code !== 'PreconditionFailed') throw err;
+      }
     }
   }
 
   private async finish(tx: Repositories, id: string, values: Values<BackgroundOperation>): Promise<void> {
     const input = (await tx.operations.get(id))?.inputparameters;
     const redacted = typeof input === 'string' ? { inputparameters: await redactedInput(input, tx) } : {};
-    await tx.operations.update(id, { ...values, ...redacted, statecode: St.Completed, endtime: this.o.now().toISOString() });
+    await tx.operations.update(id, { ...values, ...redacted, backgroundoperationstatecode: St.Completed, endtime: this.o.now().toISOString() });
   }
 }

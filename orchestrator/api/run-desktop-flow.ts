@@ -8,6 +8,7 @@ import { checkInputsSize } from './policies/session-inputs.js';
 import { prepareSession } from './policies/session-policy.js';
 import type { WriteDeps } from './policies/index.js';
 import type { Written } from './record-writer.js';
+import { runTarget } from './run-connection.js';
 
 const runRequest = validator(RunDesktopFlowRequest);
 
@@ -39,32 +40,19 @@ function inputsText(inputs: RunDesktopFlowRequest['inputs']): string {
 }
 
 /**
- * Until desktop-flow connections exist, a connection would be dropped silently and the run would go elsewhere, or as
- * another user, than its caller chose: it is refused, naming the extension that targets machines meanwhile.
- */
-function refuseConnection(req: RunDesktopFlowRequest): void {
-  if (req.connectionName === undefined) return;
-  const kind = req.connectionType === 2 ? 'connection reference (connectionType 2)' : 'connection (connectionType 1)';
-  throw badRequest(
-    `${WHAT}: connections are not supported yet (connectionName '${req.connectionName.slice(0, 100)}', a ${kind}); target the run with machineGroupId or machineId`,
-    'ConnectionsNotSupported',
-  );
-}
-
-/**
  * `RunDesktopFlow` bound to a workflow: creates a Waiting session (triggertype RunDesktopFlowDataverseApi) and queues it.
  * Runs inside a transaction: `deps.store` is its repositories.
  */
 export async function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknown): Promise<Written & { response: RunDesktopFlowResponse }> {
   const req = runRequest.parse(body ?? {}, WHAT);
-  refuseConnection(req);
   const inputs = inputsText(req.inputs);
   const priority = priorityOf(req.runPriority);
   if (!(await deps.store.workflows.get(workflowId))) throw notFound(`workflow with id ${workflowId} does not exist`);
+  const target = await runTarget(deps.store, req, WHAT);
   const requested = {
     _regardingobjectid_value: workflowId,
-    _machinegroupid_value: req.machineGroupId?.toLowerCase() ?? null,
-    _machineid_value: req.machineId?.toLowerCase() ?? null,
+    _machinegroupid_value: target.machineGroupId,
+    _machineid_value: target.machineId,
     runmode: req.runMode === 'attended' ? RunMode.v.Attended : RunMode.v.Unattended,
     triggertype: TriggerType.v.RunDesktopFlowDataverseApi,
     priority,
@@ -72,7 +60,8 @@ export async function runDesktopFlow(deps: WriteDeps, workflowId: string, body: 
     inputs,
     callbackurl: req.callbackUrl ?? null,
     scheduledfor: req.scheduledFor ?? null,
-    sessionusername: req.sessionUser ?? null,
+    sessionusername: target.sessionusername,
+    connectionid: target.connectionid,
     correlationid: req.correlationId ?? null,
     // The call's policy wins over its workflow's (prepareSession falls back to that one).
     retrypolicy: req.retryPolicy ?? null,

@@ -8,6 +8,7 @@ import { nodeHmacSha256 } from '../../node-shared/node-hmac.js';
 import type { BackgroundStats, OrchestratorContext, TriggeredCallback } from '../context.js';
 import { StoreError, type SessionRecord, type Values } from '../store/store.js';
 import { groupCallbackSecret } from './callback-keys.js';
+import { OPERATION_NAME_PREFIX } from '../store/operation-names.js';
 
 export interface CallbackDeliveryOptions {
   readonly ctx: OrchestratorContext;
@@ -23,7 +24,7 @@ export interface CallbackDeliveryOptions {
   readonly random?: () => number;
 }
 
-const NAME_PREFIX = 'callback ';
+const NAME_PREFIX = OPERATION_NAME_PREFIX.callback;
 
 /** The `orchestrator` signer with the key of the session's group, or of its machine's group (a session sent to one machine). */
 async function orchestratorSigning(store: OrchestratorContext['store'], session: SessionRecord): Promise<CallbackSigning | undefined> {
@@ -113,8 +114,8 @@ export class CallbackDelivery {
     if (!session.callbackurl) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
     const op = await store.operations.insert({
       name: `${NAME_PREFIX}${sessionId}`,
-      statecode: BackgroundOperationState.v.Ready,
-      statuscode: BackgroundOperationStatus.v.WaitingForResources,
+      backgroundoperationstatecode: BackgroundOperationState.v.Ready,
+      backgroundoperationstatuscode: BackgroundOperationStatus.v.WaitingForResources,
       inputparameters: JSON.stringify({ sessionId, url: session.callbackurl }),
       retrycount: 0,
       priority: 0,
@@ -146,8 +147,8 @@ export class CallbackDelivery {
     this.outcomes[ok ? 'succeeded' : 'failed']++;
     await this.o.ctx.store.operations.update(id, {
       ...extra,
-      statecode: BackgroundOperationState.v.Completed,
-      statuscode: ok ? BackgroundOperationStatus.v.Succeeded : BackgroundOperationStatus.v.Failed,
+      backgroundoperationstatecode: BackgroundOperationState.v.Completed,
+      backgroundoperationstatuscode: ok ? BackgroundOperationStatus.v.Succeeded : BackgroundOperationStatus.v.Failed,
       errormessage: message,
       endtime: this.o.ctx.now().toISOString(),
     });
@@ -157,7 +158,7 @@ export class CallbackDelivery {
   private async attempt(id: string): Promise<CallbackOutcome | undefined> {
     const { store, now } = this.o.ctx;
     const op = await store.operations.get(id);
-    if (!op || op.statecode !== BackgroundOperationState.v.Ready || this.closed) return undefined;
+    if (!op || op.backgroundoperationstatecode !== BackgroundOperationState.v.Ready || this.closed) return undefined;
     const { sessionId, url } = JSON.parse(op.inputparameters ?? 'null') as { sessionId: string; url: string };
     const session = await store.sessions.get(sessionId);
     if (!session) {
@@ -186,8 +187,16 @@ export class CallbackDelivery {
         await this.end(id, false, outcome.error ?? 'failed');
         return outcome;
       case 'retry': {
-        await store.operations.update(id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
-        this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
+        // Against the version read before the attempt: a PATCH that canceled the delivery meanwhile stands.
+        const retry = { retrycount: retrycount + 1, backgroundoperationstatuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null };
+        const kept = await store.operations.update(id, retry, op.versionnumber).then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof StoreError && err.code === 'PreconditionFailed') return false;
+            throw err;
+          },
+        );
+        if (kept) this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
         return outcome;
       }
     }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { entities } from '../../shared/records/index.js';
+import { COLUMN_RENAMES, type ColumnRename } from './column-renames.js';
 import { storedValueChangeStatements } from './stored-value-sql.js';
 import { columnDdl, entityDdl, ident, initialSchema, SCREENSHOTS_DDL } from './postgres-schema.js';
 
@@ -25,7 +26,18 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'entity tables, their indexes, meta', statements: initialSchema },
   { version: 2, name: 'session screenshots', statements: () => [SCREENSHOTS_DDL] },
   { version: 3, name: "option-set values as Microsoft's (flowlog level)", statements: storedValueChangeStatements },
+  { version: 4, name: "seed 002's names of the backgroundoperation columns", statements: () => COLUMN_RENAMES.map(renameColumn) },
 ];
+
+/** A column renamed where a database still has its old name (a database made after the rename has the new one). */
+function renameColumn({ set, from, to }: ColumnRename): string {
+  const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+  return `DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${lit(set)} AND column_name = ${lit(from)}) THEN
+      ALTER TABLE ${ident(set)} RENAME COLUMN ${ident(from)} TO ${ident(to)};
+    END IF;
+  END $$`;
+}
 
 /** Key of the advisory lock the migrators take: "flowhost" in ASCII. */
 export const MIGRATION_LOCK_KEY = 0x666c6f77686f7374n;

@@ -188,10 +188,10 @@ export class PgOperations extends PgEntityRepository<BackgroundOperation, Operat
   }
 
   openWithPrefix(prefix: string): Promise<OperationRecord[]> {
-    return this.where(`name ILIKE ? ESCAPE '\\' AND statecode <> ?`, [`${escapeLike(prefix)}%`, BackgroundOperationState.v.Completed]);
+    return this.where(`name ILIKE ? ESCAPE '\\' AND backgroundoperationstatecode <> ?`, [`${escapeLike(prefix)}%`, BackgroundOperationState.v.Completed]);
   }
 
   readyWithPrefix(prefix: string): Promise<OperationRecord[]> {
-    return this.where(`statecode = ? AND name ILIKE ? ESCAPE '\\'`, [BackgroundOperationState.v.Ready, `${escapeLike(prefix)}%`]);
+    return this.where(`backgroundoperationstatecode = ? AND name ILIKE ? ESCAPE '\\'`, [BackgroundOperationState.v.Ready, `${escapeLike(prefix)}%`]);
   }
 }

@@ -1,4 +1,4 @@
-import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
+import { entities, uniqueFields, type EntityDef, type FieldDef } from '../../shared/records/index.js';
 
 /**
  * The PostgreSQL store's tables, generated from the same `EntityDef`s as the SQLite tables: one table per entity
@@ -47,8 +47,6 @@ const INDEXES: Readonly<Record<string, readonly string[]>> = {
   flowlogs: ['_flowsessionid_value, seq'],
   flowmachines: ['_flowmachinegroupid_value'],
 };
-/** Unique case-insensitively. */
-const UNIQUE_NOCASE: Readonly<Record<string, readonly string[]>> = { flowmachinegroups: ['name'] };
 
 export const columnDdl = (name: string, f: FieldDef): string => `${ident(name)} ${pgType(f)}`;
 
@@ -58,7 +56,7 @@ export function entityDdl(entity: EntityDef): string[] {
   return [
     `CREATE TABLE ${ident(entity.set)} (${cols.join(', ')})`,
     ...(INDEXES[entity.set] ?? []).map((cols, i) => `CREATE INDEX ${ident(`ix_${entity.set}_${i}`)} ON ${ident(entity.set)} (${cols})`),
-    ...(UNIQUE_NOCASE[entity.set] ?? []).map((col) => `CREATE UNIQUE INDEX ${ident(`ux_${entity.set}_${col}`)} ON ${ident(entity.set)} (lower(${ident(col)}))`),
+    ...uniqueFields(entity).map((col) => `CREATE UNIQUE INDEX ${ident(`ux_${entity.set}_${col}`)} ON ${ident(entity.set)} (lower(${ident(col)}))`),
   ];
 }
 

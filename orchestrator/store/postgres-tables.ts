@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityDef } from '../../shared/records/index.js';
+import { uniqueFields, type EntityDef } from '../../shared/records/index.js';
 import type { PgExecutor, QueryResult } from './postgres-executor.js';
 import { isGuidText, numbered } from './postgres-filter.js';
 import { ident } from './postgres-schema.js';
@@ -20,8 +20,6 @@ export interface PgRowQuery {
   readonly offset?: number;
 }
 
-/** Fields PostgreSQL keeps unique case-insensitively, per entity set (postgres-schema.ts). */
-const UNIQUE_FIELDS: Readonly<Record<string, readonly string[]>> = { flowmachinegroups: ['name'] };
 /** Parameters a bulk INSERT statement carries at most (PostgreSQL's limit is 65,535). */
 const PARAMS_PER_INSERT = 30_000;
 
@@ -127,7 +125,7 @@ export class PgTables {
 
   /** Runs an UPDATE; one that may break a unique name runs in a savepoint, so that its Conflict leaves a transaction usable. */
   private async runUpdate(db: PgExecutor, entity: EntityDef, patch: Row, sql: string, params: unknown[]): Promise<QueryResult> {
-    const unique = (UNIQUE_FIELDS[entity.set] ?? []).some((f) => Object.hasOwn(patch, f));
+    const unique = uniqueFields(entity).some((f) => Object.hasOwn(patch, f));
     try {
       return await (unique ? db.atomic((a) => a.query(sql, params)) : db.query(sql, params));
     } catch (err) {

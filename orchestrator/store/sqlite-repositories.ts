@@ -176,10 +176,10 @@ export class SqliteOperations extends SqliteEntityRepository<BackgroundOperation
   }
 
   openWithPrefix(prefix: string): OperationRecord[] {
-    return this.where(`name LIKE ? ESCAPE '\\' AND statecode <> ?`, [`${escapeLike(prefix)}%`, BackgroundOperationState.v.Completed]);
+    return this.where(`name LIKE ? ESCAPE '\\' AND backgroundoperationstatecode <> ?`, [`${escapeLike(prefix)}%`, BackgroundOperationState.v.Completed]);
   }
 
   readyWithPrefix(prefix: string): OperationRecord[] {
-    return this.where(`statecode = ? AND name LIKE ? ESCAPE '\\'`, [BackgroundOperationState.v.Ready, `${escapeLike(prefix)}%`]);
+    return this.where(`backgroundoperationstatecode = ? AND name LIKE ? ESCAPE '\\'`, [BackgroundOperationState.v.Ready, `${escapeLike(prefix)}%`]);
   }
 }

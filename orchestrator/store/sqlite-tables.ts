@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import { storedValueChangeStatements } from './stored-value-sql.js';
+import { COLUMN_RENAMES } from './column-renames.js';
 import { randomUUID } from 'node:crypto';
 import { preparePrivateDbFiles } from '../../node-shared/private-file.js';
-import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
+import { entities, uniqueFields, type EntityDef, type FieldDef } from '../../shared/records/index.js';
 import { StoreError } from './store-types.js';
 import { timeOrderedUuid } from './time-ordered-id.js';
 
@@ -53,7 +54,6 @@ const INDEXES: Record<string, string[]> = {
   flowlogs: ['_flowsessionid_value COLLATE NOCASE, seq'],
   flowmachines: ['_flowmachinegroupid_value'],
 };
-const UNIQUE: Record<string, string[]> = { flowmachinegroups: ['name'] };
 
 /** Rows a bulk INSERT statement carries (64 rows of the widest record stay far below SQLite's 32,766 parameters). */
 const ROWS_PER_INSERT = 64;
@@ -80,6 +80,8 @@ export interface SqliteTablesOptions {
  */
 /** Set once a database's stored option-set values are Microsoft's. */
 const OPTION_SETS_MARKER = 'store.optionsets.microsoft';
+/** Set once a database's columns carry the names of COLUMN_RENAMES. */
+const COLUMN_NAMES_MARKER = 'store.columns.seednames';
 
 export class SqliteTables {
   readonly db: Database.Database;
@@ -101,6 +103,7 @@ export class SqliteTables {
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    this.renameColumns();
     for (const entity of Object.values(entities)) {
       const cols = Object.entries(entity.fields).map(
         ([name, f]) => `"${name}" ${sqlType(f)}${name === entity.key ? ' PRIMARY KEY' : ''}`,
@@ -114,7 +117,7 @@ export class SqliteTables {
       (INDEXES[entity.set] ?? []).forEach((cols, i) =>
         this.db.exec(`CREATE INDEX IF NOT EXISTS "ix_${entity.set}_${i}" ON "${entity.set}" (${cols})`),
       );
-      (UNIQUE[entity.set] ?? []).forEach((col) =>
+      uniqueFields(entity).forEach((col) =>
         this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS "ux_${entity.set}_${col}" ON "${entity.set}" ("${col}" COLLATE NOCASE)`),
       );
     }
@@ -125,6 +128,18 @@ export class SqliteTables {
         this.setMeta(OPTION_SETS_MARKER, new Date().toISOString());
       });
     }
+  }
+
+  /** COLUMN_RENAMES, once per database (before the new names would be added as empty columns). */
+  private renameColumns(): void {
+    if (this.getMeta(COLUMN_NAMES_MARKER) !== undefined) return;
+    this.transaction(() => {
+      for (const { set, from, to } of COLUMN_RENAMES) {
+        const have = new Set((this.db.prepare(`PRAGMA table_info("${set}")`).all() as { name: string }[]).map((c) => c.name));
+        if (have.has(from) && !have.has(to)) this.db.exec(`ALTER TABLE "${set}" RENAME COLUMN "${from}" TO "${to}"`);
+      }
+      this.setMeta(COLUMN_NAMES_MARKER, new Date().toISOString());
+    });
   }
 
   stmt(sql: string): Database.Statement {

@@ -28,6 +28,8 @@ export interface FieldDef<S extends TSchema = TSchema> {
   readonly lookup?: { readonly nav: string; readonly target: string };
   /** Upper bound of a string's length; also what the store refuses beyond. */
   readonly maxLength?: number;
+  /** Unique among the set's records, compared case-insensitively (both stores keep a unique index on it). */
+  readonly unique?: true;
 }
 
 export interface EntityDef<F extends Record<string, FieldDef> = Record<string, FieldDef>> {
@@ -48,6 +50,12 @@ export const Guid = () => Type.String({ format: 'uuid' });
 export const DateTime = () => Type.String({ format: 'date-time' });
 export const Int = (opts: { minimum?: number; maximum?: number } = {}) => Type.Integer(opts);
 export const Text = (maxLength = 4000) => Type.String({ maxLength });
+
+/** The fields of `entity` marked `unique`. */
+export const uniqueFields = (entity: EntityDef): string[] =>
+  Object.entries(entity.fields)
+    .filter(([, f]) => f.unique)
+    .map(([name]) => name);
 
 export const field = <S extends TSchema>(schema: S, def: Omit<FieldDef<S>, 'schema'>): FieldDef<S> => ({ schema, ...def });
 

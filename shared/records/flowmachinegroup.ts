@@ -10,7 +10,7 @@ export const flowmachinegroupEntity = {
   primaryName: 'name',
   fields: {
     flowmachinegroupid: field(Guid(), { edm: 'Edm.Guid' }),
-    name: field(Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\s/\\\\][^/\\\\]*$' }), { edm: 'Edm.String', create: true, required: true, update: true }),
+    name: field(Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\s/\\\\][^/\\\\]*$' }), { edm: 'Edm.String', create: true, required: true, update: true, unique: true }),
     description: field(Text(2000), { edm: 'Edm.String', create: true, update: true }),
     preferredqueuingtype: field(Int({ minimum: 0, maximum: 1 }), { edm: 'Edm.Int32', optionSet: QueuingType, create: true, update: true }),
     statecode: field(Int({ minimum: 0, maximum: 2 }), { edm: 'Edm.Int32', optionSet: MachineGroupState, update: true }),

@@ -1,4 +1,6 @@
 import { backgroundoperationEntity } from './backgroundoperation.js';
+import { connectionreferenceEntity } from './connectionreference.js';
+import { desktopflowconnectionEntity } from './desktopflowconnection.js';
 import { flowlogEntity } from './flowlog.js';
 import { flowmachineEntity } from './flowmachine.js';
 import { flowmachinegroupEntity } from './flowmachinegroup.js';
@@ -15,6 +17,8 @@ export * from './workflow.js';
 export * from './flowlog.js';
 export * from './backgroundoperation.js';
 export * from './schedule.js';
+export * from './connectionreference.js';
+export * from './desktopflowconnection.js';
 
 /** Every entity set of the Web API, by set name. */
 export const entities: Readonly<Record<string, EntityDef>> = {
@@ -24,5 +28,7 @@ export const entities: Readonly<Record<string, EntityDef>> = {
   workflows: workflowEntity,
   flowlogs: flowlogEntity,
   backgroundoperations: backgroundoperationEntity,
+  connectionreferences: connectionreferenceEntity,
   schedules: scheduleEntity,
+  desktopflowconnections: desktopflowconnectionEntity,
 };

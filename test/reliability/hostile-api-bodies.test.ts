@@ -51,6 +51,8 @@ interface Endpoint {
 const createBody: Record<string, () => Record<string, unknown>> = {
   workflows: () => ({ name: 'wf-new', clientdata: flow, description: 'd' }),
   flowmachinegroups: () => ({ name: 'g-new', password: 'another-password', description: 'd' }),
+  desktopflowconnections: () => ({ name: 'c-new', _machinegroupid_value: id.group, sessionusername: 'robot', password: 'a-credential' }),
+  backgroundoperations: () => ({ name: 'op-new', displayname: 'd', partitionid: 'p', ttlinseconds: 60 }),
   flowsessions: () => ({
     'regardingobjectid@odata.bind': `/workflows(${id.workflow})`,
     _machinegroupid_value: id.group,
@@ -75,7 +77,7 @@ const ENDPOINTS: Endpoint[] = [
   ...Object.entries(patchBody).map(([set, body]) => ({ name: `PATCH ${set}`, method: 'PATCH' as const, path: () => `${set}(${keyOf[set]!()})`, valid: body })),
   { name: 'POST flowmachines (405)', method: 'POST', path: () => 'flowmachines', valid: () => ({ name: 'm' }) },
   { name: 'POST flowlogs (405)', method: 'POST', path: () => 'flowlogs', valid: () => ({ name: 'l' }) },
-  { name: 'PATCH backgroundoperations (405)', method: 'PATCH', path: () => `backgroundoperations(${NONEXISTENT})`, valid: () => ({ name: 'b' }) },
+  { name: 'PATCH flowlogs (405)', method: 'PATCH', path: () => `flowlogs(${NONEXISTENT})`, valid: () => ({ name: 'b' }) },
   {
     name: 'RunDesktopFlow',
     method: 'POST',

@@ -67,7 +67,7 @@ describe('hostile input: secrets never in API errors', () => {
     waitFor(
       async () => {
         const r = await rawRequest(`${o.url}/api/backgroundoperation/${op}`, 'GET', { authorization: `Bearer ${o.token}` });
-        return r.json?.statecode === 3 ? r : undefined;
+        return r.json?.backgroundoperationstatecode === 3 ? r : undefined;
       },
       { what: `background operation ${op} to complete` },
     );
@@ -99,6 +99,30 @@ describe('hostile input: secrets never in API errors', () => {
       expectClearError(res, what);
       expect(leaks(res.text), `${what}: ${res.text}`).toEqual([]);
     }
+  });
+
+  it('a connection credential is never echoed, read back or kept in a respond-async operation', async () => {
+    const conn = (extra: Record<string, unknown>) => j({ name: 'c1', _machinegroupid_value: id.group, sessionusername: 'robot', password: PASSWORD, ...extra });
+    const bad: Array<[string, string]> = [
+      ['connection: unknown field', conn({ colour: 'red' })],
+      ['connection: no target', j({ name: 'c1', sessionusername: 'robot', password: PASSWORD })],
+      ['connection: password too long', conn({ password: PASSWORD.repeat(20) })],
+      ['connection: password unquoted', `{"name":"c1","sessionusername":"robot","password":${PASSWORD}}`],
+    ];
+    for (const [what, body] of bad) {
+      const res = await send(what, 'POST', 'desktopflowconnections', body);
+      expectClearError(res, what);
+      expect(leaks(res.text), `${what}: ${res.text}`).toEqual([]);
+    }
+    const created = await send('POST a connection', 'POST', 'desktopflowconnections', conn({}), { prefer: 'return=representation' });
+    expect(created.status, created.text).toBe(201);
+    await send('GET connections', 'GET', 'desktopflowconnections', '');
+    const res = await send('respond-async CreateMultiple connections', 'POST', `desktopflowconnections/${action('CreateMultiple')}`, j({ Targets: [JSON.parse(conn({ name: 'c2' })) as unknown] }), { prefer: 'respond-async' });
+    expect(res.status, res.text).toBe(202);
+    const done = await operationDone(await newestOperation());
+    answers.push({ what: 'backgroundoperation of connections', res: done });
+    expect(done.json.backgroundoperationstatuscode, done.text).toBe(30);
+    for (const { what, res: answer } of answers.slice(-7)) expect(leaks(answer.text), `${what}: ${answer.text}`).toEqual([]);
   });
 
   it('a secret input (x-secret) in a refused body is never echoed', async () => {
@@ -139,7 +163,7 @@ describe('hostile input: secrets never in API errors', () => {
     for (const op of ops) {
       const done = await operationDone(op);
       answers.push({ what: `backgroundoperation ${op}`, res: done });
-      states.push(Number(done.json.statuscode));
+      states.push(Number(done.json.backgroundoperationstatuscode));
       expect(leaks(done.text), done.text).toEqual([]);
     }
     expect(states).toEqual([30, 31]); // Succeeded, Failed
@@ -155,7 +179,7 @@ describe('hostile input: secrets never in API errors', () => {
     const op = await newestOperation();
     const done = await operationDone(op);
     answers.push({ what: `backgroundoperation ${op}`, res: done });
-    expect(done.json.statuscode, done.text).toBe(30);
+    expect(done.json.backgroundoperationstatuscode, done.text).toBe(30);
     expect(leaks(done.text), done.text).toEqual([]);
     const sessions = await send('GET sessions', 'GET', 'flowsessions?$select=inputs', '');
     expect(sessions.json.value.length, sessions.text).toBeGreaterThanOrEqual(2);

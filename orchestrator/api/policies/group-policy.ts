@@ -5,8 +5,8 @@ import { conflict } from '../api-error.js';
 import type { GroupRecord } from '../../store/store.js';
 import type { EntityPolicy, Row } from './entity-policy.js';
 
-/** The write-only `password` never reaches the store: only its scrypt hash does. */
-function hashPassword(values: Row): Row {
+/** The write-only `password` (a group's, a connection's) never reaches the store: only its scrypt hash does. */
+export function hashPassword(values: Row): Row {
   const { password, ...rest } = values;
   return typeof password === 'string' ? { ...rest, passwordhash: hashSecret(password) } : rest;
 }

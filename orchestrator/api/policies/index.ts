@@ -1,7 +1,9 @@
-import { backgroundoperationEntity, flowlogEntity, type EntityDef } from '../../../shared/records/index.js';
+import { flowlogEntity, type EntityDef } from '../../../shared/records/index.js';
+import { connectionPolicy, connectionReferencePolicy } from './connection-policy.js';
 import type { EntityPolicy } from './entity-policy.js';
 import { groupPolicy } from './group-policy.js';
 import { machinePolicy } from './machine-policy.js';
+import { operationPolicy } from './operation-policy.js';
 import { sessionPolicy } from './session-policy.js';
 import { schedulePolicy } from './schedule-policy.js';
 import { workflowPolicy } from './workflow-policy.js';
@@ -11,7 +13,17 @@ export { allowedMethods } from './entity-policy.js';
 
 const readOnly = (entity: EntityDef): EntityPolicy => ({ entity, deletable: false });
 
-const POLICIES: readonly EntityPolicy[] = [sessionPolicy, machinePolicy, groupPolicy, workflowPolicy, schedulePolicy as unknown as EntityPolicy, readOnly(flowlogEntity), readOnly(backgroundoperationEntity)];
+const POLICIES: readonly EntityPolicy[] = [
+  sessionPolicy,
+  machinePolicy,
+  groupPolicy,
+  workflowPolicy,
+  schedulePolicy as unknown as EntityPolicy,
+  readOnly(flowlogEntity),
+  operationPolicy as unknown as EntityPolicy,
+  connectionPolicy,
+  connectionReferencePolicy,
+];
 
 /** The write rules of an entity set (every set of shared/records has one). */
 export function policyOf(entity: EntityDef): EntityPolicy {

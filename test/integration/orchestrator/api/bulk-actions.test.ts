@@ -67,16 +67,16 @@ describe('Prefer: respond-async', () => {
     const op = await waitFor(async () => {
       const r = await fetch(location, { headers: { authorization: `Bearer ${o.token}` } });
       const body = (await r.json()) as Record<string, unknown>;
-      return body['statecode'] === 3 ? body : undefined;
+      return body['backgroundoperationstatecode'] === 3 ? body : undefined;
     }, { what: 'operation completed' });
-    expect(op).toMatchObject({ backgroundoperationid: id, statecode: 3, statuscode: 30 });
+    expect(op).toMatchObject({ backgroundoperationid: id, backgroundoperationstatecode: 3, backgroundoperationstatuscode: 30 });
     expect(op['starttime']).toEqual(expect.any(String));
     expect(op['endtime']).toEqual(expect.any(String));
     const ids = JSON.parse(String(op['outputparameters'])).Ids as string[];
     expect(ids).toHaveLength(2);
     expect(await count('workflows')).toBe(2);
     const viaSet = await o.api('GET', `backgroundoperations(${id})`);
-    expect(viaSet.json.statuscode).toBe(30);
+    expect(viaSet.json.backgroundoperationstatuscode).toBe(30);
   });
 
   it('a failing async operation ends Failed with its error message and writes nothing', async () => {
@@ -84,9 +84,9 @@ describe('Prefer: respond-async', () => {
     const id = res.headers.get('location')!.split('/').pop()!;
     const op = await waitFor(async () => {
       const body = (await o.api('GET', `backgroundoperations(${id})`)).json;
-      return body.statecode === 3 ? body : undefined;
+      return body.backgroundoperationstatecode === 3 ? body : undefined;
     }, { what: 'operation completed' });
-    expect(op.statuscode).toBe(31);
+    expect(op.backgroundoperationstatuscode).toBe(31);
     expect(op.errormessage).toContain('Targets[1]');
     expect(await count('workflows')).toBe(0);
   });

@@ -115,4 +115,42 @@ describe('dynamics-web-api against flowhost', () => {
     expect(me).toMatchObject({ BusinessUnitId: guid, UserId: guid, OrganizationId: guid });
     expect(new Set([me.BusinessUnitId, me.UserId, me.OrganizationId]).size).toBe(3);
   });
+
+  it('creates a connection and a connection reference, runs through each kind, and cancels a background operation by PATCH', async () => {
+    o = await startTestOrchestrator();
+    const groupId = await createGroup(o);
+    const wfId = await createWorkflow(o, { name: 'Desktop flow 1' });
+    const api = client();
+    const connection = await api.create<Record<string, unknown>>({
+      collection: 'desktopflowconnections',
+      data: { name: 'Robot account', 'MachineGroupId@odata.bind': `/flowmachinegroups(${groupId})`, sessionusername: 'robot', password: 'Robot-credential-1' },
+      returnRepresentation: true,
+    });
+    expect(connection).not.toHaveProperty('password');
+    await api.create({ collection: 'connectionreferences', data: { connectionreferencelogicalname: 'new_robot', connectionreferencedisplayname: 'Robot', connectionid: connection['connectionid'] } });
+
+    const runWith = (connectionName: string, connectionType: number) =>
+      api.callAction<{ flowsessionId: string }>({
+        collection: 'workflows',
+        key: wfId,
+        actionName: 'Microsoft.Dynamics.CRM.RunDesktopFlow',
+        action: { runMode: 'attended', runPriority: 'normal', connectionName, connectionType, timeout: 7200, inputs: '{"Input1":"Value", "Input2":"Value"}' },
+      });
+    for (const [name, type] of [['new_robot', 2], ['Robot account', 1]] as const) {
+      const { flowsessionId } = await runWith(name, type);
+      const session = await api.retrieve<Record<string, unknown>>({ collection: 'flowsessions', key: flowsessionId, select: ['_machinegroupid_value', 'connectionid', 'sessionusername'] });
+      expect(session).toMatchObject({ _machinegroupid_value: groupId, connectionid: connection['connectionid'], sessionusername: 'robot' });
+    }
+    const unknown = await failure(runWith('new_robot', 1));
+    expect(unknown).toMatchObject({ status: 400, code: 'ConnectionNotFound' });
+    expect(unknown.message).toContain('connectionType 1 looks connectionName up among desktopflowconnections');
+
+    const op = await api.create<Record<string, unknown>>({ collection: 'backgroundoperations', data: { name: 'import', displayname: 'Import' }, returnRepresentation: true });
+    expect(op).toMatchObject({ backgroundoperationstatecode: 0, backgroundoperationstatuscode: 0 });
+    const id = String(op['backgroundoperationid']);
+    await api.update({ collection: 'backgroundoperations', key: id, data: { backgroundoperationstatuscode: 22 } });
+    const canceled = await api.retrieve<Record<string, unknown>>({ collection: 'backgroundoperations', key: id, select: ['backgroundoperationstatecode', 'backgroundoperationstatuscode'] });
+    expect(canceled).toMatchObject({ backgroundoperationstatecode: 3, backgroundoperationstatuscode: 32 });
+    await api.deleteRecord({ collection: 'backgroundoperations', key: id });
+  });
 });

@@ -147,19 +147,17 @@ describe('flowmachines', () => {
 });
 
 describe('read-only sets', () => {
-  it('flowlogs and backgroundoperations refuse writes with 405 and an Allow header', async () => {
-    for (const set of ['flowlogs', 'backgroundoperations']) {
-      const res = await o.api('POST', set, {});
-      expect(res.status).toBe(405);
-      expect(res.headers.get('allow')).toBe('GET');
-      expect(apiError(res).code).toBe('MethodNotAllowed');
-      const id = '00000000-0000-4000-8000-000000000001';
-      const del = await o.api('DELETE', `${set}(${id})`);
-      expect(del.status).toBe(405);
-      expect((await o.api('PATCH', `${set}(${id})`, {})).status).toBe(405);
-    }
+  it('flowlogs refuse writes with 405 and an Allow header', async () => {
+    const res = await o.api('POST', 'flowlogs', {});
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+    expect(apiError(res).code).toBe('MethodNotAllowed');
+    const id = '00000000-0000-4000-8000-000000000001';
+    expect((await o.api('DELETE', `flowlogs(${id})`)).status).toBe(405);
+    expect((await o.api('PATCH', `flowlogs(${id})`, {})).status).toBe(405);
   });
 });
+
 
 describe('lookups on create', () => {
   it('accepts _x_value and x@odata.bind, and refuses targets that do not exist', async () => {

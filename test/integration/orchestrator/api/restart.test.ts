@@ -66,8 +66,8 @@ describe('restart', () => {
     const store = await openStore(o.storeLocation);
     const op = await store.operations.insert({
       name: 'bulk:CreateMultiple:workflows',
-      statecode: 2,
-      statuscode: 20,
+      backgroundoperationstatecode: 2,
+      backgroundoperationstatuscode: 20,
       retrycount: 0,
       inputparameters: JSON.stringify({ set: 'workflows', action: 'CreateMultiple', body: { Targets: [{ name: 'resumed', clientdata: commandFlow() }] } }),
     });
@@ -76,9 +76,9 @@ describe('restart', () => {
     o = await startTestOrchestrator({ dataDir });
     const done = await waitFor(async () => {
       const body = (await o!.api('GET', `/api/backgroundoperation/${id}`)).json;
-      return body.statecode === 3 ? body : undefined;
+      return body.backgroundoperationstatecode === 3 ? body : undefined;
     }, { what: 'resumed operation completed' });
-    expect(done).toMatchObject({ statuscode: 30, retrycount: 1 });
+    expect(done).toMatchObject({ backgroundoperationstatuscode: 30, retrycount: 1 });
     expect((await o.api('GET', "workflows?$filter=name eq 'resumed'")).json.value).toHaveLength(1);
   });
 });

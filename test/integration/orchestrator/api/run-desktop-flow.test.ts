@@ -83,10 +83,15 @@ describe('RunDesktopFlow as documented', () => {
     }
   });
 
-  it('connectionName is validated and refused (connections are not supported yet); connectionType alone is accepted', async () => {
+  it("runs through a connection reference with Microsoft's example body word for word: the connection's target and account", async () => {
     const { groupId, wfId } = await start();
+    const conn = await o.api('POST', 'desktopflowconnections', { name: 'Robot account', 'MachineGroupId@odata.bind': `/flowmachinegroups(${groupId})`, sessionusername: 'robot', password: 'Secr3t-credential' }, { prefer: 'return=representation' });
+    expect(conn.status, conn.text).toBe(201);
+    const connectionId = String(conn.json.connectionid);
+    const ref = await o.api('POST', 'connectionreferences', { connectionreferencelogicalname: '[Connection Reference Logical Name]', connectionreferencedisplayname: 'Robot', connectionid: connectionId });
+    expect(ref.status, ref.text).toBe(204);
     // Microsoft's "Request to trigger a desktop flow with a connection reference", word for word.
-    const byReference = await run(wfId, {
+    const res = await run(wfId, {
       runMode: 'attended',
       runPriority: 'normal',
       connectionName: '[Connection Reference Logical Name]',
@@ -94,18 +99,45 @@ describe('RunDesktopFlow as documented', () => {
       timeout: 7200,
       inputs: '{"Input1":"Value", "Input2":"Value"}',
     });
-    expect(byReference.status).toBe(400);
-    expect(apiError(byReference)).toMatchObject({ code: 'ConnectionsNotSupported', reason: 'ConnectionsNotSupported' });
-    expect(apiError(byReference).message).toContain('connection reference (connectionType 2)');
-    expect(apiError(byReference).message).toContain('machineGroupId or machineId');
-    const byConnection = await run(wfId, { runMode: 'attended', connectionName: '[Connection Name]', machineGroupId: groupId });
-    expect(byConnection.status).toBe(400);
-    expect(apiError(byConnection).message).toContain('connection (connectionType 1)');
+    expect(res.status, res.text).toBe(200);
+    expect(await session(res.json.flowsessionId)).toMatchObject({ _machinegroupid_value: groupId, _machineid_value: null, connectionid: connectionId, sessionusername: 'robot', runmode: 1, timeout: 7200 });
+  });
+
+  it('connectionType 1 (or none) finds a connection by name; unknown names are 400s naming the kind looked up; a contradicting target is a 400', async () => {
+    const { groupId, wfId } = await start();
+    const otherGroup = await createGroup(o, 'g2');
+    const conn = await o.api('POST', 'desktopflowconnections', { name: 'c1', _machinegroupid_value: groupId, sessionusername: 'alice' }, { prefer: 'return=representation' });
+    expect(conn.status, conn.text).toBe(201);
+    for (const connectionType of [1, null, undefined]) {
+      const res = await run(wfId, { runMode: 'unattended', connectionName: 'c1', connectionType });
+      expect(res.status, res.text).toBe(200);
+      expect(await session(res.json.flowsessionId)).toMatchObject({ _machinegroupid_value: groupId, connectionid: conn.json.connectionid, sessionusername: 'alice' });
+    }
+    const agreeing = await run(wfId, { runMode: 'unattended', connectionName: 'c1', machineGroupId: groupId.toUpperCase(), sessionUser: 'alice' });
+    expect(agreeing.status, agreeing.text).toBe(200);
+
+    const noConnection = await run(wfId, { runMode: 'attended', connectionName: '[Connection Name]', connectionType: 1 });
+    expect(noConnection.status).toBe(400);
+    expect(apiError(noConnection)).toMatchObject({ reason: 'ConnectionNotFound' });
+    expect(apiError(noConnection).message).toContain("no connection named '[Connection Name]' (connectionType 1 looks connectionName up among desktopflowconnections by name)");
+    // A connection's name is not a reference's logical name.
+    const noReference = await run(wfId, { runMode: 'attended', connectionName: 'c1', connectionType: 2 });
+    expect(noReference.status).toBe(400);
+    expect(apiError(noReference).message).toContain("no connection reference with logical name 'c1' (connectionType 2");
+
+    const contradicted = await run(wfId, { runMode: 'unattended', connectionName: 'c1', machineGroupId: otherGroup });
+    expect(contradicted.status).toBe(400);
+    expect(apiError(contradicted)).toMatchObject({ reason: 'ConnectionContradicted' });
+    expect(apiError(contradicted).message).toContain(`machineGroupId '${otherGroup}' contradicts connection 'c1', which runs with machineGroupId '${groupId}'`);
+    const otherUser = await run(wfId, { runMode: 'unattended', connectionName: 'c1', sessionUser: 'bob' });
+    expect(apiError(otherUser).message).toContain("sessionUser 'bob' contradicts connection 'c1'");
+    const machineToo = await run(wfId, { runMode: 'unattended', connectionName: 'c1', machineId: '00000000-0000-4000-8000-000000000001' });
+    expect(apiError(machineToo).message).toContain("contradicts connection 'c1', which runs with no machineId");
     const badType = await run(wfId, { runMode: 'attended', connectionName: 'c', connectionType: 3, machineGroupId: groupId });
     expect(badType.status).toBe(400);
     expect(apiError(badType).message).toContain('connectionType');
     expect((await run(wfId, { runMode: 'attended', connectionType: 1, machineGroupId: groupId })).status).toBe(200);
-    expect((await o.api('GET', 'flowsessions/$count')).text).toBe('1');
+    expect((await o.api('GET', 'flowsessions/$count')).text).toBe('5');
   });
 
   it('a callback URL the callback policy refuses is a 400 at once, and nothing is queued', async () => {

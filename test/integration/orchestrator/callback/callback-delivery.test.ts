@@ -35,7 +35,7 @@ async function deliveryFor(callbackurl: string, options: Partial<ConstructorPara
   const delivery = new CallbackDelivery({ ctx: { store, now: () => new Date(), logger }, baseDelayMs: 10, ...options });
   cleanup.push(() => delivery.close(), async () => await store.close());
   const sessionId = String((await store.sessions.insert({ name: 'ended', statecode: 1, statuscode: 4, runmode: 2, priority: 0, callbackurl }))['flowsessionid']);
-  return { store, trigger: () => delivery.trigger(sessionId) };
+  return { store, delivery, trigger: () => delivery.trigger(sessionId) };
 }
 
 describe('orchestrator callback delivery', () => {
@@ -48,8 +48,8 @@ describe('orchestrator callback delivery', () => {
       lookupAll: async () => [{ address: '127.0.0.1', family: 4 }],
     });
     const id = await trigger();
-    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, errormessage: null });
+    await waitFor(async () => (await store.operations.get(id))?.['backgroundoperationstatecode'] === 3, { what: 'the delivery to end' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatuscode: 30, errormessage: null });
     expect(requests).toEqual([`POST /cb host=rebind.flowhost.invalid:${port}`]);
   });
 
@@ -57,8 +57,8 @@ describe('orchestrator callback delivery', () => {
     const { port, requests } = await receiver();
     const { store, trigger } = await deliveryFor(`https://hooks.example.com:${port}/cb`, { lookupAll: async () => [{ address: '169.254.169.254', family: 4 }] });
     const id = await trigger();
-    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(await store.operations.get(id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
+    await waitFor(async () => (await store.operations.get(id))?.['backgroundoperationstatecode'] === 3, { what: 'the delivery to end' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
     expect(requests).toEqual([]);
   });
 
@@ -69,8 +69,8 @@ describe('orchestrator callback delivery', () => {
     const { port, requests } = await receiver([{ status: 429, headers: { 'retry-after': '1' } }]);
     const { store, trigger } = await deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random: () => 0.99 });
     const id = await trigger();
-    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the retry Retry-After asked for' });
-    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    await waitFor(async () => (await store.operations.get(id))?.['backgroundoperationstatecode'] === 3, { what: 'the retry Retry-After asked for' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatuscode: 30, retrycount: 1 });
     expect(requests).toHaveLength(2);
   });
 
@@ -83,9 +83,33 @@ describe('orchestrator callback delivery', () => {
     };
     const { store, trigger } = await deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random });
     const id = await trigger();
-    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the retry after the injected draw' });
-    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    await waitFor(async () => (await store.operations.get(id))?.['backgroundoperationstatecode'] === 3, { what: 'the retry after the injected draw' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatuscode: 30, retrycount: 1 });
     expect(requests).toHaveLength(2);
     expect(draws).toHaveLength(1);
+  });
+
+  it('a delivery canceled (PATCH to Canceling) while an attempt is under way stays Canceled and is not retried', async () => {
+    let store: SqliteStore | undefined;
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(String(req.url));
+      req.resume();
+      // The cancel lands while the receiver holds the attempt (what the operation policy writes for a PATCH to 22).
+      void (async () => {
+        const [op] = await store!.operations.readyWithPrefix('callback ');
+        await store!.operations.update(op!.backgroundoperationid, { backgroundoperationstatecode: 3, backgroundoperationstatuscode: 32 });
+        res.writeHead(503, { 'retry-after': '0' }).end('busy');
+      })();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const made = await deliveryFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`, { allowHosts: ['127.0.0.1'] });
+    store = made.store;
+    const id = await made.trigger();
+    await waitFor(() => requests.length === 1 && made.delivery.stats().pending === 0, { what: 'the attempt and whatever follows it to end' });
+    expect(await store.operations.get(id)).toMatchObject({ backgroundoperationstatecode: 3, backgroundoperationstatuscode: 32, retrycount: 0 });
+    expect(requests).toHaveLength(1);
   });
 });

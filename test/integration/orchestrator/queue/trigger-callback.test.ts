@@ -49,9 +49,9 @@ describe('TriggerDesktopFlowRunCallback', () => {
     await expect(o.gateway.queue.triggerCallback(id)).rejects.toThrow(/has not finished/);
     // Cancelling a waiting session ends it on the orchestrator, which sends its callback itself.
     await o.gateway.queue.cancel(id);
-    await waitFor(async () => (await ops())[0]?.['statuscode'] === 30, { what: 'first delivery succeeded' });
+    await waitFor(async () => (await ops())[0]?.['backgroundoperationstatuscode'] === 30, { what: 'first delivery succeeded' });
     await o.gateway.queue.triggerCallback(id);
-    await waitFor(async () => (await ops()).filter((op) => op['statuscode'] === 30).length === 2, { what: 'second delivery succeeded' });
+    await waitFor(async () => (await ops()).filter((op) => op['backgroundoperationstatuscode'] === 30).length === 2, { what: 'second delivery succeeded' });
     expect(rx.requests).toHaveLength(4);
     const session = (await o.store.sessions.get(id))!;
     for (const r of rx.requests) {
@@ -68,11 +68,11 @@ describe('TriggerDesktopFlowRunCallback', () => {
     const rx = await receiver([200]);
     const id = await finishedSession('http://169.254.169.254/latest');
     await o.gateway.queue.cancel(id);
-    await waitFor(async () => (await ops())[0]?.['statuscode'] === 31);
+    await waitFor(async () => (await ops())[0]?.['backgroundoperationstatuscode'] === 31);
     expect((await ops())[0]!['errormessage']).toMatch(/https/);
     await o.store.sessions.update(id, { callbackurl: rx.url.replace('http:', 'https:').replace('127.0.0.1', '169.254.169.254') });
     await o.gateway.queue.triggerCallback(id);
-    await waitFor(async () => (await ops()).filter((op) => op['statuscode'] === 31).length === 2);
+    await waitFor(async () => (await ops()).filter((op) => op['backgroundoperationstatuscode'] === 31).length === 2);
     expect((await ops()).map((op) => String(op['errormessage'])).join('\n')).toContain('metadata');
     expect(rx.requests).toHaveLength(0);
   });

@@ -32,13 +32,13 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
 
   it('creates every entity table with a column type per EDM type, the indexes and meta on an empty database', async () => {
     const { pool } = await freshPool(server);
-    expect(await migrate(pool)).toEqual({ applied: [1, 2, 3], addedColumns: [] });
+    expect(await migrate(pool)).toEqual({ applied: [1, 2, 3, 4], addedColumns: [] });
 
     const { rows } = await pool.query<{ table_name: string; column_name: string; data_type: string }>(
       "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'",
     );
     const type = (table: string, column: string) => rows.find((r) => r.table_name === table && r.column_name === column)?.data_type;
-    expect(new Set(rows.map((r) => r.table_name))).toEqual(new Set(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'schedules', 'meta', 'schema_version', 'flowsession_screenshots']));
+    expect(new Set(rows.map((r) => r.table_name))).toEqual(new Set(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'schedules', 'connectionreferences', 'desktopflowconnections', 'meta', 'schema_version', 'flowsession_screenshots']));
     expect(type('flowsessions', 'flowsessionid')).toBe('uuid');
     expect(type('flowsessions', 'priority')).toBe('integer');
     expect(type('flowsessions', 'runduration')).toBe('bigint');
@@ -48,7 +48,7 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     expect(type('flowmachines', 'connected')).toBe('boolean');
 
     const indexes = (await pool.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")).rows.map((r) => r.indexname);
-    expect(indexes).toEqual(expect.arrayContaining(['ix_flowsessions_0', 'ix_flowlogs_0', 'ix_flowmachines_0', 'ux_flowmachinegroups_name']));
+    expect(indexes).toEqual(expect.arrayContaining(['ix_flowsessions_0', 'ix_flowlogs_0', 'ix_flowmachines_0', 'ux_flowmachinegroups_name', 'ux_desktopflowconnections_name', 'ux_connectionreferences_connectionreferencelogicalname']));
 
     // GUIDs compare whatever their case; group names are unique whatever their case.
     const id = '0F8FAD5B-D9CB-469F-A165-70867728950E';
@@ -71,18 +71,19 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     );
     const results = await Promise.all(pools.map((pool) => migrate(pool, migrations)));
 
-    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3, 4]);
-    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
+    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
     const versions = await pools[0]!.query<{ version: number; name: string }>('SELECT version, name FROM schema_version ORDER BY version');
     expect(versions.rows).toEqual([
       { version: 1, name: MIGRATIONS[0]!.name },
       { version: 2, name: 'session screenshots' },
       { version: 3, name: MIGRATIONS[2]!.name },
-      { version: 4, name: 'a column of meta' },
+      { version: 4, name: MIGRATIONS[3]!.name },
+      { version: 5, name: 'a column of meta' },
     ]);
 
     expect(await migrate(pools[1]!, migrations)).toEqual({ applied: [], addedColumns: [] });
-    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
+    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
   });
 
   it('waits for an instance migrating, and goes on when that instance dies without committing', async () => {
@@ -103,7 +104,7 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     // Its process killed: the OS closes its connection, the server rolls its transaction back and frees the lock.
     (dying as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
 
-    expect(await migrating).toEqual({ applied: [1, 2, 3], addedColumns: [] });
+    expect(await migrating).toEqual({ applied: [1, 2, 3, 4], addedColumns: [] });
     expect((await pool.query('SELECT key, value FROM meta')).fields.map((f) => f.name)).toEqual(['key', 'value']);
   });
 
@@ -115,13 +116,30 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     expect(await migrate(pool)).toEqual({ applied: [], addedColumns: [] });
   });
 
-  it('adds the table of an entity added after the database was made (schedules on a database from before them)', async () => {
+  it('adds the table of an entity added after the database was made (schedules and connections on a database from before them)', async () => {
     const { pool } = await freshPool(server);
     await migrate(pool);
-    await pool.query('DROP TABLE schedules');
-    expect(await migrate(pool)).toEqual({ applied: [], addedColumns: ['schedules'] });
+    for (const table of ['schedules', 'connectionreferences', 'desktopflowconnections']) await pool.query(`DROP TABLE ${table}`);
+    expect(await migrate(pool)).toEqual({ applied: [], addedColumns: ['connectionreferences', 'schedules', 'desktopflowconnections'] });
     expect((await pool.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'schedules' AND column_name = 'cronexpression'")).rowCount).toBe(1);
+    expect((await pool.query("SELECT 1 FROM pg_indexes WHERE indexname = 'ux_desktopflowconnections_name'")).rowCount).toBe(1);
     expect(await migrate(pool)).toEqual({ applied: [], addedColumns: [] });
+  });
+
+  it("renames the backgroundoperation columns of a database from before seed 002's names, keeping their values", async () => {
+    const { pool } = await freshPool(server);
+    await migrate(pool);
+    // As an orchestrator of schema version 3 left it: the old column names, a row under them.
+    await pool.query('ALTER TABLE backgroundoperations RENAME COLUMN backgroundoperationstatecode TO statecode');
+    await pool.query('ALTER TABLE backgroundoperations RENAME COLUMN backgroundoperationstatuscode TO statuscode');
+    await pool.query('DELETE FROM schema_version WHERE version = 4');
+    await pool.query("INSERT INTO backgroundoperations (backgroundoperationid, name, statecode, statuscode, versionnumber) VALUES ('0a000000-0000-4000-8000-000000000001', 'bulk:x', 3, 30, 1)");
+
+    expect(await migrate(pool)).toEqual({ applied: [4], addedColumns: [] });
+    const { rows } = await pool.query('SELECT backgroundoperationstatecode, backgroundoperationstatuscode FROM backgroundoperations');
+    expect(rows).toEqual([{ backgroundoperationstatecode: 3, backgroundoperationstatuscode: 30 }]);
+    const old = await pool.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'backgroundoperations' AND column_name IN ('statecode', 'statuscode')");
+    expect(old.rowCount).toBe(0);
   });
 
   it('refuses a database whose schema is newer than this orchestrator, changing nothing', async () => {

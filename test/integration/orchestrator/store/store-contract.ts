@@ -169,7 +169,7 @@ export function storeContract(engine: string, open: StoreFactory): void {
         await store.workflows.insert({ name: 'secret', clientdata: '{}', inputschema: '{"properties":{"p":{"type":"string","x-secret":true}}}' });
         expect((await store.workflows.withSecretInputs()).map((w) => w.name)).toEqual(['secret']);
         const St = BackgroundOperationState.v;
-        const op = (name: string, statecode: number) => store.operations.insert({ name, statecode, statuscode: BackgroundOperationStatus.v.InProgress });
+        const op = (name: string, statecode: number) => store.operations.insert({ name, backgroundoperationstatecode: statecode, backgroundoperationstatuscode: BackgroundOperationStatus.v.InProgress });
         await op('bulk: a', St.Ready);
         await op('bulk: b', St.Locked);
         await op('bulk: c', St.Completed);
