@@ -15,13 +15,23 @@ import { DurableEvents } from './durable-events.js';
 import { SessionCompletion } from './session-completion.js';
 import { SessionReads } from './session-reads.js';
 import { StoreDb } from './store-db.js';
+import type { WalCheckpointerOptions } from './wal-checkpointer.js';
 import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogChunk, LogLine, RetentionOptions, Sample, WorkDirRecord } from './store-types.js';
 
 export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, LogChunk, RetentionOptions, SessionStage, WorkDirRecord } from './store-types.js';
 
 export interface AgentStoreOptions {
   readonly now?: () => Date;
+  /** When and how often the WAL is checkpointed off the store's thread (wal-checkpointer.ts; tests start it early). */
+  readonly walCheckpoint?: Omit<WalCheckpointerOptions, 'file'>;
 }
+
+/**
+ * SQLite's auto-checkpoint on the store's own connection (pages of 4 KiB): only a backstop bounding the WAL at
+ * 64 MiB should the checkpointer fall behind; the default 1000 pages made every 4 MiB of output a checkpoint and two
+ * fsyncs on the thread that reads the flows' pipes.
+ */
+const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_384;
 
 /**
  * `deferSync`: group commit. The commit returns without waiting for the disk (it survives a kill -9 at once) and one
@@ -52,7 +62,7 @@ export class AgentStore extends SessionReads {
     private readonly db: Database.Database,
     opts: AgentStoreOptions,
   ) {
-    super(new StoreDb(db));
+    super(new StoreDb(db, opts.walCheckpoint));
     this.now = opts.now ?? (() => new Date());
     this.events = new EventOutbox(db);
     this.callbacks = new CallbackOutbox(db);
@@ -70,6 +80,7 @@ export class AgentStore extends SessionReads {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
+      db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
       // Deleted and rewritten content (a pruned assign's secret inputs) is zeroed, not left in free pages.
       db.pragma('secure_delete = ON');
       migrate(db);
