@@ -15,6 +15,8 @@ export const Feature = {
   RunModes: 'run-modes',
   /** Orchestrator: takes `screenshot` in `completed` events (the PNG of the session's display when it ended badly). */
   Screenshots: 'screenshots',
+  /** Orchestrator: takes `log-chunk` events (a session's output as the agent stores it, instead of a `log` event's lines). */
+  LogChunks: 'log-chunks',
   /** Agent: takes `callback-key` frames (its callback signing key, after every welcome and on rotation). */
   CallbackKey: 'callback-key',
   /** Agent: runs flows of this kind (`flow:<kind>` of shared/flow-definition.ts). */

@@ -3,6 +3,7 @@ import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
 import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 import { agentFeatures, Feature, unmetNeeds } from '../../shared/protocol-features.js';
+import { asSessionEvent } from '../../shared/log-chunk.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import { closeReason } from '../../shared/utf8-cut.js';
 import type { OrchestratorContext } from '../context.js';
@@ -283,7 +284,8 @@ export class AgentConnection {
    */
   private queueEvent(frame: Frame<'event'> | Frame<'events'>): void {
     if (this.refusal !== undefined) return;
-    const events = frame.type === 'event' ? [frame.event] : frame.events;
+    // A log chunk is applied as the `log` event of its lines.
+    const events = (frame.type === 'event' ? [frame.event] : frame.events).map(asSessionEvent);
     const refused = tooManyLocalSessions(events, this.o.maxLocalSessionsPerFrame);
     for (let i = 0; i < (refused?.at ?? events.length); i++) this.pendingEvents.push(events[i]!);
     if (refused) this.refusal = refused.reason;

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { preparePrivateDbFiles } from '../../../node-shared/private-file.js';
 import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
-import { EventOutbox, MAX_EVENT_BYTES, MAX_LINES_PER_EVENT, type EncodedEvent } from './event-outbox.js';
+import { EventOutbox, MAX_EVENT_BYTES, MAX_LINES_PER_EVENT, type EncodedEvent, type LogForm } from './event-outbox.js';
 import { chunksOfLines } from './log-chunks.js';
 import { migrate } from './migrations.js';
 import { maskSecretInputs } from '../../../shared/secret-mask.js';
@@ -289,8 +289,8 @@ export class AgentStore extends SessionReads {
   // ───── upstream outbox ─────
 
   /** The outbox rows as stored, for the uploader (see EncodedEvent): durable ones only (see DurableEvents). */
-  encodedEventsAfter(seq: number, limit: number): EncodedEvent[] {
-    return this.durableEvents.durable(this.events.encodedEventsAfter(seq, limit));
+  encodedEventsAfter(seq: number, limit: number, logs: LogForm = 'lines'): EncodedEvent[] {
+    return this.durableEvents.durable(this.events.encodedEventsAfter(seq, limit, logs));
   }
 
   eventsAfter(seq: number, limit: number): SessionEvent[] {

@@ -1,10 +1,10 @@
 import type { Logger } from 'winston';
 import { MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../../shared/protocol.js';
-import type { EncodedEvent } from '../store/event-outbox.js';
+import type { EncodedEvent, LogForm } from '../store/event-outbox.js';
 
 /** The part of the agent store the uploader reads: the upstream outbox (AgentStore implements it). */
 export interface OutboxStore {
-  encodedEventsAfter(seq: number, limit: number): EncodedEvent[];
+  encodedEventsAfter(seq: number, limit: number, logs?: LogForm): EncodedEvent[];
   ackUpTo(seq: number): void;
   lastAckedSeq(): number;
   lastSeq(): number;
@@ -25,6 +25,11 @@ export interface EventUploaderOptions {
    * event per `event` frame when not. Default: it did.
    */
   readonly takesEventsFrames?: () => boolean;
+  /**
+   * Whether the orchestrator of the connection being started declared `log-chunks` (asked at every start): a stored
+   * log chunk goes as a `log-chunk` event, else as a `log` event's lines. Default: it did not.
+   */
+  readonly takesLogChunks?: () => boolean;
   /**
    * An event as this connection's orchestrator gets it: what it declared it takes beyond the stored event (a
    * `completed` event's screenshot). Default: the stored event.
@@ -69,6 +74,7 @@ export class EventUploader {
   private readonly ackListeners = new Set<() => void>();
   private pollTimer: NodeJS.Timeout | undefined;
   private framing = BATCH_FRAME;
+  private logForm: LogForm = 'lines';
 
   constructor(private readonly options: EventUploaderOptions) {
     this.unsubscribe = options.store.onEvent(() => this.schedulePump());
@@ -95,6 +101,7 @@ export class EventUploader {
       this.acknowledge(appliedUpTo);
     }
     this.chooseFraming();
+    this.logForm = this.options.takesLogChunks?.() ? 'chunks' : 'lines';
     this.lastSent = appliedUpTo;
     this.inFlight = [];
     this.inFlightEvents = 0;
@@ -192,7 +199,7 @@ export class EventUploader {
     while (this.running && this.inFlightEvents < maxEvents && this.inFlightBytes < maxBytes) {
       // Read only about as many events as the byte window takes: big log events would otherwise be parsed and dropped again on every ack.
       const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.eventBytes));
-      const stored = this.options.store.encodedEventsAfter(this.lastSent, Math.min(perFrame, maxEvents - this.inFlightEvents, fit));
+      const stored = this.options.store.encodedEventsAfter(this.lastSent, Math.min(perFrame, maxEvents - this.inFlightEvents, fit), this.logForm);
       const asSent = this.options.asSent;
       const events = asSent ? stored.map(asSent) : stored;
       if (events.length === 0 || !this.sendFrame(events, maxBytes)) return;

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import Database from 'better-sqlite3';
-import { MAX_FRAME_BYTES, type SessionEvent } from '../../../../../shared/protocol.js';
+import { MAX_FRAME_BYTES, type WireEvent as SessionEvent } from '../../../../../shared/protocol.js';
 import { decodeAgentFrame } from '../../../../../shared/protocol-codec.js';
 import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
 import { EventUploader, type EventUploaderOptions } from '../../../../../main/agent/upstream/event-uploader.js';
