@@ -290,7 +290,8 @@ export class AgentStore extends SessionReads {
 
   /** The outbox rows as stored, for the uploader (see EncodedEvent): durable ones only (see DurableEvents). */
   encodedEventsAfter(seq: number, limit: number, logs: LogForm = 'lines'): EncodedEvent[] {
-    return this.durableEvents.durable(this.events.encodedEventsAfter(seq, limit, logs));
+    const count = this.durableEvents.durableCount(seq, limit);
+    return count === 0 ? [] : this.durableEvents.durable(this.events.encodedEventsAfter(seq, count, logs));
   }
 
   eventsAfter(seq: number, limit: number): SessionEvent[] {

@@ -197,8 +197,11 @@ export class EventUploader {
     const maxBytes = this.options.maxInFlightBytes ?? 4 * 1024 * 1024;
     const perFrame = this.framing === SINGLE_FRAME ? 1 : Math.min(this.options.maxEventsPerFrame ?? MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME);
     while (this.running && this.inFlightEvents < maxEvents && this.inFlightBytes < maxBytes) {
-      // Read only about as many events as the byte window takes: big log events would otherwise be parsed and dropped again on every ack.
-      const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.eventBytes));
+      // Read only about as many events as one frame and the byte window take (one more, should they be smaller than the
+      // last frame's): each event read is encoded (a log chunk's text, or its lines), and what does not fit would be
+      // encoded again for the next frame.
+      const room = Math.min(maxBytes - this.inFlightBytes, this.frameBudget());
+      const fit = Math.ceil(room / this.eventBytes) + 1;
       const stored = this.options.store.encodedEventsAfter(this.lastSent, Math.min(perFrame, maxEvents - this.inFlightEvents, fit), this.logForm);
       const asSent = this.options.asSent;
       const events = asSent ? stored.map(asSent) : stored;
@@ -206,12 +209,16 @@ export class EventUploader {
     }
   }
 
+  private frameBudget(): number {
+    return Math.min(this.options.frameBytes ?? 1024 * 1024, MAX_FRAME_BYTES);
+  }
+
   /**
    * Sends the longest run of `events` from the first that fits one frame (`frameBytes`) and the byte window (the
    * event that reaches it is the last, as the window counts whole events); false when sending must stop.
    */
   private sendFrame(events: readonly EncodedEvent[], maxBytes: number): boolean {
-    const budget = Math.min(this.options.frameBytes ?? 1024 * 1024, MAX_FRAME_BYTES);
+    const budget = this.frameBudget();
     const { head, tail } = this.framing;
     let bytes = head.length + tail.length;
     let count = 0;
