@@ -17,11 +17,19 @@ export interface WalCheckpointerOptions {
   readonly startAtBytes?: number;
   /** Commits within this long share one checkpoint (ms). Default 25. */
   readonly delayMs?: number;
-  /** The worker failed (it is not restarted; the backstop auto-checkpoint goes on). */
+  /**
+   * After this long without a commit (ms) the worker truncates the WAL (a TRUNCATE checkpoint) and ends, so an idle
+   * agent holds no thread for it. Default 30,000.
+   */
+  readonly idleMs?: number;
+  /** A checkpoint failed, or the worker did (it is not restarted; the backstop auto-checkpoint goes on). */
   readonly onError?: (err: unknown) => void;
 }
 
-/** The worker (CommonJS, evaluated): one connection, a PASSIVE checkpoint `delayMs` after a request. */
+/**
+ * The worker (CommonJS, evaluated): one connection; a PASSIVE checkpoint `delayMs` after a request, a TRUNCATE one
+ * before it ends when idle. `closed[0]` is set once its connection is closed.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -30,21 +38,29 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 db.pragma('synchronous = FULL');
 let timer;
-function checkpoint() {
-  timer = undefined;
+function checkpoint(mode) {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    db.pragma('wal_checkpoint(' + mode + ')');
   } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message || err) });
+    parentPort.postMessage({ error: String((err && err.message) || err) });
   }
-  parentPort.postMessage('done');
+}
+function end() {
+  clearTimeout(timer);
+  try { db.close(); } finally { Atomics.store(closed, 0, 1); Atomics.notify(closed, 0); parentPort.close(); }
 }
 parentPort.on('message', (m) => {
-  if (m === 'close') {
-    clearTimeout(timer);
-    try { db.close(); } finally { Atomics.store(closed, 0, 1); Atomics.notify(closed, 0); parentPort.close(); }
-  } else if (timer === undefined) {
-    timer = setTimeout(checkpoint, workerData.delayMs);
+  if (m === 'close') return end();
+  if (m === 'idle') {
+    checkpoint('TRUNCATE');
+    return end();
+  }
+  if (timer === undefined) {
+    timer = setTimeout(() => {
+      timer = undefined;
+      checkpoint('PASSIVE');
+      parentPort.postMessage('done');
+    }, workerData.delayMs);
   }
 });
 `;
@@ -52,35 +68,50 @@ parentPort.on('message', (m) => {
 /** Most time `close` waits for a checkpoint under way to end (ms). */
 const CLOSE_WAIT_MS = 5000;
 
+interface Running {
+  readonly worker: Worker;
+  readonly closed: Int32Array;
+}
+
 export class WalCheckpointer {
-  private worker: Worker | undefined;
-  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
+  private running: Running | undefined;
   private requested = false;
   private again = false;
   private failed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WalCheckpointerOptions) {}
 
   /** After a commit: asks for a checkpoint (at most one waits at a time; commits meanwhile ask for another). */
   committed(): void {
     if (this.failed) return;
-    if (!this.worker && !this.start()) return;
+    if (!this.running && !this.start()) return;
+    this.idleTimer?.refresh();
     if (this.requested) {
       this.again = true;
       return;
     }
     this.requested = true;
-    this.worker!.postMessage('check');
+    this.running!.worker.postMessage('check');
   }
 
   /** Stops the worker, waiting for a checkpoint under way: its connection is closed when this returns. */
   close(): void {
-    const worker = this.worker;
-    if (!worker) return;
-    this.worker = undefined;
     this.failed = true;
-    worker.postMessage('close');
-    if (Atomics.wait(this.closed, 0, 0, CLOSE_WAIT_MS) === 'timed-out') void worker.terminate();
+    const running = this.stop('close');
+    if (running && Atomics.wait(running.closed, 0, 0, CLOSE_WAIT_MS) === 'timed-out') void running.worker.terminate();
+  }
+
+  /** Ends the current worker (`idle`: after a TRUNCATE checkpoint); a later commit starts another. */
+  private stop(how: 'close' | 'idle'): Running | undefined {
+    const running = this.running;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.running = undefined;
+    this.requested = false;
+    this.again = false;
+    running?.worker.postMessage(how);
+    return running;
   }
 
   private start(): boolean {
@@ -90,35 +121,44 @@ export class WalCheckpointer {
       return false;
     }
     try {
+      const closed = new Int32Array(new SharedArrayBuffer(4));
       const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file: this.options.file, delayMs: this.options.delayMs ?? 25, closed: this.closed.buffer } });
+      const workerData = { driver, file: this.options.file, delayMs: this.options.delayMs ?? 25, closed: closed.buffer };
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
       worker.unref();
-      worker.on('message', (m: unknown) => this.onMessage(m));
-      worker.on('error', (err) => this.fail(err));
-      this.worker = worker;
+      const running: Running = { worker, closed };
+      worker.on('message', (m: unknown) => this.onMessage(running, m));
+      worker.on('error', (err) => this.fail(running, err));
+      this.running = running;
+      this.idleTimer = setTimeout(() => this.stop('idle'), this.options.idleMs ?? 30_000);
+      this.idleTimer.unref();
       return true;
     } catch (err) {
-      this.fail(err);
+      this.failed = true;
+      this.options.onError?.(err);
       return false;
     }
   }
 
-  private onMessage(m: unknown): void {
+  private onMessage(from: Running, m: unknown): void {
     if (typeof m === 'object' && m !== null && 'error' in m) {
       this.options.onError?.(new Error(`WAL checkpoint: ${String(m.error)}`));
       return;
     }
+    if (from !== this.running) return;
     this.requested = false;
-    if (this.again && this.worker) {
+    if (this.again) {
       this.again = false;
       this.requested = true;
-      this.worker.postMessage('check');
+      from.worker.postMessage('check');
     }
   }
 
-  private fail(err: unknown): void {
-    this.failed = true;
-    this.worker = undefined;
+  private fail(from: Running, err: unknown): void {
+    if (from === this.running) {
+      this.failed = true;
+      this.stop('close');
+    }
     this.options.onError?.(err);
   }
 }

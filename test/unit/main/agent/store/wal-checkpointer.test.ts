@@ -30,9 +30,9 @@ const LINES = 1000;
 const text = Array.from({ length: LINES }, (_, i) => `line ${String(i).padStart(53, '0')}`).join('\n');
 
 /** Commits `mib` MiB of chunks of 60-byte lines, a turn of the event loop between commits (as a flow's reads come). */
-async function writeChunks(mib: number): Promise<number> {
-  let seq = 0;
-  while (seq * 60 < mib * 1_048_576) {
+async function writeChunks(mib: number, from = 0): Promise<number> {
+  let seq = from;
+  while ((seq - from) * 60 < mib * 1_048_576) {
     store.appendLogChunks(sessionId, [{ stream: 'stdout', level: 100000001, firstSeq: seq, lineCount: LINES, times: [{ at: new Date().toISOString(), lines: LINES }], text }], { deferSync: true });
     seq += LINES;
     await new Promise((resolve) => setImmediate(resolve));
@@ -55,4 +55,14 @@ it('close waits for the checkpointer: the store closes last and removes its WAL'
   expect(existsSync(`${file}-wal`)).toBe(false);
   store = AgentStore.open(file);
   expect(store.logTail(sessionId, 1_000_000)).toHaveLength(Math.ceil(1_048_576 / 60 / LINES) * LINES);
+});
+
+it('an idle store truncates its WAL and ends the worker; a later burst of commits starts another', async () => {
+  store.close();
+  store = AgentStore.open(file, { walCheckpoint: { startAtBytes: 64 * 1024, delayMs: 1, idleMs: 100 } });
+  const next = await writeChunks(1);
+  await waitFor(() => statSync(`${file}-wal`).size === 0, { what: 'the WAL truncated once idle' });
+  const before = statSync(file).size;
+  await writeChunks(1, next);
+  await waitFor(() => statSync(file).size > before, { what: 'the second burst checkpointed' });
 });
