@@ -13,7 +13,7 @@ module.exports = {
       comment: 'shared/ runs in every layer: no node builtins, no electron, no other layer.',
       severity: 'error',
       from: { path: '^shared/' },
-      to: { pathNot: ['^shared/', '(^|/)node_modules/(@sinclair/typebox|ajv|ajv-formats|ipaddr\\.js|fast-uri|fast-deep-equal|json-schema-traverse|require-from-string)/'] },
+      to: { pathNot: ['^shared/', '(^|/)node_modules/(@sinclair/typebox|ajv|ajv-formats|ipaddr\\.js|croner|fast-uri|fast-deep-equal|json-schema-traverse|require-from-string)/'] },
     },
     {
       name: 'shared-no-builtins',

@@ -42,7 +42,7 @@ async function startDemoOrchestrator(options: Parameters<StartDemoOrchestrator>[
 
 /** `flowhost orchestrator`: the Web API and the agent gateway on one port, until SIGINT/SIGTERM. */
 function orchestratorCommand(): Command {
-  return new Command('orchestrator')
+  const command: Command = new Command('orchestrator')
     .description('Run the orchestrator: Web API (/api/data/v9.2/) and agent gateway (/agent/v1) on one port')
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').default(7780).argParser(portNumber))
@@ -57,22 +57,32 @@ function orchestratorCommand(): Command {
     .addOption(new Option('--tls-cert <pem>', `serve https and wss with this certificate (chain) file; needs --tls-key (env: ${TLS_CERT_ENV})`))
     .addOption(new Option('--tls-key <pem>', `private key file of --tls-cert (env: ${TLS_KEY_ENV})`))
     .addOption(new Option('--trust-proxy [proxies]', 'count clients by X-Forwarded-For when it comes from these proxies (addresses/CIDRs; bare: loopback)').env('FLOWHOST_TRUST_PROXY'))
+    .addOption(
+      new Option(
+        '--store <location>',
+        "where the records live: a postgres:// URL (several orchestrators may share it; password from PGPASSWORD or ~/.pgpass, not the URL, which others see in the process list) or a SQLite file; default <data-dir>/orchestrator.db",
+      ).env('FLOWHOST_STORE'),
+    )
     .addOption(callbackAllowOption())
-    .action(async (opts: { host: string; port: number; dataDir: string; trustProxy?: string | boolean; callbackAllow?: string[] } & OrchestratorFileOptions) => {
+    .action(async (opts: { host: string; port: number; dataDir: string; store?: string; trustProxy?: string | boolean; callbackAllow?: string[] } & OrchestratorFileOptions) => {
       // Listen before anything is printed: a signal sent as soon as the ready line appears must not kill us.
       const stopSignal = new Promise<string>((resolve) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => resolve(s))));
-      const { startOrchestrator, createOrchestratorLogger, AdminTokenError, parseTrustProxy, TrustProxyError } = await import('../orchestrator/index.js');
+      const { startOrchestrator, createOrchestratorLogger, AdminTokenError, parseTrustProxy, TrustProxyError, StoreLocationError, storePasswordGiven } = await import('../orchestrator/index.js');
       const logger = createOrchestratorLogger();
       installCrashPolicy({ program: 'orchestrator', logger });
       const warn = (message: string) => logger.warn(message);
       const given = await givenAdminToken(opts, process.env, warn);
       const tls = givenTls(opts, process.env, warn);
+      if (opts.store !== undefined && command.getOptionValueSource('store') === 'cli' && storePasswordGiven(opts.store)) {
+        warn('--store carries a password: other users see it in the process list; give it in FLOWHOST_STORE, PGPASSWORD or ~/.pgpass');
+      }
       const running = await Promise.resolve()
         .then(() =>
           startOrchestrator({
             host: opts.host,
             port: opts.port,
             dataDir: opts.dataDir,
+            ...(opts.store === undefined ? {} : { store: opts.store }),
             logger,
             trustProxy: parseTrustProxy(opts.trustProxy),
             gateway: { callbackAllowHosts: opts.callbackAllow ?? [] },
@@ -81,7 +91,7 @@ function orchestratorCommand(): Command {
           }),
         )
         .catch((err: unknown) => {
-          const usage = err instanceof AdminTokenError || err instanceof TrustProxyError;
+          const usage = err instanceof AdminTokenError || err instanceof TrustProxyError || err instanceof StoreLocationError;
           throw new CommandError(`orchestrator did not start: ${(err as Error).message}`, usage ? ExitCode.Usage : ExitCode.Failure);
         });
       const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -89,10 +99,12 @@ function orchestratorCommand(): Command {
       if (running.adminTokenGenerated) out(`new admin token (shown once, kept in ${running.adminTokenFile}): ${running.adminToken}`);
       else out(`admin token: ${running.adminTokenFile ? `in ${running.adminTokenFile}` : given ? `from ${given.from}` : 'from $FLOWHOST_ADMIN_TOKEN'}`);
       out(`metrics: ${running.url}/metrics (read-only token in ${running.metricsTokenFile})`);
+      out(`store: ${running.storeName}`);
       const signal = await stopSignal;
       out(`${signal}: stopping`);
       await running.close();
     });
+  return command;
 }
 
 /** The agent's `--callback-allow` (same flag, same FLOWHOST_CALLBACK_ALLOW, same parsing): the orchestrator's re-sends go where its agents' callbacks may. */

@@ -8,35 +8,35 @@ export interface TriggeredCallback {
   readonly firstAttempt: Promise<CallbackOutcome | undefined>;
 }
 
-/** What the queue offers the Web API (implemented in orchestrator/queue/). */
+/** What the queue offers the Web API (implemented in orchestrator/queue/). Each resolves once the queue took the change in. */
 export interface SessionQueue {
   /** A flowsession row was just created Waiting: log `Queued`, set its queue reason, try to dispatch. */
-  enqueued(sessionId: string): void;
+  enqueued(sessionId: string): Promise<void>;
   /**
    * Cancel a session: a waiting one becomes Cancelled at once; an assigned/running one is cancelled on its
    * agent (Cancelled when the agent reports it). Returns the session row after the change.
    * Throws StoreError NotFound for an unknown id; a terminal session is returned unchanged.
    */
-  cancel(sessionId: string): SessionRecord;
+  cancel(sessionId: string): Promise<SessionRecord>;
   /** A session was changed through the API (priority, schedule …): re-file it in the queue. */
-  sessionChanged(sessionId: string): void;
+  sessionChanged(sessionId: string): Promise<void>;
   /** A machine or group was changed through the API (statecode, capacity …): re-evaluate the queue. */
-  machineChanged(machineId: string): void;
+  machineChanged(machineId: string): Promise<void>;
   /**
    * Re-send the completion callback of a finished session now (TriggerDesktopFlowRunCallback); later attempts, if
    * the first one asks for them, follow as a durable backgroundoperation.
    */
-  triggerCallback(sessionId: string): TriggeredCallback;
+  triggerCallback(sessionId: string): Promise<TriggeredCallback>;
   /** The group's callback secret was rotated: connected machines of the group get their new key now. */
-  callbackSecretRotated(groupId: string): void;
-  /** Stop timers. */
-  close(): void;
+  callbackSecretRotated(groupId: string): Promise<void>;
+  /** Stop timers; resolves once the queue's changes under way are done. */
+  close(): Promise<void>;
 }
 
 /** Operator commands to connected agents (implemented in orchestrator/gateway/agent-control.ts). Each returns false when the agent is not connected. */
 export interface AgentControl {
-  pauseSession(sessionId: string): boolean;
-  resumeSession(sessionId: string): boolean;
+  pauseSession(sessionId: string): Promise<boolean>;
+  resumeSession(sessionId: string): Promise<boolean>;
   pauseMachine(machineId: string, until?: Date): boolean;
   resumeMachine(machineId: string): boolean;
   drainMachine(machineId: string): boolean;

@@ -11,8 +11,9 @@ import type { OrchestratorContext } from './context.js';
 import { registerAgentGateway, type AgentGateway, type AgentGatewayOptions } from './gateway/index.js';
 import { registerMetricsEndpoint } from './metrics/metrics-endpoint.js';
 import { OrchestratorMetrics } from './metrics/orchestrator-metrics.js';
-import { SqliteStore } from './store/sqlite-store.js';
-import type { Store } from './store/store.js';
+import { scheduledRuns } from './scheduled-runs.js';
+import type { ScheduleRunner } from './schedules/schedule-runner.js';
+import { openStore, storeName, type Store } from './store/store.js';
 import { fastifyTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export const DEFAULT_PORT = 7780;
@@ -37,6 +38,11 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, reque
 
 export interface OrchestratorOptions {
   readonly dataDir: string;
+  /**
+   * Where the records live: a `postgres://` URL (several instances may share the database; docs/scale-out.md) or the
+   * path of a SQLite file. Default `<dataDir>/orchestrator.db`.
+   */
+  readonly store?: string;
   /** Default 127.0.0.1. */
   readonly host?: string;
   /** Default 7780; 0 picks a free port. */
@@ -77,6 +83,8 @@ export interface RunningOrchestrator {
   readonly adminTokenGenerated: boolean;
   /** The file holding the read-only token of `GET /metrics` (created 0600 on first start). */
   readonly metricsTokenFile: string;
+  /** The store's engine and place, without credentials. */
+  readonly storeName: string;
   readonly store: Store;
   /** The agent gateway's session queue and machine controls, as the Web API reaches them. */
   readonly gateway: Pick<AgentGateway, 'queue' | 'control'>;
@@ -112,7 +120,8 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
     env: options.env,
   });
   const now = options.now ?? (() => new Date());
-  const store = new SqliteStore({ file: join(options.dataDir, 'orchestrator.db'), now });
+  const storeLocation = options.store ?? join(options.dataDir, 'orchestrator.db');
+  const store = await openStore(storeLocation, { now });
   const ctx: OrchestratorContext = { store, now, logger };
   const metrics = new OrchestratorMetrics();
   const metricsToken = loadOrCreateMetricsToken(options.dataDir);
@@ -131,29 +140,36 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
   });
   let gateway: AgentGateway | undefined;
   let api: WebApi | undefined;
+  let schedules: ScheduleRunner | undefined;
   try {
     registerMetricsEndpoint(app, { metrics, tokens: [metricsToken, admin.token] });
     await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false } });
     gateway = await registerAgentGateway(app, ctx, { ...options.gateway, queueObserver: metrics });
-    api = await registerWebApi(app, { ctx, queue: gateway.queue, control: gateway.control, adminToken: admin.token, callbackPolicy: { allow: options.gateway?.callbackAllowHosts ?? [] } });
+    schedules = scheduledRuns(store, { queue: gateway.queue, control: gateway.control, now }, logger);
+    api = await registerWebApi(app, { ctx, queue: gateway.queue, control: gateway.control, schedules, adminToken: admin.token, callbackPolicy: { allow: options.gateway?.callbackAllowHosts ?? [] } });
     const [g, a] = [gateway, api];
     metrics.watch({ gateway: () => g.stats(), bulk: () => a.backgroundStats(), now });
     await app.listen({ host, port: options.port ?? DEFAULT_PORT });
   } catch (err) {
     await gateway?.close();
     await app.close();
-    store.close();
+    await gateway?.idle();
+    await store.close();
     throw err;
   }
   const { url, port } = listeningUrl(app, host, options.tls ? 'https' : 'http');
-  logger.info(`orchestrator listening on ${url} (data: ${options.dataDir})`);
-  api.resumeBackgroundOperations();
+  logger.info(`orchestrator listening on ${url} (data: ${options.dataDir}; store: ${storeName(storeLocation)})`);
+  await api.resumeBackgroundOperations();
+  await schedules.start();
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     await gateway?.close();
     await app.close();
     await api?.close();
-    store.close();
+    await schedules?.stop();
+    // The agents' connections closed with the app: what they left the queue to do is done before the store closes.
+    await gateway?.idle();
+    await store.close();
     logger.info('orchestrator stopped');
   };
   return {
@@ -163,6 +179,7 @@ export async function startOrchestrator(options: OrchestratorOptions): Promise<R
     adminTokenFile: admin.file,
     adminTokenGenerated: admin.source === 'generated',
     metricsTokenFile: join(options.dataDir, METRICS_TOKEN_FILE),
+    storeName: storeName(storeLocation),
     store,
     gateway,
     close: () => (closing ??= close()),

@@ -1,6 +1,8 @@
 /**
- * Option sets of the record model: integers on the wire, display names for
- * `Prefer: odata.include-annotations`. Values are exactly those of the design brief.
+ * Option sets of the record model: integers on the wire, labels for `Prefer: odata.include-annotations`. Values and
+ * labels are exactly those of Microsoft's entity references (learn.microsoft.com/power-apps/developer/data-platform/
+ * reference/entities/<table>), pinned by test/unit/shared/option-sets.test.ts. Code refers to a value by its name:
+ * the label itself, or its spaceless form where the label has spaces (e.g. `WaitingForResources`).
  */
 
 export interface OptionSet<V extends number = number> {
@@ -8,14 +10,18 @@ export interface OptionSet<V extends number = number> {
   readonly labels: ReadonlyMap<number, string>;
 }
 
-function optionSet<const T extends Record<string, number>>(values: T): OptionSet<T[keyof T]> & { readonly v: T } {
+function optionSet<const T extends Record<string, number>>(
+  values: T,
+  spacedLabels: Partial<Record<keyof T, string>> = {},
+): OptionSet<T[keyof T]> & { readonly v: T } {
   const labels = new Map<number, string>();
-  for (const [label, value] of Object.entries(values)) labels.set(value, label);
+  for (const [name, value] of Object.entries(values)) labels.set(value, spacedLabels[name as keyof T] ?? name);
   return { values: values as unknown as Readonly<Record<string, T[keyof T]>>, labels, v: values };
 }
 
 export const RunMode = optionSet({ Local: 0, Attended: 1, Unattended: 2 });
 export const RunSessionMode = optionSet({ Unapplicable: 0, Default: 1, PictureInPicture: 2 });
+/** flowhost never writes Cua (a computer-use agent's run); it is listed because Microsoft's reference lists it. */
 export const TriggerType = optionSet({ ApiFlow: 0, DesktopFlow: 1, Local: 2, RunDesktopFlowDataverseApi: 3, Cua: 4 });
 
 export const SessionState = optionSet({ Active: 0, Inactive: 1 });
@@ -46,48 +52,86 @@ export const stateForStatus = (statuscode: number): 0 | 1 =>
   statuscode === S.NotSpecified || statuscode === S.Deleted || statuscode === S.Terminated ? SessionState.v.Inactive : SessionState.v.Active;
 
 export const MachineState = optionSet({ Active: 0, Inactive: 1, Maintenance: 2 });
+/** flowhost sets 1–5 (DrainMode under Maintenance); the rest are Microsoft's hosted-machine statuses, listed for their labels. */
 export const MachineStatus = optionSet({
   Active: 1,
   Inactive: 2,
   RequiresReconnection: 3,
   ManualMaintenance: 4,
   DrainMode: 5,
+  ToDelete: 6,
+  Temporary: 7,
+  Error: 8,
+  Disabled: 9,
+  Provisioning: 10,
+  RequiresGroupKey: 11,
+  ProvisionedWithError: 12,
+  HostedMachineOvercapacity: 13,
+  HostedMachineOvercapacityDeleted: 14,
+  HostedMachineOvercapacityDisabled: 15,
 });
 export const MachineGroupState = optionSet({ Active: 0, Inactive: 1, Maintenance: 2 });
-/** The status a group is created with (the record's statuscode carries no option set). */
-export const MachineGroupStatus = optionSet({ Active: 1 });
-export const QueuingType = optionSet({ FIFO: 0, PriorityThenFIFO: 1 });
+/** flowhost creates groups Active (1) and changes only their statecode. */
+export const MachineGroupStatus = optionSet({
+  Active: 1,
+  Inactive: 2,
+  ManualMaintenance: 3,
+  KeyExpired: 4,
+  HmgIslandMove: 5,
+  Quarantined: 6,
+  HmgCmkOperation: 7,
+});
+/** 1: priority first, then first in first out (what flowhost does with it). */
+export const QueuingType = optionSet({ FIFO: 0, ExtendedQueuePrioritization: 1 });
 
-export const WorkflowCategory = optionSet({ DesktopFlow: 6 });
-/** workflow statecode (the record carries no option set): an Inactive workflow is not served to agents. */
+/** flowhost's workflows are all desktop flows (6); the rest are listed for their labels. */
+export const WorkflowCategory = optionSet(
+  { Workflow: 0, Dialog: 1, BusinessRule: 2, Action: 3, BusinessProcessFlow: 4, ModernFlow: 5, DesktopFlow: 6, AIFlow: 7 },
+  { BusinessRule: 'Business Rule', BusinessProcessFlow: 'Business Process Flow', ModernFlow: 'Modern Flow', DesktopFlow: 'Desktop Flow', AIFlow: 'AI Flow' },
+);
+/**
+ * workflow statecode as flowhost uses it (the record carries no option set): an Inactive workflow is not served to
+ * agents. Microsoft's workflow statecode is 0 Draft, 1 Activated, 2 Suspended; not mapped yet (see docs/api.md).
+ */
 export const WorkflowState = optionSet({ Active: 0, Inactive: 1 });
 
-export const LogLevel = optionSet({
+/** flowlog `level` (Dataverse's; the agent's log lines carry their own wire level, see shared/protocol.ts `WireLogLevel`). */
+export const FlowLogLevel = optionSet({
   Verbose: 100000000,
-  Information: 100000001,
-  Warning: 100000002,
-  Important: 100000003,
+  Debug: 100000001,
+  Info: 100000002,
+  Warning: 100000003,
   Error: 100000004,
 });
+/** flowlog `type`. flowhost writes CustomLog, DesktopFlowRunQueued … DesktopFlowRunQueueRunCompleted (docs/api.md). */
 export const LogType = optionSet({
   CustomLog: 100000000,
   DesktopFlowRunAction: 100000001,
-  Queued: 100000003,
-  QueueAssigned: 100000004,
-  AssignFailed: 100000005,
-  RunConfirmed: 100000006,
-  RunCompleted: 100000007,
+  DesktopFlowRunQueuePriorityChanged: 100000002,
+  DesktopFlowRunQueued: 100000003,
+  DesktopFlowRunQueueAssigned: 100000004,
+  DesktopFlowRunQueueAssignFailed: 100000005,
+  DesktopFlowRunQueueRunConfirmed: 100000006,
+  DesktopFlowRunQueueRunCompleted: 100000007,
+  DesktopFlowRunUnattendedRepairUISelectorRequest: 100000100,
+  DesktopFlowRunUnattendedRepairUISelectorResponse: 100000101,
+  WorkqueueFlowSession: 100000200,
+  WorkqueueProcessorLog: 100000201,
+  DesktopFlowOrchestrationRepairSessionMismatchRequest: 100000300,
+  DesktopFlowOrchestrationRepairSessionMismatchResponse: 100000301,
+  DesktopFlowOrchestrationRepairWindowsIdentityIncorrectRequest: 100000310,
+  DesktopFlowOrchestrationRepairWindowsIdentityIncorrectResponse: 100000311,
 });
 
+
 export const BackgroundOperationState = optionSet({ Ready: 0, Locked: 2, Completed: 3 });
-export const BackgroundOperationStatus = optionSet({
-  WaitingForResources: 0,
-  InProgress: 20,
-  Canceling: 22,
-  Succeeded: 30,
-  Failed: 31,
-  Canceled: 32,
-});
+export const BackgroundOperationStatus = optionSet(
+  { WaitingForResources: 0, InProgress: 20, Canceling: 22, Succeeded: 30, Failed: 31, Canceled: 32 },
+  { WaitingForResources: 'Waiting For Resources', InProgress: 'In Progress' },
+);
+
+/** What a schedule does with due times that passed while no orchestrator ran it (docs/schedules.md). */
+export const MisfirePolicy = optionSet({ Skip: 0, RunOnce: 1 });
 
 /** Named priorities of `RunDesktopFlow` `runPriority`. */
 export const Priority = { normal: 0, high: 100 } as const;

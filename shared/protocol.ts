@@ -1,6 +1,9 @@
 import { RunMode, SessionStatus } from './option-sets.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { FlowDefinition } from './flow-definition.js';
+import { WireLogLevel } from './protocol-log-level.js';
+
+export { WireLogLevel, type WireLogLevelName } from './protocol-log-level.js';
 
 /**
  * Agent ⇄ orchestrator protocol, WebSocket `/agent/v1`. Documented in docs/protocol.md.
@@ -166,7 +169,8 @@ export const LogLine = Type.Object(
   {
     /** Per-session order. */
     seq: Type.Integer({ minimum: 0 }),
-    level: Type.Integer({ minimum: 100000000, maximum: 100000004 }),
+    /** A `WireLogLevel` (the agent's numbers, frozen; not Dataverse's flowlog level). */
+    level: Type.Integer({ minimum: WireLogLevel.Verbose, maximum: WireLogLevel.Error }),
     stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('agent')]),
     at: Iso,
     message: Type.String({ maxLength: 100_000 }),

@@ -37,8 +37,8 @@ const noParameters = validator(NoParametersRequest);
 const unknownAction = (entity: EntityDef, action: string, bound: string): ApiError =>
   notFound(`there is no action '${action.slice(0, 100)}' bound to ${bound} of ${entity.set}`, 'UnknownAction');
 
-function sessionRow(c: ActionContext, id: string) {
-  const row = c.deps.store.sessions.get(id);
+async function sessionRow(c: ActionContext, id: string) {
+  const row = await c.deps.store.sessions.get(id);
   if (!row) throw notFound(`flowsession with id ${id} does not exist`);
   return row;
 }
@@ -49,10 +49,10 @@ function sessionRow(c: ActionContext, id: string) {
  * 409 for a URL the policy refuses, 502 when the receiver could not be reached (retried the same way).
  */
 async function triggerCallback(c: ActionContext, id: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const row = sessionRow(c, id);
+  const row = await sessionRow(c, id);
   if (!isTerminalStatus(Number(row['statuscode']))) throw conflict(`flowsession ${id} has not finished yet`, 'SessionNotFinished');
   if (!row['callbackurl']) throw conflict(`flowsession ${id} has no callbackurl`, 'NoCallbackUrl');
-  const { operationId, firstAttempt } = c.deps.queue.triggerCallback(id);
+  const { operationId, firstAttempt } = await c.deps.queue.triggerCallback(id);
   const outcome = await firstAttempt;
   if (outcome?.httpStatus !== undefined) {
     const response: TriggerDesktopFlowRunCallbackResponse = { callbackHttpResponseCode: outcome.httpStatus };
@@ -68,13 +68,13 @@ async function triggerCallback(c: ActionContext, id: string, request: FastifyReq
 export async function recordAction(c: ActionContext, entity: EntityDef, id: string, action: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   requireJsonBody(request);
   if (entity.set === 'workflows' && action === 'RunDesktopFlow') {
-    const { response } = committed(c.store, (tx) => runDesktopFlow({ ...c.deps, store: tx }, id, request.body));
+    const { response } = await committed(c.store, (tx) => runDesktopFlow({ ...c.deps, store: tx }, id, request.body));
     return sendJson(reply, 200, { ...actionContext(request, 'RunDesktopFlowResponse'), ...response });
   }
   if (entity.set === 'flowsessions' && action === 'CancelDesktopFlowRun') {
     noParameters.parse(request.body ?? {}, `${action} body`);
-    sessionRow(c, id);
-    c.deps.queue.cancel(id);
+    await sessionRow(c, id);
+    await c.deps.queue.cancel(id);
     return noContent(reply);
   }
   if (entity.set === 'flowsessions' && action === 'TriggerDesktopFlowRunCallback') {
@@ -83,23 +83,23 @@ export async function recordAction(c: ActionContext, entity: EntityDef, id: stri
   }
   if (entity.set === 'flowmachinegroups' && action === 'RotateCallbackSecret') {
     noParameters.parse(request.body ?? {}, `${action} body`);
-    if (!c.deps.store.groups.get(id)) throw notFound(`flowmachinegroup with id ${id} does not exist`);
-    const callbacksecret = rotateCallbackSecret(c.deps.store, id);
-    c.deps.queue.callbackSecretRotated(id);
+    if (!(await c.deps.store.groups.get(id))) throw notFound(`flowmachinegroup with id ${id} does not exist`);
+    const callbacksecret = await rotateCallbackSecret(c.deps.store, id);
+    await c.deps.queue.callbackSecretRotated(id);
     return sendJson(reply, 200, { callbacksecret });
   }
   throw unknownAction(entity, action, 'a record');
 }
 
 /** `POST <set>/Microsoft.Dynamics.CRM.CreateMultiple|UpdateMultiple|DeleteMultiple`, optionally `Prefer: respond-async`. */
-export function collectionAction(c: ActionContext, entity: EntityDef, action: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function collectionAction(c: ActionContext, entity: EntityDef, action: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   if (!isBulkAction(action)) throw unknownAction(entity, action, 'the collection');
   requireJsonBody(request);
   c.writer.allowed(entity, BULK_METHOD[action]);
   if (parsePrefer(request.headers.prefer).respondAsync) {
-    const id = c.background.start(entity.set, action, request.body);
+    const id = await c.background.start(entity.set, action, request.body);
     return reply.code(202).header('location', `${baseUrl(request)}/api/backgroundoperation/${id}`).header('preference-applied', 'respond-async').send();
   }
-  const { response } = committed(c.store, (tx) => bulkWrites(c.writer, tx, entity, action, request.body));
+  const { response } = await committed(c.store, (tx) => bulkWrites(c.writer, tx, entity, action, request.body));
   return sendJson(reply, 200, response);
 }

@@ -37,7 +37,7 @@ const writeOnlyFields = (set: string): string[] =>
  * `inputparameters` with every write-only field of every target replaced by "***", and the secret inputs of session
  * targets masked as the session record keeps them (secret-inputs.ts).
  */
-function redactedInput(stored: string, store: Repositories): string {
+async function redactedInput(stored: string, store: Repositories): Promise<string> {
   try {
     const input = JSON.parse(stored) as { set?: unknown; body?: { Targets?: unknown } };
     const hidden = writeOnlyFields(String(input.set));
@@ -49,7 +49,7 @@ function redactedInput(stored: string, store: Repositories): string {
       const target = t as Record<string, unknown>;
       for (const name of hidden) if (Object.hasOwn(target, name)) target[name] = '***';
       if (sessions && typeof target['inputs'] === 'string') {
-        const workflow = store.workflows.get(String(target['_regardingobjectid_value']));
+        const workflow = await store.workflows.get(String(target['_regardingobjectid_value']));
         target['inputs'] = workflow ? storedInputs(workflow.inputschema, target['inputs']).inputs : '***';
       }
     }
@@ -75,8 +75,8 @@ export class BackgroundBulk {
   constructor(private readonly o: BackgroundBulkOptions) {}
 
   /** Records the operation and schedules it; returns its id. */
-  start(set: string, action: BulkAction, body: unknown): string {
-    const row = this.o.store.operations.insert({
+  async start(set: string, action: BulkAction, body: unknown): Promise<string> {
+    const row = await this.o.store.operations.insert({
       name: `${NAME_PREFIX}${action}:${set}`,
       statecode: St.Ready,
       statuscode: S.WaitingForResources,
@@ -91,11 +91,11 @@ export class BackgroundBulk {
   }
 
   /** Runs again every bulk operation that had not completed when the orchestrator stopped. */
-  resume(): void {
-    for (const op of this.o.store.operations.openWithPrefix(NAME_PREFIX)) {
+  async resume(): Promise<void> {
+    for (const op of await this.o.store.operations.openWithPrefix(NAME_PREFIX)) {
       const id = op.backgroundoperationid;
       this.o.logger.info(`resuming background operation ${id} (${op.name})`);
-      if (op.statecode === St.Locked) this.o.store.operations.update(id, { retrycount: (op.retrycount ?? 0) + 1 });
+      if (op.statecode === St.Locked) await this.o.store.operations.update(id, { retrycount: (op.retrycount ?? 0) + 1 });
       this.schedule(id);
     }
   }
@@ -115,38 +115,38 @@ export class BackgroundBulk {
     if (this.closed) return;
     const t = setImmediate(() => {
       this.pending.delete(t);
-      if (!this.closed) this.run(id);
+      if (!this.closed) this.run(id).catch((err: unknown) => this.o.logger.error(`background operation ${id} not run: ${(err as Error).stack ?? String(err)}`));
     });
     this.pending.add(t);
   }
 
-  private run(id: string): void {
+  private async run(id: string): Promise<void> {
     const { store, now } = this.o;
-    const op = store.operations.get(id);
+    const op = await store.operations.get(id);
     if (!op || op.statecode === St.Completed) return;
-    store.operations.update(id, { statecode: St.Locked, statuscode: S.InProgress, starttime: now().toISOString() });
+    await store.operations.update(id, { statecode: St.Locked, statuscode: S.InProgress, starttime: now().toISOString() });
     try {
       const input = bulkInput.parse(JSON.parse(op.inputparameters ?? 'null'), 'inputparameters');
       const entity = entities[input.set];
       if (!entity) throw new Error(`unknown entity set ${input.set}`);
-      const done = store.transaction((tx) => {
-        const written = bulkWrites(this.o.writer, tx, entity, input.action, input.body);
-        this.finish(tx, id, { statuscode: S.Succeeded, outputparameters: JSON.stringify(written.response) });
+      const done = await store.transaction(async (tx) => {
+        const written = await bulkWrites(this.o.writer, tx, entity, input.action, input.body);
+        await this.finish(tx, id, { statuscode: S.Succeeded, outputparameters: JSON.stringify(written.response) });
         return written;
       });
-      done.after();
+      await done.after();
       this.outcomes.succeeded++;
     } catch (err) {
       const e = toApiError(err);
       if (e.status >= 500) this.o.logger.error(`background operation ${id} failed: ${(err as Error).stack ?? String(err)}`);
       this.outcomes.failed++;
-      this.finish(this.o.store, id, { statuscode: S.Failed, errorcode: e.status, errormessage: `${e.code}: ${e.message}`.slice(0, 10_000) });
+      await this.finish(this.o.store, id, { statuscode: S.Failed, errorcode: e.status, errormessage: `${e.code}: ${e.message}`.slice(0, 10_000) });
     }
   }
 
-  private finish(tx: Repositories, id: string, values: Values<BackgroundOperation>): void {
-    const input = tx.operations.get(id)?.inputparameters;
-    const redacted = typeof input === 'string' ? { inputparameters: redactedInput(input, tx) } : {};
-    tx.operations.update(id, { ...values, ...redacted, statecode: St.Completed, endtime: this.o.now().toISOString() });
+  private async finish(tx: Repositories, id: string, values: Values<BackgroundOperation>): Promise<void> {
+    const input = (await tx.operations.get(id))?.inputparameters;
+    const redacted = typeof input === 'string' ? { inputparameters: await redactedInput(input, tx) } : {};
+    await tx.operations.update(id, { ...values, ...redacted, statecode: St.Completed, endtime: this.o.now().toISOString() });
   }
 }

@@ -14,9 +14,9 @@ const targetsRequest = validator(BulkTargetsRequest);
 const idsRequest = validator(BulkDeleteIdsRequest);
 
 /** Runs `fn` for item `index`; its error names the item (`Targets[3]: …`) and keeps its status (a 500 stays hidden). */
-function item<T>(label: string, fn: () => T): T {
+async function item<T>(label: string, fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     const e = toApiError(err);
     if (e.status >= 500) throw err;
@@ -46,27 +46,32 @@ function deleteIds(entity: EntityDef, body: Record<string, unknown>): string[] {
  * Does one bulk action's writes, all of them or (on the first bad item) none: the caller runs this inside a
  * store transaction and calls `after` once it committed.
  */
-export function bulkWrites(writer: RecordWriter, tx: Repositories, entity: EntityDef, action: BulkAction, rawBody: unknown): Written & { response: BulkIdsResponse } {
+export async function bulkWrites(writer: RecordWriter, tx: Repositories, entity: EntityDef, action: BulkAction, rawBody: unknown): Promise<Written & { response: BulkIdsResponse }> {
   const body = asObject(rawBody ?? {}, `${action} body`);
   const written: Written[] = [];
   if (action === 'DeleteMultiple') {
     const ids = deleteIds(entity, body);
     const list = Object.hasOwn(body, 'Ids') ? 'Ids' : 'Targets';
-    ids.forEach((id, i) => written.push(item(`${list}[${i}]`, () => writer.remove(tx, entity, id, undefined))));
-    return { row: {}, response: { Ids: ids }, after: () => written.forEach((w) => w.after()) };
+    for (const [i, id] of ids.entries()) written.push(await item(`${list}[${i}]`, () => writer.remove(tx, entity, id, undefined)));
+    return { row: {}, response: { Ids: ids }, after: () => afterAll(written) };
   }
   const { Targets } = targetsRequest.parse(body, `${action} body`);
-  Targets.forEach((target, i) => {
+  for (const [i, target] of Targets.entries()) {
     const label = `Targets[${i}]`;
-    if (action === 'CreateMultiple') written.push(item(label, () => writer.create(tx, entity, target, label)));
+    if (action === 'CreateMultiple') written.push(await item(label, () => writer.create(tx, entity, target, label)));
     else {
       written.push(
-        item(label, () => {
+        await item(label, () => {
           const { id, rest } = keyOfTarget(entity, target, label);
           return writer.update(tx, entity, id, rest, {}, label);
         }),
       );
     }
-  });
-  return { row: {}, response: { Ids: written.map((w) => String(w.row[entity.key])) }, after: () => written.forEach((w) => w.after()) };
+  }
+  return { row: {}, response: { Ids: written.map((w) => String(w.row[entity.key])) }, after: () => afterAll(written) };
+}
+
+/** The after-effects of every item, in item order. */
+async function afterAll(written: readonly Written[]): Promise<void> {
+  for (const w of written) await w.after();
 }

@@ -12,6 +12,7 @@ import { getFileColumn } from './file-columns.js';
 import { parseJsonBody } from './json-body.js';
 import { isGuid, parseApiPath, type ApiTarget } from './paths.js';
 import { allowedMethods, policyOf } from './policies/index.js';
+import type { ScheduleWaker } from './policies/index.js';
 import { getCollection, getCount, getRecord, metadata, representation, serviceDocument } from './read-handlers.js';
 import { RecordWriter } from './record-writer.js';
 import { API_PATH, sendError, sendJson } from './reply.js';
@@ -23,6 +24,7 @@ export interface WebApiOptions {
   readonly queue: SessionQueue;
   /** The agents' pause/resume/drain commands, reached by PATCH of a session's or machine's status. */
   readonly control: AgentControl;
+  readonly schedules: ScheduleWaker;
   readonly adminToken: string;
   /** The callback URL policy of this orchestrator's deliveries (`--callback-allow`): a URL it refuses is refused when a request names it. */
   readonly callbackPolicy?: CallbackUrlPolicyOptions;
@@ -30,7 +32,7 @@ export interface WebApiOptions {
 
 export interface WebApi {
   /** Runs again the respond-async operations a previous run left unfinished (call once listening). */
-  resumeBackgroundOperations(): void;
+  resumeBackgroundOperations(): Promise<void>;
   /** The respond-async bulk operations (metrics). */
   backgroundStats(): BackgroundStats;
   close(): Promise<void>;
@@ -94,19 +96,19 @@ async function dispatch(c: ApiContext, request: FastifyRequest, reply: FastifyRe
 }
 
 /** `GET /api/backgroundoperation/<id>`: the status of a respond-async operation (the 202's Location). */
-function backgroundOperation(c: ApiContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): FastifyReply {
+async function backgroundOperation(c: ApiContext, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Promise<FastifyReply> {
   const id = request.params.id.toLowerCase();
-  const row = isGuid(id) ? c.store.records.get(backgroundoperationEntity, id) : undefined;
+  const row = isGuid(id) ? await c.store.records.get(backgroundoperationEntity, id) : undefined;
   if (!row) throw notFound(`background operation ${request.params.id.slice(0, 100)} does not exist`);
   return sendJson(reply, 200, representation(request, backgroundoperationEntity, row));
 }
 
 /** Registers the Dataverse-shaped Web API under /api: admin bearer auth, JSON bodies only, OData errors. */
 export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Promise<WebApi> {
-  const deps = { store: o.ctx.store, queue: o.queue, control: o.control, now: o.ctx.now };
+  const deps = { store: o.ctx.store, queue: o.queue, control: o.control, schedules: o.schedules, now: o.ctx.now };
   const writer = new RecordWriter(deps);
   const background = new BackgroundBulk({ store: o.ctx.store, writer, logger: o.ctx.logger, now: o.ctx.now });
-  const c: ApiContext = { store: o.ctx.store, deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] }, identity: serviceIdentity(o.ctx.store) };
+  const c: ApiContext = { store: o.ctx.store, deps, writer, background, callbackPolicy: o.callbackPolicy ?? { allow: [] }, identity: await serviceIdentity(o.ctx.store) };
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('odata-version', '4.0');

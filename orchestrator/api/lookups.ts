@@ -37,12 +37,12 @@ export function resolveBinds(entity: EntityDef, body: Record<string, unknown>, w
 }
 
 /** Every lookup value in `values` must name an existing record of its target set (400 otherwise). */
-export function checkLookupTargets(tx: Repositories, entity: EntityDef, values: Row, what: string): void {
+export async function checkLookupTargets(tx: Repositories, entity: EntityDef, values: Row, what: string): Promise<void> {
   for (const [name, field] of Object.entries(entity.fields)) {
     const id = values[name];
     if (!field.lookup || typeof id !== 'string') continue;
     const target = entities[field.lookup.target]!;
-    if (!tx.records.get(target, id)) throw badRequest(`${what}: ${name} ${id} does not exist in ${target.set}`, 'LookupNotFound');
+    if (!(await tx.records.get(target, id))) throw badRequest(`${what}: ${name} ${id} does not exist in ${target.set}`, 'LookupNotFound');
   }
 }
 

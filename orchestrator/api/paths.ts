@@ -1,3 +1,4 @@
+import { OPERATIONS } from '../../shared/api-surface.js';
 import { entities, type EntityDef } from '../../shared/records/index.js';
 import { badRequest, notFound } from './api-error.js';
 
@@ -14,7 +15,7 @@ export type ApiTarget =
   /** `<set>(<id>)/<column>/$value`: a file column's bytes (orchestrator/api/file-columns.ts). */
   | { readonly kind: 'file'; readonly entity: EntityDef; readonly id: string; readonly column: string };
 
-/** The unbound functions, called by bare name (`WhoAmI` or `WhoAmI()`). */
+/** The unbound functions, called by bare name (`WhoAmI` or `WhoAmI()`); test/integration/orchestrator/api/api-surface.test.ts checks them against shared/api-surface.ts. */
 export const UNBOUND_FUNCTIONS = ['WhoAmI'] as const;
 export type UnboundFunction = (typeof UNBOUND_FUNCTIONS)[number];
 const isUnboundFunction = (name: string): name is UnboundFunction => (UNBOUND_FUNCTIONS as readonly string[]).includes(name);
@@ -38,9 +39,13 @@ function keyOf(entity: EntityDef, raw: string): string {
   return value.toLowerCase();
 }
 
-function actionName(segment: string): string {
+/** The action a segment names, when shared/api-surface.ts binds it there (to a record of `entity`, or to any collection). */
+function actionName(segment: string, entity: EntityDef, to: 'record' | 'collection'): string {
   if (!segment.startsWith(ACTION_NAMESPACE)) throw notFound(`unknown path segment '${segment.slice(0, 100)}' (actions are named '${ACTION_NAMESPACE}<Action>')`, 'NoResource');
-  return segment.slice(ACTION_NAMESPACE.length);
+  const name = segment.slice(ACTION_NAMESPACE.length);
+  const bound = OPERATIONS.some((op) => op.name === name && op.kind === 'Action' && (op.binding.to === 'record' ? to === 'record' && op.binding.set === entity.set : op.binding.to === to));
+  if (!bound) throw notFound(`there is no action '${name.slice(0, 100)}' bound to ${to === 'record' ? 'a record' : 'the collection'} of ${entity.set}`, 'UnknownAction');
+  return name;
 }
 
 function decodeSegment(segment: string): string {
@@ -65,10 +70,10 @@ export function parseApiPath(rest: string): ApiTarget {
   if (m[2] === undefined) {
     if (second === undefined) return { kind: 'collection', entity };
     if (second === '$count') return { kind: 'count', entity };
-    return { kind: 'collection-action', entity, action: actionName(second) };
+    return { kind: 'collection-action', entity, action: actionName(second, entity, 'collection') };
   }
   const id = keyOf(entity, m[2]);
   if (second === undefined) return { kind: 'record', entity, id };
   if (fileValue) return { kind: 'file', entity, id, column: second };
-  return { kind: 'record-action', entity, id, action: actionName(second) };
+  return { kind: 'record-action', entity, id, action: actionName(second, entity, 'record') };
 }

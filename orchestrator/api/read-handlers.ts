@@ -30,19 +30,19 @@ function nextLink(request: FastifyRequest, entity: EntityDef, query: URLSearchPa
   return `${serviceRoot(request)}/${entity.set}?${text}`;
 }
 
-export function getCollection(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function getCollection(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const query = queryOf(request);
   const q = compileQuery(entity, query);
   const prefer = parsePrefer(request.headers.prefer);
   const pageSize = prefer.maxPageSize ?? MAX_PAGE_SIZE;
   const offset = q.skip ?? 0;
   const limit = Math.min(pageSize, q.top ?? Number.MAX_SAFE_INTEGER);
-  const rows = store.records.list(entity, { filter: q.filter, orderBy: q.orderBy, top: limit + 1, skip: offset });
+  const rows = await store.records.list(entity, { filter: q.filter, orderBy: q.orderBy, top: limit + 1, skip: offset });
   const page = rows.slice(0, limit);
   const topLeft = q.top === undefined ? undefined : q.top - page.length;
   const more = rows.length > limit && (topLeft === undefined || topLeft > 0);
   const body: Record<string, unknown> = { '@odata.context': contextUrl(request, entity, q.select) };
-  if (q.count) body['@odata.count'] = store.records.count(entity, q.filter);
+  if (q.count) body['@odata.count'] = await store.records.count(entity, q.filter);
   body['value'] = page.map((row) => toApiRecord(entity, row, { select: q.select, annotations: prefer.includeAnnotations }));
   if (more) body['@odata.nextLink'] = nextLink(request, entity, query, offset + page.length, topLeft);
   const applied: string[] = [];
@@ -53,14 +53,14 @@ export function getCollection(store: Store, entity: EntityDef, request: FastifyR
 }
 
 /** `<set>/$count`: a bare number (text/plain), honouring `$filter`. */
-export function getCount(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function getCount(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const q = compileQuery(entity, queryOf(request));
-  return reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(String(store.records.count(entity, q.filter)));
+  return reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(String(await store.records.count(entity, q.filter)));
 }
 
-export function getRecord(store: Store, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function getRecord(store: Store, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const q = compileQuery(entity, queryOf(request));
-  const row = store.records.get(entity, id);
+  const row = await store.records.get(entity, id);
   if (!row) throw notFound(`${entity.name} with id ${id} does not exist`);
   const prefer = parsePrefer(request.headers.prefer);
   const ifNone = ifNoneMatch(request);

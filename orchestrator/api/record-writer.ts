@@ -10,7 +10,7 @@ import { allowedMethods, policyOf, type EntityPolicy, type Row, type WriteDeps }
 /** A write done inside a transaction, and what to do once it committed (tell the queue …). */
 export interface Written {
   readonly row: Row;
-  readonly after: () => void;
+  readonly after: () => Promise<void>;
 }
 
 export function asObject(body: unknown, what: string): Record<string, unknown> {
@@ -54,8 +54,8 @@ export class RecordWriter {
    * The stored record; 404 when missing, 412 when `ifVersion` (from If-Match) is not its version or `ifNoneMatch`
    * (from If-None-Match: `*` prevents an update) matches it.
    */
-  private current(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined, ifNoneMatch?: Preconditions['ifNoneMatch']): Row {
-    const row = tx.records.get(entity, id);
+  private async current(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined, ifNoneMatch?: Preconditions['ifNoneMatch']): Promise<Row> {
+    const row = await tx.records.get(entity, id);
     if (!row) throw new StoreError('NotFound', `${entity.name} ${id} does not exist`);
     if (ifVersion !== undefined && row['versionnumber'] !== ifVersion) {
       throw new StoreError('PreconditionFailed', `${entity.name} ${id} has changed: its ETag is W/"${String(row['versionnumber'])}"`);
@@ -67,47 +67,47 @@ export class RecordWriter {
   }
 
   /** `id`: the key the record gets (an upsert's PATCH), else a new UUID. */
-  create(tx: Repositories, entity: EntityDef, body: unknown, what = 'body', id?: string): Written {
+  async create(tx: Repositories, entity: EntityDef, body: unknown, what = 'body', id?: string): Promise<Written> {
     const policy = this.allowed(entity, 'POST');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
     let values = normalizeLookups(entity, this.validate(policy.createSchema!, raw, what));
-    checkLookupTargets(tx, entity, values, what);
-    values = policy.prepareCreate?.(this.inTx(tx), values, what) ?? values;
-    const row = tx.records.insert(entity, id === undefined ? values : { ...values, [entity.key]: id });
-    return { row, after: () => policy.afterCreate?.(this.deps, row) };
+    await checkLookupTargets(tx, entity, values, what);
+    values = (await policy.prepareCreate?.(this.inTx(tx), values, what)) ?? values;
+    const row = await tx.records.insert(entity, id === undefined ? values : { ...values, [entity.key]: id });
+    return { row, after: async () => policy.afterCreate?.(this.deps, row) };
   }
 
-  update(tx: Repositories, entity: EntityDef, id: string, body: unknown, pre: Preconditions, what = 'body'): Written {
+  async update(tx: Repositories, entity: EntityDef, id: string, body: unknown, pre: Preconditions, what = 'body'): Promise<Written> {
     const ifVersion = typeof pre.ifMatch === 'number' ? pre.ifMatch : undefined;
     const policy = this.allowed(entity, 'PATCH');
     const raw = resolveBinds(entity, asObject(body, what), what);
     policy.precheck?.(raw, what);
     const requested = normalizeLookups(entity, this.validate(policy.updateSchema!, raw, what));
-    checkLookupTargets(tx, entity, requested, what);
-    const current = this.current(tx, entity, id, ifVersion, pre.ifNoneMatch);
-    const patch = policy.prepareUpdate?.(this.inTx(tx), current, requested, what) ?? requested;
-    const row = Object.keys(patch).length > 0 ? tx.records.update(entity, id, patch, ifVersion) : current;
-    return { row, after: () => policy.afterUpdate?.(this.deps, row, requested) };
+    await checkLookupTargets(tx, entity, requested, what);
+    const current = await this.current(tx, entity, id, ifVersion, pre.ifNoneMatch);
+    const patch = (await policy.prepareUpdate?.(this.inTx(tx), current, requested, what)) ?? requested;
+    const row = Object.keys(patch).length > 0 ? await tx.records.update(entity, id, patch, ifVersion) : current;
+    return { row, after: async () => policy.afterUpdate?.(this.deps, row, requested) };
   }
 
   /**
    * PATCH as Dataverse takes it: an update, or — when the record does not exist, the set allows creating and no
    * `If-Match` asks for an existing one — its creation with that id (create-only columns accepted).
    */
-  upsert(tx: Repositories, entity: EntityDef, id: string, body: unknown, pre: Preconditions): Written & { readonly created: boolean } {
-    if (pre.ifMatch === undefined && policyOf(entity).createSchema && !tx.records.get(entity, id)) {
-      return { ...this.create(tx, entity, body, 'body', id), created: true };
+  async upsert(tx: Repositories, entity: EntityDef, id: string, body: unknown, pre: Preconditions): Promise<Written & { readonly created: boolean }> {
+    if (pre.ifMatch === undefined && policyOf(entity).createSchema && !(await tx.records.get(entity, id))) {
+      return { ...(await this.create(tx, entity, body, 'body', id)), created: true };
     }
-    return { ...this.update(tx, entity, id, body, pre), created: false };
+    return { ...(await this.update(tx, entity, id, body, pre)), created: false };
   }
 
-  remove(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Written {
+  async remove(tx: Repositories, entity: EntityDef, id: string, ifVersion: number | undefined): Promise<Written> {
     const policy = this.allowed(entity, 'DELETE');
-    const current = this.current(tx, entity, id, ifVersion);
-    policy.checkDelete?.(this.inTx(tx), current);
-    policy.deleteDependents?.(this.inTx(tx), current);
-    tx.records.delete(entity, id, ifVersion);
-    return { row: current, after: () => policy.afterDelete?.(this.deps, current) };
+    const current = await this.current(tx, entity, id, ifVersion);
+    await policy.checkDelete?.(this.inTx(tx), current);
+    await policy.deleteDependents?.(this.inTx(tx), current);
+    await tx.records.delete(entity, id, ifVersion);
+    return { row: current, after: async () => policy.afterDelete?.(this.deps, current) };
   }
 }

@@ -55,12 +55,12 @@ function refuseConnection(req: RunDesktopFlowRequest): void {
  * `RunDesktopFlow` bound to a workflow: creates a Waiting session (triggertype RunDesktopFlowDataverseApi) and queues it.
  * Runs inside a transaction: `deps.store` is its repositories.
  */
-export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknown): Written & { response: RunDesktopFlowResponse } {
+export async function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknown): Promise<Written & { response: RunDesktopFlowResponse }> {
   const req = runRequest.parse(body ?? {}, WHAT);
   refuseConnection(req);
   const inputs = inputsText(req.inputs);
   const priority = priorityOf(req.runPriority);
-  if (!deps.store.workflows.get(workflowId)) throw notFound(`workflow with id ${workflowId} does not exist`);
+  if (!(await deps.store.workflows.get(workflowId))) throw notFound(`workflow with id ${workflowId} does not exist`);
   const requested = {
     _regardingobjectid_value: workflowId,
     _machinegroupid_value: req.machineGroupId?.toLowerCase() ?? null,
@@ -75,9 +75,9 @@ export function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknow
     sessionusername: req.sessionUser ?? null,
     correlationid: req.correlationId ?? null,
   };
-  checkLookupTargets(deps.store, flowsessionEntity, requested, WHAT);
-  const values = prepareSession(deps, requested, WHAT);
-  const row = deps.store.records.insert(flowsessionEntity, values);
+  await checkLookupTargets(deps.store, flowsessionEntity, requested, WHAT);
+  const values = await prepareSession(deps, requested, WHAT);
+  const row = await deps.store.records.insert(flowsessionEntity, values);
   const id = String(row[flowsessionEntity.key]);
   return { row, response: { flowsessionId: id }, after: () => deps.queue.enqueued(id) };
 }

@@ -9,12 +9,12 @@ import { sendJson, serviceRoot } from './reply.js';
  * The ids WhoAmI answers. flowhost has one organization, one business unit and one user (the admin token's holder);
  * their ids are made on the first start and kept in the store, so they are the same across restarts and upgrades.
  */
-export function serviceIdentity(store: Store): ServiceIdentity {
-  return store.transaction((tx) => {
-    const stored = tx.queueState.serviceIdentity();
+export function serviceIdentity(store: Store): Promise<ServiceIdentity> {
+  return store.transaction(async (tx) => {
+    const stored = await tx.queueState.serviceIdentity();
     if (stored) return stored;
     const made = { organizationId: randomUUID(), businessUnitId: randomUUID(), userId: randomUUID() };
-    tx.queueState.setServiceIdentity(made);
+    await tx.queueState.setServiceIdentity(made);
     return made;
   });
 }

@@ -24,16 +24,16 @@ export function requireJsonBody(request: FastifyRequest): void {
 const entityUrl = (request: FastifyRequest, entity: EntityDef, id: string): string => `${serviceRoot(request)}/${entity.set}(${id})`;
 
 /** Runs `write` in one transaction (with its repositories), then its after-effects. */
-export function committed<T extends Written>(store: Store, write: (tx: Repositories) => T): T {
-  const written = store.transaction(write);
-  written.after();
+export async function committed<T extends Written>(store: Store, write: (tx: Repositories) => Promise<T>): Promise<T> {
+  const written = await store.transaction(write);
+  await written.after();
   return written;
 }
 
-export function postRecord(c: WriteContext, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function postRecord(c: WriteContext, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   requireJsonBody(request);
   if (request.body === undefined) throw badRequest('a JSON body with the new record is required');
-  const { row } = committed(c.store, (tx) => c.writer.create(tx, entity, request.body));
+  const { row } = await committed(c.store, (tx) => c.writer.create(tx, entity, request.body));
   const id = String(row[entity.key]);
   reply.header('odata-entityid', entityUrl(request, entity, id)).header('location', entityUrl(request, entity, id));
   if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
@@ -41,19 +41,19 @@ export function postRecord(c: WriteContext, entity: EntityDef, request: FastifyR
   return sendJson(reply, 201, representation(request, entity, row));
 }
 
-export function patchRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function patchRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   requireJsonBody(request);
   if (request.body === undefined) throw badRequest('a JSON body with the fields to change is required');
   const pre = preconditions(request);
-  const { row, created } = committed(c.store, (tx) => c.writer.upsert(tx, entity, id, request.body, pre));
+  const { row, created } = await committed(c.store, (tx) => c.writer.upsert(tx, entity, id, request.body, pre));
   reply.header('odata-entityid', entityUrl(request, entity, id));
   if (!parsePrefer(request.headers.prefer).returnRepresentation) return noContent(reply);
   reply.header('preference-applied', 'return=representation');
   return sendJson(reply, created ? 201 : 200, representation(request, entity, row));
 }
 
-export function deleteRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export async function deleteRecord(c: WriteContext, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const ifVersion = ifMatchVersion(request);
-  committed(c.store, (tx) => c.writer.remove(tx, entity, id, ifVersion));
+  await committed(c.store, (tx) => c.writer.remove(tx, entity, id, ifVersion));
   return noContent(reply);
 }

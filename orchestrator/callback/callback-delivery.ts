@@ -26,10 +26,10 @@ export interface CallbackDeliveryOptions {
 const NAME_PREFIX = 'callback ';
 
 /** The `orchestrator` signer with the key of the session's group, or of its machine's group (a session sent to one machine). */
-function orchestratorSigning(store: OrchestratorContext['store'], session: SessionRecord): CallbackSigning | undefined {
-  const machine = session._machineid_value ? store.machines.get(session._machineid_value) : undefined;
+async function orchestratorSigning(store: OrchestratorContext['store'], session: SessionRecord): Promise<CallbackSigning | undefined> {
+  const machine = session._machineid_value ? await store.machines.get(session._machineid_value) : undefined;
   const groupId = session._machinegroupid_value ?? machine?._flowmachinegroupid_value;
-  const secret = groupId ? groupCallbackSecret(store, groupId) : undefined;
+  const secret = groupId ? await groupCallbackSecret(store, groupId) : undefined;
   return secret === undefined ? undefined : { signer: ORCHESTRATOR_SIGNER, key: deriveCallbackKey(secret, ORCHESTRATOR_SIGNER, nodeHmacSha256) };
 }
 
@@ -77,8 +77,8 @@ export class CallbackDelivery {
   }
 
   /** Resumes deliveries that were pending when the orchestrator stopped. */
-  start(): void {
-    for (const op of this.o.ctx.store.operations.readyWithPrefix(NAME_PREFIX)) this.schedule(op.backgroundoperationid, 0);
+  async start(): Promise<void> {
+    for (const op of await this.o.ctx.store.operations.readyWithPrefix(NAME_PREFIX)) this.schedule(op.backgroundoperationid, 0);
   }
 
   /** Deliveries not completed (waiting for their next attempt, or being sent) and those completed since start. */
@@ -93,25 +93,25 @@ export class CallbackDelivery {
   }
 
   /** Queues a delivery of a finished session's callback; its first attempt runs soon. Returns the backgroundoperation id. */
-  trigger(sessionId: string): string {
-    const id = this.queue(sessionId);
+  async trigger(sessionId: string): Promise<string> {
+    const id = await this.queue(sessionId);
     this.schedule(id, 0);
     return id;
   }
 
   /** Queues a delivery and makes its first attempt now (TriggerDesktopFlowRunCallback answers with its outcome). */
-  triggerNow(sessionId: string): TriggeredCallback {
-    const operationId = this.queue(sessionId);
+  async triggerNow(sessionId: string): Promise<TriggeredCallback> {
+    const operationId = await this.queue(sessionId);
     return { operationId, firstAttempt: this.attempt(operationId) };
   }
 
-  private queue(sessionId: string): string {
+  private async queue(sessionId: string): Promise<string> {
     const { store, now } = this.o.ctx;
-    const session = store.sessions.get(sessionId);
+    const session = await store.sessions.get(sessionId);
     if (!session) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
     if (session.statuscode === null || !isTerminalStatus(session.statuscode)) throw new StoreError('Conflict', `flowsession ${sessionId} has not finished yet`);
     if (!session.callbackurl) throw new StoreError('Conflict', `flowsession ${sessionId} has no callbackurl`);
-    const op = store.operations.insert({
+    const op = await store.operations.insert({
       name: `${NAME_PREFIX}${sessionId}`,
       statecode: BackgroundOperationState.v.Ready,
       statuscode: BackgroundOperationStatus.v.WaitingForResources,
@@ -125,8 +125,8 @@ export class CallbackDelivery {
   }
 
   /** Sends the callback of a session the orchestrator itself ended, when it has a callbackurl. */
-  finished(sessionId: string): void {
-    if (this.o.ctx.store.sessions.get(sessionId)?.callbackurl) this.trigger(sessionId);
+  async finished(sessionId: string): Promise<void> {
+    if ((await this.o.ctx.store.sessions.get(sessionId))?.callbackurl) await this.trigger(sessionId);
   }
 
   private schedule(id: string, delayMs: number): void {
@@ -142,9 +142,9 @@ export class CallbackDelivery {
     this.timers.add(t);
   }
 
-  private end(id: string, ok: boolean, message: string | null, extra: Values<BackgroundOperation> = {}): void {
+  private async end(id: string, ok: boolean, message: string | null, extra: Values<BackgroundOperation> = {}): Promise<void> {
     this.outcomes[ok ? 'succeeded' : 'failed']++;
-    this.o.ctx.store.operations.update(id, {
+    await this.o.ctx.store.operations.update(id, {
       ...extra,
       statecode: BackgroundOperationState.v.Completed,
       statuscode: ok ? BackgroundOperationStatus.v.Succeeded : BackgroundOperationStatus.v.Failed,
@@ -156,12 +156,12 @@ export class CallbackDelivery {
   /** One attempt of delivery `id`, recorded; its outcome (undefined when there was nothing to attempt). */
   private async attempt(id: string): Promise<CallbackOutcome | undefined> {
     const { store, now } = this.o.ctx;
-    const op = store.operations.get(id);
+    const op = await store.operations.get(id);
     if (!op || op.statecode !== BackgroundOperationState.v.Ready || this.closed) return undefined;
     const { sessionId, url } = JSON.parse(op.inputparameters ?? 'null') as { sessionId: string; url: string };
-    const session = store.sessions.get(sessionId);
+    const session = await store.sessions.get(sessionId);
     if (!session) {
-      this.end(id, false, `flowsession ${sessionId} no longer exists`);
+      await this.end(id, false, `flowsession ${sessionId} no longer exists`);
       return undefined;
     }
     const retrycount = op.retrycount ?? 0;
@@ -175,18 +175,18 @@ export class CallbackDelivery {
       deadlineMs: Date.parse(op.createdon) + ttlinseconds * 1000,
       ttlinseconds,
       // Read at each attempt: a rotation of the group's secret applies at once.
-      signing: orchestratorSigning(store, session),
+      signing: await orchestratorSigning(store, session),
     });
     if (this.closed) return outcome;
     switch (outcome.status) {
       case 'succeeded':
-        this.end(id, true, null, { outputparameters: JSON.stringify({ status: outcome.httpStatus }) });
+        await this.end(id, true, null, { outputparameters: JSON.stringify({ status: outcome.httpStatus }) });
         return outcome;
       case 'failed':
-        this.end(id, false, outcome.error ?? 'failed');
+        await this.end(id, false, outcome.error ?? 'failed');
         return outcome;
       case 'retry': {
-        store.operations.update(id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
+        await store.operations.update(id, { retrycount: retrycount + 1, statuscode: BackgroundOperationStatus.v.InProgress, errormessage: outcome.error ?? null });
         this.schedule(id, Math.max(0, (outcome.nextAttemptAt?.getTime() ?? 0) - now().getTime()));
         return outcome;
       }

@@ -7,7 +7,6 @@ import { asSessionEvent } from '../../shared/log-chunk.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import { closeReason } from '../../shared/utf8-cut.js';
 import type { OrchestratorContext } from '../context.js';
-import type { Repositories } from '../store/store.js';
 import type { Queue } from '../queue/session-queue.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { AgentClock } from './agent-clock.js';
@@ -120,15 +119,17 @@ export class AgentConnection {
    * reject would be, and the queue does not offer it to this machine again while it stays connected.
    */
   private refuseOffer(sessionId: string, reason: string): true {
-    setImmediate(() => this.guard(() => void (this.closed || this.o.queue.reject(this.o.machineId, sessionId, ErrorCode.FeatureUnsupported, reason))));
+    setImmediate(() => void this.guard(async () => void (this.closed || (await this.o.queue.reject(this.o.machineId, sessionId, ErrorCode.FeatureUnsupported, reason)))));
     return true;
   }
 
-  /** The machine's current callback key, to an agent that takes `callback-key` frames and said hello. */
-  sendCallbackKey(): void {
+  /** The machine's current callback key, to an agent that takes `callback-key` frames and said hello. Never rejects. */
+  async sendCallbackKey(): Promise<void> {
     if (!this.live || !this.features.has(Feature.CallbackKey)) return;
-    const key = machineCallbackKey(this.store, this.o.machineId);
-    if (key) this.send({ type: 'callback-key', key });
+    await this.guard(async () => {
+      const key = await machineCallbackKey(this.store, this.o.machineId);
+      if (key) this.send({ type: 'callback-key', key });
+    });
   }
 
   /** Closes after the frames already sent. */
@@ -152,7 +153,7 @@ export class AgentConnection {
   private replace(): void {
     this.close(CloseCode.Replaced, 'replaced by a newer connection of this machine');
     this.live = undefined;
-    this.o.queue.disconnected(this.o.machineId);
+    void this.guard(() => this.o.queue.disconnected(this.o.machineId));
   }
 
   private stopTimers(): void {
@@ -181,20 +182,28 @@ export class AgentConnection {
     this.stopTimers();
     if (!this.o.registry.remove(this.o.machineId, this)) return;
     this.live = undefined;
-    this.guard(() => {
+    void this.guard(() => {
       this.o.status.disconnected(this.o.machineId);
-      this.o.queue.disconnected(this.o.machineId);
+      return this.o.queue.disconnected(this.o.machineId);
     });
   }
 
-  /** Store failures must not kill the process; they close this connection and the agent retries. */
-  private guard(fn: () => void): void {
+  /**
+   * Store failures must not kill the process; they close this connection and the agent retries. A promise (that
+   * never rejects) when `fn` returns one.
+   */
+  private guard(fn: () => void | Promise<void>): void | Promise<void> {
     try {
-      fn();
+      const pending = fn();
+      if (pending) return pending.catch((err: unknown) => this.failed(err));
     } catch (err) {
-      this.o.ctx.logger.error(`agent ${this.o.machineId}: ${(err as Error).stack ?? String(err)}`);
-      this.close(CloseCode.GoingAway, 'orchestrator error; reconnect');
+      this.failed(err);
     }
+  }
+
+  private failed(err: unknown): void {
+    this.o.ctx.logger.error(`agent ${this.o.machineId}: ${(err as Error).stack ?? String(err)}`);
+    this.close(CloseCode.GoingAway, 'orchestrator error; reconnect');
   }
 
   /** One frame, in order, within the machine's budget (AgentInbox); a promise while events before it are applied. */
@@ -212,11 +221,12 @@ export class AgentConnection {
       return this.pendingEvents.length >= 2000 ? this.allApplied() : undefined;
     }
     // Frames keep their order: events that arrived before this one are applied first.
-    if (this.pendingEvents.length > 0) return this.allApplied().then(() => this.guard(() => this.closed || this.handle(frame)));
-    this.guard(() => this.handle(frame));
+    if (this.pendingEvents.length > 0) return this.allApplied().then(() => this.guard(() => (this.closed ? undefined : this.handle(frame))));
+    // A frame whose handling awaits the store (hello, reject) holds the next one until it is done.
+    return this.guard(() => this.handle(frame));
   }
 
-  private handle(frame: AgentFrame): void {
+  private handle(frame: AgentFrame): void | Promise<void> {
     switch (frame.type) {
       case 'hello':
         return this.onHello(frame);
@@ -230,22 +240,22 @@ export class AgentConnection {
           this.o.machineId,
           frame.sessionId,
           (answer) => this.send(answer),
-          (err) => this.guard(() => {
-            throw err;
-          }),
+          (err) => this.failed(err),
         );
-      case 'reject': {
-        const answer = this.o.queue.reject(this.o.machineId, frame.sessionId, frame.errorcode, frame.message);
-        if (answer) this.send(answer);
-        return;
-      }
+      case 'reject':
+        return this.onReject(frame);
       case 'event':
       case 'events':
         return this.queueEvent(frame);
     }
   }
 
-  private onHello(frame: Frame<'hello'>): void {
+  private async onReject(frame: Frame<'reject'>): Promise<void> {
+    const answer = await this.o.queue.reject(this.o.machineId, frame.sessionId, frame.errorcode, frame.message);
+    if (answer) this.send(answer);
+  }
+
+  private async onHello(frame: Frame<'hello'>): Promise<void> {
     if (this.live) return this.close(CloseCode.InvalidFrame, 'hello sent twice');
     if (frame.protocol !== PROTOCOL_VERSION) {
       return this.close(CloseCode.UnsupportedVersion, `protocol ${frame.protocol} is not supported; this orchestrator speaks ${PROTOCOL_VERSION}`);
@@ -255,12 +265,17 @@ export class AgentConnection {
     const now = this.o.ctx.now();
     this.clock = AgentClock.fromHello(frame.agentTime, now, this.o.ctx.now);
     this.o.status.hello(this.o.machineId, frame.state, now, { agentversion: frame.agentVersion, os: frame.os });
-    const reconcile = this.o.queue.hello(this.o.machineId, frame.activeSessions);
+    const reconcile = await this.o.queue.hello(this.o.machineId, frame.activeSessions);
+    // This connection's events wait for its hello; one a replaced connection still commits meanwhile is a duplicate
+    // when the agent sends it again (skipped by its seq).
+    const appliedUpTo = await this.store.queueState.appliedSeq(this.o.machineId);
+    // Replaced or closed while the store answered: the newer connection (or the agent's next one) takes it from here.
+    if (this.closed) return;
     this.send({
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
       flowmachineid: this.o.machineId,
-      appliedUpTo: this.store.queueState.appliedSeq(this.o.machineId),
+      appliedUpTo,
       serverTime: now.toISOString(),
       heartbeatIntervalMs: this.o.heartbeatIntervalMs,
       cancelSessions: reconcile.cancelSessions,
@@ -268,9 +283,9 @@ export class AgentConnection {
     });
     for (const f of reconcile.followUps) this.send(f);
     this.live = frame.state;
-    this.sendCallbackKey();
+    await this.sendCallbackKey();
     this.lost.hello(frame.activeSessions, frame.lastSeq);
-    this.lost.applied(this.store.queueState.appliedSeq(this.o.machineId));
+    await this.lost.applied(appliedUpTo);
     this.o.queue.machineLive(this.o.machineId);
   }
 
@@ -292,13 +307,11 @@ export class AgentConnection {
     this.scheduleApply();
   }
 
+  /** One slice at a time: the next is scheduled once the one under way is applied. */
   private scheduleApply(): void {
     if (this.applyScheduled) return;
     this.applyScheduled = true;
-    setImmediate(() => {
-      this.applyScheduled = false;
-      this.guard(() => this.applyPendingEvents());
-    });
+    setImmediate(() => void this.guard(() => this.applyPendingEvents()));
   }
 
   /** Resolves once every event received so far is applied (or the connection closed). */
@@ -315,13 +328,14 @@ export class AgentConnection {
    * Applies the next slice of the pending events (about a millisecond's worth while anything else waits: the event
    * loop serves the API and the other machines between slices), then schedules the next one.
    */
-  private applyPendingEvents(): void {
+  private async applyPendingEvents(): Promise<void> {
     if (this.closed) return this.drained();
     const start = performance.now();
     const events = this.slicer.next(this.pendingEvents, start);
-    if (events.length > 0) this.applySlice(events);
+    if (events.length > 0) await this.applySlice(events);
     this.slicer.took(events, start, performance.now());
     if (this.closed) return;
+    this.applyScheduled = false;
     if (this.pendingEvents.length > 0) return this.scheduleApply();
     if (this.refusal !== undefined) {
       // What came before the refused event is applied: the agent hears so now, and replays the rest on reconnect.
@@ -331,18 +345,19 @@ export class AgentConnection {
     this.drained();
   }
 
-  private applySlice(events: readonly SessionEvent[]): void {
-    const checks = {
-      owns: (sessionId: string) => this.o.queue.assignments.confirmedMachineOf(sessionId) === this.o.machineId,
-      local: (tx: Repositories, e: Parameters<EventChecks['local']>[1]) => ensureLocalSession(tx, this.o.queue, this.o.machineId, e),
+  private async applySlice(events: readonly SessionEvent[]): Promise<void> {
+    const checks: EventChecks = {
+      owns: async (tx, sessionId) => (await this.o.queue.assignments.confirmedMachineOf(sessionId, tx)) === this.o.machineId,
+      local: (tx, e) => ensureLocalSession(tx, this.o.queue, this.o.machineId, e),
     };
-    const result = applyEvents(this.store, this.o.machineId, events, checks, this.clock);
+    const result = await applyEvents(this.store, this.o.machineId, events, checks, this.clock);
     // A gap or a foreign session: what came before it is committed; the rest is not applied.
     if (result.refused !== undefined) this.close(CloseCode.InvalidFrame, result.refused);
     this.scheduleAck(result.appliedUpTo);
     for (const [sessionId, statuscode] of result.reported) this.o.queue.statusReported(sessionId, statuscode);
-    for (const sessionId of result.ended) this.o.queue.ended(sessionId);
-    this.lost.applied(result.appliedUpTo);
+    // The queue takes them in this order (its lane); the next slice waits until it has.
+    await Promise.all(result.ended.map((sessionId) => this.o.queue.ended(sessionId)));
+    await this.lost.applied(result.appliedUpTo);
   }
 
   /**

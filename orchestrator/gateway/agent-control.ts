@@ -7,12 +7,12 @@ import type { AgentLinks } from '../queue/session-queue.js';
 /** Operator commands sent to agents (pause/resume a session or a machine, drain). */
 export function agentControl(store: Store, assignments: AssignmentQueries, links: AgentLinks): AgentControl {
   /** The machine that owns a running session, or undefined. */
-  const owner = (sessionId: string): string | undefined => {
-    const row = store.sessions.get(sessionId);
+  const owner = async (sessionId: string): Promise<string | undefined> => {
+    const row = await store.sessions.get(sessionId);
     return row && (row.statuscode === null || !isTerminalStatus(row.statuscode)) ? assignments.confirmedMachineOf(sessionId) : undefined;
   };
-  const toOwner = (sessionId: string, type: 'pause' | 'resume') => {
-    const machineId = owner(sessionId);
+  const toOwner = async (sessionId: string, type: 'pause' | 'resume') => {
+    const machineId = await owner(sessionId);
     return machineId !== undefined && links.send(machineId, { type, sessionId });
   };
   return {

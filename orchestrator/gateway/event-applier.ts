@@ -10,14 +10,14 @@ import { finishSession } from '../queue/session-finish.js';
 import { maskJsonText } from '../../shared/secret-mask.js';
 import { AgentClock } from './agent-clock.js';
 
-export const appliedSeq = (store: Repositories, machineId: string): number => store.queueState.appliedSeq(machineId);
+export const appliedSeq = (store: Repositories, machineId: string): Promise<number> => store.queueState.appliedSeq(machineId);
 
 /** What the gateway knows about a machine's sessions while it applies its events. */
 export interface EventChecks {
-  /** Whether the machine owns the session (confirmed to it). */
-  readonly owns: (sessionId: string) => boolean;
+  /** Whether the machine owns the session (confirmed to it); read in the burst's transaction `tx`. */
+  readonly owns: (tx: Repositories, sessionId: string) => Promise<boolean>;
   /** Creates the session of a `local-session` event in the burst's transaction `tx`; false when the id is another machine's. */
-  readonly local: (tx: Repositories, event: Static<typeof LocalSessionEvent>) => boolean;
+  readonly local: (tx: Repositories, event: Static<typeof LocalSessionEvent>) => Promise<boolean>;
 }
 
 export interface BurstResult {
@@ -38,9 +38,17 @@ export interface BurstResult {
  * own, stops the burst there with `refused`. Consecutive `log` events are merged into one flowlog append per
  * session. Timestamps are mapped from the agent's `clock` onto ours.
  */
-export function applyEvents(store: Store, machineId: string, events: readonly SessionEvent[], checks: EventChecks, clock = AgentClock.identity): BurstResult {
-  return store.crashSafeTransaction((tx): BurstResult => {
-    const before = tx.queueState.appliedSeq(machineId);
+export function applyEvents(store: Store, machineId: string, events: readonly SessionEvent[], checks: EventChecks, clock = AgentClock.identity): Promise<BurstResult> {
+  return store.crashSafeTransaction(async (tx): Promise<BurstResult> => {
+    const before = await tx.queueState.appliedSeq(machineId);
+    // Ownership is asked once per session of the burst (a backlog's log lines mostly name a few sessions); a
+    // `local-session` event that creates one is asked every time.
+    const owned = new Map<string, boolean>();
+    const owns = async (sessionId: string): Promise<boolean> => {
+      let yes = owned.get(sessionId);
+      if (yes === undefined) owned.set(sessionId, (yes = await checks.owns(tx, sessionId)));
+      return yes;
+    };
     let applied = before;
     let refused: string | undefined;
     const ended: string[] = [];
@@ -54,21 +62,22 @@ export function applyEvents(store: Store, machineId: string, events: readonly Se
         refused = `event seq ${event.seq} skips ahead; expected ${applied + 1}`;
         break;
       }
-      if (event.kind === 'local-session' ? !checks.local(tx, event) : !checks.owns(event.sessionId)) {
+      if (event.kind === 'local-session' ? !(await checks.local(tx, event)) : !(await owns(event.sessionId))) {
         refused = `session ${event.sessionId} is not assigned to this machine`;
         break;
       }
+      if (event.kind === 'local-session') owned.delete(event.sessionId);
       if (event.kind === 'log') logs.add(event);
       else {
-        logs.flush();
-        if (applyKind(tx, event, agentEvent)) ended.push(event.sessionId);
+        await logs.flush();
+        if (await applyKind(tx, event, agentEvent)) ended.push(event.sessionId);
         if (event.kind === 'started') reported.push([event.sessionId, SessionStatus.v.Running]);
         else if (event.kind === 'status') reported.push([event.sessionId, event.statuscode]);
       }
       applied = event.seq;
     }
-    logs.flush();
-    if (applied !== before) tx.queueState.setAppliedSeq(machineId, applied);
+    await logs.flush();
+    if (applied !== before) await tx.queueState.setAppliedSeq(machineId, applied);
     return refused === undefined ? { appliedUpTo: applied, ended, reported } : { appliedUpTo: applied, ended, reported, refused };
   });
 }
@@ -94,10 +103,10 @@ class PendingLogs {
     else this.bySession.set(event.sessionId, event.lines.slice());
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
     for (const [sessionId, lines] of this.bySession) {
-      if (!this.tx.sessions.get(sessionId)) continue;
-      appendFlowLogs(
+      if (!(await this.tx.sessions.get(sessionId))) continue;
+      await appendFlowLogs(
         this.tx,
         sessionId,
         lines.map((l) => ({ type: 'CustomLog' as const, level: l.level, name: l.stream, data: { stream: l.stream, message: l.message }, createdon: this.time(l.at) })),
@@ -115,17 +124,17 @@ class PendingLogs {
 const ms = (iso: string | null) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
 
 /** Returns true when the event ended the session. `asSent` is the event on the agent's clock (`e` is mapped onto ours). */
-function applyKind(tx: Repositories, e: SessionEvent, asSent: SessionEvent): boolean {
-  const row = tx.sessions.get(e.sessionId);
+async function applyKind(tx: Repositories, e: SessionEvent, asSent: SessionEvent): Promise<boolean> {
+  const row = await tx.sessions.get(e.sessionId);
   if (!row) return false;
   const terminal = row.statuscode !== null && isTerminalStatus(row.statuscode);
-  const update = (patch: Values<FlowSession>) => {
-    if (!terminal) tx.sessions.patch(e.sessionId, patch);
+  const update = async (patch: Values<FlowSession>): Promise<void> => {
+    if (!terminal) await tx.sessions.patch(e.sessionId, patch);
   };
   switch (e.kind) {
     case 'started': {
       const wait = ms(e.startedon) - ms(row.createdon);
-      update({
+      await update({
         statuscode: SessionStatus.v.Running,
         queuereason: null,
         startedon: e.startedon,
@@ -139,24 +148,24 @@ function applyKind(tx: Repositories, e: SessionEvent, asSent: SessionEvent): boo
       return false; // PendingLogs writes them
     case 'sample': {
       const last = e.samples[e.samples.length - 1]!;
-      update({ machinepercentcpuusage: last.machineCpuPercent, machinepercentramusage: last.machineRamPercent, machineramusage: last.machineRamUsedMb });
+      await update({ machinepercentcpuusage: last.machineCpuPercent, machinepercentramusage: last.machineRamPercent, machineramusage: last.machineRamUsedMb });
       return false;
     }
     case 'outputs': {
-      const mask = secretMasker(tx, row);
-      update({ outputs: mask ? maskJsonText(e.outputs, mask) : e.outputs });
+      const mask = await secretMasker(tx, row);
+      await update({ outputs: mask ? maskJsonText(e.outputs, mask) : e.outputs });
       return false;
     }
     case 'status':
-      if (row.statuscode === SessionStatus.v.Paused || row.statuscode === SessionStatus.v.Running) update({ statuscode: e.statuscode });
+      if (row.statuscode === SessionStatus.v.Paused || row.statuscode === SessionStatus.v.Running) await update({ statuscode: e.statuscode });
       return false;
     case 'local-session':
       return false;
     case 'completed': {
       // Kept like a log line, also when the session had already ended here (e.g. timed out while its agent was away).
-      if (e.screenshot) keepScreenshot(tx, row.flowsessionid, e.screenshot);
-      const mask = secretMasker(tx, row);
-      finishSession(tx, e.sessionId, {
+      if (e.screenshot) await keepScreenshot(tx, row.flowsessionid, e.screenshot);
+      const mask = await secretMasker(tx, row);
+      await finishSession(tx, e.sessionId, {
         statuscode: e.statuscode,
         completedon: e.completedon,
         startedon: e.startedon ?? null,
@@ -179,10 +188,10 @@ function applyKind(tx: Repositories, e: SessionEvent, asSent: SessionEvent): boo
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** Stores the picture of a `completed` event when it is a PNG (anything else is dropped: the event still applies). */
-function keepScreenshot(tx: Repositories, flowsessionid: string, shot: Screenshot): void {
+async function keepScreenshot(tx: Repositories, flowsessionid: string, shot: Screenshot): Promise<void> {
   const png = Buffer.from(shot.png, 'base64');
   if (png.length <= PNG_SIGNATURE.length || !png.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) return;
-  tx.screenshots.put({ flowsessionid, takenon: shot.takenon, png });
+  await tx.screenshots.put({ flowsessionid, takenon: shot.takenon, png });
 }
 
 /**

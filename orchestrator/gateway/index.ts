@@ -74,8 +74,11 @@ export interface AgentGateway {
   readonly queue: SessionQueue;
   /** Pause/resume/drain commands for connected agents. */
   readonly control: AgentControl;
-  stats(): GatewayStats;
+  stats(): Promise<GatewayStats>;
+  /** Stops the timers and the queue, writes the machines' last status, closes the agents' connections. */
   close(): Promise<void>;
+  /** Resolves once what the closed connections left the queue to do is done (before the store closes). */
+  idle(): Promise<void>;
 }
 
 /** Registers `POST /agent/v1/register` and the WebSocket `/agent/v1` on `app`, and creates the session queue. */
@@ -85,7 +88,7 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   // Heartbeats alone reach the machine row within a second (or a heartbeat interval, if shorter).
   const status = new MachineStatusWriter({ store: ctx.store, logger: ctx.logger, heartbeatFlushMs: Math.min(1000, heartbeatIntervalMs) });
   const callbacks = new CallbackDelivery({ ctx, allowHosts: options.callbackAllowHosts, baseDelayMs: options.callbackBaseDelayMs });
-  maskStoredSecretInputs(ctx.store);
+  await maskStoredSecretInputs(ctx.store);
   const queue = new Queue({ ctx, links: registry, rejectCooldownMs: options.rejectCooldownMs, callbacks, ...(options.queueObserver ? { observer: options.queueObserver } : {}) });
   const timers = new QueueTimers({ ctx, queue, links: registry, tickMs: options.queueTickMs, offerTimeoutMs: options.offerTimeoutMs, runTimeoutGraceMs: options.runTimeoutGraceMs, cancelGraceMs: options.cancelGraceMs });
   const delay = options.authFailureDelay ?? DEFAULT_FAILURE_DELAY;
@@ -147,44 +150,47 @@ export async function registerAgentGateway(app: FastifyInstance, ctx: Orchestrat
   );
 
   // Nobody is connected right after a start: show every machine offline until it reconnects.
-  for (const m of ctx.store.machines.connected()) recordDisconnected(ctx.store, m.flowmachineid);
-  queue.start();
+  for (const m of await ctx.store.machines.connected()) await recordDisconnected(ctx.store, m.flowmachineid);
+  await queue.start();
   timers.start();
-  callbacks.start();
+  await callbacks.start();
 
   const facade: SessionQueue = {
     enqueued: (id) => queue.enqueued(id),
     sessionChanged: (id) => queue.sessionChanged(id),
     cancel: (id) => queue.cancel(id),
     triggerCallback: (id) => queue.triggerCallback(id),
-    callbackSecretRotated: (groupId) => {
-      for (const m of ctx.store.machines.inGroup(groupId)) registry.get(m.flowmachineid)?.sendCallbackKey();
+    callbackSecretRotated: async (groupId) => {
+      const machines = await ctx.store.machines.inGroup(groupId);
+      await Promise.all(machines.map((m) => registry.get(m.flowmachineid)?.sendCallbackKey()));
     },
-    machineChanged: (id) => {
-      const row = ctx.store.machines.get(id);
+    machineChanged: async (id) => {
+      const row = await ctx.store.machines.get(id);
       const conn = registry.get(id);
       if (conn && (!row || (row.statecode ?? MachineState.v.Active) === MachineState.v.Inactive)) conn.close(CloseCode.Revoked, 'machine was deleted or deactivated');
       else {
-        status.flush();
-        refreshMachineStatus(ctx.store, id, conn?.live !== undefined);
+        await status.flush();
+        // Whether it is connected now, after the flush: a hello or disconnect may have come meanwhile.
+        await refreshMachineStatus(ctx.store, id, registry.get(id)?.live !== undefined);
       }
-      queue.machineChanged(id);
+      await queue.machineChanged(id);
     },
-    close: () => {
-      timers.stop();
-      queue.close();
+    close: async () => {
       callbacks.close();
+      await timers.stop();
+      await queue.close();
     },
   };
   return {
     queue: facade,
     control: agentControl(ctx.store, queue.assignments, registry),
-    stats: () => ({ queue: queue.stats(ctx.now().getTime()), agents: connectedAgents(registry), callbacks: callbacks.stats() }),
+    stats: async () => ({ queue: await queue.stats(ctx.now().getTime()), agents: connectedAgents(registry), callbacks: callbacks.stats() }),
     async close() {
-      facade.close();
-      status.close();
+      await facade.close();
+      await status.close();
       for (const conn of registry.all()) conn.close(CloseCode.GoingAway, 'orchestrator shutting down');
     },
+    idle: () => queue.close(),
   };
 }
 

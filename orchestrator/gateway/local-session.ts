@@ -14,15 +14,15 @@ export type LocalSessionInfo = Pick<Static<typeof LocalSessionEvent>, 'sessionId
  * Local) confirmed to this machine, with a RunConfirmed flowlog. Idempotent. Returns false when the id belongs to a
  * session that is not this machine's (nothing changes). Writes in the caller's store transaction `tx`.
  */
-export function ensureLocalSession(tx: Repositories, queue: Queue, machineId: string, info: LocalSessionInfo): boolean {
-  if (tx.sessions.get(info.sessionId)) {
-    return queue.assignments.confirmedMachineOf(info.sessionId) === machineId;
+export async function ensureLocalSession(tx: Repositories, queue: Queue, machineId: string, info: LocalSessionInfo): Promise<boolean> {
+  if (await tx.sessions.get(info.sessionId)) {
+    return (await queue.assignments.confirmedMachineOf(info.sessionId, tx)) === machineId;
   }
-  const machine = tx.machines.get(machineId);
+  const machine = await tx.machines.get(machineId);
   // A workflow file may name a workflow this orchestrator does not have: the session then points at none.
-  const workflow = info.workflowid ? tx.workflows.get(info.workflowid) : undefined;
+  const workflow = info.workflowid ? await tx.workflows.get(info.workflowid) : undefined;
   const workflowid = workflow ? info.workflowid : null;
-  tx.sessions.insert({
+  await tx.sessions.insert({
       flowsessionid: info.sessionId,
       name: info.name,
       _regardingobjectid_value: workflowid,
@@ -37,7 +37,7 @@ export function ensureLocalSession(tx: Repositories, queue: Queue, machineId: st
       inputs: info.inputs !== undefined && workflow ? storedInputs(workflow.inputschema, info.inputs).inputs : (info.inputs ?? null),
       createdon: info.createdon,
     });
-  queue.recordLocalRun(tx, info.sessionId, machineId, info.createdon);
-  appendFlowLog(tx, info.sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId, local: true } });
+  await queue.recordLocalRun(tx, info.sessionId, machineId, info.createdon);
+  await appendFlowLog(tx, info.sessionId, { type: 'DesktopFlowRunQueueRunConfirmed', level: 'Info', data: { machineId, local: true } });
   return true;
 }

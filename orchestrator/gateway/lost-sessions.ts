@@ -30,19 +30,19 @@ export class LostSessions {
   }
 
   /** Called with the machine's applied seq after hello and after every event. */
-  applied(seq: number): void {
+  async applied(seq: number): Promise<void> {
     if (this.candidates.length === 0 || seq < this.until) return;
     const ids = this.candidates;
     this.candidates = [];
     const { store, logger } = this.o.ctx;
     for (const id of ids) {
-      const row = store.sessions.get(id);
+      const row = await store.sessions.get(id);
       if (!row || (row.statuscode !== null && isTerminalStatus(row.statuscode))) continue;
       const message = 'the machine reconnected without this session (its agent lost it: data dir wiped or store lost); the run is aborted';
-      store.transaction((tx) =>
+      await store.transaction((tx) =>
         appendFlowLog(tx, id, { type: 'CustomLog', level: 'Error', name: ErrorCode.AgentLostSession, data: { stream: 'agent', message } }),
       );
-      this.o.queue.finish(id, { statuscode: SessionStatus.v.Aborted, completedon: this.o.ctx.now().toISOString(), errorcode: ErrorCode.AgentLostSession, errormessage: message });
+      await this.o.queue.finish(id, { statuscode: SessionStatus.v.Aborted, completedon: this.o.ctx.now().toISOString(), errorcode: ErrorCode.AgentLostSession, errormessage: message });
       logger.warn(`session ${id} aborted: machine ${this.o.machineId} no longer holds it (${ErrorCode.AgentLostSession})`);
     }
   }

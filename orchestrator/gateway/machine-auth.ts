@@ -25,7 +25,7 @@ const BEARER = /^Bearer ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 export async function authenticateMachine(store: Store, slots: VerificationSlots, authorization: string | undefined): Promise<MachineRecord | undefined | 'busy'> {
   const m = BEARER.exec(authorization ?? '');
   if (!m) return undefined;
-  const machine = store.machines.get(m[1]!.toLowerCase());
+  const machine = await store.machines.get(m[1]!.toLowerCase());
   if (!machine || (machine.statecode ?? MachineState.v.Active) === MachineState.v.Inactive) return undefined;
   const stored = machine.credentialhash;
   const ok = isSlowHash(stored) ? await slots.run(() => verifySecretAsync(m[2]!, stored)) : await verifySecretAsync(m[2]!, stored);

@@ -2,6 +2,7 @@ import { MachineState, MachineStatus } from '../../shared/option-sets.js';
 import type { Logger } from 'winston';
 import type { AgentState } from '../../shared/protocol.js';
 import type { FlowMachine } from '../../shared/records/index.js';
+import { SerialLane } from '../serial-lane.js';
 import type { Store, Values } from '../store/store.js';
 
 /** The fields of a machine an agent's reports write. */
@@ -52,6 +53,7 @@ export class MachineStatusWriter {
   /** When the pending timer fires (ms since epoch). */
   private timerDue = Infinity;
   private closed = false;
+  private readonly writes = new SerialLane();
 
   constructor(private readonly o: MachineStatusWriterOptions) {}
 
@@ -78,8 +80,8 @@ export class MachineStatusWriter {
   }
 
   /** Writes everything pending now, in one transaction. */
-  flush(): void {
-    this.writeBatch(Infinity);
+  async flush(): Promise<void> {
+    await this.writeBatch(Infinity);
   }
 
   /**
@@ -87,12 +89,12 @@ export class MachineStatusWriter {
    * (10,000 agents send a few thousand pongs a second: one transaction for all of them would stall the event
    * loop for tens of ms, so the timer writes them in slices, one per turn.)
    */
-  private writeBatch(max: number): boolean {
+  private writeBatch(max: number): Promise<boolean> {
     clearImmediate(this.immediate);
     clearTimeout(this.timer);
     this.immediate = this.timer = undefined;
     this.timerDue = Infinity;
-    if (this.pending.size === 0) return false;
+    if (this.pending.size === 0) return Promise.resolve(false);
     let batch = this.pending;
     if (batch.size <= max) this.pending = new Map();
     else {
@@ -104,30 +106,35 @@ export class MachineStatusWriter {
       }
     }
     const { store } = this.o;
-    // Live status only (no decision rests on it, and hello rewrites it): crash-safe, the fsync off the event loop.
-    store.crashSafeTransaction((tx) => {
-      for (const [machineId, patch] of batch) {
-        if (patch.connected === undefined) {
-          tx.machines.patch(machineId, patch);
-          continue;
+    // Batches are taken in arrival order and committed in that order (one at a time): a machine's later report is
+    // never overwritten by an earlier one.
+    return this.writes.run(async () => {
+      // Live status only (no decision rests on it, and hello rewrites it): crash-safe, the fsync off the event loop.
+      await store.crashSafeTransaction(async (tx) => {
+        for (const [machineId, patch] of batch) {
+          if (patch.connected === undefined) {
+            await tx.machines.patch(machineId, patch);
+            continue;
+          }
+          const row = await tx.machines.get(machineId);
+          if (!row) continue;
+          const statuscode = machineStatuscode(row.statecode ?? MachineState.v.Active, patch.connected === true, patch.draining === true);
+          await tx.machines.patch(machineId, { ...patch, statuscode });
         }
-        const row = tx.machines.get(machineId);
-        if (!row) continue;
-        const statuscode = machineStatuscode(row.statecode ?? MachineState.v.Active, patch.connected === true, patch.draining === true);
-        tx.machines.patch(machineId, { ...patch, statuscode });
-      }
+      });
+      return this.pending.size > 0;
     });
-    return this.pending.size > 0;
   }
 
   /** Writes what is pending; later reports (the closing sockets' disconnects) are dropped: a start marks all offline. */
-  close(): void {
+  async close(): Promise<void> {
+    const last = this.flush();
+    this.closed = true;
     try {
-      this.flush();
+      await last;
     } catch (err) {
       this.o.logger.error(`machine status not written: ${(err as Error).stack ?? String(err)}`);
     }
-    this.closed = true;
   }
 
   private merge(machineId: string, patch: MachinePatch): void {
@@ -152,24 +159,29 @@ export class MachineStatusWriter {
 
   /** A failed write is logged and dropped: the next state or heartbeat of each machine writes it again. */
   private flushLogged(): void {
-    try {
-      if (this.writeBatch(SLICE) && !this.closed) this.immediate = setImmediate(() => this.flushLogged());
-    } catch (err) {
-      this.o.logger.error(`machine status not written: ${(err as Error).stack ?? String(err)}`);
-    }
+    this.writeBatch(SLICE)
+      .then((more) => {
+        if (more && !this.closed && !this.immediate) this.immediate = setImmediate(() => this.flushLogged());
+      })
+      .catch((err: unknown) => this.o.logger.error(`machine status not written: ${(err as Error).stack ?? String(err)}`));
   }
 }
 
-export function recordDisconnected(store: Store, machineId: string): void {
-  const row = store.machines.get(machineId);
-  if (!row) return;
-  store.machines.update(machineId, { connected: false, statuscode: machineStatuscode(row.statecode ?? MachineState.v.Active, false, false) });
+export function recordDisconnected(store: Store, machineId: string): Promise<void> {
+  return store.transaction(async (tx) => {
+    const row = await tx.machines.get(machineId);
+    if (!row) return;
+    await tx.machines.update(machineId, { connected: false, statuscode: machineStatuscode(row.statecode ?? MachineState.v.Active, false, false) });
+  });
 }
 
 /** After an API change (e.g. PATCH statecode Maintenance): keep statuscode consistent with statecode and connection. */
-export function refreshMachineStatus(store: Store, machineId: string, connected: boolean): void {
-  const row = store.machines.get(machineId);
-  if (!row) return;
-  const statuscode = machineStatuscode(row.statecode ?? MachineState.v.Active, connected, row.draining === true);
-  if (row.statuscode !== statuscode || row.connected !== connected) store.machines.update(machineId, { statuscode, connected });
+export function refreshMachineStatus(store: Store, machineId: string, connected: boolean): Promise<void> {
+  // Read and written in one transaction: a report of the agent written meanwhile is not overwritten with what it replaced.
+  return store.transaction(async (tx) => {
+    const row = await tx.machines.get(machineId);
+    if (!row) return;
+    const statuscode = machineStatuscode(row.statecode ?? MachineState.v.Active, connected, row.draining === true);
+    if (row.statuscode !== statuscode || row.connected !== connected) await tx.machines.update(machineId, { statuscode, connected });
+  });
 }

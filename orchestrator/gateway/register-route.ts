@@ -22,7 +22,7 @@ export interface RegisterRouteOptions {
   /** Password checks (scrypt) in flight, shared with the machine credential checks. */
   readonly slots: VerificationSlots;
   /** A machine was registered (its row is committed): the queue files it. */
-  readonly onRegistered?: (machineId: string) => void;
+  readonly onRegistered?: (machineId: string) => Promise<void>;
 }
 
 export interface FailureDelay {
@@ -46,7 +46,7 @@ export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, op
   app.post(AGENT_REGISTER_PATH, { bodyLimit: REGISTER_BODY_LIMIT }, async (request, reply) => {
     if (!checkRequest.check(request.body)) return sendError(reply, 400, 'InvalidRequest', `invalid registration: ${checkRequest.errors('body').join('; ')}`);
     const body = request.body;
-    const group = ctx.store.groups.byName(body.group);
+    const group = await ctx.store.groups.byName(body.group);
     const stored = group?.passwordhash ?? (await (decoy ??= hashSecretAsync(newSecret())));
     const ok = await options.slots.run(() => verifySecretAsync(body.password, stored));
     if (ok === 'busy') return sendBusy(reply);
@@ -55,16 +55,16 @@ export function registerRoute(app: FastifyInstance, ctx: OrchestratorContext, op
       return sendError(reply, 401, 'Unauthorized', `unknown group or wrong password${note}`);
     }
     if ((group.statecode ?? MachineGroupState.v.Active) === MachineGroupState.v.Inactive) return sendError(reply, 403, 'GroupInactive', `machine group '${group.name}' is inactive`);
-    const response = ctx.store.transaction((tx) => createMachine(tx, group.flowmachinegroupid, body));
-    options.onRegistered?.(response.flowmachineid);
+    const response = await ctx.store.transaction((tx) => createMachine(tx, group.flowmachinegroupid, body));
+    await options.onRegistered?.(response.flowmachineid);
     ctx.logger.info(`machine ${body.name} registered into group ${group.name} as ${response.flowmachineid}`);
     return reply.code(200).send(response);
   });
 }
 
-function createMachine(tx: Repositories, groupId: string, body: RegisterRequest): RegisterResponse {
+async function createMachine(tx: Repositories, groupId: string, body: RegisterRequest): Promise<RegisterResponse> {
   const credential = newSecret();
-  const machine = tx.machines.insert({
+  const machine = await tx.machines.insert({
     name: body.name,
     os: body.os ?? null,
     agentversion: body.agentVersion ?? null,
@@ -77,5 +77,5 @@ function createMachine(tx: Repositories, groupId: string, body: RegisterRequest)
   });
   const flowmachineid = machine.flowmachineid;
   // The machine's own signing key, never the group's secret: a member cannot sign as another (callback-keys.ts).
-  return { flowmachineid, flowmachinegroupid: groupId, credential, callbackSecret: machineCallbackKey(tx, flowmachineid)! };
+  return { flowmachineid, flowmachinegroupid: groupId, credential, callbackSecret: (await machineCallbackKey(tx, flowmachineid))! };
 }

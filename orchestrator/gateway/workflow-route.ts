@@ -14,7 +14,7 @@ export function workflowRoute(app: FastifyInstance, ctx: OrchestratorContext, au
     if (!(await authenticateRequest(auth, request, reply))) return reply;
     const id = request.params.id;
     if (!isGuid(id)) return sendError(reply, 400, 'InvalidRequest', `workflow id must be a GUID, got '${id.slice(0, 100)}'`);
-    const row = ctx.store.workflows.get(id.toLowerCase());
+    const row = await ctx.store.workflows.get(id.toLowerCase());
     if (!row) return sendError(reply, 404, 'NotFound', `workflow ${id} does not exist`);
     if ((row.statecode ?? WorkflowState.v.Active) === WorkflowState.v.Inactive) return sendError(reply, 409, 'WorkflowInactive', `workflow ${id} is deactivated`);
     const body: AgentWorkflow = {

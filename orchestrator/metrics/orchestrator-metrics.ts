@@ -5,11 +5,12 @@ import type { BackgroundStats } from '../context.js';
 import type { GatewayStats } from '../gateway/index.js';
 import { isGroupPartition, machineOfPartition } from '../queue/partitions.js';
 import type { QueueObserver } from '../queue/queue-observer.js';
+import { SerialLane } from '../serial-lane.js';
 import { methodLabel, routeLabel } from './api-route.js';
 
 /** Where the scrape-time figures come from; set once the gateway and the API exist (`watch`). */
 export interface OrchestratorMetricSources {
-  readonly gateway: () => GatewayStats;
+  readonly gateway: () => Promise<GatewayStats>;
   readonly bulk: () => BackgroundStats;
   readonly now: () => Date;
 }
@@ -36,6 +37,8 @@ export class OrchestratorMetrics implements QueueObserver {
   private sources: OrchestratorMetricSources | undefined;
   /** The gateway's figures of the scrape under way (`exposition`): one read shared by every gauge. */
   private scraped: GatewayStats | undefined;
+  /** The scrape under way: the next one starts after it (`scraped` is one scrape's). */
+  private readonly scrapes = new SerialLane();
 
   private readonly endedTotal = new Counter({ name: name('sessions_ended_total'), help: 'Sessions that reached a terminal status since the orchestrator started, by status.', labelNames: ['status'], registers: [this.registry] });
   private readonly wait = new Histogram({
@@ -95,8 +98,9 @@ export class OrchestratorMetrics implements QueueObserver {
       collect: () => {
         completed.reset();
         const sources = this.sources;
-        if (!sources) return;
-        for (const [kind, stats] of background(sources, this.stats(sources))) {
+        const s = this.scraped;
+        if (!sources || !s) return;
+        for (const [kind, stats] of background(sources, s)) {
           completed.inc({ kind, status: 'Succeeded' }, stats.succeeded);
           completed.inc({ kind, status: 'Failed' }, stats.failed);
         }
@@ -123,24 +127,25 @@ export class OrchestratorMetrics implements QueueObserver {
     this.api.observe({ method: methodLabel(method), route: routeLabel(pattern, url, statusCode), code: String(statusCode) }, ms / 1000);
   }
 
-  /** The text exposition: the gateway's figures are read once, then every metric is collected. */
-  async exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
-    this.scraped = this.sources?.gateway();
-    try {
-      return await exposition(this.registry);
-    } finally {
-      this.scraped = undefined;
-    }
-  }
-
-  private stats(sources: OrchestratorMetricSources): GatewayStats {
-    return this.scraped ?? sources.gateway();
+  /**
+   * The text exposition: the gateway's figures are read once, then every metric is collected. Scrapes take turns,
+   * each with its own figures.
+   */
+  exposition(): Promise<{ readonly contentType: string; readonly body: string }> {
+    return this.scrapes.run(async () => {
+      this.scraped = await this.sources?.gateway();
+      try {
+        return await exposition(this.registry);
+      } finally {
+        this.scraped = undefined;
+      }
+    });
   }
 
   private gauge<L extends string>(suffix: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, s: GatewayStats, nowMs: number, sources: OrchestratorMetricSources) => void): void {
     scrapedGauge(this.registry, { name: name(suffix), help, labelNames }, (g) => {
       const sources = this.sources;
-      if (sources) fill(g, this.stats(sources), sources.now().getTime(), sources);
+      if (sources && this.scraped) fill(g, this.scraped, sources.now().getTime(), sources);
     });
   }
 }

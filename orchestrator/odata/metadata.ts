@@ -1,64 +1,12 @@
-import { entities, type EntityDef } from '../../shared/records/index.js';
+import { API_ALIAS as ALIAS, API_NAMESPACE, COMPLEX_TYPES, ENTITY_SETS, OPERATIONS, type OperationDef } from '../../shared/api-surface.js';
+import type { EntityDef } from '../../shared/records/index.js';
 import { visibleField, visibleFieldNames } from './entity-fields.js';
-
-const NS = 'Microsoft.Dynamics.CRM';
-const ALIAS = 'mscrm';
 
 /** Escapes text for an XML attribute value. */
 export const xmlAttr = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
-interface Param {
-  readonly name: string;
-  readonly type: string;
-  readonly nullable?: boolean;
-}
-interface ActionDef {
-  readonly name: string;
-  readonly binding: string;
-  readonly params: readonly Param[];
-  readonly returns?: string;
-}
-
-/** The bound actions of the Web API (see DESIGN.md "Web API"). */
-const ACTIONS: readonly ActionDef[] = [
-  {
-    name: 'RunDesktopFlow',
-    binding: `${ALIAS}.workflow`,
-    params: [
-      { name: 'runMode', type: 'Edm.String', nullable: false },
-      { name: 'runPriority', type: 'Edm.String' },
-      { name: 'connectionName', type: 'Edm.String' },
-      { name: 'connectionType', type: 'Edm.Int32' },
-      { name: 'machineGroupId', type: 'Edm.Guid' },
-      { name: 'machineId', type: 'Edm.Guid' },
-      { name: 'timeout', type: 'Edm.Int32' },
-      { name: 'inputs', type: 'Edm.String' },
-      { name: 'callbackUrl', type: 'Edm.String' },
-      { name: 'scheduledFor', type: 'Edm.DateTimeOffset' },
-    ],
-    returns: `${ALIAS}.RunDesktopFlowResponse`,
-  },
-  { name: 'CancelDesktopFlowRun', binding: `${ALIAS}.flowsession`, params: [] },
-  { name: 'TriggerDesktopFlowRunCallback', binding: `${ALIAS}.flowsession`, params: [], returns: `${ALIAS}.TriggerDesktopFlowRunCallbackResponse` },
-  { name: 'RotateCallbackSecret', binding: `${ALIAS}.flowmachinegroup`, params: [], returns: `${ALIAS}.RotateCallbackSecretResponse` },
-  {
-    name: 'CreateMultiple',
-    binding: `Collection(${ALIAS}.crmbaseentity)`,
-    params: [{ name: 'Targets', type: `Collection(${ALIAS}.crmbaseentity)`, nullable: false }],
-    returns: `${ALIAS}.CreateMultipleResponse`,
-  },
-  { name: 'UpdateMultiple', binding: `Collection(${ALIAS}.crmbaseentity)`, params: [{ name: 'Targets', type: `Collection(${ALIAS}.crmbaseentity)`, nullable: false }] },
-  { name: 'DeleteMultiple', binding: `Collection(${ALIAS}.crmbaseentity)`, params: [{ name: 'Targets', type: `Collection(${ALIAS}.crmbaseentity)`, nullable: false }] },
-];
-
-const COMPLEX_TYPES = [
-  `<ComplexType Name="RunDesktopFlowResponse"><Property Name="flowsessionId" Type="Edm.Guid" Nullable="false"/></ComplexType>`,
-  `<ComplexType Name="TriggerDesktopFlowRunCallbackResponse"><Property Name="callbackHttpResponseCode" Type="Edm.Int32" Nullable="false"/></ComplexType>`,
-  `<ComplexType Name="RotateCallbackSecretResponse"><Property Name="callbacksecret" Type="Edm.String" Nullable="false"/></ComplexType>`,
-  `<ComplexType Name="WhoAmIResponse"><Property Name="BusinessUnitId" Type="Edm.Guid" Nullable="false"/><Property Name="OrganizationId" Type="Edm.Guid" Nullable="false"/><Property Name="UserId" Type="Edm.Guid" Nullable="false"/></ComplexType>`,
-  `<ComplexType Name="CreateMultipleResponse"><Property Name="Ids" Type="Collection(Edm.Guid)" Nullable="false"/></ComplexType>`,
-];
+const entityOfSet = new Map(ENTITY_SETS.map(({ entity }) => [entity.set, entity]));
 
 function entityType(entity: EntityDef): string {
   const lines = [`<EntityType Name="${xmlAttr(entity.name)}" BaseType="${ALIAS}.crmbaseentity">`, `<Key><PropertyRef Name="${xmlAttr(entity.key)}"/></Key>`];
@@ -68,7 +16,7 @@ function entityType(entity: EntityDef): string {
   }
   for (const name of visibleFieldNames(entity)) {
     const lookup = visibleField(entity, name)!.lookup;
-    const target = lookup && Object.hasOwn(entities, lookup.target) ? entities[lookup.target]! : undefined;
+    const target = lookup ? entityOfSet.get(lookup.target) : undefined;
     if (!lookup || !target) continue;
     lines.push(
       `<NavigationProperty Name="${xmlAttr(lookup.nav)}" Type="${ALIAS}.${xmlAttr(target.name)}">` +
@@ -79,35 +27,51 @@ function entityType(entity: EntityDef): string {
   return lines.join('\n');
 }
 
-function action(def: ActionDef): string {
-  const params = [{ name: 'entity', type: def.binding, nullable: false }, ...def.params]
-    .map((p) => `<Parameter Name="${p.name}" Type="${xmlAttr(p.type)}"${p.nullable === false ? ' Nullable="false"' : ''}/>`)
-    .join('');
-  const returns = def.returns ? `<ReturnType Type="${xmlAttr(def.returns)}" Nullable="false"/>` : '';
-  return `<Action Name="${def.name}" IsBound="true">${params}${returns}</Action>`;
+function complexType(name: string, properties: Record<string, string>): string {
+  const props = Object.entries(properties).map(([p, type]) => `<Property Name="${xmlAttr(p)}" Type="${xmlAttr(type)}" Nullable="false"/>`);
+  return `<ComplexType Name="${xmlAttr(name)}">${props.join('')}</ComplexType>`;
 }
 
-/** The unbound functions (orchestrator/api/paths.ts `UNBOUND_FUNCTIONS`), each with its import in the container. */
-const FUNCTIONS = [`<Function Name="WhoAmI"><ReturnType Type="${ALIAS}.WhoAmIResponse" Nullable="false"/></Function>`];
-const FUNCTION_IMPORTS = [`<FunctionImport Name="WhoAmI" Function="${ALIAS}.WhoAmI"/>`];
+/** The binding parameter of a bound operation (`entity`, as Dataverse names it), or none. */
+function bindingType(op: OperationDef): string | undefined {
+  switch (op.binding.to) {
+    case 'record':
+      return `${ALIAS}.${entityOfSet.get(op.binding.set)!.name}`;
+    case 'collection':
+      return `Collection(${ALIAS}.crmbaseentity)`;
+    case 'unbound':
+      return undefined;
+  }
+}
 
-/** The `$metadata` CSDL 4.0 document: every entity set (hidden fields left out), the bound actions and the unbound functions. */
+function operation(op: OperationDef): string {
+  const binding = bindingType(op);
+  const params = [...(binding ? [{ name: 'entity', type: binding, required: true }] : []), ...Object.entries(op.params).map(([name, p]) => ({ name, ...p }))]
+    .map((p) => `<Parameter Name="${xmlAttr(p.name)}" Type="${xmlAttr(p.type)}"${p.required ? ' Nullable="false"' : ''}/>`)
+    .join('');
+  const returns = op.returns ? `<ReturnType Type="${ALIAS}.${xmlAttr(op.returns)}" Nullable="false"/>` : '';
+  return `<${op.kind} Name="${xmlAttr(op.name)}"${binding ? ' IsBound="true"' : ''}>${params}${returns}</${op.kind}>`;
+}
+
+/** An unbound operation's import in the container. */
+const operationImport = (op: OperationDef): string =>
+  op.kind === 'Function' ? `<FunctionImport Name="${xmlAttr(op.name)}" Function="${ALIAS}.${xmlAttr(op.name)}"/>` : `<ActionImport Name="${xmlAttr(op.name)}" Action="${ALIAS}.${xmlAttr(op.name)}"/>`;
+
+/** The `$metadata` CSDL 4.0 document, written from shared/api-surface.ts: entity sets (hidden fields left out), complex types, operations. */
 export function metadataDocument(): string {
-  const all = Object.values(entities);
-  const sets = all.map((e) => `<EntitySet Name="${xmlAttr(e.set)}" EntityType="${ALIAS}.${xmlAttr(e.name)}"/>`);
+  const all = ENTITY_SETS.map((s) => s.entity);
   return [
     '<?xml version="1.0" encoding="utf-8"?>',
     '<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">',
     '<edmx:DataServices>',
-    `<Schema Namespace="${NS}" Alias="${ALIAS}" xmlns="http://docs.oasis-open.org/odata/ns/edm">`,
+    `<Schema Namespace="${API_NAMESPACE}" Alias="${ALIAS}" xmlns="http://docs.oasis-open.org/odata/ns/edm">`,
     '<EntityType Name="crmbaseentity" Abstract="true"/>',
     ...all.map(entityType),
-    ...COMPLEX_TYPES,
-    ...ACTIONS.map(action),
-    ...FUNCTIONS,
+    ...Object.entries(COMPLEX_TYPES).map(([name, props]) => complexType(name, props)),
+    ...OPERATIONS.map(operation),
     '<EntityContainer Name="System">',
-    ...sets,
-    ...FUNCTION_IMPORTS,
+    ...all.map((e) => `<EntitySet Name="${xmlAttr(e.set)}" EntityType="${ALIAS}.${xmlAttr(e.name)}"/>`),
+    ...OPERATIONS.filter((op) => op.binding.to === 'unbound').map(operationImport),
     '</EntityContainer>',
     '</Schema>',
     '</edmx:DataServices>',

@@ -11,9 +11,13 @@ interface PendingAccept {
 export interface AcceptBatchOptions {
   readonly store: Store;
   /** Answers one accept (confirm, revoke or error) and writes its confirmation in the batch's transaction `tx`. */
-  readonly accept: (tx: Repositories, machineId: string, sessionId: string) => OrchestratorFrame;
+  readonly accept: (tx: Repositories, machineId: string, sessionId: string) => Promise<OrchestratorFrame>;
   /** After a failed commit: the in-memory state that took the uncommitted confirmations is read back. */
-  readonly rollback: () => void;
+  readonly rollback: () => Promise<void>;
+  /** Runs the batch's commit in turn with the queue's other changes (its lane). */
+  readonly serialize: (job: () => Promise<void>) => Promise<void>;
+  /** A batch that could not even be answered (its rollback failed too). */
+  readonly failed: (err: Error) => void;
 }
 
 /**
@@ -28,19 +32,23 @@ export class AcceptBatch {
   constructor(private readonly o: AcceptBatchOptions) {}
 
   add(machineId: string, sessionId: string, reply: (answer: OrchestratorFrame) => void, fail: (err: Error) => void): void {
-    if (this.pending.length === 0) setImmediate(() => this.commit());
+    if (this.pending.length === 0) setImmediate(() => void this.o.serialize(() => this.commit()).catch((err: unknown) => this.o.failed(err as Error)));
     this.pending.push({ machineId, sessionId, reply, fail });
   }
 
-  private commit(): void {
+  private async commit(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     let answers: OrchestratorFrame[];
     try {
-      answers = this.o.store.crashSafeTransaction((tx) => batch.map((a) => this.o.accept(tx, a.machineId, a.sessionId)));
+      answers = await this.o.store.crashSafeTransaction(async (tx) => {
+        const out: OrchestratorFrame[] = [];
+        for (const a of batch) out.push(await this.o.accept(tx, a.machineId, a.sessionId));
+        return out;
+      });
     } catch (err) {
-      this.o.rollback();
       for (const a of batch) a.fail(err as Error);
+      await this.o.rollback();
       return;
     }
     batch.forEach((a, i) => a.reply(answers[i]!));

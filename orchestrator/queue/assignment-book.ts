@@ -6,9 +6,9 @@ export type { Assignment, PendingCancel } from '../store/store.js';
 export interface AssignmentQueries {
   /**
    * The machine a session is confirmed to, or undefined (waiting, only offered, or unknown). Still answers for an
-   * ended session: its confirmation proves ownership of late events.
+   * ended session: its confirmation proves ownership of late events. Read in `tx` when the caller is in a transaction.
    */
-  confirmedMachineOf(sessionId: string): string | undefined;
+  confirmedMachineOf(sessionId: string, tx?: Repositories): Promise<string | undefined>;
   /** Sessions confirmed to a machine that have not ended. */
   confirmedSessionsOf(machineId: string): string[];
   /** Offers sent and not yet answered, with their machine and time. */
@@ -16,7 +16,7 @@ export interface AssignmentQueries {
   /** Sessions confirmed to a machine that have not ended, with their machine and confirmation time. */
   confirmedSessions(): [string, Assignment][];
   /** Why a confirmed session's machine was asked to cancel it and has not reported its end yet; null if it was not. */
-  pendingCancel(sessionId: string): PendingCancel | null;
+  pendingCancel(sessionId: string): Promise<PendingCancel | null>;
 }
 
 /**
@@ -32,13 +32,15 @@ export class AssignmentBook implements AssignmentQueries {
   constructor(private readonly store: Store) {}
 
   /** Rebuilds the index from the sessions that are not terminal. */
-  load(): void {
+  async load(): Promise<void> {
+    const open = await this.store.sessions.openAssigned();
+    const assignments = await Promise.all(open.map(({ flowsessionid: id }) => this.store.queueState.assignment(id)));
     this.assignments.clear();
     this.byMachine.clear();
-    for (const { flowsessionid: id } of this.store.sessions.openAssigned()) {
-      const assignment = this.store.queueState.assignment(id);
+    open.forEach(({ flowsessionid: id }, i) => {
+      const assignment = assignments[i];
       if (assignment) this.index(id, assignment);
-    }
+    });
   }
 
   private index(sessionId: string, assignment: Assignment | undefined): void {
@@ -54,21 +56,25 @@ export class AssignmentBook implements AssignmentQueries {
     ids.add(sessionId);
   }
 
-  get(sessionId: string): Assignment | undefined {
-    const cached = this.assignments.get(sessionId);
-    if (cached) return cached;
-    // Terminal sessions are not indexed; their confirmation still proves ownership of late events.
-    return this.store.queueState.assignment(sessionId);
+  /** The assignment of a session that has not ended, from memory (no store read). */
+  live(sessionId: string): Assignment | undefined {
+    return this.assignments.get(sessionId);
   }
 
-  set(tx: Repositories, sessionId: string, assignment: Assignment): void {
-    tx.queueState.setAssignment(sessionId, assignment);
+  /** The assignment of any session; read in `tx` when the caller is in a transaction. */
+  async get(sessionId: string, tx: Repositories = this.store): Promise<Assignment | undefined> {
+    // Terminal sessions are not indexed; their confirmation still proves ownership of late events.
+    return this.assignments.get(sessionId) ?? (await tx.queueState.assignment(sessionId));
+  }
+
+  async set(tx: Repositories, sessionId: string, assignment: Assignment): Promise<void> {
+    await tx.queueState.setAssignment(sessionId, assignment);
     this.index(sessionId, assignment);
   }
 
   /** Forgets an unconfirmed offer (revoke/reject/requeue). */
-  clear(tx: Repositories, sessionId: string): void {
-    tx.queueState.setAssignment(sessionId, undefined);
+  async clear(tx: Repositories, sessionId: string): Promise<void> {
+    await tx.queueState.setAssignment(sessionId, undefined);
     this.index(sessionId, undefined);
   }
 
@@ -91,8 +97,8 @@ export class AssignmentBook implements AssignmentQueries {
     return [...this.assignments];
   }
 
-  confirmedMachineOf(sessionId: string): string | undefined {
-    const a = this.get(sessionId);
+  async confirmedMachineOf(sessionId: string, tx?: Repositories): Promise<string | undefined> {
+    const a = this.assignments.get(sessionId) ?? (await this.get(sessionId, tx));
     return a?.state === 'confirmed' ? a.machineId : undefined;
   }
 
@@ -108,30 +114,30 @@ export class AssignmentBook implements AssignmentQueries {
     return this.all().filter(([, a]) => a.state === 'confirmed');
   }
 
-  setTarget(tx: Repositories, sessionId: string, machineId: string | null): void {
-    tx.queueState.setTarget(sessionId, machineId);
+  setTarget(tx: Repositories, sessionId: string, machineId: string | null): Promise<void> {
+    return tx.queueState.setTarget(sessionId, machineId);
   }
 
   /** Whether the session's original target was recorded (even as none). */
-  hasTarget(sessionId: string): boolean {
-    return this.store.queueState.target(sessionId) !== undefined;
+  async hasTarget(sessionId: string): Promise<boolean> {
+    return (await this.store.queueState.target(sessionId)) !== undefined;
   }
 
   /** The original target; read in `tx` when the caller is in a transaction. */
-  target(sessionId: string, tx: Repositories = this.store): string | null {
-    return tx.queueState.target(sessionId) ?? null;
+  async target(sessionId: string, tx: Repositories = this.store): Promise<string | null> {
+    return (await tx.queueState.target(sessionId)) ?? null;
   }
 
-  setPendingCancel(tx: Repositories, sessionId: string, reason: PendingCancel): void {
-    tx.queueState.setPendingCancel(sessionId, reason);
+  setPendingCancel(tx: Repositories, sessionId: string, reason: PendingCancel): Promise<void> {
+    return tx.queueState.setPendingCancel(sessionId, reason);
   }
 
   /** Forgets a pending cancel; writes (and commits) only when one is recorded, so an ended session costs a read. */
-  clearPendingCancel(tx: Repositories, sessionId: string): void {
-    if (tx.queueState.pendingCancel(sessionId)) tx.queueState.setPendingCancel(sessionId, null);
+  async clearPendingCancel(tx: Repositories, sessionId: string): Promise<void> {
+    if (await tx.queueState.pendingCancel(sessionId)) await tx.queueState.setPendingCancel(sessionId, null);
   }
 
-  pendingCancel(sessionId: string): PendingCancel | null {
+  pendingCancel(sessionId: string): Promise<PendingCancel | null> {
     return this.store.queueState.pendingCancel(sessionId);
   }
 }

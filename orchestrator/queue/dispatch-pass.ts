@@ -39,15 +39,16 @@ export interface DispatchPassOptions {
   readonly cooldown: RejectCooldown;
   readonly queued: QueuedRecords;
   /** Ends a session on the queue's decision (its flow cannot be built). */
-  readonly finish: (sessionId: string, f: Finish) => void;
+  readonly finish: (sessionId: string, f: Finish) => Promise<void>;
   /** Takes back an offer that could not be sent. */
-  readonly requeue: (sessionId: string) => void;
+  readonly requeue: (sessionId: string) => Promise<void>;
 }
 
 /**
  * A dispatch pass over the partitions marked since the last one: plans them, commits the pass's `Queued` records,
  * offers and changed reasons in ONE crash-safe transaction, then sends the assigns, which leave once it is durable
- * (`AgentConnection.send`): an agent never gets an offer the store does not hold.
+ * (`AgentConnection.send`): an agent never gets an offer the store does not hold. A pass runs in the queue's lane
+ * (session-queue.ts), so nothing else of the queue changes the waiting lines or the book while it awaits the store.
  */
 export class DispatchPass {
   private visitedCount = 0;
@@ -70,16 +71,16 @@ export class DispatchPass {
   }
 
   /** Plans and commits the marked partitions (`all`: every partition). */
-  run(all: boolean, dirty: ReadonlySet<string>): void {
-    this.commit(this.plan(all, dirty));
+  async run(all: boolean, dirty: ReadonlySet<string>): Promise<void> {
+    await this.commit(await this.plan(all, dirty));
   }
 
   /** Plans the marked partitions: the offers to make now, and the waiting sessions whose reason changed. */
-  private plan(all: boolean, dirty: ReadonlySet<string>): Pass {
+  private async plan(all: boolean, dirty: ReadonlySet<string>): Promise<Pass> {
     const { waiting, machines, cooldown } = this.o;
     const none: Pass = { offers: [], changed: [], settled: new Map() };
     if (waiting.size === 0) return none;
-    if (all) machines.syncGroups();
+    if (all) await machines.syncGroups();
     if (this.linesVersion !== machines.version) {
       // Partitions, queuing types or targets' groups may have changed: file every waiting session again.
       waiting.refile();
@@ -98,48 +99,57 @@ export class DispatchPass {
       hasCooldown: (s) => cooldown.has(s),
     });
     this.visitedCount += plan.visited;
-    const offers = plan.assign.flatMap(({ sessionId, machineId }) => this.prepareOffer(sessionId, machineId));
+    // The offers' rows are read together (reads, no transaction); a session whose flow cannot be built then ends.
+    const prepared = await Promise.all(plan.assign.map(({ sessionId, machineId }) => this.prepareOffer(sessionId, machineId)));
+    const offers: Offer[] = [];
+    for (const p of prepared) {
+      if ('frame' in p) offers.push(p);
+      else await this.o.finish(p.sessionId, { statuscode: SessionStatus.v.Failed, completedon: this.o.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: p.error });
+    }
     // Only changed reasons are written.
     const changed = [...plan.reasons].filter(([id, reason]) => waiting.get(id)?.reason !== reason);
     return { offers, changed, settled: plan.settled };
   }
 
-  /** The assign frame of a planned offer; a session whose flow cannot be built ends FlowDefinitionInvalid instead. */
-  private prepareOffer(sessionId: string, machineId: string): Offer[] {
+  /** The assign frame of a planned offer, or why its flow cannot be built. */
+  private async prepareOffer(sessionId: string, machineId: string): Promise<Offer | { sessionId: string; error: string }> {
     const { store } = this.o;
-    const session = store.sessions.get(sessionId);
+    const session = await store.sessions.get(sessionId);
     if (!session) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
-    const built = buildAssignFrame(session, session._regardingobjectid_value === null ? undefined : store.workflows.get(session._regardingobjectid_value));
-    if (built.ok) return [{ sessionId, machineId, frame: built.frame }];
-    this.o.finish(sessionId, { statuscode: SessionStatus.v.Failed, completedon: this.o.now().toISOString(), errorcode: ErrorCode.FlowDefinitionInvalid, errormessage: built.error });
-    return [];
+    const built = buildAssignFrame(session, session._regardingobjectid_value === null ? undefined : await store.workflows.get(session._regardingobjectid_value));
+    return built.ok ? { sessionId, machineId, frame: built.frame } : { sessionId, error: built.error };
   }
 
-  private commit({ offers, changed, settled }: Pass): void {
+  private async commit(pass: Pass): Promise<void> {
     const { store, book, queued, waiting } = this.o;
+    const { changed, settled } = pass;
+    // Planned before the reads above: an offer whose session stopped waiting meanwhile is not made.
+    const offers = pass.offers.filter((o) => waiting.get(o.sessionId) !== undefined && book.live(o.sessionId) === undefined);
     if (offers.length === 0 && changed.length === 0 && queued.size === 0) return this.settle(settled);
     const at = this.o.now().toISOString();
+    let queuedWritten: number;
     try {
-      store.crashSafeTransaction((tx) => {
-        queued.write(tx);
+      queuedWritten = await store.crashSafeTransaction(async (tx) => {
+        const count = await queued.write(tx);
         for (const { sessionId, machineId } of offers) {
-          book.set(tx, sessionId, { machineId, state: 'offered', at });
-          tx.sessions.patch(sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
-          appendFlowLog(tx, sessionId, { type: 'QueueAssigned', level: 'Information', data: { machineId } });
+          await book.set(tx, sessionId, { machineId, state: 'offered', at });
+          await tx.sessions.patch(sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
+          await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssigned', level: 'Info', data: { machineId } });
         }
-        for (const [id, reason] of changed) tx.sessions.patch(id, { queuereason: reason });
+        for (const [id, reason] of changed) await tx.sessions.patch(id, { queuereason: reason });
+        return count;
       });
     } catch (err) {
       // The in-memory book took offers that did not commit: read it back from the store.
-      book.load();
+      await book.load();
       throw err;
     }
-    queued.written();
+    queued.written(queuedWritten);
     for (const [id, reason] of changed) waiting.setReason(id, reason);
     this.settle(settled);
     for (const { sessionId, machineId, frame } of offers) {
       waiting.delete(sessionId);
-      if (!this.o.links.send(machineId, frame)) this.o.requeue(sessionId);
+      if (!this.o.links.send(machineId, frame)) await this.o.requeue(sessionId);
     }
   }
 

@@ -1,13 +1,15 @@
 import { FLOWLOG_DATA_MAX } from '../../shared/records/index.js';
-import { LogLevel, LogType } from '../../shared/option-sets.js';
+import { flowLogLevelOfWire } from '../../shared/flowlog-level.js';
+import { FlowLogLevel, LogType } from '../../shared/option-sets.js';
 import type { Repositories } from '../store/store.js';
 
 export type LogTypeName = keyof typeof LogType.v;
-export type LogLevelName = keyof typeof LogLevel.v;
+export type FlowLogLevelName = keyof typeof FlowLogLevel.v;
 
 export interface FlowLogEntry {
   readonly type: LogTypeName;
-  readonly level: LogLevelName | number;
+  /** Dataverse's level by name, or a number: a log line's wire level (shared/protocol-log-level.ts), mapped to Dataverse's. */
+  readonly level: FlowLogLevelName | number;
   /** Serialised as JSON into `data` (cut to the column's limit). */
   readonly data: unknown;
   readonly name?: string;
@@ -18,17 +20,17 @@ export interface FlowLogEntry {
  * Appends flowlog rows of one session with consecutive per-session `seq` (one lookup of the session's last seq, one
  * bulk insert, whatever the number of entries). Call inside a store transaction, with its repositories.
  */
-export function appendFlowLogs(tx: Repositories, sessionId: string, entries: readonly FlowLogEntry[]): void {
+export async function appendFlowLogs(tx: Repositories, sessionId: string, entries: readonly FlowLogEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  let seq = (tx.logs.lastSeq(sessionId) ?? -1) + 1;
-  tx.logs.insertMany(
+  let seq = ((await tx.logs.lastSeq(sessionId)) ?? -1) + 1;
+  await tx.logs.insertMany(
     entries.map((e) => {
       const data = JSON.stringify(e.data);
       return {
         _flowsessionid_value: sessionId,
         name: e.name ?? e.type,
         type: LogType.v[e.type],
-        level: typeof e.level === 'number' ? e.level : LogLevel.v[e.level],
+        level: typeof e.level === 'number' ? flowLogLevelOfWire(e.level) : FlowLogLevel.v[e.level],
         data: data.length > FLOWLOG_DATA_MAX ? data.slice(0, FLOWLOG_DATA_MAX) : data,
         seq: seq++,
         // Unset: insertMany stamps it now.
@@ -38,4 +40,4 @@ export function appendFlowLogs(tx: Repositories, sessionId: string, entries: rea
   );
 }
 
-export const appendFlowLog = (tx: Repositories, sessionId: string, entry: FlowLogEntry): void => appendFlowLogs(tx, sessionId, [entry]);
+export const appendFlowLog = (tx: Repositories, sessionId: string, entry: FlowLogEntry): Promise<void> => appendFlowLogs(tx, sessionId, [entry]);

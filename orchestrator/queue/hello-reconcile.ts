@@ -11,16 +11,15 @@ export interface HelloReconcile {
 }
 
 /** Reconciles the sessions an agent says it holds with what the orchestrator knows. */
-export function reconcileHello(store: Store, book: AssignmentBook, machineId: string, activeSessions: readonly string[]): HelloReconcile {
+export async function reconcileHello(store: Store, book: AssignmentBook, machineId: string, activeSessions: readonly string[]): Promise<HelloReconcile> {
   const out: HelloReconcile = { cancelSessions: [], followUps: [] };
-  for (const id of activeSessions) {
-    const a = book.get(id);
-    const row = store.sessions.get(id);
+  // Reads only (no transaction): all at once, judged in the agent's order.
+  const known = await Promise.all(activeSessions.map(async (id) => ({ id, a: await book.get(id), row: await store.sessions.get(id), pending: await book.pendingCancel(id) })));
+  for (const { id, a, row, pending } of known) {
     if (!a || a.machineId !== machineId || a.state !== 'confirmed' || !row || (row.statuscode !== null && isTerminalStatus(row.statuscode))) {
       out.cancelSessions.push(id);
       continue;
     }
-    const pending = book.pendingCancel(id);
     if (pending === 'cancelled') out.cancelSessions.push(id);
     else if (pending === 'timeout') out.followUps.push({ type: 'cancel', sessionId: id, reason: 'timeout' });
     else if (!row.startedon) out.followUps.push({ type: 'confirm', sessionId: id });

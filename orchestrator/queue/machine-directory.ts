@@ -17,10 +17,11 @@ export class MachineDirectory implements MachinesById {
 
   constructor(private readonly store: Store) {}
 
-  load(): void {
-    const groups = new Map(this.store.groups.all().map((g) => [g.flowmachinegroupid, g]));
+  async load(): Promise<void> {
+    const [groupRows, machines] = await Promise.all([this.store.groups.all(), this.store.machines.all()]);
+    const groups = new Map(groupRows.map((g) => [g.flowmachinegroupid, g]));
     this.byId.clear();
-    for (const m of this.store.machines.all()) {
+    for (const m of machines) {
       const record = toRecord(m, m._flowmachinegroupid_value === null ? undefined : groups.get(m._flowmachinegroupid_value));
       this.byId.set(record.id, record);
     }
@@ -29,11 +30,12 @@ export class MachineDirectory implements MachinesById {
   }
 
   /** Re-reads one machine (and its group); returns the partitions it left or joined. */
-  refresh(machineId: string): string[] {
-    const before = this.byId.get(machineId);
-    const row = this.store.machines.get(machineId);
+  async refresh(machineId: string): Promise<string[]> {
+    const row = await this.store.machines.get(machineId);
     const groupId = row?._flowmachinegroupid_value ?? null;
-    const after = row ? toRecord(row, groupId ? this.store.groups.get(groupId) : undefined) : undefined;
+    const after = row ? toRecord(row, groupId ? await this.store.groups.get(groupId) : undefined) : undefined;
+    // Read after the store answered: what is filed now is what this refresh replaces.
+    const before = this.byId.get(machineId);
     if (!before && !after) return [];
     if (before && after && sameRecord(before, after)) return [machinePartition(after)];
     if (before) this.unfile(before);
@@ -49,11 +51,11 @@ export class MachineDirectory implements MachinesById {
    * Re-reads the groups (few rows) and files their state and queuing type into their machines' records; a full
    * dispatch calls it so a group change is seen even when nobody reported it.
    */
-  syncGroups(): void {
-    for (const g of this.store.groups.all()) {
+  async syncGroups(): Promise<void> {
+    for (const g of await this.store.groups.all()) {
       const list = this.byPartition.get(g.flowmachinegroupid);
       const statecode = g.statecode ?? MachineGroupState.v.Active;
-      const queuingType = g.preferredqueuingtype ?? QueuingType.v.PriorityThenFIFO;
+      const queuingType = g.preferredqueuingtype ?? QueuingType.v.ExtendedQueuePrioritization;
       if (!list || (list[0]!.groupStatecode === statecode && list[0]!.groupQueuingType === queuingType)) continue;
       list.forEach((m, i) => {
         const record = { ...m, groupStatecode: statecode, groupQueuingType: queuingType };
@@ -79,7 +81,7 @@ export class MachineDirectory implements MachinesById {
 
   /** The queuing type of a partition's group (QueuingType; priority then FIFO for a machine without a group). */
   queuingTypeOf(partition: string): number {
-    return this.byPartition.get(partition)?.[0]?.groupQueuingType ?? QueuingType.v.PriorityThenFIFO;
+    return this.byPartition.get(partition)?.[0]?.groupQueuingType ?? QueuingType.v.ExtendedQueuePrioritization;
   }
 
   private index(): void {
@@ -130,7 +132,7 @@ function toRecord(m: StoredMachine, g: FlowMachineGroup | undefined): MachineRec
     groupId: m._flowmachinegroupid_value,
     statecode: m.statecode ?? MachineState.v.Active,
     groupStatecode: g?.statecode ?? MachineGroupState.v.Active,
-    groupQueuingType: g?.preferredqueuingtype ?? QueuingType.v.PriorityThenFIFO,
+    groupQueuingType: g?.preferredqueuingtype ?? QueuingType.v.ExtendedQueuePrioritization,
     sessioncapacity: m.sessioncapacity ?? 1,
   };
 }

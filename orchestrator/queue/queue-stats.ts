@@ -51,12 +51,12 @@ export function lineDepth(partition: string, sessions: readonly SessionView[], n
 /**
  * The statuses of the sessions machines hold (confirmed, not ended), kept in memory so a scrape reads no rows: set at
  * confirmation (Waiting) and from the agents' `started`/`status` events, forgotten at the end. A session not known
- * here (the orchestrator restarted, a Local run) is read once with `read`.
+ * here (the orchestrator restarted, a Local run) is read once with `read` (those of one tally together).
  */
 export class HeldStatuses {
   private readonly byId = new Map<string, number>();
 
-  constructor(private readonly read: (sessionId: string) => number | undefined) {}
+  constructor(private readonly read: (sessionId: string) => Promise<number | undefined>) {}
 
   set(sessionId: string, statuscode: number): void {
     this.byId.set(sessionId, statuscode);
@@ -67,29 +67,31 @@ export class HeldStatuses {
   }
 
   /** How many of `held` are in each status; what is no longer held is forgotten (a replayed event may have set it). */
-  tally(held: readonly string[]): Map<number, number> {
-    const counts = new Map<number, number>();
+  async tally(held: readonly string[]): Promise<Map<number, number>> {
     const keep = new Set(held);
     for (const id of this.byId.keys()) if (!keep.has(id)) this.byId.delete(id);
+    const unknown = held.filter((id) => !this.byId.has(id));
+    const read = await Promise.all(unknown.map((id) => this.read(id)));
+    unknown.forEach((id, i) => {
+      const status = read[i];
+      // Not overwritten: an event applied while the rows were read knows better.
+      if (status !== undefined && !this.byId.has(id)) this.byId.set(id, status);
+    });
+    const counts = new Map<number, number>();
     for (const id of held) {
-      let status = this.byId.get(id);
-      if (status === undefined) {
-        status = this.read(id);
-        if (status === undefined) continue;
-        this.byId.set(id, status);
-      }
-      counts.set(status, (counts.get(status) ?? 0) + 1);
+      const status = this.byId.get(id);
+      if (status !== undefined) counts.set(status, (counts.get(status) ?? 0) + 1);
     }
     return counts;
   }
 }
 
 /** The queue's figures from its parts' memory (see Queue.stats). */
-export function queueStats(
+export async function queueStats(
   parts: { readonly lines: Iterable<{ readonly key: string; readonly sessions: readonly SessionView[] }>; readonly groupsWithMachines: Iterable<string>; readonly assignments: Iterable<[string, { readonly state: 'offered' | 'confirmed' }]> },
   held: HeldStatuses,
   nowMs: number,
-): QueueStats {
+): Promise<QueueStats> {
   const lines = [...parts.lines].map((line) => lineDepth(line.key, line.sessions, nowMs));
   // Every group with a machine shows, at 0 when nothing waits in it.
   const filed = new Set(lines.map((l) => l.partition));
@@ -100,5 +102,5 @@ export function queueStats(
     if (a.state === 'offered') offered++;
     else confirmed.push(id);
   }
-  return { lines, offered, held: held.tally(confirmed) };
+  return { lines, offered, held: await held.tally(confirmed) };
 }

@@ -3,6 +3,7 @@ import { DEFAULT_RUN_TIMEOUT_S } from '../../shared/records/index.js';
 import { isTerminalStatus, SessionStatus } from '../../shared/option-sets.js';
 import type { OrchestratorContext } from '../context.js';
 import type { Queue, AgentLinks } from './session-queue.js';
+import { SerialLane } from '../serial-lane.js';
 import { queueDeadline } from './waiting-sessions.js';
 
 export interface QueueTimersOptions {
@@ -29,60 +30,74 @@ export class QueueTimers {
   private readonly runDeadlines = new Map<string, number>();
   /** When this process first saw each pending cancel (ms): its grace starts there (again after a restart). */
   private readonly cancelsSeen = new Map<string, number>();
+  /** Ticks run one at a time; the timer skips a beat while one is under way. */
+  private readonly ticks = new SerialLane();
 
   constructor(private readonly o: QueueTimersOptions) {}
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 1000);
+    this.timer = setInterval(() => {
+      if (this.ticks.size === 0) void this.tick();
+    }, this.o.tickMs ?? 1000);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer; resolves once a tick under way is done. */
+  stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    return this.ticks.idle();
   }
 
-  tick(): void {
+  /** One round of the clock work; resolves when it is done (a failure is logged, never thrown). */
+  tick(): Promise<void> {
+    return this.ticks.run(() => this.round());
+  }
+
+  private async round(): Promise<void> {
     try {
-      this.offerTimeouts();
-      this.runTimeouts();
-      this.cancelTimeouts();
-      this.queueTimeouts();
+      await this.offerTimeouts();
+      await this.runTimeouts();
+      await this.cancelTimeouts();
+      await this.queueTimeouts();
       this.o.queue.dispatch();
     } catch (err) {
       this.o.ctx.logger.error(`queue tick failed: ${(err as Error).stack ?? String(err)}`);
     }
   }
 
-  private offerTimeouts(): void {
+  private async offerTimeouts(): Promise<void> {
     const now = this.o.ctx.now().getTime();
     const limit = this.o.offerTimeoutMs ?? 30_000;
     for (const [id, a] of this.o.queue.assignments.unansweredOffers()) {
       if (Date.parse(a.at) + limit > now) continue;
-      this.o.links.send(a.machineId, { type: 'revoke', sessionId: id });
-      this.o.queue.requeue(id, { machineId: a.machineId, errorcode: 'NoAnswer', message: `no accept or reject within ${limit} ms` });
+      await this.o.queue.revokeUnanswered(id, a, { machineId: a.machineId, errorcode: 'NoAnswer', message: `no accept or reject within ${limit} ms` });
     }
   }
 
-  private runTimeouts(): void {
+  private async runTimeouts(): Promise<void> {
     const { store } = this.o.ctx;
     const now = this.o.ctx.now().getTime();
     const grace = this.o.runTimeoutGraceMs ?? 60_000;
     const confirmed = this.o.queue.assignments.confirmedSessions();
     if (this.runDeadlines.size > 2 * confirmed.length + 100) this.pruneRunDeadlines(new Set(confirmed.map(([id]) => id)));
-    for (const [id, a] of confirmed) {
-      // A started session's deadline never changes (startedon and timeout are set once): its row is read once.
+    // A started session's deadline never changes (startedon and timeout are set once): its row is read once. The
+    // rows to read are read together.
+    const due = confirmed.filter(([id]) => {
       const known = this.runDeadlines.get(id);
-      if (known !== undefined && now < known) continue;
-      const row = store.sessions.get(id);
+      return known === undefined || now >= known;
+    });
+    const rows = await Promise.all(due.map(([id]) => store.sessions.get(id)));
+    for (const [i, [id, a]] of due.entries()) {
+      const row = rows[i];
       if (!row || (row.statuscode !== null && isTerminalStatus(row.statuscode))) continue;
       const base = Date.parse(row.startedon ?? a.at);
       const deadline = base + (row.timeout ?? DEFAULT_RUN_TIMEOUT_S) * 1000;
       if (row.startedon) this.runDeadlines.set(id, deadline);
       if (now < deadline) continue;
-      this.o.queue.cancelOnRunTimeout(id);
+      await this.o.queue.cancelOnRunTimeout(id);
       if (!this.o.links.live(a.machineId) && now >= deadline + grace) {
-        this.o.queue.finish(id, {
+        await this.o.queue.finish(id, {
           statuscode: SessionStatus.v.TimedOut,
           completedon: new Date(now).toISOString(),
           errorcode: ErrorCode.RunTimeout,
@@ -97,17 +112,19 @@ export class QueueTimers {
    * ends Cancelled here, so it frees its slot and the workflow; an agent that reports later is ignored (terminal is
    * final) and is told to cancel it at its next hello.
    */
-  private cancelTimeouts(): void {
+  private async cancelTimeouts(): Promise<void> {
     const now = this.o.ctx.now().getTime();
     const grace = this.o.cancelGraceMs ?? 60_000;
     const pending = new Set<string>();
-    for (const [id, a] of this.o.queue.assignments.confirmedSessions()) {
-      if (this.o.queue.assignments.pendingCancel(id) !== 'cancelled') continue;
+    const confirmed = this.o.queue.assignments.confirmedSessions();
+    const reasons = await Promise.all(confirmed.map(([id]) => this.o.queue.assignments.pendingCancel(id)));
+    for (const [i, [id, a]] of confirmed.entries()) {
+      if (reasons[i] !== 'cancelled') continue;
       pending.add(id);
       const seen = this.cancelsSeen.get(id) ?? now;
       this.cancelsSeen.set(id, seen);
       if (now < seen + grace) continue;
-      this.o.queue.finish(id, {
+      await this.o.queue.finish(id, {
         statuscode: SessionStatus.v.Cancelled,
         completedon: new Date(now).toISOString(),
         errorcode: ErrorCode.Cancelled,
@@ -122,19 +139,22 @@ export class QueueTimers {
     for (const id of this.runDeadlines.keys()) if (!live.has(id)) this.runDeadlines.delete(id);
   }
 
-  private queueTimeouts(): void {
+  private async queueTimeouts(): Promise<void> {
     const { store } = this.o.ctx;
     const { queue } = this.o;
     const now = this.o.ctx.now();
     const expired = queue.waitingPastDeadline(now.getTime());
-    for (const [id] of queue.assignments.unansweredOffers()) {
-      const row = store.sessions.get(id);
+    const offered = queue.assignments.unansweredOffers();
+    const offeredRows = await Promise.all(offered.map(([id]) => store.sessions.get(id)));
+    offered.forEach(([id], i) => {
+      const row = offeredRows[i];
       if (row && row.statuscode === SessionStatus.v.Waiting && queueDeadline(row) <= now.getTime()) expired.push(id);
-    }
-    for (const id of expired) {
-      const row = store.sessions.get(id);
+    });
+    const rows = await Promise.all(expired.map((id) => store.sessions.get(id)));
+    for (const [i, id] of expired.entries()) {
+      const row = rows[i];
       if (!row) continue;
-      queue.endUnplaced(id, {
+      await queue.endUnplaced(id, {
         statuscode: SessionStatus.v.Failed,
         completedon: now.toISOString(),
         errorcode: ErrorCode.NoCandidateMachine,

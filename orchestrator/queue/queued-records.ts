@@ -23,22 +23,27 @@ export class QueuedRecords {
     return this.pending.length;
   }
 
-  /** Writes them inside the caller's store transaction `tx`; `written()` once that committed. */
-  write(tx: Repositories): void {
-    for (const q of this.pending) {
-      this.book.setTarget(tx, q.sessionId, q.target);
-      appendFlowLog(tx, q.sessionId, { type: 'Queued', level: 'Information', data: { priority: q.priority } });
+  /** Writes those pending now inside the caller's store transaction `tx`; `written(count)` once that committed. */
+  async write(tx: Repositories): Promise<number> {
+    const batch = this.pending.slice();
+    for (const q of batch) {
+      await this.book.setTarget(tx, q.sessionId, q.target);
+      await appendFlowLog(tx, q.sessionId, { type: 'DesktopFlowRunQueued', level: 'Info', data: { priority: q.priority } });
     }
+    return batch.length;
   }
 
-  written(): void {
-    this.pending = [];
+  /** The first `count` (what `write` wrote) are committed; those added since stay pending. */
+  written(count: number): void {
+    this.pending = this.pending.slice(count);
   }
 
-  /** Writes them in a transaction of their own: before anything else is written about a session, its `Queued` record must be in. */
-  flush(): void {
+  /**
+   * Writes them in a transaction of their own: before anything else is written about a session, its `Queued` record
+   * must be in. Called in the queue's lane (session-queue.ts), as every change of the pending list but `add` is.
+   */
+  async flush(): Promise<void> {
     if (this.pending.length === 0) return;
-    this.store.transaction((tx) => this.write(tx));
-    this.written();
+    this.written(await this.store.transaction((tx) => this.write(tx)));
   }
 }

@@ -29,10 +29,10 @@ export const secretInputsFor = (session: Pick<FlowSession, 'secretinputs' | 'inp
  * The masker of an open session's secret inputs, or undefined when it has none: what an agent reports (outputs,
  * errors) is masked by the same rule again, so an agent that does not mask cannot put a secret into a record.
  */
-export function secretMasker(tx: Repositories, session: FlowSession): Masker | undefined {
+export async function secretMasker(tx: Repositories, session: FlowSession): Promise<Masker | undefined> {
   const clear = session.secretinputs;
   if (!clear || !session._regardingobjectid_value) return undefined;
-  const workflow = tx.workflows.get(session._regardingobjectid_value);
+  const workflow = await tx.workflows.get(session._regardingobjectid_value);
   return workflow ? sessionMasker(clear, secretInputsFor(session, workflow)) : undefined;
 }
 
@@ -40,20 +40,20 @@ export function secretMasker(tx: Repositories, session: FlowSession): Masker | u
  * Once per database: sessions stored before secret inputs were masked get the stored form now (the clear copy kept
  * only for sessions that have not ended). Returns how many sessions it changed.
  */
-export function maskStoredSecretInputs(store: Store): number {
-  if (store.queueState.secretInputsMaskedAt() !== undefined) return 0;
+export async function maskStoredSecretInputs(store: Store): Promise<number> {
+  if ((await store.queueState.secretInputsMaskedAt()) !== undefined) return 0;
   let changed = 0;
-  store.transaction((tx) => {
-    for (const workflow of tx.workflows.withSecretInputs()) {
-      for (const session of tx.sessions.withUnsplitInputs(workflow.workflowid)) {
+  await store.transaction(async (tx) => {
+    for (const workflow of await tx.workflows.withSecretInputs()) {
+      for (const session of await tx.sessions.withUnsplitInputs(workflow.workflowid)) {
         const stored = storedInputs(workflow.inputschema, session.inputs ?? '');
         if (stored.inputs === session.inputs) continue;
         const open = session.statuscode === null || !isTerminalStatus(session.statuscode);
-        tx.sessions.patch(session.flowsessionid, { inputs: stored.inputs, secretinputs: open ? (stored.secretinputs ?? null) : null });
+        await tx.sessions.patch(session.flowsessionid, { inputs: stored.inputs, secretinputs: open ? (stored.secretinputs ?? null) : null });
         changed++;
       }
     }
-    tx.queueState.setSecretInputsMasked(new Date().toISOString());
+    await tx.queueState.setSecretInputsMasked(new Date().toISOString());
   });
   return changed;
 }

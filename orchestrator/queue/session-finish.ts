@@ -30,8 +30,8 @@ const span = (from: number | undefined, to: number | undefined): number | null =
  * Call inside a store transaction, with its repositories; `read` is the session if the caller just read it in that
  * transaction.
  */
-export function finishSession(tx: Repositories, sessionId: string, f: Finish, read?: SessionRecord): boolean {
-  const current = read ?? tx.sessions.get(sessionId);
+export async function finishSession(tx: Repositories, sessionId: string, f: Finish, read?: SessionRecord): Promise<boolean> {
+  const current = read ?? (await tx.sessions.get(sessionId));
   if (!current || current.statuscode === null || isTerminalStatus(current.statuscode)) return false;
   const created = ms(current.createdon);
   const startedon = current.startedon ?? f.startedon ?? null;
@@ -58,10 +58,10 @@ export function finishSession(tx: Repositories, sessionId: string, f: Finish, re
   } satisfies Values<FlowSession>;
   // Built once, here, and re-sent as stored by every later delivery (TriggerDesktopFlowRunCallback, retries).
   const callbackbody = current.callbackurl ? (f.callbackBody ?? ownCallbackBody(sessionId, patch, current)) : undefined;
-  tx.sessions.patch(sessionId, callbackbody === undefined ? patch : { ...patch, callbackbody });
-  appendFlowLog(tx, sessionId, {
-    type: 'RunCompleted',
-    level: f.statuscode === SessionStatus.v.Succeeded ? 'Information' : 'Error',
+  await tx.sessions.patch(sessionId, callbackbody === undefined ? patch : { ...patch, callbackbody });
+  await appendFlowLog(tx, sessionId, {
+    type: 'DesktopFlowRunQueueRunCompleted',
+    level: f.statuscode === SessionStatus.v.Succeeded ? 'Info' : 'Error',
     data: { statuscode: f.statuscode, errorcode: f.errorcode ?? null, errormessage: f.errormessage ?? null },
     createdon: f.completedon,
   });

@@ -2,9 +2,10 @@ import { ErrorCode } from '../../shared/error-codes.js';
 import { isTerminalStatus, QueuingType, SessionStatus } from '../../shared/option-sets.js';
 import type { OrchestratorFrame } from '../../shared/protocol.js';
 import type { OrchestratorContext, SessionQueue, TriggeredCallback } from '../context.js';
+import { SerialLane } from '../serial-lane.js';
 import { StoreError, type Repositories, type SessionRecord } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
-import { AssignmentBook, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
+import { AssignmentBook, type Assignment, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
 import type { AgentLinks } from './agent-links.js';
 export type { AgentLinks } from './agent-links.js';
 export type { HelloReconcile } from './hello-reconcile.js';
@@ -35,7 +36,7 @@ export interface SessionQueueOptions {
   /** A machine that rejected a session is not offered it again for this long. Default 60 s. */
   readonly rejectCooldownMs?: number;
   /** Callback delivery: re-sends on request, and sends for sessions the orchestrator itself ended. */
-  readonly callbacks?: { triggerNow(sessionId: string): TriggeredCallback; finished(sessionId: string): void };
+  readonly callbacks?: { triggerNow(sessionId: string): Promise<TriggeredCallback>; finished(sessionId: string): Promise<void> };
   /** Told of confirmations and ends as they happen (metrics). */
   readonly observer?: QueueObserver;
 }
@@ -45,6 +46,11 @@ export interface SessionQueueOptions {
  * stays the source of truth and every change is written before the memory is updated. A dispatch is requested for
  * the partitions (machine groups) a change can affect, and all requests of one turn of the event loop are served
  * by one pass.
+ *
+ * Every change of that memory that reads or writes the store runs in one lane (`SerialLane`), in arrival order: a
+ * store answer may take real time (PostgreSQL), and a read-decide-write (an offer planned, a cancel judged against
+ * the book) must not interleave with another. Code inside a store transaction never waits for the lane (a lane job
+ * may be waiting for that transaction): `recordLocalRun` writes in its caller's transaction without it.
  */
 export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   private readonly book: AssignmentBook;
@@ -63,15 +69,23 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   private readonly pass: DispatchPass;
   /** Statuses of the sessions machines hold, for `stats`. */
   private readonly held: HeldStatuses;
+  /** The queue's changes, one at a time (see the class comment). */
+  private readonly lane = new SerialLane();
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
     this.assignments = this.book;
     this.machines = new MachineDirectory(o.ctx.store);
     this.queued = new QueuedRecords(o.ctx.store, this.book);
-    this.accepts = new AcceptBatch({ store: o.ctx.store, accept: (tx, m, s) => this.accept(tx, m, s), rollback: () => this.book.load() });
+    this.accepts = new AcceptBatch({
+      store: o.ctx.store,
+      accept: (tx, m, s) => this.accept(tx, m, s),
+      rollback: () => this.book.load(),
+      serialize: (job) => this.lane.run(job),
+      failed: (err) => this.o.ctx.logger.error(`accepts not answered: ${err.stack ?? String(err)}`),
+    });
     this.cooldown = new RejectCooldown(o.rejectCooldownMs ?? 60_000);
-    this.held = new HeldStatuses((id) => this.store.sessions.get(id)?.statuscode ?? undefined);
+    this.held = new HeldStatuses(async (id) => (await this.store.sessions.get(id))?.statuscode ?? undefined);
     this.waiting = new WaitingSessions({
       place: (view) => {
         const partition = partitionOf(view, this.machines);
@@ -90,8 +104,9 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       machines: this.machines,
       cooldown: this.cooldown,
       queued: this.queued,
-      finish: (sessionId, f) => this.finish(sessionId, f),
-      requeue: (sessionId) => this.requeue(sessionId),
+      // The pass runs in the lane: it calls the unserialized transitions.
+      finish: (sessionId, f) => this.finishNow(sessionId, f),
+      requeue: (sessionId) => this.requeueNow(sessionId),
     });
   }
 
@@ -108,7 +123,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   }
 
   /** What the queue holds now (see QueueStats), from memory: one walk over the waiting sessions and the assignments. */
-  stats(nowMs: number): QueueStats {
+  stats(nowMs: number): Promise<QueueStats> {
     const groupsWithMachines = this.machines.all().flatMap((m) => (m.groupId === null ? [] : [m.groupId]));
     return queueStats({ lines: this.waiting.lines(), groupsWithMachines, assignments: this.book.all() }, this.held, nowMs);
   }
@@ -119,41 +134,51 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   }
 
   /** Loads assignments; offers that were never confirmed (orchestrator restarted) go back to the queue. */
-  start(): void {
-    this.book.load();
-    this.machines.load();
-    this.waiting.load(this.store, (id) => this.book.get(id) !== undefined);
-    this.pass.filed();
-    for (const { view } of this.waiting.values()) {
-      if (!this.book.hasTarget(view.id)) this.queued.add(view.id, view.targetMachineId, view.priority);
-    }
-    for (const [id, a] of this.book.all()) if (a.state === 'offered') this.requeue(id);
-    this.dispatch();
+  start(): Promise<void> {
+    return this.lane.run(async () => {
+      await this.book.load();
+      await this.machines.load();
+      await this.waiting.load(this.store, (id) => this.book.live(id) !== undefined);
+      this.pass.filed();
+      const views = [...this.waiting.values()].map((w) => w.view);
+      const recorded = await Promise.all(views.map((view) => this.book.hasTarget(view.id)));
+      views.forEach((view, i) => {
+        if (!recorded[i]) this.queued.add(view.id, view.targetMachineId, view.priority);
+      });
+      for (const [id, a] of this.book.all()) if (a.state === 'offered') await this.requeueNow(id);
+      this.dispatch();
+    });
   }
 
   /** A new Waiting session (its row is committed); its `Queued` records are written later (see QueuedRecords). */
-  enqueued(sessionId: string): void {
-    const row = this.mustGet(sessionId);
-    this.queued.add(sessionId, row._machineid_value, row.priority ?? 0);
-    if (!this.book.get(sessionId)) this.markSession(this.waiting.put(row)?.view);
-    this.schedule();
+  enqueued(sessionId: string): Promise<void> {
+    return this.lane.run(async () => {
+      const row = await this.mustGet(sessionId);
+      this.queued.add(sessionId, row._machineid_value, row.priority ?? 0);
+      if (!(await this.book.get(sessionId))) this.markSession(this.waiting.put(row)?.view);
+      this.schedule();
+    });
   }
 
   /** A session row was changed through the API (priority, schedule): re-file it if it waits. */
-  sessionChanged(sessionId: string): void {
-    this.queued.flush();
-    if (this.book.get(sessionId)) return;
-    this.markSession(this.waiting.get(sessionId)?.view);
-    const row = this.store.sessions.get(sessionId);
-    if (row) this.markSession(this.waiting.put(row)?.view);
-    else this.waiting.delete(sessionId);
-    this.schedule();
+  sessionChanged(sessionId: string): Promise<void> {
+    return this.lane.run(async () => {
+      await this.queued.flush();
+      if (await this.book.get(sessionId)) return;
+      const row = await this.store.sessions.get(sessionId);
+      this.markSession(this.waiting.get(sessionId)?.view);
+      if (row) this.markSession(this.waiting.put(row)?.view);
+      else this.waiting.delete(sessionId);
+      this.schedule();
+    });
   }
 
   /** A machine was registered, changed or deleted (its row is committed): it is filed again. */
-  machineChanged(machineId: string): void {
-    for (const partition of this.machines.refresh(machineId)) this.dirty.add(partition);
-    this.schedule();
+  machineChanged(machineId: string): Promise<void> {
+    return this.lane.run(async () => {
+      for (const partition of await this.machines.refresh(machineId)) this.dirty.add(partition);
+      this.schedule();
+    });
   }
 
   /** A connected machine said hello or sent its state: its partition may take work now. */
@@ -162,70 +187,79 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.schedule();
   }
 
-  triggerCallback(sessionId: string): TriggeredCallback {
-    if (!this.o.callbacks) throw new Error('callback delivery is not configured');
+  triggerCallback(sessionId: string): Promise<TriggeredCallback> {
+    if (!this.o.callbacks) return Promise.reject(new Error('callback delivery is not configured'));
     return this.o.callbacks.triggerNow(sessionId);
   }
 
-  private notifyFinished(sessionId: string): void {
+  private async notifyFinished(sessionId: string): Promise<void> {
     try {
-      this.o.callbacks?.finished(sessionId);
+      await this.o.callbacks?.finished(sessionId);
     } catch (err) {
       this.o.ctx.logger.error(`callback of ${sessionId} not queued: ${(err as Error).message}`);
     }
   }
 
-  /** Stops dispatching (the store is about to close). */
-  close(): void {
+  /** Stops dispatching (the store is about to close); resolves once the changes under way are done. */
+  close(): Promise<void> {
     this.closed = true;
+    return this.lane.idle();
   }
 
-  private mustGet(sessionId: string): SessionRecord {
-    const row = this.store.sessions.get(sessionId);
+  private async mustGet(sessionId: string): Promise<SessionRecord> {
+    const row = await this.store.sessions.get(sessionId);
     if (!row) throw new StoreError('NotFound', `flowsession ${sessionId} does not exist`);
     return row;
   }
 
   /** Ends a session on the orchestrator's own decision. */
-  finish(sessionId: string, f: Finish): void {
-    this.queued.flush();
-    const finished = this.store.transaction((tx) => finishSession(tx, sessionId, f));
-    this.markMachine(this.book.get(sessionId)?.machineId);
+  finish(sessionId: string, f: Finish): Promise<void> {
+    return this.lane.run(() => this.finishNow(sessionId, f));
+  }
+
+  private async finishNow(sessionId: string, f: Finish): Promise<void> {
+    await this.queued.flush();
+    const finished = await this.store.transaction((tx) => finishSession(tx, sessionId, f));
+    this.markMachine((await this.book.get(sessionId))?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
     this.held.forget(sessionId);
     this.cooldown.forget(sessionId);
     if (finished) {
       this.o.observer?.ended(f.statuscode);
-      this.notifyFinished(sessionId);
+      await this.notifyFinished(sessionId);
     }
     this.schedule();
   }
 
-  cancel(sessionId: string): SessionRecord {
-    this.queued.flush();
-    const row = this.mustGet(sessionId);
+  cancel(sessionId: string): Promise<SessionRecord> {
+    return this.lane.run(() => this.cancelNow(sessionId));
+  }
+
+  private async cancelNow(sessionId: string): Promise<SessionRecord> {
+    await this.queued.flush();
+    const row = await this.mustGet(sessionId);
     if (row.statuscode !== null && isTerminalStatus(row.statuscode)) return row;
-    const a = this.book.get(sessionId);
-    if (a?.state === 'confirmed' && !this.store.machines.get(a.machineId)) {
+    const a = await this.book.get(sessionId);
+    if (a?.state === 'confirmed' && !(await this.store.machines.get(a.machineId))) {
       // Nobody is left to stop it or to report its end.
-      this.finish(sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: `cancelled; its machine ${a.machineId} no longer exists` });
+      await this.finishNow(sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: `cancelled; its machine ${a.machineId} no longer exists` });
       return this.mustGet(sessionId);
     }
     if (a?.state === 'confirmed') {
-      this.askToCancel(sessionId, a.machineId, 'cancelled');
+      await this.askToCancel(sessionId, a.machineId, 'cancelled');
       return this.mustGet(sessionId);
     }
     if (a) this.o.links.send(a.machineId, { type: 'revoke', sessionId });
-    this.store.transaction((tx) => {
-      if (a) this.book.clear(tx, sessionId);
-      finishSession(tx, sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
+    await this.store.transaction(async (tx) => {
+      if (a) await this.book.clear(tx, sessionId);
+      await finishSession(tx, sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
     });
     this.markMachine(a?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
     this.o.observer?.ended(SessionStatus.v.Cancelled);
-    this.notifyFinished(sessionId);
+    await this.notifyFinished(sessionId);
     this.schedule();
     return this.mustGet(sessionId);
   }
@@ -234,18 +268,20 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
    * The run timeout of a confirmed session passed: its machine is asked to cancel it (once; the session ends when the
    * agent reports it, or by `finish` after a grace).
    */
-  cancelOnRunTimeout(sessionId: string): void {
-    const a = this.book.get(sessionId);
-    if (a?.state !== 'confirmed' || this.book.pendingCancel(sessionId) === 'timeout') return;
-    this.askToCancel(sessionId, a.machineId, 'timeout');
+  cancelOnRunTimeout(sessionId: string): Promise<void> {
+    return this.lane.run(async () => {
+      const a = await this.book.get(sessionId);
+      if (a?.state !== 'confirmed' || (await this.book.pendingCancel(sessionId)) === 'timeout') return;
+      await this.askToCancel(sessionId, a.machineId, 'timeout');
+    });
   }
 
   /** Records the pending cancel and its flowlog in one commit, then tells the machine. */
-  private askToCancel(sessionId: string, machineId: string, reason: PendingCancel): void {
+  private async askToCancel(sessionId: string, machineId: string, reason: PendingCancel): Promise<void> {
     const log = CANCEL_LOGS[reason];
-    this.store.transaction((tx) => {
-      this.book.setPendingCancel(tx, sessionId, reason);
-      appendFlowLog(tx, sessionId, { type: 'CustomLog', level: 'Warning', name: log.name, data: { stream: 'agent', message: log.message } });
+    await this.store.transaction(async (tx) => {
+      await this.book.setPendingCancel(tx, sessionId, reason);
+      await appendFlowLog(tx, sessionId, { type: 'CustomLog', level: 'Warning', name: log.name, data: { stream: 'agent', message: log.message } });
     });
     this.o.links.send(machineId, { type: 'cancel', sessionId, reason });
   }
@@ -254,26 +290,45 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
    * A session no machine took within its queue timeout ends (`f`); an unanswered offer of it is revoked first. A
    * session a machine has confirmed meanwhile is left alone.
    */
-  endUnplaced(sessionId: string, f: Finish): void {
-    const a = this.book.get(sessionId);
-    if (a?.state === 'confirmed') return;
-    if (a) {
+  endUnplaced(sessionId: string, f: Finish): Promise<void> {
+    return this.lane.run(async () => {
+      const a = await this.book.get(sessionId);
+      if (a?.state === 'confirmed') return;
+      if (a) {
+        this.o.links.send(a.machineId, { type: 'revoke', sessionId });
+        await this.book.clear(this.store, sessionId);
+      }
+      await this.finishNow(sessionId, f);
+    });
+  }
+
+  /**
+   * An offer left unanswered: revoked and its session waits again, unless it was answered (or taken back) since the
+   * caller saw it. Judged in the lane, where an accept cannot slip in between.
+   */
+  revokeUnanswered(sessionId: string, offer: Assignment, log: { machineId: string; errorcode: string; message: string }): Promise<void> {
+    return this.lane.run(async () => {
+      const a = this.book.live(sessionId);
+      if (a?.state !== 'offered' || a.machineId !== offer.machineId || a.at !== offer.at) return;
       this.o.links.send(a.machineId, { type: 'revoke', sessionId });
-      this.book.clear(this.store, sessionId);
-    }
-    this.finish(sessionId, f);
+      await this.requeueNow(sessionId, log);
+    });
   }
 
   /** Takes an unconfirmed offer back: the session waits again (for its original target, if any). */
-  requeue(sessionId: string, log?: { machineId: string; errorcode: string; message: string }): void {
-    this.queued.flush();
-    const offeredTo = this.book.get(sessionId)?.machineId;
-    const row = this.store.transaction((tx) => {
-      this.book.clear(tx, sessionId);
-      const current = tx.sessions.get(sessionId);
+  requeue(sessionId: string, log?: { machineId: string; errorcode: string; message: string }): Promise<void> {
+    return this.lane.run(() => this.requeueNow(sessionId, log));
+  }
+
+  private async requeueNow(sessionId: string, log?: { machineId: string; errorcode: string; message: string }): Promise<void> {
+    await this.queued.flush();
+    const offeredTo = (await this.book.get(sessionId))?.machineId;
+    const row = await this.store.transaction(async (tx) => {
+      await this.book.clear(tx, sessionId);
+      const current = await tx.sessions.get(sessionId);
       if (!current || current.statuscode === null || isTerminalStatus(current.statuscode)) return undefined;
-      const updated = tx.sessions.update(sessionId, { _machineid_value: this.book.target(sessionId, tx), queuereason: null });
-      if (log) appendFlowLog(tx, sessionId, { type: 'AssignFailed', level: 'Warning', data: log });
+      const updated = await tx.sessions.update(sessionId, { _machineid_value: await this.book.target(sessionId, tx), queuereason: null });
+      if (log) await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssignFailed', level: 'Warning', data: log });
       return updated;
     });
     if (log) this.cooldown.add(sessionId, log.machineId, this.now(), log.errorcode);
@@ -289,54 +344,61 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     this.accepts.add(machineId, sessionId, reply, fail);
   }
 
-  /** Answers one accept and writes its confirmation in the accept batch's transaction. */
-  private accept(tx: Repositories, machineId: string, sessionId: string): OrchestratorFrame {
-    const a = this.book.get(sessionId);
+  /** Answers one accept and writes its confirmation in the accept batch's transaction (which runs in the lane). */
+  private async accept(tx: Repositories, machineId: string, sessionId: string): Promise<OrchestratorFrame> {
+    const a = await this.book.get(sessionId, tx);
     // Not (or no longer) offered to this machine: the same answer whether the id exists or not, so a machine cannot
     // probe which session ids exist.
     if (!a || a.machineId !== machineId) return { type: 'revoke', sessionId };
     if (a.state === 'offered') {
       const now = this.now();
-      this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
-      tx.sessions.patch(sessionId, { queuereason: null });
-      appendFlowLog(tx, sessionId, { type: 'RunConfirmed', level: 'Information', data: { machineId } });
+      await this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
+      await tx.sessions.patch(sessionId, { queuereason: null });
+      await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueRunConfirmed', level: 'Info', data: { machineId } });
       this.held.set(sessionId, SessionStatus.v.Waiting);
-      this.o.observer?.confirmed(...confirmationTimes(tx.sessions.get(sessionId), a.at, now));
+      this.o.observer?.confirmed(...confirmationTimes(await tx.sessions.get(sessionId), a.at, now));
     }
     return { type: 'confirm', sessionId };
   }
 
-  reject(machineId: string, sessionId: string, errorcode: string, message: string): OrchestratorFrame | undefined {
-    const a = this.book.get(sessionId);
-    if (!a || a.machineId !== machineId || a.state !== 'offered') {
-      return { type: 'error', code: 'NotOffered', message: `session ${sessionId} is not offered to this machine` };
-    }
-    this.requeue(sessionId, { machineId, errorcode, message });
-    this.schedule();
-    return undefined;
+  reject(machineId: string, sessionId: string, errorcode: string, message: string): Promise<OrchestratorFrame | undefined> {
+    return this.lane.run(async () => {
+      const a = await this.book.get(sessionId);
+      if (!a || a.machineId !== machineId || a.state !== 'offered') {
+        return { type: 'error', code: 'NotOffered', message: `session ${sessionId} is not offered to this machine` };
+      }
+      await this.requeueNow(sessionId, { machineId, errorcode, message });
+      this.schedule();
+      return undefined;
+    });
   }
 
   /** The machine's connection closed: its unconfirmed offers go back to the queue. */
-  disconnected(machineId: string): void {
-    this.cooldown.machineDisconnected(machineId);
-    for (const [id, a] of this.book.ofMachine(machineId)) if (a.state === 'offered') this.requeue(id);
-    this.machineLive(machineId);
+  disconnected(machineId: string): Promise<void> {
+    return this.lane.run(async () => {
+      this.cooldown.machineDisconnected(machineId);
+      for (const [id, a] of this.book.ofMachine(machineId)) if (a.state === 'offered') await this.requeueNow(id);
+      this.machineLive(machineId);
+    });
   }
 
   /** Reconciles the sessions an agent says it holds with what the orchestrator knows. */
-  hello(machineId: string, activeSessions: readonly string[]): HelloReconcile {
-    // A machine registered since the last look, or changed: its record joins the directory.
-    this.machines.refresh(machineId);
-    return reconcileHello(this.store, this.book, machineId, activeSessions);
+  hello(machineId: string, activeSessions: readonly string[]): Promise<HelloReconcile> {
+    return this.lane.run(async () => {
+      // A machine registered since the last look, or changed: its record joins the directory.
+      await this.machines.refresh(machineId);
+      return reconcileHello(this.store, this.book, machineId, activeSessions);
+    });
   }
 
   /**
    * A run the machine started by itself (Local): recorded as confirmed to it, with it as the original target, in the
-   * caller's store transaction.
+   * caller's store transaction. Not in the lane (a lane job may be waiting for that transaction); the session is new,
+   * so no lane job has it in hand.
    */
-  recordLocalRun(tx: Repositories, sessionId: string, machineId: string, at: string): void {
-    this.book.setTarget(tx, sessionId, machineId);
-    this.book.set(tx, sessionId, { machineId, state: 'confirmed', at });
+  async recordLocalRun(tx: Repositories, sessionId: string, machineId: string, at: string): Promise<void> {
+    await this.book.setTarget(tx, sessionId, machineId);
+    await this.book.set(tx, sessionId, { machineId, state: 'confirmed', at });
   }
 
   /** Waiting sessions (not offered) whose queue timeout is at or before `nowMs`. */
@@ -345,14 +407,16 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   }
 
   /** A session ended by its agent's report. */
-  ended(sessionId: string): void {
-    if (this.o.observer) this.o.observer.ended(Number(this.store.sessions.get(sessionId)?.statuscode));
-    this.markMachine(this.book.get(sessionId)?.machineId);
-    this.book.finished(sessionId);
-    this.held.forget(sessionId);
-    this.cooldown.forget(sessionId);
-    this.book.clearPendingCancel(this.store, sessionId);
-    this.schedule();
+  ended(sessionId: string): Promise<void> {
+    return this.lane.run(async () => {
+      if (this.o.observer) this.o.observer.ended(Number((await this.store.sessions.get(sessionId))?.statuscode));
+      this.markMachine((await this.book.get(sessionId))?.machineId);
+      this.book.finished(sessionId);
+      this.held.forget(sessionId);
+      this.cooldown.forget(sessionId);
+      await this.book.clearPendingCancel(this.store, sessionId);
+      this.schedule();
+    });
   }
 
   /** Re-plans every partition (time moved on, or anything may have changed); served once per turn of the event loop. */
@@ -369,21 +433,24 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     if (view) this.dirty.add(partitionOf(view, this.machines));
   }
 
+  /** One pass at the end of this turn of the event loop, in the lane: it serves every mark made until it starts. */
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
     setImmediate(() => {
-      this.scheduled = false;
-      const all = this.allDirty;
-      const dirty = this.dirty;
-      this.allDirty = false;
-      this.dirty = new Set();
-      try {
-        if (!this.closed) this.pass.run(all, dirty);
-      } catch (err) {
-        this.o.ctx.logger.error(`dispatch failed: ${(err as Error).stack ?? String(err)}`);
-      }
-      if (this.allDirty || this.dirty.size > 0) this.schedule();
+      this.lane
+        .run(async () => {
+          this.scheduled = false;
+          const all = this.allDirty;
+          const dirty = this.dirty;
+          this.allDirty = false;
+          this.dirty = new Set();
+          if (!this.closed) await this.pass.run(all, dirty);
+        })
+        .catch((err: unknown) => this.o.ctx.logger.error(`dispatch failed: ${(err as Error).stack ?? String(err)}`))
+        .finally(() => {
+          if (this.allDirty || this.dirty.size > 0) this.schedule();
+        });
     });
   }
 }

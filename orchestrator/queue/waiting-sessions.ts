@@ -52,9 +52,10 @@ export class WaitingSessions {
   }
 
   /** Every Waiting session of the store for which `offered` is false. */
-  load(store: Store, offered: (sessionId: string) => boolean): void {
+  async load(store: Store, offered: (sessionId: string) => boolean): Promise<void> {
+    const rows = await store.sessions.waitingInQueueOrder();
     this.byId.clear();
-    for (const row of store.sessions.waitingInQueueOrder()) {
+    for (const row of rows) {
       if (isWaiting(row) && !offered(row.flowsessionid)) this.byId.set(row.flowsessionid, this.entry(row, ++this.arrivals));
     }
     this.refile();

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { entities } from '../../shared/records/index.js';
-import { columnDdl, ident, initialSchema } from './postgres-schema.js';
+import { storedValueChangeStatements } from './stored-value-sql.js';
+import { columnDdl, entityDdl, ident, initialSchema, SCREENSHOTS_DDL } from './postgres-schema.js';
 
 /**
  * Versioned schema migrations of the PostgreSQL store, run once across every orchestrator instance that starts on
@@ -9,8 +10,8 @@ import { columnDdl, ident, initialSchema } from './postgres-schema.js';
  * in `schema_version` (DDL is transactional in PostgreSQL: a failed migration leaves nothing behind, and the lock
  * goes with the transaction, so an instance killed mid-migration blocks no one).
  *
- * Two kinds of change: a field added to an `EntityDef` is a column added at start (as in the SQLite store, checked
- * against the catalog so a start that adds nothing takes no table lock); anything else (an index, a type, a data
+ * Two kinds of change: an `EntityDef` added is a table added at start, a field added to one is a column added at start
+ * (as in the SQLite store, checked against the catalog so a start that adds nothing takes no table lock); anything else (an index, a type, a data
  * rewrite) is a new entry at the end of MIGRATIONS, never an edit of an applied one.
  */
 
@@ -20,7 +21,11 @@ export interface Migration {
   readonly statements: () => readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'entity tables, their indexes, meta', statements: initialSchema }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'entity tables, their indexes, meta', statements: initialSchema },
+  { version: 2, name: 'session screenshots', statements: () => [SCREENSHOTS_DDL] },
+  { version: 3, name: "option-set values as Microsoft's (flowlog level)", statements: storedValueChangeStatements },
+];
 
 /** Key of the advisory lock the migrators take: "flowhost" in ASCII. */
 export const MIGRATION_LOCK_KEY = 0x666c6f77686f7374n;
@@ -28,7 +33,7 @@ export const MIGRATION_LOCK_KEY = 0x666c6f77686f7374n;
 export interface MigrationResult {
   /** Versions this call applied, in order (empty when another instance had). */
   readonly applied: readonly number[];
-  /** `table.column` of fields added to an EntityDef after its table was created. */
+  /** `table.column` of fields added to an EntityDef after its table was created, and `table` of EntityDefs added. */
   readonly addedColumns: readonly string[];
 }
 
@@ -76,15 +81,21 @@ async function migrateLocked(client: pg.PoolClient, migrations: readonly Migrati
   return { applied, addedColumns: await addMissingColumns(client) };
 }
 
-/** Adds the columns of fields an EntityDef gained after its table was created. */
+/** Adds the tables of EntityDefs added after the database was made, and the columns of fields an EntityDef gained. */
 async function addMissingColumns(client: pg.PoolClient): Promise<string[]> {
   const { rows } = await client.query<{ table_name: string; column_name: string }>(
     'SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY($1::text[])',
     [Object.keys(entities)],
   );
   const have = new Set(rows.map((r) => `${r.table_name}.${r.column_name}`));
+  const tables = new Set(rows.map((r) => r.table_name));
   const added: string[] = [];
   for (const entity of Object.values(entities)) {
+    if (!tables.has(entity.set)) {
+      for (const sql of entityDdl(entity)) await client.query(sql);
+      added.push(entity.set);
+      continue;
+    }
     for (const [name, f] of Object.entries(entity.fields)) {
       if (have.has(`${entity.set}.${name}`)) continue;
       await client.query(`ALTER TABLE ${ident(entity.set)} ADD COLUMN ${columnDdl(name, f)}`);

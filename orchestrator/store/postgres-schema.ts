@@ -72,3 +72,10 @@ export const META_DDL = 'CREATE TABLE meta (key text PRIMARY KEY, value text NOT
 export function initialSchema(): string[] {
   return [...Object.values(entities).flatMap(entityDdl), META_DDL];
 }
+
+/**
+ * Session pictures beside the entity tables (sqlite-screenshots.ts is the SQLite twin): one per session, gone with it
+ * (ON DELETE CASCADE).
+ */
+export const SCREENSHOTS_DDL =
+  'CREATE TABLE flowsession_screenshots (flowsessionid uuid PRIMARY KEY REFERENCES flowsessions (flowsessionid) ON DELETE CASCADE, takenon timestamptz NOT NULL, png bytea NOT NULL)';

@@ -20,28 +20,28 @@ export type LogRecord = Stored<FlowLog, 'flowlogid'>;
  * enforces keys, versions and unique names; the values are validated by the callers against the record schemas.
  */
 export interface EntityRepository<R, S extends R = R> {
-  get(id: string): S | undefined;
+  get(id: string): Promise<S | undefined>;
   /** A missing key is a new UUID. Conflict when the key (or a unique name) exists. */
-  insert(values: Values<R>): S;
+  insert(values: Values<R>): Promise<S>;
   /** Applies `changes`, bumps `versionnumber` and `modifiedon`. NotFound; with `ifVersion`, PreconditionFailed on mismatch. */
-  update(id: string, changes: Values<R>, ifVersion?: number): S;
+  update(id: string, changes: Values<R>, ifVersion?: number): Promise<S>;
   /** Applies `changes` like `update` without reading the record back: the hot path. False when it does not exist. */
-  patch(id: string, changes: Values<R>): boolean;
+  patch(id: string, changes: Values<R>): Promise<boolean>;
   /** NotFound; with `ifVersion`, PreconditionFailed on mismatch. */
-  delete(id: string, ifVersion?: number): void;
+  delete(id: string, ifVersion?: number): Promise<void>;
 }
 
 export interface SessionRepository extends EntityRepository<FlowSession, SessionRecord> {
   /** Sessions not in a terminal status (shared/option-sets.ts) that target the machine / run the workflow / target the group. */
-  countOpenForMachine(machineId: string): number;
-  countOpenForWorkflow(workflowId: string): number;
-  countOpenForGroup(groupId: string): number;
+  countOpenForMachine(machineId: string): Promise<number>;
+  countOpenForWorkflow(workflowId: string): Promise<number>;
+  countOpenForGroup(groupId: string): Promise<number>;
   /** Waiting, active sessions, oldest first. */
-  waitingInQueueOrder(): SessionRecord[];
+  waitingInQueueOrder(): Promise<SessionRecord[]>;
   /** Sessions that may hold an assignment (waiting, running or paused) and name a machine. */
-  openAssigned(): SessionRecord[];
+  openAssigned(): Promise<SessionRecord[]>;
   /** Sessions of the workflow whose inputs are stored but were never split into masked and clear (older databases). */
-  withUnsplitInputs(workflowId: string): SessionRecord[];
+  withUnsplitInputs(workflowId: string): Promise<SessionRecord[]>;
 }
 
 export interface LogRepository {
@@ -49,13 +49,13 @@ export interface LogRepository {
    * Appends rows atomically without reading them back: the bulk path (a replayed backlog's log lines). A missing key
    * is a time-ordered UUID (v7), so consecutive rows append to the key's index.
    */
-  insertMany(rows: readonly Values<FlowLog>[]): void;
+  insertMany(rows: readonly Values<FlowLog>[]): Promise<void>;
   /** A session's rows in `seq` order. */
-  forSession(sessionId: string): LogRecord[];
+  forSession(sessionId: string): Promise<LogRecord[]>;
   /** The highest `seq` of a session's rows, undefined when it has none. */
-  lastSeq(sessionId: string): number | undefined;
+  lastSeq(sessionId: string): Promise<number | undefined>;
   /** Removes every row of a session. */
-  deleteForSession(sessionId: string): void;
+  deleteForSession(sessionId: string): Promise<void>;
 }
 
 /** The picture of a session's display, taken by its agent when the run failed, timed out or was cancelled. */
@@ -67,33 +67,33 @@ export interface ScreenshotRecord {
 
 export interface ScreenshotRepository {
   /** Keeps a session's picture (one per session: a later one replaces it). It goes when its session is deleted. */
-  put(shot: ScreenshotRecord): void;
+  put(shot: ScreenshotRecord): Promise<void>;
   /** The picture of the session whose key is exactly `flowsessionid` (as stored), undefined when it has none. */
-  forSession(flowsessionid: string): ScreenshotRecord | undefined;
+  forSession(flowsessionid: string): Promise<ScreenshotRecord | undefined>;
 }
 
 export interface MachineRepository extends EntityRepository<FlowMachine, MachineRecord> {
-  all(): MachineRecord[];
-  connected(): MachineRecord[];
-  inGroup(groupId: string): MachineRecord[];
+  all(): Promise<MachineRecord[]>;
+  connected(): Promise<MachineRecord[]>;
+  inGroup(groupId: string): Promise<MachineRecord[]>;
 }
 
 export interface GroupRepository extends EntityRepository<FlowMachineGroup, GroupRecord> {
-  all(): GroupRecord[];
+  all(): Promise<GroupRecord[]>;
   /** The group of this name, compared case-insensitively (names are unique that way). */
-  byName(name: string): GroupRecord | undefined;
+  byName(name: string): Promise<GroupRecord | undefined>;
 }
 
 export interface WorkflowRepository extends EntityRepository<Workflow, WorkflowRecord> {
   /** Workflows whose input schema marks an input secret (`x-secret`). */
-  withSecretInputs(): WorkflowRecord[];
+  withSecretInputs(): Promise<WorkflowRecord[]>;
 }
 
 export interface OperationRepository extends EntityRepository<BackgroundOperation, OperationRecord> {
   /** Operations whose name starts with `prefix` that have not completed. */
-  openWithPrefix(prefix: string): OperationRecord[];
+  openWithPrefix(prefix: string): Promise<OperationRecord[]>;
   /** Operations whose name starts with `prefix` that are ready to run (not started). */
-  readyWithPrefix(prefix: string): OperationRecord[];
+  readyWithPrefix(prefix: string): Promise<OperationRecord[]>;
 }
 
 /** Where a session stands between the queue and a machine (orchestrator/queue/assignment-book.ts). */
@@ -117,34 +117,34 @@ export interface ServiceIdentity {
 /** The queue's and gateway's own durable state, beside the records (it joins the same transactions). */
 export interface QueueState {
   /** The highest event seq of the machine applied so far (0 before any). */
-  appliedSeq(machineId: string): number;
-  setAppliedSeq(machineId: string, seq: number): void;
-  assignment(sessionId: string): Assignment | undefined;
+  appliedSeq(machineId: string): Promise<number>;
+  setAppliedSeq(machineId: string, seq: number): Promise<void>;
+  assignment(sessionId: string): Promise<Assignment | undefined>;
   /** Records an assignment, or forgets it (undefined). */
-  setAssignment(sessionId: string, assignment: Assignment | undefined): void;
+  setAssignment(sessionId: string, assignment: Assignment | undefined): Promise<void>;
   /** The machine the session targeted before it was assigned: null for none, undefined when never recorded. */
-  target(sessionId: string): string | null | undefined;
-  setTarget(sessionId: string, machineId: string | null): void;
+  target(sessionId: string): Promise<string | null | undefined>;
+  setTarget(sessionId: string, machineId: string | null): Promise<void>;
   /** Why the session's machine was asked to cancel it, or null. */
-  pendingCancel(sessionId: string): PendingCancel | null;
-  setPendingCancel(sessionId: string, reason: PendingCancel | null): void;
+  pendingCancel(sessionId: string): Promise<PendingCancel | null>;
+  setPendingCancel(sessionId: string, reason: PendingCancel | null): Promise<void>;
   /** When the stored sessions' secret inputs were masked once (undefined: not yet). */
-  secretInputsMaskedAt(): string | undefined;
-  setSecretInputsMasked(at: string): void;
+  secretInputsMaskedAt(): Promise<string | undefined>;
+  setSecretInputsMasked(at: string): Promise<void>;
   /** The Web API's WhoAmI ids (undefined before the first start made them). */
-  serviceIdentity(): ServiceIdentity | undefined;
-  setServiceIdentity(identity: ServiceIdentity): void;
+  serviceIdentity(): Promise<ServiceIdentity | undefined>;
+  setServiceIdentity(identity: ServiceIdentity): Promise<void>;
 }
 
 /** The Web API's generic record path: any entity set by its EntityDef, queried by a parsed OData query. */
 export interface RecordRepository {
-  get(entity: EntityDef, id: string): StoredRecord | undefined;
+  get(entity: EntityDef, id: string): Promise<StoredRecord | undefined>;
   /** Matches of the filter in order (then by key), `skip` then `top` applied. */
-  list(entity: EntityDef, query?: RecordQuery): StoredRecord[];
-  count(entity: EntityDef, filter?: RecordQuery['filter']): number;
-  insert(entity: EntityDef, values: StoredRecord): StoredRecord;
-  update(entity: EntityDef, id: string, changes: StoredRecord, ifVersion?: number): StoredRecord;
-  delete(entity: EntityDef, id: string, ifVersion?: number): void;
+  list(entity: EntityDef, query?: RecordQuery): Promise<StoredRecord[]>;
+  count(entity: EntityDef, filter?: RecordQuery['filter']): Promise<number>;
+  insert(entity: EntityDef, values: StoredRecord): Promise<StoredRecord>;
+  update(entity: EntityDef, id: string, changes: StoredRecord, ifVersion?: number): Promise<StoredRecord>;
+  delete(entity: EntityDef, id: string, ifVersion?: number): Promise<void>;
 }
 
 /** Every repository of one store; inside a transaction, the transaction's own. */

@@ -1,16 +1,10 @@
+import type { Synced } from './sqlite-async.js';
 import type { Assignment, PendingCancel, QueueState, ServiceIdentity } from './repositories.js';
+import { appliedKey, assignmentKey, cancelKey, IDENTITY_KEYS, MASKED_AT_REST, targetKey } from './queue-state-keys.js';
 import type { SqliteTables } from './sqlite-tables.js';
 
-// The meta keys of every database written so far: renaming one loses the state of a running fleet.
-const appliedKey = (machineId: string) => `gateway.appliedseq.${machineId}`;
-const assignmentKey = (sessionId: string) => `queue.assignment.${sessionId}`;
-const targetKey = (sessionId: string) => `queue.target.${sessionId}`;
-const cancelKey = (sessionId: string) => `queue.cancel.${sessionId}`;
-const MASKED_AT_REST = 'secretinputs.masked';
-const IDENTITY_KEYS = { organizationId: 'identity.organizationid', businessUnitId: 'identity.businessunitid', userId: 'identity.userid' } as const;
-
 /** The queue's state in the SQLite store's `meta` table (an empty value is a forgotten entry). */
-export class SqliteQueueState implements QueueState {
+export class SqliteQueueState implements Synced<QueueState> {
   constructor(private readonly t: SqliteTables) {}
 
   appliedSeq(machineId: string): number {

@@ -1,3 +1,4 @@
+import type { Synced } from './sqlite-async.js';
 import type { EntityDef } from '../../shared/records/index.js';
 import type { RecordRepository } from './repositories.js';
 import type { RecordQuery, StoredRecord } from './record-query.js';
@@ -5,7 +6,7 @@ import { filterToSql, orderToSql } from './sqlite-filter.js';
 import type { SqliteTables } from './sqlite-tables.js';
 
 /** The Web API's generic record path on SQLite: queries compiled by the SQLite dialect (sqlite-filter.ts). */
-export class SqliteRecords implements RecordRepository {
+export class SqliteRecords implements Synced<RecordRepository> {
   constructor(private readonly t: SqliteTables) {}
 
   get(entity: EntityDef, id: string): StoredRecord | undefined {

@@ -1,3 +1,4 @@
+import type { Synced } from './sqlite-async.js';
 import { BackgroundOperationState, SessionState, SessionStatus, TERMINAL_STATUSES } from '../../shared/option-sets.js';
 import {
   backgroundoperationEntity,
@@ -40,7 +41,7 @@ const OPEN = `NOT (statuscode IN (${[...TERMINAL_STATUSES].join(', ')}))`;
 const MAY_HOLD_ASSIGNMENT = `statuscode IN (${[S.Paused, S.Running, S.Waiting].join(', ')})`;
 
 /** One entity's table as typed records: the rows the tables return carry every field of the record schema. */
-class SqliteEntityRepository<R, S extends R> implements EntityRepository<R, S> {
+class SqliteEntityRepository<R, S extends R> implements Synced<EntityRepository<R, S>> {
   constructor(
     protected readonly t: SqliteTables,
     protected readonly entity: EntityDef,
@@ -84,7 +85,7 @@ class SqliteEntityRepository<R, S extends R> implements EntityRepository<R, S> {
   }
 }
 
-export class SqliteSessions extends SqliteEntityRepository<FlowSession, SessionRecord> implements SessionRepository {
+export class SqliteSessions extends SqliteEntityRepository<FlowSession, SessionRecord> implements Synced<SessionRepository> {
   constructor(t: SqliteTables) {
     super(t, flowsessionEntity);
   }
@@ -114,7 +115,7 @@ export class SqliteSessions extends SqliteEntityRepository<FlowSession, SessionR
   }
 }
 
-export class SqliteLogs implements LogRepository {
+export class SqliteLogs implements Synced<LogRepository> {
   constructor(private readonly t: SqliteTables) {}
 
   insertMany(rows: readonly Values<FlowLog>[]): void {
@@ -135,7 +136,7 @@ export class SqliteLogs implements LogRepository {
   }
 }
 
-export class SqliteMachines extends SqliteEntityRepository<FlowMachine, MachineRecord> implements MachineRepository {
+export class SqliteMachines extends SqliteEntityRepository<FlowMachine, MachineRecord> implements Synced<MachineRepository> {
   constructor(t: SqliteTables) {
     super(t, flowmachineEntity);
   }
@@ -149,7 +150,7 @@ export class SqliteMachines extends SqliteEntityRepository<FlowMachine, MachineR
   }
 }
 
-export class SqliteGroups extends SqliteEntityRepository<FlowMachineGroup, GroupRecord> implements GroupRepository {
+export class SqliteGroups extends SqliteEntityRepository<FlowMachineGroup, GroupRecord> implements Synced<GroupRepository> {
   constructor(t: SqliteTables) {
     super(t, flowmachinegroupEntity);
   }
@@ -159,7 +160,7 @@ export class SqliteGroups extends SqliteEntityRepository<FlowMachineGroup, Group
   }
 }
 
-export class SqliteWorkflows extends SqliteEntityRepository<Workflow, WorkflowRecord> implements WorkflowRepository {
+export class SqliteWorkflows extends SqliteEntityRepository<Workflow, WorkflowRecord> implements Synced<WorkflowRepository> {
   constructor(t: SqliteTables) {
     super(t, workflowEntity);
   }
@@ -169,7 +170,7 @@ export class SqliteWorkflows extends SqliteEntityRepository<Workflow, WorkflowRe
   }
 }
 
-export class SqliteOperations extends SqliteEntityRepository<BackgroundOperation, OperationRecord> implements OperationRepository {
+export class SqliteOperations extends SqliteEntityRepository<BackgroundOperation, OperationRecord> implements Synced<OperationRepository> {
   constructor(t: SqliteTables) {
     super(t, backgroundoperationEntity);
   }

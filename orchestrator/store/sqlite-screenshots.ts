@@ -1,3 +1,4 @@
+import type { Synced } from './sqlite-async.js';
 import type { ScreenshotRecord, ScreenshotRepository } from './repositories.js';
 import type { SqliteTables } from './sqlite-tables.js';
 
@@ -5,7 +6,7 @@ import type { SqliteTables } from './sqlite-tables.js';
  * Session pictures in their own table, beside the entity tables (a BLOB column no Web API query reads): the row goes
  * with its session (ON DELETE CASCADE), so whatever deletes a flowsession removes its picture too.
  */
-export class SqliteScreenshots implements ScreenshotRepository {
+export class SqliteScreenshots implements Synced<ScreenshotRepository> {
   constructor(private readonly t: SqliteTables) {
     t.db.exec(
       `CREATE TABLE IF NOT EXISTS flowsession_screenshots (

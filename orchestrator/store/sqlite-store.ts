@@ -1,66 +1,109 @@
-import { CrashSafeCommits } from '../../node-shared/wal-group-sync.js';
 import type { Repositories } from './repositories.js';
+import { promised, settled, TransactionGate, type Synced } from './sqlite-async.js';
 import { SqliteQueueState } from './sqlite-queue-state.js';
 import { SqliteRecords } from './sqlite-records.js';
 import { SqliteScreenshots } from './sqlite-screenshots.js';
 import { SqliteGroups, SqliteLogs, SqliteMachines, SqliteOperations, SqliteSessions, SqliteWorkflows } from './sqlite-repositories.js';
 import { SqliteTables, type SqliteTablesOptions } from './sqlite-tables.js';
-import type { Store } from './store.js';
+import type { Store } from './store-types.js';
 import { WalSync } from './wal-sync.js';
 
 export type SqliteStoreOptions = SqliteTablesOptions;
 
+type SyncRepositories = { readonly [K in keyof Repositories]: Synced<Repositories[K]> };
+
+function syncRepositories(t: SqliteTables): SyncRepositories {
+  return {
+    sessions: new SqliteSessions(t),
+    logs: new SqliteLogs(t),
+    screenshots: new SqliteScreenshots(t),
+    machines: new SqliteMachines(t),
+    groups: new SqliteGroups(t),
+    workflows: new SqliteWorkflows(t),
+    operations: new SqliteOperations(t),
+    queueState: new SqliteQueueState(t),
+    records: new SqliteRecords(t),
+  };
+}
+
+function asyncRepositories(sync: SyncRepositories, run: <R>(op: () => R) => Promise<R>): Repositories {
+  return {
+    sessions: promised(sync.sessions, run),
+    logs: promised(sync.logs, run),
+    screenshots: promised(sync.screenshots, run),
+    machines: promised(sync.machines, run),
+    groups: promised(sync.groups, run),
+    workflows: promised(sync.workflows, run),
+    operations: promised(sync.operations, run),
+    queueState: promised(sync.queueState, run),
+    records: promised(sync.records, run),
+  };
+}
+
 /**
  * The embedded default store: one SQLite file in WAL mode, `synchronous=FULL` (NORMAL for crash-safe transactions,
- * made durable by the group commit of wal-sync.ts). One connection serves everything, so a transaction's repositories
- * are the store's own.
+ * made durable by the group commit of wal-sync.ts). One connection serves everything: the statements run at once
+ * (an answer is a resolved promise), and transactions take turns on it (sqlite-async.ts).
  */
 export class SqliteStore implements Store {
   private readonly tables: SqliteTables;
   private readonly walSync: WalSync;
-  private readonly commits: CrashSafeCommits;
-  readonly sessions: SqliteSessions;
-  readonly logs: SqliteLogs;
-  readonly screenshots: SqliteScreenshots;
-  readonly machines: SqliteMachines;
-  readonly groups: SqliteGroups;
-  readonly workflows: SqliteWorkflows;
-  readonly operations: SqliteOperations;
-  readonly queueState: SqliteQueueState;
-  readonly records: SqliteRecords;
+  private readonly gate = new TransactionGate();
+  /** The repositories a transaction's code gets: they run on the connection at once, inside the open transaction. */
+  private readonly tx: Repositories;
+  readonly sessions: Repositories['sessions'];
+  readonly logs: Repositories['logs'];
+  readonly screenshots: Repositories['screenshots'];
+  readonly machines: Repositories['machines'];
+  readonly groups: Repositories['groups'];
+  readonly workflows: Repositories['workflows'];
+  readonly operations: Repositories['operations'];
+  readonly queueState: Repositories['queueState'];
+  readonly records: Repositories['records'];
 
   constructor(options: SqliteStoreOptions) {
     const t = (this.tables = new SqliteTables(options));
-    this.sessions = new SqliteSessions(t);
-    this.logs = new SqliteLogs(t);
-    this.screenshots = new SqliteScreenshots(t);
-    this.machines = new SqliteMachines(t);
-    this.groups = new SqliteGroups(t);
-    this.workflows = new SqliteWorkflows(t);
-    this.operations = new SqliteOperations(t);
-    this.queueState = new SqliteQueueState(t);
-    this.records = new SqliteRecords(t);
-    this.commits = new CrashSafeCommits(t.db);
+    const sync = syncRepositories(t);
+    this.tx = asyncRepositories(sync, (op) => this.inTransaction(op));
+    ({
+      sessions: this.sessions,
+      logs: this.logs,
+      screenshots: this.screenshots,
+      machines: this.machines,
+      groups: this.groups,
+      workflows: this.workflows,
+      operations: this.operations,
+      queueState: this.queueState,
+      records: this.records,
+    } = asyncRepositories(sync, (op) => this.gate.run(op)));
     // Without a WAL file to sync (an in-memory database has none), a synchronous=FULL write makes it durable.
     this.walSync = new WalSync(`${t.db.name}-wal`, () => {
       if (!t.db.memory) t.transaction(() => t.setMeta('store.sync', new Date().toISOString()));
     });
   }
 
-  transaction<T>(fn: (tx: Repositories) => T): T {
-    return this.tables.transaction(() => fn(this));
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    if (this.gate.nested) return fn(this.tx);
+    return this.gate.exclusive(() => this.tables.asyncTransaction(() => fn(this.tx)));
   }
 
-  crashSafeTransaction<T>(fn: (tx: Repositories) => T): T {
-    return this.commits.run(() => fn(this), { begin: 'immediate', committed: () => this.walSync.committed() });
+  crashSafeTransaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    if (this.gate.nested) return fn(this.tx);
+    return this.gate.exclusive(() => this.tables.asyncTransaction(() => fn(this.tx), { crashSafe: () => this.walSync.committed() }));
   }
 
   afterDurable(run: () => void, fail: (err: Error) => void): void {
     this.walSync.afterDurable(run, fail);
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.walSync.close();
     this.tables.close();
+    return Promise.resolve();
+  }
+
+  private inTransaction<R>(op: () => R): Promise<R> {
+    if (!this.gate.nested) return Promise.reject(new Error("a transaction's tx was used after its transaction ended"));
+    return settled(op);
   }
 }

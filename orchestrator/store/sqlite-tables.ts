@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
+import { storedValueChangeStatements } from './stored-value-sql.js';
 import { randomUUID } from 'node:crypto';
 import { preparePrivateDbFiles } from '../../node-shared/private-file.js';
 import { entities, type EntityDef, type FieldDef } from '../../shared/records/index.js';
-import { StoreError } from './store.js';
+import { StoreError } from './store-types.js';
 import { timeOrderedUuid } from './time-ordered-id.js';
 
 /** A record as stored: every field of its entity, null when unset. */
@@ -77,6 +78,9 @@ export interface SqliteTablesOptions {
  * The SQLite store's engine: one table per `EntityDef` (columns added at start), extra indexes, generic row access by
  * key and by SQL condition. Only the SQLite repositories (this folder) use it; SQL text stays in this folder.
  */
+/** Set once a database's stored option-set values are Microsoft's. */
+const OPTION_SETS_MARKER = 'store.optionsets.microsoft';
+
 export class SqliteTables {
   readonly db: Database.Database;
   private readonly now: () => Date;
@@ -113,6 +117,13 @@ export class SqliteTables {
       (UNIQUE[entity.set] ?? []).forEach((col) =>
         this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS "ux_${entity.set}_${col}" ON "${entity.set}" ("${col}" COLLATE NOCASE)`),
       );
+    }
+    // Option-set values whose meaning changed (shared/stored-value-changes.ts), rewritten once per database.
+    if (this.getMeta(OPTION_SETS_MARKER) === undefined) {
+      this.transaction(() => {
+        for (const sql of storedValueChangeStatements()) this.db.exec(sql);
+        this.setMeta(OPTION_SETS_MARKER, new Date().toISOString());
+      });
     }
   }
 
@@ -152,7 +163,7 @@ export class SqliteTables {
     const id = (values[entity.key] as string | undefined) ?? randomUUID();
     const full = this.toSql(entity, { createdon: now, modifiedon: now, ...values, [entity.key]: id, versionnumber: 1 });
     const names = Object.keys(full);
-    this.runInsert(entity, () =>
+    this.refuseClash(entity, () =>
       this.stmt(`INSERT INTO "${entity.set}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`).run(full),
     );
     return this.get(entity, id)!;
@@ -162,7 +173,7 @@ export class SqliteTables {
     if (rows.length === 0) return;
     const bulk = this.bulkInsert(entity);
     const toArgs = this.rowArgs(entity, bulk);
-    this.runInsert(entity, () =>
+    this.refuseClash(entity, () =>
       this.transaction(() => {
         const args: unknown[] = [];
         let i = 0;
@@ -223,8 +234,8 @@ export class SqliteTables {
     };
   }
 
-  /** Runs an INSERT; a key or unique-name clash becomes a StoreError Conflict. */
-  private runInsert(entity: EntityDef, run: () => unknown): void {
+  /** Runs an INSERT or UPDATE; a key or unique-name clash becomes a StoreError Conflict. */
+  private refuseClash(entity: EntityDef, run: () => unknown): void {
     try {
       run();
     } catch (err) {
@@ -261,7 +272,9 @@ export class SqliteTables {
     const values = this.toSql(entity, { ...rest, modifiedon: this.now().toISOString() });
     const sets = Object.keys(values).map((n) => `"${n}" = @${n}`);
     const sql = `UPDATE "${entity.set}" SET ${sets.join(', ')}, versionnumber = versionnumber + 1 WHERE "${entity.key}" = @__id`;
-    return this.stmt(sql).run({ ...values, __id: id }).changes > 0;
+    let changes = 0;
+    this.refuseClash(entity, () => (changes = this.stmt(sql).run({ ...values, __id: id }).changes));
+    return changes > 0;
   }
 
   delete(entity: EntityDef, id: string, ifVersion?: number): void {
@@ -288,6 +301,30 @@ export class SqliteTables {
   transaction<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
     return this.db.transaction(fn).immediate();
+  }
+
+  /**
+   * `fn` in one transaction (BEGIN IMMEDIATE: the writer lock at once) that may await between its statements; the
+   * caller makes sure nothing else uses the connection meanwhile. With `crashSafe`, the commit does not wait for the
+   * disk (synchronous=NORMAL: it survives a kill -9 at once) and `crashSafe` is told of it for the group sync.
+   */
+  async asyncTransaction<T>(fn: () => Promise<T>, o: { readonly crashSafe?: () => void } = {}): Promise<T> {
+    if (o.crashSafe) this.stmt('PRAGMA synchronous = NORMAL').run();
+    try {
+      this.stmt('BEGIN IMMEDIATE').run();
+      let result: T;
+      try {
+        result = await fn();
+      } catch (err) {
+        if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+        throw err;
+      }
+      this.stmt('COMMIT').run();
+      o.crashSafe?.();
+      return result;
+    } finally {
+      if (o.crashSafe) this.stmt('PRAGMA synchronous = FULL').run();
+    }
   }
 
   getMeta(key: string): string | undefined {

@@ -1,41 +1,5 @@
-import type { Repositories } from './repositories.js';
-
+/** The store's public surface: the interface, its records and errors, and `openStore` (SQLite file or PostgreSQL URL). */
 export type * from './repositories.js';
 export type { OrderItem, RecordQuery, StoredRecord } from './record-query.js';
-
-export class StoreError extends Error {
-  constructor(
-    readonly code: 'NotFound' | 'PreconditionFailed' | 'Conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
-
-/**
- * The orchestrator's persistence: typed repositories per entity with intent-named queries, the queue's own state,
- * and the Web API's generic record path. SQLite (`sqlite-store.ts`) is the embedded default; a PostgreSQL store
- * implementing the same interface serves several orchestrator instances
- * (test/integration/orchestrator/store/store-contract.ts is the suite both pass). Writes are validated by the callers against the shared record schemas; the store only enforces keys,
- * versions (ETags) and uniqueness, and throws StoreError for those.
- *
- * Code inside a transaction uses the transaction's repositories (`tx`), never the store's: an engine with a
- * connection per transaction hands each its own.
- */
-export interface Store extends Repositories {
-  /** Runs `fn` atomically: all of its writes or none. Nested calls join the outer transaction. */
-  transaction<T>(fn: (tx: Repositories) => T): T;
-  /**
-   * Like `transaction`, but the commit does not wait for the disk: it survives a crash or kill -9 of the process at
-   * once, and a power loss only once it is durable. Whatever must not happen before the commit is durable (a frame
-   * that tells an agent of it) goes through `afterDurable`. Nested in another transaction, it joins that one.
-   */
-  crashSafeTransaction<T>(fn: (tx: Repositories) => T): T;
-  /**
-   * Runs `run` once every commit made so far is durable (at once when all are), in the order of the calls, without
-   * blocking the event loop (one fsync serves every commit before it); `fail` if that cannot be done.
-   */
-  afterDurable(run: () => void, fail: (err: Error) => void): void;
-  close(): void;
-}
+export { StoreError, type Store } from './store-types.js';
+export { openStore, storeName, storePasswordGiven, StoreLocationError } from './open-store.js';

@@ -1,5 +1,5 @@
 import { type Static } from '@sinclair/typebox';
-import { LogLevel, LogType } from '../option-sets.js';
+import { FlowLogLevel, LogType } from '../option-sets.js';
 import { commonFields, field, Guid, Int, Text, recordSchema, type EntityDef } from './entity.js';
 
 /** Largest `data` a flowlog row holds; longer log lines are split by the agent, never dropped. */
@@ -14,7 +14,7 @@ export const flowlogEntity = {
     flowlogid: field(Guid(), { edm: 'Edm.Guid' }),
     name: field(Text(400), { edm: 'Edm.String' }),
     _flowsessionid_value: field(Guid(), { edm: 'Edm.Guid', lookup: { nav: 'flowsessionid', target: 'flowsessions' } }),
-    level: field(Int({ minimum: 100000000, maximum: 100000004 }), { edm: 'Edm.Int32', optionSet: LogLevel }),
+    level: field(Int({ minimum: 100000000, maximum: 100000004 }), { edm: 'Edm.Int32', optionSet: FlowLogLevel }),
     type: field(Int({ minimum: 100000000, maximum: 100000007 }), { edm: 'Edm.Int32', optionSet: LogType }),
     data: field(Text(FLOWLOG_DATA_MAX), { edm: 'Edm.String' }),
     /** Per-session order of the row. */

@@ -1,5 +1,5 @@
 import { type Static } from '@sinclair/typebox';
-import { MachineGroupState, QueuingType } from '../option-sets.js';
+import { MachineGroupState, MachineGroupStatus, QueuingType } from '../option-sets.js';
 import { commonFields, field, Guid, Int, Text, recordSchema, writeSchema, type EntityDef } from './entity.js';
 import { Type } from '@sinclair/typebox';
 
@@ -14,7 +14,7 @@ export const flowmachinegroupEntity = {
     description: field(Text(2000), { edm: 'Edm.String', create: true, update: true }),
     preferredqueuingtype: field(Int({ minimum: 0, maximum: 1 }), { edm: 'Edm.Int32', optionSet: QueuingType, create: true, update: true }),
     statecode: field(Int({ minimum: 0, maximum: 2 }), { edm: 'Edm.Int32', optionSet: MachineGroupState, update: true }),
-    statuscode: field(Int({ minimum: 0, maximum: 10 }), { edm: 'Edm.Int32' }),
+    statuscode: field(Int({ minimum: 0, maximum: 10 }), { edm: 'Edm.Int32', optionSet: MachineGroupStatus }),
     /** The machines' registration secret: write-only, stored hashed in `passwordhash`. */
     password: field(Type.String({ minLength: 8, maxLength: 256 }), { edm: 'Edm.String', create: true, required: true, update: true, hidden: true }),
     passwordhash: field(Text(512), { edm: 'Edm.String', hidden: true }),

@@ -54,6 +54,8 @@ export const flowsessionEntity = {
     gateway: field(Text(256), { edm: 'Edm.String', create: true }),
     parentworkflowid: field(Guid(), { edm: 'Edm.Guid', create: true }),
     parentcloudflowrunsequenceid: field(Text(256), { edm: 'Edm.String', create: true }),
+    /** The schedule whose due time started the session (orchestrator/schedules/); set by the orchestrator only. */
+    schedule_id: field(Guid(), { edm: 'Edm.Guid', lookup: { nav: 'schedule', target: 'schedules' } }),
     ...commonFields,
   },
 } satisfies EntityDef;

@@ -3,6 +3,7 @@ import { flowlogEntity } from './flowlog.js';
 import { flowmachineEntity } from './flowmachine.js';
 import { flowmachinegroupEntity } from './flowmachinegroup.js';
 import { flowsessionEntity } from './flowsession.js';
+import { scheduleEntity } from './schedule.js';
 import { workflowEntity } from './workflow.js';
 import type { EntityDef } from './entity.js';
 
@@ -13,6 +14,7 @@ export * from './flowmachinegroup.js';
 export * from './workflow.js';
 export * from './flowlog.js';
 export * from './backgroundoperation.js';
+export * from './schedule.js';
 
 /** Every entity set of the Web API, by set name. */
 export const entities: Readonly<Record<string, EntityDef>> = {
@@ -22,4 +24,5 @@ export const entities: Readonly<Record<string, EntityDef>> = {
   workflows: workflowEntity,
   flowlogs: flowlogEntity,
   backgroundoperations: backgroundoperationEntity,
+  schedules: scheduleEntity,
 };

@@ -16,14 +16,14 @@ const STATUSES = [4, 4, 4, 4, 4, 4, 4, 8, 8, 7]; // a history: mostly Succeeded,
 const DAY = 86_400_000;
 
 /** Inserts `count` terminal sessions through the store, 20,000 per transaction. */
-function fill(file: string, count: number, groups: string[], workflows: string[], t0: number): void {
+async function fill(file: string, count: number, groups: string[], workflows: string[], t0: number): Promise<void> {
   const store = new SqliteStore({ file });
   try {
     for (let i = 0; i < count; i += 20_000) {
-      store.transaction(() => {
+      await store.transaction(async (tx) => {
         for (let j = i; j < Math.min(count, i + 20_000); j++) {
           const created = new Date(t0 - (count - j) * (365 * DAY / count)).toISOString();
-          store.sessions.insert({
+          await tx.sessions.insert({
             name: `session ${j}`,
             _regardingobjectid_value: workflows[j % workflows.length],
             _machinegroupid_value: groups[j % groups.length],
@@ -39,7 +39,7 @@ function fill(file: string, count: number, groups: string[], workflows: string[]
       });
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -60,7 +60,7 @@ export const apiQuery: Bench = {
     const workflows = Array.from({ length: 101 }, () => randomUUID());
     const t0 = Date.now();
     ctx.note(`api-query: inserting ${count} sessions through the store`);
-    fill(file, count, groups, workflows, t0);
+    await fill(file, count, groups, workflows, t0);
     const orch = await startTestOrchestrator({ dataDir });
     const raw = new Database(file, { readonly: true });
     const mid = new Date(t0 - 180 * DAY).toISOString();

@@ -107,7 +107,7 @@ export const fanOut: Bench = {
     const rate = setting('BENCH_FANOUT_RATE', ctx, 50, 50);
     const dataDir = mkdtempSync(join(tmpdir(), 'flowhost-bench-fanout-'));
     ctx.note(`fan-out: seeding ${agents} machines`);
-    const seed = seedFanout(dataDir, agents);
+    const seed = await seedFanout(dataDir, agents);
     const profile = process.env['BENCH_PROFILE_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`] : [];
     const orch = startLineChild(ORCHESTRATOR_MAIN, [JSON.stringify({ dataDir, heartbeatIntervalMs: heartbeatMs })], profile);
     const assigns = new Map<string, number>();

@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LogLevel } from '../../shared/option-sets.js';
-import type { SessionEvent } from '../../shared/protocol.js';
+import { WireLogLevel, type SessionEvent } from '../../shared/protocol.js';
 import { waitFor } from '../support/wait-for.js';
 import { startAgentProcess, type AgentProcess } from './lib/agent-process.js';
 import { cpuMs } from './lib/proc.js';
@@ -22,7 +21,7 @@ const TARGET = 100_000;
 const eventTime = (t0: number, i: number): string => new Date(t0 + i).toISOString();
 
 function logEvent(seq: number, sessionId: string, lineSeq: number, at: string): SessionEvent {
-  return { seq, sessionId, at, kind: 'log', lines: [{ seq: lineSeq, level: LogLevel.v.Information, stream: 'stdout', at, message: 'x'.repeat(59) }] };
+  return { seq, sessionId, at, kind: 'log', lines: [{ seq: lineSeq, level: WireLogLevel.Information, stream: 'stdout', at, message: 'x'.repeat(59) }] };
 }
 
 /**
@@ -68,8 +67,8 @@ export const upstreamReplay: Bench = {
     try {
       agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
       const sessionId = await runFlow(orch, workflow, { machineGroupId: groupId });
-      await waitFor(() => Number(orch.running.store.sessions.get(sessionId)?.['statuscode']) === 2, { what: 'the session to run' });
-      await waitFor(() => applied() >= 1, { what: 'the started event to be applied' });
+      await waitFor(async () => Number((await orch.running.store.sessions.get(sessionId))?.['statuscode']) === 2, { what: 'the session to run' });
+      await waitFor(async () => (await applied()) >= 1, { what: 'the started event to be applied' });
       await agent.stop({ keepDataDir: true });
       ctx.note(`upstream-replay: buffering ${count} events in the agent store`);
       const first = bufferEvents(dataDir, sessionId, count);
@@ -81,15 +80,15 @@ export const upstreamReplay: Bench = {
         ctx.note(`upstream-replay: flowhost, ${count} events (deadline ${deadlineMs / 1000} s)`);
         await agent?.stop({ keepDataDir: true });
         agent = await startAgentProcess({ orchestratorUrl: orch.url, credentials, dataDir });
-        const a0 = applied();
+        const a0 = await applied();
         const t0 = nowMs();
         const own0 = process.cpuUsage();
         const agent0 = cpuMs(agent.pid);
         await profileWindow(process.env['BENCH_ORCHESTRATOR_PROFILE'], () =>
-          waitFor(() => applied() >= first + count || nowMs() - t0 > deadlineMs, { timeoutMs: deadlineMs + 10_000, intervalMs: 50 }),
+          waitFor(async () => (await applied()) >= first + count || nowMs() - t0 > deadlineMs, { timeoutMs: deadlineMs + 10_000, intervalMs: 50 }),
         );
         const own = process.cpuUsage(own0);
-        const n = applied() - a0;
+        const n = (await applied()) - a0;
         cpu.orchestratorUs = (own.user + own.system) / n;
         cpu.agentUs = ((cpuMs(agent.pid) - agent0) * 1000) / n;
         return n / ((nowMs() - t0) / 1000);
@@ -97,7 +96,7 @@ export const upstreamReplay: Bench = {
       const m = await alternate(1, flowhost, () => rawReplay(frames));
       ctx.note(`upstream-replay: flowhost ${m.flowhostRuns.map((x) => fmt(x)).join(', ')}; raw ${m.rawRuns.map((x) => fmt(x)).join(', ')}`);
       // At least: the running session's agent also sends its samples, applied after the buffered events.
-      const done = applied() - first;
+      const done = (await applied()) - first;
       return [
         {
           what: `upstream replay (events/s), ${fmt(Math.min(done, count))} of ${fmt(count)} applied`,

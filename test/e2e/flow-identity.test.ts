@@ -87,7 +87,7 @@ describe('e2e: who runs the flow, and what it may show', () => {
     expect(all.length).toBeGreaterThan(1);
     expect(all.join('\n')).not.toContain('s3cr3t-value-42');
     // Masked at rest too, not only in what the API returns.
-    const stored = orch.running.store.logs.forSession(id).map((r) => String(r['data']));
+    const stored = (await orch.running.store.logs.forSession(id)).map((r) => String(r['data']));
     expect(stored).toHaveLength(all.length);
     expect(stored.join('\n')).not.toContain('s3cr3t-value-42');
   });

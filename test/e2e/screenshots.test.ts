@@ -57,7 +57,7 @@ describe.skipIf(skipUnless(hasUsers && hasXTools, `root, users nobody and daemon
     expect((await screenshotValue(orch, id, 'wrong-token')).status).toBe(401);
     // Kept as long as the session: deleting the session removes its picture.
     expect((await orch.api('DELETE', `flowsessions(${id})`)).status).toBe(204);
-    expect(orch.store.screenshots.forSession(id)).toBeUndefined();
+    expect(await orch.store.screenshots.forSession(id)).toBeUndefined();
     expect((await screenshotValue(orch, id)).status).toBe(404);
   });
 
@@ -69,7 +69,7 @@ describe.skipIf(skipUnless(hasUsers && hasXTools, `root, users nobody and daemon
     expect(lines.some((d) => d.includes('window open on :'))).toBe(true);
     expect(lines.some((d) => d.includes('screenshot of the session') && d.includes('stored'))).toBe(true);
 
-    expect(older.store.screenshots.forSession(id)).toBeUndefined();
+    expect(await older.store.screenshots.forSession(id)).toBeUndefined();
     const none = await screenshotValue(older, id);
     expect(none.status).toBe(404);
     const error = (JSON.parse(none.body.toString('utf8')) as { error: { code: string; message: string } }).error;

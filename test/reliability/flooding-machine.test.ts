@@ -73,15 +73,14 @@ describe('hostile input: a machine that floods the gateway', () => {
     expect(listed.json.value).toHaveLength(1);
     const store = o.running.store;
     const flooderId = flooder.machineId;
-    expect(appliedSeq(store, flooderId)).toBe(lastOfSecond);
+    expect(await appliedSeq(store, flooderId)).toBe(lastOfSecond);
     expect(Math.max(...flooder.received.filter((f) => f.type === 'ack').map((f) => f.upTo))).toBe(lastOfSecond);
 
     // The budget refills (a second per 10 ms): the waiting frames are read and applied, each event exactly once.
     const tick = setInterval(() => clock.advance(1000), 10);
     await flooder.acked(seq, 15_000).finally(() => clearInterval(tick));
-    expect(appliedSeq(store, flooderId)).toBe(seq);
-    const messages = store.logs
-      .forSession(session)
+    expect(await appliedSeq(store, flooderId)).toBe(seq);
+    const messages = (await store.logs.forSession(session))
       .map((r) => (JSON.parse(String(r['data'])) as { message?: string }).message)
       .filter((m) => m !== undefined);
     expect(messages).toHaveLength(FRAMES * LINES);
@@ -90,7 +89,7 @@ describe('hostile input: a machine that floods the gateway', () => {
 
   it('a frame creating 2,000 local sessions is applied up to 100 and refused clearly (4000); the agent sends the rest again and every session exists once; 2,001 events in one frame are refused whole', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    o.group('g1');
+    await o.group('g1');
     const reg = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'many' });
     const all = Array.from({ length: MAX_EVENTS_PER_FRAME }, (_, i) => localSession(i + 1));
 
@@ -100,7 +99,7 @@ describe('hostile input: a machine that floods the gateway', () => {
     expect((await tooMany.closed).code).toBe(CloseCode.InvalidFrame);
     const store = o.store;
     const onMachine = () => store.records.list(flowsessionEntity, { filter: checkFilter(flowsessionEntity, parseFilter(`_machineid_value eq ${reg.flowmachineid}`)) });
-    expect(onMachine()).toHaveLength(0);
+    expect(await onMachine()).toHaveLength(0);
 
     // As the agent does: after each close it reconnects and sends what follows the welcome's appliedUpTo.
     const closes: string[] = [];
@@ -120,7 +119,7 @@ describe('hostile input: a machine that floods the gateway', () => {
     }
     expect(closes).toHaveLength(19);
     expect(closes[0]).toBe('more than 100 local sessions in one frame; seq 101 and later: send them again');
-    const sessions = onMachine();
+    const sessions = await onMachine();
     expect(sessions).toHaveLength(all.length);
     expect(new Set(sessions.map((s) => s['flowsessionid'])).size).toBe(all.length);
   }, 120_000);

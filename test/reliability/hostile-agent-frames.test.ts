@@ -18,7 +18,7 @@ const SESSION = '6f1c1a52-7d7e-4c55-9d7a-2d0f0e3b9a11';
 
 beforeAll(async () => {
   orch = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { helloTimeoutMs: 2000 } });
-  orch.group('g1');
+  await orch.group('g1');
   const reg = await registerMachine(orch.url, { group: 'g1', password: 'group-password', name: 'hostile' });
   auth = `Bearer ${reg.flowmachineid}.${reg.credential}`;
 });
@@ -35,8 +35,8 @@ const validFrames: Record<string, Record<string, unknown>> = {
   events: { type: 'events', events: [{ seq: 1, sessionId: SESSION, at: now, kind: 'log', lines: [{ seq: 0, level: 100000002, stream: 'stdout', at: now, message: 'x' }] }] },
 };
 
-function rowCounts(): Record<string, number> {
-  return Object.fromEntries(Object.values(entities).map((e) => [e.set, orch.store.records.count(e)]));
+async function rowCounts(): Promise<Record<string, number>> {
+  return Object.fromEntries(await Promise.all(Object.values(entities).map(async (e) => [e.set, await orch.store.records.count(e)] as const)));
 }
 
 /** Opens an authenticated socket, optionally says hello, sends `payload`, resolves with the close code and reason. */
@@ -90,7 +90,7 @@ const garbage = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.jsonValu
 
 describe('hostile input: agent → orchestrator frames', () => {
   it('every mutated or garbage frame closes the connection with 4000 and leaves the store unchanged; a good client is still served', async () => {
-    const before = rowCounts();
+    const before = await rowCounts();
     let tried = 0;
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutatedFrame, garbage, hostileKeyOrString, fc.constant(`{"type":"accept","sessionId":"${SESSION}","${'é'.repeat(60)}":1}`)), fc.boolean(), async (text, afterHello) => {
@@ -103,7 +103,7 @@ describe('hostile input: agent → orchestrator frames', () => {
       { seed: 42, numRuns: 140 },
     );
     expect(tried).toBeGreaterThan(60);
-    expect(rowCounts()).toEqual(before);
+    expect(await rowCounts()).toEqual(before);
     const good = await orch.connect(auth.slice(7).split('.')[0]!, auth.slice(7).split('.').slice(1).join('.'));
     expect((await good.hello()).type).toBe('welcome');
     await good.close();

@@ -174,7 +174,7 @@ async function probe(endpoint: Endpoint, body: string | Buffer, contentType: str
   const what = `${endpoint.name} ${contentType ?? '(no content-type)'} ${String(body).slice(0, 120)}`;
   if (mustRefuse) expect(res.status, `${what} must be refused: ${res.text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
   expect(res.status, `${what} → ${res.text.slice(0, 300)}`).toBeLessThan(500);
-  const now = storeSnapshot(o.running.store);
+  const now = await storeSnapshot(o.running.store);
   if (res.status >= 400) {
     figures.codes.add(expectClearError(res, what).code);
     figures.refused.push(res.status);
@@ -203,8 +203,8 @@ const CONTENT_TYPES = [
 ];
 
 describe('hostile input: Web API bodies', () => {
-  beforeAll(() => {
-    baseline = storeSnapshot(o.running.store);
+  beforeAll(async () => {
+    baseline = await storeSnapshot(o.running.store);
   });
 
   it('mutated valid bodies (wrong types, unknown fields, huge strings, deep nesting, __proto__/constructor, bad GUIDs and dates): never 5xx, refusals are clear 4xx and change nothing', async () => {
@@ -254,11 +254,11 @@ describe('hostile input: Web API bodies', () => {
   }, 60_000);
 
   it('the server still serves a good client; figures', async () => {
-    const before = rowCounts(storeSnapshot(o.running.store));
+    const before = rowCounts(await storeSnapshot(o.running.store));
     const res = await call('POST', `workflows(${id.workflow})/${action('RunDesktopFlow')}`, JSON.stringify({ runMode: 'unattended', machineGroupId: id.group }));
     expect(res.status, res.text).toBe(200);
     expect((await call('GET', `flowsessions(${String(res.json.flowsessionId)})?$select=statuscode`)).status).toBe(200);
-    expect(rowCounts(storeSnapshot(o.running.store))['flowsessions']).toBe(before['flowsessions']! + 1);
+    expect(rowCounts(await storeSnapshot(o.running.store))['flowsessions']).toBe(before['flowsessions']! + 1);
     const ok = histogram(figures.succeeded.map(() => 200));
     console.log(
       `hostile API bodies: ${figures.requests} requests over ${ENDPOINTS.length} endpoints; refused ${figures.refused.length} ${JSON.stringify(histogram(figures.refused))} ` +

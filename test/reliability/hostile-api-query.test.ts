@@ -83,7 +83,7 @@ const extraArb = fc.option(fc.constantFrom<Record<string, string>>({ $expand: 'x
 
 describe('hostile input: OData query options over HTTP', () => {
   it('arbitrary $filter/$select/$orderby/$top/$skip/$skiptoken/$count on every set, $count and record: 200 or a clear 400, never 5xx', async () => {
-    const before = storeSnapshot(o.running.store);
+    const before = await storeSnapshot(o.running.store);
     const statuses: number[] = [];
     const codes = new Set<string>();
     await fc.assert(
@@ -104,7 +104,7 @@ describe('hostile input: OData query options over HTTP', () => {
       }),
       { seed: 20260604, numRuns: 1500 },
     );
-    expect(storeSnapshot(o.running.store)).toEqual(before);
+    expect(await storeSnapshot(o.running.store)).toEqual(before);
     const good = await rawRequest(`${o.url}/api/data/v9.2/flowsessions?$filter=priority ge 1&$orderby=priority desc&$select=priority&$top=1`.replaceAll(' ', '%20'), 'GET', { authorization: `Bearer ${o.token}` });
     expect(good.status, good.text).toBe(200);
     expect(good.json.value).toEqual([expect.objectContaining({ priority: 2 })]);

@@ -58,7 +58,7 @@ function slowHash(password: string): string {
 describe('hostile input: registration as a CPU lever (item 6)', () => {
   it('with 2 checks allowed in flight and 1 waiting, 6 concurrent attempts get 3 answers 503 + Retry-After and 3 checked; the checks run off the event loop', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { maxVerificationsInFlight: 2, maxVerificationsWaiting: 1 } });
-    o.store.groups.insert({ name: 'slow', passwordhash: slowHash('slow-password'), preferredqueuingtype: 1, statecode: 0 });
+    await o.store.groups.insert({ name: 'slow', passwordhash: slowHash('slow-password'), preferredqueuingtype: 1, statecode: 0 });
     const order: string[] = [];
     const attempts = Array.from({ length: 6 }, () =>
       register(o!.url, 'slow-password', { group: 'slow' }).then((a) => {
@@ -94,7 +94,7 @@ describe('hostile input: registration as a CPU lever (item 6)', () => {
 describe('hostile input: lockouts that locked out the wrong people (item 7)', () => {
   it('10 wrong passwords from one address: the right one still succeeds from another address and from the same one; further wrong ones are slowed, never refused', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { authFailureDelay: { firstMs: 300, maxMs: 300 } } });
-    o.group('g1');
+    await o.group('g1');
     for (let i = 0; i < 10; i++) expect((await register(o.url, 'wrong-password', { from: '127.0.0.2' })).status).toBe(401);
     expect((await register(o.url, 'group-password', { from: '127.0.0.3' })).status).toBe(200);
     expect((await register(o.url, 'group-password', { from: '127.0.0.2' })).status).toBe(200);
@@ -108,18 +108,18 @@ describe('hostile input: lockouts that locked out the wrong people (item 7)', ()
     expect(w.message).toMatch(/answered after 300 ms: 11 failures for this group from your address/);
     expect(order).toEqual(['right', 'wrong']);
     // Another group from the same address is not slowed: the limit is per (group, address).
-    o.group('g2');
+    await o.group('g2');
     expect((await register(o.url, 'wrong-password', { from: '127.0.0.2', group: 'g2' })).message).toBe('unknown group or wrong password');
   }, 30_000);
 
   it('12 bad bearer tokens from an address never keep a valid machine of that address out (WebSocket and workflow route)', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { authFailureDelay: { firstMs: 20, maxMs: 40 } } });
-    o.group('g1');
+    await o.group('g1');
     const reg = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'box' });
     for (let i = 0; i < 12; i++) expect(await refusedUpgradeStatus(o.url, `Bearer ${reg.flowmachineid}.${'x'.repeat(43)}`)).toBe(401);
     const agent = await o.connect(reg.flowmachineid, reg.credential);
     await agent.hello();
-    const wf = String(o.workflow()['workflowid']);
+    const wf = String((await o.workflow())['workflowid']);
     const res = await fetch(`${o.url}${AGENT_WORKFLOWS_PATH}/${wf}`, { headers: { authorization: `Bearer ${reg.flowmachineid}.${reg.credential}` } });
     expect(res.status).toBe(200);
     await agent.close();

@@ -62,9 +62,9 @@ describe.skipIf(skipUnless(isRoot && nobody !== undefined, { what: 'root and a `
       const expectNoLeak = async (id: string, path: string) => {
         await waitFor(() => receiver.to(path).length > 0, { what: 'the session callback' });
         // What the API returns and what is stored.
-        const flowlogs = orch.running.store.logs.forSession(id);
+        const flowlogs = await orch.running.store.logs.forSession(id);
         const apiFlowlogs = await apiOk(orch, 'GET', `flowlogs?$filter=_flowsessionid_value eq ${id}`);
-        const seen = [JSON.stringify(await getSession(orch, id)), JSON.stringify(orch.running.store.sessions.get(id)), JSON.stringify(flowlogs), JSON.stringify(apiFlowlogs), ...receiver.to(path).map((r) => r.body), readFileSync(logFile, 'utf8'), agent.stderr.join('\n')];
+        const seen = [JSON.stringify(await getSession(orch, id)), JSON.stringify(await orch.running.store.sessions.get(id)), JSON.stringify(flowlogs), JSON.stringify(apiFlowlogs), ...receiver.to(path).map((r) => r.body), readFileSync(logFile, 'utf8'), agent.stderr.join('\n')];
         for (const text of seen) expect(text).not.toContain(marker);
       };
       /** The agent process is alive and its one slot is free: a next session runs to Succeeded. */

@@ -78,7 +78,7 @@ describe('reliability: every session can end', () => {
     await waitFor(async () => (await session(ctx, id))['statuscode'] === 2, { what: 'the session to run' });
     // The machine record is gone (removed by a release that allowed it, or by hand in the database).
     await agent.close();
-    ctx.o.running.store.machines.delete(machineId);
+    await ctx.o.running.store.machines.delete(machineId);
 
     expect((await ctx.o.api('POST', `flowsessions(${id})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`, {})).status).toBe(204);
     const row = await session(ctx, id);

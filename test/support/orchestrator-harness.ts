@@ -9,6 +9,7 @@ import { hashSecret } from '../../orchestrator/auth/secrets.js';
 import type { Store } from '../../orchestrator/store/store.js';
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../orchestrator/index.js';
 import { FakeAgent, registerMachine } from './fake-agent.js';
+import { hasPostgres, POSTGRES, startPostgres, type PostgresServer } from './postgres.js';
 
 /** A record as the tests seed and read it (the store's typed records fit it). */
 type Row = Record<string, unknown>;
@@ -68,6 +69,8 @@ export interface TestOrchestrator {
   readonly dataDir: string;
   readonly running: RunningOrchestrator;
   readonly clock: TestClock;
+  /** Where its records live (`openStore` opens a second connection to them, as another process would). */
+  readonly storeLocation: string;
   /** The running orchestrator's store (protocol tests read and write it directly). */
   readonly store: Store;
   /** The running orchestrator's session queue and machine controls. */
@@ -85,17 +88,44 @@ export interface TestOrchestrator {
 
   // Seeding by writing the store, for protocol tests that set up what no Web API call makes (or need no API call).
   /** A group with password SEEDED_GROUP_PASSWORD. */
-  group(name?: string, opts?: { password?: string; queuing?: number; statecode?: number }): Row;
+  group(name?: string, opts?: { password?: string; queuing?: number; statecode?: number }): Promise<Row>;
   /** A `command` workflow running `true` unless `extra` says otherwise. */
-  workflow(extra?: Row): Row;
-  /** Inserts a Waiting session and tells the queue, like RunDesktopFlow does. */
-  session(workflowId: string, values: Row): string;
-  /** A stored session row (throws when there is none). */
-  get(id: string): Row;
+  workflow(extra?: Row): Promise<Row>;
+  /** Inserts a Waiting session and tells the queue, like RunDesktopFlow does (resolves once the queue filed it). */
+  session(workflowId: string, values: Row): Promise<string>;
+  /** A stored session row (rejects when there is none). */
+  get(id: string): Promise<Row>;
   /** Registers a machine into `group` and connects a fake agent (hello not sent yet). */
   machine(group?: string, opts?: { name?: string; capacity?: number; autoPong?: boolean; features?: readonly string[] }): Promise<{ agent: FakeAgent; machineId: string; credential: string }>;
   /** Connects a fake agent with a machine's credential (hello not sent yet). */
   connect(machineId: string, credential: string): Promise<FakeAgent>;
+}
+
+/**
+ * The store of every test orchestrator of this process: `FLOWHOST_TEST_STORE=postgres` gives each a database of its
+ * own on one private PostgreSQL server (test/support/postgres.ts, started on first use, gone with the process), so the
+ * orchestrator suites run on PostgreSQL as they do on the default SQLite file (`sqlite`, or unset).
+ */
+export const TEST_STORE = parseTestStore(process.env['FLOWHOST_TEST_STORE']);
+
+function parseTestStore(value: string | undefined): 'sqlite' | 'postgres' {
+  if (value === undefined || value === '' || value === 'sqlite') return 'sqlite';
+  if (value === 'postgres') return 'postgres';
+  throw new Error(`FLOWHOST_TEST_STORE must be sqlite or postgres, not ${value}`);
+}
+
+let testPostgres: Promise<PostgresServer> | undefined;
+/** The database made for a data dir: an orchestrator started again on the same data dir finds its records, as on SQLite. */
+const databaseOfDataDir = new Map<string, Promise<string>>();
+
+async function testStoreLocation(dataDir: string): Promise<string | undefined> {
+  if (TEST_STORE === 'sqlite') return undefined;
+  if (!hasPostgres) throw new Error(`FLOWHOST_TEST_STORE=postgres needs ${POSTGRES.what}`);
+  testPostgres ??= startPostgres();
+  const server = await testPostgres;
+  let database = databaseOfDataDir.get(dataDir);
+  if (!database) databaseOfDataDir.set(dataDir, (database = server.createDatabase()));
+  return server.url(await database);
 }
 
 /**
@@ -105,9 +135,11 @@ export interface TestOrchestrator {
 export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}): Promise<TestOrchestrator> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'flowhost-orch-'));
   const { trustCa, clock = TestClock.real(), ...given } = opts;
+  const store = given.store ?? (await testStoreLocation(dataDir));
   const options: OrchestratorOptions = {
     logger: winston.createLogger({ silent: true }),
     adminToken: 'test-admin-token-0123456789',
+    ...(store === undefined ? {} : { store }),
     ...given,
     gateway: { queueTickMs: 20, ...given.gateway },
     now: clock.now,
@@ -136,6 +168,7 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
     },
     clock,
     dataDir,
+    storeLocation: store ?? join(dataDir, 'orchestrator.db'),
     api: (method, path, body, headers) => callApi(running.url, running.adminToken, method, path, body, headers, trustCa),
     async restart() {
       await running.close();
@@ -159,14 +192,14 @@ export async function startTestOrchestrator(opts: TestOrchestratorOptions = {}):
       }),
     workflow: (extra = {}) =>
       running.store.workflows.insert({ name: 'wf', category: 6, clientdata: JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['true'] }), ...extra }),
-    session(workflowId, values) {
-      const row = running.store.sessions.insert({ _regardingobjectid_value: workflowId, runmode: RunMode.v.Unattended, statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting, priority: 0, ...values });
+    async session(workflowId, values) {
+      const row = await running.store.sessions.insert({ _regardingobjectid_value: workflowId, runmode: RunMode.v.Unattended, statecode: SessionState.v.Active, statuscode: SessionStatus.v.Waiting, priority: 0, ...values });
       const id = row.flowsessionid;
-      running.gateway.queue.enqueued(id);
+      await running.gateway.queue.enqueued(id);
       return id;
     },
-    get(id) {
-      const row = running.store.sessions.get(id);
+    async get(id) {
+      const row = await running.store.sessions.get(id);
       if (!row) throw new Error(`no session ${id}`);
       return row;
     },

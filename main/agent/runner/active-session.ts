@@ -1,7 +1,6 @@
 import type { Logger } from 'winston';
 import { FLOWLOG_DATA_MAX } from '../../../shared/records/flowlog.js';
-import { LogLevel } from '../../../shared/option-sets.js';
-import type { Sample } from '../../../shared/protocol.js';
+import { WireLogLevel, type Sample } from '../../../shared/protocol.js';
 import type { ProcessTree } from '../process/kill-tree.js';
 import type { UserIdentity } from '../process/session-user.js';
 import type { Sampler } from './sampler.js';
@@ -243,7 +242,7 @@ export class ActiveSession {
     this.finished = true;
     this.untrack?.();
     const { now } = this.options;
-    if (result.errormessage) this.log.add('agent', result.errormessage, result.statuscode === SessionStatus.v.Succeeded ? LogLevel.v.Information : LogLevel.v.Error);
+    if (result.errormessage) this.log.add('agent', result.errormessage, result.statuscode === SessionStatus.v.Succeeded ? WireLogLevel.Information : WireLogLevel.Error);
     // The display and everything on it end with the run, before the session is reported ended.
     await this.display?.close();
     const completion = {

@@ -1,5 +1,4 @@
-import { LogLevel } from '../../../shared/option-sets.js';
-import type { LogLine } from '../../../shared/protocol.js';
+import { WireLogLevel, type LogLine } from '../../../shared/protocol.js';
 import type { Masker } from '../../../shared/secret-mask.js';
 import { MAX_LINES_PER_EVENT } from '../store/event-outbox.js';
 import type { LogChunk } from '../store/agent-store.js';
@@ -30,7 +29,7 @@ export interface SessionLogOptions {
   readonly maxHeldChars?: number;
 }
 
-const LEVEL = { stdout: LogLevel.v.Information, stderr: LogLevel.v.Warning, agent: LogLevel.v.Information } as const;
+const LEVEL = { stdout: WireLogLevel.Information, stderr: WireLogLevel.Warning, agent: WireLogLevel.Information } as const;
 
 interface OpenChunk {
   readonly stream: LogLine['stream'];

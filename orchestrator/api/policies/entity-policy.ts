@@ -15,7 +15,13 @@ export interface WriteDeps {
   readonly queue: SessionQueue;
   /** Pause/resume/drain commands to the connected agents. */
   readonly control: AgentControl;
+  /** The schedule runner: told after a schedule was written, so its timer follows the new due times. */
+  readonly schedules: ScheduleWaker;
   readonly now: () => Date;
+}
+
+export interface ScheduleWaker {
+  wake(): Promise<void>;
 }
 
 /**
@@ -30,15 +36,15 @@ export interface EntityPolicy<R extends StoredRecord = StoredRecord> {
   readonly deletable: boolean;
   /** Checks that must come before schema validation (e.g. a size that earns 413 rather than 400). */
   precheck?(body: Readonly<Record<string, unknown>>, what: string): void;
-  prepareCreate?(deps: WriteDeps, values: Row, what: string): Row;
-  prepareUpdate?(deps: WriteDeps, current: R, patch: Row, what: string): Row;
-  checkDelete?(deps: WriteDeps, current: R): void;
+  prepareCreate?(deps: WriteDeps, values: Row, what: string): Row | Promise<Row>;
+  prepareUpdate?(deps: WriteDeps, current: R, patch: Row, what: string): Row | Promise<Row>;
+  checkDelete?(deps: WriteDeps, current: R): void | Promise<void>;
   /** Extra rows to delete with the record (same transaction). */
-  deleteDependents?(deps: WriteDeps, current: R): void;
-  afterCreate?(deps: WriteDeps, row: R): void;
+  deleteDependents?(deps: WriteDeps, current: R): void | Promise<void>;
+  afterCreate?(deps: WriteDeps, row: R): void | Promise<void>;
   /** `requested`: the PATCH's validated values (before `prepareUpdate`), e.g. a statuscode that is a command. */
-  afterUpdate?(deps: WriteDeps, row: R, requested: Row): void;
-  afterDelete?(deps: WriteDeps, row: R): void;
+  afterUpdate?(deps: WriteDeps, row: R, requested: Row): void | Promise<void>;
+  afterDelete?(deps: WriteDeps, row: R): void | Promise<void>;
 }
 
 /** Allowed HTTP methods on a record and on the collection of `policy`. */

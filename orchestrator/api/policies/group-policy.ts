@@ -17,21 +17,21 @@ export const groupPolicy: EntityPolicy<GroupRecord> = {
   updateSchema: FlowMachineGroupUpdate,
   deletable: true,
   prepareCreate: (_deps, values) => ({
-    preferredqueuingtype: QueuingType.v.PriorityThenFIFO,
+    preferredqueuingtype: QueuingType.v.ExtendedQueuePrioritization,
     statecode: MachineGroupState.v.Active,
     statuscode: MachineGroupStatus.v.Active,
     ...hashPassword(values),
     callbacksecret: newSecret(),
   }),
   prepareUpdate: (_deps, _current, patch) => hashPassword(patch),
-  checkDelete(deps, current) {
+  async checkDelete(deps, current) {
     const id = current.flowmachinegroupid;
-    const machines = deps.store.machines.inGroup(id).length;
+    const machines = (await deps.store.machines.inGroup(id)).length;
     if (machines > 0) throw conflict(`flowmachinegroup ${id} still has ${machines} machine(s); delete them first`, 'GroupNotEmpty');
-    const open = deps.store.sessions.countOpenForGroup(id);
+    const open = await deps.store.sessions.countOpenForGroup(id);
     if (open > 0) throw conflict(`flowmachinegroup ${id} has ${open} unfinished session(s)`, 'GroupBusy');
   },
-  afterUpdate(deps, row) {
-    for (const m of deps.store.machines.inGroup(row.flowmachinegroupid)) deps.queue.machineChanged(m.flowmachineid);
+  async afterUpdate(deps, row) {
+    for (const m of await deps.store.machines.inGroup(row.flowmachinegroupid)) await deps.queue.machineChanged(m.flowmachineid);
   },
 };

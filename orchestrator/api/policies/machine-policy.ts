@@ -48,14 +48,14 @@ export const machinePolicy: EntityPolicy<MachineRecord> = {
   prepareUpdate: machineStatus,
   // A session that waits for, is assigned to or runs on a machine would never end once the machine is gone; an
   // offered or confirmed session carries its machine in _machineid_value too.
-  checkDelete(deps, current) {
+  async checkDelete(deps, current) {
     const id = current.flowmachineid;
-    const n = deps.store.sessions.countOpenForMachine(id);
+    const n = await deps.store.sessions.countOpenForMachine(id);
     if (n > 0) throw conflict(`flowmachine ${id} has ${n} open session(s) (waiting for it, assigned to it or running on it); cancel them (CancelDesktopFlowRun) or wait for them to end, then delete it`, 'MachineBusy');
   },
   afterUpdate(deps, row) {
     if (row.statuscode === Status.DrainMode && row.draining !== true) deps.control.drainMachine(row.flowmachineid);
-    deps.queue.machineChanged(row.flowmachineid);
+    return deps.queue.machineChanged(row.flowmachineid);
   },
   afterDelete: (deps, row) => deps.queue.machineChanged(row.flowmachineid),
 };

@@ -14,14 +14,14 @@ const WAITING = { statecode: SessionState.v.Active, statuscode: SessionStatus.v.
  * The values of a new Waiting session: target checked (exactly one of group or machine; a machine brings its
  * group), inputs checked against the workflow's inputschema, defaults filled in.
  */
-export function prepareSession(deps: WriteDeps, values: Row, what: string): Row {
+export async function prepareSession(deps: WriteDeps, values: Row, what: string): Promise<Row> {
   const machineId = values['_machineid_value'] as string | null | undefined;
   const groupId = values['_machinegroupid_value'] as string | null | undefined;
   if (!machineId === !groupId) throw badRequest(`${what}: a session targets exactly one of _machinegroupid_value (a group) or _machineid_value (a machine)`);
-  const workflow = deps.store.workflows.get(String(values['_regardingobjectid_value']));
+  const workflow = await deps.store.workflows.get(String(values['_regardingobjectid_value']));
   if (!workflow) throw badRequest(`${what}: workflow ${String(values['_regardingobjectid_value'])} does not exist`, 'LookupNotFound');
   validateInputs(workflow, values['inputs'] as string | null | undefined, what);
-  const machine = machineId ? deps.store.machines.get(machineId) : undefined;
+  const machine = machineId ? await deps.store.machines.get(machineId) : undefined;
   const inputs = typeof values['inputs'] === 'string' ? values['inputs'] : '{}';
   return {
     name: workflow.name,
@@ -52,13 +52,13 @@ export const sessionPolicy: EntityPolicy<SessionRecord> = {
     }
   },
   deleteDependents(deps, current) {
-    deps.store.logs.deleteForSession(current.flowsessionid);
+    return deps.store.logs.deleteForSession(current.flowsessionid);
   },
   afterCreate(deps, row) {
-    deps.queue.enqueued(row.flowsessionid);
+    return deps.queue.enqueued(row.flowsessionid);
   },
-  afterUpdate(deps, row, requested) {
-    deps.queue.sessionChanged(row.flowsessionid);
-    applySessionStateChange(deps, row, requested);
+  async afterUpdate(deps, row, requested) {
+    await deps.queue.sessionChanged(row.flowsessionid);
+    await applySessionStateChange(deps, row, requested);
   },
 };

@@ -43,7 +43,7 @@ function requestedStatus(current: SessionRecord, patch: Row, what: string): numb
  * Checks the state change a PATCH asks of `current` (400 for a transition flowhost does not make, 409 when the
  * agent that runs it is not connected) and returns the patch without statecode/statuscode.
  */
-export function checkSessionStateChange(deps: WriteDeps, current: SessionRecord, patch: Row, what: string): Row {
+export async function checkSessionStateChange(deps: WriteDeps, current: SessionRecord, patch: Row, what: string): Promise<Row> {
   const { statecode: _state, statuscode: _status, ...rest } = patch;
   const requested = requestedStatus(current, patch, what);
   if (requested === undefined || requested === current.statuscode) return rest;
@@ -62,7 +62,7 @@ export function checkSessionStateChange(deps: WriteDeps, current: SessionRecord,
   }
   if (command !== 'cancel') {
     const machineId = current._machineid_value;
-    if (!machineId || deps.store.machines.get(machineId)?.connected !== true) {
+    if (!machineId || (await deps.store.machines.get(machineId))?.connected !== true) {
       throw conflict(`${what}: the machine running flowsession ${current.flowsessionid} is not connected; try again once it is`, 'AgentNotConnected');
     }
   }
@@ -70,20 +70,20 @@ export function checkSessionStateChange(deps: WriteDeps, current: SessionRecord,
 }
 
 /** Sends the command a committed PATCH asked for (checked by checkSessionStateChange). */
-export function applySessionStateChange(deps: WriteDeps, row: SessionRecord, requested: Row): void {
+export async function applySessionStateChange(deps: WriteDeps, row: SessionRecord, requested: Row): Promise<void> {
   const status = requested['statuscode'];
   if (typeof status !== 'number') return;
   const command = sessionCommand(row.statuscode, status);
   if (command === undefined) return;
   switch (command) {
     case 'pause':
-      deps.control.pauseSession(row.flowsessionid);
+      await deps.control.pauseSession(row.flowsessionid);
       return;
     case 'resume':
-      deps.control.resumeSession(row.flowsessionid);
+      await deps.control.resumeSession(row.flowsessionid);
       return;
     case 'cancel':
-      deps.queue.cancel(row.flowsessionid);
+      await deps.queue.cancel(row.flowsessionid);
       return;
   }
 }

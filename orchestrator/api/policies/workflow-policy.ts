@@ -41,9 +41,9 @@ export const workflowPolicy: EntityPolicy<WorkflowRecord> = {
   deletable: true,
   prepareCreate: (_deps, values, what) => ({ category: WorkflowCategory.v.DesktopFlow, statecode: WorkflowState.v.Active, ...checkWorkflowFields(values, what) }),
   prepareUpdate: (_deps, _current, patch, what) => checkWorkflowFields(patch, what),
-  checkDelete(deps, current) {
+  async checkDelete(deps, current) {
     const id = current.workflowid;
-    const open = deps.store.sessions.countOpenForWorkflow(id);
+    const open = await deps.store.sessions.countOpenForWorkflow(id);
     if (open > 0) throw conflict(`workflow ${id} has ${open} unfinished session(s)`, 'WorkflowInUse');
   },
 };

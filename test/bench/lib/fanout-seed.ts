@@ -15,19 +15,20 @@ export interface FanoutSeed {
  * Writes a group, a workflow and `machines` registered machines (capacity 1) straight into the orchestrator's
  * database in `dataDir`, before it starts: registering 10,000 machines over HTTP would be the bottleneck.
  */
-export function seedFanout(dataDir: string, machines: number): FanoutSeed {
+export async function seedFanout(dataDir: string, machines: number): Promise<FanoutSeed> {
   const store = new SqliteStore({ file: join(dataDir, 'orchestrator.db') });
   try {
     const credential = newSecret();
     // Hashed as registration hashes a machine credential.
     const credentialhash = hashToken(credential);
-    return store.transaction(() => {
-      const groupId = String(store.groups.insert({ name: 'fan-out', preferredqueuingtype: 1, statecode: 0, statuscode: 1 })['flowmachinegroupid']);
+    return await store.transaction(async (tx) => {
+      const groupId = (await tx.groups.insert({ name: 'fan-out', preferredqueuingtype: 1, statecode: 0, statuscode: 1 })).flowmachinegroupid;
       const clientdata = JSON.stringify({ schemaversion: 1, kind: 'command', argv: ['/bin/true'] });
-      const workflowId = String(store.workflows.insert({ name: 'true', category: 6, clientdata })['workflowid']);
-      const machineIds = Array.from({ length: machines }, (_, i) => {
+      const workflowId = (await tx.workflows.insert({ name: 'true', category: 6, clientdata })).workflowid;
+      const machineIds: string[] = [];
+      for (let i = 0; i < machines; i++) {
         const flowmachineid = randomUUID();
-        store.machines.insert({
+        await tx.machines.insert({
           flowmachineid,
           name: `fan-out-${i}`,
           _flowmachinegroupid_value: groupId,
@@ -37,11 +38,11 @@ export function seedFanout(dataDir: string, machines: number): FanoutSeed {
           connected: false,
           credentialhash,
         });
-        return flowmachineid;
-      });
+        machineIds.push(flowmachineid);
+      }
       return { groupId, workflowId, machineIds, credential };
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }

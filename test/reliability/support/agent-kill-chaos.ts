@@ -65,12 +65,12 @@ export async function runAgentKillChaos(o: AgentKillChaosOptions): Promise<Agent
     const applied = () => appliedSeq(orch.running.store, credentials.flowmachineid);
     await settleApplied(applied, agentDb);
     const { lastSeq } = agentOutbox(agentDb);
-    const audits = auditSessions(orch.running.store, agentDb, markerDir, ids);
+    const audits = await auditSessions(orch.running.store, agentDb, markerDir, ids);
     return {
       kills: agent.kills,
       abortedAgentRestarted: audits.filter(abortedByRestart).length,
       linesWritten: audits.reduce((n, a) => n + a.written, 0),
-      ...chaosFigures({ seed: o.seed, startedAt, audits, lastSeq, applied: applied(), agent, expectedEnd: abortedByRestart }),
+      ...chaosFigures({ seed: o.seed, startedAt, audits, lastSeq, applied: await applied(), agent, expectedEnd: abortedByRestart }),
     };
   } finally {
     await agent?.stop();

@@ -50,8 +50,8 @@ export class ChaosSessions {
 }
 
 /** Gives the orchestrator up to 30 s to apply every event the agent committed; a shortfall shows in the figures. */
-export async function settleApplied(appliedSeq: () => number, agentDb: string): Promise<void> {
-  await waitFor(() => appliedSeq() >= agentOutbox(agentDb).lastSeq, { what: 'every committed event to be applied', timeoutMs: 30_000 }).catch(() => undefined);
+export async function settleApplied(appliedSeq: () => number | Promise<number>, agentDb: string): Promise<void> {
+  await waitFor(async () => (await appliedSeq()) >= agentOutbox(agentDb).lastSeq, { what: 'every committed event to be applied', timeoutMs: 30_000 }).catch(() => undefined);
 }
 
 /** The figures every chaos run reports. */

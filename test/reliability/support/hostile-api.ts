@@ -45,11 +45,10 @@ const QUEUE_OWNED = new Set(['queuereason', 'modifiedon', 'versionnumber']);
  * Every row of every entity set: key + version (sessions: every field the API can write, since the queue
  * touches their version on its own). Equal snapshots = no row added, removed or changed by the API.
  */
-export function storeSnapshot(store: Store): Record<string, string[]> {
+export async function storeSnapshot(store: Store): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const entity of Object.values(entities)) {
-    out[entity.set] = store.records
-      .list(entity)
+    out[entity.set] = (await store.records.list(entity))
       .map((row) => {
         if (entity.set !== flowsessionEntity.set) return `${String(row[entity.key])}@${String(row['versionnumber'])}`;
         const fields = Object.entries(row).filter(([k]) => !QUEUE_OWNED.has(k));

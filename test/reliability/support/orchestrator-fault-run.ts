@@ -83,12 +83,12 @@ async function partitionLink(rig: FaultRig, holdMs: number): Promise<void> {
 }
 
 /** Audits the sessions against the (stopped) orchestrator's database. */
-function auditStoppedOrchestrator(orchestratorDb: string, agentDb: string, markerDir: string, ids: readonly string[]): SessionAudit[] {
+async function auditStoppedOrchestrator(orchestratorDb: string, agentDb: string, markerDir: string, ids: readonly string[]): Promise<SessionAudit[]> {
   const store = new SqliteStore({ file: orchestratorDb });
   try {
-    return auditSessions(store, agentDb, markerDir, ids);
+    return await auditSessions(store, agentDb, markerDir, ids);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -142,7 +142,7 @@ export async function runOrchestratorFaults(o: OrchestratorFaultOptions): Promis
     await orch.stop();
     const appliedAtEnd = applied();
     const { lastSeq } = agentOutbox(agentDb);
-    const audits = auditStoppedOrchestrator(orchDb, agentDb, markerDir, ids);
+    const audits = await auditStoppedOrchestrator(orchDb, agentDb, markerDir, ids);
     return {
       orchestratorKills: orch.kills,
       ...rig.tally,

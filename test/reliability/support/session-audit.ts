@@ -27,15 +27,14 @@ export interface SessionAudit {
 const fileLines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : []);
 
 /** Compares, per session, the flow's files, the agent's committed log lines and the orchestrator's flowlogs. */
-export function auditSessions(store: Store, agentDb: string, markerDir: string, ids: readonly string[]): SessionAudit[] {
+export async function auditSessions(store: Store, agentDb: string, markerDir: string, ids: readonly string[]): Promise<SessionAudit[]> {
   const db = new Database(agentDb, { readonly: true });
   try {
     const local = db.prepare(`SELECT text FROM log_chunks WHERE session_id = ? AND stream = 'stdout' ORDER BY first_seq`);
-    return ids.map((id) => {
-      const row = store.sessions.get(id)!;
+    return await Promise.all(ids.map(async (id) => {
+      const row = (await store.sessions.get(id))!;
       const committed = (local.all(id) as { text: string }[]).flatMap((r) => r.text.split('\n'));
-      const upstream = store.logs
-        .forSession(id)
+      const upstream = (await store.logs.forSession(id))
         .filter((r) => r.name === 'stdout')
         .map((r) => (JSON.parse(String(r['data'])) as { message: string }).message);
       const seen = new Set(upstream);
@@ -52,7 +51,7 @@ export function auditSessions(store: Store, agentDb: string, markerDir: string, 
         lost: committed.filter((l) => !seen.has(l)).length,
         misordered: !inOrder,
       };
-    });
+    }));
   } finally {
     db.close();
   }

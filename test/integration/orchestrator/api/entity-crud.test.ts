@@ -20,7 +20,7 @@ describe('flowmachinegroups', () => {
     expect(res.text).not.toContain(GROUP_PASSWORD);
     expect(res.json).not.toHaveProperty('password');
     expect(res.json).not.toHaveProperty('passwordhash');
-    const row = o.running.store.groups.get(res.json.flowmachinegroupid)!;
+    const row = (await o.running.store.groups.get(res.json.flowmachinegroupid))!;
     expect(String(row['passwordhash'])).toMatch(/^scrypt\$/);
     expect(row['password']).toBeNull();
   });

@@ -19,9 +19,9 @@ const errorOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as { error:
 
 describe('flowsessions(<id>)/screenshot/$value', () => {
   it('serves a stored picture byte for byte as image/png; HEAD too; only with the admin token; GET only', async () => {
-    const wf = o.workflow();
-    const id = o.session(String(wf['workflowid']), {});
-    o.store.screenshots.put({ flowsessionid: id, takenon: '2030-01-01T00:00:00.000Z', png: PNG });
+    const wf = await o.workflow();
+    const id = await o.session(String(wf['workflowid']), {});
+    await o.store.screenshots.put({ flowsessionid: id, takenon: '2030-01-01T00:00:00.000Z', png: PNG });
     const ok = await get(`flowsessions(${id.toUpperCase()})/screenshot/$value`);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/png');
@@ -33,8 +33,8 @@ describe('flowsessions(<id>)/screenshot/$value', () => {
   });
 
   it('404 in Dataverse shape: a session without a picture, a missing session, another column or set', async () => {
-    const wf = o.workflow();
-    const id = o.session(String(wf['workflowid']), {});
+    const wf = await o.workflow();
+    const id = await o.session(String(wf['workflowid']), {});
     const none = await get(`flowsessions(${id})/screenshot/$value`);
     expect(none.status).toBe(404);
     expect(errorOf(none.body)).toMatchObject({ code: '0x80040217', message: expect.stringContaining('has no screenshot') });

@@ -153,7 +153,7 @@ describe('service documents', () => {
 
   it('GET /api/data/v9.2/ lists the entity sets', async () => {
     const res = await o.api('GET', '');
-    expect(res.json.value.map((v: { name: string }) => v.name)).toEqual(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations']);
+    expect(res.json.value.map((v: { name: string }) => v.name)).toEqual(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'schedules']);
     expect(res.headers.get('odata-version')).toBe('4.0');
     expect(res.headers.get('content-type')).toBe('application/json; odata.metadata=minimal');
   });

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
+import { openStore } from '../../../../orchestrator/store/store.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../../../support/orchestrator-harness.js';
 import { tempDir as newTempDir } from '../../../support/temp-dir.js';
 import { waitFor } from '../../../support/wait-for.js';
@@ -63,15 +63,15 @@ describe('restart', () => {
     o = await startTestOrchestrator({ dataDir });
     await o.running.close();
     // What a crash between "operation recorded" and "operation done" leaves behind.
-    const store = new SqliteStore({ file: join(dataDir, 'orchestrator.db') });
-    const op = store.operations.insert({
+    const store = await openStore(o.storeLocation);
+    const op = await store.operations.insert({
       name: 'bulk:CreateMultiple:workflows',
       statecode: 2,
       statuscode: 20,
       retrycount: 0,
       inputparameters: JSON.stringify({ set: 'workflows', action: 'CreateMultiple', body: { Targets: [{ name: 'resumed', clientdata: commandFlow() }] } }),
     });
-    store.close();
+    await store.close();
     const id = String(op['backgroundoperationid']);
     o = await startTestOrchestrator({ dataDir });
     const done = await waitFor(async () => {

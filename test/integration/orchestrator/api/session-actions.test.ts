@@ -35,7 +35,7 @@ describe('RunDesktopFlow', () => {
       callbackurl: 'https://example.com/cb',
     });
     expect(JSON.parse(s.inputs)).toEqual({ n: 1 });
-    expect(s.queuereason).toEqual(expect.any(String));
+    await expect.poll(async () => (await o.get(id)).queuereason).toEqual(expect.any(String));
     const logs = await o.api('GET', `flowlogs?$filter=_flowsessionid_value eq ${id}`);
     expect(logs.json.value.map((l: { type: number }) => l.type)).toContain(100000003);
   });

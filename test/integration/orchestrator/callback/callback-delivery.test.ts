@@ -30,11 +30,11 @@ async function receiver(answers: readonly { status: number; headers?: Record<str
   return { port: (server.address() as AddressInfo).port, requests };
 }
 
-function deliveryFor(callbackurl: string, options: Partial<ConstructorParameters<typeof CallbackDelivery>[0]>) {
+async function deliveryFor(callbackurl: string, options: Partial<ConstructorParameters<typeof CallbackDelivery>[0]>) {
   const store = new SqliteStore({ file: join(tempDir(), 'orchestrator.db') });
   const delivery = new CallbackDelivery({ ctx: { store, now: () => new Date(), logger }, baseDelayMs: 10, ...options });
-  cleanup.push(() => delivery.close(), () => store.close());
-  const sessionId = String(store.sessions.insert({ name: 'ended', statecode: 1, statuscode: 4, runmode: 2, priority: 0, callbackurl })['flowsessionid']);
+  cleanup.push(() => delivery.close(), async () => await store.close());
+  const sessionId = String((await store.sessions.insert({ name: 'ended', statecode: 1, statuscode: 4, runmode: 2, priority: 0, callbackurl }))['flowsessionid']);
   return { store, trigger: () => delivery.trigger(sessionId) };
 }
 
@@ -43,22 +43,22 @@ describe('orchestrator callback delivery', () => {
   // system resolver: the request can only arrive if it is pinned to the address the policy checked.
   it('connects to the address the policy checked, not to what DNS answers later', async () => {
     const { port, requests } = await receiver();
-    const { store, trigger } = deliveryFor(`http://rebind.flowhost.invalid:${port}/cb`, {
+    const { store, trigger } = await deliveryFor(`http://rebind.flowhost.invalid:${port}/cb`, {
       allowHosts: ['rebind.flowhost.invalid'],
       lookupAll: async () => [{ address: '127.0.0.1', family: 4 }],
     });
-    const id = trigger();
-    await waitFor(() => store.operations.get(id)?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(store.operations.get(id)).toMatchObject({ statuscode: 30, errormessage: null });
+    const id = await trigger();
+    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the delivery to end' });
+    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, errormessage: null });
     expect(requests).toEqual([`POST /cb host=rebind.flowhost.invalid:${port}`]);
   });
 
   it('refuses a name that resolves to a metadata address, without a request', async () => {
     const { port, requests } = await receiver();
-    const { store, trigger } = deliveryFor(`https://hooks.example.com:${port}/cb`, { lookupAll: async () => [{ address: '169.254.169.254', family: 4 }] });
-    const id = trigger();
-    await waitFor(() => store.operations.get(id)?.['statecode'] === 3, { what: 'the delivery to end' });
-    expect(store.operations.get(id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
+    const { store, trigger } = await deliveryFor(`https://hooks.example.com:${port}/cb`, { lookupAll: async () => [{ address: '169.254.169.254', family: 4 }] });
+    const id = await trigger();
+    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the delivery to end' });
+    expect(await store.operations.get(id)).toMatchObject({ statuscode: 31, errormessage: expect.stringMatching(/Refused: .*169\.254\.169\.254, a metadata address/) });
     expect(requests).toEqual([]);
   });
 
@@ -67,10 +67,10 @@ describe('orchestrator callback delivery', () => {
 
   it("retries when the receiver's Retry-After says, not by the backoff", async () => {
     const { port, requests } = await receiver([{ status: 429, headers: { 'retry-after': '1' } }]);
-    const { store, trigger } = deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random: () => 0.99 });
-    const id = trigger();
-    await waitFor(() => store.operations.get(id)?.['statecode'] === 3, { what: 'the retry Retry-After asked for' });
-    expect(store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    const { store, trigger } = await deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random: () => 0.99 });
+    const id = await trigger();
+    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the retry Retry-After asked for' });
+    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
     expect(requests).toHaveLength(2);
   });
 
@@ -81,10 +81,10 @@ describe('orchestrator callback delivery', () => {
       draws.push(0);
       return 0;
     };
-    const { store, trigger } = deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random });
-    const id = trigger();
-    await waitFor(() => store.operations.get(id)?.['statecode'] === 3, { what: 'the retry after the injected draw' });
-    expect(store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
+    const { store, trigger } = await deliveryFor(`http://127.0.0.1:${port}/cb`, { allowHosts: ['127.0.0.1'], baseDelayMs: HOUR, random });
+    const id = await trigger();
+    await waitFor(async () => (await store.operations.get(id))?.['statecode'] === 3, { what: 'the retry after the injected draw' });
+    expect(await store.operations.get(id)).toMatchObject({ statuscode: 30, retrycount: 1 });
     expect(requests).toHaveLength(2);
     expect(draws).toHaveLength(1);
   });

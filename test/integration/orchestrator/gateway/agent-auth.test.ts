@@ -17,19 +17,19 @@ const post = (path: string, body: unknown, headers: Record<string, string> = { '
 describe('POST /agent/v1/register', () => {
   it('creates an offline machine and answers its credential and its own callback key (derived, never the group secret)', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    const group = o.group('g1');
+    const group = await o.group('g1');
     const reg = await registerMachine(o.url, { group: 'G1', password: 'group-password', name: 'box', capacity: 3, os: 'linux', agentVersion: '1.2.3' });
     expect(reg.flowmachinegroupid).toBe(group['flowmachinegroupid']);
     expect(reg.callbackSecret).toBe(deriveCallbackKey('callback-secret-0123456789', reg.flowmachineid, nodeHmacSha256));
     expect(reg.callbackSecret).not.toContain('callback-secret-0123456789');
-    const m = o.store.machines.get(reg.flowmachineid)!;
+    const m = (await o.store.machines.get(reg.flowmachineid))!;
     expect(m).toMatchObject({ name: 'box', sessioncapacity: 3, statecode: 0, statuscode: 2, connected: false, os: 'linux', agentversion: '1.2.3' });
     expect(m['credentialhash']).not.toContain(reg.credential);
   });
 
   it('answers one generic 401 for an unknown group and a wrong password; past the free failures the 401s are slowed, and the right password still succeeds', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { maxAuthFailuresPerMinute: 3, authFailureDelay: { firstMs: 20, maxMs: 40 } } });
-    o.group('g1');
+    await o.group('g1');
     const wrong = await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'nope', name: 'x' });
     const unknown = await post(AGENT_REGISTER_PATH, { group: 'nope', password: 'nope', name: 'x' });
     expect(wrong.status).toBe(401);
@@ -48,17 +48,17 @@ describe('POST /agent/v1/register', () => {
 
   it('files the new machine in the queue at once: a waiting session of its group waits for it to connect', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    const group = o.group('g1');
-    const id = o.session(String(o.workflow()['workflowid']), { _machinegroupid_value: group['flowmachinegroupid'] });
-    const reason = () => o.get(id)['queuereason'];
-    await waitFor(() => reason() === 'GroupIsEmpty', { what: 'the empty group as the reason' });
+    const group = await o.group('g1');
+    const id = await o.session(String((await o.workflow())['workflowid']), { _machinegroupid_value: group['flowmachinegroupid'] });
+    const reason = async () => (await o.get(id))['queuereason'];
+    await waitFor(async () => (await reason()) === 'GroupIsEmpty', { what: 'the empty group as the reason' });
     await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'box' });
-    await waitFor(() => reason() === 'NoMachineConnected', { what: 'the registered machine as the reason' });
+    await waitFor(async () => (await reason()) === 'NoMachineConnected', { what: 'the registered machine as the reason' });
   });
 
   it('refuses invalid and oversize bodies', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    o.group('g1');
+    await o.group('g1');
     const invalid = await post(AGENT_REGISTER_PATH, { group: 'g1', password: 'group-password', name: 'x', extra: 1 });
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { error: { message: string } }).error.message).toContain("unknown property 'extra'");
@@ -70,26 +70,26 @@ describe('POST /agent/v1/register', () => {
 describe('WebSocket /agent/v1 authentication', () => {
   it('gives no socket without a valid credential of an existing, active machine', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { maxAuthFailuresPerMinute: 100 } });
-    o.group('g1');
+    await o.group('g1');
     const a = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'a' });
     const b = await registerMachine(o.url, { group: 'g1', password: 'group-password', name: 'b' });
     expect(await refusedUpgradeStatus(o.url)).toBe(401);
     expect(await refusedUpgradeStatus(o.url, `Bearer ${a.flowmachineid}.${'x'.repeat(43)}`)).toBe(401);
     expect(await refusedUpgradeStatus(o.url, `Bearer ${b.flowmachineid}.${a.credential}`)).toBe(401);
     expect(await refusedUpgradeStatus(o.url, `Basic ${a.credential}`)).toBe(401);
-    o.store.machines.update(a.flowmachineid, { statecode: 1 });
+    await o.store.machines.update(a.flowmachineid, { statecode: 1 });
     expect(await refusedUpgradeStatus(o.url, `Bearer ${a.flowmachineid}.${a.credential}`)).toBe(401);
-    o.store.machines.delete(b.flowmachineid);
+    await o.store.machines.delete(b.flowmachineid);
     expect(await refusedUpgradeStatus(o.url, `Bearer ${b.flowmachineid}.${b.credential}`)).toBe(401);
   });
 
   it('closes a machine that is deleted while connected (4005)', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    o.group('g1');
+    await o.group('g1');
     const { agent, machineId } = await o.machine();
     await agent.hello();
-    o.store.machines.delete(machineId);
-    o.gateway.queue.machineChanged(machineId);
+    await o.store.machines.delete(machineId);
+    await o.gateway.queue.machineChanged(machineId);
     expect((await agent.closed).code).toBe(CloseCode.Revoked);
   });
 });
@@ -97,11 +97,11 @@ describe('WebSocket /agent/v1 authentication', () => {
 describe('WebSocket /agent/v1 framing', () => {
   it('answers hello with welcome and marks the machine Active', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { heartbeatIntervalMs: 5000 } });
-    o.group('g1');
+    await o.group('g1');
     const { agent, machineId } = await o.machine();
     const welcome = await agent.hello({ state: { draining: false } });
     expect(welcome).toMatchObject({ protocol: 1, flowmachineid: machineId, appliedUpTo: 0, heartbeatIntervalMs: 5000, cancelSessions: [] });
-    expect(o.store.machines.get(machineId)).toMatchObject({ connected: true, statuscode: 1, lastheartbeatdate: o.clock.now().toISOString() });
+    await expect.poll(() => o.store.machines.get(machineId)).toMatchObject({ connected: true, statuscode: 1, lastheartbeatdate: o.clock.now().toISOString() });
     agent.state({ draining: true });
     await waitMachine(machineId, (m) => m['statuscode'] === 5);
     await agent.close();
@@ -110,7 +110,7 @@ describe('WebSocket /agent/v1 framing', () => {
 
   it('closes 4004 when no hello comes in time', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { helloTimeoutMs: 150 } });
-    o.group('g1');
+    await o.group('g1');
     const { agent } = await o.machine();
     expect(await agent.closed).toMatchObject({ code: CloseCode.HelloTimeout });
   });
@@ -122,7 +122,7 @@ describe('WebSocket /agent/v1 framing', () => {
     ['another frame before hello', JSON.stringify({ type: 'state', state: agentState() }), /expected hello first/],
   ])('closes 4000 on %s', async (_what, text, reason) => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    o.group('g1');
+    await o.group('g1');
     const { agent } = await o.machine();
     agent.sendRaw(text);
     const closed = await agent.closed;
@@ -132,7 +132,7 @@ describe('WebSocket /agent/v1 framing', () => {
 
   it('closes 4000 on a binary frame, 1009 on an oversize frame, 4002 on another protocol version', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    o.group('g1');
+    await o.group('g1');
     const one = (await o.machine()).agent;
     one.sendRaw(Buffer.from([1, 2, 3]));
     expect((await one.closed).code).toBe(CloseCode.InvalidFrame);
@@ -148,19 +148,19 @@ describe('WebSocket /agent/v1 framing', () => {
 
   it('replaces an older connection of the same machine (4003) and stays online', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    o.group('g1');
+    await o.group('g1');
     const { agent, machineId, credential } = await o.machine();
     await agent.hello();
     const second = await FakeAgent.connect({ baseUrl: o.url, machineId, credential });
     expect((await agent.closed).code).toBe(CloseCode.Replaced);
     await second.hello();
-    expect(o.store.machines.get(machineId)).toMatchObject({ connected: true, statuscode: 1 });
+    expect(await o.store.machines.get(machineId)).toMatchObject({ connected: true, statuscode: 1 });
     await second.close();
   });
 
   it('drops a peer that does not answer pings', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: { heartbeatIntervalMs: 50 } });
-    o.group('g1');
+    await o.group('g1');
     const { agent, machineId } = await o.machine('g1', { autoPong: false });
     await agent.hello();
     expect((await agent.closed).code).toBe(1006);
@@ -170,5 +170,5 @@ describe('WebSocket /agent/v1 framing', () => {
 
 async function waitMachine(id: string, ok: (m: Record<string, unknown>) => boolean): Promise<void> {
   const { waitFor } = await import('../../../support/wait-for.js');
-  await waitFor(() => ok(o.store.machines.get(id)!), { what: `machine ${id} state` });
+  await waitFor(async () => ok((await o.store.machines.get(id))!), { what: `machine ${id} state` });
 }

@@ -18,15 +18,15 @@ async function drained(agent: Awaited<ReturnType<TestOrchestrator['machine']>>['
 describe('callback-key frames (feature callback-key)', () => {
   it('an agent that lists the feature gets its own key after welcome and again when the group secret rotates; an older agent gets neither', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
-    const groupId = String(o.group('g1')['flowmachinegroupid']);
+    const groupId = String((await o.group('g1'))['flowmachinegroupid']);
     const newer = await o.machine('g1', { name: 'newer', features: ['some-future-thing', Feature.CallbackKey] });
     const older = await o.machine('g1', { name: 'older' });
     await newer.agent.hello();
     await older.agent.hello();
     expect(await newer.agent.next('callback-key')).toEqual({ type: 'callback-key', key: deriveCallbackKey('callback-secret-0123456789', newer.machineId, nodeHmacSha256) });
 
-    o.store.groups.update(groupId, { callbacksecret: 'rotated-secret-0123456789' });
-    o.gateway.queue.callbackSecretRotated(groupId);
+    await o.store.groups.update(groupId, { callbacksecret: 'rotated-secret-0123456789' });
+    await o.gateway.queue.callbackSecretRotated(groupId);
     expect(await newer.agent.next('callback-key')).toEqual({ type: 'callback-key', key: deriveCallbackKey('rotated-secret-0123456789', newer.machineId, nodeHmacSha256) });
 
     await drained(older.agent);

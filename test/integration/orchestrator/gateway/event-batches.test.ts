@@ -12,11 +12,11 @@ afterEach(async () => {
 /** A machine holding one confirmed session; returns its agent, its credential and the session id. */
 async function confirmedSession() {
   o = await startTestOrchestrator({ clock: TestClock.manual() });
-  const group = o.group('g1');
-  const wf = o.workflow();
+  const group = await o.group('g1');
+  const wf = await o.workflow();
   const { agent, machineId, credential } = await o.machine('g1');
   await agent.hello();
-  const id = o.session(String(wf['workflowid']), { _machinegroupid_value: String(group['flowmachinegroupid']) });
+  const id = await o.session(String(wf['workflowid']), { _machinegroupid_value: String(group['flowmachinegroupid']) });
   await agent.next('assign');
   agent.send({ type: 'accept', sessionId: id });
   await agent.next('confirm');
@@ -28,14 +28,14 @@ const line = (seq: number): LogLine => ({ seq, level: 100000001, stream: 'stdout
 const log = (seq: number, sessionId: string, ...lineSeqs: number[]): SessionEvent => ({ seq, sessionId, at: at(), kind: 'log', lines: lineSeqs.map(line) });
 
 /** The session's flowlog rows in order: `<type> <message or statuscode>` with their per-session seq. */
-function flowlogs(sessionId: string): { seq: number; what: string }[] {
-  return o.store.logs.forSession(sessionId).map((r) => {
+async function flowlogs(sessionId: string): Promise<{ seq: number; what: string }[]> {
+  return (await o.store.logs.forSession(sessionId)).map((r) => {
     const data = JSON.parse(String(r['data'])) as { message?: string; statuscode?: number };
     return { seq: Number(r['seq']), what: `${LogType.labels.get(Number(r['type']))} ${data.message ?? data.statuscode}` };
   });
 }
 
-const customLines = (sessionId: string) => flowlogs(sessionId).filter((l) => l.what.startsWith('CustomLog')).map((l) => l.what.slice('CustomLog '.length));
+const customLines = async (sessionId: string) => (await flowlogs(sessionId)).filter((l) => l.what.startsWith('CustomLog')).map((l) => l.what.slice('CustomLog '.length));
 
 async function ackOf(agent: FakeAgent): Promise<number> {
   return (await agent.next('ack')).upTo;
@@ -44,7 +44,7 @@ async function ackOf(agent: FakeAgent): Promise<number> {
 describe('events frames', () => {
   it('applies a frame of events in order, its log lines as consecutive flowlog rows, and acks its last seq once', async () => {
     const { agent, id } = await confirmedSession();
-    const before = flowlogs(id).length;
+    const before = (await flowlogs(id)).length;
     agent.send({
       type: 'events',
       events: [
@@ -58,12 +58,12 @@ describe('events frames', () => {
       ],
     });
     expect(await ackOf(agent)).toBe(7);
-    expect(customLines(id)).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
-    const rows = flowlogs(id);
+    expect(await customLines(id)).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
+    const rows = await flowlogs(id);
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i));
     // The completion is written between the lines that came before and after it.
-    expect(rows.slice(before).map((r) => r.what)).toEqual(['CustomLog line 0', 'CustomLog line 1', 'CustomLog line 2', 'CustomLog line 3', 'RunCompleted 4', 'CustomLog line 4']);
-    expect(o.get(id)).toMatchObject({ statuscode: 4, machinepercentcpuusage: 12 });
+    expect(rows.slice(before).map((r) => r.what)).toEqual(['CustomLog line 0', 'CustomLog line 1', 'CustomLog line 2', 'CustomLog line 3', 'DesktopFlowRunQueueRunCompleted 4', 'CustomLog line 4']);
+    expect(await o.get(id)).toMatchObject({ statuscode: 4, machinepercentcpuusage: 12 });
     // A round trip behind it (a replayed duplicate is acked again): a second ack of the frame would come first.
     agent.send({ type: 'events', events: [log(7, id, 4)] });
     expect(await ackOf(agent)).toBe(7);
@@ -85,7 +85,7 @@ describe('events frames', () => {
     // Only duplicates: acked with what was applied, nothing written.
     again.send({ type: 'events', events: [log(4, id, 2), log(5, id, 3)] });
     expect(await ackOf(again)).toBe(5);
-    expect(customLines(id)).toEqual(['line 0', 'line 1', 'line 2', 'line 3']);
+    expect(await customLines(id)).toEqual(['line 0', 'line 1', 'line 2', 'line 3']);
   });
 
   it('a gap inside a frame closes the connection; the events before it are applied and the rest is not', async () => {
@@ -93,8 +93,8 @@ describe('events frames', () => {
     agent.send({ type: 'events', events: [{ seq: 1, sessionId: id, at: at(), kind: 'started', startedon: at() }, log(2, id, 0), log(4, id, 2), log(5, id, 3)] });
     const closed = await agent.closed;
     expect(closed).toMatchObject({ code: CloseCode.InvalidFrame, reason: 'event seq 4 skips ahead; expected 3' });
-    expect(customLines(id)).toEqual(['line 0']);
-    expect(o.get(id)).toMatchObject({ statuscode: 2 });
+    expect(await customLines(id)).toEqual(['line 0']);
+    expect(await o.get(id)).toMatchObject({ statuscode: 2 });
     const again = await o.connect(machineId, credential);
     expect((await again.hello({ lastAckedSeq: 0, activeSessions: [id] })).appliedUpTo).toBe(2);
   });
@@ -106,7 +106,7 @@ describe('events frames', () => {
     const closed = await agent.closed;
     expect(closed.code).toBe(CloseCode.InvalidFrame);
     expect(closed.reason).toBe(`session ${foreign} is not assigned to this machine`);
-    expect(customLines(id)).toEqual(['line 0']);
+    expect(await customLines(id)).toEqual(['line 0']);
     const again = await o.connect(machineId, credential);
     expect((await again.hello({ lastAckedSeq: 0, activeSessions: [id] })).appliedUpTo).toBe(1);
   });
@@ -119,7 +119,7 @@ describe('events frames', () => {
       agent.send({ type: 'events', events });
     }
     await agent.acked(total, 20_000);
-    const lines = customLines(id);
+    const lines = await customLines(id);
     expect(lines).toHaveLength(total);
     expect(lines.every((text, i) => text === `line ${i}`)).toBe(true);
   });
@@ -134,7 +134,7 @@ describe('events frames', () => {
     const closed = await again.closed;
     expect(closed.code).toBe(CloseCode.InvalidFrame);
     expect(closed.reason).toMatch(/^invalid events frame/);
-    expect(customLines(id)).toEqual([]);
+    expect(await customLines(id)).toEqual([]);
     const third = await o.connect(machineId, credential);
     expect((await third.hello()).appliedUpTo).toBe(0);
   });

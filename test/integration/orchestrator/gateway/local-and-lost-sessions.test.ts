@@ -11,18 +11,18 @@ afterEach(async () => {
 });
 
 const logs = (sessionId: string) => o.store.logs.forSession(sessionId);
-const logTypes = (sessionId: string) => logs(sessionId).map((r) => LogType.labels.get(Number(r['type'])));
+const logTypes = async (sessionId: string) => (await logs(sessionId)).map((r) => LogType.labels.get(Number(r['type'])));
 
 async function setup() {
   o = await startTestOrchestrator({ clock: TestClock.manual() });
-  const group = o.group('g1');
-  const wf = o.workflow();
+  const group = await o.group('g1');
+  const wf = await o.workflow();
   return { groupId: String(group['flowmachinegroupid']), wfId: String(wf['workflowid']) };
 }
 
 /** Queues a session, has `agent` accept it and waits for the confirm. */
 async function confirmed(agent: FakeAgent, wfId: string, groupId: string): Promise<string> {
-  const id = o.session(wfId, { _machinegroupid_value: groupId });
+  const id = await o.session(wfId, { _machinegroupid_value: groupId });
   await agent.next('assign');
   agent.send({ type: 'accept', sessionId: id });
   await agent.next('confirm');
@@ -40,7 +40,7 @@ describe('local-session events (Local runs reported in seq order)', () => {
     agent.event({ sessionId: id, kind: 'started', startedon: new Date(o.clock.t - 59_000).toISOString() });
     const last = agent.event({ sessionId: id, kind: 'completed', statuscode: 4, completedon: new Date(o.clock.t - 58_000).toISOString() });
     await agent.acked(last);
-    expect(o.get(id)).toMatchObject({
+    expect(await o.get(id)).toMatchObject({
       name: 'nightly',
       runmode: 0,
       triggertype: 2,
@@ -53,7 +53,7 @@ describe('local-session events (Local runs reported in seq order)', () => {
       runwaitduration: 1000,
       runduration: 2000,
     });
-    expect(logTypes(id)).toEqual(['RunConfirmed', 'RunCompleted']);
+    expect(await logTypes(id)).toEqual(['DesktopFlowRunQueueRunConfirmed', 'DesktopFlowRunQueueRunCompleted']);
     expect(first).toBe(1);
     await agent.close();
   });
@@ -72,7 +72,7 @@ describe('local-session events (Local runs reported in seq order)', () => {
     expect(welcome.cancelSessions).toEqual([]);
     agent.event({ sessionId: id, kind: 'local-session', name: 'l', createdon: new Date(o.clock.t).toISOString(), seq: 1 });
     await agent.acked(1);
-    expect(logTypes(id)).toEqual(['RunConfirmed']);
+    expect(await logTypes(id)).toEqual(['DesktopFlowRunQueueRunConfirmed']);
     await agent.close();
   });
 
@@ -82,7 +82,7 @@ describe('local-session events (Local runs reported in seq order)', () => {
     await agent.hello();
     const id = randomUUID();
     await agent.acked(agent.event({ sessionId: id, kind: 'local-session', name: 'file flow', createdon: new Date(o.clock.t).toISOString(), workflowid: randomUUID() }));
-    expect(o.get(id)['_regardingobjectid_value']).toBeNull();
+    expect((await o.get(id))['_regardingobjectid_value']).toBeNull();
   });
 
   it("the id of another machine's session closes the connection (4000) unapplied", async () => {
@@ -94,7 +94,7 @@ describe('local-session events (Local runs reported in seq order)', () => {
     await two.agent.hello();
     two.agent.event({ sessionId: id, kind: 'local-session', name: 'steal', createdon: new Date(o.clock.t).toISOString() });
     expect((await two.agent.closed).code).toBe(CloseCode.InvalidFrame);
-    expect(o.get(id)).toMatchObject({ _machineid_value: one.machineId, runmode: 2 });
+    expect(await o.get(id)).toMatchObject({ _machineid_value: one.machineId, runmode: 2 });
   });
 });
 
@@ -116,12 +116,12 @@ describe('sessions an agent lost', () => {
     const agent = await o.connect(m.machineId, m.credential);
     const welcome = await agent.hello({ lastSeq: 0, activeSessions: [] });
     expect(welcome.appliedUpTo).toBe(1);
-    expect(o.get(id)).toMatchObject({ statuscode: 11, statecode: 0, errorcode: 'AgentLostSession' });
-    const lostLine = logs(id).find((r) => r['name'] === 'AgentLostSession');
+    await expect.poll(() => o.get(id)).toMatchObject({ statuscode: 11, statecode: 0, errorcode: 'AgentLostSession' });
+    const lostLine = (await logs(id)).find((r) => r['name'] === 'AgentLostSession');
     expect(JSON.parse(String(lostLine?.['data']))).toMatchObject({ stream: 'agent', message: expect.stringContaining('reconnected without this session') });
-    expect(logTypes(id).at(-1)).toBe('RunCompleted');
+    expect((await logTypes(id)).at(-1)).toBe('DesktopFlowRunQueueRunCompleted');
     // The freed slot takes new work.
-    const next = o.session(wfId, { _machinegroupid_value: groupId });
+    const next = await o.session(wfId, { _machinegroupid_value: groupId });
     expect((await agent.next('assign')).session.flowsessionid).toBe(next);
     await agent.close();
   });
@@ -131,12 +131,12 @@ describe('sessions an agent lost', () => {
     // Offline, the session ended: its log and completed events (seq 2, 3) wait in the outbox; the agent no longer holds it.
     const agent = await o.connect(m.machineId, m.credential);
     await agent.hello({ lastSeq: 3, lastAckedSeq: 1, activeSessions: [] });
-    expect(o.get(id)['statuscode']).toBe(2);
+    expect((await o.get(id))['statuscode']).toBe(2);
     await agent.acked(agent.event({ sessionId: id, kind: 'log', lines: [{ seq: 0, level: 100000001, stream: 'stdout', at: new Date(o.clock.t).toISOString(), message: 'x' }] }));
-    expect(o.get(id)['statuscode']).toBe(2);
+    expect((await o.get(id))['statuscode']).toBe(2);
     await agent.acked(agent.event({ sessionId: id, kind: 'completed', statuscode: 4, completedon: new Date(o.clock.t + 1000).toISOString() }));
-    expect(o.get(id)).toMatchObject({ statuscode: 4, errorcode: null });
-    expect(logs(id).some((r) => r['name'] === 'AgentLostSession')).toBe(false);
+    expect(await o.get(id)).toMatchObject({ statuscode: 4, errorcode: null });
+    expect((await logs(id)).some((r) => r['name'] === 'AgentLostSession')).toBe(false);
     await agent.close();
   });
 
@@ -149,12 +149,12 @@ describe('sessions an agent lost', () => {
     await m.agent.close();
     const a2 = await o.connect(m.machineId, m.credential);
     await a2.hello({ lastSeq: 0, activeSessions: [held], state: { capacity: 2, freeSlots: 1 } });
-    expect(o.get(held)['statuscode']).toBe(3);
-    expect(o.get(other)).toMatchObject({ statuscode: 11, errorcode: 'AgentLostSession' });
+    expect((await o.get(held))['statuscode']).toBe(3);
+    await expect.poll(() => o.get(other)).toMatchObject({ statuscode: 11, errorcode: 'AgentLostSession' });
     await a2.close();
     const a3 = await o.connect(m.machineId, m.credential);
     await a3.hello({ activeSessions: [] }); // no lastSeq: not judged
-    expect(o.get(held)['statuscode']).toBe(3);
+    expect((await o.get(held))['statuscode']).toBe(3);
     await a3.close();
   });
 });
@@ -162,7 +162,7 @@ describe('sessions an agent lost', () => {
 describe(`GET ${AGENT_WORKFLOWS_PATH}/<id>`, () => {
   it('serves a workflow to an authenticated machine; 401 without a credential, 404 for an unknown id, 400 for a bad one', async () => {
     await setup();
-    const wf = o.workflow({ name: 'by id', inputschema: '{"type":"object"}', outputschema: '{"type":"object","required":["x"]}' });
+    const wf = await o.workflow({ name: 'by id', inputschema: '{"type":"object"}', outputschema: '{"type":"object","required":["x"]}' });
     const id = String(wf['workflowid']);
     const { agent, machineId, credential } = await o.machine();
     await agent.close();

@@ -11,12 +11,12 @@ const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0
 /** One machine; `confirm()` queues a session and has it confirmed to the machine. */
 async function machine() {
   o = await startTestOrchestrator({ clock: TestClock.manual() });
-  const group = o.group('g1');
-  const wf = o.workflow();
+  const group = await o.group('g1');
+  const wf = await o.workflow();
   const { agent } = await o.machine('g1');
   await agent.hello();
   const confirm = async () => {
-    const id = o.session(String(wf['workflowid']), { _machinegroupid_value: String(group['flowmachinegroupid']) });
+    const id = await o.session(String(wf['workflowid']), { _machinegroupid_value: String(group['flowmachinegroupid']) });
     await agent.next('assign');
     agent.send({ type: 'accept', sessionId: id });
     await agent.next('confirm');
@@ -36,9 +36,9 @@ describe('completed events with a screenshot', () => {
     const withText = await confirm();
     agent.send({ type: 'events', events: [completed(2, withText, Buffer.from('not a picture at all'))] });
     expect((await agent.next('ack')).upTo).toBe(2);
-    expect(o.get(withPng)['statuscode']).toBe(8);
-    expect(o.get(withText)['statuscode']).toBe(8);
-    expect(o.store.screenshots.forSession(withPng)).toEqual({ flowsessionid: withPng, takenon: at, png: PNG });
-    expect(o.store.screenshots.forSession(withText)).toBeUndefined();
+    expect((await o.get(withPng))['statuscode']).toBe(8);
+    expect((await o.get(withText))['statuscode']).toBe(8);
+    expect(await o.store.screenshots.forSession(withPng)).toEqual({ flowsessionid: withPng, takenon: at, png: PNG });
+    expect(await o.store.screenshots.forSession(withText)).toBeUndefined();
   });
 });

@@ -12,19 +12,24 @@ let groupId: string;
 let wfId: string;
 async function setup(queuing = 1, options = {}) {
   o = await startTestOrchestrator({ clock: TestClock.manual(), gateway: options });
-  groupId = String(o.group('g1', { queuing })['flowmachinegroupid']);
-  wfId = String(o.workflow()['workflowid']);
+  groupId = String((await o.group('g1', { queuing }))['flowmachinegroupid']);
+  wfId = String((await o.workflow())['workflowid']);
 }
 
 /** Enqueues sessions one second apart (createdon order). */
-function enqueue(...values: Record<string, unknown>[]): string[] {
-  return values.map((v) => {
+async function enqueue(...values: Record<string, unknown>[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const v of values) {
     o.clock.advance(1000);
-    return o.session(wfId, { _machinegroupid_value: groupId, ...v });
-  });
+    ids.push(await o.session(wfId, { _machinegroupid_value: groupId, ...v }));
+  }
+  return ids;
 }
 
-const reason = (id: string, expected: string) => waitFor(() => o.get(id)['queuereason'] === expected, { what: `${id} queuereason ${expected} (is ${String(o.get(id)['queuereason'])})` });
+const reason = async (id: string, expected: string) => {
+  let last: unknown;
+  await waitFor(async () => (last = (await o.get(id))['queuereason']) === expected, { what: `${id} queuereason ${expected} (is ${String(last)})` });
+};
 
 /** Accepts the next assign, runs it to Succeeded; returns its session id. */
 async function runNext(agent: FakeAgent): Promise<string> {
@@ -39,7 +44,7 @@ async function runNext(agent: FakeAgent): Promise<string> {
 describe('order', () => {
   it('runs higher priority first, then FIFO', async () => {
     await setup(1);
-    const [low1, high, low2] = enqueue({ priority: 0 }, { priority: 100 }, { priority: 0 });
+    const [low1, high, low2] = await enqueue({ priority: 0 }, { priority: 100 }, { priority: 0 });
     const { agent } = await o.machine();
     await agent.hello();
     expect([await runNext(agent), await runNext(agent), await runNext(agent)]).toEqual([high, low1, low2]);
@@ -47,7 +52,7 @@ describe('order', () => {
 
   it('ignores priority in a FIFO group', async () => {
     await setup(0);
-    const [low1, high, low2] = enqueue({ priority: 0 }, { priority: 100 }, { priority: 0 });
+    const [low1, high, low2] = await enqueue({ priority: 0 }, { priority: 100 }, { priority: 0 });
     const { agent } = await o.machine();
     await agent.hello();
     expect([await runNext(agent), await runNext(agent), await runNext(agent)]).toEqual([low1, high, low2]);
@@ -57,7 +62,7 @@ describe('order', () => {
     await setup();
     const { agent } = await o.machine();
     await agent.hello();
-    const [later] = enqueue({ scheduledfor: new Date(o.clock.t + 60_000).toISOString() });
+    const [later] = await enqueue({ scheduledfor: new Date(o.clock.t + 60_000).toISOString() });
     await reason(later!, 'Scheduled');
     o.clock.advance(61_000);
     expect((await agent.next('assign')).session.flowsessionid).toBe(later);
@@ -70,11 +75,11 @@ describe('machine eligibility', () => {
     const one = await o.machine('g1', { name: 'one', capacity: 2 });
     await one.agent.hello({ state: { capacity: 2, freeSlots: 2 } });
     const two = await o.machine('g1', { name: 'two' });
-    const [targeted] = enqueue({ _machineid_value: two.machineId });
+    const [targeted] = await enqueue({ _machineid_value: two.machineId });
     await reason(targeted!, 'NoMachineConnected');
     await two.agent.hello();
     expect((await two.agent.next('assign')).session.flowsessionid).toBe(targeted);
-    const [a, b, c] = enqueue({}, {}, {});
+    const [a, b, c] = await enqueue({}, {}, {});
     const offered = [(await one.agent.next('assign')).session.flowsessionid, (await one.agent.next('assign')).session.flowsessionid];
     expect(offered).toEqual([a, b]);
     await reason(c!, 'AllMachinesBusy');
@@ -88,18 +93,18 @@ describe('machine eligibility', () => {
     await setup();
     const { agent, machineId } = await o.machine();
     await agent.hello({ state: { paused: true } });
-    const [id] = enqueue({});
+    const [id] = await enqueue({});
     await reason(id!, 'MachinesPausedOrDraining');
     agent.state({ draining: true });
-    await waitFor(() => o.store.machines.get(machineId)!['statuscode'] === 5);
-    o.store.machines.update(machineId, { statecode: 2 });
-    o.gateway.queue.machineChanged(machineId);
-    expect(o.store.machines.get(machineId)!['statuscode']).toBe(5); // DrainMode belongs to Maintenance (as in Dataverse)
+    await waitFor(async () => (await o.store.machines.get(machineId))!['statuscode'] === 5);
+    await o.store.machines.update(machineId, { statecode: 2 });
+    await o.gateway.queue.machineChanged(machineId);
+    expect((await o.store.machines.get(machineId))!['statuscode']).toBe(5); // DrainMode belongs to Maintenance (as in Dataverse)
     agent.state({});
-    await waitFor(() => o.store.machines.get(machineId)!['statuscode'] === 4);
+    await waitFor(async () => (await o.store.machines.get(machineId))!['statuscode'] === 4);
     await reason(id!, 'MachineInMaintenance');
-    o.store.machines.update(machineId, { statecode: 0 });
-    o.gateway.queue.machineChanged(machineId);
+    await o.store.machines.update(machineId, { statecode: 0 });
+    await o.gateway.queue.machineChanged(machineId);
     expect((await agent.next('assign')).session.flowsessionid).toBe(id);
   });
 
@@ -107,11 +112,11 @@ describe('machine eligibility', () => {
     await setup();
     const { agent } = await o.machine();
     await agent.hello({ state: { paused: true, pausedUntil: new Date(o.clock.t + 30_000).toISOString() } });
-    o.store.groups.update(groupId, { statecode: 2 });
-    const [id] = enqueue({});
+    await o.store.groups.update(groupId, { statecode: 2 });
+    const [id] = await enqueue({});
     await reason(id!, 'MachineInMaintenance');
-    o.store.groups.update(groupId, { statecode: 0 });
-    o.gateway.queue.machineChanged(groupId);
+    await o.store.groups.update(groupId, { statecode: 0 });
+    await o.gateway.queue.machineChanged(groupId);
     await reason(id!, 'MachinesPausedOrDraining');
     o.clock.advance(31_000);
     expect((await agent.next('assign')).session.flowsessionid).toBe(id);
@@ -121,12 +126,12 @@ describe('machine eligibility', () => {
     await setup();
     const { agent } = await o.machine();
     await agent.hello({ state: { attendedAvailable: false } });
-    const [id] = enqueue({ runmode: 1, sessionusername: 'alice' });
+    const [id] = await enqueue({ runmode: 1, sessionusername: 'alice' });
     await reason(id!, 'AttendedUserNotSignedIn');
     agent.state({ attendedAvailable: true, signedInUser: 'bob' });
     const machineId = agent.machineId;
-    await waitFor(() => o.store.machines.get(machineId)!['signedinuser'] === 'bob');
-    expect(o.get(id!)['queuereason']).toBe('AttendedUserNotSignedIn');
+    await waitFor(async () => (await o.store.machines.get(machineId))!['signedinuser'] === 'bob');
+    expect((await o.get(id!))['queuereason']).toBe('AttendedUserNotSignedIn');
     expect(agent.received.some((f) => f.type === 'assign')).toBe(false);
     agent.state({ attendedAvailable: true, signedInUser: 'alice' });
     expect((await agent.next('assign')).session.flowsessionid).toBe(id);
@@ -136,7 +141,7 @@ describe('machine eligibility', () => {
     await setup();
     const { agent } = await o.machine();
     await agent.hello({ state: { sessionUsers: ['bob'] } });
-    const [id] = enqueue({ sessionusername: 'carol' });
+    const [id] = await enqueue({ sessionusername: 'carol' });
     await reason(id!, 'SessionUserUnavailable');
     agent.state({ sessionUsers: ['bob', 'carol'] });
     expect((await agent.next('assign')).session.flowsessionid).toBe(id);
@@ -146,26 +151,26 @@ describe('machine eligibility', () => {
     await setup();
     const { agent } = await o.machine();
     await agent.hello();
-    const [local, remote] = enqueue({ runmode: 0 }, {});
+    const [local, remote] = await enqueue({ runmode: 0 }, {});
     expect((await agent.next('assign')).session.flowsessionid).toBe(remote);
-    expect(o.get(local!)['_machineid_value']).toBeNull();
+    expect((await o.get(local!))['_machineid_value']).toBeNull();
   });
 });
 
 describe('timeouts and cancel', () => {
   it('fails a session nobody took within its queue timeout with NoCandidateMachine', async () => {
     await setup();
-    const [id] = enqueue({ queuetimeout: 60 });
+    const [id] = await enqueue({ queuetimeout: 60 });
     o.clock.advance(61_000);
-    await waitFor(() => o.get(id!)['statuscode'] === 8);
-    expect(o.get(id!)).toMatchObject({ errorcode: 'NoCandidateMachine', statecode: 0, queuereason: null });
+    await waitFor(async () => (await o.get(id!))['statuscode'] === 8);
+    expect(await o.get(id!)).toMatchObject({ errorcode: 'NoCandidateMachine', statecode: 0, queuereason: null });
   });
 
   it('cancels a run at its timeout on the agent, and marks it TimedOut itself when the agent is gone', async () => {
     await setup(1, { runTimeoutGraceMs: 10_000 });
     const { agent } = await o.machine();
     await agent.hello();
-    const [id] = enqueue({ timeout: 30 });
+    const [id] = await enqueue({ timeout: 30 });
     await agent.next('assign');
     agent.send({ type: 'accept', sessionId: id! });
     await agent.next('confirm');
@@ -175,34 +180,34 @@ describe('timeouts and cancel', () => {
     expect(await agent.next('cancel')).toEqual({ type: 'cancel', sessionId: id, reason: 'timeout' });
     await agent.close();
     o.clock.advance(11_000);
-    await waitFor(() => o.get(id!)['statuscode'] === 10);
-    expect(o.get(id!)['errorcode']).toBe('RunTimeout');
+    await waitFor(async () => (await o.get(id!))['statuscode'] === 10);
+    expect((await o.get(id!))['errorcode']).toBe('RunTimeout');
   });
 
   it('cancels a waiting session at once and a running one through its agent, also after a reconnect', async () => {
     await setup();
-    const [waiting] = enqueue({});
-    expect(o.gateway.queue.cancel(waiting!)).toMatchObject({ statuscode: 7, statecode: 0 });
+    const [waiting] = await enqueue({});
+    expect(await o.gateway.queue.cancel(waiting!)).toMatchObject({ statuscode: 7, statecode: 0 });
     const { agent, machineId, credential } = await o.machine('g1', { capacity: 2 });
     await agent.hello({ state: { capacity: 2, freeSlots: 2 } });
-    const [running, away] = enqueue({}, {});
+    const [running, away] = await enqueue({}, {});
     for (const id of [running, away]) {
       await agent.next('assign');
       agent.send({ type: 'accept', sessionId: id! });
       await agent.next('confirm');
     }
-    expect(o.gateway.queue.cancel(running!)['statuscode']).toBe(3);
+    expect((await o.gateway.queue.cancel(running!))['statuscode']).toBe(3);
     expect(await agent.next('cancel')).toEqual({ type: 'cancel', sessionId: running, reason: 'cancelled' });
     const seq = agent.event({ sessionId: running!, kind: 'completed', statuscode: 7, completedon: o.clock.now().toISOString() });
     await agent.acked(seq);
-    expect(o.get(running!)['statuscode']).toBe(7);
+    expect((await o.get(running!))['statuscode']).toBe(7);
     await agent.close();
-    o.gateway.queue.cancel(away!);
+    await o.gateway.queue.cancel(away!);
     const again = await o.connect(machineId, credential);
     expect((await again.hello({ activeSessions: [away!], lastAckedSeq: seq })).cancelSessions).toEqual([away]);
     // A terminal session never changes again.
     again.event({ sessionId: running!, kind: 'status', statuscode: 2 });
     await again.acked(seq + 1);
-    expect(o.get(running!)['statuscode']).toBe(7);
+    expect((await o.get(running!))['statuscode']).toBe(7);
   });
 });

@@ -15,12 +15,12 @@ async function freshPool(server: PostgresServer, database?: string): Promise<{ p
   return { pool, database: name };
 }
 
-/** MIGRATIONS and a second version, each counting how often its statements were run (rolled back or not). */
+/** MIGRATIONS and one more version, each counting how often its statements were run (rolled back or not). */
 function counted(): { migrations: Migration[]; runs: Map<number, number> } {
   const runs = new Map<number, number>();
   const count = (m: Migration): Migration => ({ ...m, statements: () => (runs.set(m.version, (runs.get(m.version) ?? 0) + 1), m.statements()) });
-  const second: Migration = { version: 2, name: 'a column of meta', statements: () => ['ALTER TABLE meta ADD COLUMN note text'] };
-  return { migrations: [...MIGRATIONS, second].map(count), runs };
+  const next: Migration = { version: MIGRATIONS.length + 1, name: 'a column of meta', statements: () => ['ALTER TABLE meta ADD COLUMN note text'] };
+  return { migrations: [...MIGRATIONS, next].map(count), runs };
 }
 
 describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrations', () => {
@@ -32,13 +32,13 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
 
   it('creates every entity table with a column type per EDM type, the indexes and meta on an empty database', async () => {
     const { pool } = await freshPool(server);
-    expect(await migrate(pool)).toEqual({ applied: [1], addedColumns: [] });
+    expect(await migrate(pool)).toEqual({ applied: [1, 2, 3], addedColumns: [] });
 
     const { rows } = await pool.query<{ table_name: string; column_name: string; data_type: string }>(
       "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'",
     );
     const type = (table: string, column: string) => rows.find((r) => r.table_name === table && r.column_name === column)?.data_type;
-    expect(new Set(rows.map((r) => r.table_name))).toEqual(new Set(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'meta', 'schema_version']));
+    expect(new Set(rows.map((r) => r.table_name))).toEqual(new Set(['flowsessions', 'flowmachines', 'flowmachinegroups', 'workflows', 'flowlogs', 'backgroundoperations', 'schedules', 'meta', 'schema_version', 'flowsession_screenshots']));
     expect(type('flowsessions', 'flowsessionid')).toBe('uuid');
     expect(type('flowsessions', 'priority')).toBe('integer');
     expect(type('flowsessions', 'runduration')).toBe('bigint');
@@ -71,16 +71,18 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     );
     const results = await Promise.all(pools.map((pool) => migrate(pool, migrations)));
 
-    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2]);
-    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1 });
+    expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3, 4]);
+    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
     const versions = await pools[0]!.query<{ version: number; name: string }>('SELECT version, name FROM schema_version ORDER BY version');
     expect(versions.rows).toEqual([
       { version: 1, name: MIGRATIONS[0]!.name },
-      { version: 2, name: 'a column of meta' },
+      { version: 2, name: 'session screenshots' },
+      { version: 3, name: MIGRATIONS[2]!.name },
+      { version: 4, name: 'a column of meta' },
     ]);
 
     expect(await migrate(pools[1]!, migrations)).toEqual({ applied: [], addedColumns: [] });
-    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1 });
+    expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1, 4: 1 });
   });
 
   it('waits for an instance migrating, and goes on when that instance dies without committing', async () => {
@@ -101,7 +103,7 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     // Its process killed: the OS closes its connection, the server rolls its transaction back and frees the lock.
     (dying as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
 
-    expect(await migrating).toEqual({ applied: [1], addedColumns: [] });
+    expect(await migrating).toEqual({ applied: [1, 2, 3], addedColumns: [] });
     expect((await pool.query('SELECT key, value FROM meta')).fields.map((f) => f.name)).toEqual(['key', 'value']);
   });
 
@@ -110,6 +112,15 @@ describe.skipIf(skipUnless(hasPostgres, POSTGRES))('PostgreSQL schema and migrat
     await migrate(pool);
     await pool.query('ALTER TABLE flowsessions DROP COLUMN gateway');
     expect(await migrate(pool)).toEqual({ applied: [], addedColumns: ['flowsessions.gateway'] });
+    expect(await migrate(pool)).toEqual({ applied: [], addedColumns: [] });
+  });
+
+  it('adds the table of an entity added after the database was made (schedules on a database from before them)', async () => {
+    const { pool } = await freshPool(server);
+    await migrate(pool);
+    await pool.query('DROP TABLE schedules');
+    expect(await migrate(pool)).toEqual({ applied: [], addedColumns: ['schedules'] });
+    expect((await pool.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'schedules' AND column_name = 'cronexpression'")).rowCount).toBe(1);
     expect(await migrate(pool)).toEqual({ applied: [], addedColumns: [] });
   });
 

@@ -20,7 +20,9 @@ describe('routeLabel: few label values whatever the path', () => {
     const path = `${API}/workflows(${ID})/Microsoft.Dynamics.CRM.RunDesktopFlow`;
     expect(routeLabel(`${API}/*`, path, 200)).toBe(`${API}/workflows({id})/RunDesktopFlow`);
     expect(routeLabel(`${API}/*`, path, 400)).toBe(`${API}/workflows({id})/{action}`);
-    expect(routeLabel(`${API}/*`, `${API}/workflows(${ID})/Microsoft.Dynamics.CRM.Made${'Up'.repeat(50)}`, 401)).toBe(`${API}/workflows({id})/{action}`);
+    // An action the API does not serve there names nothing (shared/api-surface.ts).
+    expect(routeLabel(`${API}/*`, `${API}/workflows(${ID})/Microsoft.Dynamics.CRM.Made${'Up'.repeat(50)}`, 401)).toBe(`${API}/{unknown}`);
+    expect(routeLabel(`${API}/*`, `${API}/flowsessions(${ID})/Microsoft.Dynamics.CRM.RunDesktopFlow`, 404)).toBe(`${API}/{unknown}`);
     expect(routeLabel(`${API}/*`, `${API}/flowsessions/Microsoft.Dynamics.CRM.CreateMultiple`, 200)).toBe(`${API}/flowsessions/CreateMultiple`);
   });
 

@@ -11,14 +11,14 @@ const MACHINE = '1b2c3d4e-0000-1111-2222-333344445555';
 
 describe('toApiRecord on rows of the real store', () => {
   let store: SqliteStore;
-  let close: () => void;
+  let close: () => Promise<void>;
   let session: Record<string, unknown>;
   let machine: Record<string, unknown>;
-  beforeAll(() => {
+  beforeAll(async () => {
     ({ store, close } = openTempStore());
-    session = store.sessions.insert({ name: 'nightly', statuscode: 2, statecode: 0, runmode: 2, _machineid_value: MACHINE, priority: 100 });
-    session = store.sessions.update(session['flowsessionid'] as string, { priority: 5 });
-    machine = store.machines.insert({ name: 'm1', credentialhash: 'secret-hash', connected: true, paused: false, statuscode: 5 });
+    session = await store.sessions.insert({ name: 'nightly', statuscode: 2, statecode: 0, runmode: 2, _machineid_value: MACHINE, priority: 100 });
+    session = await store.sessions.update(session['flowsessionid'] as string, { priority: 5 });
+    machine = await store.machines.insert({ name: 'm1', credentialhash: 'secret-hash', connected: true, paused: false, statuscode: 5 });
   });
   afterAll(() => close());
 

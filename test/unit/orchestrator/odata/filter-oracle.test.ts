@@ -82,19 +82,20 @@ const tree = fc.letrec<{ node: FilterNode }>((tie) => ({
 
 describe('filter differential test against SQLite', () => {
   let store: SqliteStore;
-  let close: () => void;
+  let close: () => Promise<void>;
   let rows: Record<string, unknown>[];
-  beforeAll(() => {
+  beforeAll(async () => {
     ({ store, close } = openTempStore());
-    rows = ROWS.map((r) => store.machines.insert(r));
+    rows = [];
+    for (const r of ROWS) rows.push(await store.machines.insert(r));
   });
   afterAll(() => close());
 
-  it('SQLite selects what OData semantics select', () => {
-    fc.assert(
-      fc.property(tree, (t) => {
+  it('SQLite selects what OData semantics select', async () => {
+    await fc.assert(
+      fc.asyncProperty(tree, async (t) => {
         const q = compileQuery(flowmachineEntity, new URLSearchParams({ $filter: printFilter(t) }));
-        const got = store.records.list(flowmachineEntity, { filter: q.filter }).map((r) => r['flowmachineid']);
+        const got = (await store.records.list(flowmachineEntity, { filter: q.filter })).map((r) => r['flowmachineid']);
         const want = rows.filter((r) => evaluate(t, r)).map((r) => r['flowmachineid'] as string);
         expect(got).toEqual([...want].sort());
       }),

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { entities } from '../../../../shared/records/index.js';
 import { metadataDocument } from '../../../../orchestrator/odata/index.js';
 import { findAll, parseXml, type XmlElement } from './xml-well-formed.js';
+import { RunDesktopFlowRequest } from '../../../../shared/api-actions.js';
+import { COMPLEX_TYPES, ENTITY_SETS, OPERATIONS } from '../../../../shared/api-surface.js';
+import { skipUnless } from '../../../support/requirements.js';
+import { hasXmllint, xmllintCheck } from '../../../support/xmllint.js';
 
 describe('the XML checker itself', () => {
   it.each(['<a><b></a></b>', '<a x="1" x="2"/>', '<a>&bogus;</a>', '<a>fish & chips</a>', '<a/><b/>', '<a>', '<a x=1/>', 'text<a/>'])('refuses %j', (xml) => {
@@ -69,12 +73,54 @@ describe('metadataDocument', () => {
     expect(action.children[0]).toMatchObject({ name: 'Parameter', attrs: { Name: 'entity', Type: binding } });
   });
 
-  it('gives RunDesktopFlow its parameters and the flowsessionId result', () => {
+  it('gives RunDesktopFlow its parameters (sessionUser, correlationId … as the handler accepts them) and the flowsessionId result', () => {
     const action = byName(findAll(schema, 'Action'), 'RunDesktopFlow')!;
-    expect(findAll(action, 'Parameter').map((p) => p.attrs['Name'])).toEqual(['entity', 'runMode', 'runPriority', 'connectionName', 'connectionType', 'machineGroupId', 'machineId', 'timeout', 'inputs', 'callbackUrl', 'scheduledFor']);
+    const params = findAll(action, 'Parameter').map((p) => [p.attrs['Name'], p.attrs['Type'], p.attrs['Nullable'] ?? 'true']);
+    expect(params).toEqual([
+      ['entity', 'mscrm.workflow', 'false'],
+      ['runMode', 'Edm.String', 'false'],
+      ['runPriority', 'Edm.String', 'true'],
+      ['connectionName', 'Edm.String', 'true'],
+      ['connectionType', 'Edm.Int32', 'true'],
+      ['timeout', 'Edm.Int32', 'true'],
+      ['inputs', 'Edm.String', 'true'],
+      ['callbackUrl', 'Edm.String', 'true'],
+      ['machineGroupId', 'Edm.Guid', 'true'],
+      ['machineId', 'Edm.Guid', 'true'],
+      ['scheduledFor', 'Edm.DateTimeOffset', 'true'],
+      ['sessionUser', 'Edm.String', 'true'],
+      ['correlationId', 'Edm.String', 'true'],
+    ]);
+    // Exactly the properties RunDesktopFlow's validator accepts.
+    expect(params.slice(1).map(([name]) => name).sort()).toEqual(Object.keys(RunDesktopFlowRequest.properties).sort());
     expect(findAll(action, 'ReturnType')[0]!.attrs['Type']).toBe('mscrm.RunDesktopFlowResponse');
     const response = byName(findAll(schema, 'ComplexType'), 'RunDesktopFlowResponse')!;
     expect(response.children[0]!.attrs).toMatchObject({ Name: 'flowsessionId', Type: 'Edm.Guid' });
+  });
+
+  it('declares exactly the operations and complex types of shared/api-surface.ts, each as the table binds it', () => {
+    const declared = [...findAll(schema, 'Action'), ...findAll(schema, 'Function')];
+    expect(declared.map((d) => d.attrs['Name']).sort()).toEqual(OPERATIONS.map((o) => o.name).sort());
+    for (const op of OPERATIONS) {
+      const el = byName(declared, op.name)!;
+      expect(el.name, op.name).toBe(op.kind);
+      expect(el.attrs['IsBound'], op.name).toBe(op.binding.to === 'unbound' ? undefined : 'true');
+      const names = findAll(el, 'Parameter').map((p) => p.attrs['Name']);
+      expect(names, op.name).toEqual([...(op.binding.to === 'unbound' ? [] : ['entity']), ...Object.keys(op.params)]);
+      expect(findAll(el, 'ReturnType').map((r) => r.attrs['Type']), op.name).toEqual(op.returns ? [`mscrm.${op.returns}`] : []);
+    }
+    expect(findAll(schema, 'ComplexType').map((c) => c.attrs['Name']).sort()).toEqual(Object.keys(COMPLEX_TYPES).sort());
+    const container = findAll(schema, 'EntityContainer')[0]!;
+    expect(findAll(container, 'FunctionImport').map((f) => f.attrs['Name'])).toEqual(['WhoAmI']);
+    expect(Object.keys(entities).sort()).toEqual(ENTITY_SETS.map((s) => s.entity.set).sort());
+  });
+
+  it('is well-formed XML to libxml2 (xmllint), which refuses a broken document', () => {
+    if (skipUnless(hasXmllint, 'xmllint (Debian package libxml2-utils)')) return;
+    const check = xmllintCheck(metadataDocument());
+    expect(check.errors).toBe('');
+    expect(check.ok).toBe(true);
+    expect(xmllintCheck(metadataDocument().replace('</Schema>', '')).ok).toBe(false);
   });
 
   it('gives TriggerDesktopFlowRunCallback its TriggerDesktopFlowRunCallbackResponse (callbackHttpResponseCode)', () => {

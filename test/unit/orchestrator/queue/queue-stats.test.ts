@@ -36,28 +36,28 @@ describe('lineDepth: one queue line as a scrape sees it', () => {
 });
 
 describe('HeldStatuses: the statuses of the sessions machines hold, without a row read per scrape', () => {
-  it('reads a session it does not know once, then counts from memory; forgets what is no longer held', () => {
+  it('reads a session it does not know once, then counts from memory; forgets what is no longer held', async () => {
     const reads: string[] = [];
-    const held = new HeldStatuses((id) => {
+    const held = new HeldStatuses(async (id) => {
       reads.push(id);
       return id === 'gone' ? undefined : 2;
     });
     held.set('a', 3);
-    expect(held.tally(['a', 'b', 'gone'])).toEqual(new Map([[3, 1], [2, 1]]));
+    expect(await held.tally(['a', 'b', 'gone'])).toEqual(new Map([[3, 1], [2, 1]]));
     expect(reads).toEqual(['b', 'gone']);
     held.set('a', 2);
-    expect(held.tally(['a', 'b'])).toEqual(new Map([[2, 2]]));
+    expect(await held.tally(['a', 'b'])).toEqual(new Map([[2, 2]]));
     expect(reads).toEqual(['b', 'gone']);
     // A replayed event of an ended session set it again: it is not held, so it neither counts nor stays.
     held.set('ended', 2);
-    expect(held.tally(['b'])).toEqual(new Map([[2, 1]]));
-    expect(held.tally(['ended'])).toEqual(new Map([[2, 1]]));
+    expect(await held.tally(['b'])).toEqual(new Map([[2, 1]]));
+    expect(await held.tally(['ended'])).toEqual(new Map([[2, 1]]));
     expect(reads).toContain('ended');
   });
 
-  it('queueStats: offers counted, confirmed sessions tallied, every group with a machine shown', () => {
-    const held = new HeldStatuses(() => 2);
-    const stats = queueStats(
+  it('queueStats: offers counted, confirmed sessions tallied, every group with a machine shown', async () => {
+    const held = new HeldStatuses(async () => 2);
+    const stats = await queueStats(
       {
         lines: [{ key: 'g1', sessions: [view('w', '2026-12-07T11:59:00.000Z')] }],
         groupsWithMachines: ['g1', 'g2', 'g2'],

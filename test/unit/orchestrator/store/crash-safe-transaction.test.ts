@@ -7,7 +7,9 @@ import { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
 import { tempDir } from '../../../support/temp-dir.js';
 
 let store: SqliteStore | undefined;
-afterEach(() => store?.close());
+afterEach(async () => {
+  await store?.close();
+});
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -21,9 +23,9 @@ describe('SqliteStore.crashSafeTransaction / afterDurable', () => {
     while (ran.length < 1) await turn();
     store.afterDurable(() => ran.push('nothing pending'), (err) => ran.push(err.message));
     expect(ran).toEqual(['opened', 'nothing pending']);
-    store.crashSafeTransaction(() => store!.machines.insert({ name: 'a', statecode: 0 }));
+    await store.crashSafeTransaction((tx) => tx.machines.insert({ name: 'a', statecode: 0 }));
     store.afterDurable(() => ran.push('after a'), (err) => ran.push(err.message));
-    store.crashSafeTransaction(() => store!.machines.insert({ name: 'b', statecode: 0 }));
+    await store.crashSafeTransaction((tx) => tx.machines.insert({ name: 'b', statecode: 0 }));
     store.afterDurable(() => ran.push('after b'), (err) => ran.push(err.message));
     // Queued behind the others even though it adds no commit: frames keep their order.
     store.afterDurable(() => ran.push('third'), (err) => ran.push(err.message));
@@ -34,17 +36,17 @@ describe('SqliteStore.crashSafeTransaction / afterDurable', () => {
     expect(ran.at(-1)).toBe('idle again');
   });
 
-  it('fails what waits when the store closes first', () => {
+  it('fails what waits when the store closes first', async () => {
     store = new SqliteStore({ file: join(tempDir(), 'o.db') });
-    store.crashSafeTransaction(() => store!.machines.insert({ name: 'a', statecode: 0 }));
+    await store.crashSafeTransaction((tx) => tx.machines.insert({ name: 'a', statecode: 0 }));
     const failed: string[] = [];
     store.afterDurable(() => failed.push('ran'), (err) => failed.push(err.message));
-    store.close();
+    await store.close();
     store = undefined;
     expect(failed).toEqual(['the store closed before its commits were synced']);
   });
 
-  it('keeps a crash-safe commit when the process is killed -9 before any fsync', () => {
+  it('keeps a crash-safe commit when the process is killed -9 before any fsync', async () => {
     const dir = tempDir();
     const file = join(dir, 'o.db');
     const child = join(dir, 'child.mts');
@@ -53,13 +55,13 @@ describe('SqliteStore.crashSafeTransaction / afterDurable', () => {
       child,
       `import { SqliteStore } from ${JSON.stringify(storeModule)};
 const store = new SqliteStore({ file: ${JSON.stringify(file)} });
-store.crashSafeTransaction(() => store.machines.insert({ flowmachineid: '11111111-1111-1111-1111-111111111111', name: 'kept', statecode: 0 }));
+await store.crashSafeTransaction((tx) => tx.machines.insert({ flowmachineid: '11111111-1111-1111-1111-111111111111', name: 'kept', statecode: 0 }));
 process.kill(process.pid, 'SIGKILL');
 `,
     );
     const result = spawnSync(process.execPath, ['--import', 'tsx', child], { cwd: process.cwd(), encoding: 'utf8' });
     expect(result.signal).toBe('SIGKILL');
     store = new SqliteStore({ file });
-    expect(store.machines.get('11111111-1111-1111-1111-111111111111')?.['name']).toBe('kept');
+    expect((await store.machines.get('11111111-1111-1111-1111-111111111111'))?.['name']).toBe('kept');
   });
 });

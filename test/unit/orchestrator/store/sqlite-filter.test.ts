@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { flowmachineEntity, flowsessionEntity, type EntityDef } from '../../../../shared/records/index.js';
 import { checkFilter, ODataError, parseFilter } from '../../../../orchestrator/odata/index.js';
 import { filterToSql, orderToSql } from '../../../../orchestrator/store/sqlite-filter.js';
-import type { SqliteStore } from '../../../../orchestrator/store/sqlite-store.js';
-import { openTempStore } from '../odata/store-fixture.js';
 
 /** What a `$filter` becomes: parsed and checked by orchestrator/odata/, compiled by the SQLite dialect. */
 const sql = (text: string, entity: EntityDef = flowsessionEntity): { sql: string; params: unknown[] } => filterToSql(entity, checkFilter(entity, parseFilter(text)));
@@ -104,61 +102,5 @@ describe('checkFilter: errors', () => {
   it('refuses ordering comparisons and numbers on booleans', () => {
     expect(sqlError('connected gt false', flowmachineEntity).message).toContain("'Edm.Boolean' (property 'connected') and 'Edm.Boolean' for operator kind 'GreaterThan'");
     expect(sqlError('connected eq 1', flowmachineEntity).code).toBe('TypeMismatch');
-  });
-});
-
-describe('filterToSql: runs on the real SQLite store', () => {
-  let store: SqliteStore;
-  let close: () => void;
-  beforeAll(() => {
-    ({ store, close } = openTempStore());
-    const rows = [
-      { name: 'Alpha', priority: 100, _machineid_value: G1, machinepercentcpuusage: 12.5, createdon: '2026-01-01T00:00:00.000Z' },
-      { name: 'beta 50%', priority: 0, _machineid_value: G2, machinepercentcpuusage: null, createdon: '2026-02-01T00:00:00.000Z' },
-      { name: 'gamma_x', priority: null, _machineid_value: null, machinepercentcpuusage: 99, createdon: '2026-03-01T00:00:00.000Z' },
-      { name: null, priority: -5, _machineid_value: G1.toUpperCase(), machinepercentcpuusage: 0, createdon: '2025-12-31T23:59:59.999Z' },
-    ];
-    for (const row of rows) store.sessions.insert(row);
-  });
-  afterAll(() => close());
-
-  const names = (text: string): unknown[] => {
-    const filter = checkFilter(flowsessionEntity, parseFilter(text));
-    return store.records.list(flowsessionEntity, { filter, orderBy: [{ field: 'createdon', descending: false }] }).map((r) => r['name']);
-  };
-
-  it('compares strings case-insensitively', () => {
-    expect(names("name eq 'ALPHA'")).toEqual(['Alpha']);
-    expect(names("name gt 'B'")).toEqual(['beta 50%', 'gamma_x']);
-  });
-
-  it('matches LIKE wildcards literally', () => {
-    expect(names("contains(name,'%')")).toEqual(['beta 50%']);
-    expect(names("contains(name,'_')")).toEqual(['gamma_x']);
-    expect(names("startswith(name,'AL')")).toEqual(['Alpha']);
-    expect(names("endswith(name,'0%')")).toEqual(['beta 50%']);
-  });
-
-  it('finds lookups by GUID whatever their case', () => {
-    expect(names(`_machineid_value eq ${G1}`)).toEqual([null, 'Alpha']);
-    expect(names(`_machineid_value eq null`)).toEqual(['gamma_x']);
-  });
-
-  it('gives null rows OData semantics: ne includes them, not(gt) includes them', () => {
-    expect(names('priority ne 0')).toEqual([null, 'Alpha', 'gamma_x']);
-    expect(names('priority gt 0')).toEqual(['Alpha']);
-    expect(names('not (priority gt 0)')).toEqual([null, 'beta 50%', 'gamma_x']);
-    expect(names("not contains(name,'a')")).toEqual([null]);
-  });
-
-  it('compares numbers and date-times by value', () => {
-    expect(names('machinepercentcpuusage ge 12.5')).toEqual(['Alpha', 'gamma_x']);
-    expect(names('createdon ge 2026-01-01T01:00:00+01:00')).toEqual(['Alpha', 'beta 50%', 'gamma_x']);
-    expect(names('createdon lt 2026-01-01')).toEqual([null]);
-  });
-
-  it('runs the largest filter the parser allows within SQLite limits', () => {
-    const big = Array.from({ length: 400 }, (_, i) => `priority eq ${i}`).join(' or ');
-    expect(names(big)).toEqual(['Alpha', 'beta 50%']);
   });
 });

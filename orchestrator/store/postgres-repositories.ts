@@ -1,0 +1,197 @@
+import { BackgroundOperationState, SessionState, SessionStatus, TERMINAL_STATUSES } from '../../shared/option-sets.js';
+import {
+  backgroundoperationEntity,
+  flowlogEntity,
+  flowmachineEntity,
+  flowmachinegroupEntity,
+  flowsessionEntity,
+  workflowEntity,
+  type BackgroundOperation,
+  type EntityDef,
+  type FlowLog,
+  type FlowMachine,
+  type FlowMachineGroup,
+  type FlowSession,
+  type Workflow,
+} from '../../shared/records/index.js';
+import type { PgExecutor } from './postgres-executor.js';
+import { isGuidText } from './postgres-filter.js';
+import type { PgTables, Row } from './postgres-tables.js';
+import type {
+  EntityRepository,
+  GroupRecord,
+  GroupRepository,
+  LogRecord,
+  LogRepository,
+  MachineRecord,
+  MachineRepository,
+  OperationRecord,
+  OperationRepository,
+  SessionRecord,
+  SessionRepository,
+  Values,
+  WorkflowRecord,
+  WorkflowRepository,
+} from './repositories.js';
+import { escapeLike } from './sqlite-filter.js';
+
+const S = SessionStatus.v;
+/** Not terminal: the one rule of shared/option-sets.ts, as SQL. */
+const OPEN = `NOT (statuscode IN (${[...TERMINAL_STATUSES].join(', ')}))`;
+/** Statuses of a session that may hold an assignment: waiting (offered or confirmed, not started), running, paused. */
+const MAY_HOLD_ASSIGNMENT = `statuscode IN (${[S.Paused, S.Running, S.Waiting].join(', ')})`;
+
+/** One entity's table as typed records on PostgreSQL (the SQLite twin is sqlite-repositories.ts). */
+class PgEntityRepository<R, S extends R> implements EntityRepository<R, S> {
+  constructor(
+    protected readonly db: PgExecutor,
+    protected readonly t: PgTables,
+    protected readonly entity: EntityDef,
+  ) {}
+
+  protected typed(row: Row): S {
+    return row as unknown as S;
+  }
+
+  async get(id: string): Promise<S | undefined> {
+    const row = await this.t.get(this.db, this.entity, id);
+    return row && this.typed(row);
+  }
+
+  async insert(values: Values<R>): Promise<S> {
+    return this.typed(await this.t.insert(this.db, this.entity, values as Row));
+  }
+
+  async update(id: string, changes: Values<R>, ifVersion?: number): Promise<S> {
+    return this.typed(await this.t.update(this.db, this.entity, id, changes as Row, ifVersion));
+  }
+
+  patch(id: string, changes: Values<R>): Promise<boolean> {
+    return this.t.patch(this.db, this.entity, id, changes as Row);
+  }
+
+  delete(id: string, ifVersion?: number): Promise<void> {
+    return this.t.delete(this.db, this.entity, id, ifVersion);
+  }
+
+  all(): Promise<S[]> {
+    return this.where();
+  }
+
+  protected async where(where?: string, params: readonly unknown[] = [], orderBy?: string): Promise<S[]> {
+    return (await this.t.query(this.db, this.entity, { where, params, orderBy })).map((row) => this.typed(row));
+  }
+
+  /** Rows whose GUID column equals `id`: none when `id` is no GUID (SQLite finds none; PostgreSQL would raise 22P02). */
+  protected async byGuid(column: string, id: string, more = '', params: readonly unknown[] = [], orderBy?: string): Promise<S[]> {
+    return isGuidText(id) ? this.where(`${column} = ?::uuid${more}`, [id, ...params], orderBy) : [];
+  }
+
+  protected async countByGuid(column: string, id: string, more: string): Promise<number> {
+    return isGuidText(id) ? this.t.count(this.db, this.entity, { where: `${column} = ?::uuid${more}`, params: [id] }) : 0;
+  }
+}
+
+export class PgSessions extends PgEntityRepository<FlowSession, SessionRecord> implements SessionRepository {
+  constructor(db: PgExecutor, t: PgTables) {
+    super(db, t, flowsessionEntity);
+  }
+
+  countOpenForMachine(machineId: string): Promise<number> {
+    return this.countByGuid('_machineid_value', machineId, ` AND ${OPEN}`);
+  }
+
+  countOpenForWorkflow(workflowId: string): Promise<number> {
+    return this.countByGuid('_regardingobjectid_value', workflowId, ` AND ${OPEN}`);
+  }
+
+  countOpenForGroup(groupId: string): Promise<number> {
+    return this.countByGuid('_machinegroupid_value', groupId, ` AND ${OPEN}`);
+  }
+
+  waitingInQueueOrder(): Promise<SessionRecord[]> {
+    return this.where('statuscode = ? AND statecode = ?', [S.Waiting, SessionState.v.Active], 'createdon');
+  }
+
+  openAssigned(): Promise<SessionRecord[]> {
+    return this.where(`${MAY_HOLD_ASSIGNMENT} AND _machineid_value IS NOT NULL`);
+  }
+
+  withUnsplitInputs(workflowId: string): Promise<SessionRecord[]> {
+    return this.byGuid('_regardingobjectid_value', workflowId, ' AND secretinputs IS NULL AND inputs IS NOT NULL');
+  }
+}
+
+export class PgLogs implements LogRepository {
+  constructor(
+    private readonly db: PgExecutor,
+    private readonly t: PgTables,
+  ) {}
+
+  insertMany(rows: readonly Values<FlowLog>[]): Promise<void> {
+    return this.t.insertMany(this.db, flowlogEntity, rows as readonly Row[]);
+  }
+
+  async forSession(sessionId: string): Promise<LogRecord[]> {
+    if (!isGuidText(sessionId)) return [];
+    return (await this.t.query(this.db, flowlogEntity, { where: '_flowsessionid_value = ?::uuid', params: [sessionId], orderBy: 'seq' })) as unknown as LogRecord[];
+  }
+
+  async lastSeq(sessionId: string): Promise<number | undefined> {
+    if (!isGuidText(sessionId)) return undefined;
+    const { rows } = await this.db.query<{ seq: string }>('SELECT seq FROM flowlogs WHERE _flowsessionid_value = $1 ORDER BY seq DESC LIMIT 1', [sessionId]);
+    return rows[0] && Number(rows[0].seq);
+  }
+
+  async deleteForSession(sessionId: string): Promise<void> {
+    if (isGuidText(sessionId)) await this.db.query('DELETE FROM flowlogs WHERE _flowsessionid_value = $1', [sessionId]);
+  }
+}
+
+export class PgMachines extends PgEntityRepository<FlowMachine, MachineRecord> implements MachineRepository {
+  constructor(db: PgExecutor, t: PgTables) {
+    super(db, t, flowmachineEntity);
+  }
+
+  connected(): Promise<MachineRecord[]> {
+    return this.where('connected');
+  }
+
+  inGroup(groupId: string): Promise<MachineRecord[]> {
+    return this.byGuid('_flowmachinegroupid_value', groupId);
+  }
+}
+
+export class PgGroups extends PgEntityRepository<FlowMachineGroup, GroupRecord> implements GroupRepository {
+  constructor(db: PgExecutor, t: PgTables) {
+    super(db, t, flowmachinegroupEntity);
+  }
+
+  async byName(name: string): Promise<GroupRecord | undefined> {
+    return (await this.where('lower(name) = lower(?::text)', [name]))[0];
+  }
+}
+
+export class PgWorkflows extends PgEntityRepository<Workflow, WorkflowRecord> implements WorkflowRepository {
+  constructor(db: PgExecutor, t: PgTables) {
+    super(db, t, workflowEntity);
+  }
+
+  withSecretInputs(): Promise<WorkflowRecord[]> {
+    return this.where(`inputschema ILIKE '%x-secret%'`);
+  }
+}
+
+export class PgOperations extends PgEntityRepository<BackgroundOperation, OperationRecord> implements OperationRepository {
+  constructor(db: PgExecutor, t: PgTables) {
+    super(db, t, backgroundoperationEntity);
+  }
+
+  openWithPrefix(prefix: string): Promise<OperationRecord[]> {
+    return this.where(`name ILIKE ? ESCAPE '\\' AND statecode <> ?`, [`${escapeLike(prefix)}%`, BackgroundOperationState.v.Completed]);
+  }
+
+  readyWithPrefix(prefix: string): Promise<OperationRecord[]> {
+    return this.where(`statecode = ? AND name ILIKE ? ESCAPE '\\'`, [BackgroundOperationState.v.Ready, `${escapeLike(prefix)}%`]);
+  }
+}
