@@ -37,7 +37,7 @@ export const ORCHESTRATOR_FEATURES_HEADER = 'Flowhost-Orchestrator-Features';
 /** What this agent build speaks. */
 export const AGENT_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.CallbackKey, Feature.FlowCommand, Feature.FlowShell, Feature.FlowNode];
 /** What this orchestrator build speaks. */
-export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames, Feature.RunModes, Feature.Screenshots];
+export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames, Feature.RunModes, Feature.Screenshots, Feature.LogChunks];
 
 /**
  * What an agent that does not negotiate (it lists no `features`: a release before negotiation) is taken to run:

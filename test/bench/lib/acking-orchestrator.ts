@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFrame } from '../../../shared/protocol-codec.js';
-import { Feature, ORCHESTRATOR_FEATURES } from '../../../shared/protocol-features.js';
+import { ORCHESTRATOR_FEATURES } from '../../../shared/protocol-features.js';
 import { AGENT_WS_PATH, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFrame } from '../../../shared/protocol.js';
 import type { FlowDefinition } from '../../../shared/flow-definition.js';
 
@@ -91,7 +91,7 @@ export class AckingOrchestrator {
           heartbeatIntervalMs: 10_000,
           cancelSessions: [],
           // What the orchestrator declares (events frames, log chunks); the bench's agent is this build, which takes the list.
-          features: [...new Set([...ORCHESTRATOR_FEATURES, Feature.LogChunks])],
+          features: [...ORCHESTRATOR_FEATURES],
         });
         return;
       case 'accept':
