@@ -51,7 +51,7 @@ async function runOn(features: readonly string[]): Promise<{ lines: [unknown, un
 
 describe('e2e: a session log on the wire, as chunks or as lines', () => {
   it('an orchestrator that declared log-chunks gets log-chunk events, an older one log events; flowlogs show the same lines either way', async () => {
-    const chunks = await runOn([...ORCHESTRATOR_FEATURES, Feature.LogChunks]);
+    const chunks = await runOn(ORCHESTRATOR_FEATURES);
     const lines = await runOn(ORCHESTRATOR_FEATURES.filter((f) => f !== Feature.LogChunks));
 
     expect(chunks.kinds).toContain('log-chunk');
