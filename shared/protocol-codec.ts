@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { wireEventsProblem } from './log-chunk.js';
 import * as P from './protocol.js';
 import { validator, type Validator } from './validate.js';
 
@@ -6,7 +7,7 @@ import { validator, type Validator } from './validate.js';
  * Decodes one WebSocket text frame by its `type`, so the error names the right schema's problem
  * (a union of all frames would report every alternative's mismatch).
  */
-function codec<F extends { type: string }>(schemas: readonly TSchema[]) {
+function codec<F extends { type: string }>(schemas: readonly TSchema[], check: (frame: F) => string | undefined = () => undefined) {
   const byType = new Map<string, Validator<F>>();
   for (const schema of schemas) {
     const type = (schema as unknown as { properties: { type: { const: string } } }).properties.type.const;
@@ -24,11 +25,17 @@ function codec<F extends { type: string }>(schemas: readonly TSchema[]) {
     const v = typeof type === 'string' ? byType.get(type) : undefined;
     if (!v) return { ok: false, error: `unknown frame type ${JSON.stringify(type ?? null)}` };
     if (!v.check(value)) return { ok: false, error: `invalid ${type} frame: ${v.errors('frame').join('; ')}` };
+    const problem = check(value);
+    if (problem !== undefined) return { ok: false, error: `invalid ${type} frame: ${problem}` };
     return { ok: true, frame: value };
   };
 }
 
-export const decodeAgentFrame = codec<P.AgentFrame>([P.Hello, P.StateFrame, P.Accept, P.Reject, P.EventFrame, P.EventsFrame]);
+/** What a schema cannot say of an agent frame: a log chunk's times and lines agree (shared/log-chunk.ts). */
+const agentFrameProblem = (f: P.AgentFrame): string | undefined =>
+  f.type === 'event' ? wireEventsProblem([f.event]) : f.type === 'events' ? wireEventsProblem(f.events) : undefined;
+
+export const decodeAgentFrame = codec<P.AgentFrame>([P.Hello, P.StateFrame, P.Accept, P.Reject, P.EventFrame, P.EventsFrame], agentFrameProblem);
 export const decodeOrchestratorFrame = codec<P.OrchestratorFrame>([
   P.Welcome,
   P.Assign,

@@ -15,6 +15,8 @@ export const Feature = {
   RunModes: 'run-modes',
   /** Orchestrator: takes `screenshot` in `completed` events (the PNG of the session's display when it ended badly). */
   Screenshots: 'screenshots',
+  /** Orchestrator: takes `log-chunk` events (a session's output as the agent stores it, instead of a `log` event's lines). */
+  LogChunks: 'log-chunks',
   /** Agent: takes `callback-key` frames (its callback signing key, after every welcome and on rotation). */
   CallbackKey: 'callback-key',
   /** Agent: runs flows of this kind (`flow:<kind>` of shared/flow-definition.ts). */
@@ -35,7 +37,7 @@ export const ORCHESTRATOR_FEATURES_HEADER = 'Flowhost-Orchestrator-Features';
 /** What this agent build speaks. */
 export const AGENT_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.CallbackKey, Feature.FlowCommand, Feature.FlowShell, Feature.FlowNode];
 /** What this orchestrator build speaks. */
-export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames, Feature.RunModes, Feature.Screenshots];
+export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames, Feature.RunModes, Feature.Screenshots, Feature.LogChunks];
 
 /**
  * What an agent that does not negotiate (it lists no `features`: a release before negotiation) is taken to run:

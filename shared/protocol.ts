@@ -250,7 +250,37 @@ export const LocalSessionEvent = Type.Object(
 export const SessionEvent = Type.Union([StartedEvent, LogEvent, SampleEvent, OutputsEvent, StatusEvent, CompletedEvent, LocalSessionEvent]);
 export type SessionEvent = Static<typeof SessionEvent>;
 
-export const EventFrame = frame('event', { event: SessionEvent });
+/** Most lines in one `log` or `log-chunk` event. */
+export const MAX_LINES_PER_LOG_EVENT = 5000;
+/** Most characters of a `log-chunk` event's text (JSON-escaped, up to 6 bytes a char: well under MAX_FRAME_BYTES). */
+export const MAX_LOG_CHUNK_CHARS = 1_048_576;
+/** Consecutive lines sharing one time: `[at, how many]`. */
+export const LineTimes = Type.Array(Type.Tuple([Iso, Type.Integer({ minimum: 1, maximum: MAX_LINES_PER_LOG_EVENT })]), { minItems: 1, maxItems: MAX_LINES_PER_LOG_EVENT });
+/**
+ * A session's output as the agent stores it (feature `log-chunks`; an orchestrator without it gets the same lines as a
+ * `log` event): consecutive lines of one stream and level, numbered from `firstLine`, their masked text joined by
+ * `\n`, their times as runs. The runs add up to the lines of `text`, and no line is longer than a `log` line may be
+ * (shared/log-chunk.ts checks both on receipt).
+ */
+export const LogChunkEvent = Type.Object(
+  {
+    ...eventBase,
+    kind: Type.Literal('log-chunk'),
+    stream: LogLine.properties.stream,
+    level: LogLine.properties.level,
+    firstLine: Type.Integer({ minimum: 0 }),
+    times: LineTimes,
+    text: Type.String({ maxLength: MAX_LOG_CHUNK_CHARS }),
+  },
+  { additionalProperties: false },
+);
+export type LogChunkEvent = Static<typeof LogChunkEvent>;
+
+/** An event as it travels: the outbox's events, and a log chunk to an orchestrator that declared `log-chunks`. */
+export const WireEvent = Type.Union([...SessionEvent.anyOf, LogChunkEvent]);
+export type WireEvent = Static<typeof WireEvent>;
+
+export const EventFrame = frame('event', { event: WireEvent });
 
 /** Most events in one `events` frame. */
 export const MAX_EVENTS_PER_FRAME = 2000;
@@ -258,7 +288,7 @@ export const MAX_EVENTS_PER_FRAME = 2000;
  * Consecutive events (seq order, no gaps) in one frame: the agent's way of replaying a backlog. The orchestrator
  * handles it exactly like the same `event` frames one after another, and still accepts `event` from older agents.
  */
-export const EventsFrame = frame('events', { events: Type.Array(SessionEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_FRAME }) });
+export const EventsFrame = frame('events', { events: Type.Array(WireEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_FRAME }) });
 
 export const AgentFrame = Type.Union([Hello, StateFrame, Accept, Reject, EventFrame, EventsFrame]);
 export type AgentFrame = Static<typeof AgentFrame>;

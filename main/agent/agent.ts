@@ -246,6 +246,7 @@ export class Agent {
       store,
       send: (text) => connection?.sendEncoded(text) ?? false,
       takesEventsFrames: () => connection?.peerFeatures.has(Feature.EventsFrames) ?? false,
+      takesLogChunks: () => connection?.peerFeatures.has(Feature.LogChunks) ?? false,
       asSent: (event) => (connection?.peerFeatures.has(Feature.Screenshots) ? store.displays.withScreenshot(event) : event),
       logger,
     });

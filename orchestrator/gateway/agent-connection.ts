@@ -1,6 +1,6 @@
 import type { WebSocket, RawData } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
-import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type SessionEvent } from '../../shared/protocol.js';
+import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type WireEvent } from '../../shared/protocol.js';
 import { ErrorCode } from '../../shared/error-codes.js';
 import { agentFeatures, Feature, unmetNeeds } from '../../shared/protocol-features.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
@@ -55,7 +55,7 @@ export class AgentConnection {
   /** When the last ack was scheduled (performance.now()): while a backlog is sliced, one ack per ACK_EVERY_MS. */
   private ackAt = -Infinity;
   /** Events received (`event` and `events` frames) and not yet applied (see queueEvent). */
-  private pendingEvents: SessionEvent[] = [];
+  private pendingEvents: WireEvent[] = [];
   private applyScheduled = false;
   /** Called once pendingEvents is empty (all applied, or the connection closed). */
   private eventsDrained: (() => void)[] = [];
@@ -343,7 +343,7 @@ export class AgentConnection {
     this.drained();
   }
 
-  private async applySlice(events: readonly SessionEvent[]): Promise<void> {
+  private async applySlice(events: readonly WireEvent[]): Promise<void> {
     const checks: EventChecks = {
       owns: async (tx, sessionId) => (await this.o.queue.assignments.confirmedMachineOf(sessionId, tx)) === this.o.machineId,
       local: (tx, e) => ensureLocalSession(tx, this.o.queue, this.o.machineId, e),

@@ -1,14 +1,15 @@
 import type { Static } from '@sinclair/typebox';
 import { buildCallbackBody } from '../../shared/callback.js';
 import { isTerminalStatus, SessionStatus, stateForStatus } from '../../shared/option-sets.js';
-import type { LocalSessionEvent, LogLine, Screenshot, SessionEvent } from '../../shared/protocol.js';
+import type { LocalSessionEvent, Screenshot, SessionEvent, WireEvent } from '../../shared/protocol.js';
 import type { FlowSession } from '../../shared/records/index.js';
 import type { Repositories, SessionRecord, Store, Values } from '../store/store.js';
-import { appendFlowLogs } from '../queue/flowlog-writer.js';
+import { appendFlowLogs, type FlowLogEntry } from '../queue/flowlog-writer.js';
 import { secretMasker } from '../queue/secret-inputs.js';
 import { finishSession } from '../queue/session-finish.js';
 import { maskJsonText } from '../../shared/secret-mask.js';
 import { AgentClock } from './agent-clock.js';
+import { LogRows } from './log-rows.js';
 
 export const appliedSeq = (store: Repositories, machineId: string): Promise<number> => store.queueState.appliedSeq(machineId);
 
@@ -35,10 +36,10 @@ export interface BurstResult {
  * Applies a burst of one machine's events exactly once, in seq order, in one store transaction: each event's
  * effect and the applied seq commit together (the seq is written once per burst). A seq at or below the applied
  * seq is a duplicate (skipped); one further ahead than the next, or an event of a session the machine does not
- * own, stops the burst there with `refused`. Consecutive `log` events are merged into one flowlog append per
+ * own, stops the burst there with `refused`. Consecutive `log` and `log-chunk` events are merged into one flowlog append per
  * session. Timestamps are mapped from the agent's `clock` onto ours.
  */
-export function applyEvents(store: Store, machineId: string, events: readonly SessionEvent[], checks: EventChecks, clock = AgentClock.identity): Promise<BurstResult> {
+export function applyEvents(store: Store, machineId: string, events: readonly WireEvent[], checks: EventChecks, clock = AgentClock.identity): Promise<BurstResult> {
   return store.crashSafeTransaction(async (tx): Promise<BurstResult> => {
     const before = await tx.queueState.appliedSeq(machineId);
     // Ownership is asked once per session of the burst (a backlog's log lines mostly name a few sessions); a
@@ -56,8 +57,8 @@ export function applyEvents(store: Store, machineId: string, events: readonly Se
     const logs = new PendingLogs(tx, clock);
     for (const agentEvent of events) {
       if (agentEvent.seq <= applied) continue;
-      // Log lines are mapped as they are written (PendingLogs), without copying each event.
-      const event = agentEvent.kind === 'log' ? agentEvent : clock.mapEvent(agentEvent);
+      // Log lines and chunks are mapped as they are written (PendingLogs), without copying each event.
+      const event = agentEvent.kind === 'log' || agentEvent.kind === 'log-chunk' ? agentEvent : clock.mapEvent(agentEvent);
       if (event.seq !== applied + 1) {
         refused = `event seq ${event.seq} skips ahead; expected ${applied + 1}`;
         break;
@@ -67,7 +68,7 @@ export function applyEvents(store: Store, machineId: string, events: readonly Se
         break;
       }
       if (event.kind === 'local-session') owned.delete(event.sessionId);
-      if (event.kind === 'log') logs.add(event);
+      if (event.kind === 'log' || event.kind === 'log-chunk') logs.add(event);
       else {
         await logs.flush();
         if (await applyKind(tx, event, agentEvent)) ended.push(event.sessionId);
@@ -83,48 +84,41 @@ export function applyEvents(store: Store, machineId: string, events: readonly Se
 }
 
 /**
- * The lines of consecutive `log` events, per session, written as one flowlog append when a non-log event comes
- * (it may read or write the session's flowlogs) or the burst ends. A log of a session that does not exist is
- * dropped, as before batching.
+ * The lines of consecutive `log` and `log-chunk` events, per session, as flowlog rows (log-rows.ts), written as one
+ * flowlog append (one store call) when a non-log event comes (it may read or write the session's flowlogs) or the
+ * burst ends. A log of a session that does not exist is dropped, as before batching.
  */
 class PendingLogs {
-  private readonly bySession = new Map<string, LogLine[]>();
-  /** The last line time mapped: lines written in the same millisecond share it. */
-  private lastAt = { agent: '', ours: '' };
+  private readonly bySession = new Map<string, FlowLogEntry[]>();
+  private readonly rows: LogRows;
 
   constructor(
     private readonly tx: Repositories,
-    private readonly clock: AgentClock,
-  ) {}
+    clock: AgentClock,
+  ) {
+    this.rows = new LogRows(clock);
+  }
 
-  add(event: Extract<SessionEvent, { kind: 'log' }>): void {
-    const lines = this.bySession.get(event.sessionId);
-    if (lines) for (const line of event.lines) lines.push(line);
-    else this.bySession.set(event.sessionId, event.lines.slice());
+  add(event: Extract<WireEvent, { kind: 'log' | 'log-chunk' }>): void {
+    let entries = this.bySession.get(event.sessionId);
+    if (!entries) this.bySession.set(event.sessionId, (entries = []));
+    if (event.kind === 'log') this.rows.lines(event.lines, entries);
+    else this.rows.chunk(event, entries);
   }
 
   async flush(): Promise<void> {
-    for (const [sessionId, lines] of this.bySession) {
+    for (const [sessionId, entries] of this.bySession) {
       if (!(await this.tx.sessions.get(sessionId))) continue;
-      await appendFlowLogs(
-        this.tx,
-        sessionId,
-        lines.map((l) => ({ type: 'CustomLog' as const, level: l.level, name: l.stream, data: { stream: l.stream, message: l.message }, createdon: this.time(l.at) })),
-      );
+      await appendFlowLogs(this.tx, sessionId, entries);
     }
     this.bySession.clear();
-  }
-
-  private time(at: string): string {
-    if (at !== this.lastAt.agent) this.lastAt = { agent: at, ours: this.clock.map(at) };
-    return this.lastAt.ours;
   }
 }
 
 const ms = (iso: string | null) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
 
 /** Returns true when the event ended the session. `asSent` is the event on the agent's clock (`e` is mapped onto ours). */
-async function applyKind(tx: Repositories, e: SessionEvent, asSent: SessionEvent): Promise<boolean> {
+async function applyKind(tx: Repositories, e: SessionEvent, asSent: WireEvent): Promise<boolean> {
   const row = await tx.sessions.get(e.sessionId);
   if (!row) return false;
   const terminal = row.statuscode !== null && isTerminalStatus(row.statuscode);

@@ -17,22 +17,21 @@ export interface FlowLogEntry {
 }
 
 /**
- * Appends flowlog rows of one session with consecutive per-session `seq` (one lookup of the session's last seq, one
- * bulk insert, whatever the number of entries). Call inside a store transaction, with its repositories.
+ * Appends flowlog rows of one session with consecutive per-session `seq`: one store call (the repository looks up the
+ * session's last seq and inserts in bulk), whatever the number of entries. Call inside a store transaction, with its
+ * repositories.
  */
 export async function appendFlowLogs(tx: Repositories, sessionId: string, entries: readonly FlowLogEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  let seq = ((await tx.logs.lastSeq(sessionId)) ?? -1) + 1;
-  await tx.logs.insertMany(
+  await tx.logs.appendToSession(
+    sessionId,
     entries.map((e) => {
       const data = JSON.stringify(e.data);
       return {
-        _flowsessionid_value: sessionId,
         name: e.name ?? e.type,
         type: LogType.v[e.type],
         level: typeof e.level === 'number' ? flowLogLevelOfWire(e.level) : FlowLogLevel.v[e.level],
         data: data.length > FLOWLOG_DATA_MAX ? data.slice(0, FLOWLOG_DATA_MAX) : data,
-        seq: seq++,
         // Unset: insertMany stamps it now.
         createdon: e.createdon ?? null,
       };

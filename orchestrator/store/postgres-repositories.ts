@@ -23,6 +23,7 @@ import type {
   GroupRepository,
   LogRecord,
   LogRepository,
+  SessionLogRow,
   MachineRecord,
   MachineRepository,
   OperationRecord,
@@ -145,6 +146,12 @@ export class PgLogs implements LogRepository {
 
   async deleteForSession(sessionId: string): Promise<void> {
     if (isGuidText(sessionId)) await this.db.query('DELETE FROM flowlogs WHERE _flowsessionid_value = $1', [sessionId]);
+  }
+
+  async appendToSession(sessionId: string, rows: readonly SessionLogRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const first = ((await this.lastSeq(sessionId)) ?? -1) + 1;
+    await this.insertMany(rows.map((r, i) => ({ ...r, _flowsessionid_value: sessionId, seq: first + i })));
   }
 }
 

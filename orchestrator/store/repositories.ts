@@ -44,6 +44,9 @@ export interface SessionRepository extends EntityRepository<FlowSession, Session
   withUnsplitInputs(workflowId: string): Promise<SessionRecord[]>;
 }
 
+/** A flowlog row to append to a session: its session and `seq` are the repository's to set. */
+export type SessionLogRow = Omit<Values<FlowLog>, '_flowsessionid_value' | 'seq'>;
+
 export interface LogRepository {
   /**
    * Appends rows atomically without reading them back: the bulk path (a replayed backlog's log lines). A missing key
@@ -54,6 +57,11 @@ export interface LogRepository {
   forSession(sessionId: string): Promise<LogRecord[]>;
   /** The highest `seq` of a session's rows, undefined when it has none. */
   lastSeq(sessionId: string): Promise<number | undefined>;
+  /**
+   * Appends rows of one session numbered after its last row (`seq` consecutive from the last + 1), in one call: the
+   * lookup and the bulk insert together. Inside a transaction when others may append to the session meanwhile.
+   */
+  appendToSession(sessionId: string, rows: readonly SessionLogRow[]): Promise<void>;
   /** Removes every row of a session. */
   deleteForSession(sessionId: string): Promise<void>;
 }

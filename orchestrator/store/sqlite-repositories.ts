@@ -21,6 +21,7 @@ import type {
   GroupRepository,
   LogRecord,
   LogRepository,
+  SessionLogRow,
   MachineRecord,
   MachineRepository,
   OperationRecord,
@@ -133,6 +134,12 @@ export class SqliteLogs implements Synced<LogRepository> {
 
   deleteForSession(sessionId: string): void {
     this.t.stmt('DELETE FROM flowlogs WHERE _flowsessionid_value = ? COLLATE NOCASE').run(sessionId);
+  }
+
+  appendToSession(sessionId: string, rows: readonly SessionLogRow[]): void {
+    if (rows.length === 0) return;
+    const first = (this.lastSeq(sessionId) ?? -1) + 1;
+    this.insertMany(rows.map((r, i) => ({ ...r, _flowsessionid_value: sessionId, seq: first + i })));
   }
 }
 

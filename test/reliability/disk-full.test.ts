@@ -9,7 +9,7 @@ import { alive, fixture, e2eLogger } from '../e2e/e2e-harness.js';
 import { createFixtureWorkflow, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd } from '../support/api-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { agentOutbox } from './support/session-audit.js';
-import { expectOutboxSentInOrder, isFrame } from './support/scripted-orchestrator.js';
+import { expectOutboxSentInOrder, isFrame, logLines } from './support/scripted-orchestrator.js';
 import { scriptedCredentials, startScriptedAgent } from './support/scripted-agent.js';
 import { mountSupport, SmallDisk } from './support/small-disk.js';
 import { LINUX, skipUnless } from '../support/requirements.js';
@@ -127,7 +127,7 @@ describe.skipIf(skipUnless(support.ok, { what: support.ok ? '' : support.reason,
     const completedWhileFull = peer.frames.some((f) => f.type === 'event' && f.event.kind === 'completed');
     d.unfill();
     await peer.waitFrame(isFrame('event', (f) => f.event.kind === 'completed' && f.event.sessionId === id), { what: 'completed after space returned', timeoutMs: 40_000 });
-    const upstream = peer.frames.flatMap((f) => (f.type === 'event' && f.event.kind === 'log' ? f.event.lines.filter((l) => l.stream === 'stdout').map((l) => l.message) : []));
+    const upstream = peer.frames.flatMap((f) => (f.type === 'event' ? logLines(f.event).filter((l) => l.stream === 'stdout').map((l) => l.message) : []));
     expect(completedWhileFull).toBe(false);
     expect(upstream).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i + 1}`));
     expectOutboxSentInOrder(peer, agentOutbox(join(dataDir, 'agent.db')).lastSeq);

@@ -6,7 +6,7 @@ import { makeAssign } from '../support/agent-assign.js';
 import { fixture } from '../e2e/e2e-harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { agentOutbox } from './support/session-audit.js';
-import { isFrame } from './support/scripted-orchestrator.js';
+import { isFrame, logLines } from './support/scripted-orchestrator.js';
 import { startScriptedAgent } from './support/scripted-agent.js';
 
 /**
@@ -54,7 +54,7 @@ describe('reliability: the outbox cap', () => {
     const { lastSeq } = agentOutbox(join(dataDir, 'agent.db'));
     expect(lastSeq).toBeGreaterThan(CAP);
     expect(seqs).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
-    const ticks = peer.frames.flatMap((f) => (f.type === 'event' && f.event.kind === 'log' ? f.event.lines.filter((l) => l.stream === 'stdout') : []));
+    const ticks = peer.frames.flatMap((f) => (f.type === 'event' ? logLines(f.event).filter((l) => l.stream === 'stdout') : []));
     expect(ticks.map((l) => l.message)).toEqual(Array.from({ length: 150 }, (_, i) => `tick ${i + 1}`));
 
     // The orchestrator takes everything: the cap opens, the state says so, new work is accepted.

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { preparePrivateDbFiles } from '../../../node-shared/private-file.js';
 import type { SessionEvent } from '../../../shared/protocol.js';
 import { CallbackOutbox } from './callback-outbox.js';
-import { EventOutbox, MAX_EVENT_BYTES, MAX_LINES_PER_EVENT, type EncodedEvent } from './event-outbox.js';
+import { EventOutbox, MAX_EVENT_BYTES, MAX_LINES_PER_EVENT, type EncodedEvent, type LogForm } from './event-outbox.js';
 import { chunksOfLines } from './log-chunks.js';
 import { migrate } from './migrations.js';
 import { maskSecretInputs } from '../../../shared/secret-mask.js';
@@ -15,13 +15,23 @@ import { DurableEvents } from './durable-events.js';
 import { SessionCompletion } from './session-completion.js';
 import { SessionReads } from './session-reads.js';
 import { StoreDb } from './store-db.js';
+import type { WalCheckpointerOptions } from './wal-checkpointer.js';
 import type { AssignFrame, CallbackAttemptOutcome, CallbackRow, CompletionInput, LocalSession, LogChunk, LogLine, RetentionOptions, Sample, WorkDirRecord } from './store-types.js';
 
 export type { CallbackRow, CallbackAttemptOutcome, LocalSession, CompletionInput, LogChunk, RetentionOptions, SessionStage, WorkDirRecord } from './store-types.js';
 
 export interface AgentStoreOptions {
   readonly now?: () => Date;
+  /** When and how often the WAL is checkpointed off the store's thread (wal-checkpointer.ts; tests start it early). */
+  readonly walCheckpoint?: Omit<WalCheckpointerOptions, 'file'>;
 }
+
+/**
+ * SQLite's auto-checkpoint on the store's own connection (pages of 4 KiB): only a backstop bounding the WAL at
+ * 64 MiB should the checkpointer fall behind; the default 1000 pages made every 4 MiB of output a checkpoint and two
+ * fsyncs on the thread that reads the flows' pipes.
+ */
+const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_384;
 
 /**
  * `deferSync`: group commit. The commit returns without waiting for the disk (it survives a kill -9 at once) and one
@@ -52,7 +62,7 @@ export class AgentStore extends SessionReads {
     private readonly db: Database.Database,
     opts: AgentStoreOptions,
   ) {
-    super(new StoreDb(db));
+    super(new StoreDb(db, opts.walCheckpoint));
     this.now = opts.now ?? (() => new Date());
     this.events = new EventOutbox(db);
     this.callbacks = new CallbackOutbox(db);
@@ -70,6 +80,7 @@ export class AgentStore extends SessionReads {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
+      db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
       // Deleted and rewritten content (a pruned assign's secret inputs) is zeroed, not left in free pages.
       db.pragma('secure_delete = ON');
       migrate(db);
@@ -278,8 +289,9 @@ export class AgentStore extends SessionReads {
   // ───── upstream outbox ─────
 
   /** The outbox rows as stored, for the uploader (see EncodedEvent): durable ones only (see DurableEvents). */
-  encodedEventsAfter(seq: number, limit: number): EncodedEvent[] {
-    return this.durableEvents.durable(this.events.encodedEventsAfter(seq, limit));
+  encodedEventsAfter(seq: number, limit: number, logs: LogForm = 'lines'): EncodedEvent[] {
+    const count = this.durableEvents.durableCount(seq, limit);
+    return count === 0 ? [] : this.durableEvents.durable(this.events.encodedEventsAfter(seq, count, logs));
   }
 
   eventsAfter(seq: number, limit: number): SessionEvent[] {

@@ -35,6 +35,16 @@ export class DurableEvents {
     this.epoch++;
   }
 
+  /**
+   * How many events after `seq` to read for sending, at most `limit`: the durable ones (seqs have no gaps), so no event
+   * is read and encoded only to be dropped; asks for an fsync when later ones are committed.
+   */
+  durableCount(seq: number, limit: number): number {
+    const count = Math.max(0, Math.min(limit, this.durableSeq - seq));
+    if (count < limit && this.events.lastSeq() > seq + count) this.request();
+    return count;
+  }
+
   /** The leading durable part of `rows` (in seq order); asks for an fsync when some are not durable yet. */
   durable(rows: EncodedEvent[]): EncodedEvent[] {
     const cut = rows.findIndex((r) => r.seq > this.durableSeq);

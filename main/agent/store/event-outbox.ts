@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { type Sample, type SessionEvent } from '../../../shared/protocol.js';
-import { encodeLinesOfRow, type ChunkRow } from './log-chunks.js';
+import { MAX_LINES_PER_LOG_EVENT, MAX_LOG_CHUNK_CHARS, type Sample, type SessionEvent, type WireEvent } from '../../../shared/protocol.js';
+import { encodeChunkEvent, encodeLinesOfRow, type ChunkRow } from './log-chunks.js';
 
 /** Distributive Omit: an event before the outbox gives it its seq. */
 export type NewEvent = SessionEvent extends infer E ? (E extends SessionEvent ? Omit<E, 'seq'> : never) : never;
@@ -17,9 +17,12 @@ export const MAX_SAMPLES_PER_EVENT = 1000;
 export interface EncodedEvent {
   readonly seq: number;
   readonly sessionId: string;
-  readonly kind: SessionEvent['kind'];
+  readonly kind: WireEvent['kind'];
   readonly body: string;
 }
+
+/** How a stored log chunk is sent: as a `log` event's lines (protocol 1) or as a `log-chunk` event (`log-chunks`). */
+export type LogForm = 'lines' | 'chunks';
 
 /**
  * The upstream outbox. seq comes from a counter row, so it strictly increases and is never reused even after
@@ -38,7 +41,7 @@ export class EventOutbox {
     this.nextSeq = db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'last_seq' RETURNING value`);
     this.insert = db.prepare('INSERT INTO events (seq, session_id, kind, body) VALUES (?, ?, ?, ?)');
     this.after = db.prepare(
-      `SELECT e.seq, e.session_id AS sessionId, e.kind, e.body, e.chunk_id, c.first_seq, c.stream, c.level, c.at, c.times, c.text
+      `SELECT e.seq, e.session_id AS sessionId, e.kind, e.body, e.chunk_id, c.first_seq, c.last_seq, c.stream, c.level, c.at, c.times, c.text
        FROM events e LEFT JOIN log_chunks c ON c.id = e.chunk_id WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
     );
     this.insertChunkEvent = db.prepare('INSERT INTO events (seq, session_id, kind, body, chunk_id) VALUES (?, ?, ?, ?, ?)');
@@ -85,15 +88,20 @@ export class EventOutbox {
     return seqs;
   }
 
-  /** The events after `seq` as sent: a chunk's `log` event with its lines built from the chunk (the same JSON as a copy). */
-  encodedEventsAfter(seq: number, limit: number): EncodedEvent[] {
+  /**
+   * The events after `seq` as sent. A chunk's `log` event: `lines`, its lines built from the chunk (the same JSON as a
+   * copy), or `chunks`, a `log-chunk` event carrying the chunk as stored (to an orchestrator that declared `log-chunks`).
+   */
+  encodedEventsAfter(seq: number, limit: number, logs: LogForm = 'lines'): EncodedEvent[] {
     const rows = this.after.all(seq, limit) as (EncodedEvent & ChunkRow & { chunk_id: number | null })[];
-    return rows.map((r) => ({
-      seq: r.seq,
-      sessionId: r.sessionId,
-      kind: r.kind,
-      body: r.chunk_id === null ? r.body : `${r.body.slice(0, -1)},"lines":${encodeLinesOfRow(r)}}`,
-    }));
+    return rows.map((r) => {
+      if (r.chunk_id === null) return { seq: r.seq, sessionId: r.sessionId, kind: r.kind, body: r.body };
+      // A chunk over the event's bounds (none the session log cuts) goes as lines, which the orchestrator takes.
+      if (logs === 'chunks' && r.text.length <= MAX_LOG_CHUNK_CHARS && r.last_seq - r.first_seq < MAX_LINES_PER_LOG_EVENT) {
+        return { seq: r.seq, sessionId: r.sessionId, kind: 'log-chunk', body: encodeChunkEvent(r.body, r) };
+      }
+      return { seq: r.seq, sessionId: r.sessionId, kind: r.kind, body: `${r.body.slice(0, -1)},"lines":${encodeLinesOfRow(r)}}` };
+    });
   }
 
   eventsAfter(seq: number, limit: number): SessionEvent[] {

@@ -4,6 +4,7 @@ import type { StoreDb } from './store-db.js';
 /** A `log_chunks` row as read back (the columns the wire frame and the readers need). */
 export interface ChunkRow {
   readonly first_seq: number;
+  readonly last_seq: number;
   readonly stream: LogLine['stream'];
   readonly level: number;
   readonly at: string;
@@ -12,7 +13,7 @@ export interface ChunkRow {
   readonly text: string;
 }
 
-const CHUNK_COLUMNS = 'first_seq, stream, level, at, times, text';
+const CHUNK_COLUMNS = 'first_seq, last_seq, stream, level, at, times, text';
 
 /** The time of each line of a chunk row, in order. */
 function timesOf(row: ChunkRow): (i: number) => string {
@@ -51,6 +52,18 @@ export function encodeLinesOfRow(row: ChunkRow): string {
     for (const end = Math.min(i + count, messages.length); i < end; i++) out += `${i > 0 ? ',' : ''}{"seq":${row.first_seq + i}${shared}${messages[i]}"}`;
   }
   return `${out}]`;
+}
+
+/**
+ * The body of a `log-chunk` event (feature `log-chunks`) from the stored event's head (`{"sessionId",…,"seq":n}`) and
+ * its chunk: the text JSON-encoded once, the times as stored (or the one run of the chunk's lines).
+ */
+export function encodeChunkEvent(head: string, row: ChunkRow): string {
+  const times = row.times ?? `[[${JSON.stringify(row.at)},${row.last_seq - row.first_seq + 1}]]`;
+  return (
+    `${head.slice(0, -1).replace('"kind":"log"', '"kind":"log-chunk"')},"stream":"${row.stream}","level":${row.level},"firstLine":${row.first_seq},` +
+    `"times":${times},"text":${JSON.stringify(row.text)}}`
+  );
 }
 
 /** A chunk as the table stores it: lines sharing one time store no `times`. */

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { WalGroupSync } from '../../../shared/group-sync.js';
 import { CrashSafeCommits, nodeWalGroupSync } from '../../../node-shared/wal-group-sync.js';
+import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.js';
 
 /**
  * The agent store's connection (WAL): statements prepared once per SQL text, and the strengths of commit.
@@ -11,13 +12,19 @@ import { CrashSafeCommits, nodeWalGroupSync } from '../../../node-shared/wal-gro
  * - `sync`: one fsync (fdatasync, as SQLite does) of the WAL on the thread pool for all crash-safe commits made so
  *   far; callers in the same turn of the event loop share it (group commit, shared/group-sync.ts), and the event
  *   loop does not wait for the disk.
+ * After each commit the WAL checkpointer (`wal-checkpointer.ts`) is asked to checkpoint on its own thread.
  */
 export class StoreDb {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly commits: CrashSafeCommits;
   private readonly group: WalGroupSync;
+  private readonly checkpointer: WalCheckpointer;
 
-  constructor(readonly db: Database.Database) {
+  constructor(
+    readonly db: Database.Database,
+    checkpoint: Omit<WalCheckpointerOptions, 'file'> = {},
+  ) {
+    this.checkpointer = new WalCheckpointer({ ...checkpoint, file: db.name });
     this.commits = new CrashSafeCommits(db);
     // No WAL file to sync (it cannot be opened): a durable write fsyncs it through SQLite.
     const fallback = () => this.durable(() => this.sql(`UPDATE meta SET value = value WHERE key = 'last_seq'`).run());
@@ -34,11 +41,19 @@ export class StoreDb {
   }
 
   durable<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const result = this.db.transaction(fn)();
+    if (!this.db.inTransaction) this.checkpointer.committed();
+    return result;
   }
 
   crashSafe<T>(fn: () => T): T {
-    return this.commits.run(fn, { begin: 'deferred', committed: () => this.group.committed() });
+    return this.commits.run(fn, {
+      begin: 'deferred',
+      committed: () => {
+        this.group.committed();
+        this.checkpointer.committed();
+      },
+    });
   }
 
   /** Resolves once every commit made so far is durable (at once when none waits). */
@@ -68,8 +83,9 @@ export class StoreDb {
     }
   }
 
-  /** Closes the WAL handle once no fsync uses it; the caller closes the database. */
+  /** Stops the checkpointer and closes the WAL handle once no fsync uses it; the caller closes the database. */
   close(): void {
+    this.checkpointer.close();
     this.group.close();
   }
 }

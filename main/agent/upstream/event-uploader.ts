@@ -1,10 +1,10 @@
 import type { Logger } from 'winston';
 import { MAX_EVENTS_PER_FRAME, MAX_FRAME_BYTES } from '../../../shared/protocol.js';
-import type { EncodedEvent } from '../store/event-outbox.js';
+import type { EncodedEvent, LogForm } from '../store/event-outbox.js';
 
 /** The part of the agent store the uploader reads: the upstream outbox (AgentStore implements it). */
 export interface OutboxStore {
-  encodedEventsAfter(seq: number, limit: number): EncodedEvent[];
+  encodedEventsAfter(seq: number, limit: number, logs?: LogForm): EncodedEvent[];
   ackUpTo(seq: number): void;
   lastAckedSeq(): number;
   lastSeq(): number;
@@ -25,6 +25,11 @@ export interface EventUploaderOptions {
    * event per `event` frame when not. Default: it did.
    */
   readonly takesEventsFrames?: () => boolean;
+  /**
+   * Whether the orchestrator of the connection being started declared `log-chunks` (asked at every start): a stored
+   * log chunk goes as a `log-chunk` event, else as a `log` event's lines. Default: it did not.
+   */
+  readonly takesLogChunks?: () => boolean;
   /**
    * An event as this connection's orchestrator gets it: what it declared it takes beyond the stored event (a
    * `completed` event's screenshot). Default: the stored event.
@@ -69,6 +74,7 @@ export class EventUploader {
   private readonly ackListeners = new Set<() => void>();
   private pollTimer: NodeJS.Timeout | undefined;
   private framing = BATCH_FRAME;
+  private logForm: LogForm = 'lines';
 
   constructor(private readonly options: EventUploaderOptions) {
     this.unsubscribe = options.store.onEvent(() => this.schedulePump());
@@ -95,6 +101,7 @@ export class EventUploader {
       this.acknowledge(appliedUpTo);
     }
     this.chooseFraming();
+    this.logForm = this.options.takesLogChunks?.() ? 'chunks' : 'lines';
     this.lastSent = appliedUpTo;
     this.inFlight = [];
     this.inFlightEvents = 0;
@@ -190,13 +197,20 @@ export class EventUploader {
     const maxBytes = this.options.maxInFlightBytes ?? 4 * 1024 * 1024;
     const perFrame = this.framing === SINGLE_FRAME ? 1 : Math.min(this.options.maxEventsPerFrame ?? MAX_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME);
     while (this.running && this.inFlightEvents < maxEvents && this.inFlightBytes < maxBytes) {
-      // Read only about as many events as the byte window takes: big log events would otherwise be parsed and dropped again on every ack.
-      const fit = Math.max(1, Math.ceil((maxBytes - this.inFlightBytes) / this.eventBytes));
-      const stored = this.options.store.encodedEventsAfter(this.lastSent, Math.min(perFrame, maxEvents - this.inFlightEvents, fit));
+      // Read only about as many events as one frame and the byte window take (one more, should they be smaller than the
+      // last frame's): each event read is encoded (a log chunk's text, or its lines), and what does not fit would be
+      // encoded again for the next frame.
+      const room = Math.min(maxBytes - this.inFlightBytes, this.frameBudget());
+      const fit = Math.ceil(room / this.eventBytes) + 1;
+      const stored = this.options.store.encodedEventsAfter(this.lastSent, Math.min(perFrame, maxEvents - this.inFlightEvents, fit), this.logForm);
       const asSent = this.options.asSent;
       const events = asSent ? stored.map(asSent) : stored;
       if (events.length === 0 || !this.sendFrame(events, maxBytes)) return;
     }
+  }
+
+  private frameBudget(): number {
+    return Math.min(this.options.frameBytes ?? 1024 * 1024, MAX_FRAME_BYTES);
   }
 
   /**
@@ -204,7 +218,7 @@ export class EventUploader {
    * event that reaches it is the last, as the window counts whole events); false when sending must stop.
    */
   private sendFrame(events: readonly EncodedEvent[], maxBytes: number): boolean {
-    const budget = Math.min(this.options.frameBytes ?? 1024 * 1024, MAX_FRAME_BYTES);
+    const budget = this.frameBudget();
     const { head, tail } = this.framing;
     let bytes = head.length + tail.length;
     let count = 0;

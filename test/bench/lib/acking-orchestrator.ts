@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFrame } from '../../../shared/protocol-codec.js';
+import { ORCHESTRATOR_FEATURES } from '../../../shared/protocol-features.js';
 import { AGENT_WS_PATH, MAX_FRAME_BYTES, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFrame } from '../../../shared/protocol.js';
 import type { FlowDefinition } from '../../../shared/flow-definition.js';
 
@@ -16,7 +17,8 @@ export interface SessionResult {
  * A lean stand-in for the orchestrator's gateway: welcome, assign → accept → confirm, and an `ack` per burst
  * of events exactly as orchestrator/gateway/agent-connection.ts batches them — but it stores nothing, so a
  * bench of the agent measures the agent. Frames are JSON-parsed, not schema-checked (the agent's cost is
- * what is measured). Checks the event seq is gapless and counts the log lines it receives.
+ * what is measured). Declares what the orchestrator does (`events` frames, `log-chunks`). Checks the event seq is
+ * gapless and counts the log lines it receives.
  */
 export class AckingOrchestrator {
   readonly machineId = randomUUID();
@@ -80,7 +82,17 @@ export class AckingOrchestrator {
   private onFrame(frame: AgentFrame): void {
     switch (frame.type) {
       case 'hello':
-        this.send({ type: 'welcome', protocol: PROTOCOL_VERSION, flowmachineid: this.machineId, appliedUpTo: this.applied, serverTime: new Date().toISOString(), heartbeatIntervalMs: 10_000, cancelSessions: [] });
+        this.send({
+          type: 'welcome',
+          protocol: PROTOCOL_VERSION,
+          flowmachineid: this.machineId,
+          appliedUpTo: this.applied,
+          serverTime: new Date().toISOString(),
+          heartbeatIntervalMs: 10_000,
+          cancelSessions: [],
+          // What the orchestrator declares (events frames, log chunks); the bench's agent is this build, which takes the list.
+          features: [...ORCHESTRATOR_FEATURES],
+        });
         return;
       case 'accept':
         this.send({ type: 'confirm', sessionId: frame.sessionId });
@@ -101,7 +113,12 @@ export class AckingOrchestrator {
     this.ack();
     const s = this.sessions.get(event.sessionId);
     if (!s) return;
-    if (event.kind === 'log') {
+    if (event.kind === 'log-chunk') {
+      const lines = event.times.reduce((sum, [, n]) => sum + n, 0);
+      if (event.stream === 'stdout') s.lines += lines;
+      if (event.firstLine !== s.nextLineSeq) s.gaps++;
+      s.nextLineSeq = event.firstLine + lines;
+    } else if (event.kind === 'log') {
       for (const line of event.lines) {
         if (line.stream !== 'stdout') continue;
         s.lines++;

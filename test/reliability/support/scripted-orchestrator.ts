@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../../shared/protocol-codec.js';
-import { AGENT_WS_PATH, PROTOCOL_VERSION, type AgentFrame, type OrchestratorFrame } from '../../../shared/protocol.js';
+import { AGENT_WS_PATH, PROTOCOL_VERSION, type AgentFrame, type LogLine, type OrchestratorFrame, type WireEvent } from '../../../shared/protocol.js';
+import { linesOfLogChunk } from '../../../shared/log-chunk.js';
 import { AGENT_FEATURES_HEADER, Feature, featureHeader, ORCHESTRATOR_FEATURES, ORCHESTRATOR_FEATURES_HEADER, parseFeatureHeader } from '../../../shared/protocol-features.js';
 
 /**
@@ -164,6 +165,9 @@ export class ScriptedOrchestrator {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
+
+/** The log lines an event carries: a `log` event's, or a `log-chunk` event's (to a peer that declared `log-chunks`). */
+export const logLines = (e: WireEvent): LogLine[] => (e.kind === 'log' ? e.lines : e.kind === 'log-chunk' ? linesOfLogChunk(e) : []);
 
 export const isFrame =
   <K extends AgentFrame['type']>(type: K, pred: (f: Extract<AgentFrame, { type: K }>) => boolean = () => true) =>

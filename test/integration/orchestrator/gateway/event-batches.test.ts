@@ -70,6 +70,41 @@ describe('events frames', () => {
     expect(agent.unreadTypes()).not.toContain('ack');
   });
 
+  it('applies log-chunk events once as the rows the same lines give as log events (times, levels, streams), a replayed chunk skipped; a chunk whose runs and lines disagree closes the socket unapplied', async () => {
+    const { agent, id } = await confirmedSession();
+    const t0 = at();
+    const t1 = new Date(o.clock.now().getTime() + 5).toISOString();
+    const chunk = (seq: number, firstLine: number, text: string, times: [string, number][], stream: 'stdout' | 'stderr' = 'stdout') =>
+      ({ seq, sessionId: id, at: t0, kind: 'log-chunk', stream, level: stream === 'stdout' ? 100000001 : 100000002, firstLine, times, text }) as const;
+    agent.send({
+      type: 'events',
+      events: [
+        { seq: 1, sessionId: id, at: t0, kind: 'started', startedon: t0 },
+        chunk(2, 0, 'line 0\nline "1" \\\n', [[t0, 2], [t1, 1]]),
+        chunk(3, 3, 'warn 3', [[t1, 1]], 'stderr'),
+        log(4, id, 4),
+      ],
+    });
+    expect(await ackOf(agent)).toBe(4);
+    agent.send({ type: 'events', events: [chunk(3, 3, 'warn 3', [[t1, 1]], 'stderr'), chunk(5, 5, 'line 5', [[t1, 1]])] });
+    expect(await ackOf(agent)).toBe(5);
+    expect(await customLines(id)).toEqual(['line 0', 'line "1" \\', '', 'warn 3', 'line 4', 'line 5']);
+    const rows = (await o.store.logs.forSession(id)).filter((r) => r.name === 'stdout' || r.name === 'stderr');
+    expect(rows.map((r) => [r.name, r.level, r.createdon])).toEqual([
+      ['stdout', 100000002, t0],
+      ['stdout', 100000002, t0],
+      ['stdout', 100000002, t1],
+      ['stderr', 100000003, t1],
+      ['stdout', 100000002, t0],
+      ['stdout', 100000002, t1],
+    ]);
+    agent.send({ type: 'events', events: [chunk(6, 6, 'a\nb', [[t1, 1]])] });
+    const closed = await agent.closed;
+    expect(closed.code).toBe(CloseCode.InvalidFrame);
+    expect(closed.reason).toMatch(/times count 1 lines, its text holds 2/);
+    expect(await customLines(id)).toHaveLength(6);
+  });
+
   it('accepts event and events frames mixed, skips the duplicates of a replay that overlaps what was applied', async () => {
     const { agent, machineId, credential, id } = await confirmedSession();
     agent.event({ seq: 1, sessionId: id, kind: 'started', startedon: at() });

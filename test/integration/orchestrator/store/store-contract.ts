@@ -195,6 +195,24 @@ export function storeContract(engine: string, open: StoreFactory): void {
         expect(await store.logs.lastSeq(S2)).toBe(0);
       });
 
+      it("logs: appendToSession numbers a session's rows after its last (none, or rows already there), per session, in one call", async () => {
+        const S1 = (await session({})).flowsessionid;
+        const S2 = (await session({})).flowsessionid;
+        const row = (data: string) => ({ type: LogType.v.CustomLog, level: FlowLogLevel.v.Info, name: 'stdout', data, createdon: '2030-01-01T00:00:00.000Z' });
+        await store.logs.appendToSession(S1, [row('"a"'), row('"b"')]);
+        await store.logs.appendToSession(S1, []);
+        await store.logs.insertMany([{ _flowsessionid_value: S2, seq: 6, type: LogType.v.CustomLog, level: FlowLogLevel.v.Info, data: '"six"' }]);
+        await store.logs.appendToSession(S2.toUpperCase(), [row('"seven"')]);
+        await store.transaction(async (tx) => {
+          await tx.logs.appendToSession(S1, Array.from({ length: 100 }, (_, i) => row(`"${i}"`)));
+          await tx.logs.appendToSession(S1, [row('"last"')]);
+        });
+        const s1 = await store.logs.forSession(S1);
+        expect(s1.map((l) => [l.seq, l.data])).toEqual([[0, '"a"'], [1, '"b"'], ...Array.from({ length: 100 }, (_, i) => [i + 2, `"${i}"`]), [102, '"last"']]);
+        expect(s1.every((l) => l.name === 'stdout' && l.createdon === '2030-01-01T00:00:00.000Z' && l._flowsessionid_value?.toLowerCase() === S1.toLowerCase())).toBe(true);
+        expect((await store.logs.forSession(S2)).map((l) => [l.seq, l.data])).toEqual([[6, '"six"'], [7, '"seven"']]);
+      });
+
       it('logs: a bulk insert with a clashing key is Conflict and inserts none of its rows', async () => {
         const S1 = (await session({})).flowsessionid;
         const row = (flowlogid: string, seq: number) => ({ flowlogid, _flowsessionid_value: S1, seq, type: LogType.v.CustomLog, level: FlowLogLevel.v.Info });

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../../../../../shared/protocol.js';
+import { asSessionEvent } from '../../../../../shared/log-chunk.js';
+import { decodeAgentFrame } from '../../../../../shared/protocol-codec.js';
 import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
 import { migrate } from '../../../../../main/agent/store/migrations.js';
 import { makeAssign } from '../../../../support/agent-assign.js';
@@ -38,6 +40,28 @@ describe('AgentStore: log chunks', () => {
       raw.close();
       expect(stored.every((b) => !b.includes('"lines"'))).toBe(true);
       expect(texts).toEqual([lines, errors].map((ls) => ls.map((l) => l.message).join('\n')));
+    } finally {
+      store.close();
+    }
+  });
+
+  it('sends a chunk as stored in a `log-chunk` event (feature log-chunks): it decodes as an agent frame and holds the very lines of the `log` event', () => {
+    const store = AgentStore.open(join(tempDir(), 'agent.db'), { now: () => new Date(at) });
+    try {
+      const id = running(store);
+      const lines = [line(0, 'plain'), line(1, 'quote " tab\t \u0001 € 😀'), line(2, ''), { ...line(3, 'later'), at: '2030-01-01T00:00:00.005Z' }];
+      const errors = [line(4, 'back\\slash\\n not a break', 'stderr')];
+      store.appendLogLines(id, [...lines, ...errors]);
+      const asLines = store.encodedEventsAfter(0, 10, 'lines');
+      const asChunks = store.encodedEventsAfter(0, 10, 'chunks');
+      expect(asChunks.map((e) => e.kind)).toEqual(['started', 'log-chunk', 'log-chunk']);
+      expect(asChunks[0]).toEqual(asLines[0]);
+      const decoded = decodeAgentFrame(`{"type":"events","events":[${asChunks.map((e) => e.body).join(',')}]}`);
+      if (!decoded.ok || decoded.frame.type !== 'events') throw new Error(decoded.ok ? 'not events' : decoded.error);
+      const [, out, err] = decoded.frame.events;
+      expect(out).toEqual({ sessionId: id, at, kind: 'log-chunk', seq: 2, stream: 'stdout', level: 100000001, firstLine: 0, times: [[at, 3], ['2030-01-01T00:00:00.005Z', 1]], text: lines.map((l) => l.message).join('\n') });
+      expect(err).toMatchObject({ kind: 'log-chunk', stream: 'stderr', firstLine: 4, times: [[at, 1]] });
+      expect(decoded.frame.events.map(asSessionEvent)).toEqual(asLines.map((e) => JSON.parse(e.body) as unknown));
     } finally {
       store.close();
     }

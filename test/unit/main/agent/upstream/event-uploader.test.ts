@@ -6,10 +6,11 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import winston from 'winston';
 import Database from 'better-sqlite3';
-import { MAX_FRAME_BYTES, type SessionEvent } from '../../../../../shared/protocol.js';
+import { MAX_FRAME_BYTES, type WireEvent as SessionEvent } from '../../../../../shared/protocol.js';
 import { decodeAgentFrame } from '../../../../../shared/protocol-codec.js';
 import { AgentStore } from '../../../../../main/agent/store/agent-store.js';
 import { EventUploader, type EventUploaderOptions } from '../../../../../main/agent/upstream/event-uploader.js';
+import { waitFor } from '../../../../support/wait-for.js';
 
 const logger = winston.createLogger({ silent: true });
 let dir: string;
@@ -86,6 +87,44 @@ describe('EventUploader', () => {
     u.start(4);
     expect(frames.slice(4)).toEqual(['events']);
     expect(seqs(sent)).toEqual([1, 2, 3, 4, 5, 6]);
+    u.close();
+  });
+
+  it('reads (and so encodes) about one frame of events at a time: a backlog of big log chunks is not encoded again for every frame', () => {
+    logEvents(60, 50_000); // ~50 KB an event: 5 a frame of 256 KiB
+    const { u, sent } = uploader({ frameBytes: 256 * 1024, maxInFlightBytes: 64 * 1024 * 1024, takesLogChunks: () => true });
+    let read = 0;
+    const encodedEventsAfter = store.encodedEventsAfter.bind(store);
+    store.encodedEventsAfter = (seq, limit, logs) => {
+      const events = encodedEventsAfter(seq, limit, logs);
+      read += events.length;
+      return events;
+    };
+    u.start(0);
+    expect(seqs(sent)).toEqual(Array.from({ length: 61 }, (_, i) => i + 1));
+    expect(sent.slice(1).every((e) => e.kind === 'log-chunk')).toBe(true);
+    // The first read does not know the events' size yet (it reads them all); then a frame's worth (and one) at a time,
+    // where reading up to the byte window re-read the rest of the backlog for every frame (~400 here).
+    expect(read).toBeLessThan(3 * 61);
+    u.close();
+  });
+
+  it('reads no event before it is durable (a deferred commit is read once fsync-ed, not read and dropped before)', async () => {
+    const { u, sent } = uploader();
+    u.start(0);
+    expect(seqs(sent)).toEqual([1]);
+    const requested: number[] = [];
+    const encodedEventsAfter = (store as unknown as { events: AgentStore }).events.encodedEventsAfter.bind((store as unknown as { events: AgentStore }).events);
+    (store as unknown as { events: AgentStore }).events.encodedEventsAfter = (seq, limit, logs) => {
+      requested.push(limit);
+      return encodedEventsAfter(seq, limit, logs);
+    };
+    store.appendLogLines(sessionId, [{ seq: 0, level: 100000002, stream: 'stdout', at: new Date().toISOString(), message: 'deferred' }], { deferSync: true });
+    expect(store.encodedEventsAfter(1, 100)).toEqual([]);
+    expect(requested).toEqual([]);
+    await store.flushed();
+    await waitFor(() => sent.length === 2, { what: 'the deferred event sent once durable' });
+    expect(requested).toEqual([1]);
     u.close();
   });
 
