@@ -56,6 +56,12 @@ export const flowsessionEntity = {
     parentcloudflowrunsequenceid: field(Text(256), { edm: 'Edm.String', create: true }),
     /** The schedule whose due time started the session (orchestrator/schedules/); set by the orchestrator only. */
     schedule_id: field(Guid(), { edm: 'Edm.Guid', lookup: { nav: 'schedule', target: 'schedules' } }),
+    /** The session whose flow started this one with its session token (orchestrator/api/child-sessions.ts); set by the orchestrator only. */
+    _parentsessionid_value: field(Guid(), { edm: 'Edm.Guid', lookup: { nav: 'parentsessionid', target: 'flowsessions' } }),
+    /** A child that outlives its parent: not cancelled when the parent is cancelled or ends. */
+    orphan: field(Type.Boolean(), { edm: 'Edm.Boolean' }),
+    /** `sha256$…` of the session's token while the session is open (null once it ended: the token is revoked). */
+    sessiontokenhash: field(Text(200), { edm: 'Edm.String', hidden: true }),
     ...commonFields,
   },
 } satisfies EntityDef;
