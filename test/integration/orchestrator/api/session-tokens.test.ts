@@ -148,6 +148,21 @@ describe('cascade', () => {
   });
 });
 
+describe('cascade when a parent ends', () => {
+  it('a parent the orchestrator ends (its queue timeout) takes its open non-orphan children with it', async () => {
+    const s = await start();
+    const parent = await o.session(s.wfId, { _machinegroupid_value: s.groupId, queuetimeout: 60 });
+    const minted = mintSessionToken(parent);
+    await o.store.sessions.patch(parent, { sessiontokenhash: minted.hash });
+    const child = (await runChild({ ...s, token: minted.token })).json.flowsessionId;
+    const orphan = (await runChild({ ...s, token: minted.token }, { orphan: true })).json.flowsessionId;
+    o.clock.advance(61_000);
+    await expect.poll(async () => (await o.get(parent))['statuscode'], { timeout: 10_000 }).not.toBe(SessionStatus.v.Waiting);
+    await expect.poll(async () => (await o.get(child))['statuscode']).toBe(SessionStatus.v.Cancelled);
+    expect((await o.get(orphan))['statuscode']).toBe(SessionStatus.v.Waiting);
+  });
+});
+
 describe('minting at assign', () => {
   it('an agent that declared session-tokens gets a token whose hash the session keeps; an older agent gets none', async () => {
     o = await startTestOrchestrator({ clock: TestClock.manual() });
