@@ -5,7 +5,8 @@ import { isTerminalStatus, SessionStatus } from '../../shared/option-sets.js';
 import { apiOk, apiStdout, createGroup, getSession, runFlow, startApiAgent, startApiOrchestrator, waitForSessionEnd, type Row } from '../support/api-harness.js';
 import { disposeAfterTest } from '../support/dispose-after-test.js';
 import { FLOWHOST_BIN } from '../support/flowhost-cli.js';
-import { LINUX, skipUnlessOn } from '../support/requirements.js';
+import { isRoot, LINUX, skipUnless, skipUnlessOn } from '../support/requirements.js';
+import { lookupUser } from '../../main/agent/process/session-user.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -97,4 +98,28 @@ describe.skipIf(skipUnlessOn(LINUX, 'the parent flow is a POSIX sh script'))('e2
     expect((await o.api('POST', `flowsessions(${orphan})/Microsoft.Dynamics.CRM.CancelDesktopFlowRun`)).status).toBe(204);
     expect(await waitForSessionEnd(o, orphan!, 30_000)).toMatchObject({ statuscode: SessionStatus.v.Cancelled });
   }, 180_000);
+
+  it.skipIf(skipUnless(isRoot && lookupUser('nobody') !== undefined, { what: 'root and a `nobody` user, to run the parent flow as a session user', platforms: LINUX }))(
+    'a parent flow run as nobody gets its token and waits for its child (needs root and a `nobody` user)',
+    async () => {
+      const o = disposeAfterTest(await startApiOrchestrator());
+      const g = await createGroup(o, 'g1');
+      disposeAfterTest(await startApiAgent(o, { group: 'g1', name: 'run-as', capacity: 2, sessionUsers: ['nobody'] }));
+      const quick = await workflow(o, 'quick', {
+        kind: 'node',
+        script: "import { writeFileSync } from 'node:fs'; writeFileSync(process.env.FLOWHOST_OUTPUTS, JSON.stringify({ uid: process.getuid() }));",
+      });
+      const parentWf = await workflow(o, 'parent', {
+        kind: 'shell',
+        shell: 'sh',
+        script: 'echo "uid $(id -u) $("$NODE" "$BIN" child run "$QUICK" --wait)"',
+        env: { NODE: process.execPath, BIN: FLOWHOST_BIN, QUICK: quick, HOME: '/tmp' },
+      });
+      const parent = await runFlow(o, parentWf, { machineGroupId: g, sessionUser: 'nobody' });
+      expect(await waitForSessionEnd(o, parent, 60_000)).toMatchObject({ statuscode: SessionStatus.v.Succeeded, sessionusername: 'nobody' });
+      const uid = lookupUser('nobody')!.uid;
+      expect(await apiStdout(o, parent)).toEqual([`uid ${uid} {"uid":${uid}}`]);
+    },
+    90_000,
+  );
 });
