@@ -5,6 +5,7 @@ import { defaultDataDir } from './agent/config/data-dir.js';
 import { agentOptions } from './agent/config/options.js';
 import { settingOption } from './commands/agent-options.js';
 import { agentCommand } from './commands/agent-command.js';
+import { childCommand } from './commands/child-command.js';
 import { demoCommand, type StartDemoOrchestrator } from './commands/demo-command.js';
 import { runCommand } from './commands/run-command.js';
 import { runProgram } from './commands/run-program.js';
@@ -24,6 +25,7 @@ program.addCommand(statusCommand());
 program.addCommand(demoCommand(startDemoOrchestrator));
 program.addCommand(serviceCommand());
 program.addCommand(orchestratorCommand());
+program.addCommand(childCommand());
 
 process.exitCode = await runProgram(program, process.argv);
 

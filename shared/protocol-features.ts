@@ -19,6 +19,11 @@ export const Feature = {
   LogChunks: 'log-chunks',
   /** Agent: takes `callback-key` frames (its callback signing key, after every welcome and on rotation). */
   CallbackKey: 'callback-key',
+  /**
+   * Agent: takes `sessiontoken` in an assign's session and gives it to the flow (FLOWHOST_SESSION_TOKEN, with
+   * FLOWHOST_API_URL), masked in its logs. An orchestrator leaves the field out for agents that did not declare it.
+   */
+  SessionTokens: 'session-tokens',
   /** Agent: runs flows of this kind (`flow:<kind>` of shared/flow-definition.ts). */
   FlowCommand: 'flow:command',
   FlowShell: 'flow:shell',
@@ -35,7 +40,7 @@ export const AGENT_FEATURES_HEADER = 'Flowhost-Agent-Capabilities';
 export const ORCHESTRATOR_FEATURES_HEADER = 'Flowhost-Orchestrator-Features';
 
 /** What this agent build speaks. */
-export const AGENT_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.CallbackKey, Feature.FlowCommand, Feature.FlowShell, Feature.FlowNode];
+export const AGENT_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.CallbackKey, Feature.SessionTokens, Feature.FlowCommand, Feature.FlowShell, Feature.FlowNode];
 /** What this orchestrator build speaks. */
 export const ORCHESTRATOR_FEATURES: readonly Feature[] = [Feature.FeatureLists, Feature.EventsFrames, Feature.RunModes, Feature.Screenshots, Feature.LogChunks];
 
@@ -95,4 +100,14 @@ export function unmetNeeds(assign: AssignFrame, features: ReadonlySet<string>): 
   const missing = assignNeeds(assign).filter((f) => !features.has(f));
   if (missing.length === 0) return undefined;
   return `the machine's agent did not declare ${missing.join(', ')}, which this offer needs; update the agent`;
+}
+
+/**
+ * The assign an agent with `features` is sent: optional fields it did not declare are left out (the session works
+ * without them; unlike GATED_ASSIGN_FIELDS, which keep an offer from such an agent).
+ */
+export function assignFor(assign: AssignFrame, features: ReadonlySet<string>): AssignFrame {
+  if (assign.session.sessiontoken === undefined || features.has(Feature.SessionTokens)) return assign;
+  const { sessiontoken: _dropped, ...session } = assign.session;
+  return { ...assign, session };
 }

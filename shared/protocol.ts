@@ -11,6 +11,10 @@ export { WireLogLevel, type WireLogLevelName } from './protocol-log-level.js';
  */
 export const PROTOCOL_VERSION = 1;
 export const AGENT_WS_PATH = '/agent/v1';
+/** The orchestrator's Web API, below its base URL. */
+export const WEB_API_PATH = '/api/data/v9.2';
+/** The Web API base of an orchestrator given by its base URL (`http(s)://host:port[/prefix]`). */
+export const webApiUrl = (orchestratorUrl: string): string => orchestratorUrl.trim().replace(/\/+$/, '') + WEB_API_PATH;
 export const AGENT_REGISTER_PATH = '/agent/v1/register';
 /** `GET <AGENT_WORKFLOWS_PATH>/<workflowid>` with the machine credential → AgentWorkflow (for `flowhost run <id>`). */
 export const AGENT_WORKFLOWS_PATH = '/agent/v1/workflows';
@@ -321,6 +325,11 @@ export const AssignedSession = Type.Object(
     callbackurl: Type.Optional(Str(2048)),
     correlationid: Type.Optional(Str(100)),
     createdon: Iso,
+    /**
+     * The session's own Web API token (feature `session-tokens`): lets its flow start, read and wait for child
+     * sessions, nothing else; revoked when the session ends. Secret: never logged, never in argv.
+     */
+    sessiontoken: Type.Optional(Type.String({ minLength: 20, maxLength: 200, pattern: '^[A-Za-z0-9._-]+$' })),
   },
   { additionalProperties: false },
 );

@@ -147,8 +147,20 @@ export function createMasker(secrets: readonly string[]): Masker {
   return (text) => maskForms(text, forms);
 }
 
-/** The masker of a session's secret inputs. */
-export const sessionMasker = (inputsJson: string, secretInputs: readonly string[]): Masker => createMasker(secretValues(inputsJson, secretInputs));
+/**
+ * A session token's shape (`fhs1.<flowsessionid>.<random>`, orchestrator/auth/session-tokens.ts): masked by pattern
+ * wherever the agent logs, so no per-session secret has to be registered (and kept) for it.
+ */
+const SESSION_TOKEN = /fhs1\.[0-9a-fA-F-]{36}\.[A-Za-z0-9_-]{20,}/g;
+
+/** `text` with every session token replaced by `***`. */
+export const maskSessionTokens = (text: string): string => (text.includes('fhs1.') ? text.replace(SESSION_TOKEN, SECRET_MASK) : text);
+
+/** The masker of a session's secret inputs and of session tokens. */
+export function sessionMasker(inputsJson: string, secretInputs: readonly string[]): Masker {
+  const mask = createMasker(secretValues(inputsJson, secretInputs));
+  return (text) => maskSessionTokens(mask(text));
+}
 
 /** Distinct forms, longest first. */
 export const longestFirst = (forms: Iterable<string>): string[] => [...new Set(forms)].sort((a, b) => b.length - a.length);

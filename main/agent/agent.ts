@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
-import type { AgentFrame } from '../../shared/protocol.js';
+import { webApiUrl, type AgentFrame } from '../../shared/protocol.js';
 import { Feature } from '../../shared/protocol-features.js';
 import { DRAIN_FLUSH_TIMEOUT_MS } from './drain-grace.js';
 import { agentSnapshot, AgentStateNotifier, idleSnapshot, machineView, type AgentSnapshot, type SnapshotListener } from './agent-state.js';
@@ -221,6 +221,7 @@ export class Agent {
       ...(o.now ? { now: o.now } : {}),
       ...(o.killGraceMs === undefined ? {} : { killGraceMs: o.killGraceMs }),
       ...(o.desktop ? { desktop: o.desktop } : {}),
+      apiUrl: () => (connection ? webApiUrl(connection.orchestratorUrl) : undefined),
     });
     let connection: AgentConnection | undefined;
     const send = (frame: AgentFrame) => connection?.send(frame) ?? false;

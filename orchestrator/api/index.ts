@@ -4,9 +4,10 @@ import { backgroundoperationEntity } from '../../shared/records/index.js';
 import type { AgentControl, BackgroundStats, OrchestratorContext, SessionQueue } from '../context.js';
 import type { ServiceIdentity } from '../store/repositories.js';
 import { collectionAction, recordAction, type ActionContext } from './actions.js';
-import { methodNotAllowed, notFound, toApiError } from './api-error.js';
+import { ApiError, methodNotAllowed, notFound, toApiError } from './api-error.js';
 import { refuseCallbackUrls, requestedCallbackUrls } from './callback-url-check.js';
-import { requireAdmin } from './auth.js';
+import { authenticate, requireAdmin, type Principal } from './principal.js';
+import { sessionDispatch } from './child-sessions.js';
 import { BackgroundBulk } from './background-operations.js';
 import { getFileColumn } from './file-columns.js';
 import { parseJsonBody } from './json-body.js';
@@ -62,6 +63,9 @@ function allowedFor(target: ApiTarget): string[] {
   }
 }
 
+/** The principal the onRequest hook authenticated. */
+const principals = new WeakMap<FastifyRequest, Principal>();
+
 async function dispatch(c: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = request.url.split('?')[0]!;
   const target = parseApiPath(path.length > API_PATH.length ? path.slice(API_PATH.length + 1) : '');
@@ -69,6 +73,12 @@ async function dispatch(c: ApiContext, request: FastifyRequest, reply: FastifyRe
   // HEAD is answered like GET (fastify drops the body).
   const method = request.method === 'HEAD' ? 'GET' : request.method;
   if (!allow.includes(method)) throw methodNotAllowed(request.method, path.slice(0, 200), allow);
+  const principal = principals.get(request);
+  if (principal?.kind !== 'admin') {
+    if (principal === undefined) throw new Error('request reached dispatch unauthenticated');
+    await refuseCallbackUrls(requestedCallbackUrls(target, method, request.body), c.callbackPolicy);
+    return sessionDispatch(c, principal.session, target, method, request, reply);
+  }
   await refuseCallbackUrls(requestedCallbackUrls(target, method, request.body), c.callbackPolicy);
   const store = c.store;
   const w = { store, writer: c.writer };
@@ -126,7 +136,7 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
   });
 
   await app.register(async (api) => {
-    api.addHook('onRequest', async (request) => requireAdmin(request, o.adminToken));
+    api.addHook('onRequest', async (request) => void principals.set(request, await authenticate(request, o.adminToken, o.ctx.store)));
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
     api.setErrorHandler((err, request, reply) => {
@@ -136,7 +146,10 @@ export async function registerWebApi(app: FastifyInstance, o: WebApiOptions): Pr
     });
     api.route({ method: [...METHODS], url: API_PATH, handler: (request, reply) => dispatch(c, request, reply) });
     api.route({ method: [...METHODS], url: `${API_PATH}/*`, handler: (request, reply) => dispatch(c, request, reply) });
-    api.get<{ Params: { id: string } }>('/api/backgroundoperation/:id', (request, reply) => backgroundOperation(c, request, reply));
+    api.get<{ Params: { id: string } }>('/api/backgroundoperation/:id', (request, reply) => {
+      if (principals.get(request)?.kind !== 'admin') throw new ApiError(403, 'Forbidden', 'a session token may not read background operations');
+      return backgroundOperation(c, request, reply);
+    });
   });
 
   return {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { entities, type EntityDef } from '../../shared/records/index.js';
-import { compileQuery, encodeSkipToken, metadataDocument, MAX_PAGE_SIZE, parsePrefer, toApiRecord } from '../odata/index.js';
+import { compileQuery, encodeSkipToken, type FilterNode, metadataDocument, MAX_PAGE_SIZE, parsePrefer, toApiRecord } from '../odata/index.js';
 import type { Store } from '../store/store.js';
 import { notFound } from './api-error.js';
 import { etagOf, ifNoneMatch, noneMatchHits } from './conditions.js';
@@ -30,9 +30,14 @@ function nextLink(request: FastifyRequest, entity: EntityDef, query: URLSearchPa
   return `${serviceRoot(request)}/${entity.set}?${text}`;
 }
 
-export async function getCollection(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/** `$filter` AND the caller's `scope` (the rows a session token may see). */
+const within = (filter: FilterNode | undefined, scope: FilterNode | undefined): FilterNode | undefined =>
+  scope === undefined ? filter : filter === undefined ? scope : { kind: 'and', left: scope, right: filter };
+
+export async function getCollection(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply, scope?: FilterNode): Promise<FastifyReply> {
   const query = queryOf(request);
-  const q = compileQuery(entity, query);
+  const compiled = compileQuery(entity, query);
+  const q = { ...compiled, filter: within(compiled.filter, scope) };
   const prefer = parsePrefer(request.headers.prefer);
   const pageSize = prefer.maxPageSize ?? MAX_PAGE_SIZE;
   const offset = q.skip ?? 0;
@@ -53,9 +58,9 @@ export async function getCollection(store: Store, entity: EntityDef, request: Fa
 }
 
 /** `<set>/$count`: a bare number (text/plain), honouring `$filter`. */
-export async function getCount(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function getCount(store: Store, entity: EntityDef, request: FastifyRequest, reply: FastifyReply, scope?: FilterNode): Promise<FastifyReply> {
   const q = compileQuery(entity, queryOf(request));
-  return reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(String(await store.records.count(entity, q.filter)));
+  return reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(String(await store.records.count(entity, within(q.filter, scope))));
 }
 
 export async function getRecord(store: Store, entity: EntityDef, id: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

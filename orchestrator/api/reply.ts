@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, type ApiError } from './api-error.js';
 
-export const API_PATH = '/api/data/v9.2';
+import { WEB_API_PATH } from '../../shared/protocol.js';
+
+export const API_PATH = WEB_API_PATH;
 export const JSON_CONTENT_TYPE = 'application/json; odata.metadata=minimal';
 
 /** The absolute base of this request (scheme + host as the client addressed us), e.g. `http://127.0.0.1:7780`. */

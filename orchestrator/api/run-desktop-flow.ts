@@ -39,11 +39,18 @@ function inputsText(inputs: RunDesktopFlowRequest['inputs']): string {
   return text;
 }
 
+/** What a child session records of its parent (set by the orchestrator when a session's token starts it). */
+export interface ChildOf {
+  readonly _parentsessionid_value: string;
+  readonly parentworkflowid: string | null;
+  readonly orphan: boolean;
+}
+
 /**
  * `RunDesktopFlow` bound to a workflow: creates a Waiting session (triggertype RunDesktopFlowDataverseApi) and queues it.
- * Runs inside a transaction: `deps.store` is its repositories.
+ * Runs inside a transaction: `deps.store` is its repositories. `child`: the session is a child of another.
  */
-export async function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknown): Promise<Written & { response: RunDesktopFlowResponse }> {
+export async function runDesktopFlow(deps: WriteDeps, workflowId: string, body: unknown, child?: ChildOf): Promise<Written & { response: RunDesktopFlowResponse }> {
   const req = runRequest.parse(body ?? {}, WHAT);
   const inputs = inputsText(req.inputs);
   const priority = priorityOf(req.runPriority);
@@ -68,7 +75,7 @@ export async function runDesktopFlow(deps: WriteDeps, workflowId: string, body: 
   };
   await checkLookupTargets(deps.store, flowsessionEntity, requested, WHAT);
   const values = await prepareSession(deps, requested, WHAT);
-  const row = await deps.store.records.insert(flowsessionEntity, values);
+  const row = await deps.store.records.insert(flowsessionEntity, child ? { ...values, ...child } : values);
   const id = String(row[flowsessionEntity.key]);
   return { row, response: { flowsessionId: id }, after: () => deps.queue.enqueued(id) };
 }

@@ -2,7 +2,7 @@ import type { WebSocket, RawData } from 'ws';
 import { decodeAgentFrame, encodeFrame } from '../../shared/protocol-codec.js';
 import { CloseCode, PROTOCOL_VERSION, type AgentFrame, type AgentState, type OrchestratorFrame, type WireEvent } from '../../shared/protocol.js';
 import { ErrorCode } from '../../shared/error-codes.js';
-import { agentFeatures, Feature, unmetNeeds } from '../../shared/protocol-features.js';
+import { agentFeatures, assignFor, Feature, unmetNeeds } from '../../shared/protocol-features.js';
 import { machineCallbackKey } from '../callback/callback-keys.js';
 import { closeReason } from '../../shared/utf8-cut.js';
 import type { OrchestratorContext } from '../context.js';
@@ -102,7 +102,7 @@ export class AgentConnection {
       const unmet = unmetNeeds(frame, this.features);
       if (unmet !== undefined) return this.refuseOffer(frame.session.flowsessionid, unmet);
     }
-    const text = encodeFrame(frame);
+    const text = encodeFrame(frame.type === 'assign' ? assignFor(frame, this.features) : frame);
     this.store.afterDurable(
       () => {
         if (this.o.socket.readyState === this.o.socket.OPEN) this.o.socket.send(text);

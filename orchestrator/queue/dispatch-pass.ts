@@ -3,6 +3,7 @@ import { SessionStatus } from '../../shared/option-sets.js';
 import type { OrchestratorFrame } from '../../shared/protocol.js';
 import { StoreError, type Store } from '../store/store.js';
 import type { AgentLinks } from './agent-links.js';
+import { mintSessionToken } from '../auth/session-tokens.js';
 import { buildAssignFrame } from './assign-frame.js';
 import type { AssignmentBook } from './assignment-book.js';
 import { planDispatch } from './dispatch-plan.js';
@@ -131,9 +132,12 @@ export class DispatchPass {
     try {
       queuedWritten = await store.crashSafeTransaction(async (tx) => {
         const count = await queued.write(tx);
-        for (const { sessionId, machineId } of offers) {
+        for (const { sessionId, machineId, frame } of offers) {
           await book.set(tx, sessionId, { machineId, state: 'offered', at });
-          await tx.sessions.patch(sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation });
+          // Each offer gets a new token (an earlier offer's is replaced); only its hash is kept.
+          const minted = mintSessionToken(sessionId);
+          if (frame.type === 'assign') frame.session.sessiontoken = minted.token;
+          await tx.sessions.patch(sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation, sessiontokenhash: minted.hash });
           await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssigned', level: 'Info', data: { machineId } });
         }
         for (const [id, reason] of changed) await tx.sessions.patch(id, { queuereason: reason });

@@ -58,6 +58,8 @@ export async function finishSession(tx: Repositories, sessionId: string, f: Fini
     errordetails: f.errordetails ?? null,
     // Secret inputs are kept in clear only while the session may still be assigned (secret-inputs.ts).
     secretinputs: null,
+    // The session's token dies with it.
+    sessiontokenhash: null,
     // An agent's run time is measured on its monotonic clock, so wait + execution holds whatever its wall clock says.
     runduration: f.runexecutionduration != null && wait !== null ? wait + f.runexecutionduration : span(created, completed),
     runexecutionduration: execution,

@@ -22,6 +22,11 @@ import { callbackWithheld, laterAttemptIds, nextAttempt } from './session-retry.
 import { confirmationTimes, type QueueObserver } from './queue-observer.js';
 import { HeldStatuses, queueStats, type QueueStats } from './queue-stats.js';
 import { WaitingSessions } from './waiting-sessions.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
+import { openChildrenOf } from './child-filters.js';
+
+/** Most children one cascade cancels (the Web API keeps at most 100 open per parent). */
+const MAX_CASCADE = 1000;
 
 /** The flowlog of a cancel request, per reason. */
 const CANCEL_LOGS: Readonly<Record<PendingCancel, { name: string; message: string }>> = {
@@ -241,8 +246,27 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     if (finished) {
       this.o.observer?.ended(f.statuscode);
       await this.notifyFinished(sessionId);
+      this.cascade(sessionId);
     }
     this.schedule();
+  }
+
+  /**
+   * A parent that ended, or was asked to cancel, takes its open children with it, orphans excepted. Each cancel takes
+   * its own turn in the lane, after the one that called this.
+   */
+  private cascade(parentId: string): void {
+    setImmediate(() => void this.cancelChildren(parentId));
+  }
+
+  private async cancelChildren(parentId: string): Promise<void> {
+    if (this.closed) return;
+    try {
+      const children = await this.store.records.list(flowsessionEntity, { filter: openChildrenOf(parentId, false), top: MAX_CASCADE });
+      for (const child of children) await this.cancel(String(child[flowsessionEntity.key]));
+    } catch (err) {
+      this.o.ctx.logger.error(`children of ${parentId} not cancelled: ${(err as Error).message}`);
+    }
   }
 
   cancel(sessionId: string): Promise<SessionRecord> {
@@ -256,6 +280,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       await this.cancelLaterAttempts(row);
       return row;
     }
+    this.cascade(sessionId);
     const a = await this.book.get(sessionId);
     if (a?.state === 'confirmed' && !(await this.store.machines.get(a.machineId))) {
       // Nobody is left to stop it or to report its end.
@@ -440,6 +465,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
       this.cooldown.forget(sessionId);
       await this.book.clearPendingCancel(this.store, sessionId);
       await this.notifyFinished(sessionId, true);
+      this.cascade(sessionId);
       this.schedule();
     });
   }

@@ -43,6 +43,7 @@ const INDEXES: Readonly<Record<string, readonly string[]>> = {
     '_machineid_value, statuscode, flowsessionid',
     '_regardingobjectid_value, createdon',
     'createdon',
+    '_parentsessionid_value, statuscode',
   ],
   flowlogs: ['_flowsessionid_value, seq'],
   flowmachines: ['_flowmachinegroupid_value'],

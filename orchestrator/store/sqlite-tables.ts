@@ -48,6 +48,8 @@ const INDEXES: Record<string, string[]> = {
     '_machinegroupid_value COLLATE NOCASE, statuscode, flowsessionid',
     '_machineid_value COLLATE NOCASE, statuscode, flowsessionid',
     '_regardingobjectid_value COLLATE NOCASE, createdon',
+    // A parent's children: what its token reads, the open-children limit, the cascade when it ends.
+    '_parentsessionid_value COLLATE NOCASE, statuscode',
   ],
   // One index serves both the API (NOCASE) and the writers' own lookups (which compare NOCASE too): every flowlog
   // insert pays for each index, and replay inserts a row per log line.

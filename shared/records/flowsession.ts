@@ -62,6 +62,12 @@ export const flowsessionEntity = {
     attempt: field(Int({ minimum: 1, maximum: 100 }), { edm: 'Edm.Int32' }),
     /** The first attempt's session of a retried chain (on every later attempt); set by the orchestrator only. */
     firstattemptid: field(Guid(), { edm: 'Edm.Guid' }),
+    /** The session whose flow started this one with its session token (orchestrator/api/child-sessions.ts); set by the orchestrator only. */
+    _parentsessionid_value: field(Guid(), { edm: 'Edm.Guid', lookup: { nav: 'parentsessionid', target: 'flowsessions' } }),
+    /** A child that outlives its parent: not cancelled when the parent is cancelled or ends. */
+    orphan: field(Type.Boolean(), { edm: 'Edm.Boolean' }),
+    /** `sha256$…` of the session's token while the session is open (null once it ended: the token is revoked). */
+    sessiontokenhash: field(Text(200), { edm: 'Edm.String', hidden: true }),
     ...commonFields,
   },
 } satisfies EntityDef;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import winston, { format, type Logger } from 'winston';
 import { RotatingFileTransport } from './logger-rotating-file.js';
-import { longestFirst, maskForms, MIN_SECRET_LENGTH, secretForms } from '../../../shared/secret-mask.js';
+import { longestFirst, maskForms, maskSessionTokens, MIN_SECRET_LENGTH, secretForms } from '../../../shared/secret-mask.js';
 
 /** The secrets masked in every log line; grows at runtime (secret inputs of sessions). */
 export class SecretRegistry {
@@ -16,8 +16,9 @@ export class SecretRegistry {
     if (this.values.size !== before) this.ordered = longestFirst(this.values);
   }
 
+  /** Every registered secret, and every session token (by its shape), replaced by `***`. */
   mask(text: string): string {
-    return maskForms(text, this.ordered);
+    return maskSessionTokens(maskForms(text, this.ordered));
   }
 
   get size(): number {

@@ -34,10 +34,12 @@ export interface SessionRunTuning {
   readonly env?: NodeJS.ProcessEnv;
   /** The display each session gets by run mode (desktop/); none = flows get no display of flowhost's. */
   readonly desktop?: SessionDesktop;
+  /** The Web API base of the orchestrator connected now (FLOWHOST_API_URL of flows that got a session token). */
+  readonly apiUrl?: () => string | undefined;
 }
 
 /** Every key of SessionRunTuning (what a SessionHost passes on). */
-export const SESSION_RUN_TUNING = ['sampler', 'callbackTtlS', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env', 'desktop'] as const satisfies readonly (keyof SessionRunTuning)[];
+export const SESSION_RUN_TUNING = ['sampler', 'callbackTtlS', 'sampleBatch', 'logFlushMs', 'maxLineChars', 'stdioDrainMs', 'setprivPath', 'env', 'desktop', 'apiUrl'] as const satisfies readonly (keyof SessionRunTuning)[];
 
 export interface ActiveSessionOptions extends SessionRunTuning {
   readonly store: AgentStore;
@@ -128,6 +130,7 @@ export class ActiveSession {
         ...(options.setprivPath !== undefined ? { setprivPath: options.setprivPath } : {}),
         ...(options.env ? { env: options.env } : {}),
         ...(options.ownEnv ? { ownEnv: options.ownEnv } : {}),
+        sessionEnv: this.sessionEnv(),
         recordWorkDir: (path, owner) => {
           options.store.recordWorkDir(session.sessionId, { path, ...owner });
           recorded = true;
@@ -167,6 +170,17 @@ export class ActiveSession {
       this.untrack = options.sampler?.track(session.sessionId, pid, (s) => this.addSample(s));
     }
     return this.finish(await this.run.done);
+  }
+
+  /**
+   * What the flow needs to start child sessions: its token (never in argv; masked in every log by its shape) and the
+   * Web API to present it to. Nothing when the orchestrator sent no token.
+   */
+  private sessionEnv(): Record<string, string> {
+    const token = this.session.session.sessiontoken;
+    const apiUrl = this.options.apiUrl?.();
+    if (token === undefined) return {};
+    return { FLOWHOST_SESSION_TOKEN: token, ...(apiUrl !== undefined ? { FLOWHOST_API_URL: apiUrl } : {}) };
   }
 
   /** The plan with the session's display (desktop/), when it gets one: DISPLAY & co. in the flow's environment. */

@@ -43,6 +43,8 @@ export interface LaunchRequest {
   readonly execPath?: string;
   /** `setpriv` path, used to set uid, gid and supplementary groups; undefined = find it on Linux. */
   readonly setprivPath?: string | null;
+  /** The session's own variables (FLOWHOST_SESSION_TOKEN, FLOWHOST_API_URL): set last, so a flow definition cannot replace them. */
+  readonly sessionEnv?: Readonly<Record<string, string>>;
   /** Called with a run-as work dir as soon as it exists, before any secret is written into it (the store records it). */
   readonly recordWorkDir?: (dir: string, owner: DirOwner) => void;
 }
@@ -142,6 +144,7 @@ function flowEnv(req: LaunchRequest, base: Readonly<Record<string, string>>, inp
     FLOWHOST_INPUTS: inputsFile,
     FLOWHOST_OUTPUTS: outputsFile,
     FLOWHOST_SESSION_ID: req.sessionId,
+    ...req.sessionEnv,
   };
 }
 

@@ -53,7 +53,7 @@ export function pruneSecretInputs(db: Database.Database, ackedSeq: number, upTo:
   let rewritten = 0;
   for (const { id, assign } of rows) {
     const frame = JSON.parse(assign) as AssignFrame;
-    if (frame.secretInputs.length === 0) continue;
+    if (frame.secretInputs.length === 0 && frame.session.sessiontoken === undefined) continue;
     update.run(withoutSecrets(frame), id);
     rewritten++;
   }
@@ -81,4 +81,8 @@ export function sweepReportedSecretInputs(db: Database.Database): number {
   return rewritten;
 }
 
-const withoutSecrets = (frame: AssignFrame): string => JSON.stringify({ ...frame, inputs: maskSecretInputs(frame.inputs, frame.secretInputs), secretInputs: [] });
+/** The assign without its secrets: inputs masked, no secret names, no session token (dead once the session ended). */
+function withoutSecrets(frame: AssignFrame): string {
+  const { sessiontoken: _token, ...session } = frame.session;
+  return JSON.stringify({ ...frame, session, inputs: maskSecretInputs(frame.inputs, frame.secretInputs), secretInputs: [] });
+}

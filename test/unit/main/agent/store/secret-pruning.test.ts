@@ -24,6 +24,26 @@ function completedSession(store: AgentStore): string {
 const fileBytes = (file: string): string => ['', '-wal'].map((s) => (existsSync(file + s) ? readFileSync(file + s).toString('latin1') : '')).join('\n');
 
 describe('AgentStore: secret inputs at rest', () => {
+  it("keeps a session's token until its completed event is acked, then neither the assign nor the file holds it", () => {
+    const file = join(tempDir('agent-secrets-'), 'agent.db');
+    const store = AgentStore.open(file);
+    try {
+      const token = `fhs1.0f8fad5b-d9cb-469f-a165-70867728950e.${'T0k3n'.repeat(9)}`;
+      const a = makeAssign({ session: { sessiontoken: token } });
+      const id = a.session.flowsessionid;
+      store.recordAssignment(a);
+      store.markConfirmed(id);
+      store.markRunning(id, { startedon: new Date().toISOString() });
+      store.complete(id, { statuscode: 4, completedon: new Date().toISOString() });
+      expect(store.getSession(id)!.session.sessiontoken).toBe(token);
+      store.ackUpTo(store.lastSeq());
+      expect(store.getSession(id)!.session.sessiontoken).toBeUndefined();
+      expect(fileBytes(file)).not.toContain(token);
+    } finally {
+      store.close();
+    }
+  });
+
   it('keeps them until the completed event is acked, then the assign, file and WAL hold them no more', () => {
     const file = join(tempDir('agent-secrets-'), 'agent.db');
     const store = AgentStore.open(file);
