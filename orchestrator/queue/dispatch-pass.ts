@@ -132,14 +132,17 @@ export class DispatchPass {
     let queuedWritten: number;
     /** Offers of sessions another instance claimed first, or that moved on in the store meanwhile: not made. */
     const lost = new Set<string>();
+    /** Reasons written (a session another instance holds or offered is skipped; a later pass writes it). */
+    const reasons: [string, QueueReason][] = [];
     try {
       queuedWritten = await store.crashSafeTransaction(async (tx) => {
         lost.clear();
+        reasons.length = 0;
         const count = await queued.write(tx);
         // Session rows in key order: two instances' passes that wait for each other's rows cannot deadlock.
         for (const step of inKeyOrder(offers, changed)) {
           if ('reason' in step) {
-            await tx.sessions.patch(step.sessionId, { queuereason: step.reason });
+            if (await tx.sessions.setWaitingReason(step.sessionId, step.reason)) reasons.push([step.sessionId, step.reason]);
             continue;
           }
           const { sessionId, machineId } = step;
@@ -158,7 +161,7 @@ export class DispatchPass {
       throw err;
     }
     queued.written(queuedWritten);
-    for (const [id, reason] of changed) waiting.setReason(id, reason);
+    for (const [id, reason] of reasons) waiting.setReason(id, reason);
     this.settle(settled);
     for (const { sessionId, machineId, frame } of offers) {
       waiting.delete(sessionId);

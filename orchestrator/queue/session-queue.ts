@@ -404,8 +404,9 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     if (!a || a.machineId !== machineId) return { type: 'revoke', sessionId };
     if (a.state === 'offered') {
       const now = this.now();
-      await this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
+      // The session's row before its assignment, as every writer of both does: instances never wait in a cycle.
       await tx.sessions.patch(sessionId, { queuereason: null });
+      await this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
       await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueRunConfirmed', level: 'Info', data: { machineId } });
       this.held.set(sessionId, SessionStatus.v.Waiting);
       this.o.observer?.confirmed(...confirmationTimes(await tx.sessions.get(sessionId), a.at, now));

@@ -43,7 +43,8 @@ export class PgQueueState implements QueueState {
    * written only where none is recorded.
    */
   async claimOffer(sessionId: string, offer: Assignment): Promise<boolean> {
-    if (!isGuidText(sessionId)) return false;
+    // Assigned already (the common case of a session another instance offered): no lock taken at all.
+    if (!isGuidText(sessionId) || (await this.assignment(sessionId))) return false;
     const locked = await this.db.query('SELECT 1 FROM flowsessions WHERE flowsessionid = $1 AND statuscode = $2 FOR UPDATE SKIP LOCKED', [sessionId, SessionStatus.v.Waiting]);
     if (locked.rowCount !== 1) return false;
     const written = await this.db.query(

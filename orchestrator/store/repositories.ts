@@ -36,6 +36,12 @@ export interface SessionRepository extends EntityRepository<FlowSession, Session
   countOpenForMachine(machineId: string): Promise<number>;
   countOpenForWorkflow(workflowId: string): Promise<number>;
   countOpenForGroup(groupId: string): Promise<number>;
+  /**
+   * Sets the queue reason of a session that is Waiting without an assignment, unless another transaction holds its
+   * row right now (skipped, not waited for: a reason is advice the next dispatch pass writes again). False when nothing
+   * was written.
+   */
+  setWaitingReason(sessionId: string, reason: string): Promise<boolean>;
   /** Waiting, active sessions, oldest first. */
   waitingInQueueOrder(): Promise<SessionRecord[]>;
   /** Sessions that may hold an assignment (waiting, running or paused) and name a machine. */

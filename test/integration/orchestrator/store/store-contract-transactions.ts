@@ -174,6 +174,18 @@ export function storeTransactionContract(engine: string, open: StoreFactory): vo
         expect(await store.transaction((tx) => tx.queueState.claimOffer(waiting, offer(M2)))).toBe(true);
       });
 
+      it('setWaitingReason: written for a Waiting session without an assignment only', async () => {
+        const waiting = (await store.sessions.insert({ _regardingobjectid_value: WF, statuscode: S.Waiting })).flowsessionid;
+        const running = (await store.sessions.insert({ _regardingobjectid_value: WF, statuscode: S.Running })).flowsessionid;
+        expect(await store.transaction((tx) => tx.sessions.setWaitingReason(waiting, 'NoMachineAvailable'))).toBe(true);
+        expect((await store.sessions.get(waiting))?.queuereason).toBe('NoMachineAvailable');
+        expect(await store.transaction((tx) => tx.sessions.setWaitingReason(running, 'NoMachineAvailable'))).toBe(false);
+        expect(await store.transaction((tx) => tx.sessions.setWaitingReason('no-guid', 'NoMachineAvailable'))).toBe(false);
+        await store.transaction((tx) => tx.queueState.claimOffer(waiting, { machineId: M1, state: 'offered', at: '2026-01-01T00:00:00.000Z' }));
+        expect(await store.transaction((tx) => tx.sessions.setWaitingReason(waiting, 'MachineBusy'))).toBe(false);
+        expect((await store.sessions.get(waiting))?.queuereason).toBe('NoMachineAvailable');
+      });
+
       it('claimOffer: of transactions claiming the same sessions at once, at most one wins each, and none waits for another', async () => {
         const ids = await Promise.all(Array.from({ length: 5 }, async () => (await store.sessions.insert({ _regardingobjectid_value: WF, statuscode: S.Waiting })).flowsessionid));
         const claims = await Promise.all(
