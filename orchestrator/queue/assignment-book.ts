@@ -72,6 +72,16 @@ export class AssignmentBook implements AssignmentQueries {
     this.index(sessionId, assignment);
   }
 
+  /**
+   * Records an offer if the session still waits unassigned in the store, claimed against every other instance on the
+   * same database (`QueueState.claimOffer`); false (nothing recorded) when another instance has it or it moved on.
+   */
+  async claim(tx: Repositories, sessionId: string, offer: Assignment): Promise<boolean> {
+    if (!(await tx.queueState.claimOffer(sessionId, offer))) return false;
+    this.index(sessionId, offer);
+    return true;
+  }
+
   /** Forgets an unconfirmed offer (revoke/reject/requeue). */
   async clear(tx: Repositories, sessionId: string): Promise<void> {
     await tx.queueState.setAssignment(sessionId, undefined);

@@ -48,7 +48,9 @@ export interface DispatchPassOptions {
 /**
  * A dispatch pass over the partitions marked since the last one: plans them, commits the pass's `Queued` records,
  * offers and changed reasons in ONE crash-safe transaction, then sends the assigns, which leave once it is durable
- * (`AgentConnection.send`): an agent never gets an offer the store does not hold. A pass runs in the queue's lane
+ * (`AgentConnection.send`): an agent never gets an offer the store does not hold. Each offer is claimed in that
+ * commit (`AssignmentBook.claim`): a session another instance on the same database offered first is dropped from the
+ * waiting lines instead. A pass runs in the queue's lane
  * (session-queue.ts), so nothing else of the queue changes the waiting lines or the book while it awaits the store.
  */
 export class DispatchPass {
@@ -129,18 +131,32 @@ export class DispatchPass {
     if (offers.length === 0 && changed.length === 0 && queued.size === 0) return this.settle(settled);
     const at = this.o.now().toISOString();
     let queuedWritten: number;
+    /** Offers of sessions another instance claimed first, or that moved on in the store meanwhile: not made. */
+    const lost = new Set<string>();
+    /** Reasons written (a session another instance holds or offered is skipped; a later pass writes it). */
+    const reasons: [string, QueueReason][] = [];
     try {
       queuedWritten = await store.crashSafeTransaction(async (tx) => {
+        lost.clear();
+        reasons.length = 0;
         const count = await queued.write(tx);
-        for (const { sessionId, machineId, frame } of offers) {
-          await book.set(tx, sessionId, { machineId, state: 'offered', at });
+        // Session rows in key order: two instances' passes that wait for each other's rows cannot deadlock.
+        for (const step of inKeyOrder(offers, changed)) {
+          if ('reason' in step) {
+            if (await tx.sessions.setWaitingReason(step.sessionId, step.reason)) reasons.push([step.sessionId, step.reason]);
+            continue;
+          }
+          const { sessionId, machineId, frame } = step;
+          if (!(await book.claim(tx, sessionId, { machineId, state: 'offered', at }))) {
+            lost.add(sessionId);
+            continue;
+          }
           // Each offer gets a new token (an earlier offer's is replaced); only its hash is kept.
           const minted = mintSessionToken(sessionId);
           if (frame.type === 'assign') frame.session.sessiontoken = minted.token;
           await tx.sessions.patch(sessionId, { _machineid_value: machineId, queuereason: QueueReason.WaitingForConfirmation, sessiontokenhash: minted.hash });
           await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssigned', level: 'Info', data: { machineId } });
         }
-        for (const [id, reason] of changed) await tx.sessions.patch(id, { queuereason: reason });
         return count;
       });
     } catch (err) {
@@ -149,11 +165,12 @@ export class DispatchPass {
       throw err;
     }
     queued.written(queuedWritten);
-    for (const [id, reason] of changed) waiting.setReason(id, reason);
+    for (const [id, reason] of reasons) waiting.setReason(id, reason);
     this.settle(settled);
     for (const { sessionId, machineId, frame } of offers) {
       waiting.delete(sessionId);
-      if (!this.o.links.send(machineId, frame)) await this.o.requeue(sessionId);
+      // Lost: whoever holds it now tells the others when it waits again (Store.notifications).
+      if (!lost.has(sessionId) && !this.o.links.send(machineId, frame)) await this.o.requeue(sessionId);
     }
   }
 
@@ -161,4 +178,10 @@ export class DispatchPass {
   private settle(settled: ReadonlyMap<string, QueueReason>): void {
     for (const [partition, reason] of settled) this.o.waiting.line(partition)?.settle(reason);
   }
+}
+
+/** A pass's offers and changed reasons, by session key. */
+function inKeyOrder(offers: readonly Offer[], changed: readonly [string, QueueReason][]): (Offer | { sessionId: string; reason: QueueReason })[] {
+  const steps: (Offer | { sessionId: string; reason: QueueReason })[] = [...offers, ...changed.map(([sessionId, reason]) => ({ sessionId, reason }))];
+  return steps.sort((x, y) => (x.sessionId < y.sessionId ? -1 : x.sessionId > y.sessionId ? 1 : 0));
 }

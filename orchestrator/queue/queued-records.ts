@@ -29,6 +29,8 @@ export class QueuedRecords {
     for (const q of batch) {
       await this.book.setTarget(tx, q.sessionId, q.target);
       await appendFlowLog(tx, q.sessionId, { type: 'DesktopFlowRunQueued', level: 'Info', data: { priority: q.priority } });
+      // Other instances hear of the session once its records (its original target above all) are in.
+      await tx.notifications.publish('session', q.sessionId);
     }
     return batch.length;
   }

@@ -3,7 +3,7 @@ import { isTerminalStatus, QueuingType, SessionStatus } from '../../shared/optio
 import type { OrchestratorFrame } from '../../shared/protocol.js';
 import type { OrchestratorContext, SessionQueue, TriggeredCallback } from '../context.js';
 import { SerialLane } from '../serial-lane.js';
-import { StoreError, type Repositories, type SessionRecord } from '../store/store.js';
+import { StoreError, type ChangeListener, type Repositories, type SessionRecord } from '../store/store.js';
 import { AcceptBatch } from './accept-batch.js';
 import { AssignmentBook, type Assignment, type AssignmentQueries, type PendingCancel } from './assignment-book.js';
 import type { AgentLinks } from './agent-links.js';
@@ -77,6 +77,8 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   private readonly held: HeldStatuses;
   /** The queue's changes, one at a time (see the class comment). */
   private readonly lane = new SerialLane();
+  /** Stops hearing other instances' changes. */
+  private unsubscribe: () => void = () => undefined;
 
   constructor(private readonly o: SessionQueueOptions) {
     this.book = new AssignmentBook(o.ctx.store);
@@ -142,6 +144,8 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   /** Loads assignments; offers that were never confirmed (orchestrator restarted) go back to the queue. */
   start(): Promise<void> {
     return this.lane.run(async () => {
+      // Listening before reading: what other instances change meanwhile is applied after this job, read again.
+      this.unsubscribe = await this.store.notifications.subscribe(this.remote);
       await this.book.load();
       await this.machines.load();
       await this.waiting.load(this.store, (id) => this.book.live(id) !== undefined);
@@ -166,26 +170,63 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     });
   }
 
-  /** A session row was changed through the API (priority, schedule): re-file it if it waits. */
-  sessionChanged(sessionId: string): Promise<void> {
-    return this.lane.run(async () => {
+  /** A session row was changed through the API (priority, schedule): re-file it if it waits; other instances hear of it. */
+  async sessionChanged(sessionId: string): Promise<void> {
+    await this.lane.run(async () => {
       await this.queued.flush();
-      if (await this.book.get(sessionId)) return;
-      const row = await this.store.sessions.get(sessionId);
-      this.markSession(this.waiting.get(sessionId)?.view);
-      if (row) this.markSession(this.waiting.put(row)?.view);
-      else this.waiting.delete(sessionId);
-      this.schedule();
+      await this.reload(sessionId);
     });
+    await this.store.notifications.publish('session', sessionId);
   }
 
-  /** A machine was registered, changed or deleted (its row is committed): it is filed again. */
-  machineChanged(machineId: string): Promise<void> {
+  /** Files the session as the store has it now: waiting unassigned, or not waiting here. Run in the lane. */
+  private async reload(sessionId: string): Promise<void> {
+    if (this.book.live(sessionId)) return;
+    if (await this.book.get(sessionId)) {
+      // Offered or confirmed (by another instance): it does not wait.
+      this.markSession(this.waiting.delete(sessionId)?.view);
+      return;
+    }
+    const row = await this.store.sessions.get(sessionId);
+    this.markSession(this.waiting.get(sessionId)?.view);
+    if (row) this.markSession(this.waiting.put(row)?.view);
+    else this.waiting.delete(sessionId);
+    this.schedule();
+  }
+
+  /** A machine was registered, changed or deleted (its row is committed): it is filed again; other instances hear of it. */
+  async machineChanged(machineId: string): Promise<void> {
+    await this.refreshMachine(machineId);
+    await this.store.notifications.publish('machine', machineId);
+  }
+
+  private refreshMachine(machineId: string): Promise<void> {
     return this.lane.run(async () => {
       for (const partition of await this.machines.refresh(machineId)) this.dirty.add(partition);
       this.schedule();
     });
   }
+
+  /**
+   * What other instances on the same database publish (`Store.notifications`): a session queued, changed, ended or
+   * waiting again there is filed (or dropped) here as the store has it, a machine changed there is filed again; after
+   * a gap in which changes may have been missed, every waiting session is read again.
+   */
+  private readonly remote: ChangeListener = {
+    changed: (kind, id) => {
+      const job = kind === 'session' ? this.lane.run(() => this.reload(id)) : this.refreshMachine(id);
+      job.catch((err: unknown) => this.o.ctx.logger.error(`change of ${kind} ${id} published by another instance not applied: ${(err as Error).message}`));
+    },
+    missed: () => {
+      this.lane
+        .run(async () => {
+          await this.machines.load();
+          await this.waiting.load(this.store, (id) => this.book.live(id) !== undefined);
+          this.dispatch();
+        })
+        .catch((err: unknown) => this.o.ctx.logger.error(`waiting sessions not read again: ${(err as Error).message}`));
+    },
+  };
 
   /** A connected machine said hello or sent its state: its partition may take work now. */
   machineLive(machineId: string): void {
@@ -221,6 +262,7 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
   /** Stops dispatching (the store is about to close); resolves once the changes under way are done. */
   close(): Promise<void> {
     this.closed = true;
+    this.unsubscribe();
     return this.lane.idle();
   }
 
@@ -237,7 +279,11 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
 
   private async finishNow(sessionId: string, f: Finish): Promise<void> {
     await this.queued.flush();
-    const finished = await this.store.transaction((tx) => finishSession(tx, sessionId, f, undefined, { now: () => this.now() }));
+    const finished = await this.store.transaction(async (tx) => {
+      const ended = await finishSession(tx, sessionId, f, undefined, { now: () => this.now() });
+      await tx.notifications.publish('session', sessionId);
+      return ended;
+    });
     this.markMachine((await this.book.get(sessionId))?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
     this.book.finished(sessionId);
@@ -293,8 +339,10 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     }
     if (a) this.o.links.send(a.machineId, { type: 'revoke', sessionId });
     await this.store.transaction(async (tx) => {
-      if (a) await this.book.clear(tx, sessionId);
+      // The session's row before its assignment, as every writer of both does: instances never wait in a cycle.
       await finishSession(tx, sessionId, { statuscode: SessionStatus.v.Cancelled, completedon: this.now().toISOString(), errorcode: ErrorCode.Cancelled, errormessage: 'cancelled before it started' });
+      if (a) await this.book.clear(tx, sessionId);
+      await tx.notifications.publish('session', sessionId);
     });
     this.markMachine(a?.machineId);
     this.markSession(this.waiting.delete(sessionId)?.view);
@@ -373,11 +421,15 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     await this.queued.flush();
     const offeredTo = (await this.book.get(sessionId))?.machineId;
     const row = await this.store.transaction(async (tx) => {
-      await this.book.clear(tx, sessionId);
       const current = await tx.sessions.get(sessionId);
-      if (!current || current.statuscode === null || isTerminalStatus(current.statuscode)) return undefined;
-      const updated = await tx.sessions.update(sessionId, { _machineid_value: await this.book.target(sessionId, tx), queuereason: null });
+      const open = current !== undefined && current.statuscode !== null && !isTerminalStatus(current.statuscode);
+      // The session's row before its assignment, as every writer of both does: instances never wait in a cycle.
+      const updated = open ? await tx.sessions.update(sessionId, { _machineid_value: await this.book.target(sessionId, tx), queuereason: null }) : undefined;
+      await this.book.clear(tx, sessionId);
+      if (!updated) return undefined;
       if (log) await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueAssignFailed', level: 'Warning', data: log });
+      // It waits again: any instance may offer it now.
+      await tx.notifications.publish('session', sessionId);
       return updated;
     });
     if (log) this.cooldown.add(sessionId, log.machineId, this.now(), log.errorcode);
@@ -401,8 +453,9 @@ export class Queue implements Omit<SessionQueue, 'callbackSecretRotated'> {
     if (!a || a.machineId !== machineId) return { type: 'revoke', sessionId };
     if (a.state === 'offered') {
       const now = this.now();
-      await this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
+      // The session's row before its assignment, as every writer of both does: instances never wait in a cycle.
       await tx.sessions.patch(sessionId, { queuereason: null });
+      await this.book.set(tx, sessionId, { machineId, state: 'confirmed', at: now.toISOString() });
       await appendFlowLog(tx, sessionId, { type: 'DesktopFlowRunQueueRunConfirmed', level: 'Info', data: { machineId } });
       this.held.set(sessionId, SessionStatus.v.Waiting);
       this.o.observer?.confirmed(...confirmationTimes(await tx.sessions.get(sessionId), a.at, now));

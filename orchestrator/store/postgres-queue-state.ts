@@ -1,4 +1,6 @@
+import { SessionStatus } from '../../shared/option-sets.js';
 import type { PgExecutor } from './postgres-executor.js';
+import { isGuidText } from './postgres-filter.js';
 import type { PgTables } from './postgres-tables.js';
 import { appliedKey, assignmentKey, cancelKey, IDENTITY_KEYS, MASKED_AT_REST, targetKey } from './queue-state-keys.js';
 import type { Assignment, PendingCancel, QueueState, ServiceIdentity } from './repositories.js';
@@ -33,6 +35,23 @@ export class PgQueueState implements QueueState {
 
   setAssignment(sessionId: string, assignment: Assignment | undefined): Promise<void> {
     return this.set(assignmentKey(sessionId), assignment ? JSON.stringify(assignment) : '');
+  }
+
+  /**
+   * The session's row is locked first, skipping it when another transaction holds it (another instance's pass claiming
+   * it, or any change under way): passes never wait for each other, so they cannot deadlock. Then the assignment is
+   * written only where none is recorded.
+   */
+  async claimOffer(sessionId: string, offer: Assignment): Promise<boolean> {
+    // Assigned already (the common case of a session another instance offered): no lock taken at all.
+    if (!isGuidText(sessionId) || (await this.assignment(sessionId))) return false;
+    const locked = await this.db.query('SELECT 1 FROM flowsessions WHERE flowsessionid = $1 AND statuscode = $2 FOR UPDATE SKIP LOCKED', [sessionId, SessionStatus.v.Waiting]);
+    if (locked.rowCount !== 1) return false;
+    const written = await this.db.query(
+      "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE meta.value = '' RETURNING key",
+      [assignmentKey(sessionId), JSON.stringify(offer)],
+    );
+    return written.rowCount === 1;
   }
 
   async target(sessionId: string): Promise<string | null | undefined> {

@@ -16,6 +16,7 @@ import {
 } from '../../shared/records/index.js';
 import type { PgExecutor } from './postgres-executor.js';
 import { isGuidText } from './postgres-filter.js';
+import { assignmentKey } from './queue-state-keys.js';
 import type { PgTables, Row } from './postgres-tables.js';
 import type {
   EntityRepository,
@@ -96,6 +97,16 @@ class PgEntityRepository<R, S extends R> implements EntityRepository<R, S> {
 export class PgSessions extends PgEntityRepository<FlowSession, SessionRecord> implements SessionRepository {
   constructor(db: PgExecutor, t: PgTables) {
     super(db, t, flowsessionEntity);
+  }
+
+  /** The row locked first, skipped when another transaction holds it (see postgres-queue-state.ts `claimOffer`). */
+  async setWaitingReason(sessionId: string, reason: string): Promise<boolean> {
+    if (!isGuidText(sessionId)) return false;
+    const locked = await this.db.query(
+      "SELECT 1 FROM flowsessions WHERE flowsessionid = $1 AND statuscode = $2 AND NOT EXISTS (SELECT 1 FROM meta WHERE key = $3 AND value <> '') FOR UPDATE SKIP LOCKED",
+      [sessionId, S.Waiting, assignmentKey(sessionId)],
+    );
+    return locked.rowCount === 1 && this.patch(sessionId, { queuereason: reason });
   }
 
   countOpenForMachine(machineId: string): Promise<number> {

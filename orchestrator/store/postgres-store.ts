@@ -5,7 +5,8 @@ import { PgQueueState } from './postgres-queue-state.js';
 import { PgRecords, PgScreenshots } from './postgres-records.js';
 import { PgGroups, PgLogs, PgMachines, PgOperations, PgSessions, PgWorkflows } from './postgres-repositories.js';
 import { PgTables } from './postgres-tables.js';
-import type { Repositories } from './repositories.js';
+import { PgNotifications } from './postgres-notifications.js';
+import type { ChangePublisher, Repositories } from './repositories.js';
 import type { Store } from './store-types.js';
 
 export interface PostgresStoreOptions {
@@ -14,8 +15,9 @@ export interface PostgresStoreOptions {
   readonly now?: () => Date;
 }
 
-function repositories(db: PgExecutor, t: PgTables): Repositories {
+function repositories(db: PgExecutor, t: PgTables, notifications: ChangePublisher): Repositories {
   return {
+    notifications,
     sessions: new PgSessions(db, t),
     logs: new PgLogs(db, t),
     screenshots: new PgScreenshots(db),
@@ -39,6 +41,7 @@ export class PostgresStore implements Store {
   /** Callbacks of `afterDurable` not yet run, in call order. */
   private durable: Promise<void> = Promise.resolve();
   private waiting = 0;
+  readonly notifications: PgNotifications;
   readonly sessions: Repositories['sessions'];
   readonly logs: Repositories['logs'];
   readonly screenshots: Repositories['screenshots'];
@@ -49,9 +52,10 @@ export class PostgresStore implements Store {
   readonly queueState: Repositories['queueState'];
   readonly records: Repositories['records'];
 
-  private constructor(private readonly pool: pg.Pool, now: () => Date) {
+  private constructor(private readonly pool: pg.Pool, config: pg.PoolConfig, now: () => Date) {
     const t = new PgTables(now);
-    this.txs = new PgTransactions(pool, (db) => repositories(db, t));
+    this.txs = new PgTransactions(pool, (db) => repositories(db, t, this.notifications.inTransaction(db)));
+    this.notifications = new PgNotifications(this.txs.pool, config);
     ({
       sessions: this.sessions,
       logs: this.logs,
@@ -62,7 +66,7 @@ export class PostgresStore implements Store {
       operations: this.operations,
       queueState: this.queueState,
       records: this.records,
-    } = repositories(this.txs.pool, t));
+    } = repositories(this.txs.pool, t, this.notifications));
   }
 
   /** Connects, refuses a server whose commits are not durable when they return, and migrates the schema. */
@@ -78,7 +82,7 @@ export class PostgresStore implements Store {
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool, options.now ?? (() => new Date()));
+    return new PostgresStore(pool, options.pool, options.now ?? (() => new Date()));
   }
 
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
@@ -101,8 +105,9 @@ export class PostgresStore implements Store {
       });
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await this.notifications.close();
+    await this.pool.end();
   }
 }
 

@@ -36,6 +36,12 @@ export interface SessionRepository extends EntityRepository<FlowSession, Session
   countOpenForMachine(machineId: string): Promise<number>;
   countOpenForWorkflow(workflowId: string): Promise<number>;
   countOpenForGroup(groupId: string): Promise<number>;
+  /**
+   * Sets the queue reason of a session that is Waiting without an assignment, unless another transaction holds its
+   * row right now (skipped, not waited for: a reason is advice the next dispatch pass writes again). False when nothing
+   * was written.
+   */
+  setWaitingReason(sessionId: string, reason: string): Promise<boolean>;
   /** Waiting, active sessions, oldest first. */
   waitingInQueueOrder(): Promise<SessionRecord[]>;
   /** Sessions that may hold an assignment (waiting, running or paused) and name a machine. */
@@ -130,6 +136,13 @@ export interface QueueState {
   assignment(sessionId: string): Promise<Assignment | undefined>;
   /** Records an assignment, or forgets it (undefined). */
   setAssignment(sessionId: string, assignment: Assignment | undefined): Promise<void>;
+  /**
+   * Records `offer` for a session that is Waiting and holds no assignment, and keeps the session claimed until the
+   * transaction ends: of several instances offering one session at once, exactly one gets true. False, with nothing
+   * written, when the session is gone, no longer Waiting, assigned, or being claimed or changed by another transaction
+   * right now (its row is locked: skipped, not waited for). Inside a transaction (`tx`).
+   */
+  claimOffer(sessionId: string, offer: Assignment): Promise<boolean>;
   /** The machine the session targeted before it was assigned: null for none, undefined when never recorded. */
   target(sessionId: string): Promise<string | null | undefined>;
   setTarget(sessionId: string, machineId: string | null): Promise<void>;
@@ -155,8 +168,18 @@ export interface RecordRepository {
   delete(entity: EntityDef, id: string, ifVersion?: number): Promise<void>;
 }
 
+/** What changed, for the other orchestrator instances on the same database: a session's or a machine's record. */
+export type ChangeKind = 'session' | 'machine';
+
+/** Tells the other orchestrator instances on the same database that a record changed (`Store.notifications`). */
+export interface ChangePublisher {
+  /** Inside a transaction, sent when it commits (never when it rolls back); outside one, at once. */
+  publish(kind: ChangeKind, id: string): Promise<void>;
+}
+
 /** Every repository of one store; inside a transaction, the transaction's own. */
 export interface Repositories {
+  readonly notifications: ChangePublisher;
   readonly sessions: SessionRepository;
   readonly logs: LogRepository;
   readonly screenshots: ScreenshotRepository;

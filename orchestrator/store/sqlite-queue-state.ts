@@ -1,3 +1,5 @@
+import { SessionStatus } from '../../shared/option-sets.js';
+import { flowsessionEntity } from '../../shared/records/index.js';
 import type { Synced } from './sqlite-async.js';
 import type { Assignment, PendingCancel, QueueState, ServiceIdentity } from './repositories.js';
 import { appliedKey, assignmentKey, cancelKey, IDENTITY_KEYS, MASKED_AT_REST, targetKey } from './queue-state-keys.js';
@@ -22,6 +24,14 @@ export class SqliteQueueState implements Synced<QueueState> {
 
   setAssignment(sessionId: string, assignment: Assignment | undefined): void {
     this.t.setMeta(assignmentKey(sessionId), assignment ? JSON.stringify(assignment) : '');
+  }
+
+  /** One connection, one transaction at a time: no other writer can slip in between the checks and the write. */
+  claimOffer(sessionId: string, offer: Assignment): boolean {
+    const session = this.t.get(flowsessionEntity, sessionId);
+    if (session?.['statuscode'] !== SessionStatus.v.Waiting || this.assignment(sessionId)) return false;
+    this.setAssignment(sessionId, offer);
+    return true;
   }
 
   target(sessionId: string): string | null | undefined {

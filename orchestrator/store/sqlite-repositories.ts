@@ -32,6 +32,7 @@ import type {
   WorkflowRecord,
   WorkflowRepository,
 } from './repositories.js';
+import { assignmentKey } from './queue-state-keys.js';
 import { escapeLike } from './sqlite-filter.js';
 import type { Row, SqliteTables } from './sqlite-tables.js';
 
@@ -89,6 +90,13 @@ class SqliteEntityRepository<R, S extends R> implements Synced<EntityRepository<
 export class SqliteSessions extends SqliteEntityRepository<FlowSession, SessionRecord> implements Synced<SessionRepository> {
   constructor(t: SqliteTables) {
     super(t, flowsessionEntity);
+  }
+
+  /** One transaction at a time: no row is ever held by another. */
+  setWaitingReason(sessionId: string, reason: string): boolean {
+    const session = this.t.get(flowsessionEntity, sessionId);
+    if (session?.['statuscode'] !== S.Waiting || this.t.getMeta(assignmentKey(sessionId))) return false;
+    return this.t.patch(flowsessionEntity, sessionId, { queuereason: reason });
   }
 
   countOpenForMachine(machineId: string): number {

@@ -1,5 +1,6 @@
 import type { Repositories } from './repositories.js';
 import { promised, settled, TransactionGate, type Synced } from './sqlite-async.js';
+import { SqliteNotifications } from './sqlite-notifications.js';
 import { SqliteQueueState } from './sqlite-queue-state.js';
 import { SqliteRecords } from './sqlite-records.js';
 import { SqliteScreenshots } from './sqlite-screenshots.js';
@@ -10,7 +11,7 @@ import { WalSync } from './wal-sync.js';
 
 export type SqliteStoreOptions = SqliteTablesOptions;
 
-type SyncRepositories = { readonly [K in keyof Repositories]: Synced<Repositories[K]> };
+type SyncRepositories = { readonly [K in Exclude<keyof Repositories, 'notifications'>]: Synced<Repositories[K]> };
 
 function syncRepositories(t: SqliteTables): SyncRepositories {
   return {
@@ -26,8 +27,9 @@ function syncRepositories(t: SqliteTables): SyncRepositories {
   };
 }
 
-function asyncRepositories(sync: SyncRepositories, run: <R>(op: () => R) => Promise<R>): Repositories {
+function asyncRepositories(sync: SyncRepositories, run: <R>(op: () => R) => Promise<R>, notifications: SqliteNotifications): Repositories {
   return {
+    notifications,
     sessions: promised(sync.sessions, run),
     logs: promised(sync.logs, run),
     screenshots: promised(sync.screenshots, run),
@@ -51,6 +53,7 @@ export class SqliteStore implements Store {
   private readonly gate = new TransactionGate();
   /** The repositories a transaction's code gets: they run on the connection at once, inside the open transaction. */
   private readonly tx: Repositories;
+  readonly notifications = new SqliteNotifications();
   readonly sessions: Repositories['sessions'];
   readonly logs: Repositories['logs'];
   readonly screenshots: Repositories['screenshots'];
@@ -64,7 +67,7 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     const t = (this.tables = new SqliteTables(options));
     const sync = syncRepositories(t);
-    this.tx = asyncRepositories(sync, (op) => this.inTransaction(op));
+    this.tx = asyncRepositories(sync, (op) => this.inTransaction(op), this.notifications);
     ({
       sessions: this.sessions,
       logs: this.logs,
@@ -75,7 +78,7 @@ export class SqliteStore implements Store {
       operations: this.operations,
       queueState: this.queueState,
       records: this.records,
-    } = asyncRepositories(sync, (op) => this.gate.run(op)));
+    } = asyncRepositories(sync, (op) => this.gate.run(op), this.notifications));
     // Without a WAL file to sync (an in-memory database has none), a synchronous=FULL write makes it durable.
     this.walSync = new WalSync(`${t.db.name}-wal`, () => {
       if (!t.db.memory) t.transaction(() => t.setMeta('store.sync', new Date().toISOString()));

@@ -1,4 +1,4 @@
-import type { Repositories } from './repositories.js';
+import type { ChangeKind, ChangePublisher, Repositories } from './repositories.js';
 
 /** The store's contract, apart from its public surface (store.ts) so that the engines' modules import it without a cycle. */
 
@@ -22,7 +22,28 @@ export class StoreError extends Error {
  * Code inside a transaction uses the transaction's repositories (`tx`), never the store's: an engine with a
  * connection per transaction hands each its own.
  */
+/** What a subscriber of `Store.notifications` is told. */
+export interface ChangeListener {
+  /** Another instance committed a change of this record. */
+  changed(kind: ChangeKind, id: string): void;
+  /** Changes may have been missed (the channel was down and is back): whatever the subscriber holds, read it again. */
+  missed(): void;
+}
+
+/**
+ * Changes published by the other orchestrator instances on the same database (never the instance's own). PostgreSQL:
+ * LISTEN/NOTIFY (postgres-notifications.ts); SQLite: one process per file, so nothing to hear (sqlite-notifications.ts).
+ */
+export interface StoreNotifications extends ChangePublisher {
+  /**
+   * Starts hearing: resolves once listening (what is published after that is heard), with the function that stops.
+   * Were the channel not up yet, `missed` follows once it is.
+   */
+  subscribe(listener: ChangeListener): Promise<() => void>;
+}
+
 export interface Store extends Repositories {
+  readonly notifications: StoreNotifications;
   /**
    * Runs `fn` atomically: all of its writes or none (a rejection rolls them back). Nested calls join the outer
    * transaction. Inside `fn`, calls go to `tx`: a call on the store itself is refused.

@@ -152,6 +152,61 @@ export function storeTransactionContract(engine: string, open: StoreFactory): vo
         expect(ran).toContain('idle');
       });
 
+      it('claimOffer: only a Waiting session without an assignment is claimed; once claimed, no second claim', async () => {
+        const offer = (machineId: string) => ({ machineId, state: 'offered' as const, at: '2026-01-01T00:00:00.000Z' });
+        const waiting = (await store.sessions.insert({ _regardingobjectid_value: WF, statuscode: S.Waiting })).flowsessionid;
+        const running = (await store.sessions.insert({ _regardingobjectid_value: WF, statuscode: S.Running })).flowsessionid;
+        expect(await store.transaction((tx) => tx.queueState.claimOffer(running, offer(M1)))).toBe(false);
+        expect(await store.transaction((tx) => tx.queueState.claimOffer('no-guid', offer(M1)))).toBe(false);
+        expect(await store.transaction((tx) => tx.queueState.claimOffer('0d000000-0000-4000-8000-000000000009', offer(M1)))).toBe(false);
+        expect(await store.transaction((tx) => tx.queueState.claimOffer(waiting, offer(M1)))).toBe(true);
+        expect(await store.transaction((tx) => tx.queueState.claimOffer(waiting, offer(M2)))).toBe(false);
+        expect(await store.queueState.assignment(waiting)).toEqual(offer(M1));
+        // Taken back (requeued): claimable again; a claim rolled back leaves it claimable.
+        await store.queueState.setAssignment(waiting, undefined);
+        await expect(
+          store.transaction(async (tx) => {
+            expect(await tx.queueState.claimOffer(waiting, offer(M2))).toBe(true);
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await store.queueState.assignment(waiting)).toBeUndefined();
+        expect(await store.transaction((tx) => tx.queueState.claimOffer(waiting, offer(M2)))).toBe(true);
+      });
+
+      it('setWaitingReason: written for a Waiting session without an assignment only', async () => {
+        const waiting = (await store.sessions.insert({ _regardingobjectid_value: WF, statuscode: S.Waiting })).flowsessionid;
+        const running = (await store.sessions.insert({ _regardingobjectid_value: WF, statuscode: S.Running })).flowsessionid;
+        expect(await store.transaction((tx) => tx.sessions.setWaitingReason(waiting, 'NoMachineAvailable'))).toBe(true);
+        expect((await store.sessions.get(waiting))?.queuereason).toBe('NoMachineAvailable');
+        expect(await store.transaction((tx) => tx.sessions.setWaitingReason(running, 'NoMachineAvailable'))).toBe(false);
+        expect(await store.transaction((tx) => tx.sessions.setWaitingReason('no-guid', 'NoMachineAvailable'))).toBe(false);
+        await store.transaction((tx) => tx.queueState.claimOffer(waiting, { machineId: M1, state: 'offered', at: '2026-01-01T00:00:00.000Z' }));
+        expect(await store.transaction((tx) => tx.sessions.setWaitingReason(waiting, 'MachineBusy'))).toBe(false);
+        expect((await store.sessions.get(waiting))?.queuereason).toBe('NoMachineAvailable');
+      });
+
+      it('claimOffer: of transactions claiming the same sessions at once, at most one wins each, and none waits for another', async () => {
+        const ids = await Promise.all(Array.from({ length: 5 }, async () => (await store.sessions.insert({ _regardingobjectid_value: WF, statuscode: S.Waiting })).flowsessionid));
+        const claims = await Promise.all(
+          [M1, M2, M1, M2].map((machineId, i) =>
+            store.transaction(async (tx) => {
+              const won: string[] = [];
+              // In different orders, so that waiting for each other would deadlock.
+              for (const id of i % 2 === 0 ? ids : [...ids].reverse()) if (await tx.queueState.claimOffer(id, { machineId, state: 'offered', at: `2026-01-01T00:00:0${i}.000Z` })) won.push(id);
+              await turn();
+              return won;
+            }),
+          ),
+        );
+        // A claim skipped because another held the row may leave a session unclaimed this round, never claimed twice.
+        const won = claims.flat();
+        expect(new Set(won).size).toBe(won.length);
+        for (const id of won) expect(await store.queueState.assignment(id)).toBeDefined();
+        for (const id of ids.filter((id) => !won.includes(id))) expect(await store.queueState.assignment(id)).toBeUndefined();
+        expect(won.length).toBeGreaterThan(0);
+      });
+
       it('a crash-safe transaction that rejects rolls back', async () => {
         await expect(
           store.crashSafeTransaction(async (tx) => {
