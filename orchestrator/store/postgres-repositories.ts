@@ -1,4 +1,4 @@
-import { BackgroundOperationState, SessionState, SessionStatus, TERMINAL_STATUSES } from '../../shared/option-sets.js';
+import { BackgroundOperationState, SessionState, SessionStatus } from '../../shared/option-sets.js';
 import {
   backgroundoperationEntity,
   flowlogEntity,
@@ -36,12 +36,9 @@ import type {
   WorkflowRepository,
 } from './repositories.js';
 import { escapeLike } from './sqlite-filter.js';
+import { MAY_HOLD_ASSIGNMENT, OPEN } from './session-conditions.js';
 
 const S = SessionStatus.v;
-/** Not terminal: the one rule of shared/option-sets.ts, as SQL. */
-const OPEN = `NOT (statuscode IN (${[...TERMINAL_STATUSES].join(', ')}))`;
-/** Statuses of a session that may hold an assignment: waiting (offered or confirmed, not started), running, paused. */
-const MAY_HOLD_ASSIGNMENT = `statuscode IN (${[S.Paused, S.Running, S.Waiting].join(', ')})`;
 
 /** One entity's table as typed records on PostgreSQL (the SQLite twin is sqlite-repositories.ts). */
 class PgEntityRepository<R, S extends R> implements EntityRepository<R, S> {

@@ -1,5 +1,5 @@
 import type { Synced } from './sqlite-async.js';
-import { BackgroundOperationState, SessionState, SessionStatus, TERMINAL_STATUSES } from '../../shared/option-sets.js';
+import { BackgroundOperationState, SessionState, SessionStatus } from '../../shared/option-sets.js';
 import {
   backgroundoperationEntity,
   flowlogEntity,
@@ -34,13 +34,10 @@ import type {
 } from './repositories.js';
 import { assignmentKey } from './queue-state-keys.js';
 import { escapeLike } from './sqlite-filter.js';
+import { MAY_HOLD_ASSIGNMENT, OPEN } from './session-conditions.js';
 import type { Row, SqliteTables } from './sqlite-tables.js';
 
 const S = SessionStatus.v;
-/** Not terminal: the one rule of shared/option-sets.ts, as SQL. */
-const OPEN = `NOT (statuscode IN (${[...TERMINAL_STATUSES].join(', ')}))`;
-/** Statuses of a session that may hold an assignment: waiting (offered or confirmed, not started), running, paused. */
-const MAY_HOLD_ASSIGNMENT = `statuscode IN (${[S.Paused, S.Running, S.Waiting].join(', ')})`;
 
 /** One entity's table as typed records: the rows the tables return carry every field of the record schema. */
 class SqliteEntityRepository<R, S extends R> implements Synced<EntityRepository<R, S>> {
