@@ -7,7 +7,7 @@ import { PgGroups, PgLogs, PgMachines, PgOperations, PgSessions, PgWorkflows } f
 import { PgTables } from './postgres-tables.js';
 import { PgNotifications } from './postgres-notifications.js';
 import type { ChangePublisher, Repositories } from './repositories.js';
-import type { Store } from './store-types.js';
+import { StoreRepositories, type Store } from './store-types.js';
 
 export interface PostgresStoreOptions {
   /** pg pool settings: a `connectionString`, or host, port, user, password and database; `max` connections. */
@@ -36,37 +36,26 @@ function repositories(db: PgExecutor, t: PgTables, notifications: ChangePublishe
  * A commit is durable once it returns (the server's `synchronous_commit` is on, checked at open), so a crash-safe
  * transaction is a transaction, and `afterDurable` waits for the commits (and statements) in flight when it is called.
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends StoreRepositories implements Store {
   private readonly txs: PgTransactions<Repositories>;
   /** Callbacks of `afterDurable` not yet run, in call order. */
   private durable: Promise<void> = Promise.resolve();
   private waiting = 0;
   readonly notifications: PgNotifications;
-  readonly sessions: Repositories['sessions'];
-  readonly logs: Repositories['logs'];
-  readonly screenshots: Repositories['screenshots'];
-  readonly machines: Repositories['machines'];
-  readonly groups: Repositories['groups'];
-  readonly workflows: Repositories['workflows'];
-  readonly operations: Repositories['operations'];
-  readonly queueState: Repositories['queueState'];
-  readonly records: Repositories['records'];
 
-  private constructor(private readonly pool: pg.Pool, config: pg.PoolConfig, now: () => Date) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    config: pg.PoolConfig,
+    now: () => Date,
+  ) {
     const t = new PgTables(now);
-    this.txs = new PgTransactions(pool, (db) => repositories(db, t, this.notifications.inTransaction(db)));
-    this.notifications = new PgNotifications(this.txs.pool, config);
-    ({
-      sessions: this.sessions,
-      logs: this.logs,
-      screenshots: this.screenshots,
-      machines: this.machines,
-      groups: this.groups,
-      workflows: this.workflows,
-      operations: this.operations,
-      queueState: this.queueState,
-      records: this.records,
-    } = repositories(this.txs.pool, t, this.notifications));
+    // A transaction's repositories publish through the notifications, which listen on the pool the transactions own.
+    let notifications: PgNotifications | undefined;
+    const txs = new PgTransactions(pool, (db) => repositories(db, t, notifications!.inTransaction(db)));
+    notifications = new PgNotifications(txs.pool, config);
+    super(repositories(txs.pool, t, notifications));
+    this.txs = txs;
+    this.notifications = notifications;
   }
 
   /** Connects, refuses a server whose commits are not durable when they return, and migrates the schema. */

@@ -6,7 +6,7 @@ import { SqliteRecords } from './sqlite-records.js';
 import { SqliteScreenshots } from './sqlite-screenshots.js';
 import { SqliteGroups, SqliteLogs, SqliteMachines, SqliteOperations, SqliteSessions, SqliteWorkflows } from './sqlite-repositories.js';
 import { SqliteTables, type SqliteTablesOptions } from './sqlite-tables.js';
-import type { Store } from './store-types.js';
+import { StoreRepositories, type Store } from './store-types.js';
 import { WalSync } from './wal-sync.js';
 
 export type SqliteStoreOptions = SqliteTablesOptions;
@@ -47,38 +47,24 @@ function asyncRepositories(sync: SyncRepositories, run: <R>(op: () => R) => Prom
  * made durable by the group commit of wal-sync.ts). One connection serves everything: the statements run at once
  * (an answer is a resolved promise), and transactions take turns on it (sqlite-async.ts).
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends StoreRepositories implements Store {
   private readonly tables: SqliteTables;
   private readonly walSync: WalSync;
-  private readonly gate = new TransactionGate();
+  private readonly gate: TransactionGate;
   /** The repositories a transaction's code gets: they run on the connection at once, inside the open transaction. */
   private readonly tx: Repositories;
-  readonly notifications = new SqliteNotifications();
-  readonly sessions: Repositories['sessions'];
-  readonly logs: Repositories['logs'];
-  readonly screenshots: Repositories['screenshots'];
-  readonly machines: Repositories['machines'];
-  readonly groups: Repositories['groups'];
-  readonly workflows: Repositories['workflows'];
-  readonly operations: Repositories['operations'];
-  readonly queueState: Repositories['queueState'];
-  readonly records: Repositories['records'];
+  readonly notifications: SqliteNotifications;
 
   constructor(options: SqliteStoreOptions) {
-    const t = (this.tables = new SqliteTables(options));
+    const t = new SqliteTables(options);
+    const gate = new TransactionGate();
+    const notifications = new SqliteNotifications();
     const sync = syncRepositories(t);
-    this.tx = asyncRepositories(sync, (op) => this.inTransaction(op), this.notifications);
-    ({
-      sessions: this.sessions,
-      logs: this.logs,
-      screenshots: this.screenshots,
-      machines: this.machines,
-      groups: this.groups,
-      workflows: this.workflows,
-      operations: this.operations,
-      queueState: this.queueState,
-      records: this.records,
-    } = asyncRepositories(sync, (op) => this.gate.run(op), this.notifications));
+    super(asyncRepositories(sync, (op) => gate.run(op), notifications));
+    this.tables = t;
+    this.gate = gate;
+    this.notifications = notifications;
+    this.tx = asyncRepositories(sync, (op) => this.inTransaction(op), notifications);
     // Without a WAL file to sync (an in-memory database has none), a synchronous=FULL write makes it durable.
     this.walSync = new WalSync(`${t.db.name}-wal`, () => {
       if (!t.db.memory) t.transaction(() => t.setMeta('store.sync', new Date().toISOString()));

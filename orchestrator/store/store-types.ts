@@ -62,3 +62,32 @@ export interface Store extends Repositories {
   afterDurable(run: () => void, fail: (err: Error) => void): void;
   close(): Promise<void>;
 }
+
+type OwnRepositories = Omit<Repositories, 'notifications'>;
+
+/** A store's own repositories (the calls outside transactions) as its fields: what both engines' stores extend. */
+export abstract class StoreRepositories implements OwnRepositories {
+  readonly sessions: Repositories['sessions'];
+  readonly logs: Repositories['logs'];
+  readonly screenshots: Repositories['screenshots'];
+  readonly machines: Repositories['machines'];
+  readonly groups: Repositories['groups'];
+  readonly workflows: Repositories['workflows'];
+  readonly operations: Repositories['operations'];
+  readonly queueState: Repositories['queueState'];
+  readonly records: Repositories['records'];
+
+  protected constructor(own: OwnRepositories) {
+    ({
+      sessions: this.sessions,
+      logs: this.logs,
+      screenshots: this.screenshots,
+      machines: this.machines,
+      groups: this.groups,
+      workflows: this.workflows,
+      operations: this.operations,
+      queueState: this.queueState,
+      records: this.records,
+    } = own);
+  }
+}
